@@ -1,0 +1,151 @@
+/**
+ * The configuration schema: the one place that names every config key, its type and its default.
+ * Keys are the outside contract of ../../../shared/DESIGN.md; the README lists them all.
+ */
+import * as v from "valibot";
+import { policySchema } from "./policy-schema.ts";
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const nonEmpty = v.pipe(v.string(), v.nonEmpty("must not be empty"));
+/** `host:port`, e.g. `smtp.example.net:587` or `[::1]:2525`. */
+export const hostPort = v.pipe(
+  v.string(),
+  v.regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, "must be host:port"),
+);
+
+/** A listener is `{ host, port }`, or `false` to turn it off. Development defaults: loopback, ports above 1024. */
+function listener(defaultPort: number) {
+  return v.optional(
+    v.union([
+      v.literal(false),
+      v.strictObject({
+        host: v.optional(nonEmpty, "127.0.0.1"),
+        port: v.optional(port, defaultPort),
+      }),
+    ], "must be false or an object with host and port"),
+    {},
+  );
+}
+
+export const DEFAULT_PORTS = {
+  smtp: 2525,
+  submission: 2587,
+  submissions: 2465,
+  imap: 2143,
+  imaps: 2993,
+  pop3: 2110,
+  pop3s: 2995,
+  http: 8080,
+} as const;
+
+export type ListenerName = keyof typeof DEFAULT_PORTS;
+export const LISTENER_NAMES = Object.keys(DEFAULT_PORTS) as ListenerName[];
+
+const dkimKey = v.strictObject({
+  selector: nonEmpty,
+  /** Path to a PEM private key file. */
+  privateKey: nonEmpty,
+});
+
+export const configSchema = v.strictObject({
+  /** The name this server gives in greetings, Received headers and its certificate. */
+  hostname: v.optional(nonEmpty, "localhost"),
+  /** Where the database file, the self-signed certificate and other state live. */
+  dataDir: v.optional(nonEmpty, "./data"),
+  database: v.optional(
+    v.strictObject({
+      /** `file:<path>` (embedded, the default `file:<dataDir>/postern.db`), or `libsql://`, `http://`, `https://`, `ws://`, `wss://` for a libSQL server. */
+      url: v.optional(v.pipe(v.string(), v.regex(/^(file|libsql|https?|wss?):/, "must start with file:, libsql:, http(s): or ws(s):"))),
+      authToken: v.optional(v.string()),
+    }),
+    {},
+  ),
+  tls: v.optional(
+    v.strictObject({
+      /** PEM certificate chain file; without cert and key a self-signed certificate is made in `<dataDir>/tls`. */
+      cert: v.optional(nonEmpty),
+      key: v.optional(nonEmpty),
+    }),
+    {},
+  ),
+  listeners: v.optional(
+    v.strictObject({
+      smtp: listener(DEFAULT_PORTS.smtp),
+      submission: listener(DEFAULT_PORTS.submission),
+      submissions: listener(DEFAULT_PORTS.submissions),
+      imap: listener(DEFAULT_PORTS.imap),
+      imaps: listener(DEFAULT_PORTS.imaps),
+      pop3: listener(DEFAULT_PORTS.pop3),
+      pop3s: listener(DEFAULT_PORTS.pop3s),
+      http: listener(DEFAULT_PORTS.http),
+    }),
+    {},
+  ),
+  limits: v.optional(
+    v.strictObject({
+      /** Open connections allowed from one IP address, across all listeners. */
+      connectionsPerIp: v.optional(positiveInt, 20),
+      /** Largest message accepted, in bytes (advertised as SMTP SIZE). */
+      messageSize: v.optional(positiveInt, 25 * 1024 * 1024),
+      /** Recipients per message (RFC 5321 §4.5.3.1.8 asks for at least 100). */
+      recipients: v.optional(positiveInt, 100),
+      /** Longest command line, in bytes (RFC 5321 §4.5.3.1.4: 512 at least). */
+      lineLength: v.optional(positiveInt, 4096),
+      /** Protocol errors before the session is closed. */
+      errors: v.optional(positiveInt, 20),
+      /** Commands in one SMTP session. */
+      commands: v.optional(positiveInt, 10_000),
+      /** Seconds to wait for the next command (RFC 5321 §4.5.3.2.7: 5 minutes). */
+      commandTimeout: v.optional(positiveInt, 300),
+      /** Seconds to wait for the next block of message data (RFC 5321 §4.5.3.2.6: 10 minutes for the end). */
+      dataTimeout: v.optional(positiveInt, 600),
+      /** Failed authentications before a session is closed. */
+      authFailures: v.optional(positiveInt, 3),
+    }),
+    {},
+  ),
+  auth: v.optional(
+    v.strictObject({
+      /** Allow passwords over connections without TLS (development only). */
+      allowPlaintext: v.optional(v.boolean(), false),
+    }),
+    {},
+  ),
+  api: v.optional(
+    v.strictObject({
+      /** Bearer token for the REST admin API under /api/v1; without it the admin API answers 401. */
+      adminToken: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
+    }),
+    {},
+  ),
+  dns: v.optional(
+    v.strictObject({
+      /** Resolvers as `ip` or `ip:port`; empty means the system's. */
+      servers: v.optional(v.array(nonEmpty), []),
+    }),
+    {},
+  ),
+  delivery: v.optional(
+    v.strictObject({
+      /** Smart host for all outbound mail, `host:port`. */
+      relayHost: v.optional(hostPort),
+      /** Domain → `host:port`, like Postfix's transport map. */
+      transport: v.optional(v.record(v.string(), hostPort), {}),
+    }),
+    {},
+  ),
+  srs: v.optional(
+    v.strictObject({
+      secret: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
+    }),
+    {},
+  ),
+  /** DKIM signing keys per domain. */
+  dkim: v.optional(v.record(v.string(), dkimKey), {}),
+  policy: policySchema,
+});
+
+export type ConfigInput = v.InferInput<typeof configSchema>;
+type Parsed = v.InferOutput<typeof configSchema>;
+export type Config = Parsed & { database: Parsed["database"] & { url: string } };

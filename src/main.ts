@@ -1,0 +1,74 @@
+#!/usr/bin/env bun
+/** The `postern` command line. Commands live in src/cli/; this file only dispatches. */
+import { aliasCommand, ALIAS_USAGE } from "./cli/alias.ts";
+import { UsageError } from "./cli/args.ts";
+import { domainCommand, DOMAIN_USAGE } from "./cli/domain.ts";
+import { migrateCommand } from "./cli/migrate.ts";
+import { serveCommand } from "./cli/serve.ts";
+import { userCommand, USER_USAGE } from "./cli/user.ts";
+import { ConfigError } from "./config/load.ts";
+import { StoreError } from "./store/errors.ts";
+import { VERSION } from "./version.ts";
+
+const USAGE = `Postern ${VERSION}: an embeddable edge mail gateway
+
+Usage: postern <command> [options]
+
+Commands:
+  serve                      start the configured listeners
+  migrate                    apply database migrations
+  domain add|list|remove     manage domains
+  user add|list|passwd|remove
+                             manage accounts
+  alias add|list|remove      manage aliases and catch-alls
+
+Every command takes --config FILE (or POSTERN_CONFIG); POSTERN_* variables override config keys.
+  --version                  print the version
+  --help                     print this help
+
+${DOMAIN_USAGE}
+
+${USER_USAGE}
+
+${ALIAS_USAGE}`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  domain: domainCommand,
+  user: userCommand,
+  alias: aliasCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "--version" || command === "-v") {
+    console.log(VERSION);
+    return 0;
+  }
+  if (command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const run = command ? COMMANDS[command] : undefined;
+  if (!run) throw new UsageError(command ? `Unknown command: ${command}` : "Missing command", USAGE);
+  return run(rest);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    console.error(`postern: ${e.message}\n\n${e.usage ?? USAGE}`);
+    process.exitCode = 2;
+  } else if (e instanceof ConfigError) {
+    console.error(`postern: ${e.message}`);
+    process.exitCode = 2;
+  } else if (e instanceof StoreError) {
+    console.error(`postern: ${e.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error("postern: failed:", e);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Mail addresses as Postern compares them: the domain lower-cased and in A-labels (IDNA), the
+ * local part lower-cased too. RFC 5321 §2.4 lets the receiving host decide on local-part case;
+ * like most servers we treat it case-insensitively.
+ */
+import { domainToASCII } from "node:url";
+
+export interface ParsedAddress {
+  local: string;
+  domain: string;
+}
+
+/** Normalises a domain name; returns null when it is not a valid host name. */
+export function normalizeDomain(domain: string): string | null {
+  const trimmed = domain.trim().replace(/\.$/, "");
+  if (trimmed === "" || trimmed.length > 253) return null;
+  const ascii = domainToASCII(trimmed.toLowerCase());
+  if (ascii === "" || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(ascii)) {
+    return null;
+  }
+  return ascii;
+}
+
+/** Splits and normalises `local@domain`; null when it is not an address. */
+export function parseAddress(address: string): ParsedAddress | null {
+  const at = address.lastIndexOf("@");
+  if (at <= 0 || at === address.length - 1) return null;
+  const local = address.slice(0, at);
+  if (local.length > 64 || /[\s<>]/.test(local)) return null;
+  const domain = normalizeDomain(address.slice(at + 1));
+  if (!domain) return null;
+  return { local: local.toLowerCase(), domain };
+}
+
+export function normalizeAddress(address: string): string | null {
+  const parsed = parseAddress(address);
+  return parsed ? `${parsed.local}@${parsed.domain}` : null;
+}

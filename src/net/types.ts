@@ -1,0 +1,71 @@
+/**
+ * The contract between the protocol servers and the network adapter.
+ *
+ * Protocol code (smtp/, imap/, pop3/) sees a connection only through this interface, so another
+ * adapter (Bun's native sockets, Deno.listen) can replace `node:net` without touching them.
+ */
+
+/** One input line, framed on LF. `crlf` tells whether the LF was preceded by CR (RFC 5321 §2.3.8). */
+export interface Line {
+  readonly kind: "line";
+  /** The line's bytes without its CRLF or LF. */
+  readonly bytes: Uint8Array;
+  /** True when the line ended with CRLF, false when it ended with a bare LF. */
+  readonly crlf: boolean;
+}
+
+/** A line longer than the limit: its bytes were discarded up to and including the next LF. */
+export interface LineTooLong {
+  readonly kind: "too-long";
+  /** How many bytes the discarded line had, without its line ending. */
+  readonly length: number;
+}
+
+export type LineResult = Line | LineTooLong;
+
+export interface TlsInfo {
+  /** e.g. "TLSv1.3" */
+  readonly protocol: string;
+  /** e.g. "TLS_AES_256_GCM_SHA384" */
+  readonly cipher: string;
+}
+
+export interface Connection {
+  readonly id: number;
+  /** Listener name from config: "smtp", "submission", "imaps", ... */
+  readonly listener: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Set once TLS is up (implicit TLS or after startTls). */
+  readonly tls: TlsInfo | null;
+  /** True after close() or when the peer went away. */
+  readonly closed: boolean;
+
+  /**
+   * Reads the next line. Resolves null at end of input or when the idle timeout fired.
+   * A line over `maxLineLength` resolves `LineTooLong` and the stream stays in sync.
+   */
+  readLine(maxLineLength?: number): Promise<LineResult | null>;
+  /** Reads exactly `count` bytes (IMAP literals, SMTP BDAT). Resolves null if input ends first. */
+  readBytes(count: number): Promise<Uint8Array | null>;
+  /** Reads and throws away exactly `count` bytes, without buffering them. False if input ended first. */
+  skipBytes(count: number): Promise<boolean>;
+  /** True when a complete line is already buffered (used to batch pipelined replies). */
+  hasBufferedLine(): boolean;
+
+  write(data: string | Uint8Array): Promise<void>;
+  /**
+   * Upgrades the connection to TLS in place (server side). Any bytes the client sent before the
+   * handshake are discarded (RFC 3207 §4.2, the STARTTLS command-injection defence).
+   */
+  startTls(): Promise<void>;
+  /** Changes the idle timeout, in milliseconds, for the following reads. */
+  setIdleTimeout(ms: number): void;
+  /** Ends the connection after flushing queued writes. */
+  close(): void;
+}
+
+/** A protocol server's per-connection entry point. It owns the connection until it returns. */
+export type ConnectionHandler = (conn: Connection) => Promise<void>;

@@ -1,0 +1,93 @@
+/**
+ * A running Postern: the store, the protocol listeners and the HTTP API, started from one config.
+ * `postern serve` and embedding programs both come through here.
+ */
+import type { SecureContext } from "node:tls";
+import { createApp } from "./api/app.ts";
+import type { Config, ListenerName } from "./config/schema.ts";
+import { createSecureContext, loadOrCreateCertificate } from "./net/certificate.ts";
+import { type HttpServer, serveHttp } from "./net/http.ts";
+import { listen, type Listener } from "./net/listener.ts";
+import { log } from "./log.ts";
+import { protocolFor, type ServerContext } from "./protocols.ts";
+import { Store } from "./store/store.ts";
+import { VERSION } from "./version.ts";
+
+export interface Postern {
+  readonly config: Config;
+  readonly store: Store;
+  /** Bound addresses, by listener name (port 0 in config becomes the real port here). */
+  readonly addresses: Partial<Record<ListenerName, { host: string; port: number }>>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startPostern(config: Config): Promise<Postern> {
+  const startedAt = Date.now();
+  const store = await Store.open(config.database);
+  const listeners: Listener[] = [];
+  let http: HttpServer | undefined;
+  try {
+    const migrations = await store.migrate();
+    if (migrations.applied.length) log.info("applied migrations", { tags: migrations.applied.join(",") });
+
+    const pem = loadOrCreateCertificate({
+      hostname: config.hostname,
+      dataDir: config.dataDir,
+      certFile: config.tls.cert,
+      keyFile: config.tls.key,
+    });
+    const secureContext: SecureContext = createSecureContext(await pem);
+    const context: ServerContext = { config, store, secureContext };
+    const addresses: Postern["addresses"] = {};
+
+    for (const name of Object.keys(config.listeners) as ListenerName[]) {
+      const settings = config.listeners[name];
+      if (settings === false || name === "http") continue;
+      const protocol = protocolFor(name);
+      if (!protocol) {
+        log.warn("listener not started: its protocol is not implemented yet", { listener: name });
+        continue;
+      }
+      const listener = await listen({
+        name,
+        host: settings.host,
+        port: settings.port,
+        tls: protocol.implicitTls ? "implicit" : "none",
+        secureContext,
+        maxConnectionsPerIp: config.limits.connectionsPerIp,
+        idleTimeoutMs: config.limits.commandTimeout * 1000,
+        refusalLine: protocol.refusalLine,
+        shutdownLine: protocol.shutdownLine,
+        handler: protocol.handler(context, name),
+      });
+      listeners.push(listener);
+      addresses[name] = listener.address();
+      log.info("listening", { listener: name, address: `${listener.address().host}:${listener.address().port}` });
+    }
+
+    if (config.listeners.http !== false) {
+      const app = createApp({
+        version: VERSION,
+        startedAt,
+        metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
+      });
+      http = await serveHttp({ host: config.listeners.http.host, port: config.listeners.http.port, fetch: app.fetch });
+      addresses.http = { host: config.listeners.http.host, port: http.port };
+      log.info("listening", { listener: "http", address: `${config.listeners.http.host}:${http.port}` });
+    }
+
+    return {
+      config,
+      store,
+      addresses,
+      async stop(graceMs = 5000) {
+        await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close()]);
+        store.close();
+      },
+    };
+  } catch (e) {
+    await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close()]);
+    store.close();
+    throw e;
+  }
+}

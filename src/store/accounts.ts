@@ -1,0 +1,92 @@
+import { asc, eq } from "drizzle-orm";
+import { dummyHash, hashPassword, verifyPassword } from "../auth/password.ts";
+import { normalizeAddress } from "../mime/address.ts";
+import { isUniqueViolation, StoreError } from "./errors.ts";
+import { createMailbox, DEFAULT_MAILBOXES } from "./mailboxes.ts";
+import { accounts, domains } from "./schema.ts";
+import type { Store } from "./store.ts";
+
+export type Account = typeof accounts.$inferSelect;
+export type AccountInfo = Omit<Account, "passwordHash">;
+
+export interface NewAccount {
+  address: string;
+  password: string;
+  displayName?: string;
+  quota?: number;
+}
+
+const info = ({ passwordHash: _, ...rest }: Account): AccountInfo => rest;
+
+export class AccountRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Creates an account with its six default mailboxes, all in one transaction. */
+  async add(input: NewAccount): Promise<AccountInfo> {
+    const address = normalizeAddress(input.address);
+    if (!address) throw new StoreError("invalid", `Not a valid address: ${input.address}`);
+    if (input.password.length === 0) throw new StoreError("invalid", "The password must not be empty");
+    const domainName = address.slice(address.lastIndexOf("@") + 1);
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await this.store.write(async (tx) => {
+        const [domain] = await tx.select().from(domains).where(eq(domains.name, domainName));
+        if (!domain) throw new StoreError("not-found", `Domain ${domainName} does not exist; add it first`);
+        if (domain.kind !== "mailbox") {
+          throw new StoreError("invalid", `Domain ${domainName} is a forward-only domain and cannot hold accounts`);
+        }
+        const [row] = await tx
+          .insert(accounts)
+          .values({ domainId: domain.id, address, passwordHash, displayName: input.displayName, quota: input.quota })
+          .returning();
+        for (const m of DEFAULT_MAILBOXES) await createMailbox(tx, row!.id, m.name, m.role);
+        return info(row!);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreError("exists", `Account ${address} already exists`);
+      throw e;
+    }
+  }
+
+  async list(): Promise<AccountInfo[]> {
+    return (await this.store.db.select().from(accounts).orderBy(asc(accounts.address))).map(info);
+  }
+
+  async get(address: string): Promise<AccountInfo | undefined> {
+    const normalized = normalizeAddress(address);
+    if (!normalized) return undefined;
+    const [row] = await this.store.db.select().from(accounts).where(eq(accounts.address, normalized));
+    return row && info(row);
+  }
+
+  /**
+   * Checks a login. Unknown and disabled accounts cost the same work as a wrong password, and all
+   * three answer the same null, so a caller cannot tell which it was.
+   */
+  async verify(address: string, password: string): Promise<AccountInfo | null> {
+    const normalized = normalizeAddress(address);
+    const [row] = normalized
+      ? await this.store.db.select().from(accounts).where(eq(accounts.address, normalized))
+      : [];
+    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
+    return ok && row && !row.disabled ? info(row) : null;
+  }
+
+  async setPassword(address: string, password: string): Promise<void> {
+    if (password.length === 0) throw new StoreError("invalid", "The password must not be empty");
+    const account = await this.get(address);
+    if (!account) throw new StoreError("not-found", `No such account: ${address}`);
+    const passwordHash = await hashPassword(password);
+    await this.store.write((tx) => tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id)));
+  }
+
+  /** Removes an account with its mailboxes and messages. */
+  async remove(address: string): Promise<void> {
+    const account = await this.get(address);
+    if (!account) throw new StoreError("not-found", `No such account: ${address}`);
+    await this.store.write(async (tx) => {
+      await tx.delete(accounts).where(eq(accounts.id, account.id));
+      await this.store.messages.collectGarbage(tx);
+    });
+  }
+}

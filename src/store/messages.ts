@@ -1,0 +1,115 @@
+import { createHash } from "node:crypto";
+import { and, eq, notExists, sql } from "drizzle-orm";
+import type { Tx } from "./db.ts";
+import { blobs, changes, mailboxes, messages, queue } from "./schema.ts";
+import type { Store } from "./store.ts";
+
+export type MessageRow = typeof messages.$inferSelect;
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** What is known about a message before it is stored: computed once, at delivery. */
+export interface MessageMeta {
+  summary: Record<string, unknown>;
+  messageId?: string | null;
+  threadId?: string | null;
+  subject?: string | null;
+  sentAt?: Date | null;
+}
+
+export interface AppendInput extends MessageMeta {
+  mailboxId: number;
+  flags?: string[];
+  internalDate?: Date;
+}
+
+export interface Appended {
+  id: number;
+  mailboxId: number;
+  accountId: number;
+  uid: number;
+  modseq: number;
+  uidValidity: number;
+}
+
+export class MessageRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Stores the raw bytes once; a blob already present is kept as it is. Returns its hash. */
+  async putBlob(tx: Tx, bytes: Uint8Array): Promise<string> {
+    const hash = sha256Hex(bytes);
+    await tx.insert(blobs).values({ hash, size: bytes.byteLength, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }).onConflictDoNothing();
+    return hash;
+  }
+
+  /**
+   * Adds a message row for an already stored blob: takes the mailbox's next UID, logs the change
+   * (whose id is the row's MODSEQ) and raises the mailbox's UIDNEXT and HIGHESTMODSEQ.
+   */
+  async append(tx: Tx, blobHash: string, size: number, input: AppendInput): Promise<Appended> {
+    const [box] = await tx
+      .update(mailboxes)
+      .set({ uidNext: sql`${mailboxes.uidNext} + 1` })
+      .where(eq(mailboxes.id, input.mailboxId))
+      .returning({ accountId: mailboxes.accountId, uidNext: mailboxes.uidNext, uidValidity: mailboxes.uidValidity });
+    if (!box) throw new Error(`Mailbox ${input.mailboxId} does not exist`);
+    const uid = box.uidNext - 1;
+    const [row] = await tx
+      .insert(messages)
+      .values({
+        mailboxId: input.mailboxId,
+        uid,
+        modseq: 0,
+        blobHash,
+        size,
+        flags: input.flags ?? [],
+        internalDate: input.internalDate ?? new Date(),
+        summary: input.summary,
+        messageId: input.messageId ?? null,
+        threadId: input.threadId ?? null,
+        subject: input.subject ?? null,
+        sentAt: input.sentAt ?? null,
+      })
+      .returning({ id: messages.id });
+    const [change] = await tx
+      .insert(changes)
+      .values({ accountId: box.accountId, mailboxId: input.mailboxId, type: "email", objectId: row!.id, uid, op: "created" })
+      .returning({ id: changes.id });
+    const modseq = change!.id;
+    await tx.update(messages).set({ modseq }).where(eq(messages.id, row!.id));
+    await tx.update(mailboxes).set({ highestModseq: modseq }).where(eq(mailboxes.id, input.mailboxId));
+    return { id: row!.id, mailboxId: input.mailboxId, accountId: box.accountId, uid, modseq, uidValidity: box.uidValidity };
+  }
+
+  /** Reads a stored message's raw bytes. */
+  async readBlob(hash: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.store.db.select({ data: blobs.data }).from(blobs).where(eq(blobs.hash, hash));
+    return row ? new Uint8Array(row.data) : undefined;
+  }
+
+  async listMailbox(mailboxId: number): Promise<MessageRow[]> {
+    return this.store.db.select().from(messages).where(eq(messages.mailboxId, mailboxId)).orderBy(messages.uid);
+  }
+
+  async get(mailboxId: number, uid: number): Promise<MessageRow | undefined> {
+    const [row] = await this.store.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.mailboxId, mailboxId), eq(messages.uid, uid)));
+    return row;
+  }
+
+  /** Deletes blobs that no message and no queued item refers to any more. */
+  async collectGarbage(tx: Tx): Promise<void> {
+    await tx
+      .delete(blobs)
+      .where(
+        and(
+          notExists(tx.select({ one: sql`1` }).from(messages).where(eq(messages.blobHash, blobs.hash))),
+          notExists(tx.select({ one: sql`1` }).from(queue).where(eq(queue.blobHash, blobs.hash))),
+        ),
+      );
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The database schema (drizzle, SQLite dialect for libSQL). Migrations in ../../migrations are
+ * generated from this file with `bun run db:generate`; never edit a migration that has shipped.
+ */
+import { sql } from "drizzle-orm";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+/** A domain we accept mail for: `mailbox` domains hold accounts, `forward` domains only aliases. */
+export const domains = sqliteTable("domains", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** Lower-case ASCII (A-labels for internationalised names). */
+  name: text("name").notNull().unique(),
+  kind: text("kind", { enum: ["mailbox", "forward"] }).notNull().default("mailbox"),
+  createdAt: createdAt(),
+});
+
+export const accounts = sqliteTable("accounts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  domainId: integer("domain_id").notNull().references(() => domains.id, { onDelete: "restrict" }),
+  /** The full address, lower-cased: the login name. */
+  address: text("address").notNull().unique(),
+  /** `$scrypt$...` (see src/auth/password.ts); never a plain password. */
+  passwordHash: text("password_hash").notNull(),
+  displayName: text("display_name"),
+  /** Bytes; null means no quota. */
+  quota: integer("quota"),
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  createdAt: createdAt(),
+});
+
+/** An alias address (`user@domain`, or `@domain` for a catch-all) with one or more targets. */
+export const aliases = sqliteTable("aliases", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  domainId: integer("domain_id").notNull().references(() => domains.id, { onDelete: "restrict" }),
+  address: text("address").notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const aliasTargets = sqliteTable(
+  "alias_targets",
+  {
+    aliasId: integer("alias_id").notNull().references(() => aliases.id, { onDelete: "cascade" }),
+    /** A local or external address, or an https:// URL (a webhook). */
+    target: text("target").notNull(),
+    kind: text("kind", { enum: ["address", "webhook"] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.aliasId, t.target] })],
+);
+
+/** An IMAP mailbox / JMAP Mailbox. UIDVALIDITY and UIDNEXT follow RFC 9051 §2.3.1.1. */
+export const mailboxes = sqliteTable(
+  "mailboxes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    /** Hierarchy separator "/"; stored as UTF-8 (IMAP encodes it as modified UTF-7 on the wire). */
+    name: text("name").notNull(),
+    /** RFC 6154 special-use: \Sent, \Drafts, \Trash, \Junk, \Archive; "inbox" for INBOX. */
+    role: text("role"),
+    uidValidity: integer("uid_validity").notNull(),
+    uidNext: integer("uid_next").notNull().default(1),
+    /** The highest MODSEQ of anything in this mailbox (RFC 7162 HIGHESTMODSEQ). */
+    highestModseq: integer("highest_modseq").notNull().default(0),
+    subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
+);
+
+/** Raw messages, stored once, addressed by the SHA-256 of their bytes. */
+export const blobs = sqliteTable("blobs", {
+  /** Lower-case hex SHA-256. */
+  hash: text("hash").primaryKey(),
+  size: integer("size").notNull(),
+  data: blob("data", { mode: "buffer" }).notNull(),
+  createdAt: createdAt(),
+});
+
+/** One message in one mailbox: the IMAP view (uid, modseq, flags) of a blob, with its parsed summary. */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    mailboxId: integer("mailbox_id").notNull().references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+    blobHash: text("blob_hash").notNull().references(() => blobs.hash, { onDelete: "restrict" }),
+    size: integer("size").notNull(),
+    /** System flags (`\Seen`...) and keywords, as a JSON array. */
+    flags: text("flags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    internalDate: integer("internal_date", { mode: "timestamp_ms" }).notNull(),
+    /** Parsed once at delivery (src/mime): envelope, bodystructure, preview and the headers JMAP sorts on. */
+    summary: text("summary", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    messageId: text("message_id"),
+    threadId: text("thread_id"),
+    subject: text("subject"),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
+    index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
+    index("messages_blob").on(t.blobHash),
+    index("messages_message_id").on(t.messageId),
+  ],
+);
+
+/**
+ * The change log. Its id is the MODSEQ of RFC 7162 and the source of JMAP state strings: every
+ * change to a message or mailbox appends a row, and readers ask "what changed since N".
+ */
+export const changes = sqliteTable(
+  "changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    mailboxId: integer("mailbox_id"),
+    /** "email" or "mailbox" (JMAP type names). */
+    type: text("type", { enum: ["email", "mailbox"] }).notNull(),
+    /** The message or mailbox row id. */
+    objectId: integer("object_id").notNull(),
+    /** For an email: its uid in `mailboxId`, so IMAP can report VANISHED without the row. */
+    uid: integer("uid"),
+    op: text("op", { enum: ["created", "updated", "destroyed"] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("changes_account").on(t.accountId, t.id), index("changes_mailbox").on(t.mailboxId, t.id)],
+);
+
+/** The outbound queue: one row per accepted message for remote recipients, with the envelope. */
+export const queue = sqliteTable("queue", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  blobHash: text("blob_hash").notNull().references(() => blobs.hash, { onDelete: "restrict" }),
+  /** Envelope sender; "" is the null sender `<>`. */
+  sender: text("sender").notNull(),
+  /** DSN parameters (RFC 3461) from MAIL FROM. */
+  envid: text("envid"),
+  ret: text("ret", { enum: ["FULL", "HDRS"] }),
+  /** The account that submitted it, if any. */
+  accountId: integer("account_id").references(() => accounts.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+});
+
+export const queueRecipients = sqliteTable(
+  "queue_recipients",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    queueId: integer("queue_id").notNull().references(() => queue.id, { onDelete: "cascade" }),
+    recipient: text("recipient").notNull(),
+    /** RFC 3461 NOTIFY, comma-separated, and ORCPT. */
+    notify: text("notify"),
+    orcpt: text("orcpt"),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    lastReply: text("last_reply"),
+  },
+  (t) => [index("queue_recipients_due").on(t.status, t.nextAttemptAt)],
+);

@@ -1,0 +1,195 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { MIGRATIONS } from "../../src/store/migrations.generated.ts";
+import { renderMigrations } from "../../scripts/embed-migrations.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { StoreError } from "../../src/store/errors.ts";
+import { DEFAULT_MAILBOXES } from "../../src/store/mailboxes.ts";
+import { Store } from "../../src/store/store.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+let dir: ReturnType<typeof tempDir>;
+let store: Store;
+
+beforeEach(async () => {
+  dir = tempDir();
+  store = await Store.open({ url: `file:${dir.path}/postern.db` });
+  await store.migrate();
+});
+afterEach(() => {
+  store.close();
+  dir.cleanup();
+});
+
+async function rejection(p: Promise<unknown>): Promise<StoreError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof StoreError) return e;
+    throw e;
+  }
+  throw new Error("expected a StoreError");
+}
+
+const encode = (s: string) => new TextEncoder().encode(s);
+
+describe("migrations", () => {
+  test("apply to an empty database, then re-apply as a no-op", async () => {
+    const fresh = tempDir();
+    const s = await Store.open({ url: `file:${fresh.path}/a.db` });
+    try {
+      const first = await s.migrate();
+      expect(first.applied).toEqual(MIGRATIONS.map((m) => m.tag));
+      const second = await s.migrate();
+      expect(second.applied).toEqual([]);
+      expect(second.skipped).toEqual(MIGRATIONS.map((m) => m.tag));
+      const tables = (await s.client.execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((r) => r.name);
+      for (const t of ["domains", "accounts", "aliases", "alias_targets", "mailboxes", "messages", "blobs", "changes", "queue", "queue_recipients"]) {
+        expect(tables).toContain(t);
+      }
+    } finally {
+      s.close();
+      fresh.cleanup();
+    }
+  });
+
+  test("the embedded migrations match migrations/", () => {
+    expect(readFileSync(join(import.meta.dirname, "../../src/store/migrations.generated.ts"), "utf8")).toBe(renderMigrations());
+  });
+
+  test("WAL, foreign keys and a busy timeout are on", async () => {
+    expect((await store.client.execute("PRAGMA journal_mode")).rows[0]![0]).toBe("wal");
+    expect((await store.client.execute("PRAGMA foreign_keys")).rows[0]![0]).toBe(1);
+    expect(Number((await store.client.execute("PRAGMA busy_timeout")).rows[0]![0])).toBeGreaterThan(0);
+  });
+});
+
+describe("domains and accounts", () => {
+  test("a fresh account has its six mailboxes with special-use roles", async () => {
+    await store.domains.add("example.com");
+    const account = await store.accounts.add({ address: "alice@example.com", password: "secret" });
+    const boxes = await store.mailboxes.list(account.id);
+    expect(boxes.map((b) => [b.name, b.role])).toEqual(DEFAULT_MAILBOXES.map((m) => [m.name, m.role]));
+    expect(new Set(boxes.map((b) => b.uidValidity)).size).toBe(6);
+    for (const b of boxes) expect(b.uidNext).toBe(1);
+  });
+
+  test("addresses and domains are normalised", async () => {
+    await store.domains.add("Example.COM.");
+    expect((await store.domains.list()).map((d) => d.name)).toEqual(["example.com"]);
+    await store.accounts.add({ address: "Alice@EXAMPLE.com", password: "pw" });
+    expect((await store.accounts.get("alice@example.com"))?.address).toBe("alice@example.com");
+  });
+
+  test("duplicates, unknown domains and forward domains are clear errors", async () => {
+    await store.domains.add("example.com");
+    expect((await rejection(store.domains.add("EXAMPLE.com"))).code).toBe("exists");
+    await store.accounts.add({ address: "a@example.com", password: "pw" });
+    expect((await rejection(store.accounts.add({ address: "a@example.com", password: "x" }))).code).toBe("exists");
+    expect((await rejection(store.accounts.add({ address: "a@nowhere.test", password: "x" }))).code).toBe("not-found");
+    await store.domains.add("fwd.example", "forward");
+    expect((await rejection(store.accounts.add({ address: "a@fwd.example", password: "x" }))).code).toBe("invalid");
+    expect((await rejection(store.domains.add("not a domain"))).code).toBe("invalid");
+  });
+
+  test("passwords are hashed, verified, changed; failures do not say why", async () => {
+    await store.domains.add("example.com");
+    await store.accounts.add({ address: "a@example.com", password: "first" });
+    const row = (await store.client.execute("SELECT password_hash FROM accounts")).rows[0]!;
+    expect(String(row[0])).toStartWith("$scrypt$");
+    expect(String(row[0])).not.toContain("first");
+    expect((await store.accounts.verify("A@example.com", "first"))?.address).toBe("a@example.com");
+    expect(await store.accounts.verify("a@example.com", "wrong")).toBeNull();
+    expect(await store.accounts.verify("nobody@example.com", "first")).toBeNull();
+    await store.accounts.setPassword("a@example.com", "second");
+    expect(await store.accounts.verify("a@example.com", "first")).toBeNull();
+    expect(await store.accounts.verify("a@example.com", "second")).not.toBeNull();
+  });
+
+  test("a domain with accounts cannot be removed", async () => {
+    await store.domains.add("example.com");
+    await store.accounts.add({ address: "a@example.com", password: "pw" });
+    expect((await rejection(store.domains.remove("example.com"))).code).toBe("in-use");
+    await store.accounts.remove("a@example.com");
+    await store.domains.remove("example.com");
+    expect(await store.domains.list()).toEqual([]);
+  });
+});
+
+describe("blobs and messages", () => {
+  test("a blob stored twice is kept once", async () => {
+    const bytes = encode("Subject: once\r\n\r\nbody\r\n");
+    const [h1, h2] = await store.write(async (tx) => [await store.messages.putBlob(tx, bytes), await store.messages.putBlob(tx, bytes)]);
+    expect(h1).toBe(h2!);
+    expect(h1).toMatch(/^[0-9a-f]{64}$/);
+    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(1);
+    expect(await store.messages.readBlob(h1!)).toEqual(bytes);
+  });
+
+  test("appending takes ascending UIDs and MODSEQs from the change log", async () => {
+    await store.domains.add("example.com");
+    const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
+    const inbox = (await store.mailboxes.byRole(account.id, "inbox"))!;
+    const bytes = encode("Subject: x\r\n\r\nx\r\n");
+    const appended = await store.write(async (tx) => {
+      const hash = await store.messages.putBlob(tx, bytes);
+      const a = await store.messages.append(tx, hash, bytes.length, { mailboxId: inbox.id, summary: {} });
+      const b = await store.messages.append(tx, hash, bytes.length, { mailboxId: inbox.id, summary: {}, flags: ["\\Seen"] });
+      return [a, b];
+    });
+    expect(appended.map((a) => a.uid)).toEqual([1, 2]);
+    expect(appended[1]!.modseq).toBeGreaterThan(appended[0]!.modseq);
+    const box = (await store.mailboxes.byRole(account.id, "inbox"))!;
+    expect(box.uidNext).toBe(3);
+    expect(box.highestModseq).toBe(appended[1]!.modseq);
+    expect((await store.messages.listMailbox(inbox.id)).map((m) => m.flags)).toEqual([[], ["\\Seen"]]);
+    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(1);
+  });
+
+  test("a failed transaction leaves nothing behind", async () => {
+    const bytes = encode("Subject: lost\r\n\r\n");
+    await expect(
+      store.write(async (tx) => {
+        const hash = await store.messages.putBlob(tx, bytes);
+        await store.messages.append(tx, hash, bytes.length, { mailboxId: 9999, summary: {} });
+      }),
+    ).rejects.toThrow();
+    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(0);
+  });
+
+  test("removing an account drops its orphaned blobs", async () => {
+    await store.domains.add("example.com");
+    const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
+    const inbox = (await store.mailboxes.byRole(account.id, "inbox"))!;
+    const bytes = encode("Subject: gone\r\n\r\n");
+    await store.write(async (tx) => store.messages.append(tx, await store.messages.putBlob(tx, bytes), bytes.length, { mailboxId: inbox.id, summary: {} }));
+    await store.accounts.remove("a@example.com");
+    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(0);
+    expect((await store.client.execute("SELECT count(*) FROM messages")).rows[0]![0]).toBe(0);
+  });
+});
+
+describe("aliases", () => {
+  test("exact, catch-all and webhook targets; adding merges, removing targets", async () => {
+    await store.domains.add("example.com");
+    await store.aliases.add("Sales@example.com", ["bob@example.net"]);
+    await store.aliases.add("sales@example.com", ["carol@example.net", "https://hooks.example.net/in"]);
+    await store.aliases.add("@example.com", ["bob@example.net"]);
+    expect(await store.aliases.list()).toEqual([
+      { address: "@example.com", targets: ["bob@example.net"] },
+      { address: "sales@example.com", targets: ["bob@example.net", "carol@example.net", "https://hooks.example.net/in"] },
+    ]);
+    await store.aliases.remove("sales@example.com", ["bob@example.net"]);
+    expect((await store.aliases.get("sales@example.com"))?.targets).toEqual(["carol@example.net", "https://hooks.example.net/in"]);
+    expect((await store.aliases.get("@example.com"))?.targets).toEqual(["bob@example.net"]);
+    await store.aliases.remove("sales@example.com");
+    expect(await store.aliases.get("sales@example.com")).toBeUndefined();
+  });
+
+  test("bad aliases and targets are refused", async () => {
+    await store.domains.add("example.com");
+    expect((await rejection(store.aliases.add("x@nowhere.test", ["a@b.example"]))).code).toBe("not-found");
+    expect((await rejection(store.aliases.add("x@example.com", ["http://insecure.example/hook"]))).code).toBe("invalid");
+    expect((await rejection(store.aliases.add("x@example.com", []))).code).toBe("invalid");
+  });
+});
