@@ -57,7 +57,6 @@ export async function startPostern(config: Config): Promise<Postern> {
         maxConnectionsPerIp: config.limits.connectionsPerIp,
         idleTimeoutMs: config.limits.commandTimeout * 1000,
         refusalLine: protocol.refusalLine,
-        shutdownLine: protocol.shutdownLine,
         handler: protocol.handler(context, name),
       });
       listeners.push(listener);

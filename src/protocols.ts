@@ -18,8 +18,6 @@ export interface Protocol {
   implicitTls: boolean;
   /** Sent to a connection refused for the per-IP limit, e.g. `421 4.7.0 ...`. */
   refusalLine?: string;
-  /** Sent to open connections at shutdown. */
-  shutdownLine?: string;
   handler(context: ServerContext, listener: ListenerName): ConnectionHandler;
 }
 

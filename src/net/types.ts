@@ -42,6 +42,12 @@ export interface Connection {
   readonly tls: TlsInfo | null;
   /** True after close() or when the peer went away. */
   readonly closed: boolean;
+  /**
+   * Why reads now resolve null although the peer is still there: it sent nothing for the idle
+   * timeout, or the server is shutting down. The protocol answers with its own farewell
+   * (`421 4.4.2`, `* BYE`, `-ERR`) and returns.
+   */
+  readonly interrupted: "timeout" | "shutdown" | null;
 
   /**
    * Reads the next line. Resolves null at end of input or when the idle timeout fired.

@@ -1,0 +1,25 @@
+/**
+ * `npm test` / `bun run test`: the whole suite on Bun, then the end-to-end tests again with the
+ * server started under Deno and as the compiled binary (see test/helpers/runtime.ts).
+ * `POSTERN_TEST_ONLY=bun` (or deno, binary) runs one leg.
+ */
+const only = process.env.POSTERN_TEST_ONLY;
+const extra = process.argv.slice(2);
+
+function run(title: string, cmd: string[], env: Record<string, string> = {}): void {
+  console.log(`\n=== ${title}: ${cmd.join(" ")}`);
+  const result = Bun.spawnSync(cmd, { stdout: "inherit", stderr: "inherit", env: { ...process.env, ...env } });
+  if (result.exitCode !== 0) {
+    console.error(`\n${title} failed (exit ${result.exitCode})`);
+    process.exit(result.exitCode ?? 1);
+  }
+}
+
+run("embedded migrations are current", ["bun", "scripts/embed-migrations.ts", "--check"]);
+if (!only || only === "bun") run("suite on Bun", ["bun", "test", ...extra], { POSTERN_TEST_RUNTIME: "bun" });
+if (!only || only === "deno") run("e2e on Deno", ["bun", "test", "test/e2e"], { POSTERN_TEST_RUNTIME: "deno" });
+if (!only || only === "binary") {
+  run("build the binary", ["bun", "scripts/build.ts"]);
+  run("e2e on the binary", ["bun", "test", "test/e2e"], { POSTERN_TEST_RUNTIME: "binary" });
+}
+console.log("\nall test legs passed");

@@ -1,0 +1,88 @@
+/**
+ * The TLS certificate: the configured `tls.cert`/`tls.key` files, or else a self-signed
+ * certificate for `hostname`, generated once in TypeScript (no openssl binary) and kept in
+ * `<dataDir>/tls/` so STARTTLS and implicit TLS work on a fresh install.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSecureContext as tlsSecureContext, type SecureContext } from "node:tls";
+import { log } from "../log.ts";
+
+export interface CertificatePem {
+  cert: string;
+  key: string;
+}
+
+export interface CertificateOptions {
+  hostname: string;
+  dataDir: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export async function loadOrCreateCertificate(options: CertificateOptions): Promise<CertificatePem> {
+  if (options.certFile || options.keyFile) {
+    if (!options.certFile || !options.keyFile) {
+      throw new Error("tls.cert and tls.key must be set together");
+    }
+    return { cert: readPem(options.certFile, "tls.cert"), key: readPem(options.keyFile, "tls.key") };
+  }
+  const dir = join(options.dataDir, "tls");
+  const certPath = join(dir, "selfsigned.crt");
+  const keyPath = join(dir, "selfsigned.key");
+  if (existsSync(certPath) && existsSync(keyPath)) {
+    return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8") };
+  }
+  const pem = await createSelfSigned(options.hostname);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(keyPath, pem.key, { mode: 0o600 });
+  writeFileSync(certPath, pem.cert);
+  log.info("generated a self-signed certificate", { hostname: options.hostname, path: certPath });
+  return pem;
+}
+
+function readPem(path: string, key: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`${key}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** An ECDSA P-256 certificate valid for ten years, with `hostname` as CN and subjectAltName. */
+export async function createSelfSigned(hostname: string): Promise<CertificatePem> {
+  // @peculiar/x509 needs the reflect-metadata shim at import time; load both only when generating.
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
+  const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = (await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as CryptoKeyPair;
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + 10 * 365 * 24 * 3600 * 1000);
+  const serial = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0"));
+  serial[0] = "01"; // keep it positive
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial.join(""),
+    name: `CN=${hostname}`,
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: hostname }]),
+    ],
+  });
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  return { cert: cert.toString("pem"), key: toPem(pkcs8, "PRIVATE KEY") };
+}
+
+function toPem(der: Uint8Array, label: string): string {
+  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "");
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+export function createSecureContext(pem: CertificatePem): SecureContext {
+  return tlsSecureContext({ cert: pem.cert, key: pem.key, minVersion: "TLSv1.2" });
+}

@@ -1,0 +1,234 @@
+/**
+ * A `Connection` over a `node:net` socket (plain or TLS), which Bun and Deno both provide.
+ *
+ * Reads are pulled by the protocol server; the socket is paused while enough input is
+ * buffered, so a fast client cannot fill memory faster than the server consumes it.
+ */
+import type { Socket } from "node:net";
+import { type SecureContext, TLSSocket } from "node:tls";
+import { LineFramer } from "./line-framer.ts";
+import type { Connection, LineResult, TlsInfo } from "./types.ts";
+
+/** Above this many buffered bytes the socket is paused until the server reads. */
+const HIGH_WATER = 256 * 1024;
+const DEFAULT_MAX_LINE = 4096;
+
+let nextId = 1;
+
+export interface SocketConnectionOptions {
+  listener: string;
+  secureContext: SecureContext;
+  idleTimeoutMs: number;
+}
+
+export class SocketConnection implements Connection {
+  readonly id = nextId++;
+  readonly listener: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  #socket: Socket;
+  #secureContext: SecureContext;
+  #framer = new LineFramer();
+  #tls: TlsInfo | null = null;
+  #ended = false;
+  #closed = false;
+  #interrupted: "timeout" | "shutdown" | null = null;
+  #idleMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | undefined;
+  #onData = (chunk: Uint8Array) => {
+    this.#framer.push(chunk);
+    if (this.#framer.length > HIGH_WATER) this.#socket.pause();
+    this.#armTimer();
+    this.#notify();
+  };
+  #onEnd = () => {
+    this.#ended = true;
+    this.#notify();
+  };
+  #closedListeners: Array<() => void> = [];
+
+  constructor(socket: Socket, options: SocketConnectionOptions) {
+    this.#socket = socket;
+    this.#secureContext = options.secureContext;
+    this.#idleMs = options.idleTimeoutMs;
+    this.listener = options.listener;
+    this.remoteAddress = normalizeIp(socket.remoteAddress ?? "");
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = normalizeIp(socket.localAddress ?? "");
+    this.localPort = socket.localPort ?? 0;
+    if (socket instanceof TLSSocket) this.#tls = tlsInfo(socket);
+    this.#attach(socket);
+    this.#armTimer();
+  }
+
+  get tls(): TlsInfo | null {
+    return this.#tls;
+  }
+  get closed(): boolean {
+    return this.#closed || this.#ended;
+  }
+  get interrupted(): "timeout" | "shutdown" | null {
+    return this.#interrupted;
+  }
+
+  /** Makes the pending and every later read resolve null, with `interrupted` saying why. */
+  interrupt(reason: "timeout" | "shutdown"): void {
+    this.#interrupted ??= reason;
+    this.#notify();
+  }
+
+  /** Called once when the connection is gone (closed by either side). */
+  onClose(listener: () => void): void {
+    if (this.#closed) listener();
+    else this.#closedListeners.push(listener);
+  }
+
+  async readLine(maxLineLength = DEFAULT_MAX_LINE): Promise<LineResult | null> {
+    for (;;) {
+      const line = this.#framer.readLine(maxLineLength);
+      if (line) return this.#consumed(line);
+      if (!(await this.#more())) return null;
+    }
+  }
+
+  async readBytes(count: number): Promise<Uint8Array | null> {
+    for (;;) {
+      const bytes = this.#framer.readBytes(count);
+      if (bytes) return this.#consumed(bytes);
+      // Let the buffer hold the whole count even above the high-water mark.
+      if (this.#framer.length < count) this.#socket.resume();
+      if (!(await this.#more(true))) return null;
+    }
+  }
+
+  async skipBytes(count: number): Promise<boolean> {
+    let left = count;
+    for (;;) {
+      left -= this.#framer.skip(left);
+      this.#consumed(null);
+      if (left === 0) return true;
+      if (!(await this.#more())) return false;
+    }
+  }
+
+  hasBufferedLine(): boolean {
+    return this.#framer.hasLine();
+  }
+
+  write(data: string | Uint8Array): Promise<void> {
+    if (this.#closed || this.#socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#socket.write(data, () => resolve());
+    });
+  }
+
+  async startTls(): Promise<void> {
+    if (this.#tls) throw new Error("TLS is already active");
+    // RFC 3207 §4.2: anything the client pipelined after STARTTLS is discarded, not read as commands.
+    this.#framer.clear();
+    const plain = this.#socket;
+    this.#detach(plain);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.#secureContext });
+    this.#socket = secure;
+    this.#attach(secure);
+    await new Promise<void>((resolve, reject) => {
+      const fail = (e: Error) => {
+        secure.off("secure", done);
+        reject(e);
+      };
+      const done = () => {
+        secure.off("error", fail);
+        resolve();
+      };
+      secure.once("secure", done);
+      secure.once("error", fail);
+      secure.once("close", () => fail(new Error("connection closed during the TLS handshake")));
+    });
+    this.#tls = tlsInfo(secure);
+  }
+
+  setIdleTimeout(ms: number): void {
+    this.#idleMs = ms;
+    this.#armTimer();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#socket.end();
+    // A peer that never reads must not keep the socket open forever.
+    setTimeout(() => this.#socket.destroy(), 2000).unref?.();
+    this.#notify();
+  }
+
+  /** Closes without flushing (listener shutdown after the grace period). */
+  destroy(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#socket.destroy();
+    this.#notify();
+  }
+
+  #attach(socket: Socket): void {
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onEnd);
+    socket.on("close", this.#onClosed);
+  }
+
+  #detach(socket: Socket): void {
+    socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
+    socket.off("error", this.#onEnd);
+    socket.off("close", this.#onClosed);
+  }
+
+  #onClosed = () => {
+    this.#ended = true;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#notify();
+    for (const listener of this.#closedListeners.splice(0)) listener();
+  };
+
+  #consumed<T>(value: T): T {
+    if (this.#framer.length < HIGH_WATER && this.#socket.isPaused()) this.#socket.resume();
+    this.#armTimer();
+    return value;
+  }
+
+  /** Waits for more input; false at end of input, close, or idle timeout. */
+  #more(force = false): Promise<boolean> {
+    if (this.#ended || this.#closed || this.#interrupted !== null) return Promise.resolve(false);
+    if (force || this.#framer.length < HIGH_WATER) this.#socket.resume();
+    return new Promise((resolve) => {
+      this.#wake = () => resolve(!(this.#ended || this.#closed || this.#interrupted !== null));
+    });
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #armTimer(): void {
+    clearTimeout(this.#timer);
+    if (this.#closed || this.#idleMs <= 0) return;
+    this.#timer = setTimeout(() => this.interrupt("timeout"), this.#idleMs);
+    this.#timer.unref?.();
+  }
+}
+
+function tlsInfo(socket: TLSSocket): TlsInfo {
+  return { protocol: socket.getProtocol() ?? "TLS", cipher: socket.getCipher()?.name ?? "unknown" };
+}
+
+/** "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) is 127.0.0.1. */
+export function normalizeIp(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}

@@ -1,0 +1,112 @@
+/**
+ * Framing of a byte stream into lines and exact byte counts.
+ *
+ * Pure: chunks go in with `push`, framed input comes out of `readLine`/`readBytes`, and
+ * `undefined` means "need more data". A line longer than the limit is dropped byte by byte
+ * as it arrives (never buffered whole) and reported once its LF is seen, so a hostile peer
+ * cannot grow the buffer and the stream stays in sync for the next command.
+ */
+import type { LineResult } from "./types.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class LineFramer {
+  #buf = new Uint8Array(4096);
+  #start = 0;
+  #end = 0;
+  /** Where the search for the next LF resumes, so a line arriving in many chunks is scanned once. */
+  #scanned = 0;
+  /** Bytes already dropped from the current over-long line; -1 when not inside one. */
+  #dropped = -1;
+
+  /** Bytes buffered and not yet read. */
+  get length(): number {
+    return this.#end - this.#start;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const live = this.#end - this.#start;
+    if (this.#end + chunk.length > this.#buf.length) {
+      if (live + chunk.length <= this.#buf.length && this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        let size = this.#buf.length * 2;
+        while (size < live + chunk.length) size *= 2;
+        const next = new Uint8Array(size);
+        next.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = next;
+      }
+      this.#scanned -= this.#start;
+      this.#start = 0;
+      this.#end = live;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** Drops everything buffered (STARTTLS: bytes sent before the handshake must not be used). */
+  clear(): void {
+    this.#start = this.#end = this.#scanned = 0;
+    this.#dropped = -1;
+  }
+
+  /** True when a whole line is buffered. */
+  hasLine(): boolean {
+    return this.#buf.subarray(this.#scanned < this.#start ? this.#start : this.#scanned, this.#end).includes(LF);
+  }
+
+  /**
+   * The next line, without its line ending, if one is complete. `maxLength` counts the bytes
+   * before CRLF; a longer line yields `{ kind: "too-long" }` once its end has arrived.
+   */
+  readLine(maxLength: number): LineResult | undefined {
+    const from = Math.max(this.#scanned, this.#start);
+    const at = this.#buf.subarray(from, this.#end).indexOf(LF);
+    if (at === -1) {
+      this.#scanned = this.#end;
+      // Past the limit with no LF yet: drop what we have, keeping the last byte in case it is the CR of CRLF.
+      if (this.#end - this.#start > maxLength + 1) {
+        const drop = this.#end - this.#start - 1;
+        this.#dropped = Math.max(this.#dropped, 0) + drop;
+        this.#start += drop;
+        this.#scanned = this.#start;
+      }
+      return undefined;
+    }
+    const lf = from + at;
+    const crlf = lf > this.#start && this.#buf[lf - 1] === CR;
+    const stop = crlf ? lf - 1 : lf;
+    const start = this.#start;
+    this.#start = this.#scanned = lf + 1;
+    if (this.#start === this.#end) this.#start = this.#end = this.#scanned = 0;
+    const length = stop - start + Math.max(this.#dropped, 0);
+    if (this.#dropped >= 0 || length > maxLength) {
+      this.#dropped = -1;
+      return { kind: "too-long", length };
+    }
+    return { kind: "line", bytes: this.#buf.slice(start, stop), crlf };
+  }
+
+  /** Exactly `count` bytes if that many are buffered. */
+  readBytes(count: number): Uint8Array | undefined {
+    if (this.#end - this.#start < count) return undefined;
+    const bytes = this.#buf.slice(this.#start, this.#start + count);
+    this.#consume(count);
+    return bytes;
+  }
+
+  /** Drops up to `count` buffered bytes; returns how many were dropped. */
+  skip(count: number): number {
+    const n = Math.min(count, this.#end - this.#start);
+    this.#consume(n);
+    return n;
+  }
+
+  #consume(n: number): void {
+    this.#start += n;
+    if (this.#scanned < this.#start) this.#scanned = this.#start;
+    if (this.#start === this.#end) this.#start = this.#end = this.#scanned = 0;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * A TCP listener (plain or implicit TLS) that hands each accepted connection to a protocol
+ * handler, enforcing the per-IP connection limit and closing everything gracefully on stop.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { type SecureContext, TLSSocket } from "node:tls";
+import { log } from "../log.ts";
+import { normalizeIp, SocketConnection } from "./connection.ts";
+import type { ConnectionHandler } from "./types.ts";
+
+export interface ListenOptions {
+  /** Listener name from config, e.g. "submission". */
+  name: string;
+  host: string;
+  /** 0 picks a free port; `address()` tells which. */
+  port: number;
+  /** "implicit": TLS from the first byte (465, 993, 995). */
+  tls: "none" | "implicit";
+  secureContext: SecureContext;
+  maxConnectionsPerIp: number;
+  idleTimeoutMs: number;
+  /** Written (plain listeners only) to a connection refused for the per-IP limit. */
+  refusalLine?: string;
+  handler: ConnectionHandler;
+}
+
+export interface Listener {
+  readonly name: string;
+  address(): { host: string; port: number };
+  readonly openConnections: number;
+  readonly totalConnections: number;
+  /**
+   * Stops accepting, interrupts every connection's pending read so its protocol can say
+   * goodbye, and destroys whatever is still open after `graceMs`.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+/** How long an implicit-TLS client may take to finish its handshake. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+export async function listen(options: ListenOptions): Promise<Listener> {
+  const open = new Set<SocketConnection>();
+  const handshaking = new Set<TLSSocket>();
+  const perIp = new Map<string, number>();
+  let total = 0;
+  let closing = false;
+
+  const release = (ip: string) => {
+    const n = (perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) perIp.delete(ip);
+    else perIp.set(ip, n);
+  };
+
+  const serve = (socket: Socket, ip: string) => {
+    const conn = new SocketConnection(socket, {
+      listener: options.name,
+      secureContext: options.secureContext,
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
+    open.add(conn);
+    total++;
+    let released = false;
+    const done = () => {
+      if (released) return;
+      released = true;
+      open.delete(conn);
+      release(ip);
+    };
+    conn.onClose(done);
+    options
+      .handler(conn)
+      .catch((e) => log.error("connection handler failed", { listener: options.name, error: String(e?.stack ?? e) }))
+      .finally(() => {
+        conn.close();
+        done();
+      });
+  };
+
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const ip = normalizeIp(socket.remoteAddress ?? "");
+    const count = perIp.get(ip) ?? 0;
+    if (closing || count >= options.maxConnectionsPerIp) {
+      if (options.refusalLine && options.tls === "none" && !closing) socket.end(`${options.refusalLine}\r\n`);
+      else socket.destroy();
+      socket.on("error", () => {});
+      return;
+    }
+    perIp.set(ip, count + 1);
+    if (options.tls === "none") return serve(socket, ip);
+
+    const secure = new TLSSocket(socket, { isServer: true, secureContext: options.secureContext });
+    handshaking.add(secure);
+    let served = false;
+    const timer = setTimeout(() => secure.destroy(), HANDSHAKE_TIMEOUT_MS);
+    secure.on("error", () => secure.destroy());
+    secure.once("close", () => {
+      clearTimeout(timer);
+      handshaking.delete(secure);
+      if (!served) release(ip);
+    });
+    secure.once("secure", () => {
+      clearTimeout(timer);
+      handshaking.delete(secure);
+      served = true;
+      serve(secure, ip);
+    });
+  });
+  server.on("error", (e) => log.error("listener error", { listener: options.name, error: String(e) }));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  const address = {
+    host: options.host,
+    port: typeof bound === "object" && bound ? bound.port : options.port,
+  };
+
+  return {
+    name: options.name,
+    address: () => address,
+    get openConnections() {
+      return open.size;
+    },
+    get totalConnections() {
+      return total;
+    },
+    async close(graceMs) {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of handshaking) socket.destroy();
+      for (const conn of open) conn.interrupt("shutdown");
+      const deadline = Date.now() + graceMs;
+      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const conn of open) conn.destroy();
+      await stopped;
+    },
+  };
+}

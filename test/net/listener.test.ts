@@ -1,0 +1,184 @@
+/**
+ * The network adapter against real sockets: a toy line protocol exercises framing, byte
+ * counts, STARTTLS (with a real TLS client), limits, timeouts and shutdown.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { SecureContext } from "node:tls";
+import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
+import { type Listener, listen, type ListenOptions } from "../../src/net/listener.ts";
+import type { Connection } from "../../src/net/types.ts";
+import { LineClient } from "../helpers/line-client.ts";
+
+const dec = new TextDecoder();
+let secureContext: SecureContext;
+
+beforeAll(async () => {
+  secureContext = createSecureContext(await createSelfSigned("localhost"));
+});
+
+/** The toy protocol: echoes lines, answers BYTES n / STARTTLS / QUIT, and says why it stops. */
+async function toyHandler(conn: Connection): Promise<void> {
+  await conn.write(`hello ${conn.tls ? conn.tls.protocol : "plain"}\r\n`);
+  for (;;) {
+    const line = await conn.readLine(32);
+    if (line === null) {
+      if (conn.interrupted) await conn.write(`bye ${conn.interrupted}\r\n`);
+      return;
+    }
+    if (line.kind === "too-long") {
+      await conn.write(`too long ${line.length}\r\n`);
+      continue;
+    }
+    const text = dec.decode(line.bytes);
+    const bytes = /^BYTES (\d+)$/.exec(text);
+    if (bytes) {
+      const data = await conn.readBytes(Number(bytes[1]));
+      if (data === null) return;
+      await conn.write(`got ${JSON.stringify(dec.decode(data))}\r\n`);
+    } else if (text === "STARTTLS") {
+      await conn.write("go ahead\r\n");
+      await conn.startTls();
+    } else if (text === "TLS?") {
+      await conn.write(`tls ${conn.tls?.protocol ?? "none"}\r\n`);
+    } else if (text === "QUIT") {
+      await conn.write("bye\r\n");
+      return;
+    } else {
+      await conn.write(`echo ${text}${line.crlf ? "" : " (bare LF)"}\r\n`);
+    }
+  }
+}
+
+const listeners: Listener[] = [];
+async function start(overrides: Partial<ListenOptions> = {}): Promise<number> {
+  const listener = await listen({
+    name: "toy",
+    host: "127.0.0.1",
+    port: 0,
+    tls: "none",
+    secureContext,
+    maxConnectionsPerIp: 10,
+    idleTimeoutMs: 10_000,
+    refusalLine: "busy",
+    handler: toyHandler,
+    ...overrides,
+  });
+  listeners.push(listener);
+  return listener.address().port;
+}
+
+afterAll(async () => {
+  await Promise.all(listeners.map((l) => l.close(0)));
+});
+
+describe("listener", () => {
+  test("lines sent byte by byte and several per packet are framed the same", async () => {
+    const port = await start();
+    const client = await LineClient.connect(port);
+    expect(await client.readLine()).toBe("hello plain");
+    for (const byte of "one\r\n") await client.send(byte);
+    await client.send("two\r\nthree\nfour\r\n");
+    expect(await client.readLine()).toBe("echo one");
+    expect(await client.readLine()).toBe("echo two");
+    expect(await client.readLine()).toBe("echo three (bare LF)");
+    expect(await client.readLine()).toBe("echo four");
+    await client.line("QUIT");
+    expect(await client.readLine()).toBe("bye");
+    await client.closed();
+  });
+
+  test("an over-long line is rejected and the connection stays usable", async () => {
+    const port = await start();
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    await client.send(`${"x".repeat(5000)}\r\nafter\r\n`);
+    expect(await client.readLine()).toBe("too long 5000");
+    expect(await client.readLine()).toBe("echo after");
+    client.close();
+  });
+
+  test("a byte-count read straddles packets and lines resume after it", async () => {
+    const port = await start();
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    await client.send("BYTES 12\r\nhello");
+    await Bun.sleep(20);
+    await client.send("\r\nworldNEXT\r\n");
+    expect(await client.readLine()).toBe('got "hello\\r\\nworld"');
+    expect(await client.readLine()).toBe("echo NEXT");
+    client.close();
+  });
+
+  test("STARTTLS upgrades in place against a real TLS client", async () => {
+    const port = await start();
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    await client.line("STARTTLS");
+    expect(await client.readLine()).toBe("go ahead");
+    const tls = await client.startTls();
+    expect(tls.getProtocol()).toMatch(/^TLSv1\.[23]$/);
+    await client.line("TLS?");
+    expect(await client.readLine()).toMatch(/^tls TLSv1\.[23]$/);
+    client.close();
+  });
+
+  test("plaintext pipelined after STARTTLS is discarded, not executed", async () => {
+    const port = await start();
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    // RFC 3207 §4.2: the injected QUIT arrives in the same packet as STARTTLS.
+    await client.send("STARTTLS\r\nQUIT\r\n");
+    expect(await client.readLine()).toBe("go ahead");
+    await client.startTls();
+    await client.line("TLS?");
+    expect(await client.readLine()).toMatch(/^tls TLSv1/);
+    expect(client.ended).toBe(false);
+    client.close();
+  });
+
+  test("implicit TLS listeners speak TLS from the first byte", async () => {
+    const port = await start({ tls: "implicit" });
+    const client = await LineClient.connect(port, { tls: true });
+    expect(await client.readLine()).toMatch(/^hello TLSv1\.[23]$/);
+    client.close();
+  });
+
+  test("connections over the per-IP limit get the refusal line and are closed", async () => {
+    const port = await start({ maxConnectionsPerIp: 2 });
+    const a = await LineClient.connect(port);
+    const b = await LineClient.connect(port);
+    expect(await a.readLine()).toBe("hello plain");
+    expect(await b.readLine()).toBe("hello plain");
+    const c = await LineClient.connect(port);
+    expect(await c.readLine()).toBe("busy");
+    await c.closed();
+    a.close();
+    await Bun.sleep(50);
+    const d = await LineClient.connect(port);
+    expect(await d.readLine()).toBe("hello plain");
+    b.close();
+    d.close();
+  });
+
+  test("an idle client is told and disconnected after the idle timeout", async () => {
+    const port = await start({ idleTimeoutMs: 150 });
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    expect(await client.readLine()).toBe("bye timeout");
+    await client.closed();
+  });
+
+  test("close interrupts open connections so the protocol can say goodbye", async () => {
+    const port = await start();
+    const listener = listeners.at(-1)!;
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    expect(listener.openConnections).toBe(1);
+    const closing = listener.close(2000);
+    expect(await client.readLine()).toBe("bye shutdown");
+    await client.closed();
+    await closing;
+    expect(listener.openConnections).toBe(0);
+    expect(listener.totalConnections).toBe(1);
+  });
+});
