@@ -4,6 +4,10 @@
  */
 import type { SecureContext } from "node:tls";
 import { createApp } from "./api/app.ts";
+import { AuthThrottle } from "./auth/throttle.ts";
+import { Deliverer } from "./deliver/deliverer.ts";
+import { Directory } from "./deliver/directory.ts";
+import { createResolver } from "./net/dns.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
 import { createSecureContext, loadOrCreateCertificate } from "./net/certificate.ts";
 import { type HttpServer, serveHttp } from "./net/http.ts";
@@ -37,7 +41,15 @@ export async function startPostern(config: Config): Promise<Postern> {
       keyFile: config.tls.key,
     });
     const secureContext: SecureContext = createSecureContext(await pem);
-    const context: ServerContext = { config, store, secureContext };
+    const directory = new Directory(store);
+    const context: ServerContext = {
+      config,
+      store,
+      secureContext,
+      directory,
+      deliverer: new Deliverer(store, directory, { hostname: config.hostname, resolve: createResolver(config.dns.servers) }),
+      authThrottle: new AuthThrottle({ threshold: config.limits.authFailures }),
+    };
     const addresses: Postern["addresses"] = {};
 
     for (const name of Object.keys(config.listeners) as ListenerName[]) {

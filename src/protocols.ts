@@ -1,16 +1,26 @@
 /**
- * Which protocol serves which listener. A listener whose protocol is not written yet is not
- * started at all (never answering as if it worked); `postern serve` logs that it was left out.
+ * Which protocol serves which listener, and the services they share. A listener whose protocol
+ * is not written yet is not started at all (never answering as if it worked); `postern serve`
+ * logs that it was left out.
  */
 import type { SecureContext } from "node:tls";
+import type { AuthThrottle } from "./auth/throttle.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
+import type { Deliverer } from "./deliver/deliverer.ts";
+import type { Directory } from "./deliver/directory.ts";
+import { StoreSmtpBackend } from "./deliver/smtp-backend.ts";
 import type { ConnectionHandler } from "./net/types.ts";
+import { smtpHandler } from "./smtp/server.ts";
 import type { Store } from "./store/store.ts";
 
 export interface ServerContext {
   config: Config;
   store: Store;
   secureContext: SecureContext;
+  directory: Directory;
+  deliverer: Deliverer;
+  /** Shared by every protocol, so guessing over IMAP also slows SMTP AUTH. */
+  authThrottle: AuthThrottle;
 }
 
 export interface Protocol {
@@ -21,7 +31,37 @@ export interface Protocol {
   handler(context: ServerContext, listener: ListenerName): ConnectionHandler;
 }
 
-const PROTOCOLS: Partial<Record<ListenerName, Protocol>> = {};
+function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
+  return {
+    implicitTls,
+    refusalLine: "421 4.7.0 Too many connections from your address, try again later",
+    handler({ config, store, directory, deliverer, authThrottle }) {
+      const { limits } = config;
+      return smtpHandler(
+        {
+          hostname: config.hostname,
+          role,
+          maxMessageSize: limits.messageSize,
+          maxRecipients: limits.recipients,
+          maxErrors: limits.errors,
+          maxCommands: limits.commands,
+          maxAuthFailures: limits.authFailures,
+          allowPlaintextAuth: config.auth.allowPlaintext,
+          maxLineLength: limits.lineLength,
+          commandTimeoutMs: limits.commandTimeout * 1000,
+          dataTimeoutMs: limits.dataTimeout * 1000,
+        },
+        new StoreSmtpBackend({ store, directory, deliverer, throttle: authThrottle, hostname: config.hostname }),
+      );
+    },
+  };
+}
+
+const PROTOCOLS: Partial<Record<ListenerName, Protocol>> = {
+  smtp: smtp("mx", false),
+  submission: smtp("submission", false),
+  submissions: smtp("submission", true),
+};
 
 export function protocolFor(name: ListenerName): Protocol | undefined {
   return PROTOCOLS[name];

@@ -8,7 +8,7 @@ export type DnsResolve = (name: string, rrtype: string) => Promise<unknown>;
 
 export function createResolver(servers: readonly string[]): DnsResolve {
   if (servers.length === 0) return (name, rrtype) => dns.resolve(name, rrtype);
-  const resolver = new dns.Resolver({ timeout: 5000, tries: 2 });
+  const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
   resolver.setServers([...servers]);
   return (name, rrtype) => resolver.resolve(name, rrtype);
 }

@@ -7,7 +7,7 @@ describe(`postern serve on ${runtime()}`, () => {
   let server: ServerProcess;
 
   beforeAll(async () => {
-    server = await startServer({ waitFor: ["http"] });
+    server = await startServer({ waitFor: ["http", "smtp"] });
     console.log(`[${runtime()}] process start to listening: ${server.startupMs.toFixed(0)} ms`);
   });
   afterAll(async () => {

@@ -1,0 +1,122 @@
+/**
+ * Delivery of an accepted message: sender authentication for inbound mail, the MIME summary,
+ * routing of every recipient (local INBOX, alias expansion, outbound queue), and one transaction
+ * that stores the blob once, a row per local mailbox and the queue rows. Nothing is acknowledged
+ * to the client before that transaction commits.
+ */
+import type { DnsResolve } from "../net/dns.ts";
+import { authenticateMessage } from "../policy/mailauth.ts";
+import { summarize } from "../mime/summary.ts";
+import { queue, queueRecipients } from "../store/schema.ts";
+import type { Appended } from "../store/messages.ts";
+import type { Store } from "../store/store.ts";
+import type { Directory } from "./directory.ts";
+import { route } from "./route.ts";
+import { threadIdFor } from "./thread.ts";
+
+export interface EnvelopeRecipient {
+  address: string;
+  /** RFC 3461 NOTIFY values and ORCPT, kept for the queue's DSNs. */
+  notify?: string[];
+  orcpt?: string;
+}
+
+export interface AcceptedMessage {
+  /** MAIL FROM; "" for the null sender. */
+  sender: string;
+  recipients: EnvelopeRecipient[];
+  envid?: string;
+  ret?: "FULL" | "HDRS";
+  /** The message as it will be stored, trace headers (Received) already prepended. */
+  raw: Uint8Array;
+  /** Set for submissions: the authenticated account. */
+  accountId?: number;
+  /** Inbound mail from other servers gets SPF/DKIM/DMARC/ARC checks. */
+  inbound: boolean;
+  remoteIp: string;
+  helo: string;
+}
+
+export interface DeliveryReport {
+  /** Local mailbox rows written. */
+  stored: number;
+  /** Outbound queue id when some recipients are remote. */
+  queueId?: number;
+  blobHash: string;
+}
+
+export class Deliverer {
+  constructor(
+    private readonly store: Store,
+    private readonly directory: Directory,
+    private readonly options: { hostname: string; resolve: DnsResolve },
+  ) {}
+
+  async deliver(message: AcceptedMessage): Promise<DeliveryReport> {
+    let raw = message.raw;
+    if (message.inbound) {
+      const auth = await authenticateMessage({
+        raw,
+        ip: message.remoteIp,
+        helo: message.helo,
+        sender: message.sender,
+        hostname: this.options.hostname,
+        resolve: this.options.resolve,
+      });
+      raw = prepend(auth.headers, raw);
+    }
+    const summary = summarize(raw);
+    const routing = await route(this.directory, message.recipients);
+    const threadIds = new Map<number, string>();
+    for (const accountId of new Set(routing.local.map((l) => l.accountId))) {
+      threadIds.set(accountId, await threadIdFor(this.store, accountId, summary));
+    }
+
+    const report = await this.store.write(async (tx) => {
+      const blobHash = await this.store.messages.putBlob(tx, raw);
+      const appended: Appended[] = [];
+      for (const target of routing.local) {
+        const inbox = await this.store.mailboxes.byRole(target.accountId, "inbox");
+        if (!inbox) throw new Error(`Account ${target.accountId} has no INBOX`);
+        const row = await this.store.messages.append(tx, blobHash, raw.byteLength, {
+          mailboxId: inbox.id,
+          summary: summary as unknown as Record<string, unknown>,
+          messageId: summary.messageId,
+          threadId: threadIds.get(target.accountId),
+          subject: summary.subject,
+          sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
+        });
+        appended.push(row);
+      }
+      let queueId: number | undefined;
+      if (routing.remote.length > 0) {
+        const [row] = await tx
+          .insert(queue)
+          .values({ blobHash, sender: message.sender, envid: message.envid, ret: message.ret, accountId: message.accountId })
+          .returning({ id: queue.id });
+        queueId = row!.id;
+        await tx.insert(queueRecipients).values(
+          routing.remote.map((r) => ({
+            queueId: row!.id,
+            recipient: r.address,
+            notify: r.notify?.join(","),
+            orcpt: r.orcpt,
+          })),
+        );
+      }
+      return { appended, queueId, blobHash };
+    });
+    for (const a of report.appended) {
+      this.store.changes.publish({ accountId: a.accountId, mailboxIds: [a.mailboxId], modseq: a.modseq });
+    }
+    return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash };
+  }
+}
+
+function prepend(header: string, raw: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(header);
+  const out = new Uint8Array(head.byteLength + raw.byteLength);
+  out.set(head, 0);
+  out.set(raw, head.byteLength);
+  return out;
+}

@@ -1,0 +1,53 @@
+/**
+ * Who an address is: a local account, an alias (exact, plus-address or catch-all), unknown at a
+ * local domain, or not ours at all. Used at RCPT time and again when routing the accepted message.
+ */
+import { parseAddress } from "../mime/address.ts";
+import type { Store } from "../store/store.ts";
+
+export type Recipient =
+  | { kind: "account"; address: string; accountId: number }
+  | { kind: "alias"; address: string; targets: string[] }
+  | { kind: "unknown"; address: string }
+  | { kind: "remote"; address: string };
+
+export interface DirectoryOptions {
+  /** Plus-addressing separator (`user+tag@` reaches `user@`); empty turns it off. */
+  separator?: string;
+}
+
+export class Directory {
+  constructor(
+    private readonly store: Store,
+    private readonly options: DirectoryOptions = {},
+  ) {}
+
+  async isLocalDomain(domain: string): Promise<boolean> {
+    return (await this.store.domains.get(domain)) !== undefined;
+  }
+
+  /** Resolves one envelope recipient (RFC 5321 §4.1.1.3). */
+  async resolve(address: string): Promise<Recipient> {
+    const parsed = parseAddress(address);
+    if (!parsed) return { kind: "remote", address };
+    const normalized = `${parsed.local}@${parsed.domain}`;
+    const domain = await this.store.domains.get(parsed.domain);
+    if (!domain) return { kind: "remote", address: normalized };
+
+    const candidates = [parsed.local];
+    const separator = this.options.separator ?? "+";
+    const cut = separator ? parsed.local.indexOf(separator) : -1;
+    if (cut > 0) candidates.push(parsed.local.slice(0, cut));
+
+    for (const local of candidates) {
+      const full = `${local}@${parsed.domain}`;
+      const account = await this.store.accounts.get(full);
+      if (account && !account.disabled) return { kind: "account", address: full, accountId: account.id };
+      const alias = await this.store.aliases.get(full);
+      if (alias) return { kind: "alias", address: full, targets: alias.targets };
+    }
+    const catchAll = await this.store.aliases.get(`@${parsed.domain}`);
+    if (catchAll) return { kind: "alias", address: normalized, targets: catchAll.targets };
+    return { kind: "unknown", address: normalized };
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Routing: each envelope recipient becomes local accounts (aliases expanded, recursively, without
+ * loops) and remote targets (external addresses and webhooks) for the outbound queue.
+ */
+import type { Directory } from "./directory.ts";
+import type { EnvelopeRecipient } from "./deliverer.ts";
+
+/** Aliases of aliases are followed this deep (Postfix's virtual_alias_recursion_limit is 1000; 20 is plenty). */
+const MAX_DEPTH = 20;
+
+export interface Routing {
+  local: { accountId: number; address: string }[];
+  remote: EnvelopeRecipient[];
+}
+
+export async function route(directory: Directory, recipients: readonly EnvelopeRecipient[]): Promise<Routing> {
+  const local = new Map<number, string>();
+  const remote = new Map<string, EnvelopeRecipient>();
+  const seen = new Set<string>();
+
+  const visit = async (rcpt: EnvelopeRecipient, depth: number): Promise<void> => {
+    if (/^https:\/\//i.test(rcpt.address)) {
+      remote.set(rcpt.address, rcpt);
+      return;
+    }
+    const resolved = await directory.resolve(rcpt.address);
+    if (seen.has(resolved.address) || depth > MAX_DEPTH) return;
+    seen.add(resolved.address);
+    switch (resolved.kind) {
+      case "account":
+        if (!local.has(resolved.accountId)) local.set(resolved.accountId, resolved.address);
+        return;
+      case "alias":
+        for (const target of resolved.targets) await visit({ ...rcpt, address: target }, depth + 1);
+        return;
+      case "remote":
+        remote.set(resolved.address, { ...rcpt, address: resolved.address });
+        return;
+      case "unknown":
+        // Refused at RCPT time; an alias pointing at a missing local address is dropped here.
+        return;
+    }
+  };
+
+  for (const rcpt of recipients) await visit(rcpt, 0);
+  return {
+    local: [...local].map(([accountId, address]) => ({ accountId, address })),
+    remote: [...remote.values()],
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The SMTP session's backend over the store: password checks with throttling, recipient and
+ * sender policy, and delivery through the `Deliverer`.
+ */
+import type { AuthThrottle } from "../auth/throttle.ts";
+import { parseAddressList } from "../mime/address-list.ts";
+import { parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
+import type {
+  AuthenticatedAccount,
+  DeliveryResult,
+  MailTransaction,
+  RecipientVerdict,
+  SessionInfo,
+  SmtpBackend,
+} from "../smtp/backend.ts";
+import { reply } from "../smtp/reply.ts";
+import type { Store } from "../store/store.ts";
+import type { Deliverer } from "./deliverer.ts";
+import type { Directory } from "./directory.ts";
+
+export interface StoreSmtpBackendOptions {
+  store: Store;
+  directory: Directory;
+  deliverer: Deliverer;
+  throttle: AuthThrottle;
+  hostname: string;
+}
+
+export class StoreSmtpBackend implements SmtpBackend {
+  constructor(private readonly options: StoreSmtpBackendOptions) {}
+
+  async authenticate(username: string, password: string, session: SessionInfo): Promise<AuthenticatedAccount | null> {
+    const { throttle, store } = this.options;
+    const delay = throttle.delayFor(session.remoteAddress, username);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    const account = await store.accounts.verify(username, password);
+    if (!account) {
+      throttle.failed(session.remoteAddress, username);
+      return null;
+    }
+    throttle.succeeded(username);
+    return { id: account.id, address: account.address };
+  }
+
+  /** The account's own address (with or without a +tag) or an alias that delivers to it. */
+  async mayUseSender(account: AuthenticatedAccount, sender: string): Promise<boolean> {
+    const resolved = await this.options.directory.resolve(sender);
+    if (resolved.kind === "account") return resolved.accountId === account.id;
+    if (resolved.kind === "alias") {
+      return resolved.targets.some((t) => t.toLowerCase() === account.address.toLowerCase());
+    }
+    return false;
+  }
+
+  async checkRecipient(address: string, session: SessionInfo): Promise<RecipientVerdict> {
+    // RFC 5321 §4.5.1: "postmaster" without a domain is always accepted, for our host name.
+    const target = address.includes("@") ? address : `${address}@${this.options.hostname}`;
+    try {
+      const resolved = await this.options.directory.resolve(target);
+      switch (resolved.kind) {
+        case "account":
+        case "alias":
+          return "accept";
+        case "unknown":
+          return "unknown";
+        case "remote":
+          return session.account ? "accept" : "relay-denied";
+      }
+    } catch {
+      return "tempfail";
+    }
+  }
+
+  async deliver(transaction: MailTransaction, content: Uint8Array, session: SessionInfo): Promise<DeliveryResult> {
+    if (session.role === "submission" && session.account) {
+      const foreign = await this.#foreignFromAddress(session.account, content);
+      if (foreign !== null) {
+        return { ok: false, reply: reply(553, "5.7.1", `From address <${foreign}> not owned by ${session.account.address}`) };
+      }
+    }
+    await this.options.deliverer.deliver({
+      sender: transaction.sender,
+      recipients: transaction.recipients.map((r) => ({
+        address: r.address.includes("@") ? r.address : `${r.address}@${this.options.hostname}`,
+        notify: r.notify,
+        orcpt: r.orcpt,
+      })),
+      envid: transaction.envid,
+      ret: transaction.ret,
+      raw: content,
+      accountId: session.account?.id,
+      inbound: session.role === "mx" && !session.account,
+      remoteIp: session.remoteAddress,
+      helo: session.helo,
+    });
+    return { ok: true };
+  }
+
+  /** The first From: address the account may not use, or null when all are its own. */
+  async #foreignFromAddress(account: AuthenticatedAccount, content: Uint8Array): Promise<string | null> {
+    const { headerEnd } = splitHeaderBody(content);
+    const fields = parseHeaderFields(content.subarray(0, headerEnd)).filter((f) => f.lowerName === "from");
+    for (const field of fields) {
+      for (const entry of parseAddressList(field.value)) {
+        const addresses = "group" in entry ? entry.addresses : [entry];
+        for (const { address } of addresses) {
+          if (!(await this.mayUseSender(account, address))) return address;
+        }
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * DATA content: dot-unstuffing (RFC 5321 §4.5.2) and the end-of-data rule (§4.1.1.4), over
+ * lines already framed on LF by `net/`. The size limit is enforced while reading: past it the
+ * bytes are dropped but the content is still consumed to its end.
+ */
+import type { Line } from "../net/types.ts";
+
+const CRLF = Uint8Array.of(0x0d, 0x0a);
+const DOT = 0x2e;
+
+export class DataDecoder {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #exceeded = false;
+  #bareLineFeeds = 0;
+  /** Whether the previous line ended with CRLF (true at the start: DATA's own CRLF). */
+  #afterCrlf = true;
+
+  constructor(private readonly maxSize: number) {}
+
+  get size(): number {
+    return this.#size;
+  }
+  get exceeded(): boolean {
+    return this.#exceeded;
+  }
+  /** Lines that ended with a bare LF (refused by the session: RFC 5321 §2.3.8). */
+  get bareLineFeeds(): number {
+    return this.#bareLineFeeds;
+  }
+
+  /** Feeds one line; true when it was the terminating ".". */
+  push(line: Line): boolean {
+    const { bytes } = line;
+    // Only <CRLF>.<CRLF> ends the data: "." after a bare LF, or followed by one, is content
+    // (the SMTP smuggling defence).
+    if (bytes.length === 1 && bytes[0] === DOT && line.crlf && this.#afterCrlf) return true;
+    const content = bytes.length > 0 && bytes[0] === DOT && this.#afterCrlf ? bytes.subarray(1) : bytes;
+    if (!line.crlf) this.#bareLineFeeds++;
+    this.#afterCrlf = line.crlf;
+    this.#size += content.length + 2;
+    if (this.#size > this.maxSize) this.#exceeded = true;
+    if (!this.#exceeded) this.#chunks.push(content, CRLF);
+    return false;
+  }
+
+  /** The content with CRLF line endings and dot-stuffing removed. */
+  result(): Uint8Array {
+    const out = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+}
+
+/** The inverse, for sending: dot-stuffs, ends every line with CRLF and appends "<CRLF>.<CRLF>". */
+export function dotStuff(content: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let start = 0;
+  while (start < content.length) {
+    let lf = content.indexOf(0x0a, start);
+    if (lf === -1) lf = content.length;
+    const end = lf > start && content[lf - 1] === 0x0d ? lf - 1 : lf;
+    if (content[start] === DOT) parts.push(Uint8Array.of(DOT));
+    parts.push(content.subarray(start, end), CRLF);
+    start = lf + 1;
+  }
+  parts.push(Uint8Array.of(DOT, 0x0d, 0x0a));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,410 @@
+/**
+ * The SMTP server session (RFC 5321) as a state machine without I/O.
+ *
+ * `server.ts` feeds it command lines, DATA content and BDAT chunks, and carries out the
+ * `Action` of each `Step` (read more, start TLS, close). Lookups, authentication and delivery
+ * go through the `SmtpBackend` interface it is given, so tests drive it with plain strings.
+ */
+import { isSaslMechanism, type SaslCredentials, SaslExchange, type SaslStep } from "../auth/sasl.ts";
+import type { LineResult, TlsInfo } from "../net/types.ts";
+import type { AuthenticatedAccount, MailTransaction, SessionInfo, SmtpBackend } from "./backend.ts";
+import { parseCommand, type SmtpCommand } from "./command.ts";
+import type { DataDecoder } from "./data.ts";
+import { receivedHeader } from "./received.ts";
+import { type Reply, reply } from "./reply.ts";
+
+export interface SessionOptions {
+  hostname: string;
+  role: "mx" | "submission";
+  maxMessageSize: number;
+  maxRecipients: number;
+  /** Replies of 5xx before the session is closed with 421. */
+  maxErrors: number;
+  maxCommands: number;
+  /** Failed AUTH attempts before the session is closed. */
+  maxAuthFailures: number;
+  allowPlaintextAuth: boolean;
+  remoteAddress: string;
+  tls: TlsInfo | null;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export type Action =
+  | { kind: "read-command" }
+  /** Read DATA lines into a `DataDecoder`, then call `dataEnded`. */
+  | { kind: "read-data" }
+  /** Read (or, when `discard`, skip) a BDAT chunk, then call `chunkReceived`. */
+  | { kind: "read-chunk"; size: number; discard: boolean }
+  /** Flush the replies, upgrade to TLS, then call `tlsStarted`. */
+  | { kind: "starttls" }
+  | { kind: "close" };
+
+export interface Step {
+  replies: Reply[];
+  action: Action;
+}
+
+/** Where the session is in RFC 5321 §4.1.4's command order. */
+type Phase = "connected" | "ready" | "mail" | "rcpt";
+
+interface Transaction extends MailTransaction {
+  mode: "none" | "bdat";
+  chunks: Uint8Array[];
+  size: number;
+  exceeded: boolean;
+}
+
+/** The commands each phase allows, checked once before dispatch. */
+const ALLOWED: Record<SmtpCommand["verb"], readonly Phase[] | "any"> = {
+  EHLO: "any", HELO: "any", RSET: "any", NOOP: "any", QUIT: "any", HELP: "any", VRFY: "any", EXPN: "any",
+  STARTTLS: ["connected", "ready"],
+  AUTH: ["ready"],
+  MAIL: ["ready"],
+  RCPT: ["mail", "rcpt"],
+  DATA: ["rcpt"],
+  BDAT: ["rcpt"],
+};
+
+function wrongPhase(verb: SmtpCommand["verb"], phase: Phase): Reply {
+  if (phase === "connected" && verb !== "DATA" && verb !== "BDAT") return reply(503, "5.5.1", "Send EHLO first");
+  switch (verb) {
+    case "MAIL": return reply(503, "5.5.1", "Nested MAIL command");
+    case "AUTH": return reply(503, "5.5.1", "AUTH is not allowed during a mail transaction");
+    case "STARTTLS": return reply(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
+    case "DATA":
+    case "BDAT": return phase === "mail" ? reply(554, "5.5.1", "No valid recipients") : reply(503, "5.5.1", "Need MAIL and RCPT first");
+    default: return reply(503, "5.5.1", "Need MAIL command");
+  }
+}
+
+export class SmtpSession {
+  #options: SessionOptions;
+  #backend: SmtpBackend;
+  #phase: Phase = "connected";
+  #helo = "";
+  #extended = false;
+  #tls: TlsInfo | null;
+  #account: AuthenticatedAccount | null = null;
+  #transaction: Transaction | null = null;
+  #sasl: SaslExchange | null = null;
+  #errors = 0;
+  #commands = 0;
+  #authFailures = 0;
+
+  constructor(options: SessionOptions, backend: SmtpBackend) {
+    this.#options = options;
+    this.#backend = backend;
+    this.#tls = options.tls;
+  }
+
+  get info(): SessionInfo {
+    return {
+      role: this.#options.role,
+      remoteAddress: this.#options.remoteAddress,
+      helo: this.#helo,
+      tls: this.#tls,
+      account: this.#account,
+    };
+  }
+
+  greeting(): Reply {
+    return reply(220, undefined, `${this.#options.hostname} ESMTP Postern`);
+  }
+
+  /** The connection went silent or the server is stopping (RFC 5321 §4.5.3.2, §3.8). */
+  interrupted(reason: "timeout" | "shutdown"): Step {
+    const r = reason === "timeout"
+      ? reply(421, "4.4.2", `${this.#options.hostname} Timeout, closing connection`)
+      : reply(421, "4.3.2", `${this.#options.hostname} Service shutting down`);
+    return { replies: [r], action: { kind: "close" } };
+  }
+
+  async commandLine(line: LineResult): Promise<Step> {
+    if (++this.#commands > this.#options.maxCommands) {
+      return { replies: [reply(421, "4.7.0", "Too many commands, closing connection")], action: { kind: "close" } };
+    }
+    if (line.kind === "too-long") {
+      this.#sasl = null;
+      return this.#fail(reply(500, "5.5.2", "Line too long"));
+    }
+    const text = new TextDecoder().decode(line.bytes);
+    if (this.#sasl) return this.#saslStep(this.#sasl.respond(text));
+
+    const parsed = parseCommand(text);
+    if (!parsed.ok) return this.#fail(parsed.reply);
+    const command = parsed.command;
+    const allowed = ALLOWED[command.verb];
+    if (allowed !== "any" && !allowed.includes(this.#phase)) {
+      const step = this.#fail(wrongPhase(command.verb, this.#phase));
+      // RFC 3030 §2: a refused BDAT's chunk still follows and must be consumed.
+      if (command.verb === "BDAT" && step.action.kind !== "close") {
+        step.action = { kind: "read-chunk", size: command.size, discard: true };
+      }
+      return step;
+    }
+    return this.#dispatch(command);
+  }
+
+  async #dispatch(command: SmtpCommand): Promise<Step> {
+    switch (command.verb) {
+      case "EHLO":
+      case "HELO": return this.#hello(command.domain, command.verb === "EHLO");
+      case "MAIL": return this.#mail(command);
+      case "RCPT": return this.#rcpt(command);
+      case "DATA":
+        // RFC 3030 §3: a transaction started with BDAT cannot switch to DATA.
+        if (this.#transaction?.mode === "bdat") return this.#fail(reply(503, "5.5.1", "DATA not allowed after BDAT"));
+        return this.#ok(reply(354, undefined, "End data with <CR><LF>.<CR><LF>"), { kind: "read-data" });
+      case "BDAT": return this.#bdat(command.size, command.last);
+      case "RSET":
+        this.#reset();
+        return this.#ok(reply(250, "2.0.0", "Flushed"));
+      case "NOOP": return this.#ok(reply(250, "2.0.0", "OK"));
+      case "QUIT": return this.#ok(reply(221, "2.0.0", `${this.#options.hostname} Bye`), { kind: "close" });
+      case "HELP":
+        return this.#ok(reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH"));
+      // RFC 5321 §3.5.3: 252 without saying whether the user exists; EXPN is not offered.
+      case "VRFY": return this.#ok(reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+      case "EXPN": return this.#fail(reply(502, "5.5.1", "EXPN not available"));
+      case "STARTTLS":
+        if (this.#tls) return this.#fail(reply(503, "5.5.1", "TLS already active"));
+        return this.#ok(reply(220, "2.0.0", "Ready to start TLS"), { kind: "starttls" });
+      case "AUTH": return this.#auth(command.mechanism, command.initialResponse);
+    }
+  }
+
+  /** RFC 3207 §4.2: after the handshake the session starts over, as if just connected. */
+  tlsStarted(tls: TlsInfo): void {
+    this.#tls = tls;
+    this.#phase = "connected";
+    this.#helo = "";
+    this.#extended = false;
+    this.#transaction = null;
+  }
+
+  #hello(domain: string, extended: boolean): Step {
+    this.#reset();
+    this.#phase = "ready";
+    this.#helo = domain;
+    this.#extended = extended;
+    const greet = `${this.#options.hostname} greets ${domain} [${this.#options.remoteAddress}]`;
+    if (!extended) return this.#ok(reply(250, undefined, greet));
+    // RFC 2034 §3: no enhanced status codes in the EHLO response.
+    const lines = [greet, "PIPELINING", `SIZE ${this.#options.maxMessageSize}`, "8BITMIME", "SMTPUTF8",
+      "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"];
+    if (!this.#tls) lines.push("STARTTLS");
+    if (this.#authOffered) lines.push("AUTH PLAIN LOGIN");
+    return this.#ok(reply(250, undefined, ...lines));
+  }
+
+  get #authOffered(): boolean {
+    return !this.#account && (this.#tls !== null || this.#options.allowPlaintextAuth);
+  }
+
+  async #auth(mechanism: string, initialResponse: string | undefined): Promise<Step> {
+    if (this.#account) return this.#fail(reply(503, "5.5.1", "Already authenticated"));
+    if (!this.#tls && !this.#options.allowPlaintextAuth) {
+      return this.#fail(reply(538, "5.7.11", "Encryption required for requested authentication mechanism"));
+    }
+    if (!isSaslMechanism(mechanism)) return this.#fail(reply(504, "5.5.4", "Unrecognized authentication type"));
+    this.#sasl = new SaslExchange(mechanism);
+    return this.#saslStep(this.#sasl.start(initialResponse));
+  }
+
+  async #saslStep(step: SaslStep): Promise<Step> {
+    if (step.kind === "challenge") return this.#ok(reply(334, undefined, step.challenge));
+    this.#sasl = null;
+    if (step.kind === "error") {
+      return step.reason === "cancelled"
+        ? this.#fail(reply(501, "5.0.0", "Authentication cancelled"))
+        : this.#fail(reply(501, "5.5.2", "Cannot decode the authentication response"));
+    }
+    return this.#login(step.credentials);
+  }
+
+  async #login(credentials: SaslCredentials): Promise<Step> {
+    // Acting as another user (authzid) is not supported: only the identity itself is accepted.
+    const account = credentials.authzid && credentials.authzid !== credentials.username
+      ? null
+      : await this.#backend.authenticate(credentials.username, credentials.password, this.info);
+    if (!account) {
+      // RFC 4954 §6: the same reply whether or not the account exists.
+      const failed = reply(535, "5.7.8", "Authentication credentials invalid");
+      if (++this.#authFailures >= this.#options.maxAuthFailures) {
+        return { replies: [failed, reply(421, "4.7.0", "Too many authentication failures")], action: { kind: "close" } };
+      }
+      return this.#fail(failed);
+    }
+    this.#account = account;
+    return this.#ok(reply(235, "2.7.0", "Authentication successful"));
+  }
+
+  async #mail(command: Extract<SmtpCommand, { verb: "MAIL" }>): Promise<Step> {
+    const { from, params } = command;
+    if (this.#options.role === "submission" && !this.#account) {
+      return this.#fail(reply(530, "5.7.0", "Authentication required"));
+    }
+    if (params.body === "BINARYMIME") return this.#fail(reply(555, "5.5.4", "BODY=BINARYMIME is not supported"));
+    if (params.size !== undefined && params.size > this.#options.maxMessageSize) {
+      return this.#fail(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    }
+    if (from?.utf8 && !params.smtputf8) {
+      return this.#fail(reply(553, "5.6.7", "Non-ASCII address requires SMTPUTF8"));
+    }
+    const sender = from?.address ?? "";
+    if (this.#account && this.#options.role === "submission") {
+      if (!sender || !(await this.#backend.mayUseSender(this.#account, sender))) {
+        return this.#fail(reply(553, "5.7.1", `Sender address <${sender}> not owned by ${this.#account.address}`));
+      }
+    }
+    this.#transaction = {
+      id: (this.#options.newId ?? newMessageId)(),
+      sender,
+      recipients: [],
+      envid: params.envid,
+      ret: params.ret,
+      body: params.body ?? "7BIT",
+      smtputf8: params.smtputf8,
+      mode: "none",
+      chunks: [],
+      size: 0,
+      exceeded: false,
+    };
+    this.#phase = "mail";
+    return this.#ok(reply(250, "2.1.0", "Sender OK"));
+  }
+
+  async #rcpt(command: Extract<SmtpCommand, { verb: "RCPT" }>): Promise<Step> {
+    const tx = this.#transaction!;
+    const { to, params } = command;
+    if (to.utf8 && !tx.smtputf8) return this.#fail(reply(553, "5.6.7", "Non-ASCII address requires SMTPUTF8"));
+    if (tx.recipients.length >= this.#options.maxRecipients) {
+      // RFC 5321 §4.5.3.1.10: 452, so the client retries the rest in another transaction.
+      return this.#ok(reply(452, "4.5.3", "Too many recipients"));
+    }
+    const verdict = await this.#backend.checkRecipient(to.address, this.info);
+    switch (verdict) {
+      case "unknown": return this.#fail(reply(550, "5.1.1", "Mailbox unavailable"));
+      case "relay-denied": return this.#fail(reply(554, "5.7.1", "Relay access denied"));
+      case "tempfail": return this.#ok(reply(451, "4.3.0", "Cannot verify the recipient now, try again later"));
+      case "accept": break;
+    }
+    if (!tx.recipients.some((r) => r.address.toLowerCase() === to.address.toLowerCase())) {
+      tx.recipients.push({
+        address: to.address,
+        notify: params.notify === undefined ? undefined : params.notify === "NEVER" ? ["NEVER"] : params.notify,
+        orcpt: params.orcpt ? `${params.orcpt.addrType};${params.orcpt.address}` : undefined,
+      });
+    }
+    this.#phase = "rcpt";
+    return this.#ok(reply(250, "2.1.5", "Recipient OK"));
+  }
+
+  /** The DATA content has been read up to its terminating `<CRLF>.<CRLF>`. */
+  async dataEnded(decoder: DataDecoder, oversized = false): Promise<Step> {
+    const tx = this.#transaction!;
+    if (decoder.exceeded || oversized) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    const content = decoder.result();
+    // RFC 5321 §2.3.8: CR and LF only as CRLF. Refusing bare ones closes the SMTP smuggling hole.
+    if (decoder.bareLineFeeds > 0 || hasBareCarriageReturn(content)) {
+      return this.#endTransaction(reply(550, "5.6.0", "Bare CR or LF in message data is not allowed (RFC 5321 §2.3.8)"));
+    }
+    return this.#deliver(tx, content);
+  }
+
+  async #bdat(size: number, last: boolean): Promise<Step> {
+    const tx = this.#transaction!;
+    tx.mode = "bdat";
+    tx.size += size;
+    if (tx.size > this.#options.maxMessageSize) tx.exceeded = true;
+    this.#pendingChunkLast = last;
+    return { replies: [], action: { kind: "read-chunk", size, discard: tx.exceeded } };
+  }
+
+  #pendingChunkLast = false;
+
+  /** A BDAT chunk has been read (`bytes`), or skipped (`null`) after an error. */
+  async chunkReceived(bytes: Uint8Array | null): Promise<Step> {
+    const tx = this.#transaction;
+    if (!tx || tx.mode !== "bdat") return { replies: [], action: { kind: "read-command" } };
+    if (bytes && !tx.exceeded) tx.chunks.push(bytes);
+    if (!this.#pendingChunkLast) {
+      return tx.exceeded
+        ? this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"))
+        : this.#ok(reply(250, "2.0.0", `${bytes?.byteLength ?? 0} octets received`));
+    }
+    if (tx.exceeded) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    return this.#deliver(tx, concat(tx.chunks));
+  }
+
+  async #deliver(tx: Transaction, content: Uint8Array): Promise<Step> {
+    const trace = receivedHeader({
+      helo: this.#helo,
+      remoteAddress: this.#options.remoteAddress,
+      hostname: this.#options.hostname,
+      id: tx.id,
+      extended: this.#extended,
+      tls: this.#tls,
+      authenticated: this.#account !== null,
+      smtputf8: tx.smtputf8,
+      recipients: tx.recipients.map((r) => r.address),
+      date: (this.#options.now ?? (() => new Date()))(),
+    });
+    const { mode: _m, chunks: _c, size: _s, exceeded: _e, ...transaction } = tx;
+    let result: Awaited<ReturnType<SmtpBackend["deliver"]>>;
+    try {
+      result = await this.#backend.deliver(transaction, concat([new TextEncoder().encode(trace), content]), this.info);
+    } catch {
+      result = { ok: false, reply: reply(451, "4.3.0", "Could not store the message, try again later") };
+    }
+    return this.#endTransaction(result.ok ? reply(250, "2.0.0", `Message accepted, queued as ${tx.id}`) : result.reply);
+  }
+
+  #endTransaction(r: Reply): Step {
+    this.#reset();
+    return r.code >= 500 ? this.#fail(r) : this.#ok(r);
+  }
+
+  #reset(): void {
+    this.#transaction = null;
+    this.#pendingChunkLast = false;
+    if (this.#phase !== "connected") this.#phase = "ready";
+  }
+
+  #ok(r: Reply, action: Action = { kind: "read-command" }): Step {
+    return { replies: [r], action };
+  }
+
+  /** A 5xx reply; too many of them end the session (RFC 5321 §4.5.3.2 leaves the count to us). */
+  #fail(r: Reply): Step {
+    if (r.code >= 500 && ++this.#errors >= this.#options.maxErrors) {
+      return { replies: [r, reply(421, "4.7.0", "Too many errors, closing connection")], action: { kind: "close" } };
+    }
+    return { replies: [r], action: { kind: "read-command" } };
+  }
+}
+
+function hasBareCarriageReturn(content: Uint8Array): boolean {
+  for (let i = content.indexOf(0x0d); i !== -1; i = content.indexOf(0x0d, i + 1)) {
+    if (content[i + 1] !== 0x0a) return true;
+  }
+  return false;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** A short unique id, like Postfix's queue ids: time-ordered, base 36. */
+function newMessageId(): string {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).padStart(7, "0");
+  return `${Date.now().toString(36)}${random}`.toUpperCase();
+}

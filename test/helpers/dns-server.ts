@@ -1,0 +1,119 @@
+/**
+ * A minimal authoritative DNS server over UDP on loopback, for tests that need SPF, DKIM,
+ * DMARC or MX answers without the internet (RFC 1035 §4 message format, A/AAAA/TXT/MX only).
+ * Names not in the table get NXDOMAIN.
+ */
+import { createSocket, type Socket } from "node:dgram";
+
+export type DnsRecord = { type: "A"; address: string } | { type: "TXT"; text: string } | { type: "MX"; priority: number; exchange: string };
+
+const TYPES = { A: 1, MX: 15, TXT: 16 } as const;
+
+export class DnsServer {
+  readonly records = new Map<string, DnsRecord[]>();
+  queries: Array<{ name: string; type: number }> = [];
+  #socket: Socket;
+  port = 0;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  static async start(): Promise<DnsServer> {
+    const socket = createSocket("udp4");
+    const server = new DnsServer(socket);
+    socket.on("message", (msg, peer) => {
+      const response = server.#answer(new Uint8Array(msg));
+      if (response) socket.send(response, peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
+    server.port = socket.address().port;
+    return server;
+  }
+
+  add(name: string, record: DnsRecord): void {
+    const key = name.toLowerCase().replace(/\.$/, "");
+    this.records.set(key, [...(this.records.get(key) ?? []), record]);
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+
+  #answer(query: Uint8Array): Uint8Array | null {
+    if (query.length < 12) return null;
+    const labels: string[] = [];
+    let at = 12;
+    while (at < query.length && query[at] !== 0) {
+      const len = query[at]!;
+      labels.push(new TextDecoder().decode(query.subarray(at + 1, at + 1 + len)));
+      at += len + 1;
+    }
+    const questionEnd = at + 5;
+    if (questionEnd > query.length) return null;
+    const qtype = (query[at + 1]! << 8) | query[at + 2]!;
+    const name = labels.join(".").toLowerCase();
+    this.queries.push({ name, type: qtype });
+
+    const known = this.records.get(name);
+    const matching = (known ?? []).filter((r) => TYPES[r.type] === qtype);
+    const answers = matching.map((r) => resourceRecord(r));
+    const header = new Uint8Array(12);
+    header.set(query.subarray(0, 2)); // id
+    header[2] = 0x84 | (query[2]! & 0x01); // QR, AA, RD copied
+    header[3] = known ? 0x80 : 0x83; // RA; NXDOMAIN when the name is unknown
+    header[5] = 1; // QDCOUNT
+    header[7] = answers.length; // ANCOUNT
+    return concat([header, query.subarray(12, questionEnd), ...answers]);
+  }
+}
+
+function resourceRecord(record: DnsRecord): Uint8Array {
+  let rdata: Uint8Array;
+  switch (record.type) {
+    case "A":
+      rdata = Uint8Array.from(record.address.split(".").map(Number));
+      break;
+    case "TXT": {
+      // RFC 1035 §3.3.14: one or more <character-string>s of at most 255 bytes.
+      const bytes = new TextEncoder().encode(record.text);
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length || i === 0; i += 255) {
+        const chunk = bytes.subarray(i, i + 255);
+        parts.push(Uint8Array.of(chunk.length), chunk);
+      }
+      rdata = concat(parts);
+      break;
+    }
+    case "MX":
+      rdata = concat([Uint8Array.of(record.priority >> 8, record.priority & 0xff), encodeName(record.exchange)]);
+      break;
+  }
+  const head = new Uint8Array(12);
+  head[0] = 0xc0;
+  head[1] = 12; // pointer to the question's name
+  head[3] = TYPES[record.type];
+  head[5] = 1; // class IN
+  head[9] = 60; // TTL 60 s
+  head[10] = rdata.length >> 8;
+  head[11] = rdata.length & 0xff;
+  return concat([head, rdata]);
+}
+
+function encodeName(name: string): Uint8Array {
+  const parts = name.replace(/\.$/, "").split(".").map((label) => {
+    const bytes = new TextEncoder().encode(label);
+    return concat([Uint8Array.of(bytes.length), bytes]);
+  });
+  return concat([...parts, Uint8Array.of(0)]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
