@@ -1,14 +1,135 @@
 /**
- * DNS lookups with the resolvers named in `dns.servers` (`ip` or `ip:port`), or the system's.
- * The signature is `dns.promises.resolve`'s, which mailauth and the queue both take.
+ * DNS lookups with the resolvers named in `dns.servers` (`ip`, `ip:port`, `[v6]:port`), or the
+ * system's. The signature is `dns.promises.resolve`'s, which mailauth and the queue both take.
+ *
+ * TXT records are fetched by our own small client (wire format by dns-packet): Bun's resolver
+ * returns each <character-string> of a TXT record as a record of its own, which breaks every
+ * DKIM key longer than 255 bytes (RFC 6376 §3.6.2.2 keys are split exactly that way).
  */
-import { promises as dns } from "node:dns";
+import { createSocket } from "node:dgram";
+import { promises as dns, getServers } from "node:dns";
+import { connect } from "node:net";
+import * as packet from "dns-packet";
 
 export type DnsResolve = (name: string, rrtype: string) => Promise<unknown>;
 
+const TIMEOUT_MS = 2000;
+const TRIES = 2;
+
 export function createResolver(servers: readonly string[]): DnsResolve {
-  if (servers.length === 0) return (name, rrtype) => dns.resolve(name, rrtype);
-  const resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
-  resolver.setServers([...servers]);
-  return (name, rrtype) => resolver.resolve(name, rrtype);
+  const resolver = new dns.Resolver({ timeout: TIMEOUT_MS, tries: TRIES });
+  if (servers.length) resolver.setServers([...servers]);
+  const endpoints = () => (servers.length ? servers : getServers()).map(parseServer);
+  return (name, rrtype) => (rrtype === "TXT" ? resolveTxt(name, endpoints()) : resolver.resolve(name, rrtype));
+}
+
+interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export function parseServer(server: string): Endpoint {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+  if (v6) return { host: v6[1]!, port: Number(v6[2] ?? 53) };
+  const v4 = /^([^:]+):(\d+)$/.exec(server);
+  if (v4) return { host: v4[1]!, port: Number(v4[2]) };
+  return { host: server, port: 53 };
+}
+
+/** A DNS error with the `code` Node's resolver would give, which mailauth distinguishes. */
+function dnsError(code: string, name: string): Error {
+  return Object.assign(new Error(`${code} ${name}`), { code, hostname: name });
+}
+
+/** TXT records as `string[][]`: one array of <character-string>s per record, like `resolveTxt`. */
+export async function resolveTxt(name: string, servers: readonly Endpoint[]): Promise<string[][]> {
+  let lastError: Error = dnsError("ECONNREFUSED", name);
+  for (let attempt = 0; attempt < TRIES; attempt++) {
+    for (const server of servers) {
+      try {
+        let response = await udpQuery(name, server);
+        // RFC 1035 §4.2.1 / RFC 7766: a truncated UDP answer is asked again over TCP.
+        if (response.flags !== undefined && response.flags & packet.TRUNCATED_RESPONSE) response = await tcpQuery(name, server);
+        const rcode = (response as { rcode?: string }).rcode;
+        if (rcode === "NXDOMAIN") throw dnsError("ENOTFOUND", name);
+        if (rcode !== "NOERROR") throw dnsError(rcode === "REFUSED" ? "EREFUSED" : "ESERVFAIL", name);
+        const records = (response.answers ?? [])
+          .filter((a): a is packet.TxtAnswer => a.type === "TXT")
+          .map((a) => (Array.isArray(a.data) ? a.data : [a.data]).map((s) => (typeof s === "string" ? s : new TextDecoder().decode(s))));
+        if (records.length === 0) throw dnsError("ENODATA", name);
+        return records;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "ENOTFOUND" || code === "ENODATA") throw e;
+        lastError = e as Error;
+      }
+    }
+  }
+  throw lastError;
+}
+
+function query(name: string): Buffer {
+  return packet.encode({
+    type: "query",
+    id: crypto.getRandomValues(new Uint16Array(1))[0]!,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ type: "TXT", name }],
+  });
+}
+
+function udpQuery(name: string, server: Endpoint): Promise<packet.Packet> {
+  const message = query(name);
+  const id = message.readUInt16BE(0);
+  return new Promise((resolve, reject) => {
+    const socket = createSocket(server.host.includes(":") ? "udp6" : "udp4");
+    const timer = setTimeout(() => done(dnsError("ETIMEOUT", name)), TIMEOUT_MS);
+    const done = (error: Error | null, answer?: packet.Packet) => {
+      clearTimeout(timer);
+      socket.close();
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    socket.on("error", (e) => done(Object.assign(e, { code: (e as { code?: string }).code ?? "ECONNREFUSED" })));
+    socket.on("message", (data) => {
+      try {
+        const answer = packet.decode(data);
+        if (answer.id === id) done(null, answer); // anything else is a stray or spoofed reply
+      } catch {
+        // malformed: keep waiting for a good answer until the timeout
+      }
+    });
+    socket.send(message, server.port, server.host);
+  });
+}
+
+function tcpQuery(name: string, server: Endpoint): Promise<packet.Packet> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, server.host);
+    const timer = setTimeout(() => fail(dnsError("ETIMEOUT", name)), TIMEOUT_MS);
+    let buffer = Buffer.alloc(0);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(e);
+    };
+    socket.on("error", fail);
+    socket.on("connect", () => socket.write(packet.streamEncode({
+      type: "query",
+      id: crypto.getRandomValues(new Uint16Array(1))[0]!,
+      flags: packet.RECURSION_DESIRED,
+      questions: [{ type: "TXT", name }],
+    })));
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) {
+        clearTimeout(timer);
+        socket.destroy();
+        try {
+          resolve(packet.streamDecode(buffer));
+        } catch (e) {
+          reject(e);
+        }
+      }
+    });
+  });
 }

@@ -35,6 +35,9 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     mta: input.hostname,
     resolver: input.resolve as never,
     disableBimi: true,
+    // RFC-exact results: a body hash mismatch is dkim=fail (RFC 6376 §6.1.3, RFC 8601 §2.7.1),
+    // rsa-sha1 is dkim=policy (RFC 8301), Authentication-Results goes first (RFC 8601 §5).
+    strict: true,
   });
   const r = result as unknown as {
     headers: string;

@@ -4,7 +4,9 @@
  * read back from its database.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
+import { dkimSign } from "mailauth";
 import nodemailer from "nodemailer";
 import { DnsServer } from "../helpers/dns-server.ts";
 import { LineClient } from "../helpers/line-client.ts";
@@ -15,11 +17,13 @@ import { type ServerProcess, startServer } from "../helpers/server.ts";
 let server: ServerProcess;
 let dataDir: string;
 let dns: DnsServer;
+const dkimKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 beforeAll(async () => {
   // Sender checks ask this local DNS server: remote.test allows 127.0.0.1 to send for it.
   dns = await DnsServer.start();
   dns.add("remote.test", { type: "TXT", text: "v=spf1 ip4:127.0.0.1 -all" });
+  dns.add("sel._domainkey.remote.test", { type: "TXT", text: `v=DKIM1; k=rsa; p=${dkimKeys.publicKey.export({ type: "spki", format: "der" }).toString("base64")}` });
   server = await startServer({
     waitFor: ["smtp", "submission", "submissions", "http"],
     config: { limits: { messageSize: 200_000 }, dns: { servers: [`127.0.0.1:${dns.port}`] } },
@@ -70,6 +74,22 @@ describe(`SMTP on ${runtime()}`, () => {
     expect(stored!.raw).toMatch(/spf=pass \(mx\.postern\.test: domain of sender@remote\.test designates 127\.0\.0\.1/);
     expect(stored!.raw).toMatch(/Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.postern\.test \(Postern\) with ESMTP id/);
     expect(stored!.raw).toEndWith("Hello plain inbound\r\n");
+  });
+
+  test("a DKIM signature is verified against the sender's DNS key: pass, and fail once tampered", async () => {
+    const raw = message("dkim signed");
+    const signed = await dkimSign(raw, {
+      signatureData: [{ signingDomain: "remote.test", selector: "sel", privateKey: dkimKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString() }],
+    } as unknown as Parameters<typeof dkimSign>[1]);
+    const send = (body: string) =>
+      transport("smtp", { ignoreTLS: true }).sendMail({ envelope: { from: "sender@remote.test", to: ["alice@example.test"] }, raw: body });
+    await send(signed.signatures + raw);
+    await send(signed.signatures + raw.replace("Hello dkim signed", "Hello tampered body"));
+    const inbox = await readInbox(dataDir, "alice@example.test");
+    const intact = inbox.find((m) => m.raw.includes("Hello dkim signed"))!;
+    const tampered = inbox.find((m) => m.raw.includes("Hello tampered body"))!;
+    expect(intact.raw).toMatch(/Authentication-Results: mx\.postern\.test;[^]*dkim=pass header\.d=remote\.test/);
+    expect(tampered.raw).toMatch(/Authentication-Results: mx\.postern\.test;[^]*dkim=fail \(body hash did not verify\)/);
   });
 
   test("STARTTLS is used when offered, and the Received header says so", async () => {

@@ -30,11 +30,10 @@ async function signed(body: string): Promise<string> {
   const raw = message(body);
   const result = await dkimSign(raw, {
     canonicalization: "relaxed/relaxed",
-    signingDomain: "signed.test",
-    selector: "sel",
-    privateKey: privatePem,
-  } as never);
-  return (result as { signatures: string }).signatures + raw;
+    signatureData: [{ signingDomain: "signed.test", selector: "sel", privateKey: privatePem }],
+  } as unknown as Parameters<typeof dkimSign>[1]);
+  if (!result.signatures) throw new Error(`signing failed: ${JSON.stringify(result.errors)}`);
+  return result.signatures + raw;
 }
 
 function check(raw: string, sender: string, ip = "192.0.2.10") {
