@@ -1,5 +1,5 @@
 /**
- * `npm test` / `bun run test`: the whole suite on Bun, then the end-to-end tests again with the
+ * `npm test` / `bun run test`: the whole suite on Bun, then the end-to-end and interoperability tests again with the
  * server started under Deno and as the compiled binary (see test/helpers/runtime.ts).
  * `POSTERN_TEST_ONLY=bun` (or deno, binary) runs one leg.
  */
@@ -17,9 +17,9 @@ function run(title: string, cmd: string[], env: Record<string, string> = {}): vo
 
 run("embedded migrations are current", ["bun", "scripts/embed-migrations.ts", "--check"]);
 if (!only || only === "bun") run("suite on Bun", ["bun", "test", "--timeout", "30000", ...extra], { POSTERN_TEST_RUNTIME: "bun" });
-if (!only || only === "deno") run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e"], { POSTERN_TEST_RUNTIME: "deno" });
+if (!only || only === "deno") run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], { POSTERN_TEST_RUNTIME: "deno" });
 if (!only || only === "binary") {
   run("build the binary", ["bun", "scripts/build.ts"]);
-  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e"], { POSTERN_TEST_RUNTIME: "binary" });
+  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], { POSTERN_TEST_RUNTIME: "binary" });
 }
 console.log("\nall test legs passed");

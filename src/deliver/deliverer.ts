@@ -29,8 +29,9 @@ export interface AcceptedMessage {
   ret?: "FULL" | "HDRS";
   /** The message as it will be stored, trace headers (Received) already prepended. */
   raw: Uint8Array;
-  /** Set for submissions: the authenticated account. */
+  /** Set for submissions: the authenticated account, by id and address. */
   accountId?: number;
+  authenticatedAs?: string;
   /** Inbound mail from other servers gets SPF/DKIM/DMARC/ARC checks. */
   inbound: boolean;
   remoteIp: string;
@@ -64,6 +65,9 @@ export class Deliverer {
         resolve: this.options.resolve,
       });
       raw = prepend(auth.headers, raw);
+    } else if (message.authenticatedAs) {
+      // RFC 8601 §2.7.4: record who submitted the message.
+      raw = prepend(`Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`, raw);
     }
     const summary = summarize(raw);
     const routing = await route(this.directory, message.recipients);

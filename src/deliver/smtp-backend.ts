@@ -89,6 +89,7 @@ export class StoreSmtpBackend implements SmtpBackend {
       ret: transaction.ret,
       raw: content,
       accountId: session.account?.id,
+      authenticatedAs: session.account?.address,
       inbound: session.role === "mx" && !session.account,
       remoteIp: session.remoteAddress,
       helo: session.helo,
