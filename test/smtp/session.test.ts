@@ -71,6 +71,27 @@ describe("commands in the wrong state", () => {
     });
   }
 
+  test("the whole matrix: each command in each state is dispatched or refused with 503/554", async () => {
+    const samples: Record<string, string> = {
+      MAIL: "MAIL FROM:<a@example.org>", RCPT: "RCPT TO:<bob@example.test>", DATA: "DATA\r\nx\r\n.", BDAT: "BDAT 0 LAST",
+      STARTTLS: "STARTTLS", AUTH: "AUTH PLAIN", EHLO: "EHLO c", HELO: "HELO c", RSET: "RSET", NOOP: "NOOP",
+      HELP: "HELP", VRFY: "VRFY x", EXPN: "EXPN x", QUIT: "QUIT",
+    };
+    const allowed: Record<string, string[]> = {
+      MAIL: ["ready"], RCPT: ["mail", "rcpt"], DATA: ["rcpt"], BDAT: ["rcpt"], STARTTLS: ["connected", "ready"], AUTH: ["ready"],
+    };
+    for (const [verb, line] of Object.entries(samples)) {
+      for (const state of Object.keys(setup)) {
+        const h = new Harness({ allowPlaintextAuth: true });
+        await h.send(setup[state]!);
+        const reply = codes(await h.send(`${line}\r\n`))[0]!;
+        const refused = /^(503|554) 5\.5\.1$/.test(reply);
+        const expected = !(verb in allowed) || allowed[verb]!.includes(state);
+        expect({ verb, state, dispatched: !refused }).toEqual({ verb, state, dispatched: expected });
+      }
+    }
+  });
+
   test("a refused BDAT still consumes its chunk, so the chunk is not read as commands", async () => {
     const h = await ready();
     expect(codes(await h.send("BDAT 6\r\nQUIT\r\nNOOP\r\n"))).toEqual(["503 5.5.1", "250 2.0.0"]);
