@@ -69,7 +69,7 @@ export class Deliverer {
       // RFC 8601 §2.7.4: record who submitted the message.
       raw = prepend(`Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`, raw);
     }
-    const summary = summarize(raw);
+    const summary = await summarize(raw);
     const routing = await route(this.directory, message.recipients);
     const threadIds = new Map<number, string>();
     for (const accountId of new Set(routing.local.map((l) => l.accountId))) {

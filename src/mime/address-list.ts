@@ -11,7 +11,9 @@ export interface NamedAddress {
 
 export type AddressListEntry = NamedAddress | { group: string; addresses: NamedAddress[] };
 
-export function parseAddressList(value: string): AddressListEntry[] {
+/** `decode: false` keeps display names as written (IMAP ENVELOPE sends them undecoded). */
+export function parseAddressList(value: string, options: { decode?: boolean } = {}): AddressListEntry[] {
+  const decode = options.decode === false ? (s: string) => s : decodeEncodedWords;
   const out: AddressListEntry[] = [];
   const tokens = tokenize(value);
   let group: { group: string; addresses: NamedAddress[] } | null = null;
@@ -21,7 +23,7 @@ export function parseAddressList(value: string): AddressListEntry[] {
   const finish = () => {
     const text = words.join(" ").trim();
     let entry: NamedAddress | null = null;
-    if (angle !== null) entry = { name: text ? decodeEncodedWords(text) : null, address: angle };
+    if (angle !== null) entry = { name: text ? decode(text) : null, address: angle };
     else if (text.includes("@")) entry = { name: null, address: text.replace(/\s+/g, "") };
     if (entry && entry.address) (group ? group.addresses : out).push(entry as NamedAddress);
     words = [];
@@ -32,7 +34,7 @@ export function parseAddressList(value: string): AddressListEntry[] {
     if (token.kind === "angle") angle = token.text.trim();
     else if (token.kind === "special" && token.text === ",") finish();
     else if (token.kind === "special" && token.text === ":" && !group && angle === null) {
-      group = { group: decodeEncodedWords(words.join(" ").trim()), addresses: [] };
+      group = { group: decode(words.join(" ").trim()), addresses: [] };
       words = [];
     } else if (token.kind === "special" && token.text === ";" && group) {
       finish();

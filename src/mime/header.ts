@@ -13,6 +13,9 @@ export interface HeaderField {
 
 /** Offsets of the end of the header block and the start of the body (after the blank line). */
 export function splitHeaderBody(raw: Uint8Array): { headerEnd: number; bodyStart: number } {
+  // No header at all: the part starts with its blank line (common in MIME parts).
+  if (raw[0] === 0x0a) return { headerEnd: 0, bodyStart: 1 };
+  if (raw[0] === 0x0d && raw[1] === 0x0a) return { headerEnd: 0, bodyStart: 2 };
   for (let i = raw.indexOf(0x0a); i !== -1; i = raw.indexOf(0x0a, i + 1)) {
     if (raw[i + 1] === 0x0a) return { headerEnd: i + 1, bodyStart: i + 2 };
     if (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a) return { headerEnd: i + 1, bodyStart: i + 3 };

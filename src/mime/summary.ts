@@ -1,11 +1,13 @@
 /**
  * The parsed summary of a message, computed once at delivery and stored with every mailbox row:
- * the identity and threading headers, addresses, date, and a short text preview.
- *
- * Not yet here: the IMAP ENVELOPE and BODYSTRUCTURE trees (they come with the IMAP work).
+ * identity and threading headers, addresses, date, the IMAP ENVELOPE and MIME tree (with byte
+ * offsets for section fetches), and a short text preview decoded by postal-mime.
  */
+import PostalMime from "postal-mime";
 import { type AddressListEntry, type NamedAddress, parseAddressList } from "./address-list.ts";
+import { buildEnvelope, type Envelope } from "./envelope.ts";
 import { decodeEncodedWords, type HeaderField, headerValue, parseHeaderFields, splitHeaderBody } from "./header.ts";
+import { type MimePart, parseStructure } from "./structure.ts";
 
 export interface MessageSummary {
   size: number;
@@ -25,11 +27,14 @@ export interface MessageSummary {
   bcc: NamedAddress[];
   /** Up to 256 characters of text for list views (JMAP Email/preview). */
   preview: string;
+  hasAttachment: boolean;
+  envelope: Envelope;
+  body: MimePart;
 }
 
-/** Synchronous and total: garbage in gives an empty summary, never an exception. */
-export function summarize(raw: Uint8Array): MessageSummary {
-  const { headerEnd, bodyStart } = splitHeaderBody(raw);
+/** Total: garbage in gives a summary of what could be read, never an exception. */
+export async function summarize(raw: Uint8Array): Promise<MessageSummary> {
+  const { headerEnd } = splitHeaderBody(raw);
   const fields = parseHeaderFields(raw.subarray(0, headerEnd));
   const ids = (name: string) => messageIds(headerValue(fields, name));
   const subject = headerValue(fields, "subject");
@@ -46,8 +51,38 @@ export function summarize(raw: Uint8Array): MessageSummary {
     to: addresses(fields, "to"),
     cc: addresses(fields, "cc"),
     bcc: addresses(fields, "bcc"),
-    preview: preview(fields, raw.subarray(bodyStart, Math.min(raw.length, bodyStart + 4096))),
+    ...(await decoded(raw)),
+    envelope: buildEnvelope(fields),
+    body: parseStructure(raw),
   };
+}
+
+const PREVIEW_LENGTH = 256;
+
+/** The preview (RFC 8621 §4.1.4: plain text, whitespace collapsed) and whether there are attachments. */
+async function decoded(raw: Uint8Array): Promise<{ preview: string; hasAttachment: boolean }> {
+  try {
+    // Enclosed messages (message/rfc822) are attachments, not part of this message's text.
+    const email = await PostalMime.parse(raw, { maxRfc822NestingDepth: 0 });
+    const text = email.text ?? (email.html ? htmlToText(email.html) : "");
+    return {
+      preview: text.replace(/\s+/g, " ").trim().slice(0, PREVIEW_LENGTH),
+      hasAttachment: email.attachments.some((a) => a.disposition === "attachment"),
+    };
+  } catch {
+    return { preview: "", hasAttachment: false };
+  }
+}
+
+function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&");
 }
 
 /** "<a@b> <c@d>" → ["a@b", "c@d"] (RFC 5322 §3.6.4). */
@@ -74,12 +109,4 @@ export function parseDate(value: string | null): number | null {
   const cleaned = value.replace(/\([^)]*\)/g, " ").replace(/\s+/g, " ").trim();
   const ms = Date.parse(cleaned.replace(/^[A-Za-z]{3},\s*/, ""));
   return Number.isFinite(ms) ? ms : null;
-}
-
-/** A plain-text preview of a single-part text message; multipart bodies get theirs with the MIME tree. */
-function preview(fields: readonly HeaderField[], body: Uint8Array): string {
-  const type = (headerValue(fields, "content-type") ?? "text/plain").toLowerCase();
-  const encoding = (headerValue(fields, "content-transfer-encoding") ?? "7bit").toLowerCase();
-  if (!type.startsWith("text/plain") || (encoding !== "7bit" && encoding !== "8bit")) return "";
-  return new TextDecoder().decode(body).replace(/\s+/g, " ").trim().slice(0, 256);
 }
