@@ -8,8 +8,10 @@ import type { AuthThrottle } from "./auth/throttle.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
 import type { Deliverer } from "./deliver/deliverer.ts";
 import type { Directory } from "./deliver/directory.ts";
-import { StoreSmtpBackend } from "./deliver/smtp-backend.ts";
+import { StorePop3Backend } from "./backends/pop3.ts";
+import { StoreSmtpBackend } from "./backends/smtp.ts";
 import type { ConnectionHandler } from "./net/types.ts";
+import { pop3Handler } from "./pop3/server.ts";
 import { smtpHandler } from "./smtp/server.ts";
 import type { Store } from "./store/store.ts";
 
@@ -57,10 +59,37 @@ function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
   };
 }
 
+/** One maildrop lock table for both POP3 listeners. */
+const pop3Backends = new WeakMap<Store, StorePop3Backend>();
+
+function pop3(implicitTls: boolean): Protocol {
+  return {
+    implicitTls,
+    refusalLine: "-ERR [SYS/TEMP] Too many connections from your address",
+    handler({ config, store, authThrottle }) {
+      let backend = pop3Backends.get(store);
+      if (!backend) pop3Backends.set(store, (backend = new StorePop3Backend(store, authThrottle)));
+      return pop3Handler(
+        {
+          hostname: config.hostname,
+          allowPlaintextAuth: config.auth.allowPlaintext,
+          maxAuthFailures: config.limits.authFailures,
+          maxErrors: config.limits.errors,
+          maxLineLength: config.limits.lineLength,
+          idleTimeoutMs: Math.max(config.limits.commandTimeout, 600) * 1000,
+        },
+        backend,
+      );
+    },
+  };
+}
+
 const PROTOCOLS: Partial<Record<ListenerName, Protocol>> = {
   smtp: smtp("mx", false),
   submission: smtp("submission", false),
   submissions: smtp("submission", true),
+  pop3: pop3(false),
+  pop3s: pop3(true),
 };
 
 export function protocolFor(name: ListenerName): Protocol | undefined {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, eq, notExists, sql } from "drizzle-orm";
+import { and, eq, inArray, notExists, sql } from "drizzle-orm";
 import type { Tx } from "./db.ts";
 import { blobs, changes, mailboxes, messages, queue } from "./schema.ts";
 import type { Store } from "./store.ts";
@@ -99,6 +99,52 @@ export class MessageRepository {
       .from(messages)
       .where(and(eq(messages.mailboxId, mailboxId), eq(messages.uid, uid)));
     return row;
+  }
+
+  /**
+   * Removes messages from a mailbox (IMAP EXPUNGE, POP3 UPDATE): logs a "destroyed" change per
+   * message, keeping its uid for VANISHED, raises HIGHESTMODSEQ and drops orphaned blobs.
+   * Returns the newest MODSEQ, or null when none of the uids existed.
+   */
+  async expunge(tx: Tx, mailboxId: number, uids: readonly number[]): Promise<{ accountId: number; modseq: number } | null> {
+    if (uids.length === 0) return null;
+    const rows = await tx
+      .select({ id: messages.id, uid: messages.uid, accountId: mailboxes.accountId })
+      .from(messages)
+      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+      .where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, [...uids])));
+    if (rows.length === 0) return null;
+    const logged = await tx
+      .insert(changes)
+      .values(rows.map((r) => ({ accountId: r.accountId, mailboxId, type: "email" as const, objectId: r.id, uid: r.uid, op: "destroyed" as const })))
+      .returning({ id: changes.id });
+    const modseq = Math.max(...logged.map((c) => c.id));
+    await tx.delete(messages).where(inArray(messages.id, rows.map((r) => r.id)));
+    await tx.update(mailboxes).set({ highestModseq: modseq }).where(eq(mailboxes.id, mailboxId));
+    await this.collectGarbage(tx);
+    return { accountId: rows[0]!.accountId, modseq };
+  }
+
+  /** Adds flags to messages (e.g. \Seen after POP3 RETR); logs an "updated" change for each one that changed. */
+  async addFlags(tx: Tx, mailboxId: number, uids: readonly number[], add: readonly string[]): Promise<{ accountId: number; modseq: number } | null> {
+    const rows = await tx
+      .select({ id: messages.id, uid: messages.uid, flags: messages.flags, accountId: mailboxes.accountId })
+      .from(messages)
+      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+      .where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, [...uids])));
+    let last: { accountId: number; modseq: number } | null = null;
+    for (const row of rows) {
+      const flags = [...new Set([...row.flags, ...add])];
+      if (flags.length === row.flags.length) continue;
+      const [change] = await tx
+        .insert(changes)
+        .values({ accountId: row.accountId, mailboxId, type: "email", objectId: row.id, uid: row.uid, op: "updated" })
+        .returning({ id: changes.id });
+      await tx.update(messages).set({ flags, modseq: change!.id }).where(eq(messages.id, row.id));
+      await tx.update(mailboxes).set({ highestModseq: change!.id }).where(eq(mailboxes.id, mailboxId));
+      last = { accountId: row.accountId, modseq: change!.id };
+    }
+    return last;
   }
 
   /** Deletes blobs that no message and no queued item refers to any more. */

@@ -10,6 +10,7 @@ export interface StoredMessage {
   blobHash: string;
   raw: string;
   summary: Record<string, unknown>;
+  flags: string[];
 }
 
 export async function readInbox(dataDir: string, address: string): Promise<StoredMessage[]> {
@@ -25,6 +26,7 @@ export async function readInbox(dataDir: string, address: string): Promise<Store
         blobHash: row.blobHash,
         raw: new TextDecoder().decode(await store.messages.readBlob(row.blobHash)),
         summary: row.summary,
+        flags: row.flags,
       })),
     );
   } finally {

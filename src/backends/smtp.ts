@@ -3,6 +3,7 @@
  * sender policy, and delivery through the `Deliverer`.
  */
 import type { AuthThrottle } from "../auth/throttle.ts";
+import { checkPassword } from "./password.ts";
 import { parseAddressList } from "../mime/address-list.ts";
 import { parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
 import type {
@@ -15,8 +16,8 @@ import type {
 } from "../smtp/backend.ts";
 import { reply } from "../smtp/reply.ts";
 import type { Store } from "../store/store.ts";
-import type { Deliverer } from "./deliverer.ts";
-import type { Directory } from "./directory.ts";
+import type { Deliverer } from "../deliver/deliverer.ts";
+import type { Directory } from "../deliver/directory.ts";
 
 export interface StoreSmtpBackendOptions {
   store: Store;
@@ -29,17 +30,8 @@ export interface StoreSmtpBackendOptions {
 export class StoreSmtpBackend implements SmtpBackend {
   constructor(private readonly options: StoreSmtpBackendOptions) {}
 
-  async authenticate(username: string, password: string, session: SessionInfo): Promise<AuthenticatedAccount | null> {
-    const { throttle, store } = this.options;
-    const delay = throttle.delayFor(session.remoteAddress, username);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    const account = await store.accounts.verify(username, password);
-    if (!account) {
-      throttle.failed(session.remoteAddress, username);
-      return null;
-    }
-    throttle.succeeded(username);
-    return { id: account.id, address: account.address };
+  authenticate(username: string, password: string, session: SessionInfo): Promise<AuthenticatedAccount | null> {
+    return checkPassword(this.options.store, this.options.throttle, username, password, session.remoteAddress);
   }
 
   /** The account's own address (with or without a +tag) or an alias that delivers to it. */

@@ -1,0 +1,64 @@
+/**
+ * The POP3 maildrop over the store: a snapshot of the INBOX at login, locked against a second
+ * POP3 session of the same account (RFC 1939 §8), with RETR's \Seen and QUIT's deletions
+ * written through the change log so IMAP and JMAP sessions see them.
+ *
+ * The lock lives in this process: several Postern processes sharing one libSQL server each
+ * keep their own.
+ */
+import type { AuthThrottle } from "../auth/throttle.ts";
+import type { Maildrop, Pop3Account, Pop3Backend, Pop3Peer } from "../pop3/backend.ts";
+import type { Store } from "../store/store.ts";
+import { checkPassword } from "./password.ts";
+
+export class StorePop3Backend implements Pop3Backend {
+  #locked = new Set<number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly throttle: AuthThrottle,
+  ) {}
+
+  authenticate(username: string, password: string, peer: Pop3Peer): Promise<Pop3Account | null> {
+    return checkPassword(this.store, this.throttle, username, password, peer.remoteAddress);
+  }
+
+  async openMaildrop(account: Pop3Account): Promise<Maildrop | "in-use"> {
+    if (this.#locked.has(account.id)) return "in-use";
+    this.#locked.add(account.id);
+    try {
+      const inbox = await this.store.mailboxes.byRole(account.id, "inbox");
+      if (!inbox) throw new Error(`Account ${account.address} has no INBOX`);
+      const rows = await this.store.messages.listMailbox(inbox.id);
+      const store = this.store;
+      let released = false;
+      const publish = (result: { accountId: number; modseq: number } | null) => {
+        if (result) store.changes.publish({ accountId: result.accountId, mailboxIds: [inbox.id], modseq: result.modseq });
+      };
+      return {
+        // UIDVALIDITY.UID: stable across sessions and the same message IMAP shows with that UID.
+        messages: rows.map((r) => ({ uidl: `${inbox.uidValidity}.${r.uid}`, size: r.size })),
+        async read(index) {
+          const bytes = await store.messages.readBlob(rows[index]!.blobHash);
+          if (!bytes) throw new Error("The message is gone");
+          return bytes;
+        },
+        async markSeen(index) {
+          publish(await store.write((tx) => store.messages.addFlags(tx, inbox.id, [rows[index]!.uid], ["\\Seen"])));
+        },
+        async commit(deleted) {
+          const uids = deleted.map((i) => rows[i]!.uid);
+          publish(await store.write((tx) => store.messages.expunge(tx, inbox.id, uids)));
+        },
+        release: () => {
+          if (released) return;
+          released = true;
+          this.#locked.delete(account.id);
+        },
+      };
+    } catch (e) {
+      this.#locked.delete(account.id);
+      throw e;
+    }
+  }
+}
