@@ -3,6 +3,7 @@
  * lines already framed on LF by `net/`. The size limit is enforced while reading: past it the
  * bytes are dropped but the content is still consumed to its end.
  */
+import { concatBytes } from "../bytes.ts";
 import type { Line } from "../net/types.ts";
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
@@ -46,13 +47,7 @@ export class DataDecoder {
 
   /** The content with CRLF line endings and dot-stuffing removed. */
   result(): Uint8Array {
-    const out = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
+    return concatBytes(this.#chunks);
   }
 }
 
@@ -69,11 +64,5 @@ export function dotStuff(content: Uint8Array): Uint8Array {
     start = lf + 1;
   }
   parts.push(Uint8Array.of(DOT, 0x0d, 0x0a));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -5,6 +5,7 @@
  * `Action` of each `Step` (read more, start TLS, close). Lookups, authentication and delivery
  * go through the `SmtpBackend` interface it is given, so tests drive it with plain strings.
  */
+import { concatBytes } from "../bytes.ts";
 import { isSaslMechanism, type SaslCredentials, SaslExchange, type SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../net/types.ts";
 import type { AuthenticatedAccount, MailTransaction, SessionInfo, SmtpBackend } from "./backend.ts";
@@ -335,7 +336,7 @@ export class SmtpSession {
         : this.#ok(reply(250, "2.0.0", `${bytes?.byteLength ?? 0} octets received`));
     }
     if (tx.exceeded) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
-    return this.#deliver(tx, concat(tx.chunks));
+    return this.#deliver(tx, concatBytes(tx.chunks));
   }
 
   async #deliver(tx: Transaction, content: Uint8Array): Promise<Step> {
@@ -354,7 +355,7 @@ export class SmtpSession {
     const { mode: _m, chunks: _c, size: _s, exceeded: _e, ...transaction } = tx;
     let result: Awaited<ReturnType<SmtpBackend["deliver"]>>;
     try {
-      result = await this.#backend.deliver(transaction, concat([new TextEncoder().encode(trace), content]), this.info);
+      result = await this.#backend.deliver(transaction, concatBytes([new TextEncoder().encode(trace), content]), this.info);
     } catch {
       result = { ok: false, reply: reply(451, "4.3.0", "Could not store the message, try again later") };
     }
@@ -390,17 +391,6 @@ function hasBareCarriageReturn(content: Uint8Array): boolean {
     if (content[i + 1] !== 0x0a) return true;
   }
   return false;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /** A short unique id, like Postfix's queue ids: time-ordered, base 36. */

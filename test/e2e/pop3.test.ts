@@ -3,31 +3,24 @@
  * over SMTP, collected over POP3 with STLS and implicit TLS.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import nodemailer from "nodemailer";
-import { DnsServer } from "../helpers/dns-server.ts";
 import { LineClient } from "../helpers/line-client.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
-import { type ServerProcess, startServer } from "../helpers/server.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import type { ServerProcess } from "../helpers/server.ts";
 
+let mail: MailServer;
 let server: ServerProcess;
-let dns: DnsServer;
 let dataDir: string;
 const BIG = 3 * 1024 * 1024;
 
 beforeAll(async () => {
-  dns = await DnsServer.start();
-  server = await startServer({ waitFor: ["smtp", "pop3", "pop3s"], config: { dns: { servers: [`127.0.0.1:${dns.port}`] } } });
-  dataDir = join(server.dir, "data");
-  for (const args of [
-    ["domain", "add", "example.test"],
-    ["user", "add", "carol@example.test", "--password", "carol-password"],
-    ["user", "add", "dave@example.test", "--password", "dave-password"],
-  ]) {
-    const result = await server.cli(args);
-    if (result.code !== 0) throw new Error(`${args.join(" ")}: ${result.stderr}`);
-  }
+  mail = await startMailServer({
+    waitFor: ["smtp", "pop3", "pop3s"],
+    users: { "carol@example.test": "carol-password", "dave@example.test": "dave-password" },
+  });
+  ({ server, dataDir } = mail);
   const smtp = nodemailer.createTransport({ host: "127.0.0.1", port: server.ports.smtp, ignoreTLS: true, name: "client.test" });
   const send = (to: string, subject: string, body: string) =>
     smtp.sendMail({ envelope: { from: "x@remote.test", to: [to] }, raw: `From: x@remote.test\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${body}` });
@@ -37,8 +30,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  dns?.close();
+  await mail?.stop();
 });
 
 /** Opens a POP3 session and logs in (STLS + USER/PASS, or pop3s + AUTH PLAIN). */

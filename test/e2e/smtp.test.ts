@@ -5,44 +5,34 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
-import { join } from "node:path";
 import { dkimSign } from "mailauth";
 import nodemailer from "nodemailer";
-import { DnsServer } from "../helpers/dns-server.ts";
 import { LineClient } from "../helpers/line-client.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
-import { type ServerProcess, startServer } from "../helpers/server.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import type { ServerProcess } from "../helpers/server.ts";
 
+let mail: MailServer;
 let server: ServerProcess;
 let dataDir: string;
-let dns: DnsServer;
 const dkimKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 beforeAll(async () => {
-  // Sender checks ask this local DNS server: remote.test allows 127.0.0.1 to send for it.
-  dns = await DnsServer.start();
-  dns.add("remote.test", { type: "TXT", text: "v=spf1 ip4:127.0.0.1 -all" });
-  dns.add("sel._domainkey.remote.test", { type: "TXT", text: `v=DKIM1; k=rsa; p=${dkimKeys.publicKey.export({ type: "spki", format: "der" }).toString("base64")}` });
-  server = await startServer({
+  mail = await startMailServer({
     waitFor: ["smtp", "submission", "submissions", "http"],
-    config: { limits: { messageSize: 200_000 }, dns: { servers: [`127.0.0.1:${dns.port}`] } },
+    config: { limits: { messageSize: 200_000 } },
+    users: { "alice@example.test": "alice-password", "bob@example.test": "bob-password" },
+    setup: [["alias", "add", "team@example.test", "alice@example.test", "bob@example.test"]],
   });
-  dataDir = join(server.dir, "data");
-  for (const args of [
-    ["domain", "add", "example.test"],
-    ["user", "add", "alice@example.test", "--password", "alice-password"],
-    ["user", "add", "bob@example.test", "--password", "bob-password"],
-    ["alias", "add", "team@example.test", "alice@example.test", "bob@example.test"],
-  ]) {
-    const result = await server.cli(args);
-    if (result.code !== 0) throw new Error(`${args.join(" ")}: ${result.stderr}`);
-  }
+  ({ server, dataDir } = mail);
+  // Sender checks ask this local DNS server: remote.test allows 127.0.0.1 and publishes a DKIM key.
+  mail.dns.add("remote.test", { type: "TXT", text: "v=spf1 ip4:127.0.0.1 -all" });
+  mail.dns.add("sel._domainkey.remote.test", { type: "TXT", text: `v=DKIM1; k=rsa; p=${dkimKeys.publicKey.export({ type: "spki", format: "der" }).toString("base64")}` });
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  dns?.close();
+  await mail?.stop();
 });
 
 function transport(listener: "smtp" | "submission" | "submissions", extra: Record<string, unknown> = {}) {

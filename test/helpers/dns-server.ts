@@ -4,6 +4,7 @@
  * Names not in the table get NXDOMAIN.
  */
 import { createSocket, type Socket } from "node:dgram";
+import { concatBytes } from "../../src/bytes.ts";
 
 export type DnsRecord = { type: "A"; address: string } | { type: "TXT"; text: string } | { type: "MX"; priority: number; exchange: string };
 
@@ -64,7 +65,7 @@ export class DnsServer {
     header[3] = known ? 0x80 : 0x83; // RA; NXDOMAIN when the name is unknown
     header[5] = 1; // QDCOUNT
     header[7] = answers.length; // ANCOUNT
-    return concat([header, query.subarray(12, questionEnd), ...answers]);
+    return concatBytes([header, query.subarray(12, questionEnd), ...answers]);
   }
 }
 
@@ -82,11 +83,11 @@ function resourceRecord(record: DnsRecord): Uint8Array {
         const chunk = bytes.subarray(i, i + 255);
         parts.push(Uint8Array.of(chunk.length), chunk);
       }
-      rdata = concat(parts);
+      rdata = concatBytes(parts);
       break;
     }
     case "MX":
-      rdata = concat([Uint8Array.of(record.priority >> 8, record.priority & 0xff), encodeName(record.exchange)]);
+      rdata = concatBytes([Uint8Array.of(record.priority >> 8, record.priority & 0xff), encodeName(record.exchange)]);
       break;
   }
   const head = new Uint8Array(12);
@@ -97,23 +98,13 @@ function resourceRecord(record: DnsRecord): Uint8Array {
   head[9] = 60; // TTL 60 s
   head[10] = rdata.length >> 8;
   head[11] = rdata.length & 0xff;
-  return concat([head, rdata]);
+  return concatBytes([head, rdata]);
 }
 
 function encodeName(name: string): Uint8Array {
   const parts = name.replace(/\.$/, "").split(".").map((label) => {
     const bytes = new TextEncoder().encode(label);
-    return concat([Uint8Array.of(bytes.length), bytes]);
+    return concatBytes([Uint8Array.of(bytes.length), bytes]);
   });
-  return concat([...parts, Uint8Array.of(0)]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([...parts, Uint8Array.of(0)]);
 }

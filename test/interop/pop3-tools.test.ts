@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
-import { DnsServer } from "../helpers/dns-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
-import { type ServerProcess, startServer } from "../helpers/server.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import type { ServerProcess } from "../helpers/server.ts";
 
 const fetchmail = Bun.which("fetchmail");
 const getmail = Bun.which("getmail");
@@ -19,24 +19,21 @@ if (!fetchmail) console.warn("skipping fetchmail test: fetchmail is not installe
 if (!getmail) console.warn("skipping getmail6 test: getmail is not installed (apt-get install getmail6)");
 if (!python) console.warn("skipping poplib test: python3 is not installed");
 
+let mail: MailServer | undefined;
 let server: ServerProcess;
-let dns: DnsServer;
 let dataDir: string;
 
 beforeAll(async () => {
   if (!fetchmail && !getmail && !python) return;
-  dns = await DnsServer.start();
-  server = await startServer({ waitFor: ["smtp", "pop3", "pop3s"], config: { dns: { servers: [`127.0.0.1:${dns.port}`] } } });
-  dataDir = join(server.dir, "data");
-  for (const args of [["domain", "add", "example.test"], ...["fm", "gm", "py"].map((u) => ["user", "add", `${u}@example.test`, "--password", `${u}-password`])]) {
-    const result = await server.cli(args);
-    if (result.code !== 0) throw new Error(`${args.join(" ")}: ${result.stderr}`);
-  }
+  mail = await startMailServer({
+    waitFor: ["smtp", "pop3", "pop3s"],
+    users: Object.fromEntries(["fm", "gm", "py"].map((u) => [`${u}@example.test`, `${u}-password`])),
+  });
+  ({ server, dataDir } = mail);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  dns?.close();
+  await mail?.stop();
 });
 
 /** Delivers three messages (one with dot-leading lines, one of 300 KB) and returns them as stored. */

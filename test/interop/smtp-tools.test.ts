@@ -3,11 +3,10 @@
  * smtplib. Each test skips, saying which tool is missing, where it is not installed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { DnsServer } from "../helpers/dns-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
-import { type ServerProcess, startServer } from "../helpers/server.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import type { ServerProcess } from "../helpers/server.ts";
 
 const swaks = Bun.which("swaks");
 // swaks needs Net::SSLeay (Debian: libnet-ssleay-perl) for STARTTLS.
@@ -17,31 +16,21 @@ if (!swaks) console.warn("skipping swaks interoperability tests: swaks is not in
 if (swaks && !swaksTls) console.warn("skipping swaks STARTTLS test: Net::SSLeay is missing (apt-get install libnet-ssleay-perl)");
 if (!python) console.warn("skipping smtplib interoperability tests: python3 is not installed");
 
+let mail: MailServer | undefined;
 let server: ServerProcess;
-let dns: DnsServer;
 let dataDir: string;
 
 beforeAll(async () => {
   if (!swaks && !python) return;
-  dns = await DnsServer.start();
-  server = await startServer({
+  mail = await startMailServer({
     waitFor: ["smtp", "submission", "submissions"],
-    config: { dns: { servers: [`127.0.0.1:${dns.port}`] } },
+    users: { "alice@example.test": "alice-password", "bob@example.test": "bob-password" },
   });
-  dataDir = join(server.dir, "data");
-  for (const args of [
-    ["domain", "add", "example.test"],
-    ["user", "add", "alice@example.test", "--password", "alice-password"],
-    ["user", "add", "bob@example.test", "--password", "bob-password"],
-  ]) {
-    const result = await server.cli(args);
-    if (result.code !== 0) throw new Error(`${args.join(" ")}: ${result.stderr}`);
-  }
+  ({ server, dataDir } = mail);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  dns?.close();
+  await mail?.stop();
 });
 
 async function run(cmd: string[], stdin?: string): Promise<{ code: number; output: string }> {

@@ -1,20 +1,19 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { domains } from "../../src/store/schema.ts";
 import { Store } from "../../src/store/store.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { openTempStore } from "../helpers/store.ts";
 
-let dir: ReturnType<typeof tempDir>;
 let store: Store;
+let dir: { path: string };
+let cleanup: () => void;
 
 beforeEach(async () => {
-  dir = tempDir();
-  store = await Store.open({ url: `file:${dir.path}/postern.db` });
-  await store.migrate();
+  const temp = await openTempStore();
+  store = temp.store;
+  dir = { path: temp.path };
+  cleanup = temp.cleanup;
 });
-afterEach(() => {
-  store.close();
-  dir.cleanup();
-});
+afterEach(() => cleanup());
 
 const names = async () => (await store.db.select({ name: domains.name }).from(domains)).map((d) => d.name).sort();
 

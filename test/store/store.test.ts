@@ -6,20 +6,20 @@ import { join } from "node:path";
 import { StoreError } from "../../src/store/errors.ts";
 import { DEFAULT_MAILBOXES } from "../../src/store/mailboxes.ts";
 import { Store } from "../../src/store/store.ts";
+import { openTempStore } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-let dir: ReturnType<typeof tempDir>;
 let store: Store;
+let dir: { path: string };
+let cleanup: () => void;
 
 beforeEach(async () => {
-  dir = tempDir();
-  store = await Store.open({ url: `file:${dir.path}/postern.db` });
-  await store.migrate();
+  const temp = await openTempStore();
+  store = temp.store;
+  dir = { path: temp.path };
+  cleanup = temp.cleanup;
 });
-afterEach(() => {
-  store.close();
-  dir.cleanup();
-});
+afterEach(() => cleanup());
 
 async function rejection(p: Promise<unknown>): Promise<StoreError> {
   try {
