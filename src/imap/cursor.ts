@@ -1,0 +1,160 @@
+/**
+ * The terminals of the IMAP grammar (RFC 9051 §9) over an assembled command: atoms, numbers,
+ * quoted strings with escapes, literals, astrings, nstrings and parenthesised lists.
+ * A mismatch throws `ImapSyntaxError` naming what was expected; the parser turns it into BAD.
+ */
+import { LITERAL_PLACEHOLDER, type RawCommand } from "./command-reader.ts";
+
+export class ImapSyntaxError extends Error {}
+
+/** RFC 9051 §9: atom-specials are "(" ")" "{" SP CTL list-wildcards quoted-specials resp-specials. */
+const ATOM_CHAR = /[^(){ \x00-\x1f\x7f%*"\\\]]/;
+/** ASTRING-CHAR = ATOM-CHAR / resp-specials ("]"). */
+const ASTRING_CHAR = /[^(){ \x00-\x1f\x7f%*"\\]/;
+
+export class Cursor {
+  #text: string;
+  #literals: Uint8Array[];
+  #literal = 0;
+  pos = 0;
+
+  constructor(raw: RawCommand) {
+    this.#text = raw.text;
+    this.#literals = raw.literals;
+  }
+
+  get atEnd(): boolean {
+    return this.pos >= this.#text.length;
+  }
+
+  peek(length = 1): string {
+    return this.#text.slice(this.pos, this.pos + length);
+  }
+
+  /** Case-insensitive look-ahead for a keyword. */
+  peekWord(word: string): boolean {
+    return this.#text.slice(this.pos, this.pos + word.length).toUpperCase() === word.toUpperCase();
+  }
+
+  fail(expected: string): never {
+    const near = this.#text.slice(this.pos, this.pos + 20).replaceAll(LITERAL_PLACEHOLDER, "{literal}");
+    throw new ImapSyntaxError(`Expected ${expected} at "${near}"`);
+  }
+
+  expect(text: string): void {
+    if (!this.peekWord(text)) this.fail(JSON.stringify(text));
+    this.pos += text.length;
+  }
+
+  /** Consumes `text` if it is next; tells whether it was. */
+  accept(text: string): boolean {
+    if (!this.peekWord(text)) return false;
+    this.pos += text.length;
+    return true;
+  }
+
+  sp(): void {
+    if (this.#text[this.pos] !== " ") this.fail("a space");
+    this.pos++;
+  }
+
+  end(): void {
+    if (!this.atEnd) this.fail("the end of the command");
+  }
+
+  #run(chars: RegExp, what: string): string {
+    const start = this.pos;
+    while (this.pos < this.#text.length && chars.test(this.#text[this.pos]!)) this.pos++;
+    if (this.pos === start) this.fail(what);
+    return this.#text.slice(start, this.pos);
+  }
+
+  atom(): string {
+    return this.#run(ATOM_CHAR, "an atom");
+  }
+
+  /** A run of characters that are not SP, parentheses or brackets (for fetch/search keywords). */
+  keyword(): string {
+    return this.#run(/[^ ()[\]<\0]/, "a keyword").toUpperCase();
+  }
+
+  number(): number {
+    const digits = this.#run(/\d/, "a number");
+    const n = Number(digits);
+    // RFC 9051 §9: number is 32-bit unsigned (number64 only where the grammar says so).
+    if (digits.length > 10 || n > 0xffffffff) this.fail("a 32-bit number");
+    return n;
+  }
+
+  nzNumber(): number {
+    const n = this.number();
+    if (n === 0) this.fail("a non-zero number");
+    return n;
+  }
+
+  /** A 63-bit number (MODSEQ, RFC 7162 §7). */
+  number64(): number {
+    const digits = this.#run(/\d/, "a number");
+    if (digits.length > 19 || BigInt(digits) > BigInt(Number.MAX_SAFE_INTEGER)) this.fail("a MODSEQ value");
+    return Number(digits);
+  }
+
+  quoted(): string {
+    if (this.#text[this.pos] !== '"') this.fail("a quoted string");
+    let out = "";
+    for (this.pos++; ; this.pos++) {
+      const c = this.#text[this.pos];
+      if (c === undefined || c === "\r" || c === "\n" || c === LITERAL_PLACEHOLDER) this.fail("a closing quote");
+      if (c === '"') break;
+      if (c === "\\") {
+        const next = this.#text[++this.pos];
+        if (next !== '"' && next !== "\\") this.fail('\\" or \\\\ after a backslash');
+        out += next;
+      } else out += c;
+    }
+    this.pos++;
+    return out;
+  }
+
+  literalBytes(): Uint8Array {
+    if (this.#text[this.pos] !== LITERAL_PLACEHOLDER) this.fail("a literal");
+    this.pos++;
+    return this.#literals[this.#literal++]!;
+  }
+
+  isLiteral(): boolean {
+    return this.#text[this.pos] === LITERAL_PLACEHOLDER;
+  }
+
+  /** string = quoted / literal */
+  string(): string {
+    return this.isLiteral() ? new TextDecoder().decode(this.literalBytes()) : this.quoted();
+  }
+
+  astring(): string {
+    const c = this.#text[this.pos];
+    if (c === '"' || c === LITERAL_PLACEHOLDER) return this.string();
+    return this.#run(ASTRING_CHAR, "an atom or string");
+  }
+
+  /** nstring = string / NIL */
+  nstring(): string | null {
+    if (this.accept("NIL")) return null;
+    return this.string();
+  }
+
+  /** "(" item *(SP item) ")"; `allowEmpty` for lists like flag lists that may be "()". */
+  list<T>(item: () => T, allowEmpty = false): T[] {
+    this.expect("(");
+    const out: T[] = [];
+    if (this.accept(")")) {
+      if (!allowEmpty) this.fail("a list item");
+      return out;
+    }
+    for (;;) {
+      out.push(item());
+      if (this.accept(")")) return out;
+      this.sp();
+    }
+  }
+}
