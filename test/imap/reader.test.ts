@@ -155,3 +155,18 @@ describe("sequence sets", () => {
     expect(formatSequenceSet([])).toBe("");
   });
 });
+
+describe("mailbox names", () => {
+  test("modified UTF-7 both ways, & escaped, INBOX normalised", async () => {
+    const { decodeMailboxName, encodeMailboxName, mailboxFromWire } = await import("../../src/imap/mailbox-name.ts");
+    expect(encodeMailboxName("Entwürfe")).toBe("Entw&APw-rfe");
+    expect(decodeMailboxName("Entw&APw-rfe")).toBe("Entwürfe");
+    expect(encodeMailboxName("Tom & Jerry")).toBe("Tom &- Jerry");
+    expect(decodeMailboxName("Tom &- Jerry")).toBe("Tom & Jerry");
+    expect(encodeMailboxName("日本語/😀")).toBe("&ZeVnLIqe-/&2D3eAA-");
+    expect(decodeMailboxName("&ZeVnLIqe-/&2D3eAA-")).toBe("日本語/😀");
+    expect(decodeMailboxName("bad&Jjo")).toBeNull();
+    expect(mailboxFromWire("inbox", false)).toBe("INBOX");
+    expect(mailboxFromWire("Entwürfe", true)).toBe("Entwürfe");
+  });
+});
