@@ -31,6 +31,11 @@ export class Cursor {
     return this.#text.slice(this.pos, this.pos + length);
   }
 
+  /** The text from `start` up to the current position. */
+  slice(start: number): string {
+    return this.#text.slice(start, this.pos);
+  }
+
   /** Case-insensitive look-ahead for a keyword. */
   peekWord(word: string): boolean {
     return this.#text.slice(this.pos, this.pos + word.length).toUpperCase() === word.toUpperCase();
@@ -92,11 +97,19 @@ export class Cursor {
     return n;
   }
 
-  /** A 63-bit number (MODSEQ, RFC 7162 §7). */
+  /**
+   * A 63-bit number (MODSEQ, RFC 7162 §7). Postern's own MODSEQs are change-log ids, far below
+   * 2^53; a larger value from a client only needs to compare as larger, which a double does.
+   */
   number64(): number {
     const digits = this.#run(/\d/, "a number");
-    if (digits.length > 19 || BigInt(digits) > BigInt(Number.MAX_SAFE_INTEGER)) this.fail("a MODSEQ value");
+    if (digits.length > 19 || BigInt(digits) > 2n ** 63n - 1n) this.fail("a 63-bit number");
     return Number(digits);
+  }
+
+  /** flag = "\" atom (system flag) / atom (keyword), RFC 9051 §9. */
+  flag(): string {
+    return this.accept("\\") ? `\\${this.atom()}` : this.atom();
   }
 
   quoted(): string {

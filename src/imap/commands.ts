@@ -1,0 +1,58 @@
+/**
+ * IMAP commands as values (RFC 9051 §6, with CONDSTORE/QRESYNC RFC 7162, LIST-EXTENDED RFC 5258,
+ * SPECIAL-USE RFC 6154, UIDPLUS RFC 4315, MOVE RFC 6851, ESEARCH RFC 4731).
+ */
+import type { SearchKey } from "./search.ts";
+import type { SequenceSet } from "./sequence-set.ts";
+
+/** A section of BODY[...] / BINARY[...] (RFC 9051 §6.4.5). */
+export interface Section {
+  /** Part numbers, e.g. [1, 2] for "1.2"; empty for the whole message. */
+  part: number[];
+  text: "HEADER" | "HEADER.FIELDS" | "HEADER.FIELDS.NOT" | "TEXT" | "MIME" | null;
+  fields?: string[];
+}
+
+export type FetchItem =
+  | { item: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" }
+  | { item: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
+  | { item: "BODY[]"; section: Section; peek: boolean; partial?: { offset: number; length: number } }
+  | { item: "BINARY[]"; section: Section; peek: boolean; partial?: { offset: number; length: number } }
+  | { item: "BINARY.SIZE"; section: Section };
+
+export type StoreMode = "set" | "add" | "remove";
+
+export type ImapCommand = { tag: string; uid: boolean } & (
+  | { name: "CAPABILITY" | "NOOP" | "LOGOUT" | "STARTTLS" | "NAMESPACE" | "IDLE" | "CHECK" | "CLOSE" | "UNSELECT" }
+  | { name: "LOGIN"; username: string; password: string }
+  | { name: "AUTHENTICATE"; mechanism: string; initialResponse?: string }
+  | { name: "ENABLE"; capabilities: string[] }
+  | { name: "ID"; params: Record<string, string | null> | null }
+  | { name: "SELECT" | "EXAMINE"; mailbox: string; condstore: boolean; qresync?: Qresync }
+  | { name: "CREATE"; mailbox: string; specialUse: string[] }
+  | { name: "DELETE" | "SUBSCRIBE" | "UNSUBSCRIBE"; mailbox: string }
+  | { name: "RENAME"; from: string; to: string }
+  | { name: "LIST"; reference: string; patterns: string[]; selectOptions: string[]; returnOptions: ListReturn }
+  | { name: "LSUB"; reference: string; pattern: string }
+  | { name: "STATUS"; mailbox: string; items: string[] }
+  | { name: "APPEND"; mailbox: string; flags: string[]; date: Date | null; message: Uint8Array }
+  | { name: "EXPUNGE"; uids: SequenceSet | null }
+  | { name: "SEARCH"; returnOptions: string[] | null; charset: string | null; key: SearchKey }
+  | { name: "FETCH"; set: SequenceSet; items: FetchItem[]; changedSince: number | null; vanished: boolean }
+  | { name: "STORE"; set: SequenceSet; mode: StoreMode; silent: boolean; flags: string[]; unchangedSince: number | null }
+  | { name: "COPY" | "MOVE"; set: SequenceSet; mailbox: string }
+);
+
+export interface Qresync {
+  uidValidity: number;
+  modseq: number;
+  knownUids: SequenceSet | null;
+}
+
+export interface ListReturn {
+  subscribed: boolean;
+  children: boolean;
+  specialUse: boolean;
+  /** LIST-STATUS (RFC 5819): STATUS items to return per mailbox. */
+  status: string[] | null;
+}
