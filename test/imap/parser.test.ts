@@ -4,6 +4,12 @@ import { parseCommand, parseDateTime } from "../../src/imap/parser.ts";
 const enc = new TextEncoder();
 const parse = (text: string, literals: string[] = [], utf8Accept = false) =>
   parseCommand({ text, literals: literals.map((l) => enc.encode(l)) }, { utf8Accept });
+/** The search key of a SEARCH command. */
+const key = (text: string) => {
+  const command = ok(text);
+  if (command.name !== "SEARCH") throw new Error(`not a SEARCH: ${text}`);
+  return command.key;
+};
 const ok = (text: string, literals: string[] = []) => {
   const r = parse(text, literals);
   if (!r.ok) throw new Error(r.message);
@@ -86,7 +92,7 @@ describe("IMAP command parser", () => {
   });
 
   test("SEARCH: nested OR/NOT, parentheses, dates, headers, ESEARCH RETURN, charset, MODSEQ", () => {
-    expect(ok('q1 SEARCH CHARSET UTF-8 OR (FROM "alice" SINCE 1-Feb-2024) NOT SEEN').key).toEqual({
+    expect(key('q1 SEARCH CHARSET UTF-8 OR (FROM "alice" SINCE 1-Feb-2024) NOT SEEN')).toEqual({
       op: "or",
       left: { op: "and", keys: [{ op: "header", field: "from", value: "alice" }, { op: "date", which: "internal", cmp: "since", day: "2024-02-01" }] },
       right: { op: "not", key: { op: "flag", flag: "\\Seen", set: true } },
@@ -96,8 +102,8 @@ describe("IMAP command parser", () => {
       returnOptions: ["MIN", "MAX", "COUNT"],
       key: { op: "and", keys: [{ op: "seq" }, { op: "flag", flag: "\\Deleted", set: false }, { op: "size", cmp: "larger", size: 100 }, { op: "header", field: "x-spam", value: "yes" }] },
     });
-    expect(ok("q3 SEARCH MODSEQ 620162338").key).toEqual({ op: "modseq", modseq: 620162338 });
-    expect(ok('q4 SEARCH TEXT "hello world" SENTBEFORE "3-Mar-2025" KEYWORD $Junk UID 1:5').key).toMatchObject({ op: "and" });
+    expect(key("q3 SEARCH MODSEQ 620162338")).toEqual({ op: "modseq", modseq: 620162338 });
+    expect(key('q4 SEARCH TEXT "hello world" SENTBEFORE "3-Mar-2025" KEYWORD $Junk UID 1:5')).toMatchObject({ op: "and" });
     expect(parse("q5 SEARCH FROB").ok).toBe(false);
     expect(parse("q6 SEARCH SINCE 31-Foo-2024").ok).toBe(false);
   });
