@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Tx } from "./db.ts";
-import { changes, mailboxes } from "./schema.ts";
+import { changes, mailboxes, messages } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export type Mailbox = typeof mailboxes.$inferSelect;
@@ -33,6 +33,55 @@ export async function createMailbox(tx: Tx, accountId: number, name: string, rol
     .returning({ id: changes.id });
   await tx.update(mailboxes).set({ highestModseq: change!.id }).where(eq(mailboxes.id, row!.id));
   return { ...row!, highestModseq: change!.id };
+}
+
+/** Logs a mailbox change and returns its id (the new MODSEQ). */
+async function logMailboxChange(tx: Tx, accountId: number, mailboxId: number, op: "updated" | "destroyed"): Promise<number> {
+  const [change] = await tx
+    .insert(changes)
+    .values({ accountId, mailboxId, type: "mailbox", objectId: mailboxId, op })
+    .returning({ id: changes.id });
+  return change!.id;
+}
+
+/**
+ * Renames a mailbox and its children ("A" → "B" also moves "A/x" to "B/x"). Renaming INBOX is
+ * special (RFC 9051 §6.3.6): its messages move to a new mailbox of that name, INBOX stays, empty.
+ */
+export async function renameMailbox(tx: Tx, store: Store, box: Mailbox, to: string, separator = "/"): Promise<void> {
+  if (box.role === "inbox") {
+    const target = await createMailbox(tx, box.accountId, to, null);
+    const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((r) => r.uid);
+    await store.messages.copy(tx, box.id, uids, target.id);
+    await store.messages.expunge(tx, box.id, uids);
+    return;
+  }
+  const all = await tx.select().from(mailboxes).where(eq(mailboxes.accountId, box.accountId));
+  const children = all.filter((m) => m.name.startsWith(box.name + separator));
+  for (const m of [box, ...children]) {
+    await tx.update(mailboxes).set({ name: to + m.name.slice(box.name.length) }).where(eq(mailboxes.id, m.id));
+    await logMailboxChange(tx, m.accountId, m.id, "updated");
+  }
+}
+
+/** Deletes a mailbox, its messages going with it; each message is logged as destroyed. */
+export async function deleteMailbox(tx: Tx, box: Mailbox): Promise<number> {
+  const rows = await tx
+    .select({ id: messages.id, uid: messages.uid })
+    .from(messages)
+    .where(eq(messages.mailboxId, box.id));
+  if (rows.length) {
+    await tx.insert(changes).values(
+      rows.map((r) => ({ accountId: box.accountId, mailboxId: box.id, type: "email" as const, objectId: r.id, uid: r.uid, op: "destroyed" as const })),
+    );
+  }
+  await tx.delete(mailboxes).where(eq(mailboxes.id, box.id));
+  return logMailboxChange(tx, box.accountId, box.id, "destroyed");
+}
+
+export async function setSubscribed(tx: Tx, box: Mailbox, subscribed: boolean): Promise<void> {
+  await tx.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, box.id));
+  await logMailboxChange(tx, box.accountId, box.id, "updated");
 }
 
 export class MailboxRepository {

@@ -34,6 +34,22 @@ export interface Appended {
   uidValidity: number;
 }
 
+export interface FlagState {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export interface StoreFlagsResult {
+  /** Messages whose flags changed, with their new MODSEQ. */
+  updated: FlagState[];
+  /** Messages the STORE asked for whose flags were already so. */
+  unchanged: FlagState[];
+  /** UIDs refused by UNCHANGEDSINCE (reported as MODIFIED). */
+  modified: number[];
+  accountId: number | null;
+}
+
 export class MessageRepository {
   constructor(private readonly store: Store) {}
 
@@ -125,26 +141,83 @@ export class MessageRepository {
     return { accountId: rows[0]!.accountId, modseq };
   }
 
-  /** Adds flags to messages (e.g. \Seen after POP3 RETR); logs an "updated" change for each one that changed. */
+  /** Adds flags to messages (e.g. \Seen after POP3 RETR). */
   async addFlags(tx: Tx, mailboxId: number, uids: readonly number[], add: readonly string[]): Promise<{ accountId: number; modseq: number } | null> {
-    const rows = await tx
-      .select({ id: messages.id, uid: messages.uid, flags: messages.flags, accountId: mailboxes.accountId })
-      .from(messages)
-      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
-      .where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, [...uids])));
-    let last: { accountId: number; modseq: number } | null = null;
+    const { updated, accountId } = await this.storeFlags(tx, mailboxId, uids, "add", add, null);
+    return updated.length && accountId !== null ? { accountId, modseq: Math.max(...updated.map((u) => u.modseq)) } : null;
+  }
+
+  /**
+   * IMAP STORE (RFC 9051 §6.4.6) with CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3): sets, adds or
+   * removes flags; a message whose MODSEQ is above `unchangedSince` is left alone and reported
+   * in `modified`. Each message that changed gets an "updated" change and a new MODSEQ.
+   */
+  async storeFlags(
+    tx: Tx,
+    mailboxId: number,
+    uids: readonly number[],
+    mode: "set" | "add" | "remove",
+    flags: readonly string[],
+    unchangedSince: number | null,
+  ): Promise<StoreFlagsResult> {
+    const rows = uids.length
+      ? await tx
+          .select({ id: messages.id, uid: messages.uid, flags: messages.flags, modseq: messages.modseq, accountId: mailboxes.accountId })
+          .from(messages)
+          .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+          .where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, [...uids])))
+          .orderBy(messages.uid)
+      : [];
+    const result: StoreFlagsResult = { updated: [], unchanged: [], modified: [], accountId: rows[0]?.accountId ?? null };
     for (const row of rows) {
-      const flags = [...new Set([...row.flags, ...add])];
-      if (flags.length === row.flags.length) continue;
+      if (unchangedSince !== null && row.modseq > unchangedSince) {
+        result.modified.push(row.uid);
+        continue;
+      }
+      const next = mode === "set" ? [...new Set(flags)] : mode === "add" ? [...new Set([...row.flags, ...flags])] : row.flags.filter((f) => !flags.includes(f));
+      if (next.length === row.flags.length && next.every((f) => row.flags.includes(f))) {
+        result.unchanged.push({ uid: row.uid, flags: row.flags, modseq: row.modseq });
+        continue;
+      }
       const [change] = await tx
         .insert(changes)
         .values({ accountId: row.accountId, mailboxId, type: "email", objectId: row.id, uid: row.uid, op: "updated" })
         .returning({ id: changes.id });
-      await tx.update(messages).set({ flags, modseq: change!.id }).where(eq(messages.id, row.id));
+      await tx.update(messages).set({ flags: next, modseq: change!.id }).where(eq(messages.id, row.id));
       await tx.update(mailboxes).set({ highestModseq: change!.id }).where(eq(mailboxes.id, mailboxId));
-      last = { accountId: row.accountId, modseq: change!.id };
+      result.updated.push({ uid: row.uid, flags: next, modseq: change!.id });
     }
-    return last;
+    return result;
+  }
+
+  /**
+   * Copies messages to another mailbox (IMAP COPY, and MOVE before its expunge): new rows with
+   * new UIDs pointing at the same blobs, flags and internal dates kept. Returns the UID pairs
+   * in source order for COPYUID (RFC 4315 §3).
+   */
+  async copy(tx: Tx, from: number, uids: readonly number[], to: number): Promise<{ source: number[]; destination: number[]; uidValidity: number; last: Appended | null }> {
+    const rows = uids.length
+      ? await tx.select().from(messages).where(and(eq(messages.mailboxId, from), inArray(messages.uid, [...uids]))).orderBy(messages.uid)
+      : [];
+    const source: number[] = [];
+    const destination: number[] = [];
+    let last: Appended | null = null;
+    for (const row of rows) {
+      last = await this.append(tx, row.blobHash, row.size, {
+        mailboxId: to,
+        summary: row.summary,
+        flags: row.flags,
+        internalDate: row.internalDate,
+        messageId: row.messageId,
+        threadId: row.threadId,
+        subject: row.subject,
+        sentAt: row.sentAt,
+      });
+      source.push(row.uid);
+      destination.push(last.uid);
+    }
+    const [box] = await tx.select({ uidValidity: mailboxes.uidValidity }).from(mailboxes).where(eq(mailboxes.id, to));
+    return { source, destination, uidValidity: box?.uidValidity ?? 0, last };
   }
 
   /** Deletes blobs that no message and no queued item refers to any more. */
