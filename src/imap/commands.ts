@@ -30,7 +30,8 @@ export type ImapCommand = { tag: string; uid: boolean } & (
   | { name: "ID"; params: Record<string, string | null> | null }
   | { name: "SELECT" | "EXAMINE"; mailbox: string; condstore: boolean; qresync?: Qresync }
   | { name: "CREATE"; mailbox: string; specialUse: string[] }
-  | { name: "DELETE" | "SUBSCRIBE" | "UNSUBSCRIBE"; mailbox: string }
+  | { name: "DELETE"; mailbox: string }
+  | { name: "SUBSCRIBE" | "UNSUBSCRIBE"; mailbox: string }
   | { name: "RENAME"; from: string; to: string }
   | { name: "LIST"; reference: string; patterns: string[]; selectOptions: string[]; returnOptions: ListReturn }
   | { name: "LSUB"; reference: string; pattern: string }

@@ -1,0 +1,77 @@
+/**
+ * What the IMAP session needs from the rest of Postern, as an interface it is given.
+ * `src/backends/imap.ts` implements it over the store; every write resolves after its commit.
+ */
+import type { MessageSummary } from "../mime/summary.ts";
+import type { TlsInfo } from "../net/types.ts";
+
+export interface ImapAccount {
+  id: number;
+  address: string;
+}
+
+export interface MailboxInfo {
+  id: number;
+  name: string;
+  /** "inbox" or an RFC 6154 attribute such as "\\Sent". */
+  role: string | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+}
+
+/** The per-message state a selected mailbox keeps in memory. */
+export interface MessageState {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export interface MessageMeta extends MessageState {
+  size: number;
+  internalDate: Date;
+}
+
+/** What changed in a mailbox since a MODSEQ, from the change log. */
+export interface MailboxChanges {
+  mailbox: MailboxInfo;
+  /** Messages created or whose flags changed, with their current state. */
+  changed: MessageState[];
+  /** UIDs expunged since. */
+  vanished: number[];
+}
+
+export type WriteResult<T> = { ok: true; value: T } | { ok: false; code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "TOOBIG" | "LIMIT"; message: string };
+
+export interface ImapBackend {
+  authenticate(username: string, password: string, peer: { remoteAddress: string; tls: TlsInfo | null }): Promise<ImapAccount | null>;
+  mailboxes(account: ImapAccount): Promise<MailboxInfo[]>;
+  /** Every message of a mailbox, in UID order (SELECT). */
+  messages(mailboxId: number): Promise<MessageMeta[]>;
+  changesSince(mailboxId: number, modseq: number): Promise<MailboxChanges | null>;
+  /** Stored summaries (ENVELOPE, BODYSTRUCTURE come from here, never from reparsing). */
+  summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, MessageMeta & { summary: MessageSummary }>>;
+  raw(mailboxId: number, uid: number): Promise<Uint8Array | null>;
+  /** Messages with size, dates and the sum of sizes (STATUS SIZE). */
+  status(mailboxId: number): Promise<{ messages: number; unseen: number; size: number; deleted: number }>;
+
+  createMailbox(account: ImapAccount, name: string, specialUse: string | null): Promise<WriteResult<MailboxInfo>>;
+  deleteMailbox(account: ImapAccount, mailboxId: number): Promise<WriteResult<null>>;
+  renameMailbox(account: ImapAccount, mailboxId: number, to: string): Promise<WriteResult<null>>;
+  subscribe(account: ImapAccount, mailboxId: number, subscribed: boolean): Promise<void>;
+  append(account: ImapAccount, mailboxId: number, message: Uint8Array, flags: string[], date: Date | null): Promise<WriteResult<{ uidValidity: number; uid: number }>>;
+  store(
+    mailboxId: number,
+    uids: readonly number[],
+    mode: "set" | "add" | "remove",
+    flags: readonly string[],
+    unchangedSince: number | null,
+  ): Promise<{ updated: MessageState[]; unchanged: MessageState[]; modified: number[] }>;
+  copy(mailboxId: number, uids: readonly number[], targetId: number): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
+  /** COPY then EXPUNGE of the source, in one transaction (RFC 6851). */
+  move(mailboxId: number, uids: readonly number[], targetId: number): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
+  expunge(mailboxId: number, uids: readonly number[]): Promise<void>;
+  /** Calls `listener` after any commit that touched the account; returns the unsubscribe function. */
+  watch(account: ImapAccount, listener: () => void): () => void;
+}

@@ -1,0 +1,50 @@
+/**
+ * What a command handler works with: the backend, the logged-in account, the selected
+ * mailbox's view, the enabled extensions, and the untagged output collected so far.
+ */
+import type { ImapAccount, ImapBackend, MailboxInfo } from "./backend.ts";
+import type { MailboxView } from "./view.ts";
+
+/** The tagged completion of a command (RFC 9051 §7.1). */
+export interface Completion {
+  status: "OK" | "NO" | "BAD";
+  /** Response code without brackets, e.g. "APPENDUID 38505 3955". */
+  code?: string;
+  text: string;
+}
+
+export interface HandlerContext {
+  backend: ImapBackend;
+  account: ImapAccount;
+  view: MailboxView | null;
+  /** ENABLEd capabilities: CONDSTORE, QRESYNC, UTF8=ACCEPT (RFC 5161). */
+  enabled: Set<string>;
+  /** The tag of the command being answered (ESEARCH echoes it). */
+  currentTag: string;
+  /** Untagged responses and literals to send before the completion. */
+  out: Array<string | Uint8Array>;
+}
+
+export const ok = (text: string, code?: string): Completion => ({ status: "OK", text, ...(code ? { code } : {}) });
+export const no = (text: string, code?: string): Completion => ({ status: "NO", text, ...(code ? { code } : {}) });
+export const bad = (text: string): Completion => ({ status: "BAD", text });
+
+export function utf8(ctx: HandlerContext): boolean {
+  return ctx.enabled.has("UTF8=ACCEPT");
+}
+
+export function condstore(ctx: HandlerContext): boolean {
+  return ctx.enabled.has("CONDSTORE") || ctx.enabled.has("QRESYNC");
+}
+
+/** The mailbox with this name, or null (names compare exactly; INBOX is normalised by the parser). */
+export async function findMailbox(ctx: HandlerContext, name: string): Promise<MailboxInfo | null> {
+  return (await ctx.backend.mailboxes(ctx.account)).find((m) => m.name === name) ?? null;
+}
+
+/** Brings the selected view up to date and queues the untagged responses. */
+export async function refresh(ctx: HandlerContext, allowExpunge: boolean): Promise<void> {
+  if (!ctx.view) return;
+  const changes = await ctx.backend.changesSince(ctx.view.mailbox.id, ctx.view.highestModseq);
+  ctx.out.push(...ctx.view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx) }));
+}

@@ -1,0 +1,145 @@
+/**
+ * Mailbox commands (RFC 9051 §6.3): SELECT/EXAMINE (with CONDSTORE/QRESYNC), CREATE, DELETE,
+ * RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND.
+ */
+import type { MailboxInfo } from "./backend.ts";
+import type { ImapCommand } from "./commands.ts";
+import { bad, type Completion, condstore, findMailbox, type HandlerContext, no, ok, refresh, utf8 } from "./context.ts";
+import { listLine, listMailboxes } from "./list.ts";
+import { mailboxToWire } from "./mailbox-name.ts";
+import { imapString } from "./response.ts";
+import { formatSequenceSet } from "./sequence-set.ts";
+import { MailboxView } from "./view.ts";
+
+type Cmd<N extends ImapCommand["name"]> = ImapCommand & { name: N };
+
+const PERMANENT_FLAGS = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*";
+
+export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">): Promise<Completion> {
+  ctx.view = null; // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected
+  const mailbox = await findMailbox(ctx, cmd.mailbox);
+  if (!mailbox) return no("No such mailbox", "NONEXISTENT");
+  if (cmd.condstore) ctx.enabled.add("CONDSTORE");
+  if (cmd.qresync && !ctx.enabled.has("QRESYNC")) return bad("QRESYNC needs ENABLE QRESYNC first");
+  const messages = await ctx.backend.messages(mailbox.id);
+  const view = new MailboxView(mailbox, messages, cmd.name === "EXAMINE");
+  const flags = new Set(["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]);
+  for (const m of messages) for (const f of m.flags) flags.add(f);
+  ctx.out.push(
+    `* ${messages.length} EXISTS\r\n`,
+    `* FLAGS (${[...flags].join(" ")})\r\n`,
+    `* OK [PERMANENTFLAGS (${view.readOnly ? "" : PERMANENT_FLAGS})] Flags permitted\r\n`,
+    `* OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid\r\n`,
+    `* OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID\r\n`,
+  );
+  if (messages.length > 0 && !ctx.enabled.has("IMAP4REV2")) {
+    // IMAP4rev1 clients still expect RECENT (RFC 3501 §7.3.2); Postern keeps no \Recent.
+    ctx.out.push("* 0 RECENT\r\n");
+  }
+  if (condstore(ctx)) ctx.out.push(`* OK [HIGHESTMODSEQ ${mailbox.highestModseq}] Highest\r\n`);
+  if (cmd.qresync && cmd.qresync.uidValidity === mailbox.uidValidity) {
+    // RFC 7162 §3.2.5.1: what vanished and what changed since the client's MODSEQ.
+    const changes = await ctx.backend.changesSince(mailbox.id, cmd.qresync.modseq);
+    if (changes) {
+      const known = cmd.qresync.knownUids;
+      const vanished = changes.vanished.filter((uid) => !known || known.saved || known.ranges.some((r) => uid >= r.start && uid <= r.end));
+      if (vanished.length) ctx.out.push(`* VANISHED (EARLIER) ${formatSequenceSet(vanished)}\r\n`);
+      for (const change of changes.changed) {
+        const seq = view.seqOf(change.uid);
+        if (seq) ctx.out.push(`* ${seq} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")}) MODSEQ (${change.modseq}))\r\n`);
+      }
+    }
+  }
+  ctx.view = view;
+  return ok(`${cmd.name} completed`, view.readOnly ? "READ-ONLY" : "READ-WRITE");
+}
+
+export async function create(ctx: HandlerContext, cmd: Cmd<"CREATE">): Promise<Completion> {
+  const name = cmd.mailbox.replace(/\/+$/, "");
+  if (!name || name === "INBOX") return no("That name is taken", "ALREADYEXISTS");
+  if (cmd.specialUse.length > 1) return no("One special use per mailbox", "USEATTR");
+  const use = cmd.specialUse[0] ?? null;
+  if (use && !["\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash", "\\All", "\\Flagged"].includes(use)) return no(`${use} is not a special use`, "USEATTR");
+  const result = await ctx.backend.createMailbox(ctx.account, name, use);
+  return result.ok ? ok("CREATE completed") : no(result.message, result.code);
+}
+
+export async function remove(ctx: HandlerContext, cmd: Cmd<"DELETE">): Promise<Completion> {
+  if (cmd.mailbox === "INBOX") return no("INBOX cannot be deleted", "CANNOT");
+  const mailbox = await findMailbox(ctx, cmd.mailbox);
+  if (!mailbox) return no("No such mailbox", "NONEXISTENT");
+  if (ctx.view?.mailbox.id === mailbox.id) ctx.view = null;
+  const result = await ctx.backend.deleteMailbox(ctx.account, mailbox.id);
+  return result.ok ? ok("DELETE completed") : no(result.message, result.code);
+}
+
+export async function rename(ctx: HandlerContext, cmd: Cmd<"RENAME">): Promise<Completion> {
+  const mailbox = await findMailbox(ctx, cmd.from);
+  if (!mailbox) return no("No such mailbox", "NONEXISTENT");
+  if (await findMailbox(ctx, cmd.to)) return no("The new name is taken", "ALREADYEXISTS");
+  const result = await ctx.backend.renameMailbox(ctx.account, mailbox.id, cmd.to);
+  return result.ok ? ok("RENAME completed") : no(result.message, result.code);
+}
+
+export async function subscribe(ctx: HandlerContext, cmd: Cmd<"SUBSCRIBE" | "UNSUBSCRIBE">): Promise<Completion> {
+  const mailbox = await findMailbox(ctx, cmd.mailbox);
+  if (!mailbox) return cmd.name === "UNSUBSCRIBE" ? ok("UNSUBSCRIBE completed") : no("No such mailbox", "NONEXISTENT");
+  await ctx.backend.subscribe(ctx.account, mailbox.id, cmd.name === "SUBSCRIBE");
+  return ok(`${cmd.name} completed`);
+}
+
+export async function list(ctx: HandlerContext, cmd: Cmd<"LIST">): Promise<Completion> {
+  // RFC 9051 §6.3.9: an empty pattern asks for the hierarchy delimiter.
+  if (cmd.patterns.length === 1 && cmd.patterns[0] === "" && cmd.selectOptions.length === 0) {
+    ctx.out.push('* LIST (\\Noselect) "/" ""\r\n');
+    return ok("LIST completed");
+  }
+  const all = await ctx.backend.mailboxes(ctx.account);
+  for (const entry of listMailboxes(all, cmd.reference, cmd.patterns, cmd.selectOptions, cmd.returnOptions)) {
+    ctx.out.push(listLine("LIST", entry, utf8(ctx)));
+    if (cmd.returnOptions.status && entry.mailbox) ctx.out.push(await statusLine(ctx, entry.mailbox, cmd.returnOptions.status));
+  }
+  return ok("LIST completed");
+}
+
+export async function lsub(ctx: HandlerContext, cmd: Cmd<"LSUB">): Promise<Completion> {
+  const all = await ctx.backend.mailboxes(ctx.account);
+  const returns = { subscribed: false, children: false, specialUse: false, status: null };
+  for (const entry of listMailboxes(all, cmd.reference, [cmd.pattern], ["SUBSCRIBED"], returns)) {
+    ctx.out.push(listLine("LSUB", { ...entry, attributes: entry.attributes.filter((a) => a !== "\\Subscribed") }, utf8(ctx)));
+  }
+  return ok("LSUB completed");
+}
+
+const STATUS_ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT"]);
+
+async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: readonly string[]): Promise<string> {
+  const counts = await ctx.backend.status(mailbox.id);
+  const values: Record<string, number> = {
+    MESSAGES: counts.messages, UIDNEXT: mailbox.uidNext, UIDVALIDITY: mailbox.uidValidity, UNSEEN: counts.unseen,
+    DELETED: counts.deleted, SIZE: counts.size, HIGHESTMODSEQ: mailbox.highestModseq, RECENT: 0,
+  };
+  const pairs = items.map((item) => `${item} ${values[item]}`).join(" ");
+  return `* STATUS ${imapString(mailboxToWire(mailbox.name, utf8(ctx)), utf8(ctx))} (${pairs})\r\n`;
+}
+
+export async function status(ctx: HandlerContext, cmd: Cmd<"STATUS">): Promise<Completion> {
+  const unknown = cmd.items.find((i) => !STATUS_ITEMS.has(i));
+  if (unknown) return bad(`Unknown STATUS item ${unknown}`);
+  const mailbox = await findMailbox(ctx, cmd.mailbox);
+  if (!mailbox) return no("No such mailbox", "NONEXISTENT");
+  if (cmd.items.includes("HIGHESTMODSEQ")) ctx.enabled.add("CONDSTORE");
+  ctx.out.push(await statusLine(ctx, mailbox, cmd.items));
+  return ok("STATUS completed");
+}
+
+export async function append(ctx: HandlerContext, cmd: Cmd<"APPEND">): Promise<Completion> {
+  const mailbox = await findMailbox(ctx, cmd.mailbox);
+  if (!mailbox) return no("No such mailbox", "TRYCREATE");
+  if (cmd.message.length === 0) return no("Empty message");
+  const result = await ctx.backend.append(ctx.account, mailbox.id, cmd.message, cmd.flags.filter((f) => f !== "\\Recent"), cmd.date);
+  if (!result.ok) return no(result.message, result.code);
+  // The new message shows up as EXISTS at once when it went into the selected mailbox.
+  if (ctx.view?.mailbox.id === mailbox.id) await refresh(ctx, true);
+  return ok("APPEND completed", `APPENDUID ${result.value.uidValidity} ${result.value.uid}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * Evaluates a SEARCH key against one message (RFC 9051 §6.4.4): flags, dates, sizes, sets,
+ * MODSEQ, and case-insensitive substring matches in headers (decoded per RFC 2047), in the
+ * decoded text of the body, or in both (TEXT).
+ */
+import { decodeTransfer } from "../mime/decode.ts";
+import { decodeEncodedWords, parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
+import type { MimePart } from "../mime/structure.ts";
+import type { MessageSummary } from "../mime/summary.ts";
+import type { SearchKey } from "./search.ts";
+import { contains } from "./sequence-set.ts";
+
+export interface SearchTarget {
+  seq: number;
+  uid: number;
+  flags: readonly string[];
+  modseq: number;
+  size: number;
+  internalDate: Date;
+  summary: MessageSummary | null;
+  raw: Uint8Array | null;
+  /** For `*` in sets and `$`. */
+  maxSeq: number;
+  maxUid: number;
+  saved: readonly number[];
+}
+
+/** Whether evaluating `key` needs the stored summary or the raw message. */
+export function searchNeeds(key: SearchKey): { summary: boolean; raw: boolean } {
+  switch (key.op) {
+    case "and": return key.keys.map(searchNeeds).reduce((a, b) => ({ summary: a.summary || b.summary, raw: a.raw || b.raw }), { summary: false, raw: false });
+    case "or": {
+      const a = searchNeeds(key.left);
+      const b = searchNeeds(key.right);
+      return { summary: a.summary || b.summary, raw: a.raw || b.raw };
+    }
+    case "not": return searchNeeds(key.key);
+    case "header":
+    case "body":
+    case "text": return { summary: true, raw: true };
+    case "date": return { summary: key.which === "sent", raw: false };
+    default: return { summary: false, raw: false };
+  }
+}
+
+export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, string> = new Map()): boolean {
+  switch (key.op) {
+    case "and": return key.keys.every((k) => matches(k, m, cache));
+    case "or": return matches(key.left, m, cache) || matches(key.right, m, cache);
+    case "not": return !matches(key.key, m, cache);
+    case "all": return true;
+    case "flag": return m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase()) === key.set;
+    case "recent": return !key.set;
+    case "size": return key.cmp === "larger" ? m.size > key.size : m.size < key.size;
+    case "modseq": return m.modseq >= key.modseq;
+    case "uid": return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.uid, m.maxUid);
+    case "seq": return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.seq, m.maxSeq);
+    case "date": {
+      const time = key.which === "internal" ? m.internalDate.getTime() : m.summary?.sentAt ?? null;
+      if (time === null) return false;
+      const day = new Date(time).toISOString().slice(0, 10);
+      return key.cmp === "before" ? day < key.day : key.cmp === "on" ? day === key.day : day >= key.day;
+    }
+    case "header": return includes(headerText(m, key.field, cache), key.value);
+    case "body": return includes(bodyText(m, cache), key.value);
+    case "text": return includes(headerText(m, null, cache), key.value) || includes(bodyText(m, cache), key.value);
+  }
+}
+
+function includes(haystack: string, needle: string): boolean {
+  return haystack.toLowerCase().includes(needle.toLowerCase());
+}
+
+/** The values of one header field (or every field when `name` is null), raw and decoded. */
+function headerText(m: SearchTarget, name: string | null, cache: Map<string, string>): string {
+  const key = `h:${name ?? "*"}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  if (!m.raw) return "";
+  const fields = parseHeaderFields(m.raw.subarray(0, splitHeaderBody(m.raw).headerEnd));
+  const text = fields
+    .filter((f) => name === null || f.lowerName === name)
+    .map((f) => `${name === null ? `${f.name}: ` : ""}${f.value}\n${decodeEncodedWords(f.value)}`)
+    .join("\n");
+  cache.set(key, text);
+  return text;
+}
+
+/** The decoded text of every text/* part (transfer encoding and charset undone). */
+function bodyText(m: SearchTarget, cache: Map<string, string>): string {
+  const hit = cache.get("b");
+  if (hit !== undefined) return hit;
+  if (!m.raw || !m.summary) return "";
+  const texts: string[] = [];
+  const visit = (part: MimePart) => {
+    if (part.parts) part.parts.forEach(visit);
+    else if (part.message) visit(part.message.body);
+    else if (part.type === "text") {
+      const bytes = decodeTransfer(m.raw!.subarray(part.bodyStart, part.bodyEnd), part.encoding);
+      texts.push(decodeCharset(bytes, part.params.charset));
+    }
+  };
+  visit(m.summary.body);
+  const text = texts.join("\n");
+  cache.set("b", text);
+  return text;
+}
+
+function decodeCharset(bytes: Uint8Array, charset: string | undefined): string {
+  try {
+    return new TextDecoder(charset?.toLowerCase() === "us-ascii" ? "utf-8" : charset ?? "utf-8").decode(bytes);
+  } catch {
+    return new TextDecoder().decode(bytes);
+  }
+}

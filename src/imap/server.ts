@@ -1,0 +1,134 @@
+/**
+ * The IMAP server loop: the only IMAP code that does I/O. Lines and literals go through the
+ * `CommandReader`, commands through the parser to the `ImapSession`; IDLE waits for DONE or for
+ * the store's change notifications.
+ */
+import { concatBytes } from "../bytes.ts";
+import type { Connection } from "../net/types.ts";
+import type { ImapBackend } from "./backend.ts";
+import { CommandReader } from "./command-reader.ts";
+import { parseCommand } from "./parser.ts";
+import { ImapSession, type ImapSessionOptions, type ImapStep } from "./session.ts";
+
+export interface ImapServerOptions extends Omit<ImapSessionOptions, "remoteAddress" | "tls"> {
+  /** Largest APPEND literal (the message size limit). */
+  maxLiteralSize: number;
+  maxLineLength: number;
+  idleTimeoutMs: number;
+}
+
+const enc = new TextEncoder();
+
+async function send(conn: Connection, chunks: ReadonlyArray<string | Uint8Array>): Promise<void> {
+  if (chunks.length === 0) return;
+  await conn.write(concatBytes(chunks.map((c) => (typeof c === "string" ? enc.encode(c) : c))));
+}
+
+export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
+  return async (conn: Connection): Promise<void> => {
+    const session = new ImapSession({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
+    const reader = new CommandReader({ maxLiteralSize: options.maxLiteralSize, maxCommandSize: options.maxLiteralSize + 1_000_000 });
+    conn.setIdleTimeout(options.idleTimeoutMs);
+    await send(conn, [session.greeting()]);
+    let saslPending = false;
+
+    for (;;) {
+      const line = await conn.readLine(options.maxLineLength);
+      if (line === null) {
+        if (conn.interrupted && !conn.closed) await send(conn, session.interrupted(conn.interrupted).out);
+        return;
+      }
+      if (line.kind === "too-long") {
+        const tag = reader.abandon();
+        saslPending = false;
+        await send(conn, [`${tag ?? "*"} BAD Command line too long\r\n`]);
+        continue;
+      }
+      let step: ImapStep;
+      if (saslPending) {
+        saslPending = false;
+        step = await session.saslResponse(new TextDecoder().decode(line.bytes));
+      } else {
+        const read = reader.pushLine(line.bytes);
+        if (read === null) continue;
+        if (read.kind === "literal") {
+          // RFC 9051 §4.3: a synchronising literal waits for our go-ahead.
+          if (read.synchronizing) await send(conn, ["+ Ready for literal data\r\n"]);
+          const bytes = await conn.readBytes(read.size);
+          if (bytes === null) return;
+          reader.pushLiteral(bytes);
+          continue;
+        }
+        if (read.kind === "error") {
+          if (read.message) {
+            const reply = read.tooBig ? `NO [TOOBIG] ${read.message}` : `BAD ${read.message}`;
+            await send(conn, [`${read.tag ?? "*"} ${reply}\r\n`]);
+          }
+          if (read.discard > 0 && !(await conn.skipBytes(read.discard))) return;
+          continue;
+        }
+        const parsed = parseCommand(read.command, { utf8Accept: session.utf8Accept });
+        step = parsed.ok
+          ? await session.command(parsed.command, (out) => send(conn, out))
+          : session.syntaxError(parsed.tag, parsed.message);
+      }
+      await send(conn, step.out);
+      switch (step.action.kind) {
+        case "close":
+          return;
+        case "sasl":
+          saslPending = true;
+          break;
+        case "starttls":
+          await conn.startTls();
+          session.tlsStarted(conn.tls!);
+          break;
+        case "idle":
+          if (!(await idle(conn, session, options.maxLineLength))) return;
+          break;
+        case "continue":
+          break;
+      }
+    }
+  };
+}
+
+/** RFC 2177 IDLE: report changes as they commit until the client sends DONE. False if the connection ended. */
+async function idle(conn: Connection, session: ImapSession, maxLineLength: number): Promise<boolean> {
+  await send(conn, ["+ idling\r\n"]);
+  let wake: (() => void) | null = null;
+  let changed = false;
+  const unwatch = session.watch(() => {
+    changed = true;
+    wake?.();
+  });
+  try {
+    const lineRead = conn.readLine(maxLineLength);
+    for (;;) {
+      const next = await Promise.race([
+        lineRead.then((line) => ({ line })),
+        new Promise<{ change: true }>((resolve) => {
+          wake = () => resolve({ change: true });
+          if (changed) resolve({ change: true });
+        }),
+      ]);
+      if ("change" in next) {
+        changed = false;
+        await send(conn, await session.idleUpdate());
+        continue;
+      }
+      const line = next.line;
+      if (line === null) {
+        if (conn.interrupted && !conn.closed) await send(conn, session.interrupted(conn.interrupted).out);
+        return false;
+      }
+      const text = line.kind === "line" ? new TextDecoder().decode(line.bytes) : "";
+      const done = session.idleDone();
+      if (text.toUpperCase() !== "DONE") done.out.unshift("* BAD Expected DONE\r\n");
+      await send(conn, done.out);
+      return true;
+    }
+  } finally {
+    unwatch();
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The IMAP session (RFC 9051): connection state, the command table, authentication, and
+ * dispatch to the mailbox and message handlers. No I/O: `server.ts` feeds it commands and
+ * carries out its actions; storage is behind `ImapBackend`.
+ */
+import { type SaslCredentials, SaslExchange, type SaslStep } from "../auth/sasl.ts";
+import type { TlsInfo } from "../net/types.ts";
+import type { ImapAccount, ImapBackend } from "./backend.ts";
+import type { ImapCommand } from "./commands.ts";
+import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";
+import * as mailbox from "./mailbox-commands.ts";
+import * as message from "./message-commands.ts";
+import { allowed, capabilities, refusal, type StateName } from "./state.ts";
+
+export interface ImapSessionOptions {
+  hostname: string;
+  remoteAddress: string;
+  tls: TlsInfo | null;
+  allowPlaintextAuth: boolean;
+  maxAuthFailures: number;
+}
+
+export type ImapAction =
+  | { kind: "continue" }
+  /** Send a "+ " continuation and feed the next line to `saslResponse`. */
+  | { kind: "sasl" }
+  | { kind: "starttls" }
+  /** Send "+ idling", then call `idleUpdate` on changes and `idleDone` on DONE. */
+  | { kind: "idle" }
+  | { kind: "close" };
+
+export interface ImapStep {
+  out: Array<string | Uint8Array>;
+  action: ImapAction;
+}
+
+const ENABLEABLE = new Set(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]);
+
+export class ImapSession {
+  #options: ImapSessionOptions;
+  #backend: ImapBackend;
+  #state: StateName = "not-authenticated";
+  #tls: TlsInfo | null;
+  #account: ImapAccount | null = null;
+  #ctx: HandlerContext | null = null;
+  #sasl: { tag: string; exchange: SaslExchange } | null = null;
+  #idleTag: string | null = null;
+  #authFailures = 0;
+  /** Untagged output before login, when there is no handler context yet. */
+  #scratch: Array<string | Uint8Array> = [];
+  /** Set by AUTHENTICATE when the client must answer a challenge. */
+  #challenge: string | null = null;
+  /** Set when too many failed logins end the session. */
+  #closing = false;
+
+  constructor(options: ImapSessionOptions, backend: ImapBackend) {
+    this.#options = options;
+    this.#backend = backend;
+    this.#tls = options.tls;
+  }
+
+  get state(): StateName {
+    return this.#state;
+  }
+
+  /** UTF8=ACCEPT enabled: mailbox names arrive as UTF-8 (RFC 6855). */
+  get utf8Accept(): boolean {
+    return this.#ctx?.enabled.has("UTF8=ACCEPT") ?? false;
+  }
+
+  get account(): ImapAccount | null {
+    return this.#account;
+  }
+
+  #caps(): string {
+    return capabilities({ state: this.#state, tls: this.#tls !== null, allowPlaintext: this.#options.allowPlaintextAuth }).join(" ");
+  }
+
+  greeting(): string {
+    return `* OK [CAPABILITY ${this.#caps()}] ${this.#options.hostname} Postern IMAP ready\r\n`;
+  }
+
+  /** Idle timeout (RFC 9051 §5.4: at least 30 minutes) or shutdown. */
+  interrupted(reason: "timeout" | "shutdown"): ImapStep {
+    this.#state = "logout";
+    return { out: [`* BYE ${reason === "timeout" ? "Autologout; idle for too long" : "Server shutting down"}\r\n`], action: { kind: "close" } };
+  }
+
+  /** An unparseable command: BAD with the tag when it could be read. */
+  syntaxError(tag: string | null, message: string): ImapStep {
+    return { out: [`${tag ?? "*"} BAD ${message}\r\n`], action: { kind: "continue" } };
+  }
+
+  tlsStarted(tls: TlsInfo): void {
+    this.#tls = tls;
+  }
+
+  /**
+   * Runs one command. `flush` lets long responses (FETCH 1:*) go out in pieces; the server
+   * writes whatever is in `out` when it is called.
+   */
+  async command(cmd: ImapCommand, flush: (out: Array<string | Uint8Array>) => Promise<void> = async () => {}): Promise<ImapStep> {
+    if (!allowed(this.#state, cmd.name)) return this.#done(cmd.tag, [], bad(refusal(this.#state, cmd.name)));
+    const ctx = this.#ctx;
+    this.#scratch = [];
+    if (ctx) {
+      ctx.out = [];
+      ctx.currentTag = cmd.tag;
+    }
+    let completion: Completion;
+    try {
+      completion = await this.#dispatch(cmd, ctx, flush);
+    } catch (e) {
+      completion = no(`Server error, try again later: ${(e as Error).message}`, "SERVERBUG");
+    }
+    if (cmd.name === "LOGOUT") {
+      this.#state = "logout";
+      return { out: [`* BYE ${this.#options.hostname} logging out\r\n`, `${cmd.tag} OK LOGOUT completed\r\n`], action: { kind: "close" } };
+    }
+    if (cmd.name === "STARTTLS" && completion.status === "OK") return { out: [`${cmd.tag} OK Begin TLS negotiation now\r\n`], action: { kind: "starttls" } };
+    if (cmd.name === "IDLE" && completion.status === "OK") {
+      this.#idleTag = cmd.tag;
+      return { out: ctx?.out ?? [], action: { kind: "idle" } };
+    }
+    if (this.#challenge !== null) {
+      const challenge = this.#challenge;
+      this.#challenge = null;
+      return { out: [`+ ${challenge}\r\n`], action: { kind: "sasl" } };
+    }
+    const step = this.#done(cmd.tag, ctx?.out ?? this.#scratch, completion);
+    if (this.#closing) return { out: [...step.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
+    return step;
+  }
+
+  #done(tag: string, out: Array<string | Uint8Array>, c: Completion): ImapStep {
+    const code = c.code ? `[${c.code}] ` : "";
+    return { out: [...out, `${tag} ${c.status} ${code}${c.text}\r\n`], action: { kind: "continue" } };
+  }
+
+  async #dispatch(cmd: ImapCommand, ctx: HandlerContext | null, flush: (out: Array<string | Uint8Array>) => Promise<void>): Promise<Completion> {
+    switch (cmd.name) {
+      case "CAPABILITY":
+        (ctx?.out ?? this.#scratch).push(`* CAPABILITY ${this.#caps()}\r\n`);
+        return ok("CAPABILITY completed");
+      case "NOOP":
+      case "CHECK":
+        if (ctx) await refresh(ctx, true);
+        return ok(`${cmd.name} completed`);
+      case "LOGOUT":
+        return ok("LOGOUT completed");
+      case "ID":
+        (ctx?.out ?? this.#scratch).push(`* ID ("name" "Postern")\r\n`);
+        return ok("ID completed");
+      case "STARTTLS":
+        return this.#tls ? bad("TLS is already active") : ok("");
+      case "LOGIN":
+        return this.#login({ authzid: "", username: cmd.username, password: cmd.password });
+      case "AUTHENTICATE": {
+        if (cmd.mechanism !== "PLAIN") return no("Only AUTHENTICATE PLAIN is offered", "CANNOT");
+        if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
+        const exchange = new SaslExchange("PLAIN");
+        const step = exchange.start(cmd.initialResponse);
+        if (step.kind === "challenge") {
+          this.#sasl = { tag: cmd.tag, exchange };
+          this.#challenge = step.challenge;
+          return ok("");
+        }
+        return this.#saslResult(step);
+      }
+      case "ENABLE": {
+        const enabled = cmd.capabilities.filter((c) => ENABLEABLE.has(c));
+        for (const c of enabled) ctx!.enabled.add(c);
+        if (enabled.includes("QRESYNC")) ctx!.enabled.add("CONDSTORE");
+        ctx!.out.push(`* ENABLED${enabled.map((c) => ` ${c}`).join("")}\r\n`);
+        return ok("ENABLE completed");
+      }
+      case "NAMESPACE":
+        ctx!.out.push('* NAMESPACE (("" "/")) NIL NIL\r\n');
+        return ok("NAMESPACE completed");
+      case "IDLE":
+        if (ctx) await refresh(ctx, true);
+        return ok("idling");
+      case "SELECT":
+      case "EXAMINE": {
+        const result = await mailbox.select(ctx!, cmd);
+        this.#state = ctx!.view ? "selected" : "authenticated";
+        return result;
+      }
+      case "CLOSE": {
+        const result = await message.expunge(ctx!, null);
+        ctx!.view = null;
+        this.#state = "authenticated";
+        return result;
+      }
+      case "UNSELECT":
+        ctx!.view = null;
+        this.#state = "authenticated";
+        return ok("UNSELECT completed");
+      case "CREATE": return mailbox.create(ctx!, cmd);
+      case "DELETE": {
+        const result = await mailbox.remove(ctx!, cmd);
+        if (!ctx!.view) this.#state = "authenticated";
+        return result;
+      }
+      case "RENAME": return mailbox.rename(ctx!, cmd);
+      case "SUBSCRIBE":
+      case "UNSUBSCRIBE": return mailbox.subscribe(ctx!, cmd);
+      case "LIST": return mailbox.list(ctx!, cmd);
+      case "LSUB": return mailbox.lsub(ctx!, cmd);
+      case "STATUS": return mailbox.status(ctx!, cmd);
+      case "APPEND": return mailbox.append(ctx!, cmd);
+      case "FETCH":
+        return message.fetch(ctx!, cmd, async () => {
+          await flush(ctx!.out);
+          ctx!.out = [];
+        });
+      case "STORE": return message.store(ctx!, cmd);
+      case "SEARCH": return message.search(ctx!, cmd);
+      case "COPY":
+      case "MOVE": return message.copyOrMove(ctx!, cmd);
+      case "EXPUNGE": return message.expunge(ctx!, cmd);
+    }
+  }
+
+  /** The client's answer to an AUTHENTICATE continuation. */
+  async saslResponse(line: string): Promise<ImapStep> {
+    const sasl = this.#sasl!;
+    const step = sasl.exchange.respond(line);
+    if (step.kind === "challenge") return { out: [`+ ${step.challenge}\r\n`], action: { kind: "sasl" } };
+    this.#sasl = null;
+    const completion = await this.#saslResult(step);
+    const done = this.#done(sasl.tag, [], completion);
+    if (this.#closing) return { out: [...done.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
+    return done;
+  }
+
+  async #saslResult(step: Exclude<SaslStep, { kind: "challenge" }>): Promise<Completion> {
+    this.#sasl = null;
+    if (step.kind === "error") return bad(step.reason === "cancelled" ? "AUTHENTICATE cancelled" : "Malformed AUTHENTICATE response");
+    return this.#login(step.credentials);
+  }
+
+  async #login(credentials: SaslCredentials): Promise<Completion> {
+    if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
+    const account = credentials.authzid && credentials.authzid !== credentials.username
+      ? null
+      : await this.#backend.authenticate(credentials.username, credentials.password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls });
+    if (!account) {
+      if (++this.#authFailures >= this.#options.maxAuthFailures) this.#closing = true;
+      return no("Authentication failed", "AUTHENTICATIONFAILED");
+    }
+    this.#account = account;
+    this.#state = "authenticated";
+    this.#ctx = { backend: this.#backend, account, view: null, enabled: new Set(), out: [], currentTag: "" };
+    return ok(`Logged in as ${account.address}`, `CAPABILITY ${this.#caps()}`);
+  }
+
+  /** Changes arrived while idling: the untagged responses to send (RFC 2177). */
+  async idleUpdate(): Promise<Array<string | Uint8Array>> {
+    const ctx = this.#ctx!;
+    ctx.out = [];
+    await refresh(ctx, true);
+    return ctx.out;
+  }
+
+  idleDone(): ImapStep {
+    const tag = this.#idleTag!;
+    this.#idleTag = null;
+    return { out: [`${tag} OK IDLE terminated\r\n`], action: { kind: "continue" } };
+  }
+
+  /** Subscribes to the account's changes (for IDLE); returns the unsubscribe function. */
+  watch(listener: () => void): () => void {
+    return this.#account ? this.#backend.watch(this.#account, listener) : () => {};
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A session's view of its selected mailbox: message sequence numbers, UIDs, flags and MODSEQs
+ * as this client last heard of them, and the untagged responses that bring it up to date
+ * (RFC 9051 §7.4 EXISTS/EXPUNGE, §7.5 FETCH; VANISHED with QRESYNC, RFC 7162 §3.2.10).
+ */
+import type { MailboxChanges, MailboxInfo, MessageState } from "./backend.ts";
+import { contains, formatSequenceSet, type SequenceSet } from "./sequence-set.ts";
+
+export interface UpdateOptions {
+  /** False while answering FETCH, STORE or SEARCH (RFC 9051 §7.5.1: no EXPUNGE then). */
+  allowExpunge: boolean;
+  /** QRESYNC enabled: expunges are reported as VANISHED (RFC 7162 §3.2.10). */
+  qresync: boolean;
+  /** CONDSTORE enabled: flag updates carry MODSEQ (RFC 7162 §3.1.4.1). */
+  condstore: boolean;
+}
+
+export class MailboxView {
+  mailbox: MailboxInfo;
+  readonly readOnly: boolean;
+  /** UIDs in sequence-number order (ascending). */
+  #uids: number[];
+  #state = new Map<number, MessageState>();
+  /** The highest MODSEQ this view has caught up with. */
+  highestModseq: number;
+  /** UIDs expunged elsewhere whose EXPUNGE could not be sent yet. */
+  #pendingVanished = new Set<number>();
+  /** The last SEARCH result saved with SAVE (RFC 5182), as UIDs. */
+  saved: number[] = [];
+
+  constructor(mailbox: MailboxInfo, messages: readonly MessageState[], readOnly: boolean) {
+    this.mailbox = mailbox;
+    this.readOnly = readOnly;
+    this.#uids = messages.map((m) => m.uid);
+    for (const m of messages) this.#state.set(m.uid, { ...m, flags: [...m.flags] });
+    this.highestModseq = mailbox.highestModseq;
+  }
+
+  get exists(): number {
+    return this.#uids.length;
+  }
+
+  get uids(): readonly number[] {
+    return this.#uids;
+  }
+
+  get maxUid(): number {
+    return this.#uids.at(-1) ?? 0;
+  }
+
+  state(uid: number): MessageState | undefined {
+    return this.#state.get(uid);
+  }
+
+  /** 1-based sequence number of a UID (binary search), or 0. */
+  seqOf(uid: number): number {
+    let lo = 0;
+    let hi = this.#uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = this.#uids[mid]!;
+      if (at === uid) return mid + 1;
+      if (at < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** The UIDs a set names, in ascending order: by sequence number or by UID. */
+  resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (set.saved) return this.saved.filter((uid) => this.#state.has(uid));
+    if (byUid) return this.#uids.filter((uid) => contains(set, uid, this.maxUid));
+    return this.#uids.filter((_, i) => contains(set, i + 1, this.#uids.length));
+  }
+
+  /** True when a message-number set names a number beyond EXISTS (a BAD per RFC 9051 §9). */
+  outOfRange(set: SequenceSet): boolean {
+    if (set.saved) return false;
+    return set.ranges.some((r) => (r.start !== Infinity && r.start > this.exists) || (r.end !== Infinity && r.end > this.exists));
+  }
+
+  /** Records flags this session itself just stored, so the refresh does not echo them back. */
+  setState(state: MessageState): void {
+    if (this.#state.has(state.uid)) this.#state.set(state.uid, { ...state, flags: [...state.flags] });
+    this.highestModseq = Math.max(this.highestModseq, state.modseq);
+  }
+
+  /** Applies changes from the change log and returns the untagged responses announcing them. */
+  update(changes: MailboxChanges | null, options: UpdateOptions): string[] {
+    const out: string[] = [];
+    if (changes) {
+      for (const uid of changes.vanished) if (this.#state.has(uid)) this.#pendingVanished.add(uid);
+      let added = false;
+      for (const change of changes.changed) {
+        if (this.#pendingVanished.has(change.uid)) continue;
+        const known = this.#state.get(change.uid);
+        if (!known) {
+          if (change.uid > this.maxUid) {
+            this.#uids.push(change.uid);
+            this.#state.set(change.uid, { ...change, flags: [...change.flags] });
+            added = true;
+          }
+          continue;
+        }
+        if (change.modseq <= known.modseq) continue;
+        const flagsChanged = change.flags.length !== known.flags.length || change.flags.some((f) => !known.flags.includes(f));
+        this.#state.set(change.uid, { ...change, flags: [...change.flags] });
+        if (flagsChanged || options.condstore) {
+          const modseq = options.condstore ? ` MODSEQ (${change.modseq})` : "";
+          out.push(`* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")})${modseq})\r\n`);
+        }
+      }
+      if (added) out.unshift(`* ${this.#uids.length} EXISTS\r\n`);
+      this.mailbox = changes.mailbox;
+    }
+    if (options.allowExpunge && this.#pendingVanished.size > 0) out.push(...this.#expunge(options.qresync));
+    // Expunges not yet announced stay in #pendingVanished, so the MODSEQ may move past them.
+    if (changes) this.highestModseq = Math.max(this.highestModseq, changes.mailbox.highestModseq);
+    return out;
+  }
+
+  #expunge(qresync: boolean): string[] {
+    const gone = [...this.#pendingVanished].sort((a, b) => a - b);
+    this.#pendingVanished.clear();
+    const out: string[] = [];
+    if (qresync) out.push(`* VANISHED ${formatSequenceSet(gone)}\r\n`);
+    // Highest sequence number first, so each number is right when the client reads it.
+    for (const uid of [...gone].reverse()) {
+      const seq = this.seqOf(uid);
+      if (seq === 0) continue;
+      this.#uids.splice(seq - 1, 1);
+      this.#state.delete(uid);
+      if (!qresync) out.push(`* ${seq} EXPUNGE\r\n`);
+    }
+    return out;
+  }
+}
