@@ -8,9 +8,11 @@ import type { AuthThrottle } from "./auth/throttle.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
 import type { Deliverer } from "./deliver/deliverer.ts";
 import type { Directory } from "./deliver/directory.ts";
+import { StoreImapBackend } from "./backends/imap.ts";
 import { StorePop3Backend } from "./backends/pop3.ts";
 import { StoreSmtpBackend } from "./backends/smtp.ts";
 import type { ConnectionHandler } from "./net/types.ts";
+import { imapHandler } from "./imap/server.ts";
 import { pop3Handler } from "./pop3/server.ts";
 import { smtpHandler } from "./smtp/server.ts";
 import type { Store } from "./store/store.ts";
@@ -84,10 +86,34 @@ function pop3(implicitTls: boolean): Protocol {
   };
 }
 
+function imap(implicitTls: boolean): Protocol {
+  return {
+    implicitTls,
+    refusalLine: "* BYE Too many connections from your address",
+    handler({ config, store, authThrottle }) {
+      return imapHandler(
+        {
+          hostname: config.hostname,
+          allowPlaintextAuth: config.auth.allowPlaintext,
+          maxAuthFailures: config.limits.authFailures,
+          maxLiteralSize: config.limits.messageSize,
+          // RFC 7162 §4: command lines of at least 8192 octets; long UID sets need more.
+          maxLineLength: Math.max(config.limits.lineLength, 65_536),
+          // RFC 9051 §5.4: the autologout timer is at least 30 minutes.
+          idleTimeoutMs: Math.max(config.limits.commandTimeout, 1800) * 1000,
+        },
+        new StoreImapBackend(store, authThrottle),
+      );
+    },
+  };
+}
+
 const PROTOCOLS: Partial<Record<ListenerName, Protocol>> = {
   smtp: smtp("mx", false),
   submission: smtp("submission", false),
   submissions: smtp("submission", true),
+  imap: imap(false),
+  imaps: imap(true),
   pop3: pop3(false),
   pop3s: pop3(true),
 };
