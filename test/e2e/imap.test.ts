@@ -1,0 +1,236 @@
+/**
+ * IMAP end to end with imapflow as the client, against `postern serve` on the runtime named by
+ * POSTERN_TEST_RUNTIME; mail also arrives over SMTP while clients are connected.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
+import { LineClient } from "../helpers/line-client.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+let mail: MailServer;
+const clients: ImapFlow[] = [];
+
+beforeAll(async () => {
+  mail = await startMailServer({
+    waitFor: ["smtp", "imap", "imaps"],
+    users: { "ivy@example.test": "ivy-password", "jon@example.test": "jon-password" },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map((c) => c.logout()));
+  await mail?.stop();
+});
+
+async function connect(user = "ivy@example.test", options: { secure?: boolean; qresync?: boolean } = {}): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: "127.0.0.1",
+    port: options.secure ? mail.server.ports.imaps! : mail.server.ports.imap!,
+    secure: options.secure ?? false,
+    doSTARTTLS: options.secure ? undefined : true,
+    auth: { user, pass: user.replace("@example.test", "-password") },
+    tls: { rejectUnauthorized: false },
+    logger: false,
+    qresync: options.qresync,
+  });
+  client.on("error", () => {});
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+function sendSmtp(to: string, subject: string, body = "hello\r\n") {
+  return nodemailer
+    .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
+    .sendMail({ envelope: { from: "x@remote.test", to: [to] }, raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${body}` });
+}
+
+const MULTIPART =
+  "From: Ivy <ivy@example.test>\r\nTo: jon@example.test\r\nSubject: multipart\r\nMessage-ID: <mp1@example.test>\r\n" +
+  'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
+  "Searchable words here\r\n--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n" +
+  'Content-Disposition: attachment; filename="x.bin"\r\n\r\nAAECAw==\r\n--b1--\r\n';
+
+describe(`IMAP on ${runtime()}`, () => {
+  test("login over STARTTLS and over imaps; LIST shows special-use mailboxes", async () => {
+    const plain = await connect();
+    expect(plain.secureConnection || (plain as unknown as { _socket?: { encrypted?: boolean } })._socket).toBeTruthy();
+    const boxes = await plain.list();
+    const byPath = Object.fromEntries(boxes.map((b) => [b.path, b.specialUse ?? null]));
+    expect(byPath).toMatchObject({ INBOX: "\\Inbox", Sent: "\\Sent", Drafts: "\\Drafts", Trash: "\\Trash", Junk: "\\Junk", Archive: "\\Archive" });
+    const secure = await connect("ivy@example.test", { secure: true });
+    const status = await secure.status("INBOX", { messages: true });
+    expect(status && status.messages).toBeGreaterThanOrEqual(0);
+  });
+
+  test("APPEND then FETCH every data item, with sections cut from the stored message", async () => {
+    const client = await connect();
+    const appended = await client.append("INBOX", MULTIPART, ["$Label"], new Date("2026-01-02T03:04:05Z"));
+    expect(appended).toMatchObject({ destination: "INBOX" });
+    expect(typeof (appended as { uid?: number }).uid).toBe("number");
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const uid = (appended as { uid: number }).uid;
+      const msg = await client.fetchOne(String(uid), { uid: true, flags: true, envelope: true, bodyStructure: true, internalDate: true, size: true, source: true, headers: ["subject"], bodyParts: ["1", "2"] }, { uid: true });
+      if (!msg) throw new Error("no message");
+      expect(msg.flags).toEqual(new Set(["$Label"]));
+      expect(msg.envelope?.subject).toBe("multipart");
+      expect(msg.envelope?.from?.[0]).toMatchObject({ name: "Ivy", address: "ivy@example.test" });
+      expect(msg.envelope?.messageId).toBe("<mp1@example.test>");
+      expect((msg.internalDate as Date).toISOString()).toBe("2026-01-02T03:04:05.000Z");
+      expect(msg.size).toBe(MULTIPART.length);
+      expect(msg.source?.toString()).toBe(MULTIPART);
+      expect(msg.headers?.toString()).toBe("Subject: multipart\r\n\r\n");
+      expect(msg.bodyStructure?.childNodes?.map((n) => n.type)).toEqual(["text/plain", "application/octet-stream"]);
+      expect(msg.bodyStructure?.childNodes?.[1]?.dispositionParameters).toEqual({ filename: "x.bin" });
+      expect(msg.bodyParts?.get("1")?.toString()).toBe("Searchable words here");
+      const binary = await client.download(String(uid), "2", { uid: true });
+      const chunks: Buffer[] = [];
+      for await (const c of binary.content!) chunks.push(c as Buffer);
+      expect([...Buffer.concat(chunks)]).toEqual([0, 1, 2, 3]);
+    } finally {
+      lock.release();
+    }
+  });
+
+  test("SEARCH by text, header and flags; STORE; a non-PEEK body fetch sets \\Seen", async () => {
+    const client = await connect();
+    await sendSmtp("ivy@example.test", "needle in a haystack", "the quick brown fox\r\n");
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const hits = await client.search({ body: "QUICK BROWN" }, { uid: true });
+      expect(hits).toHaveLength(1);
+      expect(await client.search({ subject: "needle" }, { uid: true })).toEqual(hits);
+      const uid = (hits as number[])[0]!;
+      expect(await client.search({ from: "xavier" }, { uid: true })).toContain(uid);
+      expect(await client.search({ seen: false, uid: String(uid) }, { uid: true })).toEqual([uid]);
+      // imapflow always PEEKs, so a plain BODY[TEXT] goes over a raw session.
+      const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
+      await raw.readLine();
+      await raw.line('r1 LOGIN ivy@example.test "ivy-password"');
+      await raw.readUntil((l) => l.startsWith("r1 "));
+      await raw.line("r2 SELECT INBOX");
+      await raw.readUntil((l) => l.startsWith("r2 "));
+      await raw.line(`r3 UID FETCH ${uid} BODY[TEXT]`);
+      const fetched = await raw.readUntil((l) => l.startsWith("r3 "));
+      expect(fetched.join("\n")).toContain("the quick brown fox");
+      expect(fetched.join("\n")).toMatch(/FLAGS \(\\Seen\)/);
+      raw.close();
+      await client.noop();
+      expect(await client.search({ seen: true, uid: String(uid) }, { uid: true })).toEqual([uid]);
+      await client.messageFlagsAdd(String(uid), ["\\Flagged", "$Work"], { uid: true });
+      await client.messageFlagsRemove(String(uid), ["$Work"], { uid: true });
+      const after = await client.fetchOne(String(uid), { flags: true }, { uid: true });
+      expect(after && [...after.flags!].sort()).toEqual(["\\Flagged", "\\Seen"]);
+    } finally {
+      lock.release();
+    }
+  });
+
+  test("COPY and MOVE report COPYUID; EXPUNGE removes; UIDs ascend and are not reused", async () => {
+    const client = await connect();
+    await sendSmtp("ivy@example.test", "to be moved");
+    await sendSmtp("ivy@example.test", "to be copied");
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const [moving] = (await client.search({ subject: "to be moved" }, { uid: true })) as number[];
+      const [copying] = (await client.search({ subject: "to be copied" }, { uid: true })) as number[];
+      const copied = await client.messageCopy(String(copying), "Archive", { uid: true });
+      expect(copied && copied.uidMap?.size).toBe(1);
+      const moved = await client.messageMove(String(moving), "Archive", { uid: true });
+      expect(moved && moved.uidMap?.get(moving!)).toBeGreaterThan(copied && copied.uidMap ? [...copied.uidMap.values()][0]! : 0);
+      expect(await client.search({ subject: "to be moved" }, { uid: true })).toEqual([]);
+      await client.messageDelete(String(copying), { uid: true });
+      expect(await client.search({ subject: "to be copied" }, { uid: true })).toEqual([]);
+    } finally {
+      lock.release();
+    }
+    const archive = await client.status("Archive", { messages: true, uidNext: true });
+    expect(archive && archive.messages).toBe(2);
+    const appended = await client.append("INBOX", "Subject: after\r\n\r\nx\r\n");
+    expect((appended as { uid: number }).uid).toBeGreaterThan(0);
+    const inbox = await client.status("INBOX", { uidNext: true });
+    expect(inbox && inbox.uidNext).toBe((appended as { uid: number }).uid + 1);
+  });
+
+  test("IDLE: a message delivered over SMTP during IDLE arrives as EXISTS", async () => {
+    const client = await connect("jon@example.test");
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const before = (client.mailbox as { exists: number }).exists;
+      const arrived = new Promise<number>((resolve) => client.on("exists", (event: { count: number }) => resolve(event.count)));
+      const idling = client.idle();
+      await Bun.sleep(100);
+      await sendSmtp("jon@example.test", "during idle");
+      const count = await Promise.race([arrived, Bun.sleep(5000).then(() => -1)]);
+      expect(count).toBe(before + 1);
+      await client.noop();
+      await idling.catch(() => {});
+    } finally {
+      lock.release();
+    }
+  });
+
+  test("two sessions see each other's flag changes and expunges", async () => {
+    const a = await connect("jon@example.test");
+    const b = await connect("jon@example.test");
+    await sendSmtp("jon@example.test", "shared");
+    const lockA = await a.getMailboxLock("INBOX");
+    const lockB = await b.getMailboxLock("INBOX");
+    try {
+      const [uid] = (await a.search({ subject: "shared" }, { uid: true })) as number[];
+      const flagged = new Promise<string[]>((resolve) => b.on("flags", (e: { flags: Set<string> }) => resolve([...e.flags])));
+      await a.messageFlagsAdd(String(uid), ["\\Answered"], { uid: true });
+      await b.noop();
+      expect(await Promise.race([flagged, Bun.sleep(3000).then(() => ["timeout"])])).toContain("\\Answered");
+      const expunged = new Promise<boolean>((resolve) => b.on("expunge", () => resolve(true)));
+      await a.messageDelete(String(uid), { uid: true });
+      await b.noop();
+      expect(await Promise.race([expunged, Bun.sleep(3000).then(() => false)])).toBe(true);
+    } finally {
+      lockA.release();
+      lockB.release();
+    }
+  });
+
+  test("CONDSTORE: FETCH CHANGEDSINCE returns only what changed after a MODSEQ", async () => {
+    const client = await connect();
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const modseq = BigInt((client.mailbox as { highestModseq?: bigint }).highestModseq ?? 0n);
+      expect(modseq).toBeGreaterThan(0n);
+      const [uid] = (await client.search({ all: true }, { uid: true })) as number[];
+      await client.messageFlagsAdd(String(uid), ["$Changed"], { uid: true });
+      const changed: number[] = [];
+      for await (const m of client.fetch("1:*", { uid: true, flags: true }, { uid: true, changedSince: modseq })) changed.push(m.uid);
+      expect(changed).toEqual([uid!]);
+    } finally {
+      lock.release();
+    }
+  });
+
+  test("bad input gets BAD or NO and the session stays in sync", async () => {
+    const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
+    expect(await raw.readLine()).toMatch(/^\* OK \[CAPABILITY /);
+    await raw.line("a1 FROBNICATE");
+    expect(await raw.readLine()).toMatch(/^a1 BAD /);
+    await raw.line("a2 FETCH 1 (FLAGS)");
+    expect(await raw.readLine()).toBe("a2 BAD FETCH needs LOGIN or AUTHENTICATE first");
+    await raw.line("a3 LOGIN ivy@example.test {999999999}");
+    expect(await raw.readLine()).toBe("a3 NO [TOOBIG] Literal too large");
+    await raw.line('a4 LOGIN ivy@example.test "wrong"');
+    expect(await raw.readLine()).toBe("a4 NO [AUTHENTICATIONFAILED] Authentication failed");
+    await raw.line('a5 LOGIN "ivy@example.test" {12+}');
+    await raw.send("ivy-password\r\n");
+    expect(await raw.readLine()).toMatch(/^a5 OK /);
+    await raw.line("a6 SELECT INBOX (");
+    expect(await raw.readLine()).toMatch(/^a6 BAD /);
+    await raw.line("a7 FETCH 99999 FLAGS");
+    expect(await raw.readLine()).toMatch(/^a7 BAD /);
+    await raw.line("a8 LOGOUT");
+    expect(await raw.readLine()).toMatch(/^\* BYE/);
+    expect(await raw.readLine()).toBe("a8 OK LOGOUT completed");
+  });
+});
