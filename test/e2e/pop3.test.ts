@@ -3,6 +3,7 @@
  * over SMTP, collected over POP3 with STLS and implicit TLS.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { LineClient } from "../helpers/line-client.ts";
 import { readInbox } from "../helpers/mailbox.ts";
@@ -17,7 +18,7 @@ const BIG = 3 * 1024 * 1024;
 
 beforeAll(async () => {
   mail = await startMailServer({
-    waitFor: ["smtp", "pop3", "pop3s"],
+    waitFor: ["smtp", "pop3", "pop3s", "imaps"],
     users: { "carol@example.test": "carol-password", "dave@example.test": "dave-password" },
   });
   ({ server, dataDir } = mail);
@@ -145,6 +146,29 @@ describe(`POP3 on ${runtime()}`, () => {
     const left = await readInbox(dataDir, "dave@example.test");
     expect(left.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["dave 2", "dave 3"]);
     expect(left.map((m) => m.flags)).toEqual([["\\Seen"], []]);
+  });
+
+  test("an IMAP session on the same INBOX sees the POP3 deletion as an expunge", async () => {
+    const imap = new ImapFlow({
+      host: "127.0.0.1", port: server.ports.imaps!, secure: true, logger: false,
+      auth: { user: "dave@example.test", pass: "dave-password" }, tls: { rejectUnauthorized: false },
+    });
+    imap.on("error", () => {});
+    await imap.connect();
+    const lock = await imap.getMailboxLock("INBOX");
+    try {
+      const before = (imap.mailbox as { exists: number }).exists;
+      const expunged = new Promise<number>((resolve) => imap.on("expunge", (e: { seq: number }) => resolve(e.seq)));
+      const pop = await login("dave@example.test", "dave-password");
+      expect(await command(pop, "DELE 1")).toMatch(/^\+OK/);
+      expect(await command(pop, "QUIT")).toMatch(/\(1 messages deleted\)/);
+      await imap.noop();
+      expect(await Promise.race([expunged, Bun.sleep(3000).then(() => -1)])).toBe(1);
+      expect((imap.mailbox as { exists: number }).exists).toBe(before - 1);
+    } finally {
+      lock.release();
+      await imap.logout();
+    }
   });
 
   test("wrong passwords, garbage and wrong-state commands get -ERR; nothing crashes", async () => {
