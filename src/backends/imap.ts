@@ -84,6 +84,16 @@ export class StoreImapBackend implements ImapBackend {
     return row ? new Uint8Array(row.data) : null;
   }
 
+  async raws(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array>> {
+    if (uids.length === 0) return new Map();
+    const rows = await this.#db.db
+      .select({ uid: messages.uid, data: blobs.data })
+      .from(messages)
+      .innerJoin(blobs, eq(blobs.hash, messages.blobHash))
+      .where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, [...uids])));
+    return new Map(rows.map((r) => [r.uid, new Uint8Array(r.data)]));
+  }
+
   async status(mailboxId: number): Promise<{ messages: number; unseen: number; size: number; deleted: number }> {
     const rows = await this.#db.db.select({ flags: messages.flags, size: messages.size }).from(messages).where(eq(messages.mailboxId, mailboxId));
     return {

@@ -53,6 +53,8 @@ export interface ImapBackend {
   /** Stored summaries (ENVELOPE, BODYSTRUCTURE come from here, never from reparsing). */
   summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, MessageMeta & { summary: MessageSummary }>>;
   raw(mailboxId: number, uid: number): Promise<Uint8Array | null>;
+  /** Raw messages of several UIDs in one query (FETCH BODY[] and SEARCH TEXT over many messages). */
+  raws(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Messages with size, dates and the sum of sizes (STATUS SIZE). */
   status(mailboxId: number): Promise<{ messages: number; unseen: number; size: number; deleted: number }>;
 

@@ -46,11 +46,12 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
       }
     }
     const rows = await ctx.backend.summaries(view.mailbox.id, batch);
+    const raws = needs.raw ? await ctx.backend.raws(view.mailbox.id, batch) : null;
     for (const uid of batch) {
       const row = rows.get(uid);
       const state = view.state(uid);
       if (!row || !state) continue; // expunged meanwhile: announced at the next chance
-      const raw = needs.raw ? await ctx.backend.raw(view.mailbox.id, uid) : null;
+      const raw = raws?.get(uid) ?? null;
       if (needs.raw && !raw) continue;
       ctx.out.push(
         ...fetchResponse(
@@ -103,11 +104,12 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
   for (let i = 0; i < uids.length; i += BATCH) {
     const batch = uids.slice(i, i + BATCH);
     const rows = await ctx.backend.summaries(view.mailbox.id, batch);
+    const raws = needs.raw ? await ctx.backend.raws(view.mailbox.id, batch) : null;
     for (const uid of batch) {
       const row = rows.get(uid);
       const state = view.state(uid);
       if (!row || !state) continue;
-      const raw = needs.raw ? await ctx.backend.raw(view.mailbox.id, uid) : null;
+      const raw = raws?.get(uid) ?? null;
       const target = {
         seq: view.seqOf(uid), uid, flags: state.flags, modseq: state.modseq, size: row.size, internalDate: row.internalDate,
         summary: row.summary, raw, maxSeq: view.exists, maxUid: view.maxUid, saved: view.saved,
