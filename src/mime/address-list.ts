@@ -1,88 +1,202 @@
 /**
- * RFC 5322 §3.4 address lists: display names (quoted or not, RFC 2047-encoded), comments,
- * angle addresses, groups. Lenient, as mail in the wild requires; never throws.
+ * RFC 5322 §3.4 address lists: display names (atoms or quoted strings, RFC 2047-encoded or
+ * not), comments, angle addresses with obsolete routes (§4.4), and groups. Lenient, as mail in
+ * the wild requires; linear; never throws.
  */
-import { decodeEncodedWords } from "./header.ts";
+import { decodeEncodedWords } from "./encoded-words.ts";
 
 export interface NamedAddress {
+  /** The display name; when there is none, a comment after the address (RFC 8621 §4.1.2.3). */
   name: string | null;
+  /** The addr-spec, e.g. "jane@example.test"; a quoted local part keeps its quotes. */
   address: string;
 }
 
-export type AddressListEntry = NamedAddress | { group: string; addresses: NamedAddress[] };
+export interface AddressGroup {
+  group: string;
+  addresses: NamedAddress[];
+}
 
-/** `decode: false` keeps display names as written (IMAP ENVELOPE sends them undecoded). */
+export type AddressListEntry = NamedAddress | AddressGroup;
+
+type Token =
+  | { kind: "word"; text: string; raw: string; glued: boolean }
+  | { kind: "comment"; text: string }
+  | { kind: "angle"; text: string }
+  | { kind: "special"; text: "," | ":" | ";" };
+
+/**
+ * Parses an address-list header value. Names are RFC 2047-decoded unless `decode` is false
+ * (IMAP ENVELOPE sends them as written).
+ */
 export function parseAddressList(value: string, options: { decode?: boolean } = {}): AddressListEntry[] {
   const decode = options.decode === false ? (s: string) => s : decodeEncodedWords;
   const out: AddressListEntry[] = [];
-  const tokens = tokenize(value);
-  let group: { group: string; addresses: NamedAddress[] } | null = null;
-  let words: string[] = [];
+  let group: AddressGroup | null = null;
+  let words: Array<Extract<Token, { kind: "word" }>> = [];
   let angle: string | null = null;
+  let comment: string | null = null;
 
-  const finish = () => {
-    const text = words.join(" ").trim();
-    let entry: NamedAddress | null = null;
-    if (angle !== null) entry = { name: text ? decode(text) : null, address: angle };
-    else if (text.includes("@")) entry = { name: null, address: text.replace(/\s+/g, "") };
-    if (entry && entry.address) (group ? group.addresses : out).push(entry as NamedAddress);
+  const reset = () => {
     words = [];
     angle = null;
+    comment = null;
+  };
+  const finish = () => {
+    const entry = mailbox(words, angle, comment, decode);
+    if (entry) (group ? group.addresses : out).push(entry);
+    reset();
   };
 
-  for (const token of tokens) {
-    if (token.kind === "angle") angle = token.text.trim();
-    else if (token.kind === "special" && token.text === ",") finish();
-    else if (token.kind === "special" && token.text === ":" && !group && angle === null) {
-      group = { group: decode(words.join(" ").trim()), addresses: [] };
-      words = [];
-    } else if (token.kind === "special" && token.text === ";" && group) {
+  for (const token of tokenize(value)) {
+    if (token.kind === "word") words.push(token);
+    else if (token.kind === "comment") comment = token.text;
+    else if (token.kind === "angle") angle ??= token.text;
+    else if (token.text === ",") finish();
+    else if (token.text === ":" && !group && angle === null) {
+      group = { group: decode(phrase(words)), addresses: [] };
+      reset();
+    } else if (token.text === ";") {
       finish();
-      out.push(group);
+      if (group) out.push(group);
       group = null;
-    } else if (token.kind === "word") words.push(token.text);
+    }
   }
   finish();
   if (group) out.push(group);
   return out;
 }
 
-type Token = { kind: "word" | "angle" | "special"; text: string };
+function mailbox(
+  words: Array<Extract<Token, { kind: "word" }>>,
+  angle: string | null,
+  comment: string | null,
+  decode: (s: string) => string,
+): NamedAddress | null {
+  let nameWords = words;
+  let address = angle;
+  if (address === null) {
+    // No angle brackets: the addr-spec is the last run of adjoining words with an "@" (or the
+    // last run at all, for a bare local name); words before it are taken as a display name.
+    const runs: Array<{ from: number; raw: string }> = [];
+    words.forEach((w, i) => {
+      const last = runs.at(-1);
+      if (w.glued && last) last.raw += w.raw;
+      else runs.push({ from: i, raw: w.raw });
+    });
+    const run = runs.findLast((r) => r.raw.includes("@")) ?? runs.at(-1);
+    if (!run) return null;
+    address = run.raw;
+    nameWords = words.slice(0, run.from);
+  }
+  if (address === "") return null;
+  const text = phrase(nameWords);
+  const name = text !== "" ? text : comment?.trim() || null;
+  return { name: name === null ? null : decode(name), address };
+}
+
+/** Words of a display name joined by single spaces (RFC 5322 §3.2.5 phrase, obsolete "." included). */
+function phrase(words: Array<Extract<Token, { kind: "word" }>>): string {
+  let out = "";
+  for (const w of words) out += out !== "" && !w.glued ? ` ${w.text}` : w.text;
+  return out.trim();
+}
+
+/** White space and the specials that end an atom here ("@" and "." belong to it). */
+const WORD_END = new Set(Array.from(' \t\r\n"(),:;<>', (c) => c.charCodeAt(0)));
 
 function tokenize(value: string): Token[] {
   const tokens: Token[] = [];
+  let glued = false;
   let i = 0;
   while (i < value.length) {
     const c = value[i]!;
+    if (c === " " || c === "\t" || c === "\r" || c === "\n") {
+      i++;
+      glued = false;
+      continue;
+    }
     if (c === "(") {
-      // Comments nest (RFC 5322 §3.2.2) and are dropped.
-      let depth = 0;
-      for (; i < value.length; i++) {
-        if (value[i] === "\\") i++;
-        else if (value[i] === "(") depth++;
-        else if (value[i] === ")" && --depth === 0) break;
-      }
-      i++;
-    } else if (c === '"') {
-      let text = "";
-      for (i++; i < value.length && value[i] !== '"'; i++) text += value[i] === "\\" ? value[++i] ?? "" : value[i];
-      tokens.push({ kind: "word", text });
-      i++;
+      const [text, end] = readComment(value, i);
+      tokens.push({ kind: "comment", text });
+      i = end;
+      glued = false;
+      continue;
+    }
+    if (c === '"') {
+      const [text, end] = readQuoted(value, i);
+      tokens.push({ kind: "word", text, raw: value.slice(i, end), glued });
+      i = end;
     } else if (c === "<") {
-      const end = value.indexOf(">", i);
-      const inner = value.slice(i + 1, end === -1 ? value.length : end);
-      // Obsolete route addresses "<@a,@b:user@host>" keep only the address.
-      tokens.push({ kind: "angle", text: inner.includes(":") && inner.startsWith("@") ? inner.slice(inner.indexOf(":") + 1) : inner });
-      i = end === -1 ? value.length : end + 1;
+      const [text, end] = readAngle(value, i);
+      tokens.push({ kind: "angle", text });
+      i = end;
     } else if (c === "," || c === ":" || c === ";") {
       tokens.push({ kind: "special", text: c });
       i++;
-    } else if (/\s/.test(c)) i++;
-    else {
-      let text = "";
-      while (i < value.length && !/[\s"(<,:;]/.test(value[i]!)) text += value[i++];
-      tokens.push({ kind: "word", text });
+    } else if (c === ">") {
+      i++;
+    } else {
+      let end = i;
+      while (end < value.length && !WORD_END.has(value.charCodeAt(end))) {
+        // A domain literal "[IPv6:...]" may hold ":".
+        if (value[end] === "[") {
+          const close = value.indexOf("]", end);
+          end = close === -1 ? value.length : close + 1;
+        } else end++;
+      }
+      const text = value.slice(i, end);
+      tokens.push({ kind: "word", text, raw: text, glued });
+      i = end;
     }
+    glued = true;
   }
   return tokens;
+}
+
+/** A quoted string's content with quoted-pairs undone, and the offset after it. */
+function readQuoted(value: string, start: number): [string, number] {
+  let text = "";
+  for (let i = start + 1; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === "\\" && i + 1 < value.length) text += value[++i];
+    else if (c === '"') return [text, i + 1];
+    else if (c !== "\r" && c !== "\n") text += c;
+  }
+  return [text, value.length];
+}
+
+/** A comment's content (nested comments kept as text), and the offset after it. */
+function readComment(value: string, start: number): [string, number] {
+  let text = "";
+  let depth = 0;
+  for (let i = start; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === "\\" && i + 1 < value.length) text += value[++i];
+    else if (c === "(" && depth++ === 0) continue;
+    else if (c === ")" && --depth === 0) return [text, i + 1];
+    else text += c;
+  }
+  return [text, value.length];
+}
+
+/** The addr-spec inside "<...>" without white space or comments, obsolete route dropped. */
+function readAngle(value: string, start: number): [string, number] {
+  let text = "";
+  let i = start + 1;
+  while (i < value.length && value[i] !== ">") {
+    const c = value[i]!;
+    if (c === '"') {
+      const end = readQuoted(value, i)[1];
+      text += value.slice(i, end);
+      i = end;
+    } else if (c === "(") i = readComment(value, i)[1];
+    else {
+      if (!/\s/.test(c)) text += c;
+      i++;
+    }
+  }
+  // RFC 5322 §4.4 obs-angle-addr: "<@relay1,@relay2:user@host>".
+  if (text.startsWith("@") && text.includes(":")) text = text.slice(text.indexOf(":") + 1);
+  return [text, Math.min(i + 1, value.length)];
 }

@@ -1,13 +1,16 @@
 /**
- * The IMAP ENVELOPE of a message (RFC 9051 §7.5.2): raw header strings and address structures.
+ * The IMAP ENVELOPE of a message (RFC 9051 §7.5.2, RFC 3501 §7.4.2): header values as written
+ * (unfolded, not RFC 2047-decoded) and address structures.
  */
 import { parseAddressList } from "./address-list.ts";
 import { type HeaderField, headerValue } from "./header.ts";
 
 export interface EnvelopeAddress {
+  /** The display name as written (undecoded). */
   name: string | null;
-  /** Local part; for a group start, the group name (RFC 9051 §7.5.2). */
+  /** Local part; for a group start, the group name; null for a group end. */
   mailbox: string | null;
+  /** Domain; null only in group start and end markers. */
   host: string | null;
 }
 
@@ -25,35 +28,41 @@ export interface Envelope {
 }
 
 export function buildEnvelope(fields: readonly HeaderField[]): Envelope {
-  const from = addresses(headerValue(fields, "from"));
+  const value = (name: string) => headerValue(fields, name);
+  const from = addresses(value("from"));
   return {
-    date: headerValue(fields, "date"),
-    subject: headerValue(fields, "subject"),
+    date: value("date"),
+    subject: value("subject"),
     from,
-    // RFC 9051 §7.5.2: absent Sender and Reply-To default to From.
-    sender: addresses(headerValue(fields, "sender")) ?? from,
-    replyTo: addresses(headerValue(fields, "reply-to")) ?? from,
-    to: addresses(headerValue(fields, "to")),
-    cc: addresses(headerValue(fields, "cc")),
-    bcc: addresses(headerValue(fields, "bcc")),
-    inReplyTo: headerValue(fields, "in-reply-to"),
-    messageId: headerValue(fields, "message-id"),
+    // RFC 9051 §7.5.2: the server defaults Sender and Reply-To to From when they are absent.
+    sender: addresses(value("sender")) ?? from,
+    replyTo: addresses(value("reply-to")) ?? from,
+    to: addresses(value("to")),
+    cc: addresses(value("cc")),
+    bcc: addresses(value("bcc")),
+    inReplyTo: value("in-reply-to"),
+    messageId: value("message-id"),
   };
 }
 
+/** An address list as ENVELOPE address structures, groups as start/end markers; null when empty. */
 function addresses(value: string | null): EnvelopeAddress[] | null {
   if (value === null) return null;
   const out: EnvelopeAddress[] = [];
-  const one = (name: string | null, address: string): EnvelopeAddress => {
-    const at = address.lastIndexOf("@");
-    return at === -1 ? { name, mailbox: address, host: null } : { name, mailbox: address.slice(0, at), host: address.slice(at + 1) };
-  };
   for (const entry of parseAddressList(value, { decode: false })) {
     if ("group" in entry) {
+      // RFC 9051 §7.5.2: a NIL host marks group syntax; a NIL mailbox too ends the group.
       out.push({ name: null, mailbox: entry.group, host: null });
-      for (const a of entry.addresses) out.push(one(a.name, a.address));
+      for (const a of entry.addresses) out.push(address(a.name, a.address));
       out.push({ name: null, mailbox: null, host: null });
-    } else out.push(one(entry.name, entry.address));
+    } else out.push(address(entry.name, entry.address));
   }
-  return out.length ? out : null;
+  return out.length > 0 ? out : null;
+}
+
+function address(name: string | null, addr: string): EnvelopeAddress {
+  const at = addr.lastIndexOf("@");
+  // A missing domain gets an empty host, not NIL, which would read as a group marker.
+  if (at === -1) return { name, mailbox: addr, host: "" };
+  return { name, mailbox: addr.slice(0, at), host: addr.slice(at + 1) };
 }

@@ -2,88 +2,118 @@
  * Parameterised header values: `text/plain; charset="utf-8"` (RFC 2045 §5.1), with RFC 2231
  * continuations (`name*0=`, `name*1=`) and charset-tagged values (`name*=utf-8''%E2%82%AC`).
  */
+import { decodeCharset } from "./charset.ts";
 
 export interface Parameterized {
-  /** The value before the first ";", lower-case. */
+  /** The value before the first ";", lower-case, e.g. "text/plain". */
   value: string;
-  /** Parameter names lower-case; values unquoted and decoded. */
+  /** Parameter names lower-case; values unquoted, continuations joined, RFC 2231 decoded. */
   params: Record<string, string>;
 }
 
+interface Segment {
+  index: number;
+  text: string;
+  encoded: boolean;
+}
+
+const enc = new TextEncoder();
+
 export function parseParameterized(header: string): Parameterized {
-  const parts = splitUnquoted(header, ";");
-  const value = (parts.shift() ?? "").trim().toLowerCase();
-  const pieces = new Map<string, Array<{ index: number; text: string; encoded: boolean }>>();
-  const params: Record<string, string> = {};
+  const parts = splitUnquoted(header);
+  const value = stripComments(parts.shift() ?? "").trim().toLowerCase();
+  const plain = new Map<string, string>();
+  const extended = new Map<string, Segment[]>();
   for (const part of parts) {
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
-    let name = part.slice(0, eq).trim().toLowerCase();
-    let raw = part.slice(eq + 1).trim();
-    if (raw.startsWith('"')) raw = raw.slice(1, raw.endsWith('"') && raw.length > 1 ? -1 : undefined).replace(/\\(.)/g, "$1");
-    const continuation = /^(.+?)\*(\d+)?(\*)?$/.exec(name);
-    if (continuation) {
-      name = continuation[1]!;
-      const list = pieces.get(name) ?? [];
-      list.push({ index: Number(continuation[2] ?? 0), text: raw, encoded: continuation[3] === "*" || (continuation[2] === undefined) });
-      pieces.set(name, list);
-    } else if (!(name in params)) {
-      params[name] = raw;
-    }
+    const name = part.slice(0, eq).trim().toLowerCase();
+    const text = unquote(part.slice(eq + 1).trim());
+    // RFC 2231 §3, §4: "name*N" is segment N, a trailing "*" marks a charset/percent-encoded value.
+    const m = /^(.+?)(?:\*(\d{1,3}))?(\*)?$/.exec(name);
+    if (m && (m[2] !== undefined || m[3] !== undefined)) {
+      const list = extended.get(m[1]!) ?? [];
+      list.push({ index: Number(m[2] ?? 0), text, encoded: m[3] !== undefined });
+      extended.set(m[1]!, list);
+    } else if (!plain.has(name)) plain.set(name, text);
   }
-  for (const [name, list] of pieces) {
-    list.sort((a, b) => a.index - b.index);
-    params[name] = decode2231(list);
-  }
+  const params: Record<string, string> = {};
+  for (const [name, text] of plain) params[name] = text;
+  for (const [name, segments] of extended) params[name] = joinSegments(segments);
   return { value, params };
 }
 
-/** Joins RFC 2231 §3-4 pieces; the first encoded piece may carry `charset'language'`. */
-function decode2231(list: Array<{ text: string; encoded: boolean }>): string {
+/** Joins RFC 2231 segments in order; the first, if encoded, may start with `charset'language'`. */
+function joinSegments(segments: Segment[]): string {
+  segments.sort((a, b) => a.index - b.index);
   let charset = "utf-8";
   const bytes: number[] = [];
-  list.forEach((piece, i) => {
-    let text = piece.text;
-    if (piece.encoded && i === 0) {
-      const m = /^([^']*)'[^']*'(.*)$/.exec(text);
+  segments.forEach((segment, i) => {
+    let text = segment.text;
+    if (segment.encoded && i === 0) {
+      const m = /^([^']*)'[^']*'([^]*)$/.exec(text);
       if (m) {
         charset = m[1] || charset;
         text = m[2]!;
       }
     }
     for (let j = 0; j < text.length; j++) {
-      if (piece.encoded && text[j] === "%" && /^[0-9A-Fa-f]{2}$/.test(text.slice(j + 1, j + 3))) {
-        bytes.push(Number.parseInt(text.slice(j + 1, j + 3), 16));
+      const pair = text.slice(j + 1, j + 3);
+      if (segment.encoded && text[j] === "%" && /^[0-9A-Fa-f]{2}$/.test(pair)) {
+        bytes.push(Number.parseInt(pair, 16));
         j += 2;
       } else {
-        for (const b of new TextEncoder().encode(text[j]!)) bytes.push(b);
+        const c = text.charCodeAt(j);
+        if (c < 0x80) bytes.push(c);
+        else bytes.push(...enc.encode(text[j]!));
       }
     }
   });
-  try {
-    return new TextDecoder(charset.toLowerCase()).decode(Uint8Array.from(bytes));
-  } catch {
-    return new TextDecoder().decode(Uint8Array.from(bytes));
-  }
+  return decodeCharset(Uint8Array.from(bytes), charset);
 }
 
-/** Splits on `separator` outside double quotes. */
-function splitUnquoted(text: string, separator: string): string[] {
-  const out: string[] = [];
-  let current = "";
-  let quoted = false;
+function unquote(text: string): string {
+  // Unquoted values are kept as written: "(" in a bare file name is more common than a comment.
+  if (!text.startsWith('"')) return text;
+  let out = "";
+  for (let i = 1; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\\" && i + 1 < text.length) out += text[++i];
+    else if (c === '"') break;
+    else out += c;
+  }
+  return out;
+}
+
+/** Drops RFC 5322 §3.2.2 comments "(...)", which may nest, outside quoted strings. */
+function stripComments(text: string): string {
+  if (!text.includes("(")) return text;
+  let out = "";
+  let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (c === "\\" && quoted) {
-      current += c + (text[++i] ?? "");
-      continue;
-    }
-    if (c === '"') quoted = !quoted;
-    if (c === separator && !quoted) {
-      out.push(current);
-      current = "";
-    } else current += c;
+    if (c === "\\" && depth > 0) i++;
+    else if (c === "(") depth++;
+    else if (c === ")" && depth > 0) depth--;
+    else if (depth === 0) out += c;
   }
-  out.push(current);
+  return out;
+}
+
+/** Splits on ";" outside double quotes. */
+function splitUnquoted(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\" && quoted) i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === ";" && !quoted) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
   return out;
 }

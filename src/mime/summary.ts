@@ -1,13 +1,27 @@
 /**
- * The parsed summary of a message, computed once at delivery and stored with every mailbox row:
- * identity and threading headers, addresses, date, the IMAP ENVELOPE and MIME tree (with byte
- * offsets for section fetches), and a short text preview decoded by postal-mime.
+ * The parsed summary of a message, computed once at delivery and stored (as JSON) with every
+ * mailbox row: identity and threading headers, addresses, date, the IMAP ENVELOPE, the MIME
+ * tree with byte offsets for section fetches, the JMAP body part lists and a text preview.
+ * Synchronous and total: garbage in gives a summary of what could be read, never an exception.
  */
-import PostalMime from "postal-mime";
-import { type AddressListEntry, type NamedAddress, parseAddressList } from "./address-list.ts";
+import { parseAddressList } from "./address-list.ts";
+import { bodyParts } from "./body-parts.ts";
+import { parseDate } from "./date.ts";
+import { decodeTransfer } from "./decode.ts";
 import { buildEnvelope, type Envelope } from "./envelope.ts";
-import { decodeEncodedWords, type HeaderField, headerValue, parseHeaderFields, splitHeaderBody } from "./header.ts";
-import { type MimePart, parseStructure } from "./structure.ts";
+import { decodeEncodedWords, type HeaderField, headerValue, headerValues } from "./header.ts";
+import { messageIds } from "./message-id.ts";
+import { preview } from "./preview.ts";
+import { type MimePart, parseMessage, partAt } from "./structure.ts";
+
+export { partAt } from "./structure.ts";
+
+/** A JMAP EmailAddress (RFC 8621 §4.1.2.3). */
+export interface EmailAddress {
+  /** RFC 2047-decoded display name, or null. */
+  name: string | null;
+  email: string;
+}
 
 export interface MessageSummary {
   size: number;
@@ -19,30 +33,33 @@ export interface MessageSummary {
   subject: string | null;
   /** The Date header as epoch milliseconds; null when missing or unparseable. */
   sentAt: number | null;
-  from: NamedAddress[];
-  sender: NamedAddress[];
-  replyTo: NamedAddress[];
-  to: NamedAddress[];
-  cc: NamedAddress[];
-  bcc: NamedAddress[];
+  from: EmailAddress[];
+  sender: EmailAddress[];
+  replyTo: EmailAddress[];
+  to: EmailAddress[];
+  cc: EmailAddress[];
+  bcc: EmailAddress[];
+  envelope: Envelope;
+  body: MimePart;
   /** Up to 256 characters of text for list views (JMAP Email/preview). */
   preview: string;
   hasAttachment: boolean;
-  envelope: Envelope;
-  body: MimePart;
+  /** IMAP part paths ("1.2") of the JMAP textBody, htmlBody and attachments (RFC 8621 §4.1.4). */
+  textParts: string[];
+  htmlParts: string[];
+  attachments: string[];
 }
 
-/** Total: garbage in gives a summary of what could be read, never an exception. */
-export async function summarize(raw: Uint8Array): Promise<MessageSummary> {
-  const { headerEnd } = splitHeaderBody(raw);
-  const fields = parseHeaderFields(raw.subarray(0, headerEnd));
-  const ids = (name: string) => messageIds(headerValue(fields, name));
+export function summarize(raw: Uint8Array): MessageSummary {
+  const { fields, body } = parseMessage(raw);
+  const lists = bodyParts(body);
+  const at = (paths: string[]) => paths.map((p) => partAt(body, p)).filter((p): p is MimePart => p !== null);
   const subject = headerValue(fields, "subject");
   return {
     size: raw.byteLength,
-    messageId: ids("message-id")[0] ?? null,
-    inReplyTo: ids("in-reply-to"),
-    references: ids("references"),
+    messageId: messageIds(headerValue(fields, "message-id"))[0] ?? null,
+    inReplyTo: messageIds(headerValue(fields, "in-reply-to")),
+    references: messageIds(headerValue(fields, "references")),
     subject: subject === null ? null : decodeEncodedWords(subject),
     sentAt: parseDate(headerValue(fields, "date")),
     from: addresses(fields, "from"),
@@ -51,62 +68,34 @@ export async function summarize(raw: Uint8Array): Promise<MessageSummary> {
     to: addresses(fields, "to"),
     cc: addresses(fields, "cc"),
     bcc: addresses(fields, "bcc"),
-    ...(await decoded(raw)),
     envelope: buildEnvelope(fields),
-    body: parseStructure(raw),
+    body,
+    preview: preview(raw, at(lists.textParts), at(lists.htmlParts)),
+    hasAttachment: at(lists.attachments).some(isRealAttachment),
+    ...lists,
   };
 }
 
-const PREVIEW_LENGTH = 256;
-
-/** The preview (RFC 8621 §4.1.4: plain text, whitespace collapsed) and whether there are attachments. */
-async function decoded(raw: Uint8Array): Promise<{ preview: string; hasAttachment: boolean }> {
-  try {
-    // Enclosed messages (message/rfc822) are attachments, not part of this message's text.
-    const email = await PostalMime.parse(raw, { maxRfc822NestingDepth: 0 });
-    const text = email.text ?? (email.html ? htmlToText(email.html) : "");
-    return {
-      preview: text.replace(/\s+/g, " ").trim().slice(0, PREVIEW_LENGTH),
-      hasAttachment: email.attachments.some((a) => a.disposition === "attachment"),
-    };
-  } catch {
-    return { preview: "", hasAttachment: false };
-  }
+/** A part's content with its Content-Transfer-Encoding undone (for IMAP BINARY and JMAP blobs). */
+export function decodePartBody(raw: Uint8Array, part: MimePart): Uint8Array {
+  return decodeTransfer(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
 }
 
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
+/**
+ * Whether an attachment counts for hasAttachment: not a resource embedded in the HTML (a part
+ * with a Content-ID that is not marked as an attachment), as mail clients show it.
+ */
+function isRealAttachment(part: MimePart): boolean {
+  return part.disposition?.type === "attachment" || part.id === null;
 }
 
-/** "<a@b> <c@d>" → ["a@b", "c@d"] (RFC 5322 §3.6.4). */
-export function messageIds(value: string | null): string[] {
-  if (!value) return [];
-  const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]!);
-  return bracketed.length ? bracketed : value.split(/\s+/).filter((s) => s.includes("@"));
-}
-
-function addresses(fields: readonly HeaderField[], name: string): NamedAddress[] {
-  const out: NamedAddress[] = [];
-  for (const field of fields) {
-    if (field.lowerName !== name) continue;
-    for (const entry of parseAddressList(field.value) as AddressListEntry[]) {
-      out.push(...("group" in entry ? entry.addresses : [entry]));
+/** Every address in every field of this name, group members included. */
+function addresses(fields: readonly HeaderField[], name: string): EmailAddress[] {
+  const out: EmailAddress[] = [];
+  for (const value of headerValues(fields, name)) {
+    for (const entry of parseAddressList(value)) {
+      for (const a of "group" in entry ? entry.addresses : [entry]) out.push({ name: a.name, email: a.address });
     }
   }
   return out;
-}
-
-/** RFC 5322 §3.3 date-time, including the obsolete zone names of §4.3. */
-export function parseDate(value: string | null): number | null {
-  if (!value) return null;
-  const cleaned = value.replace(/\([^)]*\)/g, " ").replace(/\s+/g, " ").trim();
-  const ms = Date.parse(cleaned.replace(/^[A-Za-z]{3},\s*/, ""));
-  return Number.isFinite(ms) ? ms : null;
 }

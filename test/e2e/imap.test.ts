@@ -211,6 +211,47 @@ describe(`IMAP on ${runtime()}`, () => {
     }
   });
 
+  test("QRESYNC: SELECT with a known MODSEQ reports what vanished and what changed meanwhile", async () => {
+    const session = async () => {
+      const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
+      await raw.readLine();
+      await raw.line('q1 LOGIN jon@example.test "jon-password"');
+      await raw.readUntil((l) => l.startsWith("q1 "));
+      await raw.line("q2 ENABLE QRESYNC");
+      expect(await raw.readUntil((l) => l.startsWith("q2 "))).toContain("* ENABLED QRESYNC");
+      return raw;
+    };
+    await sendSmtp("jon@example.test", "qresync one");
+    await sendSmtp("jon@example.test", "qresync two");
+    const first = await session();
+    await first.line("q3 SELECT INBOX");
+    const selected = await first.readUntil((l) => l.startsWith("q3 "));
+    const uidValidity = Number(/UIDVALIDITY (\d+)/.exec(selected.join(" "))![1]);
+    const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(selected.join(" "))![1]);
+    await first.line('q4 UID SEARCH SUBJECT "qresync"');
+    const [one, two] = /\* SEARCH (\d+) (\d+)/.exec((await first.readUntil((l) => l.startsWith("q4 "))).join(" "))!.slice(1).map(Number);
+    await first.line("q5 LOGOUT");
+    first.close();
+
+    // Meanwhile, another client expunges one and flags the other.
+    const other = await connect("jon@example.test");
+    const lock = await other.getMailboxLock("INBOX");
+    await other.messageDelete(String(one), { uid: true });
+    await other.messageFlagsAdd(String(two), ["\\Flagged"], { uid: true });
+    lock.release();
+
+    const again = await session();
+    await again.line(`q6 SELECT INBOX (QRESYNC (${uidValidity} ${modseq}))`);
+    const resync = await again.readUntil((l) => l.startsWith("q6 "));
+    expect(resync).toContain(`* VANISHED (EARLIER) ${one}`);
+    expect(resync.some((l) => new RegExp(`^\\* \\d+ FETCH \\(UID ${two} FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)$`).test(l))).toBe(true);
+    await again.line(`q7 UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
+    const fetched = await again.readUntil((l) => l.startsWith("q7 "));
+    expect(fetched).toContain(`* VANISHED (EARLIER) ${one}`);
+    expect(fetched.at(-1)).toMatch(/^q7 OK/);
+    again.close();
+  });
+
   test("bad input gets BAD or NO and the session stays in sync", async () => {
     const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
     expect(await raw.readLine()).toMatch(/^\* OK \[CAPABILITY /);

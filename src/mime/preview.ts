@@ -1,0 +1,65 @@
+/**
+ * The JMAP Email preview (RFC 8621 §4.1.4): up to 256 characters of the message's text, from
+ * its first text/plain body part, else its first HTML part with the markup removed; white
+ * space collapsed. Only the start of a large part is decoded.
+ */
+import { decodeCharset } from "./charset.ts";
+import { decodeTransfer } from "./decode.ts";
+import type { MimePart } from "./structure.ts";
+
+export const PREVIEW_LENGTH = 256;
+/** Raw bytes read from a text part; HTML gets more, as markup and styles come first. */
+const TEXT_WINDOW = 16 * 1024;
+const HTML_WINDOW = 256 * 1024;
+
+export function preview(raw: Uint8Array, textParts: readonly MimePart[], htmlParts: readonly MimePart[]): string {
+  const plain = textParts.find((p) => p.type === "text" && p.subtype === "plain");
+  const html = plain ? undefined : [...textParts, ...htmlParts].find((p) => p.type === "text" && p.subtype === "html");
+  const part = plain ?? html;
+  if (!part) return "";
+  const text = partText(raw, part, part === plain ? TEXT_WINDOW : HTML_WINDOW);
+  const collapsed = (part === plain ? text : htmlToText(text)).replace(/\s+/g, " ").trim();
+  return Array.from(collapsed.slice(0, PREVIEW_LENGTH * 2)).slice(0, PREVIEW_LENGTH).join("");
+}
+
+/** The start of a text part's content, transfer encoding and charset undone. */
+export function partText(raw: Uint8Array, part: MimePart, window = Number.POSITIVE_INFINITY): string {
+  const end = Math.min(part.bodyEnd, part.bodyStart + window);
+  return decodeCharset(decodeTransfer(raw.subarray(part.bodyStart, end), part.encoding), part.params.charset);
+}
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+
+/** Text of an HTML document: no head, script, style or comments, tags dropped, entities decoded. Linear. */
+export function htmlToText(html: string): string {
+  let out = "";
+  let i = 0;
+  const lower = html.toLowerCase();
+  while (i < html.length) {
+    const lt = html.indexOf("<", i);
+    if (lt === -1) {
+      out += html.slice(i);
+      break;
+    }
+    out += html.slice(i, lt);
+    let skipTo: string | null = null;
+    if (lower.startsWith("<!--", lt)) skipTo = "-->";
+    else {
+      const tag = /^<(script|style|head|title)\b/.exec(lower.slice(lt, lt + 8));
+      if (tag) skipTo = `</${tag[1]}`;
+    }
+    const close = skipTo ? lower.indexOf(skipTo, lt + 1) : lt;
+    if (close === -1) break;
+    const gt = html.indexOf(">", close);
+    if (gt === -1) break;
+    out += " ";
+    i = gt + 1;
+  }
+  return out.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,6});/gi, (entity, name: string) => {
+    if (name[0] === "#") {
+      const code = name[1] === "x" || name[1] === "X" ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+    }
+    return ENTITIES[name.toLowerCase()] ?? entity;
+  });
+}
