@@ -15,12 +15,29 @@ export interface UpdateOptions {
   condstore: boolean;
 }
 
+/**
+ * Flag sets are interned: a mailbox of 10,000 messages has a handful of distinct sets, and
+ * thousands of sessions may keep a view of it, so each message holds a shared frozen array.
+ */
+const INTERNED = new Map<string, readonly string[]>();
+const INTERN_LIMIT = 50_000;
+
+function intern(flags: readonly string[]): readonly string[] {
+  const key = flags.join(" ");
+  const hit = INTERNED.get(key);
+  if (hit) return hit;
+  const frozen = Object.freeze([...flags]);
+  if (INTERNED.size < INTERN_LIMIT) INTERNED.set(key, frozen);
+  return frozen;
+}
+
 export class MailboxView {
   mailbox: MailboxInfo;
   readonly readOnly: boolean;
-  /** UIDs in sequence-number order (ascending). */
+  /** Parallel arrays in sequence-number order: UIDs ascending, their MODSEQs and flag sets. */
   #uids: number[];
-  #state = new Map<number, MessageState>();
+  #modseqs: number[];
+  #flags: Array<readonly string[]>;
   /** The highest MODSEQ this view has caught up with. */
   highestModseq: number;
   /** UIDs expunged elsewhere whose EXPUNGE could not be sent yet. */
@@ -32,7 +49,8 @@ export class MailboxView {
     this.mailbox = mailbox;
     this.readOnly = readOnly;
     this.#uids = messages.map((m) => m.uid);
-    for (const m of messages) this.#state.set(m.uid, { ...m, flags: [...m.flags] });
+    this.#modseqs = messages.map((m) => m.modseq);
+    this.#flags = messages.map((m) => intern(m.flags));
     this.highestModseq = mailbox.highestModseq;
   }
 
@@ -49,7 +67,13 @@ export class MailboxView {
   }
 
   state(uid: number): MessageState | undefined {
-    return this.#state.get(uid);
+    const seq = this.seqOf(uid);
+    if (seq === 0) return undefined;
+    return { uid, flags: this.#flags[seq - 1] as string[], modseq: this.#modseqs[seq - 1]! };
+  }
+
+  #has(uid: number): boolean {
+    return this.seqOf(uid) !== 0;
   }
 
   /** 1-based sequence number of a UID (binary search), or 0. */
@@ -68,7 +92,7 @@ export class MailboxView {
 
   /** The UIDs a set names, in ascending order: by sequence number or by UID. */
   resolve(set: SequenceSet, byUid: boolean): number[] {
-    if (set.saved) return this.saved.filter((uid) => this.#state.has(uid));
+    if (set.saved) return this.saved.filter((uid) => this.#has(uid));
     if (byUid) return this.#uids.filter((uid) => contains(set, uid, this.maxUid));
     return this.#uids.filter((_, i) => contains(set, i + 1, this.#uids.length));
   }
@@ -81,7 +105,11 @@ export class MailboxView {
 
   /** Records flags this session itself just stored, so the refresh does not echo them back. */
   setState(state: MessageState): void {
-    if (this.#state.has(state.uid)) this.#state.set(state.uid, { ...state, flags: [...state.flags] });
+    const seq = this.seqOf(state.uid);
+    if (seq !== 0) {
+      this.#flags[seq - 1] = intern(state.flags);
+      this.#modseqs[seq - 1] = state.modseq;
+    }
     this.highestModseq = Math.max(this.highestModseq, state.modseq);
   }
 
@@ -89,22 +117,23 @@ export class MailboxView {
   update(changes: MailboxChanges | null, options: UpdateOptions): string[] {
     const out: string[] = [];
     if (changes) {
-      for (const uid of changes.vanished) if (this.#state.has(uid)) this.#pendingVanished.add(uid);
+      for (const uid of changes.vanished) if (this.#has(uid)) this.#pendingVanished.add(uid);
       let added = false;
       for (const change of changes.changed) {
         if (this.#pendingVanished.has(change.uid)) continue;
-        const known = this.#state.get(change.uid);
+        const known = this.state(change.uid);
         if (!known) {
           if (change.uid > this.maxUid) {
             this.#uids.push(change.uid);
-            this.#state.set(change.uid, { ...change, flags: [...change.flags] });
+            this.#modseqs.push(change.modseq);
+            this.#flags.push(intern(change.flags));
             added = true;
           }
           continue;
         }
         if (change.modseq <= known.modseq) continue;
         const flagsChanged = change.flags.length !== known.flags.length || change.flags.some((f) => !known.flags.includes(f));
-        this.#state.set(change.uid, { ...change, flags: [...change.flags] });
+        this.setState(change);
         if (flagsChanged || options.condstore) {
           const modseq = options.condstore ? ` MODSEQ (${change.modseq})` : "";
           out.push(`* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")})${modseq})\r\n`);
@@ -129,7 +158,8 @@ export class MailboxView {
       const seq = this.seqOf(uid);
       if (seq === 0) continue;
       this.#uids.splice(seq - 1, 1);
-      this.#state.delete(uid);
+      this.#modseqs.splice(seq - 1, 1);
+      this.#flags.splice(seq - 1, 1);
       if (!qresync) out.push(`* ${seq} EXPUNGE\r\n`);
     }
     return out;
