@@ -5,7 +5,7 @@
  * buffered, so a fast client cannot fill memory faster than the server consumes it.
  */
 import type { Socket } from "node:net";
-import { type SecureContext, TLSSocket } from "node:tls";
+import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
 import { LineFramer } from "./line-framer.ts";
 import type { Connection, LineResult, TlsInfo } from "./types.ts";
 
@@ -17,8 +17,11 @@ let nextId = 1;
 
 export interface SocketConnectionOptions {
   listener: string;
-  secureContext: SecureContext;
+  /** Server side: our certificate. Client side (outbound SMTP): none. */
+  secureContext?: SecureContext;
   idleTimeoutMs: number;
+  /** Client side of an outbound connection: STARTTLS verifies (or not) the peer for `servername`. */
+  client?: { servername: string; verify: boolean };
 }
 
 export class SocketConnection implements Connection {
@@ -29,7 +32,8 @@ export class SocketConnection implements Connection {
   readonly localAddress: string;
   readonly localPort: number;
   #socket: Socket;
-  #secureContext: SecureContext;
+  #secureContext: SecureContext | undefined;
+  #client: SocketConnectionOptions["client"];
   #framer = new LineFramer();
   #tls: TlsInfo | null = null;
   #ended = false;
@@ -53,6 +57,7 @@ export class SocketConnection implements Connection {
   constructor(socket: Socket, options: SocketConnectionOptions) {
     this.#socket = socket;
     this.#secureContext = options.secureContext;
+    this.#client = options.client;
     this.#idleMs = options.idleTimeoutMs;
     this.listener = options.listener;
     this.remoteAddress = normalizeIp(socket.remoteAddress ?? "");
@@ -131,19 +136,23 @@ export class SocketConnection implements Connection {
     this.#framer.clear();
     const plain = this.#socket;
     this.#detach(plain);
-    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.#secureContext });
+    const client = this.#client;
+    const secure = client
+      ? tlsConnect({ socket: plain, servername: client.servername, rejectUnauthorized: client.verify })
+      : new TLSSocket(plain, { isServer: true, secureContext: this.#secureContext });
     this.#socket = secure;
     this.#attach(secure);
+    const event = client ? "secureConnect" : "secure";
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error) => {
-        secure.off("secure", done);
+        secure.off(event, done);
         reject(e);
       };
       const done = () => {
         secure.off("error", fail);
         resolve();
       };
-      secure.once("secure", done);
+      secure.once(event, done);
       secure.once("error", fail);
       secure.once("close", () => fail(new Error("connection closed during the TLS handshake")));
     });
