@@ -14,6 +14,7 @@ import { type HttpServer, serveHttp } from "./net/http.ts";
 import { listen, type Listener } from "./net/listener.ts";
 import { log } from "./log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
+import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
 
@@ -30,6 +31,7 @@ export async function startPostern(config: Config): Promise<Postern> {
   const store = await Store.open(config.database);
   const listeners: Listener[] = [];
   let http: HttpServer | undefined;
+  let queueRunner: QueueRunner | undefined;
   try {
     const migrations = await store.migrate();
     if (migrations.applied.length) log.info("applied migrations", { tags: migrations.applied.join(",") });
@@ -42,12 +44,29 @@ export async function startPostern(config: Config): Promise<Postern> {
     });
     const secureContext: SecureContext = createSecureContext(await pem);
     const directory = new Directory(store);
+    const resolve = createResolver(config.dns.servers);
+    let runner: QueueRunner | undefined;
+    const deliverer = new Deliverer(store, directory, { hostname: config.hostname, resolve, onQueued: () => runner?.wake() });
+    runner = new QueueRunner({
+      store,
+      deliverer,
+      hostname: config.hostname,
+      resolve,
+      transport: config.delivery.transport,
+      relayHost: config.delivery.relayHost,
+      relayAuth: config.delivery.relayAuth,
+      requireTls: config.delivery.requireTls,
+      maxAgeMs: config.delivery.maxAge * 1000,
+      retryDelayMs: config.delivery.retryDelay * 1000,
+      mxPort: config.delivery.mxPort,
+    });
+    queueRunner = runner;
     const context: ServerContext = {
       config,
       store,
       secureContext,
       directory,
-      deliverer: new Deliverer(store, directory, { hostname: config.hostname, resolve: createResolver(config.dns.servers) }),
+      deliverer,
       authThrottle: new AuthThrottle({ threshold: config.limits.authFailures }),
     };
     const addresses: Postern["addresses"] = {};
@@ -87,17 +106,18 @@ export async function startPostern(config: Config): Promise<Postern> {
       log.info("listening", { listener: "http", address: `${config.listeners.http.host}:${http.port}` });
     }
 
+    queueRunner.start();
     return {
       config,
       store,
       addresses,
       async stop(graceMs = 5000) {
-        await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close()]);
+        await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop()]);
         store.close();
       },
     };
   } catch (e) {
-    await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close()]);
+    await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close(), queueRunner?.stop()]);
     store.close();
     throw e;
   }

@@ -132,6 +132,16 @@ export const configSchema = v.strictObject({
       relayHost: v.optional(hostPort),
       /** Domain → `host:port`, like Postfix's transport map. */
       transport: v.optional(v.record(v.string(), hostPort), {}),
+      /** Credentials for the smart host (AUTH PLAIN, only over TLS). */
+      relayAuth: v.optional(v.strictObject({ username: nonEmpty, password: nonEmpty })),
+      /** Refuse to deliver without STARTTLS (otherwise TLS is opportunistic). */
+      requireTls: v.optional(v.boolean(), false),
+      /** Seconds before the first retry; each later one waits twice as long, at most 4 hours. */
+      retryDelay: v.optional(v.pipe(v.number(), v.minValue(1)), 300),
+      /** Port of MX hosts; 25 everywhere but in tests. */
+      mxPort: v.optional(port, 25),
+      /** Seconds a message may wait in the queue before it is bounced (Postfix: 5 days). */
+      maxAge: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 432_000),
     }),
     {},
   ),

@@ -50,7 +50,7 @@ export class Deliverer {
   constructor(
     private readonly store: Store,
     private readonly directory: Directory,
-    private readonly options: { hostname: string; resolve: DnsResolve },
+    private readonly options: { hostname: string; resolve: DnsResolve; onQueued?: () => void },
   ) {}
 
   async deliver(message: AcceptedMessage): Promise<DeliveryReport> {
@@ -113,6 +113,7 @@ export class Deliverer {
     for (const a of report.appended) {
       this.store.changes.publish({ accountId: a.accountId, mailboxIds: [a.mailboxId], modseq: a.modseq });
     }
+    if (report.queueId !== undefined) this.options.onQueued?.();
     return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash };
   }
 }

@@ -102,6 +102,8 @@ function resourceRecord(record: DnsRecord): Uint8Array {
 }
 
 function encodeName(name: string): Uint8Array {
+  // The root name (a null MX's exchange, RFC 7505) is a single zero-length label.
+  if (name === "" || name === ".") return Uint8Array.of(0);
   const parts = name.replace(/\.$/, "").split(".").map((label) => {
     const bytes = new TextEncoder().encode(label);
     return concatBytes([Uint8Array.of(bytes.length), bytes]);

@@ -1,0 +1,100 @@
+/**
+ * Delivery status notifications (RFC 3464 multipart/report, RFC 3461 semantics): which
+ * recipients get one, and the message itself.
+ */
+import { concatBytes } from "../bytes.ts";
+import { splitHeaderBody } from "../mime/header.ts";
+import { formatDate } from "../smtp/received.ts";
+
+export interface DsnRecipient {
+  address: string;
+  /** ORCPT as stored: "rfc822;addr". */
+  orcpt?: string | null;
+  action: "failed" | "delayed" | "delivered" | "relayed";
+  /** RFC 3463 code, e.g. "5.1.1". */
+  status: string;
+  remoteMta?: string;
+  /** The remote server's reply, or our own reason. */
+  diagnostic: string;
+}
+
+export interface DsnInput {
+  hostname: string;
+  /** The original envelope sender, to whom the report goes. */
+  to: string;
+  envid?: string | null;
+  ret?: "FULL" | "HDRS" | null;
+  arrivalDate: Date;
+  recipients: DsnRecipient[];
+  original: Uint8Array;
+  now?: Date;
+}
+
+/** RFC 3461 §4.1: NEVER suppresses everything; absent NOTIFY means FAILURE (and DELAY). */
+export function wantsNotice(notify: string | null | undefined, action: DsnRecipient["action"]): boolean {
+  const values = notify ? notify.toUpperCase().split(",") : ["FAILURE", "DELAY"];
+  if (values.includes("NEVER")) return false;
+  if (action === "failed") return values.includes("FAILURE");
+  if (action === "delayed") return values.includes("DELAY");
+  return values.includes("SUCCESS");
+}
+
+const enc = new TextEncoder();
+
+export function buildDsn(input: DsnInput): Uint8Array {
+  const now = input.now ?? new Date();
+  const boundary = `postern-dsn-${crypto.randomUUID()}`;
+  const failed = input.recipients.some((r) => r.action === "failed");
+  const subject = failed ? "Undelivered Mail Returned to Sender" : "Delivery Status Notification";
+  const human = [
+    `This is the mail system at ${input.hostname}.`,
+    "",
+    failed ? "Your message could not be delivered to one or more recipients:" : "Delivery status of your message:",
+    "",
+    ...input.recipients.map((r) => `<${r.address}>: ${r.action}: ${r.diagnostic}`),
+    "",
+  ].join("\r\n");
+  const perMessage = [
+    `Reporting-MTA: dns; ${input.hostname}`,
+    ...(input.envid ? [`Original-Envelope-Id: ${input.envid}`] : []),
+    `Arrival-Date: ${formatDate(input.arrivalDate)}`,
+  ];
+  const perRecipient = input.recipients.map((r) =>
+    [
+      `Final-Recipient: rfc822; ${r.address}`,
+      ...(r.orcpt ? [`Original-Recipient: ${r.orcpt.replace(";", "; ")}`] : []),
+      `Action: ${r.action}`,
+      `Status: ${r.status}`,
+      ...(r.remoteMta ? [`Remote-MTA: dns; ${r.remoteMta}`] : []),
+      `Diagnostic-Code: smtp; ${r.diagnostic.replace(/[\r\n]+/g, " ")}`,
+    ].join("\r\n"),
+  );
+  const headersOnly = input.ret === "HDRS";
+  const original = headersOnly ? input.original.subarray(0, splitHeaderBody(input.original).bodyStart) : input.original;
+  const head = [
+    `From: Mail Delivery System <MAILER-DAEMON@${input.hostname}>`,
+    `To: <${input.to}>`,
+    `Subject: ${subject}`,
+    `Date: ${formatDate(now)}`,
+    `Message-ID: <${crypto.randomUUID()}@${input.hostname}>`,
+    // RFC 3834 §5: so that vacation responders and the like stay silent.
+    "Auto-Submitted: auto-replied",
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    "",
+    `--${boundary}`,
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    human,
+    `--${boundary}`,
+    "Content-Type: message/delivery-status",
+    "",
+    [perMessage.join("\r\n"), ...perRecipient].join("\r\n\r\n"),
+    "",
+    `--${boundary}`,
+    `Content-Type: ${headersOnly ? "text/rfc822-headers" : "message/rfc822"}`,
+    "",
+    "",
+  ].join("\r\n");
+  return concatBytes([enc.encode(head), original, enc.encode(`\r\n--${boundary}--\r\n`)]);
+}

@@ -1,0 +1,185 @@
+/**
+ * The outbound queue: picks due recipients, delivers each message once per destination domain
+ * over SMTP, and records the outcome — delivered, failed (a DSN goes back to the sender) or
+ * deferred with backoff until the maximum age. Rows survive restarts: the queue is the table.
+ */
+import { and, asc, eq, lte, notLike } from "drizzle-orm";
+import type { Deliverer } from "../deliver/deliverer.ts";
+import { log } from "../log.ts";
+import type { DnsResolve } from "../net/dns.ts";
+import { dial } from "../net/dial.ts";
+import { type ClientReply, deliverMessage } from "../smtp/client.ts";
+import { queue, queueRecipients } from "../store/schema.ts";
+import type { Store } from "../store/store.ts";
+import { buildDsn, type DsnRecipient, wantsNotice } from "./dsn.ts";
+import { retryDelayMs, routeFor } from "./route.ts";
+
+export interface QueueRunnerOptions {
+  store: Store;
+  deliverer: Deliverer;
+  hostname: string;
+  resolve: DnsResolve;
+  transport: Record<string, string>;
+  relayHost?: string;
+  relayAuth?: { username: string; password: string };
+  requireTls: boolean;
+  maxAgeMs: number;
+  retryDelayMs?: number;
+  mxPort?: number;
+  /** DKIM-signs a message leaving for `domain`'s recipients, or returns it as it is. */
+  sign?: (raw: Uint8Array, sender: string) => Promise<Uint8Array>;
+  pollMs?: number;
+  now?: () => number;
+}
+
+type Due = { id: number; queueId: number; recipient: string; notify: string | null; orcpt: string | null; attempts: number };
+
+export class QueueRunner {
+  #options: QueueRunnerOptions;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #running: Promise<void> | null = null;
+  #again = false;
+
+  constructor(options: QueueRunnerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.wake(), this.#options.pollMs ?? Math.min(30_000, this.#options.retryDelayMs ?? 30_000));
+    this.wake();
+  }
+
+  /** Runs the queue now (after a message was queued), or right after the current run. */
+  wake(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.runOnce()
+      .catch((e) => log.error("queue run failed", { error: String(e) }))
+      .then(() => {
+        this.#running = null;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#again = false;
+    await this.#running;
+  }
+
+  /** One pass over the due recipients; returns how many were attempted. */
+  async runOnce(): Promise<number> {
+    const now = (this.#options.now ?? Date.now)();
+    const { store } = this.#options;
+    const due: Due[] = await store.db
+      .select({ id: queueRecipients.id, queueId: queueRecipients.queueId, recipient: queueRecipients.recipient, notify: queueRecipients.notify, orcpt: queueRecipients.orcpt, attempts: queueRecipients.attempts })
+      .from(queueRecipients)
+      // Webhook targets (https://…) are not delivered yet; they stay queued.
+      .where(and(eq(queueRecipients.status, "pending"), lte(queueRecipients.nextAttemptAt, new Date(now)), notLike(queueRecipients.recipient, "https://%")))
+      .orderBy(asc(queueRecipients.nextAttemptAt))
+      .limit(500);
+    const groups = new Map<string, Due[]>();
+    for (const d of due) {
+      const key = `${d.queueId} ${d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase()}`;
+      groups.set(key, [...(groups.get(key) ?? []), d]);
+    }
+    const work = [...groups.entries()];
+    // A few destinations at a time.
+    for (let i = 0; i < work.length; i += 8) await Promise.all(work.slice(i, i + 8).map(([key, rows]) => this.#deliverGroup(key.split(" ")[1]!, rows, now)));
+    return due.length;
+  }
+
+  async #deliverGroup(domain: string, rows: Due[], now: number): Promise<void> {
+    const { store } = this.#options;
+    const [message] = await store.db.select().from(queue).where(eq(queue.id, rows[0]!.queueId));
+    if (!message) return;
+    const raw = await store.messages.readBlob(message.blobHash);
+    if (!raw) return;
+    const outcome = new Map<number, { reply: ClientReply; mta?: string }>();
+    const route = await routeFor(domain, { transport: this.#options.transport, relayHost: this.#options.relayHost, resolve: this.#options.resolve, mxPort: this.#options.mxPort });
+    if (route.kind !== "hops") {
+      const reply = route.kind === "fail" ? { code: route.code, enhanced: route.enhanced, text: route.text } : { code: 451, enhanced: "4.4.3", text: route.text };
+      for (const r of rows) outcome.set(r.id, { reply });
+    } else {
+      const content = this.#options.sign ? await this.#options.sign(raw, message.sender) : raw;
+      let last: ClientReply = { code: 451, enhanced: "4.4.1", text: "No destination answered" };
+      for (const hop of route.hops) {
+        let conn;
+        try {
+          const address = await this.#address(hop.host);
+          conn = await dial({ host: address, port: hop.port, servername: hop.host, verifyTls: false, connectTimeoutMs: 30_000, idleTimeoutMs: 300_000 });
+        } catch (e) {
+          last = { code: 451, enhanced: "4.4.1", text: `Cannot connect to ${hop.host}:${hop.port}: ${(e as Error).message}` };
+          continue;
+        }
+        try {
+          const result = await deliverMessage(
+            conn,
+            { sender: message.sender, recipients: rows.map((r) => ({ address: r.recipient, notify: r.notify?.split(","), orcpt: r.orcpt ?? undefined })), content, envid: message.envid ?? undefined, ret: message.ret ?? undefined },
+            { helo: this.#options.hostname, requireTls: this.#options.requireTls, auth: route.relay ? this.#options.relayAuth : undefined },
+          );
+          rows.forEach((r, i) => outcome.set(r.id, { reply: result.recipients[i]!.reply, mta: hop.host }));
+        } finally {
+          conn.close();
+        }
+        // RFC 5321 §5.1: try the next MX only when this one failed temporarily for everyone.
+        if ([...outcome.values()].some((o) => o.reply.code < 400 || o.reply.code >= 500)) break;
+        last = outcome.get(rows[0]!.id)!.reply;
+        outcome.clear();
+      }
+      for (const r of rows) if (!outcome.has(r.id)) outcome.set(r.id, { reply: last });
+    }
+    await this.#record(message, rows, outcome, now, raw);
+  }
+
+  async #address(host: string): Promise<string> {
+    if (/^[\d.]+$/.test(host) || host.includes(":")) return host;
+    try {
+      const a = (await this.#options.resolve(host, "A")) as string[];
+      if (a.length) return a[0]!;
+    } catch {
+      // fall through to AAAA
+    }
+    const aaaa = (await this.#options.resolve(host, "AAAA")) as string[];
+    return aaaa[0]!;
+  }
+
+  async #record(message: typeof queue.$inferSelect, rows: Due[], outcome: Map<number, { reply: ClientReply; mta?: string }>, now: number, raw: Uint8Array): Promise<void> {
+    const { store } = this.#options;
+    const expired = now - message.createdAt.getTime() > this.#options.maxAgeMs;
+    const notices: DsnRecipient[] = [];
+    await store.write(async (tx) => {
+      for (const r of rows) {
+        const { reply, mta } = outcome.get(r.id)!;
+        const text = `${reply.code}${reply.enhanced ? ` ${reply.enhanced}` : ""} ${reply.text}`.trim();
+        const failed = reply.code >= 500 || (reply.code >= 400 && expired);
+        const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
+        await tx
+          .update(queueRecipients)
+          .set({ status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)) })
+          .where(eq(queueRecipients.id, r.id));
+        const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : null;
+        if (action && wantsNotice(r.notify, action)) {
+          notices.push({ address: r.recipient, orcpt: r.orcpt, action, status: reply.enhanced ?? (action === "failed" ? "5.0.0" : "2.0.0"), remoteMta: mta, diagnostic: text });
+        }
+      }
+      // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
+      const left = await tx.select({ id: queueRecipients.id }).from(queueRecipients).where(and(eq(queueRecipients.queueId, message.id), eq(queueRecipients.status, "pending")));
+      if (left.length === 0) {
+        await tx.delete(queue).where(eq(queue.id, message.id));
+        await store.messages.collectGarbage(tx);
+      }
+    });
+    // RFC 3461: never a DSN for a message with the null sender.
+    if (notices.length && message.sender !== "") {
+      const dsn = buildDsn({ hostname: this.#options.hostname, to: message.sender, envid: message.envid, ret: message.ret, arrivalDate: message.createdAt, recipients: notices, original: raw });
+      await this.#options.deliverer.deliver({ sender: "", recipients: [{ address: message.sender }], raw: dsn, inbound: false, remoteIp: "127.0.0.1", helo: this.#options.hostname });
+    }
+  }
+}
+
