@@ -14,6 +14,7 @@ import { type HttpServer, serveHttp } from "./net/http.ts";
 import { listen, type Listener } from "./net/listener.ts";
 import { log } from "./log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
+import { Srs } from "./forward/srs.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
@@ -43,10 +44,12 @@ export async function startPostern(config: Config): Promise<Postern> {
       keyFile: config.tls.key,
     });
     const secureContext: SecureContext = createSecureContext(await pem);
-    const directory = new Directory(store);
+    // SRS addresses live under our host name: bounces to them come back to this server.
+    const srs = config.srs.secret ? new Srs({ secret: config.srs.secret, domain: config.hostname }) : undefined;
+    const directory = new Directory(store, { srs, srsDomain: config.hostname });
     const resolve = createResolver(config.dns.servers);
     let runner: QueueRunner | undefined;
-    const deliverer = new Deliverer(store, directory, { hostname: config.hostname, resolve, onQueued: () => runner?.wake() });
+    const deliverer = new Deliverer(store, directory, { hostname: config.hostname, resolve, srs, onQueued: () => runner?.wake() });
     runner = new QueueRunner({
       store,
       deliverer,

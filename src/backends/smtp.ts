@@ -52,7 +52,10 @@ export class StoreSmtpBackend implements SmtpBackend {
       switch (resolved.kind) {
         case "account":
         case "alias":
+        case "srs":
           return "accept";
+        case "forged":
+          return "forged";
         case "unknown":
           return "unknown";
         case "remote":

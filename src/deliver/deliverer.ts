@@ -4,6 +4,7 @@
  * that stores the blob once, a row per local mailbox and the queue rows. Nothing is acknowledged
  * to the client before that transaction commits.
  */
+import type { Srs } from "../forward/srs.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { authenticateMessage } from "../policy/mailauth.ts";
 import { summarize } from "../mime/summary.ts";
@@ -50,7 +51,7 @@ export class Deliverer {
   constructor(
     private readonly store: Store,
     private readonly directory: Directory,
-    private readonly options: { hostname: string; resolve: DnsResolve; onQueued?: () => void },
+    private readonly options: { hostname: string; resolve: DnsResolve; onQueued?: () => void; srs?: Srs },
   ) {}
 
   async deliver(message: AcceptedMessage): Promise<DeliveryReport> {
@@ -93,14 +94,22 @@ export class Deliverer {
         appended.push(row);
       }
       let queueId: number | undefined;
-      if (routing.remote.length > 0) {
+      // Forwarded mail leaves with an SRS sender so SPF still passes at the next hop; the
+      // null sender is never rewritten (Srs.forward keeps it empty).
+      const srs = this.options.srs;
+      const batches = [
+        { sender: message.sender, recipients: routing.remote },
+        { sender: srs ? srs.forward(message.sender) : message.sender, recipients: routing.forwarded },
+      ];
+      for (const batch of batches) {
+        if (batch.recipients.length === 0) continue;
         const [row] = await tx
           .insert(queue)
-          .values({ blobHash, sender: message.sender, envid: message.envid, ret: message.ret, accountId: message.accountId })
+          .values({ blobHash, sender: batch.sender, envid: message.envid, ret: message.ret, accountId: message.accountId })
           .returning({ id: queue.id });
         queueId = row!.id;
         await tx.insert(queueRecipients).values(
-          routing.remote.map((r) => ({
+          batch.recipients.map((r) => ({
             queueId: row!.id,
             recipient: r.address,
             notify: r.notify?.join(","),

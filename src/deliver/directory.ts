@@ -2,6 +2,7 @@
  * Who an address is: a local account, an alias (exact, plus-address or catch-all), unknown at a
  * local domain, or not ours at all. Used at RCPT time and again when routing the accepted message.
  */
+import { Srs } from "../forward/srs.ts";
 import { parseAddress } from "../mime/address.ts";
 import type { Store } from "../store/store.ts";
 
@@ -9,11 +10,18 @@ export type Recipient =
   | { kind: "account"; address: string; accountId: number }
   | { kind: "alias"; address: string; targets: string[] }
   | { kind: "unknown"; address: string }
-  | { kind: "remote"; address: string };
+  | { kind: "remote"; address: string }
+  /** One of our SRS addresses, verified: mail for it goes to `target`. */
+  | { kind: "srs"; address: string; target: string }
+  /** Looks like one of our SRS addresses but the hash or age is wrong. */
+  | { kind: "forged"; address: string };
 
 export interface DirectoryOptions {
   /** Plus-addressing separator (`user+tag@` reaches `user@`); empty turns it off. */
   separator?: string;
+  /** SRS for forwarded mail; its domain receives the bounces. */
+  srs?: Srs;
+  srsDomain?: string;
 }
 
 export class Directory {
@@ -31,6 +39,11 @@ export class Directory {
     const parsed = parseAddress(address);
     if (!parsed) return { kind: "remote", address };
     const normalized = `${parsed.local}@${parsed.domain}`;
+    const { srs, srsDomain } = this.options;
+    if (srs && srsDomain && parsed.domain === srsDomain.toLowerCase() && Srs.isSrs(parsed.local)) {
+      const reversed = srs.reverse(address);
+      return reversed.ok ? { kind: "srs", address: normalized, target: reversed.address } : { kind: "forged", address: normalized };
+    }
     const domain = await this.store.domains.get(parsed.domain);
     if (!domain) return { kind: "remote", address: normalized };
 

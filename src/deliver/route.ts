@@ -10,17 +10,21 @@ const MAX_DEPTH = 20;
 
 export interface Routing {
   local: { accountId: number; address: string }[];
+  /** Remote recipients the client named itself: the envelope sender is kept. */
   remote: EnvelopeRecipient[];
+  /** Remote targets reached through an alias (or an SRS bounce): forwarded, sender rewritten with SRS. */
+  forwarded: EnvelopeRecipient[];
 }
 
 export async function route(directory: Directory, recipients: readonly EnvelopeRecipient[]): Promise<Routing> {
   const local = new Map<number, string>();
   const remote = new Map<string, EnvelopeRecipient>();
+  const forwarded = new Map<string, EnvelopeRecipient>();
   const seen = new Set<string>();
 
   const visit = async (rcpt: EnvelopeRecipient, depth: number): Promise<void> => {
     if (/^https:\/\//i.test(rcpt.address)) {
-      remote.set(rcpt.address, rcpt);
+      forwarded.set(rcpt.address, rcpt);
       return;
     }
     const resolved = await directory.resolve(rcpt.address);
@@ -34,9 +38,14 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
         for (const target of resolved.targets) await visit({ ...rcpt, address: target }, depth + 1);
         return;
       case "remote":
-        remote.set(resolved.address, { ...rcpt, address: resolved.address });
+        (depth > 0 ? forwarded : remote).set(resolved.address, { ...rcpt, address: resolved.address });
+        return;
+      case "srs":
+        // A bounce to one of our SRS addresses goes back to where the original sender is.
+        await visit({ ...rcpt, address: resolved.target }, depth + 1);
         return;
       case "unknown":
+      case "forged":
         // Refused at RCPT time; an alias pointing at a missing local address is dropped here.
         return;
     }
@@ -46,5 +55,6 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
   return {
     local: [...local].map(([accountId, address]) => ({ accountId, address })),
     remote: [...remote.values()],
+    forwarded: [...forwarded.values()],
   };
 }

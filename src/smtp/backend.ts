@@ -30,7 +30,9 @@ export type RecipientVerdict =
   /** `554 5.7.1`: not our domain and the session may not relay. */
   | "relay-denied"
   /** `451 4.3.0`: could not decide now (store unavailable). */
-  | "tempfail";
+  | "tempfail"
+  /** `550 5.7.1`: one of our SRS addresses with a wrong hash or too old. */
+  | "forged";
 
 export interface MailTransaction {
   /** The session's id for this message, also in the Received header and the 250 reply. */

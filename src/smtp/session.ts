@@ -289,6 +289,7 @@ export class SmtpSession {
       case "unknown": return this.#fail(reply(550, "5.1.1", "Mailbox unavailable"));
       case "relay-denied": return this.#fail(reply(554, "5.7.1", "Relay access denied"));
       case "tempfail": return this.#ok(reply(451, "4.3.0", "Cannot verify the recipient now, try again later"));
+      case "forged": return this.#fail(reply(550, "5.7.1", "Invalid or expired SRS address"));
       case "accept": break;
     }
     if (!tx.recipients.some((r) => r.address.toLowerCase() === to.address.toLowerCase())) {

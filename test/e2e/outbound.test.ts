@@ -58,11 +58,19 @@ beforeAll(async () => {
   mail = await startMailServer({
     waitFor: ["smtp", "submission"],
     users: { "alice@example.test": "alice-password" },
-    config: { delivery: { mxPort: mx.address().port, retryDelay: 1 } },
+    config: { delivery: { mxPort: mx.address().port, retryDelay: 1 }, srs: { secret: "srs-secret-for-tests" } },
+    setup: [
+      ["domain", "add", "fwd.test", "--forward"],
+      ["alias", "add", "anything@fwd.test", "friend@remote.test"],
+      ["alias", "add", "@fwd.test", "catchall@remote.test"],
+      ["domain", "add", "strict.test", "--forward"],
+      ["alias", "add", "list@strict.test", "member1@remote.test", "member2@remote.test"],
+    ],
   });
   mail.dns.add("remote.test", { type: "MX", priority: 10, exchange: "mx.remote.test" });
   mail.dns.add("mx.remote.test", { type: "A", address: "127.0.0.1" });
   mail.dns.add("nomx.test", { type: "MX", priority: 0, exchange: "" });
+  mail.dns.add("origin.test", { type: "MX", priority: 10, exchange: "mx.remote.test" });
 }, 60_000);
 
 afterAll(async () => {
@@ -88,6 +96,48 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
     await Bun.sleep(100);
   }
 }
+
+/** Mail from the outside world to our MX (port 25 role). */
+function inbound(to: string[], subject: string, from = "sender@origin.test") {
+  return nodemailer
+    .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "mx.origin.test" })
+    .sendMail({ envelope: { from, to }, raw: `From: ${from || "MAILER-DAEMON@remote.test"}\r\nTo: ${to.join(", ")}\r\nSubject: ${subject}\r\n\r\nforward me\r\n` });
+}
+
+describe(`forwarding on ${runtime()}`, () => {
+  test("an alias of a forward-only domain forwards with an SRS0 envelope sender", async () => {
+    await inbound(["anything@fwd.test"], "forward exact");
+    const got = await until("the forwarded copy", () => remote.received.find((r) => r.content.includes("Subject: forward exact")));
+    expect(got.transaction.sender).toMatch(/^SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=origin\.test=sender@mx\.postern\.test$/);
+    expect(got.transaction.recipients.map((r) => r.address)).toEqual(["friend@remote.test"]);
+    expect(got.content).toContain("Authentication-Results: mx.postern.test;");
+  });
+
+  test("catch-all, plus-addressing and an alias with several targets", async () => {
+    await inbound(["whoever@fwd.test"], "forward catch-all");
+    const caught = await until("the catch-all copy", () => remote.received.find((r) => r.content.includes("Subject: forward catch-all")));
+    expect(caught.transaction.recipients.map((r) => r.address)).toEqual(["catchall@remote.test"]);
+    await inbound(["list+news@strict.test"], "forward plus");
+    const plus = await until("the list copy", () => remote.received.find((r) => r.content.includes("Subject: forward plus")));
+    expect(plus.transaction.recipients.map((r) => r.address).sort()).toEqual(["member1@remote.test", "member2@remote.test"]);
+  });
+
+  test("an unknown address at a forward-only domain without catch-all is refused with 550 5.1.1", async () => {
+    const error = await inbound(["nobody@strict.test"], "nowhere").catch((e: { response?: string }) => e.response);
+    expect(error).toMatch(/^550 5\.1\.1/);
+  });
+
+  test("a bounce to our SRS address goes back to the original sender; a forged one is refused", async () => {
+    const forwarded = await until("a forwarded copy", () => remote.received.find((r) => r.transaction.sender.startsWith("SRS0=")));
+    await inbound([forwarded.transaction.sender], "bounce of a forward", "");
+    const back = await until("the bounce at the original sender", () => remote.received.find((r) => r.content.includes("Subject: bounce of a forward")));
+    expect(back.transaction.sender).toBe("");
+    expect(back.transaction.recipients.map((r) => r.address)).toEqual(["sender@origin.test"]);
+    const forged = forwarded.transaction.sender.replace(/^SRS0=..../, "SRS0=AAAA");
+    const error = await inbound([forged], "forged bounce", "").catch((e: { response?: string }) => e.response);
+    expect(error).toMatch(/^550 5\.7\.1/);
+  });
+});
 
 describe(`outbound delivery on ${runtime()}`, () => {
   test("a submission reaches the remote MX found through DNS, with the envelope kept", async () => {
