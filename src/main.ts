@@ -2,6 +2,7 @@
 /** The `postern` command line. Commands live in src/cli/; this file only dispatches. */
 import { aliasCommand, ALIAS_USAGE } from "./cli/alias.ts";
 import { UsageError } from "./cli/args.ts";
+import { dkimCommand, DKIM_USAGE } from "./cli/dkim.ts";
 import { domainCommand, DOMAIN_USAGE } from "./cli/domain.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { serveCommand } from "./cli/serve.ts";
@@ -21,6 +22,7 @@ Commands:
   user add|list|passwd|remove
                              manage accounts
   alias add|list|remove      manage aliases and catch-alls
+  dkim generate <domain>     create a DKIM key and print its DNS record
 
 Every command takes --config FILE (or POSTERN_CONFIG); POSTERN_* variables override config keys.
   --version                  print the version
@@ -30,7 +32,9 @@ ${DOMAIN_USAGE}
 
 ${USER_USAGE}
 
-${ALIAS_USAGE}`;
+${ALIAS_USAGE}
+
+${DKIM_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
@@ -38,6 +42,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   domain: domainCommand,
   user: userCommand,
   alias: aliasCommand,
+  dkim: dkimCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

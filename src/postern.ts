@@ -14,6 +14,7 @@ import { type HttpServer, serveHttp } from "./net/http.ts";
 import { listen, type Listener } from "./net/listener.ts";
 import { log } from "./log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
+import { createDkimSigner } from "./forward/dkim.ts";
 import { Srs } from "./forward/srs.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
@@ -62,6 +63,7 @@ export async function startPostern(config: Config): Promise<Postern> {
       maxAgeMs: config.delivery.maxAge * 1000,
       retryDelayMs: config.delivery.retryDelay * 1000,
       mxPort: config.delivery.mxPort,
+      sign: createDkimSigner(config.dkim, config.dataDir),
     });
     queueRunner = runner;
     const context: ServerContext = {

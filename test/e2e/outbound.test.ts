@@ -140,6 +140,25 @@ describe(`forwarding on ${runtime()}`, () => {
 });
 
 describe(`outbound delivery on ${runtime()}`, () => {
+  test("`postern dkim generate` makes a key; submissions then leave DKIM-signed and verify against its DNS record", async () => {
+    const generated = await mail.server.cli(["dkim", "generate", "example.test", "--selector", "s2026"]);
+    expect(generated.code).toBe(0);
+    const m = /^(s2026\._domainkey\.example\.test)\. IN TXT "(v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+)"$/m.exec(generated.stdout);
+    expect(m).not.toBeNull();
+    mail.dns.add(m![1]!, { type: "TXT", text: m![2]! });
+    await submit(["signed@remote.test"], "signed mail");
+    const got = await until("the signed message", () => remote.received.find((r) => r.content.includes("Subject: signed mail")));
+    expect(got.content).toMatch(/DKIM-Signature: [^]*d=example\.test;[^]*s=s2026;/);
+    const { authenticate } = await import("mailauth");
+    const { createResolver } = await import("../../src/net/dns.ts");
+    // What the remote MX stored starts with its own Received; DKIM covers the rest.
+    const result = await authenticate(Buffer.from(got.content), {
+      ip: "127.0.0.1", helo: "mx.postern.test", sender: "alice@example.test", mta: "mx.remote.test",
+      resolver: createResolver([`127.0.0.1:${mail.dns.port}`]) as never,
+    });
+    expect(result.dkim.results.map((r: { status: { result: string } }) => r.status.result)).toEqual(["pass"]);
+  });
+
   test("a submission reaches the remote MX found through DNS, with the envelope kept", async () => {
     await submit(["friend@remote.test"], "to the world");
     const got = await until("the remote MX to receive it", () => remote.received.find((r) => r.content.includes("Subject: to the world")));

@@ -1,0 +1,89 @@
+/**
+ * DKIM keys and signing of mail leaving for the outside world (RFC 6376, Ed25519 RFC 8463).
+ * Keys come from `dkim` in the config (domain → selector and PEM file) and from
+ * `<dataDir>/dkim/<domain>.<selector>.key`, where `postern dkim generate` writes them.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { concatBytes } from "../bytes.ts";
+import { parseAddressList } from "../mime/address-list.ts";
+import { headerValue, parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
+
+export interface DkimKey {
+  domain: string;
+  selector: string;
+  privateKey: string;
+}
+
+/** The keys of the config and of the data directory, by lower-case domain. */
+export function loadDkimKeys(config: Record<string, { selector: string; privateKey: string }>, dataDir: string): Map<string, DkimKey> {
+  const keys = new Map<string, DkimKey>();
+  const dir = join(dataDir, "dkim");
+  if (existsSync(dir)) {
+    for (const file of readdirSync(dir)) {
+      const m = /^(.+)\.([^.]+)\.key$/.exec(file);
+      if (m) keys.set(m[1]!.toLowerCase(), { domain: m[1]!.toLowerCase(), selector: m[2]!, privateKey: readFileSync(join(dir, file), "utf8") });
+    }
+  }
+  for (const [domain, { selector, privateKey }] of Object.entries(config)) {
+    keys.set(domain.toLowerCase(), { domain: domain.toLowerCase(), selector, privateKey: readFileSync(privateKey, "utf8") });
+  }
+  return keys;
+}
+
+function dirStamp(dataDir: string): string {
+  const dir = join(dataDir, "dkim");
+  return existsSync(dir) ? readdirSync(dir).join("/") : "";
+}
+
+/** Creates a key for `domain` in the data directory; returns the DNS TXT record to publish. */
+export function generateDkimKey(dataDir: string, domain: string, selector: string, algorithm: "rsa" | "ed25519"): { path: string; name: string; record: string } {
+  const pair = algorithm === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ed25519");
+  const dir = join(dataDir, "dkim");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${domain.toLowerCase()}.${selector}.key`);
+  writeFileSync(path, pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
+  const spki = pair.publicKey.export({ type: "spki", format: "der" });
+  // RFC 8463 §4.2: an Ed25519 record carries the raw 32-byte key, not the SPKI structure.
+  const p = (algorithm === "ed25519" ? spki.subarray(spki.length - 32) : spki).toString("base64");
+  return { path, name: `${selector}._domainkey.${domain}`, record: `v=DKIM1; k=${algorithm}; p=${p}` };
+}
+
+/** The domain a message should be signed for: its From: domain (for DMARC alignment), else the envelope sender's. */
+function signingDomain(raw: Uint8Array, sender: string, keys: Map<string, DkimKey>): DkimKey | undefined {
+  const fields = parseHeaderFields(raw.subarray(0, splitHeaderBody(raw).headerEnd));
+  const from = headerValue(fields, "from");
+  const author = from ? parseAddressList(from).flatMap((e) => ("group" in e ? e.addresses : [e]))[0]?.address : undefined;
+  for (const address of [author, sender]) {
+    const domain = address?.slice(address.lastIndexOf("@") + 1).toLowerCase();
+    if (domain && keys.has(domain)) return keys.get(domain);
+  }
+  return undefined;
+}
+
+/**
+ * A signer for the queue: prepends a DKIM-Signature when we hold a key for the message's
+ * domain. Keys are re-read when `<dataDir>/dkim` changes, so a key made by
+ * `postern dkim generate` is used without a restart.
+ */
+export function createDkimSigner(config: Record<string, { selector: string; privateKey: string }>, dataDir: string) {
+  let keys = loadDkimKeys(config, dataDir);
+  let seen = dirStamp(dataDir);
+  return async (raw: Uint8Array, sender: string): Promise<Uint8Array> => {
+    const stamp = dirStamp(dataDir);
+    if (stamp !== seen) {
+      keys = loadDkimKeys(config, dataDir);
+      seen = stamp;
+    }
+    const key = signingDomain(raw, sender, keys);
+    if (!key) return raw;
+    const { dkimSign } = await import("mailauth");
+    const result = await dkimSign(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
+      canonicalization: "relaxed/relaxed",
+      signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
+    } as unknown as Parameters<typeof dkimSign>[1]);
+    if (!result.signatures) return raw;
+    return concatBytes([new TextEncoder().encode(result.signatures.replace(/\r?\n/g, "\r\n")), raw]);
+  };
+}
