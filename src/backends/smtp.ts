@@ -19,6 +19,14 @@ import type { Store } from "../store/store.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
 
+/** Received: headers allowed before a message is taken for a loop (Postfix's hopcount_limit). */
+const MAX_HOPS = 50;
+
+function countReceived(content: Uint8Array): number {
+  const fields = parseHeaderFields(content.subarray(0, splitHeaderBody(content).headerEnd));
+  return fields.filter((f) => f.lowerName === "received").length;
+}
+
 export interface StoreSmtpBackendOptions {
   store: Store;
   directory: Directory;
@@ -67,6 +75,11 @@ export class StoreSmtpBackend implements SmtpBackend {
   }
 
   async deliver(transaction: MailTransaction, content: Uint8Array, session: SessionInfo): Promise<DeliveryResult> {
+    // RFC 5321 §6.3: a message that has passed through too many hops is in a loop.
+    const hops = countReceived(content);
+    if (hops > MAX_HOPS) {
+      return { ok: false, reply: reply(554, "5.4.6", `Too many hops (${hops} Received: headers), mail loop suspected`) };
+    }
     if (session.role === "submission" && session.account) {
       const foreign = await this.#foreignFromAddress(session.account, content);
       if (foreign !== null) {

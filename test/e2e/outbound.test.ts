@@ -122,6 +122,16 @@ describe(`forwarding on ${runtime()}`, () => {
     expect(plus.transaction.recipients.map((r) => r.address).sort()).toEqual(["member1@remote.test", "member2@remote.test"]);
   });
 
+  test("a message that has passed more than 50 hops is refused as a loop", async () => {
+    const trace = Array.from({ length: 50 }, (_, i) => `Received: from hop${i}.test by hop${i + 1}.test; Mon, 23 Nov 2026 10:00:00 +0000\r\n`).join("");
+    const error = await nodemailer
+      .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "mx.origin.test" })
+      .sendMail({ envelope: { from: "sender@origin.test", to: ["anything@fwd.test"] }, raw: `${trace}Subject: looping\r\n\r\nround and round\r\n` })
+      .catch((e: { response?: string }) => e.response);
+    expect(error).toMatch(/^554 5\.4\.6 Too many hops \(51 Received: headers\)/);
+    expect(remote.received.some((r) => r.content.includes("Subject: looping"))).toBe(false);
+  });
+
   test("an unknown address at a forward-only domain without catch-all is refused with 550 5.1.1", async () => {
     const error = await inbound(["nobody@strict.test"], "nowhere").catch((e: { response?: string }) => e.response);
     expect(error).toMatch(/^550 5\.1\.1/);
