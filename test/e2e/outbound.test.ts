@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
-import { type Listener, listen } from "../../src/net/listener.ts";
+import { type Listener, type ListenOptions, listen } from "../../src/net/listener.ts";
 import type { DeliveryResult, MailTransaction, RecipientVerdict, SmtpBackend } from "../../src/smtp/backend.ts";
 import { smtpHandler } from "../../src/smtp/server.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
@@ -39,10 +39,11 @@ class RemoteMx implements SmtpBackend {
 
 const remote = new RemoteMx();
 let mx: Listener;
+let mxOptions: ListenOptions;
 let mail: MailServer;
 
 beforeAll(async () => {
-  mx = await listen({
+  mxOptions = {
     name: "remote-mx",
     host: "127.0.0.1",
     port: 0,
@@ -54,7 +55,8 @@ beforeAll(async () => {
       { hostname: "mx.remote.test", role: "mx", maxMessageSize: 1_000_000, maxRecipients: 100, maxErrors: 20, maxCommands: 1000, maxAuthFailures: 3, allowPlaintextAuth: false, maxLineLength: 4096, commandTimeoutMs: 10_000, dataTimeoutMs: 10_000 },
       remote,
     ),
-  });
+  };
+  mx = await listen(mxOptions);
   mail = await startMailServer({
     waitFor: ["smtp", "submission"],
     users: { "alice@example.test": "alice-password" },
@@ -199,5 +201,16 @@ describe(`outbound delivery on ${runtime()}`, () => {
     await submit(["someone@nomx.test"], "nowhere to go");
     const dsn = await until("the null-MX DSN", async () => (await readInbox(mail.dataDir, "alice@example.test")).find((m) => m.raw.includes("someone@nomx.test") && m.raw.includes("Action: failed")));
     expect(dsn.raw).toContain("Status: 5.1.10");
+  });
+
+  test("messages queued while the remote MX is down survive a restart and are delivered after it", async () => {
+    const port = mx.address().port;
+    await mx.close(0);
+    await submit(["later@remote.test"], "survives a restart");
+    await Bun.sleep(1500); // at least one failed attempt
+    await mail.server.restart();
+    mx = await listen({ ...mxOptions, port });
+    const got = await until("delivery after the restart", () => remote.received.find((r) => r.content.includes("Subject: survives a restart")), 20_000);
+    expect(got.transaction.recipients.map((r) => r.address)).toEqual(["later@remote.test"]);
   });
 });

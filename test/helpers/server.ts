@@ -22,6 +22,8 @@ export interface ServerProcess {
   cli(args: string[], stdin?: string): ReturnType<typeof runPostern>;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
+  /** Stops the server (SIGTERM) and starts it again on the same data; ports change. */
+  restart(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -46,55 +48,66 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   };
   const configFile = join(tmp.path, "postern.json");
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const started = performance.now();
-  const proc = Bun.spawn(posternCommand(["serve", "--config", configFile], which), {
-    cwd: ROOT,
-    env: { ...process.env, ...options.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-
-  let logText = "";
-  const ports: Record<string, number> = {};
-  const wanted = options.waitFor ?? ["http"];
-  let startupMs = 0;
-  const ready = new Promise<void>((resolve, reject) => {
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of proc.stderr) {
-        logText += decoder.decode(chunk, { stream: true });
-        for (const m of logText.matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) ports[m[1]!] = Number(m[2]);
-        if (wanted.every((w) => ports[w])) {
-          startupMs ||= performance.now() - started;
-          resolve();
+  const launch = async () => {
+    const started = performance.now();
+    const proc = Bun.spawn(posternCommand(["serve", "--config", configFile], which), {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let logText = "";
+    const ports: Record<string, number> = {};
+    const wanted = options.waitFor ?? ["http"];
+    let startupMs = 0;
+    const ready = new Promise<void>((resolve, reject) => {
+      const decoder = new TextDecoder();
+      (async () => {
+        for await (const chunk of proc.stderr) {
+          logText += decoder.decode(chunk, { stream: true });
+          for (const m of logText.matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) ports[m[1]!] = Number(m[2]);
+          if (wanted.every((w) => ports[w])) {
+            startupMs ||= performance.now() - started;
+            resolve();
+          }
         }
-      }
-      reject(new Error(`postern exited before it was ready:\n${logText}`));
-    })().catch(reject);
-  });
-  const timeout = setTimeout(() => proc.kill("SIGKILL"), 30_000);
-  try {
-    await ready;
-  } finally {
-    clearTimeout(timeout);
-  }
-  // Keep draining stdout so the child never blocks on a full pipe.
-  void new Response(proc.stdout).text();
+        reject(new Error(`postern exited before it was ready:\n${logText}`));
+      })().catch(reject);
+    });
+    const timeout = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+    try {
+      await ready;
+    } finally {
+      clearTimeout(timeout);
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    void new Response(proc.stdout).text();
+    return { proc, ports, startupMs, log: () => logText };
+  };
+  let current = await launch();
 
-  return {
-    proc,
+  const server: ServerProcess = {
+    proc: current.proc,
     dir: tmp.path,
     configFile,
-    ports,
-    startupMs,
-    log: () => logText,
+    ports: current.ports,
+    startupMs: current.startupMs,
+    log: () => current.log(),
     cli: (args, stdin) => runPostern([...args, "--config", configFile], { stdin, runtime: which }),
     async stop(signal = "SIGTERM") {
-      proc.kill(signal);
-      const code = await proc.exited;
+      current.proc.kill(signal);
+      const code = await current.proc.exited;
       tmp.cleanup();
       return code;
     },
+    async restart() {
+      current.proc.kill("SIGTERM");
+      await current.proc.exited;
+      current = await launch();
+      server.proc = current.proc;
+      server.ports = current.ports;
+    },
   };
+  return server;
 }
