@@ -2,6 +2,7 @@
  * A running Postern: the store, the protocol listeners and the HTTP API, started from one config.
  * `postern serve` and embedding programs both come through here.
  */
+import { readFileSync } from "node:fs";
 import type { SecureContext } from "node:tls";
 import { createApp } from "./api/app.ts";
 import { AuthThrottle } from "./auth/throttle.ts";
@@ -64,6 +65,11 @@ export async function startPostern(config: Config): Promise<Postern> {
       retryDelayMs: config.delivery.retryDelay * 1000,
       mxPort: config.delivery.mxPort,
       sign: createDkimSigner(config.dkim, config.dataDir),
+      webhooks: {
+        secret: config.webhooks.secret,
+        ca: config.webhooks.caFile ? readFileSync(config.webhooks.caFile, "utf8") : undefined,
+        timeoutMs: config.webhooks.timeout * 1000,
+      },
     });
     queueRunner = runner;
     const context: ServerContext = {

@@ -153,6 +153,18 @@ export const configSchema = v.strictObject({
   ),
   /** DKIM signing keys per domain. */
   dkim: v.optional(v.record(v.string(), dkimKey), {}),
+  /** HTTP(S) targets of aliases. */
+  webhooks: v.optional(
+    v.strictObject({
+      /** Key of the HMAC-SHA256 `Postern-Signature` header on every webhook request. */
+      secret: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
+      /** Extra CA certificates (PEM file) to trust for webhook endpoints, e.g. an internal CA. */
+      caFile: v.optional(nonEmpty),
+      /** Seconds to wait for an endpoint's answer. */
+      timeout: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
+    }),
+    {},
+  ),
   policy: policySchema,
 });
 

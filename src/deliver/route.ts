@@ -35,7 +35,8 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
         if (!local.has(resolved.accountId)) local.set(resolved.accountId, resolved.address);
         return;
       case "alias":
-        for (const target of resolved.targets) await visit({ ...rcpt, address: target }, depth + 1);
+        // ORCPT keeps the address the sender used (RFC 3461 §4.2), for DSNs and webhooks.
+        for (const target of resolved.targets) await visit({ ...rcpt, address: target, orcpt: rcpt.orcpt ?? `rfc822;${resolved.address}` }, depth + 1);
         return;
       case "remote":
         (depth > 0 ? forwarded : remote).set(resolved.address, { ...rcpt, address: resolved.address });

@@ -3,7 +3,7 @@
  * over SMTP, and records the outcome — delivered, failed (a DSN goes back to the sender) or
  * deferred with backoff until the maximum age. Rows survive restarts: the queue is the table.
  */
-import { and, asc, eq, lte, notLike } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { log } from "../log.ts";
 import type { DnsResolve } from "../net/dns.ts";
@@ -13,6 +13,7 @@ import { queue, queueRecipients } from "../store/schema.ts";
 import type { Store } from "../store/store.ts";
 import { buildDsn, type DsnRecipient, wantsNotice } from "./dsn.ts";
 import { retryDelayMs, routeFor } from "./route.ts";
+import { postWebhook, type WebhookOptions } from "./webhook.ts";
 
 export interface QueueRunnerOptions {
   store: Store;
@@ -26,6 +27,7 @@ export interface QueueRunnerOptions {
   maxAgeMs: number;
   retryDelayMs?: number;
   mxPort?: number;
+  webhooks?: WebhookOptions;
   /** DKIM-signs a message leaving for `domain`'s recipients, or returns it as it is. */
   sign?: (raw: Uint8Array, sender: string) => Promise<Uint8Array>;
   pollMs?: number;
@@ -79,13 +81,13 @@ export class QueueRunner {
     const due: Due[] = await store.db
       .select({ id: queueRecipients.id, queueId: queueRecipients.queueId, recipient: queueRecipients.recipient, notify: queueRecipients.notify, orcpt: queueRecipients.orcpt, attempts: queueRecipients.attempts })
       .from(queueRecipients)
-      // Webhook targets (https://…) are not delivered yet; they stay queued.
-      .where(and(eq(queueRecipients.status, "pending"), lte(queueRecipients.nextAttemptAt, new Date(now)), notLike(queueRecipients.recipient, "https://%")))
+      .where(and(eq(queueRecipients.status, "pending"), lte(queueRecipients.nextAttemptAt, new Date(now))))
       .orderBy(asc(queueRecipients.nextAttemptAt))
       .limit(500);
     const groups = new Map<string, Due[]>();
     for (const d of due) {
-      const key = `${d.queueId} ${d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase()}`;
+      // Webhooks one by one; mail once per message and destination domain.
+      const key = /^https:\/\//i.test(d.recipient) ? `${d.queueId} ${d.recipient}` : `${d.queueId} ${d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase()}`;
       groups.set(key, [...(groups.get(key) ?? []), d]);
     }
     const work = [...groups.entries()];
@@ -101,6 +103,14 @@ export class QueueRunner {
     const raw = await store.messages.readBlob(message.blobHash);
     if (!raw) return;
     const outcome = new Map<number, { reply: ClientReply; mta?: string }>();
+    if (/^https:\/\//i.test(domain)) {
+      const row = rows[0]!;
+      const to = row.orcpt?.replace(/^rfc822;/i, "") ?? row.recipient;
+      const reply = await postWebhook(row.recipient, { envelope: { from: message.sender, to }, raw }, this.#options.webhooks ?? { timeoutMs: 30_000 });
+      outcome.set(row.id, { reply, mta: new URL(row.recipient).host });
+      await this.#record(message, rows, outcome, now, raw);
+      return;
+    }
     const route = await routeFor(domain, { transport: this.#options.transport, relayHost: this.#options.relayHost, resolve: this.#options.resolve, mxPort: this.#options.mxPort });
     if (route.kind !== "hops") {
       const reply = route.kind === "fail" ? { code: route.code, enhanced: route.enhanced, text: route.text } : { code: 451, enhanced: "4.4.3", text: route.text };

@@ -4,6 +4,11 @@
  * Postern's own SMTP server code in this process, with a backend that records what arrives.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
 import { type Listener, type ListenOptions, listen } from "../../src/net/listener.ts";
@@ -38,6 +43,36 @@ class RemoteMx implements SmtpBackend {
 }
 
 const remote = new RemoteMx();
+
+/** The webhook endpoint: HTTPS with its own certificate (trusted through webhooks.caFile); 500 the first time. */
+const hooks: Array<{ signature: string; body: string }> = [];
+let hookServer: HttpsServer;
+let hookCalls = 0;
+async function startWebhookEndpoint(dir: string): Promise<{ port: number; caFile: string }> {
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01", name: "CN=127.0.0.1", keys, signingAlgorithm: alg, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000),
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }])],
+  });
+  const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64")}\n-----END PRIVATE KEY-----\n`;
+  const caFile = join(dir, "webhook-ca.pem");
+  writeFileSync(caFile, cert.toString("pem"));
+  hookServer = createHttpsServer({ cert: cert.toString("pem"), key }, (req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      hookCalls++;
+      if (hookCalls === 1) return res.writeHead(500).end();
+      hooks.push({ signature: String(req.headers["postern-signature"]), body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
+  return { port: (hookServer.address() as { port: number }).port, caFile };
+}
 let mx: Listener;
 let mxOptions: ListenOptions;
 let mail: MailServer;
@@ -57,13 +92,20 @@ beforeAll(async () => {
     ),
   };
   mx = await listen(mxOptions);
+  const hookDir = mkdtempSync(join(tmpdir(), "postern-hook-"));
+  const hook = await startWebhookEndpoint(hookDir);
   mail = await startMailServer({
     waitFor: ["smtp", "submission"],
     users: { "alice@example.test": "alice-password" },
-    config: { delivery: { mxPort: mx.address().port, retryDelay: 1 }, srs: { secret: "srs-secret-for-tests" } },
+    config: {
+      delivery: { mxPort: mx.address().port, retryDelay: 1 },
+      srs: { secret: "srs-secret-for-tests" },
+      webhooks: { secret: "webhook-secret-for-tests", caFile: hook.caFile },
+    },
     setup: [
       ["domain", "add", "fwd.test", "--forward"],
       ["alias", "add", "anything@fwd.test", "friend@remote.test"],
+      ["alias", "add", "hook@fwd.test", `https://127.0.0.1:${hook.port}/incoming`],
       ["alias", "add", "@fwd.test", "catchall@remote.test"],
       ["domain", "add", "strict.test", "--forward"],
       ["alias", "add", "list@strict.test", "member1@remote.test", "member2@remote.test"],
@@ -78,6 +120,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mail?.stop();
   await mx?.close(0);
+  hookServer?.close();
 });
 
 function submit(to: string[], subject: string) {
@@ -132,6 +175,20 @@ describe(`forwarding on ${runtime()}`, () => {
       .catch((e: { response?: string }) => e.response);
     expect(error).toMatch(/^554 5\.4\.6 Too many hops \(51 Received: headers\)/);
     expect(remote.received.some((r) => r.content.includes("Subject: looping"))).toBe(false);
+  });
+
+  test("a webhook target gets the message as signed JSON, retried after a 500", async () => {
+    await inbound(["hook@fwd.test"], "to the webhook");
+    const call = await until("the webhook call", () => hooks.find((h) => h.body.includes("to the webhook")), 15_000);
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(call.signature)!;
+    expect(v1).toBe(createHmac("sha256", "webhook-secret-for-tests").update(`${t}.${call.body}`).digest("hex"));
+    const payload = JSON.parse(call.body) as { envelope: { from: string; to: string }; message: { subject: string; text: string }; raw: string };
+    expect(payload.envelope).toMatchObject({ to: "hook@fwd.test" });
+    expect(payload.envelope.from).toMatch(/^SRS0=/);
+    expect(payload.message.subject).toBe("to the webhook");
+    expect(payload.message.text).toContain("forward me");
+    expect(Buffer.from(payload.raw, "base64").toString()).toContain("Subject: to the webhook");
+    expect(hookCalls).toBeGreaterThanOrEqual(2);
   });
 
   test("an unknown address at a forward-only domain without catch-all is refused with 550 5.1.1", async () => {

@@ -1,0 +1,65 @@
+/**
+ * Webhook targets: the message POSTed as JSON (envelope, the message parsed by postal-mime, and
+ * the raw bytes in base64), signed with HMAC-SHA256 so the receiver can check it came from us:
+ * `Postern-Signature: t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">` (the timestamp bounds
+ * replays). 2xx is delivered; anything else is retried through the queue.
+ */
+import { createHmac } from "node:crypto";
+import { request } from "node:https";
+import PostalMime from "postal-mime";
+
+export interface WebhookOptions {
+  secret?: string;
+  /** Extra trusted CA certificates (PEM). */
+  ca?: string;
+  timeoutMs: number;
+  now?: () => number;
+}
+
+export interface WebhookPayload {
+  envelope: { from: string; to: string };
+  raw: Uint8Array;
+}
+
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+export async function webhookBody(payload: WebhookPayload): Promise<string> {
+  const email = await PostalMime.parse(payload.raw);
+  return JSON.stringify({
+    envelope: payload.envelope,
+    message: {
+      messageId: email.messageId ?? null,
+      date: email.date ?? null,
+      subject: email.subject ?? null,
+      from: email.from ?? null,
+      to: email.to ?? [],
+      cc: email.cc ?? [],
+      text: email.text ?? null,
+      html: email.html ?? null,
+      attachments: email.attachments.map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: typeof a.content === "string" ? a.content.length : a.content.byteLength })),
+    },
+    raw: Buffer.from(payload.raw).toString("base64"),
+  });
+}
+
+/** POSTs the payload; resolves to an SMTP-like reply so the queue can treat it as any delivery. */
+export async function postWebhook(url: string, payload: WebhookPayload, options: WebhookOptions): Promise<{ code: number; enhanced: string; text: string }> {
+  const body = await webhookBody(payload);
+  const timestamp = Math.floor((options.now ?? Date.now)() / 1000);
+  const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), "user-agent": "Postern" };
+  if (options.secret) headers["postern-signature"] = signWebhook(options.secret, timestamp, body);
+  return new Promise((resolve) => {
+    const req = request(url, { method: "POST", headers, ca: options.ca, timeout: options.timeoutMs }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      resolve(status >= 200 && status < 300
+        ? { code: 250, enhanced: "2.0.0", text: `webhook answered ${status}` }
+        : { code: 451, enhanced: "4.4.0", text: `webhook answered ${status}` });
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (e) => resolve({ code: 451, enhanced: "4.4.1", text: `webhook failed: ${e.message}` }));
+    req.end(body);
+  });
+}
