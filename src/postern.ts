@@ -15,7 +15,7 @@ import { type HttpServer, serveHttp } from "./net/http.ts";
 import { listen, type Listener } from "./net/listener.ts";
 import { log } from "./log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
-import { createDkimSigner } from "./forward/dkim.ts";
+import { createDkimSigner, createKeyring, keyForHost } from "./forward/dkim.ts";
 import { Srs } from "./forward/srs.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
@@ -51,7 +51,12 @@ export async function startPostern(config: Config): Promise<Postern> {
     const directory = new Directory(store, { srs, srsDomain: config.hostname });
     const resolve = createResolver(config.dns.servers);
     let runner: QueueRunner | undefined;
-    const deliverer = new Deliverer(store, directory, { hostname: config.hostname, resolve, srs, onQueued: () => runner?.wake() });
+    const keyring = createKeyring(config.dkim, config.dataDir);
+    const arcKey = () => {
+      const key = keyForHost(keyring(), config.hostname);
+      return key ? { signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey } : undefined;
+    };
+    const deliverer = new Deliverer(store, directory, { hostname: config.hostname, resolve, srs, arcKey, onQueued: () => runner?.wake() });
     runner = new QueueRunner({
       store,
       deliverer,
@@ -64,7 +69,7 @@ export async function startPostern(config: Config): Promise<Postern> {
       maxAgeMs: config.delivery.maxAge * 1000,
       retryDelayMs: config.delivery.retryDelay * 1000,
       mxPort: config.delivery.mxPort,
-      sign: createDkimSigner(config.dkim, config.dataDir),
+      sign: createDkimSigner(keyring),
       webhooks: {
         secret: config.webhooks.secret,
         ca: config.webhooks.caFile ? readFileSync(config.webhooks.caFile, "utf8") : undefined,

@@ -51,11 +51,18 @@ export class Deliverer {
   constructor(
     private readonly store: Store,
     private readonly directory: Directory,
-    private readonly options: { hostname: string; resolve: DnsResolve; onQueued?: () => void; srs?: Srs },
+    private readonly options: {
+      hostname: string;
+      resolve: DnsResolve;
+      onQueued?: () => void;
+      srs?: Srs;
+      arcKey?: () => { signingDomain: string; selector: string; privateKey: string } | undefined;
+    },
   ) {}
 
   async deliver(message: AcceptedMessage): Promise<DeliveryReport> {
     let raw = message.raw;
+    const routing = await route(this.directory, message.recipients);
     if (message.inbound) {
       const auth = await authenticateMessage({
         raw,
@@ -64,6 +71,8 @@ export class Deliverer {
         sender: message.sender,
         hostname: this.options.hostname,
         resolve: this.options.resolve,
+        // Mail we forward carries our ARC seal, so receivers that trust us can still pass DMARC.
+        seal: routing.forwarded.length > 0 ? this.options.arcKey?.() : undefined,
       });
       raw = prepend(auth.headers, raw);
     } else if (message.authenticatedAs) {
@@ -71,7 +80,7 @@ export class Deliverer {
       raw = prepend(`Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`, raw);
     }
     const summary = await summarize(raw);
-    const routing = await route(this.directory, message.recipients);
+
     const threadIds = new Map<number, string>();
     for (const accountId of new Set(routing.local.map((l) => l.accountId))) {
       threadIds.set(accountId, await threadIdFor(this.store, accountId, summary));

@@ -32,6 +32,30 @@ export function loadDkimKeys(config: Record<string, { selector: string; privateK
   return keys;
 }
 
+/** The current keys, re-read whenever `<dataDir>/dkim` changes. */
+export function createKeyring(config: Record<string, { selector: string; privateKey: string }>, dataDir: string): () => Map<string, DkimKey> {
+  let keys = loadDkimKeys(config, dataDir);
+  let seen = dirStamp(dataDir);
+  return () => {
+    const stamp = dirStamp(dataDir);
+    if (stamp !== seen) {
+      keys = loadDkimKeys(config, dataDir);
+      seen = stamp;
+    }
+    return keys;
+  };
+}
+
+/** The key for `hostname`'s domain or a parent of it (mx.example.com → example.com), for ARC seals. */
+export function keyForHost(keys: Map<string, DkimKey>, hostname: string): DkimKey | undefined {
+  const labels = hostname.toLowerCase().split(".");
+  for (let i = 0; i < labels.length - 1; i++) {
+    const key = keys.get(labels.slice(i).join("."));
+    if (key) return key;
+  }
+  return undefined;
+}
+
 function dirStamp(dataDir: string): string {
   const dir = join(dataDir, "dkim");
   return existsSync(dir) ? readdirSync(dir).join("/") : "";
@@ -64,19 +88,11 @@ function signingDomain(raw: Uint8Array, sender: string, keys: Map<string, DkimKe
 
 /**
  * A signer for the queue: prepends a DKIM-Signature when we hold a key for the message's
- * domain. Keys are re-read when `<dataDir>/dkim` changes, so a key made by
- * `postern dkim generate` is used without a restart.
+ * domain. With `createKeyring`, a key made by `postern dkim generate` is used without a restart.
  */
-export function createDkimSigner(config: Record<string, { selector: string; privateKey: string }>, dataDir: string) {
-  let keys = loadDkimKeys(config, dataDir);
-  let seen = dirStamp(dataDir);
+export function createDkimSigner(keyring: () => Map<string, DkimKey>) {
   return async (raw: Uint8Array, sender: string): Promise<Uint8Array> => {
-    const stamp = dirStamp(dataDir);
-    if (stamp !== seen) {
-      keys = loadDkimKeys(config, dataDir);
-      seen = stamp;
-    }
-    const key = signingDomain(raw, sender, keys);
+    const key = signingDomain(raw, sender, keyring());
     if (!key) return raw;
     const { dkimSign } = await import("mailauth");
     const result = await dkimSign(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {

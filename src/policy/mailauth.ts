@@ -14,6 +14,8 @@ export interface AuthenticationInput {
   /** Our host name: the authserv-id. */
   hostname: string;
   resolve: DnsResolve;
+  /** Add an ARC set (RFC 8617) with this key: the message is about to be forwarded. */
+  seal?: { signingDomain: string; selector: string; privateKey: string };
 }
 
 export interface AuthenticationResult {
@@ -35,6 +37,7 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     mta: input.hostname,
     resolver: input.resolve as never,
     disableBimi: true,
+    ...(input.seal ? { seal: input.seal } : {}),
     // RFC-exact results: a body hash mismatch is dkim=fail (RFC 6376 §6.1.3, RFC 8601 §2.7.1),
     // rsa-sha1 is dkim=policy (RFC 8301), Authentication-Results goes first (RFC 8601 §5).
     strict: true,

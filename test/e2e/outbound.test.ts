@@ -191,6 +191,23 @@ describe(`forwarding on ${runtime()}`, () => {
     expect(hookCalls).toBeGreaterThanOrEqual(2);
   });
 
+  test("forwarded mail carries our ARC seal, which verifies at the next hop", async () => {
+    const generated = await mail.server.cli(["dkim", "generate", "postern.test", "--selector", "arc1"]);
+    const m = /^(arc1\._domainkey\.postern\.test)\. IN TXT "([^"]+)"$/m.exec(generated.stdout)!;
+    mail.dns.add(m[1]!, { type: "TXT", text: m[2]! });
+    await inbound(["anything@fwd.test"], "sealed forward");
+    const got = await until("the sealed copy", () => remote.received.find((r) => r.content.includes("Subject: sealed forward")));
+    expect(got.content).toMatch(/ARC-Seal: i=1; a=rsa-sha256; t=\d+; cv=none;\s+d=postern\.test; s=arc1;/);
+    expect(got.content).toContain("ARC-Authentication-Results: i=1; mx.postern.test;");
+    const { authenticate } = await import("mailauth");
+    const { createResolver } = await import("../../src/net/dns.ts");
+    const result = await authenticate(Buffer.from(got.content), {
+      ip: "127.0.0.1", helo: "mx.postern.test", sender: got.transaction.sender, mta: "mx.remote.test",
+      resolver: createResolver([`127.0.0.1:${mail.dns.port}`]) as never,
+    });
+    expect((result.arc as { status: { result: string } }).status.result).toBe("pass");
+  });
+
   test("an unknown address at a forward-only domain without catch-all is refused with 550 5.1.1", async () => {
     const error = await inbound(["nobody@strict.test"], "nowhere").catch((e: { response?: string }) => e.response);
     expect(error).toMatch(/^550 5\.1\.1/);
