@@ -83,7 +83,9 @@ function signingDomain(raw: Uint8Array, sender: string, keys: Map<string, DkimKe
     const domain = address?.slice(address.lastIndexOf("@") + 1).toLowerCase();
     if (domain && keys.has(domain)) return keys.get(domain);
   }
-  return undefined;
+  // Forwarded mail has an SRS sender under our host name: sign for its parent domain.
+  const senderDomain = sender.slice(sender.lastIndexOf("@") + 1);
+  return sender ? keyForHost(keys, senderDomain) : undefined;
 }
 
 /**

@@ -206,6 +206,9 @@ describe(`forwarding on ${runtime()}`, () => {
       resolver: createResolver([`127.0.0.1:${mail.dns.port}`]) as never,
     });
     expect((result.arc as { status: { result: string } }).status.result).toBe("pass");
+    // The SRS sender is ours, so the forwarded copy is also DKIM-signed for our domain.
+    expect(got.content).toMatch(/DKIM-Signature: [^]*d=postern\.test;/);
+    expect(result.dkim.results.some((r: { status: { result: string }; signingDomain?: string }) => r.status.result === "pass" && r.signingDomain === "postern.test")).toBe(true);
   });
 
   test("an unknown address at a forward-only domain without catch-all is refused with 550 5.1.1", async () => {
