@@ -4,7 +4,7 @@
  * Reads are pulled by the protocol server; the socket is paused while enough input is
  * buffered, so a fast client cannot fill memory faster than the server consumes it.
  */
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
 import { LineFramer } from "./line-framer.ts";
 import type { Connection, LineResult, TlsInfo } from "./types.ts";
@@ -138,7 +138,12 @@ export class SocketConnection implements Connection {
     this.#detach(plain);
     const client = this.#client;
     const secure = client
-      ? tlsConnect({ socket: plain, servername: client.servername, rejectUnauthorized: client.verify })
+      ? tlsConnect({
+          socket: plain,
+          // SNI carries host names only (RFC 6066 §3); a transport to an IP address sends none.
+          ...(isIP(client.servername) ? {} : { servername: client.servername }),
+          rejectUnauthorized: client.verify,
+        })
       : new TLSSocket(plain, { isServer: true, secureContext: this.#secureContext });
     this.#socket = secure;
     this.#attach(secure);

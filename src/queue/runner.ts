@@ -8,7 +8,7 @@ import type { Deliverer } from "../deliver/deliverer.ts";
 import { log } from "../log.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { dial } from "../net/dial.ts";
-import { type ClientReply, deliverMessage } from "../smtp/client.ts";
+import { type ClientReply, deliverMessage, TLS_FAILED } from "../smtp/client.ts";
 import { queue, queueRecipients } from "../store/schema.ts";
 import type { Store } from "../store/store.ts";
 import { buildDsn, type DsnRecipient, wantsNotice } from "./dsn.ts";
@@ -119,27 +119,31 @@ export class QueueRunner {
       const content = this.#options.sign ? await this.#options.sign(raw, message.sender) : raw;
       let last: ClientReply = { code: 451, enhanced: "4.4.1", text: "No destination answered" };
       for (const hop of route.hops) {
-        let conn;
-        try {
-          const address = await this.#address(hop.host);
-          conn = await dial({ host: address, port: hop.port, servername: hop.host, verifyTls: false, connectTimeoutMs: 30_000, idleTimeoutMs: 300_000 });
-        } catch (e) {
-          last = { code: 451, enhanced: "4.4.1", text: `Cannot connect to ${hop.host}:${hop.port}: ${(e as Error).message}` };
-          continue;
-        }
-        try {
-          const result = await deliverMessage(
-            conn,
-            { sender: message.sender, recipients: rows.map((r) => ({ address: r.recipient, notify: r.notify?.split(","), orcpt: r.orcpt ?? undefined })), content, envid: message.envid ?? undefined, ret: message.ret ?? undefined },
-            { helo: this.#options.hostname, requireTls: this.#options.requireTls, auth: route.relay ? this.#options.relayAuth : undefined },
-          );
-          rows.forEach((r, i) => outcome.set(r.id, { reply: result.recipients[i]!.reply, mta: hop.host }));
-        } finally {
-          conn.close();
+        // Opportunistic TLS (RFC 3207 §4.1): a hop whose handshake fails is tried again in clear.
+        for (const skipTls of this.#options.requireTls ? [false] : [false, true]) {
+          let conn;
+          try {
+            const address = await this.#address(hop.host);
+            conn = await dial({ host: address, port: hop.port, servername: hop.host, verifyTls: false, connectTimeoutMs: 30_000, idleTimeoutMs: 300_000 });
+          } catch (e) {
+            last = { code: 451, enhanced: "4.4.1", text: `Cannot connect to ${hop.host}:${hop.port}: ${(e as Error).message}` };
+            break;
+          }
+          try {
+            const result = await deliverMessage(
+              conn,
+              { sender: message.sender, recipients: rows.map((r) => ({ address: r.recipient, notify: r.notify?.split(","), orcpt: r.orcpt ?? undefined })), content, envid: message.envid ?? undefined, ret: message.ret ?? undefined },
+              { helo: this.#options.hostname, requireTls: this.#options.requireTls, auth: route.relay ? this.#options.relayAuth : undefined, skipTls },
+            );
+            rows.forEach((r, i) => outcome.set(r.id, { reply: result.recipients[i]!.reply, mta: hop.host }));
+          } finally {
+            conn.close();
+          }
+          if (!outcome.get(rows[0]!.id)!.reply.text.startsWith(TLS_FAILED)) break;
         }
         // RFC 5321 §5.1: try the next MX only when this one failed temporarily for everyone.
         if ([...outcome.values()].some((o) => o.reply.code < 400 || o.reply.code >= 500)) break;
-        last = outcome.get(rows[0]!.id)!.reply;
+        if (outcome.size) last = outcome.get(rows[0]!.id)!.reply;
         outcome.clear();
       }
       for (const r of rows) if (!outcome.has(r.id)) outcome.set(r.id, { reply: last });
@@ -169,6 +173,8 @@ export class QueueRunner {
         const text = `${reply.code}${reply.enhanced ? ` ${reply.enhanced}` : ""} ${reply.text}`.trim();
         const failed = reply.code >= 500 || (reply.code >= 400 && expired);
         const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
+        // One line per attempt, like Postfix's status=sent/deferred/bounced.
+        log.info("delivery", { queue: message.id, to: r.recipient, status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent", relay: mta ?? "none", reply: text });
         await tx
           .update(queueRecipients)
           .set({ status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)) })

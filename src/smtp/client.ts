@@ -34,6 +34,8 @@ export interface ClientOptions {
   /** Fail (temporarily) rather than send in clear when STARTTLS is not offered. */
   requireTls: boolean;
   auth?: { username: string; password: string };
+  /** Do not use STARTTLS (the retry after a failed opportunistic handshake). */
+  skipTls?: boolean;
 }
 
 export interface DeliveryOutcome {
@@ -45,6 +47,9 @@ export interface DeliveryOutcome {
 
 const enc = new TextEncoder();
 
+/** The reply text of a failed STARTTLS handshake (the queue retries such a hop in clear when TLS is optional). */
+export const TLS_FAILED = "TLS handshake failed";
+
 /** Reads one (possibly multi-line) reply. A dropped connection reads as 421. */
 export async function readReply(conn: Connection): Promise<ClientReply & { lines: string[] }> {
   const lines: string[] = [];
@@ -55,11 +60,11 @@ export async function readReply(conn: Connection): Promise<ClientReply & { lines
     const text = new TextDecoder().decode(line.bytes);
     const m = /^(\d{3})([ -]?)(.*)$/.exec(text);
     if (!m) return { code: 421, enhanced: "4.5.0", text: `malformed reply: ${text.slice(0, 80)}`, lines };
-    lines.push(m[3]!);
+    const enhanced = /^([245]\.\d{1,3}\.\d{1,3})(?: |$)/.exec(m[3]!)?.[1];
+    // Keep the text without the enhanced code that RFC 2034 repeats on every line.
+    lines.push(enhanced ? m[3]!.slice(enhanced.length).trimStart() : m[3]!);
     if (m[2] !== "-") {
-      const code = Number(m[1]);
-      const enhanced = /^([245]\.\d{1,3}\.\d{1,3}) /.exec(m[3]!)?.[1];
-      return { code, ...(enhanced ? { enhanced } : {}), text: lines.join(" "), lines };
+      return { code: Number(m[1]), ...(enhanced ? { enhanced } : {}), text: lines.join(" "), lines };
     }
   }
 }
@@ -86,13 +91,13 @@ export async function deliverMessage(conn: Connection, message: OutboundMessage,
   let extensions = new Set(ehlo.lines.slice(1).map((l) => l.toUpperCase()));
   const has = (name: string) => [...extensions].some((e) => e === name || e.startsWith(`${name} `));
 
-  if (has("STARTTLS")) {
+  if (has("STARTTLS") && !options.skipTls) {
     const ready = await command(conn, "STARTTLS");
     if (ready.code === 220) {
       try {
         await conn.startTls();
       } catch (e) {
-        return failAll(message, { code: 421, enhanced: "4.7.0", text: `TLS handshake failed: ${(e as Error).message}` }, false);
+        return failAll(message, { code: 421, enhanced: "4.7.0", text: `${TLS_FAILED}: ${(e as Error).message}` }, false);
       }
       ehlo = await command(conn, `EHLO ${options.helo}`);
       if (ehlo.code !== 250) return failAll(message, ehlo, true);
