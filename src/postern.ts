@@ -48,7 +48,7 @@ export async function startPostern(config: Config): Promise<Postern> {
     const secureContext: SecureContext = createSecureContext(await pem);
     // SRS addresses live under our host name: bounces to them come back to this server.
     const srs = config.srs.secret ? new Srs({ secret: config.srs.secret, domain: config.hostname }) : undefined;
-    const directory = new Directory(store, { srs, srsDomain: config.hostname });
+    const directory = new Directory(store, { srs, srsDomain: config.hostname, separator: config.delivery.recipientDelimiter });
     const resolve = createResolver(config.dns.servers);
     let runner: QueueRunner | undefined;
     const keyring = createKeyring(config.dkim, config.dataDir);

@@ -55,7 +55,7 @@ function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
           commandTimeoutMs: limits.commandTimeout * 1000,
           dataTimeoutMs: limits.dataTimeout * 1000,
         },
-        new StoreSmtpBackend({ store, directory, deliverer, throttle: authThrottle, hostname: config.hostname }),
+        new StoreSmtpBackend({ store, directory, deliverer, throttle: authThrottle, hostname: config.hostname, maxHops: config.limits.hops }),
       );
     },
   };

@@ -19,9 +19,6 @@ import type { Store } from "../store/store.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
 
-/** Received: headers allowed before a message is taken for a loop (Postfix's hopcount_limit). */
-const MAX_HOPS = 50;
-
 function countReceived(content: Uint8Array): number {
   const fields = parseHeaderFields(content.subarray(0, splitHeaderBody(content).headerEnd));
   return fields.filter((f) => f.lowerName === "received").length;
@@ -33,6 +30,8 @@ export interface StoreSmtpBackendOptions {
   deliverer: Deliverer;
   throttle: AuthThrottle;
   hostname: string;
+  /** Received: headers allowed before a message is taken for a loop (Postfix's hopcount_limit). */
+  maxHops: number;
 }
 
 export class StoreSmtpBackend implements SmtpBackend {
@@ -77,7 +76,7 @@ export class StoreSmtpBackend implements SmtpBackend {
   async deliver(transaction: MailTransaction, content: Uint8Array, session: SessionInfo): Promise<DeliveryResult> {
     // RFC 5321 §6.3: a message that has passed through too many hops is in a loop.
     const hops = countReceived(content);
-    if (hops > MAX_HOPS) {
+    if (hops > this.options.maxHops) {
       return { ok: false, reply: reply(554, "5.4.6", `Too many hops (${hops} Received: headers), mail loop suspected`) };
     }
     if (session.role === "submission" && session.account) {

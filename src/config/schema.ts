@@ -94,6 +94,8 @@ export const configSchema = v.strictObject({
       lineLength: v.optional(positiveInt, 4096),
       /** Protocol errors before the session is closed. */
       errors: v.optional(positiveInt, 20),
+      /** Received: headers a message may carry before it is refused as a loop (Postfix: 50). */
+      hops: v.optional(positiveInt, 50),
       /** Commands in one SMTP session. */
       commands: v.optional(positiveInt, 10_000),
       /** Seconds to wait for the next command (RFC 5321 §4.5.3.2.7: 5 minutes). */
@@ -138,6 +140,8 @@ export const configSchema = v.strictObject({
       requireTls: v.optional(v.boolean(), false),
       /** Seconds before the first retry; each later one waits twice as long, at most 4 hours. */
       retryDelay: v.optional(v.pipe(v.number(), v.minValue(1)), 300),
+      /** Plus-addressing: `user+tag@` reaches `user@`; "" turns it off (Postfix's recipient_delimiter). */
+      recipientDelimiter: v.optional(v.pipe(v.string(), v.maxLength(1, "must be one character or empty")), "+"),
       /** Port of MX hosts; 25 everywhere but in tests. */
       mxPort: v.optional(port, 25),
       /** Seconds a message may wait in the queue before it is bounced (Postfix: 5 days). */

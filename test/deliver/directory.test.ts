@@ -1,0 +1,37 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { Directory } from "../../src/deliver/directory.ts";
+import { Srs } from "../../src/forward/srs.ts";
+import type { Store } from "../../src/store/store.ts";
+import { openTempStore } from "../helpers/store.ts";
+
+let store: Store;
+let cleanup: () => void;
+
+beforeEach(async () => {
+  const temp = await openTempStore();
+  store = temp.store;
+  cleanup = temp.cleanup;
+  await store.domains.add("example.test");
+  await store.accounts.add({ address: "bob@example.test", password: "long enough password" });
+  await store.domains.add("fwd.test", "forward");
+  await store.aliases.add("@fwd.test", ["bob@example.test"]);
+});
+afterEach(() => cleanup());
+
+describe("Directory", () => {
+  test("plus-addressing follows the configured delimiter, and can be turned off", async () => {
+    expect(await new Directory(store).resolve("bob+news@example.test")).toMatchObject({ kind: "account", address: "bob@example.test" });
+    expect(await new Directory(store, { separator: "-" }).resolve("bob-news@example.test")).toMatchObject({ kind: "account" });
+    expect(await new Directory(store, { separator: "" }).resolve("bob+news@example.test")).toMatchObject({ kind: "unknown" });
+  });
+
+  test("catch-alls, remote domains, and our SRS addresses", async () => {
+    const srs = new Srs({ secret: "directory-test-secret", domain: "mx.example.test" });
+    const directory = new Directory(store, { srs, srsDomain: "mx.example.test" });
+    expect(await directory.resolve("anyone@fwd.test")).toMatchObject({ kind: "alias", targets: ["bob@example.test"] });
+    expect(await directory.resolve("x@elsewhere.test")).toEqual({ kind: "remote", address: "x@elsewhere.test" });
+    const rewritten = srs.forward("carol@origin.test");
+    expect(await directory.resolve(rewritten)).toMatchObject({ kind: "srs", target: "carol@origin.test" });
+    expect(await directory.resolve(rewritten.replace(/^SRS0=..../, "SRS0=AAAA"))).toMatchObject({ kind: "forged" });
+  });
+});
