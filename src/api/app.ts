@@ -1,14 +1,19 @@
 /**
- * The HTTP application: health and metrics now; REST administration and JMAP join it in their
- * own files under src/api/.
+ * The HTTP application: health, metrics, and the REST admin API (src/api/rest/); JMAP joins it
+ * in its own folder.
  */
 import { Hono } from "hono";
+import type { Store } from "../store/store.ts";
 import { renderMetrics, type MetricSource } from "./metrics.ts";
+import { mountRest } from "./rest/index.ts";
 
 export interface AppOptions {
   version: string;
   startedAt: number;
   metrics: MetricSource;
+  /** With a store, the REST admin API is mounted under /api/v1. */
+  store?: Store;
+  adminToken?: string;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -32,6 +37,8 @@ export function createApp(options: AppOptions): Hono {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     }),
   );
+
+  if (options.store) mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version });
 
   app.notFound((c) =>
     c.json({ type: "about:blank", title: "Not Found", status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }, 404, {

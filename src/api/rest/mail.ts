@@ -1,0 +1,129 @@
+/**
+ * REST access to an account's mail: mailboxes with counts, messages newest first with cursor
+ * pagination and filters, one message as parsed JSON, and the raw message.
+ */
+import { and, desc, eq, like, lt, notLike, sql } from "drizzle-orm";
+import PostalMime from "postal-mime";
+import * as v from "valibot";
+import type { MessageSummary } from "../../mime/summary.ts";
+import { messages } from "../../store/schema.ts";
+import type { Store } from "../../store/store.ts";
+import { problem } from "../problem.ts";
+import type { RouteRegistry } from "./registry.ts";
+
+const Mailbox = v.object({ id: v.number(), name: v.string(), role: v.nullable(v.string()), total: v.number(), unread: v.number() });
+const Address = v.object({ name: v.nullable(v.string()), email: v.string() });
+const MessageListItem = v.object({
+  id: v.number(), mailboxId: v.number(), uid: v.number(), flags: v.array(v.string()), size: v.number(), receivedAt: v.string(),
+  subject: v.nullable(v.string()), from: v.array(Address), to: v.array(Address), sentAt: v.nullable(v.string()), preview: v.string(), hasAttachment: v.boolean(),
+});
+const MessagePage = v.object({ messages: v.array(MessageListItem), nextCursor: v.nullable(v.string()) });
+const boolParam = v.optional(v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true")));
+
+type Row = typeof messages.$inferSelect;
+
+function listItem(row: Row) {
+  const s = row.summary as unknown as MessageSummary;
+  return {
+    id: row.id, mailboxId: row.mailboxId, uid: row.uid, flags: row.flags, size: row.size, receivedAt: row.internalDate.toISOString(),
+    subject: row.subject, from: s.from ?? [], to: s.to ?? [], sentAt: row.sentAt ? row.sentAt.toISOString() : null,
+    preview: s.preview ?? "", hasAttachment: s.hasAttachment ?? false,
+  };
+}
+
+export function mailRoutes(routes: RouteRegistry, store: Store): void {
+  const account = async (address: string) => store.accounts.get(address);
+  const owned = async (address: string, id: number) => {
+    const a = await account(address);
+    if (!a) return null;
+    const [row] = await store.db.select().from(messages).where(eq(messages.id, id));
+    if (!row) return null;
+    const boxes = await store.mailboxes.list(a.id);
+    return boxes.some((b) => b.id === row.mailboxId) ? row : null;
+  };
+
+  routes.add({
+    method: "get", path: "/api/v1/accounts/{address}/mailboxes", tag: "mail", summary: "List an account's mailboxes with counts",
+    params: v.object({ address: v.string() }),
+    response: { status: 200, schema: v.array(Mailbox) },
+    handler: async (c, { params }) => {
+      const a = await account(params.address);
+      if (!a) return problem(c, 404, "not-found", `No account ${params.address}`);
+      const counts = await store.db
+        .select({ mailboxId: messages.mailboxId, total: sql<number>`count(*)`, unread: sql<number>`sum(${messages.flags} not like '%"\\\\Seen"%')` })
+        .from(messages)
+        .groupBy(messages.mailboxId);
+      const byBox = new Map(counts.map((r) => [r.mailboxId, r]));
+      return c.json((await store.mailboxes.list(a.id)).map((b) => ({ id: b.id, name: b.name, role: b.role, total: Number(byBox.get(b.id)?.total ?? 0), unread: Number(byBox.get(b.id)?.unread ?? 0) })));
+    },
+  });
+
+  routes.add({
+    method: "get", path: "/api/v1/accounts/{address}/messages", tag: "mail", summary: "List messages, newest first, with cursor pagination and filters",
+    params: v.object({ address: v.string() }),
+    query: v.object({
+      mailbox: v.optional(v.string(), "INBOX"),
+      limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a number"), v.transform(Number), v.minValue(1), v.maxValue(500)), "50"),
+      cursor: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a cursor from a previous page"))),
+      unread: boolParam,
+      flagged: boolParam,
+      subject: v.optional(v.string()),
+      from: v.optional(v.string()),
+    }),
+    response: { status: 200, schema: MessagePage },
+    handler: async (c, { params, query }) => {
+      const a = await account(params.address);
+      if (!a) return problem(c, 404, "not-found", `No account ${params.address}`);
+      const box = await store.mailboxes.byName(a.id, query.mailbox);
+      if (!box) return problem(c, 404, "not-found", `No mailbox ${query.mailbox}`);
+      const seen = '%"\\\\Seen"%';
+      const flaggedFlag = '%"\\\\Flagged"%';
+      const where = and(
+        eq(messages.mailboxId, box.id),
+        query.cursor ? lt(messages.uid, Number(query.cursor)) : undefined,
+        query.unread === undefined ? undefined : query.unread ? notLike(messages.flags, seen) : like(messages.flags, seen),
+        query.flagged === undefined ? undefined : query.flagged ? like(messages.flags, flaggedFlag) : notLike(messages.flags, flaggedFlag),
+        query.subject ? like(messages.subject, `%${query.subject}%`) : undefined,
+        query.from ? like(sql`json_extract(${messages.summary}, '$.from')`, `%${query.from}%`) : undefined,
+      );
+      const limit = query.limit as unknown as number;
+      const rows = await store.db.select().from(messages).where(where).orderBy(desc(messages.uid)).limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return c.json({ messages: page.map(listItem), nextCursor: rows.length > limit ? String(page.at(-1)!.uid) : null });
+    },
+  });
+
+  routes.add({
+    method: "get", path: "/api/v1/accounts/{address}/messages/{id}", tag: "mail", summary: "One message as parsed JSON",
+    params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) }),
+    response: { status: 200 },
+    handler: async (c, { params }) => {
+      const row = await owned(params.address, params.id);
+      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const raw = await store.messages.readBlob(row.blobHash);
+      const email = await PostalMime.parse(raw!);
+      return c.json({
+        ...listItem(row),
+        messageId: email.messageId ?? null,
+        cc: email.cc ?? [],
+        replyTo: email.replyTo ?? [],
+        headers: email.headers.map((h) => ({ name: h.key, value: h.value })),
+        text: email.text ?? null,
+        html: email.html ?? null,
+        attachments: email.attachments.map((att, index) => ({ index, filename: att.filename, mimeType: att.mimeType, disposition: att.disposition, size: typeof att.content === "string" ? att.content.length : att.content.byteLength })),
+      });
+    },
+  });
+
+  routes.add({
+    method: "get", path: "/api/v1/accounts/{address}/messages/{id}/raw", tag: "mail", summary: "The message as stored (message/rfc822)",
+    params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) }),
+    response: { status: 200, contentType: "message/rfc822" },
+    handler: async (c, { params }) => {
+      const row = await owned(params.address, params.id);
+      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const raw = await store.messages.readBlob(row.blobHash);
+      return c.body(raw! as Uint8Array<ArrayBuffer>, 200, { "content-type": "message/rfc822" });
+    },
+  });
+}
