@@ -111,6 +111,19 @@ describe("REST admin API", () => {
 
     const boxes = (await (await call("GET", "/api/v1/accounts/bo@example.test/mailboxes")).json()) as Array<{ name: string; total: number; unread: number }>;
     expect(boxes.find((b) => b.name === "INBOX")).toMatchObject({ total: 120, unread: 120 });
+
+    // Flags and moves go through the change log like IMAP's.
+    const flagged = await call("PATCH", `/api/v1/accounts/bo@example.test/messages/${one.id}`, { addFlags: ["\\Seen", "\\Flagged"] });
+    expect(((await flagged.json()) as { flags: string[] }).flags).toEqual(["\\Seen", "\\Flagged"]);
+    const onlyFlagged = (await (await call("GET", "/api/v1/accounts/bo@example.test/messages?flagged=true")).json()) as { messages: Array<{ id: number }> };
+    expect(onlyFlagged.messages.map((m) => m.id)).toEqual([one.id]);
+    const moved = await call("PATCH", `/api/v1/accounts/bo@example.test/messages/${one.id}`, { mailbox: "Archive", removeFlags: ["\\Flagged"] });
+    const movedJson = (await moved.json()) as { id: number; flags: string[]; mailboxId: number };
+    expect(movedJson.flags).toEqual(["\\Seen"]);
+    expect((await call("GET", `/api/v1/accounts/bo@example.test/messages?mailbox=Archive`)).status).toBe(200);
+    expect((await call("PATCH", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`, { mailbox: "Nowhere" })).status).toBe(400);
+    expect((await call("DELETE", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`)).status).toBe(204);
+    expect((await call("GET", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`)).status).toBe(404);
   });
 
   test("unknown routes 404, wrong methods 405 with Allow, oversize bodies 413", async () => {
@@ -131,10 +144,10 @@ describe("REST admin API", () => {
     expect(doc.openapi).toBe("3.1.0");
     const listed = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
-      "DELETE /api/v1/accounts/{address}", "DELETE /api/v1/aliases/{address}", "DELETE /api/v1/domains/{name}",
+      "DELETE /api/v1/accounts/{address}", "DELETE /api/v1/accounts/{address}/messages/{id}", "DELETE /api/v1/aliases/{address}", "DELETE /api/v1/domains/{name}",
       "GET /api/v1/accounts", "GET /api/v1/accounts/{address}", "GET /api/v1/accounts/{address}/mailboxes",
       "GET /api/v1/accounts/{address}/messages", "GET /api/v1/accounts/{address}/messages/{id}", "GET /api/v1/accounts/{address}/messages/{id}/raw",
-      "GET /api/v1/aliases", "GET /api/v1/domains", "PATCH /api/v1/accounts/{address}",
+      "GET /api/v1/aliases", "GET /api/v1/domains", "PATCH /api/v1/accounts/{address}", "PATCH /api/v1/accounts/{address}/messages/{id}",
       "POST /api/v1/accounts", "POST /api/v1/aliases", "POST /api/v1/domains",
     ]);
     const post = doc.paths["/api/v1/domains"]!.post as unknown as { requestBody: { content: { "application/json": { schema: { properties: object } } } } };

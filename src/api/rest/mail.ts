@@ -126,4 +126,49 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       return c.body(raw! as Uint8Array<ArrayBuffer>, 200, { "content-type": "message/rfc822" });
     },
   });
+
+  const messageParams = v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) });
+
+  routes.add({
+    method: "patch", path: "/api/v1/accounts/{address}/messages/{id}", tag: "mail", summary: "Set flags (IMAP flags, e.g. \\Seen) and/or move to another mailbox",
+    params: messageParams,
+    body: v.strictObject({
+      addFlags: v.optional(v.array(v.pipe(v.string(), v.regex(/^\\?[\x21-\x7e]+$/, "must be an IMAP flag")))),
+      removeFlags: v.optional(v.array(v.string())),
+      mailbox: v.optional(v.string()),
+    }),
+    response: { status: 200, schema: MessageListItem },
+    handler: async (c, { params, body }) => {
+      const row = await owned(params.address, params.id);
+      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const a = (await account(params.address))!;
+      const target = body.mailbox ? await store.mailboxes.byName(a.id, body.mailbox) : undefined;
+      if (body.mailbox && !target) return problem(c, 400, "validation", `No mailbox ${body.mailbox}`, [{ path: "body.mailbox", message: "no such mailbox" }]);
+      // One transaction: flags, then the move (copy + expunge), all in the change log.
+      const movedTo = await store.write(async (tx) => {
+        if (body.addFlags?.length) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "add", body.addFlags, null);
+        if (body.removeFlags?.length) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "remove", body.removeFlags, null);
+        if (!target || target.id === row.mailboxId) return null;
+        const copied = await store.messages.copy(tx, row.mailboxId, [row.uid], target.id);
+        await store.messages.expunge(tx, row.mailboxId, [row.uid]);
+        return copied.last;
+      });
+      store.changes.publish({ accountId: a.id, mailboxIds: [row.mailboxId, ...(target ? [target.id] : [])], modseq: 0 });
+      const [now] = await store.db.select().from(messages).where(eq(messages.id, movedTo?.id ?? row.id));
+      return c.json(listItem(now!));
+    },
+  });
+
+  routes.add({
+    method: "delete", path: "/api/v1/accounts/{address}/messages/{id}", tag: "mail", summary: "Delete a message (expunge)",
+    params: messageParams,
+    response: { status: 204 },
+    handler: async (c, { params }) => {
+      const row = await owned(params.address, params.id);
+      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const result = await store.write((tx) => store.messages.expunge(tx, row.mailboxId, [row.uid]));
+      if (result) store.changes.publish({ accountId: result.accountId, mailboxIds: [row.mailboxId], modseq: result.modseq });
+      return c.body(null, 204);
+    },
+  });
 }
