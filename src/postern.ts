@@ -115,6 +115,9 @@ export async function startPostern(config: Config): Promise<Postern> {
       const app = createApp({
         version: VERSION,
         startedAt,
+        store,
+        adminToken: config.api.adminToken,
+        wakeQueue: () => queueRunner?.wake(),
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
       http = await serveHttp({ host: config.listeners.http.host, port: config.listeners.http.port, fetch: app.fetch });

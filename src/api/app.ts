@@ -14,6 +14,7 @@ export interface AppOptions {
   /** With a store, the REST admin API is mounted under /api/v1. */
   store?: Store;
   adminToken?: string;
+  wakeQueue?: () => void;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -38,7 +39,7 @@ export function createApp(options: AppOptions): Hono {
     }),
   );
 
-  if (options.store) mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version });
+  if (options.store) mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version, wakeQueue: options.wakeQueue });
 
   app.notFound((c) =>
     c.json({ type: "about:blank", title: "Not Found", status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }, 404, {

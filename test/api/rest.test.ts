@@ -126,6 +126,19 @@ describe("REST admin API", () => {
     expect((await call("GET", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`)).status).toBe(404);
   });
 
+  test("the outbound queue: list, inspect, retry, delete", async () => {
+    const deliverer = new Deliverer(store, new Directory(store), { hostname: "mx.test", resolve: async () => [] });
+    await deliverer.deliver({ sender: "bo@example.test", recipients: [{ address: "far@away.test" }], raw: new TextEncoder().encode("Subject: q\r\n\r\nq\r\n"), inbound: false, remoteIp: "127.0.0.1", helo: "t", accountId: 1 });
+    const listed = (await (await call("GET", "/api/v1/queue")).json()) as Array<{ id: number; recipients: Array<{ recipient: string; status: string }> }>;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]!.recipients).toMatchObject([{ recipient: "far@away.test", status: "pending" }]);
+    expect((await call("GET", `/api/v1/queue/${listed[0]!.id}`)).status).toBe(200);
+    expect((await call("POST", `/api/v1/queue/${listed[0]!.id}/retry`)).status).toBe(202);
+    expect((await call("DELETE", `/api/v1/queue/${listed[0]!.id}`)).status).toBe(204);
+    expect((await call("GET", `/api/v1/queue/${listed[0]!.id}`)).status).toBe(404);
+    expect(await (await call("GET", "/api/v1/queue")).json()).toEqual([]);
+  });
+
   test("unknown routes 404, wrong methods 405 with Allow, oversize bodies 413", async () => {
     expect((await call("GET", "/api/v1/nothing")).status).toBe(404);
     const wrong = await call("PUT", "/api/v1/domains");
@@ -145,10 +158,11 @@ describe("REST admin API", () => {
     const listed = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
       "DELETE /api/v1/accounts/{address}", "DELETE /api/v1/accounts/{address}/messages/{id}", "DELETE /api/v1/aliases/{address}", "DELETE /api/v1/domains/{name}",
+      "DELETE /api/v1/queue/{id}",
       "GET /api/v1/accounts", "GET /api/v1/accounts/{address}", "GET /api/v1/accounts/{address}/mailboxes",
       "GET /api/v1/accounts/{address}/messages", "GET /api/v1/accounts/{address}/messages/{id}", "GET /api/v1/accounts/{address}/messages/{id}/raw",
-      "GET /api/v1/aliases", "GET /api/v1/domains", "PATCH /api/v1/accounts/{address}", "PATCH /api/v1/accounts/{address}/messages/{id}",
-      "POST /api/v1/accounts", "POST /api/v1/aliases", "POST /api/v1/domains",
+      "GET /api/v1/aliases", "GET /api/v1/domains", "GET /api/v1/queue", "GET /api/v1/queue/{id}", "PATCH /api/v1/accounts/{address}", "PATCH /api/v1/accounts/{address}/messages/{id}",
+      "POST /api/v1/accounts", "POST /api/v1/aliases", "POST /api/v1/domains", "POST /api/v1/queue/{id}/retry",
     ]);
     const post = doc.paths["/api/v1/domains"]!.post as unknown as { requestBody: { content: { "application/json": { schema: { properties: object } } } } };
     expect(Object.keys(post.requestBody.content["application/json"].schema.properties)).toEqual(["name", "kind"]);

@@ -7,6 +7,7 @@ import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import { adminRoutes } from "./admin.ts";
 import { mailRoutes } from "./mail.ts";
+import { queueRoutes } from "./queue.ts";
 import { RouteRegistry } from "./registry.ts";
 
 export interface RestOptions {
@@ -14,6 +15,8 @@ export interface RestOptions {
   adminToken?: string;
   version: string;
   maxBodyBytes?: number;
+  /** Runs the outbound queue now (after a retry request). */
+  wakeQueue?: () => void;
 }
 
 function tokenMatches(given: string, expected: string): boolean {
@@ -26,6 +29,7 @@ export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
   const routes = new RouteRegistry();
   adminRoutes(routes, options.store);
   mailRoutes(routes, options.store);
+  queueRoutes(routes, options.store, options.wakeQueue ?? (() => {}));
 
   app.use("/api/v1/*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
