@@ -2,6 +2,7 @@
  * RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 (two- and three-digit years, zone
  * names, military zones), to epoch milliseconds. Comments are ignored; garbage gives null.
  */
+import { stripComments } from "./comments.ts";
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
@@ -16,7 +17,7 @@ const DATE_TIME =
 
 export function parseDate(value: string | null): number | null {
   if (!value) return null;
-  const m = DATE_TIME.exec(stripComments(value).replace(/\s+/g, " ").trim());
+  const m = DATE_TIME.exec(stripDateComments(value).replace(/\s+/g, " ").trim());
   if (!m) return null;
   const day = Number(m[1]);
   const month = MONTHS.indexOf(m[2]!.toLowerCase());
@@ -40,16 +41,6 @@ export function parseDate(value: string | null): number | null {
   return ms - offset * 60_000;
 }
 
-function stripComments(text: string): string {
-  if (!text.includes("(")) return text;
-  let out = "";
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "\\" && depth > 0) i++;
-    else if (c === "(") depth++;
-    else if (c === ")" && depth > 0) depth--;
-    else if (depth === 0) out += c;
-  }
-  return ` ${out} `;
+function stripDateComments(text: string): string {
+  return text.includes("(") ? ` ${stripComments(text)} ` : text;
 }

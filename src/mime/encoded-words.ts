@@ -2,6 +2,7 @@
  * RFC 2047 encoded words (`=?charset?B|Q?text?=`) in header text, decoded for display.
  * Lenient like mail readers: words are found anywhere, not only between spaces.
  */
+import { concatBytes } from "../bytes.ts";
 import { decodeCharset } from "./charset.ts";
 import { decodeBase64Bytes } from "./decode.ts";
 
@@ -26,7 +27,7 @@ export function decodeEncodedWords(text: string): string {
     const wordCharset = m[1]!.split("*")[0]!.toLowerCase();
     const adjacent = charset !== null && /^[ \t\r\n]*$/.test(gap);
     if (!adjacent || wordCharset !== charset) {
-      if (charset !== null) out += decodeCharset(concat(chunks), charset);
+      if (charset !== null) out += decodeCharset(concatBytes(chunks), charset);
       if (!adjacent) out += gap;
       charset = wordCharset;
       chunks = [];
@@ -35,7 +36,7 @@ export function decodeEncodedWords(text: string): string {
     chunks.push(m[2]!.toUpperCase() === "B" ? decodeBase64Bytes(enc.encode(payload)) : qBytes(payload));
     last = m.index + m[0].length;
   }
-  if (charset !== null) out += decodeCharset(concat(chunks), charset);
+  if (charset !== null) out += decodeCharset(concatBytes(chunks), charset);
   return out + text.slice(last);
 }
 
@@ -55,13 +56,3 @@ function qBytes(text: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

@@ -2,6 +2,7 @@
  * Parameterised header values: `text/plain; charset="utf-8"` (RFC 2045 §5.1), with RFC 2231
  * continuations (`name*0=`, `name*1=`) and charset-tagged values (`name*=utf-8''%E2%82%AC`).
  */
+import { stripComments } from "./comments.ts";
 import { decodeCharset } from "./charset.ts";
 
 export interface Parameterized {
@@ -85,20 +86,6 @@ function unquote(text: string): string {
   return out;
 }
 
-/** Drops RFC 5322 §3.2.2 comments "(...)", which may nest, outside quoted strings. */
-function stripComments(text: string): string {
-  if (!text.includes("(")) return text;
-  let out = "";
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "\\" && depth > 0) i++;
-    else if (c === "(") depth++;
-    else if (c === ")" && depth > 0) depth--;
-    else if (depth === 0) out += c;
-  }
-  return out;
-}
 
 /** Splits on ";" outside double quotes. */
 function splitUnquoted(text: string): string[] {
