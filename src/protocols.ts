@@ -12,6 +12,7 @@ import { StoreImapBackend } from "./backends/imap.ts";
 import { StorePop3Backend } from "./backends/pop3.ts";
 import { StoreSmtpBackend } from "./backends/smtp.ts";
 import type { ConnectionHandler } from "./net/types.ts";
+import type { PolicyPipeline } from "./policy/pipeline.ts";
 import { imapHandler } from "./imap/server.ts";
 import { pop3Handler } from "./pop3/server.ts";
 import { smtpHandler } from "./smtp/server.ts";
@@ -25,6 +26,8 @@ export interface ServerContext {
   deliverer: Deliverer;
   /** Shared by every protocol, so guessing over IMAP also slows SMTP AUTH. */
   authThrottle: AuthThrottle;
+  /** The policy checks mail passes before it is accepted. */
+  policy: PolicyPipeline;
 }
 
 export interface Protocol {
@@ -39,7 +42,7 @@ function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
   return {
     implicitTls,
     refusalLine: "421 4.7.0 Too many connections from your address, try again later",
-    handler({ config, store, directory, deliverer, authThrottle }) {
+    handler({ config, store, directory, deliverer, authThrottle, policy }) {
       const { limits } = config;
       return smtpHandler(
         {
@@ -55,7 +58,7 @@ function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
           commandTimeoutMs: limits.commandTimeout * 1000,
           dataTimeoutMs: limits.dataTimeout * 1000,
         },
-        new StoreSmtpBackend({ store, directory, deliverer, throttle: authThrottle, hostname: config.hostname, maxHops: config.limits.hops }),
+        new StoreSmtpBackend({ store, directory, deliverer, throttle: authThrottle, hostname: config.hostname, maxHops: config.limits.hops, policy }),
       );
     },
   };

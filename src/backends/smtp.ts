@@ -14,7 +14,10 @@ import type {
   SessionInfo,
   SmtpBackend,
 } from "../smtp/backend.ts";
-import { reply } from "../smtp/reply.ts";
+import { concatBytes } from "../bytes.ts";
+import type { PolicyPipeline } from "../policy/pipeline.ts";
+import type { Verdict } from "../policy/verdict.ts";
+import { type Reply, reply } from "../smtp/reply.ts";
 import type { Store } from "../store/store.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
@@ -32,6 +35,7 @@ export interface StoreSmtpBackendOptions {
   hostname: string;
   /** Received: headers allowed before a message is taken for a loop (Postfix's hopcount_limit). */
   maxHops: number;
+  policy?: PolicyPipeline;
 }
 
 export class StoreSmtpBackend implements SmtpBackend {
@@ -57,20 +61,37 @@ export class StoreSmtpBackend implements SmtpBackend {
     try {
       const resolved = await this.options.directory.resolve(target);
       switch (resolved.kind) {
-        case "account":
-        case "alias":
-        case "srs":
-          return "accept";
         case "forged":
           return "forged";
         case "unknown":
           return "unknown";
         case "remote":
-          return session.account ? "accept" : "relay-denied";
+          if (!session.account) return "relay-denied";
       }
     } catch {
       return "tempfail";
     }
+    const { refused } = await this.#policy({ stage: "rcpt", session, sender: "", recipients: [address] });
+    return refused ? { reply: refused } : "accept";
+  }
+
+  /** Runs the policy pipeline; a reply when it refuses, null when the message may go on. */
+  async #policy(input: { stage: "rcpt" | "data"; session: SessionInfo; sender: string; recipients: string[]; raw?: Uint8Array }): Promise<{ refused: Reply | null; verdict: Verdict | null }> {
+    const pipeline = this.options.policy;
+    if (!pipeline) return { refused: null, verdict: null };
+    const verdict = await pipeline.run({
+      stage: input.stage,
+      role: input.session.role,
+      remoteAddress: input.session.remoteAddress,
+      helo: input.session.helo,
+      sender: input.sender,
+      recipients: input.recipients,
+      account: input.session.account?.address ?? null,
+      raw: input.raw,
+    });
+    if (verdict.action === "reject") return { refused: reply(550, "5.7.1", verdict.reason ?? "Message refused by policy"), verdict };
+    if (verdict.action === "tempfail") return { refused: reply(451, "4.7.1", verdict.reason ?? "Try again later"), verdict };
+    return { refused: null, verdict };
   }
 
   async deliver(transaction: MailTransaction, content: Uint8Array, session: SessionInfo): Promise<DeliveryResult> {
@@ -85,7 +106,13 @@ export class StoreSmtpBackend implements SmtpBackend {
         return { ok: false, reply: reply(553, "5.7.1", `From address <${foreign}> not owned by ${session.account.address}`) };
       }
     }
+    const { refused, verdict } = await this.#policy({ stage: "data", session, sender: transaction.sender, recipients: transaction.recipients.map((r) => r.address), raw: content });
+    if (refused) return { ok: false, reply: refused };
+    // Discard: accepted, logged by the pipeline, and dropped (RFC 5321 §6.2 allows it for policy).
+    if (verdict?.action === "discard") return { ok: true };
+    const tagged = verdict?.headers?.length ? concatBytes([new TextEncoder().encode(verdict.headers.map((h) => `${h}\r\n`).join("")), content]) : content;
     await this.options.deliverer.deliver({
+      junk: verdict?.action === "junk",
       sender: transaction.sender,
       recipients: transaction.recipients.map((r) => ({
         address: r.address.includes("@") ? r.address : `${r.address}@${this.options.hostname}`,
@@ -94,7 +121,7 @@ export class StoreSmtpBackend implements SmtpBackend {
       })),
       envid: transaction.envid,
       ret: transaction.ret,
-      raw: content,
+      raw: tagged,
       accountId: session.account?.id,
       authenticatedAs: session.account?.address,
       inbound: session.role === "mx" && !session.account,

@@ -3,7 +3,7 @@
  * `POSTERN_CONFIG`, then `POSTERN_*` environment variables, validated as one object.
  */
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import * as v from "valibot";
 import { applyEnv, EnvValueError } from "./env.ts";
 import { type Config, configSchema } from "./schema.ts";
@@ -97,5 +97,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (e instanceof EnvValueError) throw new ConfigError(e.variable, e.value, e.message, "environment");
     throw e;
   }
-  return parseConfig(input, file ?? "defaults", used);
+  const config = parseConfig(input, file ?? "defaults", used);
+  // Relative paths in the config (policy hook modules) are relative to the config file.
+  return { ...config, configDir: file ? dirname(resolve(file)) : process.cwd() };
 }

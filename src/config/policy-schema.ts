@@ -26,7 +26,21 @@ const daemon = (defaultPort: number) =>
 
 export const policySchema = v.optional(
   v.strictObject({
-    spamassassin: daemon(783),
+    spamassassin: v.optional(
+      v.union([
+        v.literal(false),
+        v.strictObject({
+          host: v.optional(v.string(), "127.0.0.1"),
+          port: v.optional(port, 783),
+          socket: v.optional(v.string()),
+          timeout,
+          onFailure,
+          /** Spam scoring this much or more is refused at SMTP time; less goes to Junk. */
+          rejectScore: v.optional(v.number(), 10),
+        }),
+      ]),
+      false,
+    ),
     clamav: daemon(3310),
     rspamd: v.optional(
       v.union([

@@ -174,4 +174,8 @@ export const configSchema = v.strictObject({
 
 export type ConfigInput = v.InferInput<typeof configSchema>;
 type Parsed = v.InferOutput<typeof configSchema>;
-export type Config = Parsed & { database: Parsed["database"] & { url: string } };
+export type Config = Parsed & {
+  database: Parsed["database"] & { url: string };
+  /** Where relative paths in the config are resolved (the config file's folder). */
+  configDir?: string;
+};

@@ -28,6 +28,8 @@ export interface AcceptedMessage {
   recipients: EnvelopeRecipient[];
   envid?: string;
   ret?: "FULL" | "HDRS";
+  /** Policy said junk: local copies go to the Junk mailbox rather than INBOX. */
+  junk?: boolean;
   /** The message as it will be stored, trace headers (Received) already prepended. */
   raw: Uint8Array;
   /** Set for submissions: the authenticated account, by id and address. */
@@ -90,7 +92,7 @@ export class Deliverer {
       const blobHash = await this.store.messages.putBlob(tx, raw);
       const appended: Appended[] = [];
       for (const target of routing.local) {
-        const inbox = await this.store.mailboxes.byRole(target.accountId, "inbox");
+        const inbox = (message.junk ? await this.store.mailboxes.byRole(target.accountId, "\\Junk") : undefined) ?? (await this.store.mailboxes.byRole(target.accountId, "inbox"));
         if (!inbox) throw new Error(`Account ${target.accountId} has no INBOX`);
         const row = await this.store.messages.append(tx, blobHash, raw.byteLength, {
           mailboxId: inbox.id,

@@ -32,7 +32,9 @@ export type RecipientVerdict =
   /** `451 4.3.0`: could not decide now (store unavailable). */
   | "tempfail"
   /** `550 5.7.1`: one of our SRS addresses with a wrong hash or too old. */
-  | "forged";
+  | "forged"
+  /** A policy decision with its own reply (a hook or a check refused the recipient). */
+  | { reply: Reply };
 
 export interface MailTransaction {
   /** The session's id for this message, also in the Received header and the 250 reply. */

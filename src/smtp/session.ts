@@ -285,6 +285,7 @@ export class SmtpSession {
       return this.#ok(reply(452, "4.5.3", "Too many recipients"));
     }
     const verdict = await this.#backend.checkRecipient(to.address, this.info);
+    if (typeof verdict === "object") return verdict.reply.code >= 500 ? this.#fail(verdict.reply) : this.#ok(verdict.reply);
     switch (verdict) {
       case "unknown": return this.#fail(reply(550, "5.1.1", "Mailbox unavailable"));
       case "relay-denied": return this.#fail(reply(554, "5.7.1", "Relay access denied"));

@@ -1,0 +1,26 @@
+/**
+ * The pipeline a config asks for: each check present only when its `policy.*` key turns it on,
+ * in a fixed order — the daemons, then the user's hooks.
+ */
+import type { Config } from "../config/schema.ts";
+import { clamav } from "./clamd.ts";
+import { httpHook, moduleHook } from "./hooks.ts";
+import { type PolicyCheck, PolicyPipeline } from "./pipeline.ts";
+import { spamassassin } from "./spamd.ts";
+
+export function buildPipeline(config: Config): PolicyPipeline {
+  const { policy } = config;
+  const checks: PolicyCheck[] = [];
+  if (policy.spamassassin) {
+    const s = policy.spamassassin;
+    checks.push(spamassassin({ host: s.host, port: s.port, socket: s.socket, timeoutMs: s.timeout, onFailure: s.onFailure, rejectScore: s.rejectScore }));
+  }
+  if (policy.clamav) {
+    const c = policy.clamav;
+    checks.push(clamav({ host: c.host, port: c.port, socket: c.socket, timeoutMs: c.timeout, onFailure: c.onFailure }));
+  }
+  for (const hook of policy.hooks) {
+    checks.push(/^https?:\/\//i.test(hook) ? httpHook(hook, 10_000) : moduleHook(hook, config.configDir ?? process.cwd(), 10_000));
+  }
+  return new PolicyPipeline(checks);
+}
