@@ -85,7 +85,7 @@ export async function startPostern(config: Config): Promise<Postern> {
       directory,
       deliverer,
       authThrottle: new AuthThrottle({ threshold: config.limits.authFailures }),
-      policy: buildPipeline(config),
+      policy: buildPipeline(config, resolve),
     };
     const addresses: Postern["addresses"] = {};
 

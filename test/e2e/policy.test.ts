@@ -1,0 +1,64 @@
+/**
+ * Policy checks without outside daemons, end to end: a DNS blocklist served by the local DNS
+ * server, and an HTTP policy hook answering verdicts as JSON.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createServer, type Server } from "node:http";
+import nodemailer from "nodemailer";
+import { dnsblName } from "../../src/policy/dnsbl.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+let listed: MailServer;
+let hooked: MailServer;
+let hookServer: Server;
+const hookCalls: Array<{ stage: string; recipients: string[] }> = [];
+
+beforeAll(async () => {
+  hookServer = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const call = JSON.parse(body) as { stage: string; recipients: string[]; raw?: string };
+      hookCalls.push(call);
+      if (call.stage === "rcpt" && call.recipients.includes("nope@example.test")) {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ action: "reject", reason: "The HTTP hook says no" }));
+      } else if (call.stage === "data" && Buffer.from(call.raw ?? "", "base64").toString().includes("Subject: later")) {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ action: "tempfail", reason: "Come back later" }));
+      } else res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
+  const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/policy`;
+  [listed, hooked] = await Promise.all([
+    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dnsbl: { zones: ["bl.test"] } } } }),
+    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password", "nope@example.test": "nope-password" }, config: { policy: { hooks: [hookUrl] } } }),
+  ]);
+  listed.dns.add(dnsblName("127.0.0.1", "bl.test")!, { type: "A", address: "127.0.0.2" });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([listed?.stop(), hooked?.stop()]);
+  hookServer?.close();
+});
+
+function send(server: MailServer, to: string, subject: string) {
+  return nodemailer
+    .createTransport({ host: "127.0.0.1", port: server.server.ports.smtp, ignoreTLS: true, name: "client.test" })
+    .sendMail({ envelope: { from: "x@remote.test", to: [to] }, raw: `From: x@remote.test\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\nx\r\n` })
+    .then((info) => info.response, (e: { response?: string }) => e.response ?? String(e));
+}
+
+describe(`policy on ${runtime()}`, () => {
+  test("a client listed in a DNS blocklist is refused at RCPT", async () => {
+    expect(dnsblName("192.0.2.99", "bl.test")).toBe("99.2.0.192.bl.test");
+    expect(await send(listed, "amy@example.test", "from a listed host")).toMatch(/^550 5\.7\.1 Client address 127\.0\.0\.1 is listed by bl\.test/);
+  });
+
+  test("an HTTP hook refuses a recipient at RCPT and tempfails a message at DATA; other mail passes", async () => {
+    expect(await send(hooked, "nope@example.test", "hi")).toMatch(/^550 5\.7\.1 The HTTP hook says no/);
+    expect(await send(hooked, "amy@example.test", "later")).toMatch(/^451 4\.7\.1 Come back later/);
+    expect(await send(hooked, "amy@example.test", "fine")).toMatch(/^250 /);
+    expect(hookCalls.some((c) => c.stage === "data")).toBe(true);
+  });
+});
