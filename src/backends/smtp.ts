@@ -71,7 +71,7 @@ export class StoreSmtpBackend implements SmtpBackend {
     } catch {
       return "tempfail";
     }
-    const { refused } = await this.#policy({ stage: "rcpt", session, sender: "", recipients: [address] });
+    const { refused } = await this.#policy({ stage: "rcpt", session, sender: session.sender ?? "", recipients: [address] });
     return refused ? { reply: refused } : "accept";
   }
 

@@ -1,19 +1,21 @@
 /**
  * The pipeline a config asks for: each check present only when its `policy.*` key turns it on,
- * in a fixed order — blocklists, the daemons, then the user's hooks.
+ * in a fixed order — blocklists, greylisting, the daemons, then the user's hooks.
  */
 import type { Config } from "../config/schema.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { clamav } from "./clamd.ts";
 import { dnsbl } from "./dnsbl.ts";
+import { type GreylistStore, greylisting } from "./greylist.ts";
 import { httpHook, moduleHook } from "./hooks.ts";
 import { type PolicyCheck, PolicyPipeline } from "./pipeline.ts";
 import { spamassassin } from "./spamd.ts";
 
-export function buildPipeline(config: Config, resolve: DnsResolve): PolicyPipeline {
+export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore: GreylistStore): PolicyPipeline {
   const { policy } = config;
   const checks: PolicyCheck[] = [];
   if (policy.dnsbl.zones.length) checks.push(dnsbl({ zones: policy.dnsbl.zones, resolve, timeoutMs: 10_000 }));
+  if (policy.greylist) checks.push(greylisting({ store: greylistStore, delaySeconds: policy.greylist.delay, expirySeconds: policy.greylist.expiry }));
   if (policy.spamassassin) {
     const s = policy.spamassassin;
     checks.push(spamassassin({ host: s.host, port: s.port, socket: s.socket, timeoutMs: s.timeout, onFailure: s.onFailure, rejectScore: s.rejectScore }));

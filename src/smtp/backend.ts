@@ -16,6 +16,8 @@ export interface SessionInfo {
   tls: TlsInfo | null;
   /** The authenticated account, once AUTH succeeded. */
   account: AuthenticatedAccount | null;
+  /** MAIL FROM of the transaction in progress ("" for `<>`), null outside one. */
+  sender: string | null;
 }
 
 export interface AuthenticatedAccount {

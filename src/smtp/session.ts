@@ -106,6 +106,7 @@ export class SmtpSession {
       helo: this.#helo,
       tls: this.#tls,
       account: this.#account,
+      sender: this.#transaction?.sender ?? null,
     };
   }
 

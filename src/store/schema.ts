@@ -158,3 +158,19 @@ export const queueRecipients = sqliteTable(
   },
   (t) => [index("queue_recipients_due").on(t.status, t.nextAttemptAt)],
 );
+
+/**
+ * Greylisting triplets: (client network, sender, recipient), first seen and, once the client
+ * came back after the delay, when it passed.
+ */
+export const greylist = sqliteTable(
+  "greylist",
+  {
+    /** "192.0.2.0/24|sender@example.com|rcpt@example.net", lower-cased. */
+    triplet: text("triplet").primaryKey(),
+    firstSeen: integer("first_seen", { mode: "timestamp_ms" }).notNull(),
+    passedAt: integer("passed_at", { mode: "timestamp_ms" }),
+    lastSeen: integer("last_seen", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("greylist_last_seen").on(t.lastSeen)],
+);

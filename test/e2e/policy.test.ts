@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:http";
 import nodemailer from "nodemailer";
 import { dnsblName } from "../../src/policy/dnsbl.ts";
+import { network } from "../../src/policy/greylist.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
 
 let listed: MailServer;
 let hooked: MailServer;
+let grey: MailServer;
 let hookServer: Server;
 const hookCalls: Array<{ stage: string; recipients: string[] }> = [];
 
@@ -30,15 +32,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
   const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/policy`;
-  [listed, hooked] = await Promise.all([
+  [listed, hooked, grey] = await Promise.all([
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dnsbl: { zones: ["bl.test"] } } } }),
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password", "nope@example.test": "nope-password" }, config: { policy: { hooks: [hookUrl] } } }),
+    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { greylist: { delay: 1 } } } }),
   ]);
   listed.dns.add(dnsblName("127.0.0.1", "bl.test")!, { type: "A", address: "127.0.0.2" });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([listed?.stop(), hooked?.stop()]);
+  await Promise.allSettled([listed?.stop(), hooked?.stop(), grey?.stop()]);
   hookServer?.close();
 });
 
@@ -53,6 +56,16 @@ describe(`policy on ${runtime()}`, () => {
   test("a client listed in a DNS blocklist is refused at RCPT", async () => {
     expect(dnsblName("192.0.2.99", "bl.test")).toBe("99.2.0.192.bl.test");
     expect(await send(listed, "amy@example.test", "from a listed host")).toMatch(/^550 5\.7\.1 Client address 127\.0\.0\.1 is listed by bl\.test/);
+  });
+
+  test("greylisting: the first try gets 451, a retry after the delay passes, and is remembered", async () => {
+    expect(await send(grey, "amy@example.test", "first try")).toMatch(/^451 4\.7\.1 Greylisted, please try again in 1 seconds/);
+    expect(await send(grey, "amy@example.test", "too soon")).toMatch(/^451 4\.7\.1 Greylisted/);
+    await Bun.sleep(1200);
+    expect(await send(grey, "amy@example.test", "retry")).toMatch(/^250 /);
+    expect(await send(grey, "amy@example.test", "known now")).toMatch(/^250 /);
+    expect(network("192.0.2.77")).toBe("192.0.2.0/24");
+    expect(network("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
   });
 
   test("an HTTP hook refuses a recipient at RCPT and tempfails a message at DATA; other mail passes", async () => {
