@@ -17,7 +17,7 @@ import { log } from "./log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
 import { createDkimSigner, createKeyring, keyForHost } from "./forward/dkim.ts";
 import { Srs } from "./forward/srs.ts";
-import { storeGreylist } from "./backends/greylist.ts";
+import { storeGreylist, storeRateCounter } from "./backends/greylist.ts";
 import { buildPipeline } from "./policy/build.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
@@ -86,7 +86,7 @@ export async function startPostern(config: Config): Promise<Postern> {
       directory,
       deliverer,
       authThrottle: new AuthThrottle({ threshold: config.limits.authFailures }),
-      policy: buildPipeline(config, resolve, storeGreylist(store)),
+      policy: buildPipeline(config, resolve, storeGreylist(store), storeRateCounter(store)),
     };
     const addresses: Postern["addresses"] = {};
 

@@ -67,7 +67,15 @@ export const policySchema = v.optional(
       ]),
       false,
     ),
-    rateLimits: v.optional(v.record(v.string(), v.pipe(v.number(), v.integer(), v.minValue(0))), {}),
+    /** Per hour: messagesPerIpPerHour (inbound), messagesPerAccountPerHour, recipientsPerAccountPerHour. */
+    rateLimits: v.optional(
+      v.strictObject({
+        messagesPerIpPerHour: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+        messagesPerAccountPerHour: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+        recipientsPerAccountPerHour: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+      }),
+      {},
+    ),
     dmarc: v.optional(v.strictObject({ enforce: v.optional(v.boolean(), false) }), {}),
     /** Module paths (`./hooks.ts`) and HTTP hook URLs. */
     hooks: v.optional(v.array(v.string()), []),

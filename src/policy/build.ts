@@ -7,14 +7,16 @@ import type { DnsResolve } from "../net/dns.ts";
 import { clamav } from "./clamd.ts";
 import { dnsbl } from "./dnsbl.ts";
 import { type GreylistStore, greylisting } from "./greylist.ts";
+import { type RateCounter, rateLimits } from "./rate-limit.ts";
 import { httpHook, moduleHook } from "./hooks.ts";
 import { type PolicyCheck, PolicyPipeline } from "./pipeline.ts";
 import { spamassassin } from "./spamd.ts";
 
-export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore: GreylistStore): PolicyPipeline {
+export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore: GreylistStore, count: RateCounter): PolicyPipeline {
   const { policy } = config;
   const checks: PolicyCheck[] = [];
   if (policy.dnsbl.zones.length) checks.push(dnsbl({ zones: policy.dnsbl.zones, resolve, timeoutMs: 10_000 }));
+  if (Object.keys(policy.rateLimits).length) checks.push(rateLimits({ limits: policy.rateLimits, count }));
   if (policy.greylist) checks.push(greylisting({ store: greylistStore, delaySeconds: policy.greylist.delay, expirySeconds: policy.greylist.expiry }));
   if (policy.spamassassin) {
     const s = policy.spamassassin;

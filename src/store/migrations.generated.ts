@@ -8,5 +8,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0001_greylist",
     "sql": "CREATE TABLE `greylist` (\n\t`triplet` text PRIMARY KEY NOT NULL,\n\t`first_seen` integer NOT NULL,\n\t`passed_at` integer,\n\t`last_seen` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `greylist_last_seen` ON `greylist` (`last_seen`);"
+  },
+  {
+    "tag": "0002_rate_counters",
+    "sql": "CREATE TABLE `rate_counters` (\n\t`key` text NOT NULL,\n\t`window_start` integer NOT NULL,\n\t`count` integer NOT NULL,\n\tPRIMARY KEY(`key`, `window_start`)\n);\n"
   }
 ];

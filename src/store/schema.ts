@@ -174,3 +174,16 @@ export const greylist = sqliteTable(
   },
   (t) => [index("greylist_last_seen").on(t.lastSeen)],
 );
+
+/** Rate-limit counters: one row per key and fixed window, so a restart does not reset them. */
+export const rateCounters = sqliteTable(
+  "rate_counters",
+  {
+    /** e.g. "messagesPerIp|192.0.2.1" */
+    key: text("key").notNull(),
+    /** Start of the hour window, epoch ms. */
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);

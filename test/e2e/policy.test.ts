@@ -13,6 +13,7 @@ import { runtime } from "../helpers/runtime.ts";
 let listed: MailServer;
 let hooked: MailServer;
 let grey: MailServer;
+let limited: MailServer;
 let hookServer: Server;
 const hookCalls: Array<{ stage: string; recipients: string[] }> = [];
 
@@ -32,16 +33,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
   const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/policy`;
-  [listed, hooked, grey] = await Promise.all([
+  [listed, hooked, grey, limited] = await Promise.all([
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dnsbl: { zones: ["bl.test"] } } } }),
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password", "nope@example.test": "nope-password" }, config: { policy: { hooks: [hookUrl] } } }),
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { greylist: { delay: 1 } } } }),
+    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { rateLimits: { messagesPerIpPerHour: 2 } } } }),
   ]);
   listed.dns.add(dnsblName("127.0.0.1", "bl.test")!, { type: "A", address: "127.0.0.2" });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([listed?.stop(), hooked?.stop(), grey?.stop()]);
+  await Promise.allSettled([listed?.stop(), hooked?.stop(), grey?.stop(), limited?.stop()]);
   hookServer?.close();
 });
 
@@ -66,6 +68,14 @@ describe(`policy on ${runtime()}`, () => {
     expect(await send(grey, "amy@example.test", "known now")).toMatch(/^250 /);
     expect(network("192.0.2.77")).toBe("192.0.2.0/24");
     expect(network("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+  });
+
+  test("a rate limit trips, and a restart does not reset it", async () => {
+    expect(await send(limited, "amy@example.test", "one")).toMatch(/^250 /);
+    expect(await send(limited, "amy@example.test", "two")).toMatch(/^250 /);
+    expect(await send(limited, "amy@example.test", "three")).toMatch(/^451 4\.7\.1 Rate limit messagesPerIpPerHour \(2\) reached for 127\.0\.0\.1/);
+    await limited.server.restart();
+    expect(await send(limited, "amy@example.test", "after restart")).toMatch(/^451 4\.7\.1 Rate limit/);
   });
 
   test("an HTTP hook refuses a recipient at RCPT and tempfails a message at DATA; other mail passes", async () => {

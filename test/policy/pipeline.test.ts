@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:net";
 import { clamav, clamdScan, parseClamdReply } from "../../src/policy/clamd.ts";
 import { type PolicyCheck, type PolicyContext, PolicyPipeline } from "../../src/policy/pipeline.ts";
+import { rateLimits } from "../../src/policy/rate-limit.ts";
 import { parseSpamdReply, spamassassin } from "../../src/policy/spamd.ts";
 import { combine } from "../../src/policy/verdict.ts";
 
@@ -63,6 +64,29 @@ describe("clamd client", () => {
     const clean = await fakeDaemon("stream: OK\0");
     expect(await clamdScan({ host: "127.0.0.1", port: clean.port }, new Uint8Array(10), 2000)).toEqual({ infected: false });
     expect(() => parseClamdReply("stream: Size limit exceeded ERROR\0")).toThrow(/Size limit/);
+  });
+});
+
+describe("rate limits", () => {
+  test("count per window, trip over the limit, reset in the next hour", async () => {
+    const counters = new Map<string, number>();
+    let now = Date.UTC(2026, 10, 23, 10, 30);
+    const check = rateLimits({
+      limits: { messagesPerAccountPerHour: 2, recipientsPerAccountPerHour: 5 },
+      count: async (key, window, amount) => {
+        const k = `${key}@${window}`;
+        counters.set(k, (counters.get(k) ?? 0) + amount);
+        return counters.get(k)!;
+      },
+      now: () => now,
+    });
+    const ctx = (recipients: number) => ({ ...context(), role: "submission" as const, account: "amy@example.test", recipients: Array.from({ length: recipients }, (_, i) => `r${i}@x.test`) });
+    expect((await check.run(ctx(1))).action).toBe("accept");
+    expect((await check.run(ctx(3))).action).toBe("accept");
+    expect(await check.run(ctx(1))).toMatchObject({ action: "tempfail", reason: expect.stringContaining("messagesPerAccountPerHour (2)") });
+    now += 3_600_000;
+    expect((await check.run(ctx(5))).action).toBe("accept");
+    expect(await check.run(ctx(1))).toMatchObject({ action: "tempfail", reason: expect.stringContaining("recipientsPerAccountPerHour (5)") });
   });
 });
 
