@@ -17,7 +17,7 @@ import { log } from "./log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
 import { createDkimSigner, createKeyring, keyForHost } from "./forward/dkim.ts";
 import { Srs } from "./forward/srs.ts";
-import { storeGreylist, storeRateCounter } from "./backends/greylist.ts";
+import { storeGreylist, storeRateCounter } from "./backends/policy-state.ts";
 import { buildPipeline } from "./policy/build.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
