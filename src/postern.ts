@@ -58,7 +58,14 @@ export async function startPostern(config: Config): Promise<Postern> {
       const key = keyForHost(keyring(), config.hostname);
       return key ? { signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey } : undefined;
     };
-    const deliverer = new Deliverer(store, directory, { hostname: config.hostname, resolve, srs, arcKey, onQueued: () => runner?.wake() });
+    const deliverer = new Deliverer(store, directory, {
+      hostname: config.hostname,
+      resolve,
+      srs,
+      arcKey,
+      dmarcEnforce: config.policy.dmarc.enforce,
+      onQueued: () => runner?.wake(),
+    });
     runner = new QueueRunner({
       store,
       deliverer,

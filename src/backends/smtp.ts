@@ -19,7 +19,7 @@ import type { PolicyPipeline } from "../policy/pipeline.ts";
 import type { Verdict } from "../policy/verdict.ts";
 import { type Reply, reply } from "../smtp/reply.ts";
 import type { Store } from "../store/store.ts";
-import type { Deliverer } from "../deliver/deliverer.ts";
+import { type Deliverer, DeliveryRefused } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
 
 function countReceived(content: Uint8Array): number {
@@ -111,8 +111,18 @@ export class StoreSmtpBackend implements SmtpBackend {
     // Discard: accepted, logged by the pipeline, and dropped (RFC 5321 §6.2 allows it for policy).
     if (verdict?.action === "discard") return { ok: true };
     const tagged = verdict?.headers?.length ? concatBytes([new TextEncoder().encode(verdict.headers.map((h) => `${h}\r\n`).join("")), content]) : content;
-    await this.options.deliverer.deliver({
-      junk: verdict?.action === "junk",
+    try {
+      await this.#deliver(transaction, tagged, session, verdict?.action === "junk");
+    } catch (e) {
+      if (e instanceof DeliveryRefused) return { ok: false, reply: reply(e.code, e.enhanced, e.message) };
+      throw e;
+    }
+    return { ok: true };
+  }
+
+  #deliver(transaction: MailTransaction, tagged: Uint8Array, session: SessionInfo, junk: boolean) {
+    return this.options.deliverer.deliver({
+      junk,
       sender: transaction.sender,
       recipients: transaction.recipients.map((r) => ({
         address: r.address.includes("@") ? r.address : `${r.address}@${this.options.hostname}`,
@@ -128,7 +138,6 @@ export class StoreSmtpBackend implements SmtpBackend {
       remoteIp: session.remoteAddress,
       helo: session.helo,
     });
-    return { ok: true };
   }
 
   /** The first From: address the account may not use, or null when all are its own. */

@@ -41,6 +41,18 @@ export interface AcceptedMessage {
   helo: string;
 }
 
+/** Delivery refused before anything was stored (DMARC enforcement); the SMTP reply to give. */
+export class DeliveryRefused extends Error {
+  constructor(
+    readonly code: number,
+    readonly enhanced: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DeliveryRefused";
+  }
+}
+
 export interface DeliveryReport {
   /** Local mailbox rows written. */
   stored: number;
@@ -59,10 +71,13 @@ export class Deliverer {
       onQueued?: () => void;
       srs?: Srs;
       arcKey?: () => { signingDomain: string; selector: string; privateKey: string } | undefined;
+      /** policy.dmarc.enforce */
+      dmarcEnforce?: boolean;
     },
   ) {}
 
-  async deliver(message: AcceptedMessage): Promise<DeliveryReport> {
+  async deliver(accepted: AcceptedMessage): Promise<DeliveryReport> {
+    let message = accepted;
     let raw = message.raw;
     const routing = await route(this.directory, message.recipients);
     if (message.inbound) {
@@ -77,6 +92,11 @@ export class Deliverer {
         seal: routing.forwarded.length > 0 ? this.options.arcKey?.() : undefined,
       });
       raw = prepend(auth.headers, raw);
+      // RFC 7489 §6.6.2: with enforcement on, a failing message follows its domain's policy.
+      if (this.options.dmarcEnforce && auth.dmarc === "fail") {
+        if (auth.dmarcPolicy === "reject") throw new DeliveryRefused(550, "5.7.1", `DMARC policy of ${auth.dmarcDomain ?? "the sender's domain"} says reject`);
+        if (auth.dmarcPolicy === "quarantine") message = { ...message, junk: true };
+      }
     } else if (message.authenticatedAs) {
       // RFC 8601 §2.7.4: record who submitted the message.
       raw = prepend(`Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`, raw);

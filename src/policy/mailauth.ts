@@ -24,6 +24,9 @@ export interface AuthenticationResult {
   spf: string;
   dkim: string[];
   dmarc: string;
+  /** The published policy of the author's domain (p= or sp=): "reject", "quarantine" or "none". */
+  dmarcPolicy: string;
+  dmarcDomain: string | null;
   arc: string;
 }
 
@@ -46,7 +49,7 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     headers: string;
     spf?: { status?: { result?: string } } | false;
     dkim?: { results?: { status?: { result?: string } }[] };
-    dmarc?: { status?: { result?: string } } | false;
+    dmarc?: { status?: { result?: string }; policy?: string; domain?: string } | false;
     arc?: { status?: { result?: string } } | false;
   };
   return {
@@ -54,6 +57,8 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     spf: (r.spf && r.spf.status?.result) || "none",
     dkim: (r.dkim?.results ?? []).map((d) => d.status?.result ?? "none"),
     dmarc: (r.dmarc && r.dmarc.status?.result) || "none",
+    dmarcPolicy: (r.dmarc && r.dmarc.policy) || "none",
+    dmarcDomain: (r.dmarc && r.dmarc.domain) || null,
     arc: (r.arc && r.arc.status?.result) || "none",
   };
 }

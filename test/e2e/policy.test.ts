@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import nodemailer from "nodemailer";
 import { dnsblName } from "../../src/policy/dnsbl.ts";
 import { network } from "../../src/policy/greylist.ts";
+import { readInbox } from "../helpers/mailbox.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
 
@@ -14,6 +15,7 @@ let listed: MailServer;
 let hooked: MailServer;
 let grey: MailServer;
 let limited: MailServer;
+let strict: MailServer;
 let hookServer: Server;
 const hookCalls: Array<{ stage: string; recipients: string[] }> = [];
 
@@ -33,24 +35,29 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
   const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/policy`;
-  [listed, hooked, grey, limited] = await Promise.all([
+  [listed, hooked, grey, limited, strict] = await Promise.all([
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dnsbl: { zones: ["bl.test"] } } } }),
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password", "nope@example.test": "nope-password" }, config: { policy: { hooks: [hookUrl] } } }),
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { greylist: { delay: 1 } } } }),
     startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { rateLimits: { messagesPerIpPerHour: 2 } } } }),
+    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dmarc: { enforce: true } } } }),
   ]);
+  for (const [domain, policy] of [["evil.test", "reject"], ["shady.test", "quarantine"]]) {
+    strict.dns.add(domain!, { type: "TXT", text: "v=spf1 -all" });
+    strict.dns.add(`_dmarc.${domain}`, { type: "TXT", text: `v=DMARC1; p=${policy}` });
+  }
   listed.dns.add(dnsblName("127.0.0.1", "bl.test")!, { type: "A", address: "127.0.0.2" });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([listed?.stop(), hooked?.stop(), grey?.stop(), limited?.stop()]);
+  await Promise.allSettled([listed?.stop(), hooked?.stop(), grey?.stop(), limited?.stop(), strict?.stop()]);
   hookServer?.close();
 });
 
-function send(server: MailServer, to: string, subject: string) {
+function send(server: MailServer, to: string, subject: string, from = "x@remote.test") {
   return nodemailer
     .createTransport({ host: "127.0.0.1", port: server.server.ports.smtp, ignoreTLS: true, name: "client.test" })
-    .sendMail({ envelope: { from: "x@remote.test", to: [to] }, raw: `From: x@remote.test\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\nx\r\n` })
+    .sendMail({ envelope: { from, to: [to] }, raw: `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\nx\r\n` })
     .then((info) => info.response, (e: { response?: string }) => e.response ?? String(e));
 }
 
@@ -76,6 +83,15 @@ describe(`policy on ${runtime()}`, () => {
     expect(await send(limited, "amy@example.test", "three")).toMatch(/^451 4\.7\.1 Rate limit messagesPerIpPerHour \(2\) reached for 127\.0\.0\.1/);
     await limited.server.restart();
     expect(await send(limited, "amy@example.test", "after restart")).toMatch(/^451 4\.7\.1 Rate limit/);
+  });
+
+  test("DMARC enforcement: p=reject is refused at SMTP time, p=quarantine goes to Junk", async () => {
+    expect(await send(strict, "amy@example.test", "spoofed", "ceo@evil.test")).toMatch(/^550 5\.7\.1 DMARC policy of evil\.test says reject/);
+    expect(await send(strict, "amy@example.test", "shady one", "ceo@shady.test")).toMatch(/^250 /);
+    expect(await send(strict, "amy@example.test", "honest one")).toMatch(/^250 /);
+    const inbox = await readInbox(strict.dataDir, "amy@example.test");
+    expect(inbox.some((m) => m.raw.includes("Subject: shady one"))).toBe(false);
+    expect(inbox.some((m) => m.raw.includes("Subject: honest one"))).toBe(true);
   });
 
   test("an HTTP hook refuses a recipient at RCPT and tempfails a message at DATA; other mail passes", async () => {
