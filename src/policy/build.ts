@@ -10,6 +10,7 @@ import { type GreylistStore, greylisting } from "./greylist.ts";
 import { type RateCounter, rateLimits } from "./rate-limit.ts";
 import { httpHook, moduleHook } from "./hooks.ts";
 import { type PolicyCheck, PolicyPipeline } from "./pipeline.ts";
+import { rspamd } from "./rspamd.ts";
 import { spamassassin } from "./spamd.ts";
 
 export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore: GreylistStore, count: RateCounter): PolicyPipeline {
@@ -22,6 +23,7 @@ export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore
     const s = policy.spamassassin;
     checks.push(spamassassin({ host: s.host, port: s.port, socket: s.socket, timeoutMs: s.timeout, onFailure: s.onFailure, rejectScore: s.rejectScore }));
   }
+  if (policy.rspamd) checks.push(rspamd({ url: policy.rspamd.url, timeoutMs: policy.rspamd.timeout, onFailure: policy.rspamd.onFailure }));
   if (policy.clamav) {
     const c = policy.clamav;
     checks.push(clamav({ host: c.host, port: c.port, socket: c.socket, timeoutMs: c.timeout, onFailure: c.onFailure }));

@@ -3,10 +3,12 @@
  * answers, broken replies, silence.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { clamav, clamdScan, parseClamdReply } from "../../src/policy/clamd.ts";
 import { type PolicyCheck, type PolicyContext, PolicyPipeline } from "../../src/policy/pipeline.ts";
 import { rateLimits } from "../../src/policy/rate-limit.ts";
+import { rspamd, rspamdVerdict } from "../../src/policy/rspamd.ts";
 import { parseSpamdReply, spamassassin } from "../../src/policy/spamd.ts";
 import { combine } from "../../src/policy/verdict.ts";
 
@@ -64,6 +66,36 @@ describe("clamd client", () => {
     const clean = await fakeDaemon("stream: OK\0");
     expect(await clamdScan({ host: "127.0.0.1", port: clean.port }, new Uint8Array(10), 2000)).toEqual({ infected: false });
     expect(() => parseClamdReply("stream: Size limit exceeded ERROR\0")).toThrow(/Size limit/);
+  });
+});
+
+describe("rspamd client", () => {
+  test("sends the envelope in headers to /checkv2 and honours the action", async () => {
+    const seen: Array<{ path: string; headers: Record<string, string | string[] | undefined>; body: string }> = [];
+    const actions = ["reject", "soft reject", "add header", "no action"];
+    const server = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        seen.push({ path: req.url!, headers: req.headers, body });
+        const action = actions[seen.length - 1]!;
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ action, score: 9.5, required_score: 15, symbols: { FAKE_RULE: {} } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const check = rspamd({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, timeoutMs: 2000, onFailure: "accept" });
+      const results = [];
+      for (let i = 0; i < actions.length; i++) results.push((await check.run({ ...context(), recipients: ["a@x.test", "b@x.test"] })).action);
+      expect(results).toEqual(["reject", "tempfail", "junk", "tag"]);
+      expect(seen[0]).toMatchObject({ path: "/checkv2", headers: { ip: "192.0.2.1", helo: "h", from: "s@x.test", rcpt: "a@x.test, b@x.test" }, body: "Subject: x\r\n\r\nbody\r\n" });
+      expect(rspamdVerdict({ action: "no action", score: 1, required_score: 15, symbols: { A: 1 } }).headers).toEqual([
+        "X-Spam-Status: No, score=1.0 required=15.0 tests=A",
+        "X-Spam-Action: no action",
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });
 
