@@ -12,5 +12,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0002_rate_counters",
     "sql": "CREATE TABLE `rate_counters` (\n\t`key` text NOT NULL,\n\t`window_start` integer NOT NULL,\n\t`count` integer NOT NULL,\n\tPRIMARY KEY(`key`, `window_start`)\n);\n"
+  },
+  {
+    "tag": "0003_api_tokens",
+    "sql": "CREATE TABLE `api_tokens` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `api_tokens_hash` ON `api_tokens` (`hash`);"
   }
 ];

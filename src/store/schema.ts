@@ -187,3 +187,17 @@ export const rateCounters = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
 );
+
+/** API tokens of an account (JMAP and REST as that account): only a SHA-256 of each is kept. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** Hex SHA-256 of the token. */
+    hash: text("hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("api_tokens_hash").on(t.hash)],
+);

@@ -17,6 +17,7 @@ import { DomainRepository } from "./domains.ts";
 import { MailboxRepository } from "./mailboxes.ts";
 import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
+import { TokenRepository } from "./tokens.ts";
 import { ChangeFeed } from "./change-feed.ts";
 
 interface PendingWrite {
@@ -34,6 +35,7 @@ export class Store {
   readonly aliases: AliasRepository;
   readonly mailboxes: MailboxRepository;
   readonly messages: MessageRepository;
+  readonly tokens: TokenRepository;
   /** Committed changes, for IMAP IDLE, JMAP push and POP3/IMAP coexistence. */
   readonly changes = new ChangeFeed();
   #queue: PendingWrite[] = [];
@@ -48,6 +50,7 @@ export class Store {
     this.aliases = new AliasRepository(this);
     this.mailboxes = new MailboxRepository(this);
     this.messages = new MessageRepository(this);
+    this.tokens = new TokenRepository(this);
   }
 
   static async open(options: DatabaseOptions): Promise<Store> {

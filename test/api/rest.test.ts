@@ -139,6 +139,17 @@ describe("REST admin API", () => {
     expect(await (await call("GET", "/api/v1/queue")).json()).toEqual([]);
   });
 
+  test("API tokens: shown once, stored hashed, listed without the secret, revoked", async () => {
+    const created = (await (await call("POST", "/api/v1/accounts/bo@example.test/tokens", { name: "mail app" })).json()) as { id: number; token: string };
+    expect(created.token).toMatch(/^pt_[A-Za-z0-9_-]{43}$/);
+    expect(await store.tokens.verify(created.token)).toMatchObject({ address: "bo@example.test" });
+    const listed = (await (await call("GET", "/api/v1/accounts/bo@example.test/tokens")).json()) as object[];
+    expect(listed).toEqual([{ id: created.id, name: "mail app", createdAt: expect.any(String) }]);
+    expect(JSON.stringify(listed)).not.toContain(created.token);
+    expect((await call("DELETE", `/api/v1/accounts/bo@example.test/tokens/${created.id}`)).status).toBe(204);
+    expect(await store.tokens.verify(created.token)).toBeNull();
+  });
+
   test("unknown routes 404, wrong methods 405 with Allow, oversize bodies 413", async () => {
     expect((await call("GET", "/api/v1/nothing")).status).toBe(404);
     const wrong = await call("PUT", "/api/v1/domains");
@@ -157,12 +168,12 @@ describe("REST admin API", () => {
     expect(doc.openapi).toBe("3.1.0");
     const listed = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
-      "DELETE /api/v1/accounts/{address}", "DELETE /api/v1/accounts/{address}/messages/{id}", "DELETE /api/v1/aliases/{address}", "DELETE /api/v1/domains/{name}",
+      "DELETE /api/v1/accounts/{address}", "DELETE /api/v1/accounts/{address}/messages/{id}", "DELETE /api/v1/accounts/{address}/tokens/{id}", "DELETE /api/v1/aliases/{address}", "DELETE /api/v1/domains/{name}",
       "DELETE /api/v1/queue/{id}",
       "GET /api/v1/accounts", "GET /api/v1/accounts/{address}", "GET /api/v1/accounts/{address}/mailboxes",
-      "GET /api/v1/accounts/{address}/messages", "GET /api/v1/accounts/{address}/messages/{id}", "GET /api/v1/accounts/{address}/messages/{id}/raw",
+      "GET /api/v1/accounts/{address}/messages", "GET /api/v1/accounts/{address}/messages/{id}", "GET /api/v1/accounts/{address}/messages/{id}/raw", "GET /api/v1/accounts/{address}/tokens",
       "GET /api/v1/aliases", "GET /api/v1/domains", "GET /api/v1/queue", "GET /api/v1/queue/{id}", "PATCH /api/v1/accounts/{address}", "PATCH /api/v1/accounts/{address}/messages/{id}",
-      "POST /api/v1/accounts", "POST /api/v1/aliases", "POST /api/v1/domains", "POST /api/v1/queue/{id}/retry",
+      "POST /api/v1/accounts", "POST /api/v1/accounts/{address}/tokens", "POST /api/v1/aliases", "POST /api/v1/domains", "POST /api/v1/queue/{id}/retry",
     ]);
     const post = doc.paths["/api/v1/domains"]!.post as unknown as { requestBody: { content: { "application/json": { schema: { properties: object } } } } };
     expect(Object.keys(post.requestBody.content["application/json"].schema.properties)).toEqual(["name", "kind"]);

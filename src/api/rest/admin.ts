@@ -134,4 +134,31 @@ export function adminRoutes(routes: RouteRegistry, store: Store): void {
       return c.body(null, 204);
     }),
   });
+
+  const accountParams = v.object({ address: v.string() });
+  routes.add({
+    method: "post", path: "/api/v1/accounts/{address}/tokens", tag: "accounts", summary: "Create an API token for the account (JMAP); shown once",
+    params: accountParams,
+    body: v.strictObject({ name: v.pipe(v.string(), v.minLength(1), v.maxLength(100)) }),
+    response: { status: 201, schema: v.object({ id: v.number(), name: v.string(), token: v.string() }) },
+    handler: (c, { params, body }) => attempt(c, async () => {
+      const created = await store.tokens.create(params.address, body.name);
+      return c.json({ id: created.id, name: body.name, token: created.token }, 201);
+    }),
+  });
+  routes.add({
+    method: "get", path: "/api/v1/accounts/{address}/tokens", tag: "accounts", summary: "List the account's API tokens (never the tokens themselves)",
+    params: accountParams,
+    response: { status: 200, schema: v.array(v.object({ id: v.number(), name: v.string(), createdAt: v.string() })) },
+    handler: (c, { params }) => attempt(c, async () => c.json((await store.tokens.list(params.address)).map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString() })))),
+  });
+  routes.add({
+    method: "delete", path: "/api/v1/accounts/{address}/tokens/{id}", tag: "accounts", summary: "Revoke an API token",
+    params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a token id"), v.transform(Number)) }),
+    response: { status: 204 },
+    handler: (c, { params }) => attempt(c, async () => {
+      await store.tokens.revoke(params.address, params.id);
+      return c.body(null, 204);
+    }),
+  });
 }
