@@ -128,6 +128,7 @@ export async function startPostern(config: Config): Promise<Postern> {
         store,
         adminToken: config.api.adminToken,
         wakeQueue: () => queueRunner?.wake(),
+        throttle: context.authThrottle,
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
       http = await serveHttp({ host: config.listeners.http.host, port: config.listeners.http.port, fetch: app.fetch });

@@ -5,6 +5,8 @@
 import { Hono } from "hono";
 import type { Store } from "../store/store.ts";
 import { renderMetrics, type MetricSource } from "./metrics.ts";
+import type { AuthThrottle } from "../auth/throttle.ts";
+import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
 
 export interface AppOptions {
@@ -15,6 +17,7 @@ export interface AppOptions {
   store?: Store;
   adminToken?: string;
   wakeQueue?: () => void;
+  throttle?: AuthThrottle;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -39,7 +42,10 @@ export function createApp(options: AppOptions): Hono {
     }),
   );
 
-  if (options.store) mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version, wakeQueue: options.wakeQueue });
+  if (options.store) {
+    mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version, wakeQueue: options.wakeQueue });
+    mountJmap(app, { store: options.store, throttle: options.throttle });
+  }
 
   app.notFound((c) =>
     c.json({ type: "about:blank", title: "Not Found", status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }, 404, {

@@ -1,0 +1,153 @@
+/**
+ * JMAP over Hono (RFC 8620, RFC 8621): the session resource, the API endpoint, blob download
+ * and the EventSource push channel. Authentication is an API token (`Bearer`) or the account's
+ * own credentials (`Basic`, throttled like every other password check).
+ */
+import type { Context, Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AuthThrottle } from "../../auth/throttle.ts";
+import { checkPassword } from "../../backends/password.ts";
+import type { Store } from "../../store/store.ts";
+import { emailMethods } from "./email.ts";
+import { accountJmapId, accountState, type JmapAccount, mailboxMethods } from "./mailbox.ts";
+import { CAPABILITIES, checkRequest, type Method, runCalls } from "./request.ts";
+
+export interface JmapOptions {
+  store: Store;
+  throttle?: AuthThrottle;
+  maxRequestBytes?: number;
+}
+
+const jmapError = (c: Context, status: 400 | 401 | 413, type: string, detail: string) =>
+  c.body(JSON.stringify({ type, status, detail }), status, { "content-type": "application/problem+json", ...(status === 401 ? { "www-authenticate": 'Basic realm="postern", Bearer' } : {}) });
+
+export function mountJmap(app: Hono, options: JmapOptions): void {
+  const { store } = options;
+  const maxRequest = options.maxRequestBytes ?? 10_000_000;
+
+  const authenticate = async (c: Context): Promise<JmapAccount | null> => {
+    const header = c.req.header("authorization") ?? "";
+    const bearer = /^Bearer (.+)$/i.exec(header)?.[1];
+    if (bearer) return store.tokens.verify(bearer.trim());
+    const basic = /^Basic (.+)$/i.exec(header)?.[1];
+    if (!basic) return null;
+    const decoded = Buffer.from(basic, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon < 0) return null;
+    const [user, pass] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+    return options.throttle
+      ? checkPassword(store, options.throttle, user, pass, c.req.header("x-forwarded-for") ?? "http")
+      : ((await store.accounts.verify(user, pass)) ?? null);
+  };
+
+  app.get("/.well-known/jmap", (c) => c.redirect("/jmap/session", 301));
+
+  app.use("/jmap/*", async (c, next) => {
+    const account = await authenticate(c);
+    if (!account) return jmapError(c, 401, "about:blank", "Authenticate with an API token (Bearer) or the account's password (Basic)");
+    c.set("jmapAccount" as never, account as never);
+    await next();
+  });
+  const accountOf = (c: Context) => c.get("jmapAccount" as never) as unknown as JmapAccount;
+
+  app.get("/jmap/session", async (c) => {
+    const account = accountOf(c);
+    const origin = new URL(c.req.url).origin;
+    const id = accountJmapId(account.id);
+    return c.json({
+      capabilities: {
+        "urn:ietf:params:jmap:core": {
+          maxSizeUpload: 50_000_000, maxConcurrentUpload: 4, maxSizeRequest: maxRequest, maxConcurrentRequests: 4,
+          maxCallsInRequest: 64, maxObjectsInGet: 500, maxObjectsInSet: 500, collationAlgorithms: ["i;ascii-casemap"],
+        },
+        "urn:ietf:params:jmap:mail": {},
+      },
+      accounts: {
+        [id]: {
+          name: account.address, isPersonal: true, isReadOnly: false,
+          accountCapabilities: {
+            "urn:ietf:params:jmap:core": {},
+            "urn:ietf:params:jmap:mail": {
+              maxMailboxesPerEmail: 1, maxMailboxDepth: null, maxSizeMailboxName: 255, maxSizeAttachmentsPerEmail: 50_000_000,
+              emailQuerySortOptions: ["receivedAt", "sentAt", "size", "subject", "from", "to"], mayCreateTopLevelMailbox: false,
+            },
+          },
+        },
+      },
+      primaryAccounts: { "urn:ietf:params:jmap:core": id, "urn:ietf:params:jmap:mail": id },
+      username: account.address,
+      apiUrl: `${origin}/jmap/api`,
+      downloadUrl: `${origin}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
+      uploadUrl: `${origin}/jmap/upload/{accountId}`,
+      eventSourceUrl: `${origin}/jmap/eventsource?types={types}&closeafter={closeafter}&ping={ping}`,
+      state: await accountState(store, account),
+    });
+  });
+
+  app.post("/jmap/api", async (c) => {
+    const account = accountOf(c);
+    if (Number(c.req.header("content-length") ?? 0) > maxRequest) return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "The request is too large");
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return jmapError(c, 400, "urn:ietf:params:jmap:error:notJSON", "The request body is not JSON");
+    }
+    const request = checkRequest(body);
+    if ("type" in request) return jmapError(c, 400, request.type, request.detail);
+    const methods: Record<string, Method> = {
+      "Core/echo": async (args) => args,
+      ...mailboxMethods(store, account),
+      ...emailMethods(store, account),
+    };
+    const methodResponses = await runCalls(request.methodCalls, methods);
+    return c.json({ methodResponses, sessionState: await accountState(store, account) });
+  });
+
+  app.get("/jmap/download/:accountId/:blobId/:name", async (c) => {
+    const account = accountOf(c);
+    if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
+    const blobId = c.req.param("blobId");
+    const hash = /^B([0-9a-f]{64})$/.exec(blobId)?.[1];
+    // Only blobs of messages in this account's mailboxes.
+    const boxes = new Set((await store.mailboxes.list(account.id)).map((b) => b.id));
+    const rows = hash ? await store.db.query.messages.findMany({ where: (m, { eq }) => eq(m.blobHash, hash) }) : [];
+    if (!hash || !rows.some((r) => boxes.has(r.mailboxId))) return c.body(null, 404);
+    const raw = await store.messages.readBlob(hash);
+    return c.body(raw! as Uint8Array<ArrayBuffer>, 200, { "content-type": c.req.query("type") ?? "message/rfc822" });
+  });
+
+  app.get("/jmap/eventsource", (c) => {
+    const account = accountOf(c);
+    const ping = Math.max(0, Number(c.req.query("ping") ?? 0));
+    return streamSSE(c, async (stream) => {
+      let last = "";
+      const send = async () => {
+        const state = await accountState(store, account);
+        if (state === last) return;
+        last = state;
+        const id = accountJmapId(account.id);
+        await stream.writeSSE({ event: "state", data: JSON.stringify({ "@type": "StateChange", changed: { [id]: { Email: state, Mailbox: state, Thread: state } } }) });
+      };
+      let wake: (() => void) | null = null;
+      const unsubscribe = store.changes.subscribe(account.id, () => wake?.());
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await send();
+      while (!stream.aborted) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (ping > 0) setTimeout(resolve, ping * 1000);
+        });
+        if (stream.aborted) break;
+        await send();
+        if (ping > 0) await stream.writeSSE({ event: "ping", data: JSON.stringify({ interval: ping }) });
+      }
+      unsubscribe();
+    });
+  });
+}
+
+export { CAPABILITIES };

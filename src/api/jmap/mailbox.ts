@@ -1,0 +1,95 @@
+/**
+ * JMAP Mailbox/get and Mailbox/changes (RFC 8621 §2), and the state strings shared by every
+ * type: the account's newest change-log id, the same log IMAP reads its MODSEQs from.
+ */
+import { and, desc, eq, gt } from "drizzle-orm";
+import { changes, messages } from "../../store/schema.ts";
+import type { Store } from "../../store/store.ts";
+import { MethodError } from "./request.ts";
+
+export interface JmapAccount {
+  id: number;
+  address: string;
+}
+
+export const mailboxId = (id: number) => `MB${id}`;
+export const accountJmapId = (id: number) => `A${id}`;
+
+export function parseId(prefix: string, id: unknown): number | null {
+  if (typeof id !== "string" || !id.startsWith(prefix)) return null;
+  const n = Number(id.slice(prefix.length));
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+export async function accountState(store: Store, account: JmapAccount): Promise<string> {
+  const [row] = await store.db.select({ id: changes.id }).from(changes).where(eq(changes.accountId, account.id)).orderBy(desc(changes.id)).limit(1);
+  return String(row?.id ?? 0);
+}
+
+/** RFC 8621 §2: roles are the IANA names, lower case ("\\Sent" → "sent"). */
+export function jmapRole(role: string | null): string | null {
+  return role ? role.replace(/^\\/, "").toLowerCase() : null;
+}
+
+export function checkAccount(args: Record<string, unknown>, account: JmapAccount): void {
+  if (args.accountId !== accountJmapId(account.id)) throw new MethodError("accountNotFound", `No account ${String(args.accountId)}`);
+}
+
+export function mailboxMethods(store: Store, account: JmapAccount) {
+  return {
+    async "Mailbox/get"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const boxes = await store.mailboxes.list(account.id);
+      const rows = await store.db.select({ mailboxId: messages.mailboxId, flags: messages.flags, threadId: messages.threadId }).from(messages);
+      const ids = Array.isArray(args.ids) ? new Set(args.ids as string[]) : null;
+      const list: Array<Record<string, unknown> & { id: string }> = [];
+      for (const box of boxes) {
+        if (ids && !ids.has(mailboxId(box.id))) continue;
+        const inBox = rows.filter((r) => r.mailboxId === box.id);
+        const unread = inBox.filter((r) => !r.flags.includes("\\Seen"));
+        list.push({
+          id: mailboxId(box.id),
+          name: box.name,
+          parentId: null,
+          role: jmapRole(box.role),
+          sortOrder: box.role === "inbox" ? 0 : 10,
+          totalEmails: inBox.length,
+          unreadEmails: unread.length,
+          totalThreads: new Set(inBox.map((r) => r.threadId)).size,
+          unreadThreads: new Set(unread.map((r) => r.threadId)).size,
+          myRights: { mayReadItems: true, mayAddItems: true, mayRemoveItems: true, maySetSeen: true, maySetKeywords: true, mayCreateChild: true, mayRename: box.role !== "inbox", mayDelete: box.role !== "inbox", maySubmit: true },
+          isSubscribed: box.subscribed,
+        });
+      }
+      const notFound = ids ? [...ids].filter((id) => !list.some((m) => m.id === id)) : [];
+      return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound };
+    },
+
+    async "Mailbox/changes"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      return changesOf(store, account, "mailbox", args.sinceState, (id) => mailboxId(id));
+    },
+  };
+}
+
+/** Foo/changes over the change log (RFC 8620 §5.2). */
+export async function changesOf(store: Store, account: JmapAccount, type: "email" | "mailbox", sinceState: unknown, idOf: (id: number) => string) {
+  const since = Number(sinceState);
+  if (typeof sinceState !== "string" || !Number.isInteger(since) || since < 0) throw new MethodError("cannotCalculateChanges", "Unknown state");
+  const log = await store.db
+    .select({ id: changes.id, objectId: changes.objectId, op: changes.op })
+    .from(changes)
+    .where(and(eq(changes.accountId, account.id), eq(changes.type, type), gt(changes.id, since)));
+  const ops = new Map<number, Set<string>>();
+  for (const entry of log) ops.set(entry.objectId, (ops.get(entry.objectId) ?? new Set()).add(entry.op));
+  const created: string[] = [];
+  const updated: string[] = [];
+  const destroyed: string[] = [];
+  for (const [objectId, set] of ops) {
+    if (set.has("created") && set.has("destroyed")) continue; // born and gone since: nothing to tell
+    if (set.has("destroyed")) destroyed.push(idOf(objectId));
+    else if (set.has("created")) created.push(idOf(objectId));
+    else updated.push(idOf(objectId));
+  }
+  return { accountId: accountJmapId(account.id), oldState: sinceState, newState: await accountState(store, account), hasMoreChanges: false, created, updated, destroyed };
+}

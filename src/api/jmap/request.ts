@@ -1,0 +1,91 @@
+/**
+ * The JMAP request envelope (RFC 8620 §3): validation of `using` and `methodCalls`, result
+ * references (§3.7, JSON pointers with `*`), and dispatch with per-method errors.
+ */
+
+export type Invocation = [string, Record<string, unknown>, string];
+
+export class MethodError extends Error {
+  constructor(
+    readonly type: string,
+    description?: string,
+  ) {
+    super(description ?? type);
+  }
+}
+
+export type Method = (args: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+export const CAPABILITIES = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"] as const;
+
+export type RequestError = { type: string; status: number; detail: string };
+
+export function checkRequest(body: unknown): { using: string[]; methodCalls: Invocation[] } | RequestError {
+  const notRequest = (detail: string): RequestError => ({ type: "urn:ietf:params:jmap:error:notRequest", status: 400, detail });
+  if (typeof body !== "object" || body === null) return notRequest("The request is not a JSON object");
+  const { using, methodCalls } = body as { using?: unknown; methodCalls?: unknown };
+  if (!Array.isArray(using) || !using.every((u) => typeof u === "string")) return notRequest("using must be an array of strings");
+  if (!Array.isArray(methodCalls)) return notRequest("methodCalls must be an array");
+  for (const call of methodCalls) {
+    if (!Array.isArray(call) || call.length !== 3 || typeof call[0] !== "string" || typeof call[1] !== "object" || call[1] === null || typeof call[2] !== "string") {
+      return notRequest("Each method call is [name, arguments, callId]");
+    }
+  }
+  const unknown = using.find((u: string) => !(CAPABILITIES as readonly string[]).includes(u));
+  if (unknown) return { type: "urn:ietf:params:jmap:error:unknownCapability", status: 400, detail: `Unknown capability ${unknown}` };
+  if (methodCalls.length > 64) return { type: "urn:ietf:params:jmap:error:limit", status: 400, detail: "At most 64 method calls per request" };
+  return { using, methodCalls: methodCalls as Invocation[] };
+}
+
+/** Evaluates a JSON pointer with the JMAP `*` extension (RFC 8620 §3.7). */
+export function evaluatePointer(value: unknown, pointer: string): unknown {
+  if (pointer === "") return value;
+  const [head, ...rest] = pointer.replace(/^\//, "").split("/");
+  const token = head!.replace(/~1/g, "/").replace(/~0/g, "~");
+  const restPointer = rest.length ? `/${rest.join("/")}` : "";
+  if (token === "*") {
+    if (!Array.isArray(value)) throw new MethodError("invalidResultReference", "* applied to something that is not an array");
+    return value.flatMap((item) => {
+      const r = evaluatePointer(item, restPointer);
+      return Array.isArray(r) ? r : [r];
+    });
+  }
+  if (typeof value !== "object" || value === null || !(token in value)) throw new MethodError("invalidResultReference", `No ${token} in the referenced result`);
+  return evaluatePointer((value as Record<string, unknown>)[token], restPointer);
+}
+
+/** Replaces `#name` arguments by the values they reference in earlier responses. */
+export function resolveReferences(args: Record<string, unknown>, responses: readonly Invocation[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (!key.startsWith("#")) {
+      out[key] = value;
+      continue;
+    }
+    const name = key.slice(1);
+    if (name in args) throw new MethodError("invalidArguments", `Both ${name} and #${name} given`);
+    const ref = value as { resultOf?: string; name?: string; path?: string };
+    const source = responses.find((r) => r[2] === ref.resultOf && r[0] === ref.name);
+    if (!source || typeof ref.path !== "string") throw new MethodError("invalidResultReference", `No ${ref.name} response for ${ref.resultOf}`);
+    out[name] = evaluatePointer(source[1], ref.path);
+  }
+  return out;
+}
+
+export async function runCalls(calls: readonly Invocation[], methods: Record<string, Method>): Promise<Invocation[]> {
+  const responses: Invocation[] = [];
+  for (const [name, args, callId] of calls) {
+    const method = methods[name];
+    if (!method) {
+      responses.push(["error", { type: "unknownMethod", description: `No method ${name}` }, callId]);
+      continue;
+    }
+    try {
+      responses.push([name, await method(resolveReferences(args, responses)), callId]);
+    } catch (e) {
+      if (e instanceof MethodError) responses.push(["error", { type: e.type, description: e.message }, callId]);
+      else responses.push(["error", { type: "serverFail", description: (e as Error).message }, callId]);
+    }
+  }
+  return responses;
+}

@@ -1,0 +1,129 @@
+/**
+ * JMAP end to end with jmap-jam as the client, against `postern serve` on the runtime named by
+ * POSTERN_TEST_RUNTIME: mail arrives over SMTP, is read and changed over JMAP, and IMAP sees it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ImapFlow } from "imapflow";
+import JamClient from "jmap-jam";
+import nodemailer from "nodemailer";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+const ADMIN = "jmap-admin-token-0123456789";
+let mail: MailServer;
+let base: string;
+let jam: JamClient;
+let accountId: string;
+
+const admin = (method: string, path: string, body?: unknown) =>
+  fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+
+function smtp(subject: string, body = "hello jmap\r\n") {
+  return nodemailer
+    .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
+    .sendMail({ envelope: { from: "zed@remote.test", to: ["jo@example.test"] }, raw: `From: Zed <zed@remote.test>\r\nTo: jo@example.test\r\nSubject: ${subject}\r\n\r\n${body}` });
+}
+
+beforeAll(async () => {
+  mail = await startMailServer({ waitFor: ["smtp", "http", "imaps"], users: { "jo@example.test": "jo-password" }, config: { api: { adminToken: ADMIN } } });
+  base = `http://127.0.0.1:${mail.server.ports.http}`;
+  const token = ((await (await admin("POST", "/api/v1/accounts/jo@example.test/tokens", { name: "jam" })).json()) as { token: string }).token;
+  jam = new JamClient({ sessionUrl: `${base}/jmap/session`, bearerToken: token });
+  accountId = await jam.getPrimaryAccount();
+  await smtp("first over jmap");
+  await smtp("second over jmap", "the body of the second\r\n");
+}, 60_000);
+
+afterAll(async () => {
+  await mail?.stop();
+});
+
+describe(`JMAP on ${runtime()}`, () => {
+  test("the session names the account and its capabilities; wrong credentials are 401", async () => {
+    const session = await jam.session;
+    expect(session.username).toBe("jo@example.test");
+    expect(Object.keys(session.capabilities)).toEqual(["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]);
+    expect((await fetch(`${base}/jmap/session`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    const basic = await fetch(`${base}/jmap/session`, { headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}` } });
+    expect(basic.status).toBe(200);
+  });
+
+  test("Mailbox/get, then Email/query + Email/get with a result reference", async () => {
+    const [mailboxes] = await jam.api.Mailbox.get({ accountId });
+    const inbox = mailboxes.list.find((m) => m.role === "inbox")!;
+    expect(inbox).toMatchObject({ name: "INBOX", totalEmails: 2, unreadEmails: 2 });
+    expect(mailboxes.list.map((m) => m.role).sort()).toEqual(["archive", "drafts", "inbox", "junk", "sent", "trash"]);
+    const [{ emails }] = await jam.requestMany((t) => {
+      const ids = t.Email.query({ accountId, filter: { inMailbox: inbox.id }, sort: [{ property: "receivedAt", isAscending: false }], limit: 10 });
+      const emails = t.Email.get({ accountId, ids: ids.$ref("/ids"), properties: ["subject", "from", "keywords", "textBody", "bodyValues"], fetchTextBodyValues: true });
+      return { ids, emails };
+    });
+    expect(emails.list.map((e) => e.subject)).toEqual(["second over jmap", "first over jmap"]);
+    const second = emails.list[0]!;
+    expect(second.from).toEqual([{ name: "Zed", email: "zed@remote.test" }]);
+    expect(second.keywords).toEqual({});
+    const partId = second.textBody![0]!.partId!;
+    expect(second.bodyValues![partId]!.value).toBe("the body of the second\r\n");
+  });
+
+  test("Email/set keywords reaches an IMAP session as a flag change", async () => {
+    const [query] = await jam.api.Email.query({ accountId, filter: { subject: "first over jmap" } });
+    const id = query.ids[0]!;
+    const imap = new ImapFlow({ host: "127.0.0.1", port: mail.server.ports.imaps!, secure: true, logger: false, auth: { user: "jo@example.test", pass: "jo-password" }, tls: { rejectUnauthorized: false } });
+    imap.on("error", () => {});
+    await imap.connect();
+    const lock = await imap.getMailboxLock("INBOX");
+    try {
+      const flagged = new Promise<string[]>((resolve) => imap.on("flags", (e: { flags: Set<string> }) => resolve([...e.flags])));
+      const [set] = await jam.api.Email.set({ accountId, update: { [id]: { "keywords/$seen": true, "keywords/$flagged": true } } });
+      expect(Object.keys(set.updated ?? {})).toEqual([id]);
+      await imap.noop();
+      expect((await Promise.race([flagged, Bun.sleep(3000).then(() => ["timeout"])])).sort()).toEqual(["\\Flagged", "\\Seen"]);
+    } finally {
+      lock.release();
+      await imap.logout();
+    }
+    const [got] = await jam.api.Email.get({ accountId, ids: [id], properties: ["keywords"] });
+    expect(got.list[0]!.keywords).toEqual({ $seen: true, $flagged: true });
+  });
+
+  test("Email/changes after an SMTP delivery, and the EventSource announces it", async () => {
+    const [before] = await jam.api.Email.get({ accountId, ids: [] });
+    const events: string[] = [];
+    const source = await fetch(`${base}/jmap/eventsource?types=*&closeafter=no&ping=0`, { headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}` } });
+    const reader = source.body!.getReader();
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        events.push(decoder.decode(value));
+      }
+    })();
+    await Bun.sleep(200);
+    await smtp("third over jmap");
+    const deadline = Date.now() + 5000;
+    while (!events.join("").includes(`"Email":"${Number(before.state) + 1}`) && !(events.length >= 2) && Date.now() < deadline) await Bun.sleep(50);
+    await reader.cancel();
+    await reading.catch(() => {});
+    expect(events.join("")).toContain('"@type":"StateChange"');
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    const [changes] = await jam.api.Email.changes({ accountId, sinceState: before.state });
+    expect(changes.created).toHaveLength(1);
+    const [created] = await jam.api.Email.get({ accountId, ids: changes.created, properties: ["subject"] });
+    expect(created.list[0]!.subject).toBe("third over jmap");
+  });
+
+  test("bad requests get the JMAP errors the RFC names", async () => {
+    const post = (body: string) => fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}`, "content-type": "application/json" }, body });
+    expect(((await (await post("{nope")).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:notJSON");
+    expect(((await (await post('{"using":[]}')).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:notRequest");
+    expect(((await (await post('{"using":["urn:x"],"methodCalls":[]}')).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:unknownCapability");
+    const res = (await (await post(JSON.stringify({ using: ["urn:ietf:params:jmap:core"], methodCalls: [["Nope/get", {}, "a"], ["Mailbox/get", { accountId: "A999" }, "b"], ["Core/echo", { x: 1 }, "c"]] }))).json()) as { methodResponses: unknown[] };
+    expect(res.methodResponses).toEqual([
+      ["error", { type: "unknownMethod", description: "No method Nope/get" }, "a"],
+      ["error", { type: "accountNotFound", description: "No account A999" }, "b"],
+      ["Core/echo", { x: 1 }, "c"],
+    ]);
+  });
+});
