@@ -16,5 +16,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0003_api_tokens",
     "sql": "CREATE TABLE `api_tokens` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `api_tokens_hash` ON `api_tokens` (`hash`);"
+  },
+  {
+    "tag": "0004_messages_by_date",
+    "sql": "CREATE INDEX `messages_mailbox_date` ON `messages` (`mailbox_id`,`internal_date`);"
   }
 ];

@@ -101,6 +101,7 @@ export const messages = sqliteTable(
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
     index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
+    index("messages_mailbox_date").on(t.mailboxId, t.internalDate),
     index("messages_blob").on(t.blobHash),
     index("messages_message_id").on(t.messageId),
   ],

@@ -3,7 +3,7 @@
  * Email is one stored message row (a copy in another mailbox is another Email); keywords are the
  * IMAP flags ($seen ↔ \Seen, …), so both protocols see the same state.
  */
-import { inArray } from "drizzle-orm";
+import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { decodeCharset } from "../../mime/charset.ts";
 import { type MimePart, partAt } from "../../mime/structure.ts";
 import { decodePartBody, type MessageSummary } from "../../mime/summary.ts";
@@ -107,6 +107,8 @@ export function emailMethods(store: Store, account: JmapAccount) {
 
     async "Email/query"(args: Record<string, unknown>) {
       checkAccount(args, account);
+      const fast = await fastQuery(store, account, args);
+      if (fast) return fast;
       let rows = await accountRows(store, account);
       if (args.filter) rows = rows.filter((r) => matchesFilter(r, args.filter as Filter));
       const sort = Array.isArray(args.sort) && args.sort.length ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [{ property: "receivedAt", isAscending: false }];
@@ -178,6 +180,37 @@ export function emailMethods(store: Store, account: JmapAccount) {
         .filter((t) => t.emailIds.length);
       return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound: ids.filter((id) => !list.some((t) => t.id === id)) };
     },
+  };
+}
+
+/**
+ * The common list view — one mailbox (or all), newest first, no other filter — straight from
+ * SQL by the index, without loading every summary of the account.
+ */
+async function fastQuery(store: Store, account: JmapAccount, args: Record<string, unknown>) {
+  const filter = args.filter as Record<string, unknown> | undefined | null;
+  const keys = filter ? Object.keys(filter) : [];
+  const sort = args.sort as Array<{ property: string; isAscending?: boolean }> | undefined;
+  const byDate = !sort || sort.length === 0 || (sort.length === 1 && sort[0]!.property === "receivedAt");
+  if (!byDate || args.collapseThreads === true || keys.some((k) => k !== "inMailbox")) return null;
+  const boxes = (await store.mailboxes.list(account.id)).map((b) => b.id);
+  const only = filter?.inMailbox === undefined ? null : parseId("MB", filter.inMailbox);
+  if (filter?.inMailbox !== undefined && (only === null || !boxes.includes(only))) return null;
+  const scope = only !== null ? eq(messages.mailboxId, only) : inArray(messages.mailboxId, boxes.length ? boxes : [0]);
+  const ascending = sort?.[0]?.isAscending === true;
+  const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
+  const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
+  const rows = await store.db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(scope)
+    .orderBy(ascending ? asc(messages.internalDate) : desc(messages.internalDate), ascending ? asc(messages.id) : desc(messages.id))
+    .limit(limit)
+    .offset(position);
+  const total = args.calculateTotal === true ? Number((await store.db.select({ n: sql<number>`count(*)` }).from(messages).where(scope))[0]!.n) : undefined;
+  return {
+    accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: false, position,
+    ids: rows.map((r) => emailId(r.id)), ...(total !== undefined ? { total } : {}), limit,
   };
 }
 

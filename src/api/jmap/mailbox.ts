@@ -2,7 +2,7 @@
  * JMAP Mailbox/get and Mailbox/changes (RFC 8621 §2), and the state strings shared by every
  * type: the account's newest change-log id, the same log IMAP reads its MODSEQs from.
  */
-import { and, desc, eq, gt } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { changes, messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
 import { MethodError } from "./request.ts";
@@ -40,23 +40,34 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
     async "Mailbox/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const boxes = await store.mailboxes.list(account.id);
-      const rows = await store.db.select({ mailboxId: messages.mailboxId, flags: messages.flags, threadId: messages.threadId }).from(messages);
+      const unseen = sql`${messages.flags} not like '%"\\Seen"%'`;
+      const counts = await store.db
+        .select({
+          mailboxId: messages.mailboxId,
+          total: sql<number>`count(*)`,
+          unread: sql<number>`sum(${unseen})`,
+          threads: sql<number>`count(distinct coalesce(${messages.threadId}, ${messages.id}))`,
+          unreadThreads: sql<number>`count(distinct case when ${unseen} then coalesce(${messages.threadId}, ${messages.id}) end)`,
+        })
+        .from(messages)
+        .where(inArray(messages.mailboxId, boxes.length ? boxes.map((b) => b.id) : [0]))
+        .groupBy(messages.mailboxId);
+      const byBox = new Map(counts.map((c) => [c.mailboxId, c]));
       const ids = Array.isArray(args.ids) ? new Set(args.ids as string[]) : null;
       const list: Array<Record<string, unknown> & { id: string }> = [];
       for (const box of boxes) {
         if (ids && !ids.has(mailboxId(box.id))) continue;
-        const inBox = rows.filter((r) => r.mailboxId === box.id);
-        const unread = inBox.filter((r) => !r.flags.includes("\\Seen"));
+        const c = byBox.get(box.id);
         list.push({
           id: mailboxId(box.id),
           name: box.name,
           parentId: null,
           role: jmapRole(box.role),
           sortOrder: box.role === "inbox" ? 0 : 10,
-          totalEmails: inBox.length,
-          unreadEmails: unread.length,
-          totalThreads: new Set(inBox.map((r) => r.threadId)).size,
-          unreadThreads: new Set(unread.map((r) => r.threadId)).size,
+          totalEmails: Number(c?.total ?? 0),
+          unreadEmails: Number(c?.unread ?? 0),
+          totalThreads: Number(c?.threads ?? 0),
+          unreadThreads: Number(c?.unreadThreads ?? 0),
           myRights: { mayReadItems: true, mayAddItems: true, mayRemoveItems: true, maySetSeen: true, maySetKeywords: true, mayCreateChild: true, mayRename: box.role !== "inbox", mayDelete: box.role !== "inbox", maySubmit: true },
           isSubscribed: box.subscribed,
         });

@@ -1,0 +1,1 @@
+CREATE INDEX `messages_mailbox_date` ON `messages` (`mailbox_id`,`internal_date`);
