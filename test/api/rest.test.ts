@@ -2,6 +2,7 @@
  * The REST admin API through Hono's `app.request()`, over a real store.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { createApp } from "../../src/api/app.ts";
 import { Deliverer } from "../../src/deliver/deliverer.ts";
 import { Directory } from "../../src/deliver/directory.ts";
@@ -175,6 +176,9 @@ describe("REST admin API", () => {
       "GET /api/v1/aliases", "GET /api/v1/domains", "GET /api/v1/queue", "GET /api/v1/queue/{id}", "PATCH /api/v1/accounts/{address}", "PATCH /api/v1/accounts/{address}/messages/{id}",
       "POST /api/v1/accounts", "POST /api/v1/accounts/{address}/tokens", "POST /api/v1/aliases", "POST /api/v1/domains", "POST /api/v1/queue/{id}/retry",
     ]);
+    // Validated against the official OpenAPI 3.1 JSON schema.
+    const result = await new Validator().validate(doc as never);
+    expect({ valid: result.valid, errors: result.errors }).toEqual({ valid: true, errors: undefined });
     const post = doc.paths["/api/v1/domains"]!.post as unknown as { requestBody: { content: { "application/json": { schema: { properties: object } } } } };
     expect(Object.keys(post.requestBody.content["application/json"].schema.properties)).toEqual(["name", "kind"]);
   });
