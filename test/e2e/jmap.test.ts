@@ -114,6 +114,31 @@ describe(`JMAP on ${runtime()}`, () => {
     expect(created.list[0]!.subject).toBe("third over jmap");
   });
 
+  test("upload + Email/import, Mailbox/set, SearchSnippet/get", async () => {
+    const raw = "From: me@example.test\r\nTo: jo@example.test\r\nSubject: imported draft\r\n\r\nwritten elsewhere\r\n";
+    const upload = await fetch(`${base}/jmap/upload/${accountId}`, { method: "POST", headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}`, "content-type": "message/rfc822" }, body: raw });
+    expect(upload.status).toBe(201);
+    const { blobId } = (await upload.json()) as { blobId: string };
+    const [mailboxes] = await jam.api.Mailbox.get({ accountId });
+    const drafts = mailboxes.list.find((m) => m.role === "drafts")!;
+    const [imported] = await jam.api.Email.import({ accountId, emails: { one: { blobId, mailboxIds: { [drafts.id]: true }, keywords: { $draft: true, $seen: true }, receivedAt: "2026-01-02T03:04:05Z" } } });
+    const id = imported.created!.one!.id;
+    const [got] = await jam.api.Email.get({ accountId, ids: [id], properties: ["subject", "keywords", "mailboxIds", "receivedAt"] });
+    expect(got.list[0]).toMatchObject({ subject: "imported draft", keywords: { $draft: true, $seen: true }, mailboxIds: { [drafts.id]: true }, receivedAt: "2026-01-02T03:04:05.000Z" });
+
+    const [made] = await jam.api.Mailbox.set({ accountId, create: { p: { name: "Projects" } } });
+    const projects = made.created!.p!.id;
+    const [renamed] = await jam.api.Mailbox.set({ accountId, update: { [projects]: { name: "Projects 2026" } } });
+    expect(Object.keys(renamed.updated ?? {})).toEqual([projects]);
+    const [inboxRename] = await jam.api.Mailbox.set({ accountId, update: { [mailboxes.list.find((m) => m.role === "inbox")!.id]: { name: "Elsewhere" } } });
+    expect(Object.keys(inboxRename.notUpdated ?? {})).toHaveLength(1);
+    const [gone] = await jam.api.Mailbox.set({ accountId, destroy: [projects] });
+    expect(gone.destroyed).toEqual([projects]);
+
+    const [snippets] = await jam.api.SearchSnippet.get({ accountId, emailIds: [id], filter: { text: "draft" } });
+    expect(snippets.list[0]!.subject).toBe("imported <mark>draft</mark>");
+  });
+
   test("bad requests get the JMAP errors the RFC names", async () => {
     const post = (body: string) => fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}`, "content-type": "application/json" }, body });
     expect(((await (await post("{nope")).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:notJSON");

@@ -6,7 +6,7 @@
 import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { decodeCharset } from "../../mime/charset.ts";
 import { type MimePart, partAt } from "../../mime/structure.ts";
-import { decodePartBody, type MessageSummary } from "../../mime/summary.ts";
+import { decodePartBody, type MessageSummary, summarize } from "../../mime/summary.ts";
 import { messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, changesOf, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
@@ -164,6 +164,60 @@ export function emailMethods(store: Store, account: JmapAccount) {
         destroyed.push(id);
       }
       return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created: {}, notCreated, updated, notUpdated, destroyed, notDestroyed };
+    },
+
+    /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does. */
+    async "Email/import"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const oldState = await accountState(store, account);
+      const boxes = await owned();
+      const created: Record<string, Record<string, unknown>> = {};
+      const notCreated: Record<string, { type: string; description?: string }> = {};
+      for (const [key, spec] of Object.entries((args.emails as Record<string, Record<string, unknown>>) ?? {})) {
+        const hash = /^B([0-9a-f]{64})$/.exec(String(spec.blobId))?.[1];
+        const raw = hash ? await store.messages.readBlob(hash) : undefined;
+        if (!raw) {
+          notCreated[key] = { type: "blobNotFound" };
+          continue;
+        }
+        const targets = Object.keys((spec.mailboxIds as object) ?? {}).map((id) => parseId("MB", id));
+        const target = targets.length === 1 ? targets[0] : null;
+        if (target === null || target === undefined || !boxes.has(target)) {
+          notCreated[key] = { type: "invalidProperties", description: "mailboxIds must name exactly one mailbox of this account" };
+          continue;
+        }
+        const summary = summarize(raw);
+        const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
+        const receivedAt = typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date();
+        const appended = await store.write(async (tx) => {
+          const blob = await store.messages.putBlob(tx, raw);
+          return store.messages.append(tx, blob, raw.length, {
+            mailboxId: target, summary: summary as unknown as Record<string, unknown>, flags, internalDate: receivedAt,
+            messageId: summary.messageId, subject: summary.subject, sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
+          });
+        });
+        store.changes.publish({ accountId: account.id, mailboxIds: [target], modseq: appended.modseq });
+        created[key] = { id: emailId(appended.id), blobId: `B${hash}`, threadId: emailId(appended.id), size: raw.length };
+      }
+      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated };
+    },
+
+    async "SearchSnippet/get"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const ids = Array.isArray(args.emailIds) ? (args.emailIds as string[]) : [];
+      const filter = (args.filter ?? {}) as Record<string, unknown>;
+      const term = String(filter.text ?? filter.subject ?? filter.body ?? "");
+      const boxes = await owned();
+      const rows = (await load(ids.map((id) => parseId("M", id)).filter((n): n is number => n !== null))).filter((r) => boxes.has(r.mailboxId));
+      const mark = (text: string | null) => {
+        if (!text || !term) return null;
+        const at = text.toLowerCase().indexOf(term.toLowerCase());
+        if (at < 0) return null;
+        const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+        return escape(text.slice(Math.max(0, at - 60), at)) + `<mark>${escape(text.slice(at, at + term.length))}</mark>` + escape(text.slice(at + term.length, at + term.length + 100));
+      };
+      const list = rows.map((r) => ({ emailId: emailId(r.id), subject: mark(r.subject), preview: mark((r.summary as unknown as MessageSummary).preview) }));
+      return { accountId: accountJmapId(account.id), list, notFound: ids.filter((id) => !list.some((l) => l.emailId === id)) };
     },
 
     async "Email/changes"(args: Record<string, unknown>) {

@@ -104,6 +104,16 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     return c.json({ methodResponses, sessionState: await accountState(store, account) });
   });
 
+  // RFC 8620 §6.1: uploads become blobs (kept content-addressed; Email/import turns them into mail).
+  app.post("/jmap/upload/:accountId", async (c) => {
+    const account = accountOf(c);
+    if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.length > 50_000_000) return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "Uploads are limited to 50 MB");
+    const hash = await store.write((tx) => store.messages.putBlob(tx, bytes));
+    return c.json({ accountId: accountJmapId(account.id), blobId: `B${hash}`, type: c.req.header("content-type") ?? "application/octet-stream", size: bytes.length }, 201);
+  });
+
   app.get("/jmap/download/:accountId/:blobId/:name", async (c) => {
     const account = accountOf(c);
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);

@@ -3,6 +3,7 @@
  * type: the account's newest change-log id, the same log IMAP reads its MODSEQs from.
  */
 import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { createMailbox, deleteMailbox, renameMailbox } from "../../store/mailboxes.ts";
 import { changes, messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
 import { MethodError } from "./request.ts";
@@ -74,6 +75,45 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       }
       const notFound = ids ? [...ids].filter((id) => !list.some((m) => m.id === id)) : [];
       return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound };
+    },
+
+    /** RFC 8621 §2.5: create, rename, destroy (INBOX cannot be renamed or destroyed). */
+    async "Mailbox/set"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const oldState = await accountState(store, account);
+      const boxes = await store.mailboxes.list(account.id);
+      const created: Record<string, { id: string }> = {};
+      const notCreated: Record<string, { type: string; description?: string }> = {};
+      const updated: Record<string, null> = {};
+      const notUpdated: Record<string, { type: string; description?: string }> = {};
+      const destroyed: string[] = [];
+      const notDestroyed: Record<string, { type: string; description?: string }> = {};
+      const validName = (name: unknown): name is string => typeof name === "string" && name.length > 0 && name.length <= 255 && name.toUpperCase() !== "INBOX";
+      for (const [key, spec] of Object.entries((args.create as Record<string, { name?: unknown }>) ?? {})) {
+        if (!validName(spec.name)) notCreated[key] = { type: "invalidProperties", description: "name" };
+        else if (boxes.some((b) => b.name === spec.name)) notCreated[key] = { type: "invalidProperties", description: "A mailbox of that name exists" };
+        else created[key] = { id: mailboxId((await store.write((tx) => createMailbox(tx, account.id, spec.name as string, null))).id) };
+      }
+      for (const [id, patch] of Object.entries((args.update as Record<string, { name?: unknown }>) ?? {})) {
+        const box = boxes.find((b) => mailboxId(b.id) === id);
+        if (!box) notUpdated[id] = { type: "notFound" };
+        else if (box.role === "inbox" || !validName(patch.name) || Object.keys(patch).some((k) => k !== "name")) notUpdated[id] = { type: "invalidProperties", description: "Only name can change, and not INBOX's" };
+        else {
+          await store.write((tx) => renameMailbox(tx, store, box, patch.name as string));
+          updated[id] = null;
+        }
+      }
+      for (const id of (args.destroy as string[]) ?? []) {
+        const box = boxes.find((b) => mailboxId(b.id) === id);
+        if (!box) notDestroyed[id] = { type: "notFound" };
+        else if (box.role === "inbox") notDestroyed[id] = { type: "forbidden", description: "INBOX cannot be destroyed" };
+        else {
+          await store.write((tx) => deleteMailbox(tx, box));
+          destroyed.push(id);
+        }
+      }
+      store.changes.publish({ accountId: account.id, mailboxIds: [], modseq: 0 });
+      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
     },
 
     async "Mailbox/changes"(args: Record<string, unknown>) {
