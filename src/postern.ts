@@ -129,6 +129,7 @@ export async function startPostern(config: Config): Promise<Postern> {
         adminToken: config.api.adminToken,
         wakeQueue: () => queueRunner?.wake(),
         throttle: context.authThrottle,
+        deliverer: context.deliverer,
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
       http = await serveHttp({ host: config.listeners.http.host, port: config.listeners.http.port, fetch: app.fetch });

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { Store } from "../store/store.ts";
 import { renderMetrics, type MetricSource } from "./metrics.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
+import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
 
@@ -18,6 +19,7 @@ export interface AppOptions {
   adminToken?: string;
   wakeQueue?: () => void;
   throttle?: AuthThrottle;
+  deliverer?: Deliverer;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -44,7 +46,7 @@ export function createApp(options: AppOptions): Hono {
 
   if (options.store) {
     mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version, wakeQueue: options.wakeQueue });
-    mountJmap(app, { store: options.store, throttle: options.throttle });
+    mountJmap(app, { store: options.store, throttle: options.throttle, deliverer: options.deliverer });
   }
 
   app.notFound((c) =>

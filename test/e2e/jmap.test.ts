@@ -25,7 +25,7 @@ function smtp(subject: string, body = "hello jmap\r\n") {
 }
 
 beforeAll(async () => {
-  mail = await startMailServer({ waitFor: ["smtp", "http", "imaps"], users: { "jo@example.test": "jo-password" }, config: { api: { adminToken: ADMIN } } });
+  mail = await startMailServer({ waitFor: ["smtp", "http", "imaps"], users: { "jo@example.test": "jo-password", "kim@example.test": "kim-password" }, config: { api: { adminToken: ADMIN } } });
   base = `http://127.0.0.1:${mail.server.ports.http}`;
   const token = ((await (await admin("POST", "/api/v1/accounts/jo@example.test/tokens", { name: "jam" })).json()) as { token: string }).token;
   jam = new JamClient({ sessionUrl: `${base}/jmap/session`, bearerToken: token });
@@ -42,7 +42,7 @@ describe(`JMAP on ${runtime()}`, () => {
   test("the session names the account and its capabilities; wrong credentials are 401", async () => {
     const session = await jam.session;
     expect(session.username).toBe("jo@example.test");
-    expect(Object.keys(session.capabilities)).toEqual(["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]);
+    expect(Object.keys(session.capabilities)).toEqual(["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]);
     expect((await fetch(`${base}/jmap/session`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
     const basic = await fetch(`${base}/jmap/session`, { headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}` } });
     expect(basic.status).toBe(200);
@@ -137,6 +137,32 @@ describe(`JMAP on ${runtime()}`, () => {
 
     const [snippets] = await jam.api.SearchSnippet.get({ accountId, emailIds: [id], filter: { text: "draft" } });
     expect(snippets.list[0]!.subject).toBe("imported <mark>draft</mark>");
+  });
+
+  test("EmailSubmission/set sends a draft and moves it to Sent; Identity/get", async () => {
+    const [identities] = await jam.api.Identity.get({ accountId });
+    expect(identities.list).toMatchObject([{ email: "jo@example.test" }]);
+    const raw = "From: jo@example.test\r\nTo: kim@example.test\r\nSubject: sent over jmap\r\n\r\nhi kim\r\n";
+    const upload = await fetch(`${base}/jmap/upload/${accountId}`, { method: "POST", headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}` }, body: raw });
+    const { blobId } = (await upload.json()) as { blobId: string };
+    const [mailboxes] = await jam.api.Mailbox.get({ accountId });
+    const drafts = mailboxes.list.find((m) => m.role === "drafts")!.id;
+    const sentBox = mailboxes.list.find((m) => m.role === "sent")!.id;
+    const [imported] = await jam.api.Email.import({ accountId, emails: { d: { blobId, mailboxIds: { [drafts]: true }, keywords: { $draft: true }, receivedAt: new Date().toISOString() } } });
+    const emailId = imported.created!.d!.id;
+    const [submitted] = await jam.request([
+      "EmailSubmission/set",
+      { accountId, create: { s: { identityId: identities.list[0]!.id, emailId, undoStatus: "final" } }, onSuccessUpdateEmail: { "#s": { mailboxIds: { [sentBox]: true }, "keywords/$draft": null } } } as never,
+    ]);
+    expect(Object.keys((submitted as { created?: object }).created ?? {})).toEqual(["s"]);
+    // Kim received it over the normal delivery path.
+    const kim = new JamClient({ sessionUrl: `${base}/jmap/session`, bearerToken: ((await (await admin("POST", "/api/v1/accounts/kim@example.test/tokens", { name: "k" })).json()) as { token: string }).token });
+    const kimAccount = await kim.getPrimaryAccount();
+    const [found] = await kim.api.Email.query({ accountId: kimAccount, filter: { subject: "sent over jmap" } });
+    expect(found.ids).toHaveLength(1);
+    const [inSent] = await jam.api.Email.query({ accountId, filter: { inMailbox: sentBox } });
+    const [sentCopy] = await jam.api.Email.get({ accountId, ids: inSent.ids, properties: ["subject", "keywords"] });
+    expect(sentCopy.list.find((e) => e.subject === "sent over jmap")?.keywords).toEqual({});
   });
 
   test("bad requests get the JMAP errors the RFC names", async () => {

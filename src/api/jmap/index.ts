@@ -11,9 +11,13 @@ import type { Store } from "../../store/store.ts";
 import { emailMethods } from "./email.ts";
 import { accountJmapId, accountState, type JmapAccount, mailboxMethods } from "./mailbox.ts";
 import { CAPABILITIES, checkRequest, type Method, runCalls } from "./request.ts";
+import { SUBMISSION, submissionMethods } from "./submission.ts";
+import type { Deliverer } from "../../deliver/deliverer.ts";
 
 export interface JmapOptions {
   store: Store;
+  /** For EmailSubmission: sends through the same path as SMTP submission. */
+  deliverer?: Deliverer;
   throttle?: AuthThrottle;
   maxRequestBytes?: number;
 }
@@ -61,6 +65,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
           maxCallsInRequest: 64, maxObjectsInGet: 500, maxObjectsInSet: 500, collationAlgorithms: ["i;ascii-casemap"],
         },
         "urn:ietf:params:jmap:mail": {},
+        ...(options.deliverer ? { [SUBMISSION]: {} } : {}),
       },
       accounts: {
         [id]: {
@@ -71,10 +76,11 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
               maxMailboxesPerEmail: 1, maxMailboxDepth: null, maxSizeMailboxName: 255, maxSizeAttachmentsPerEmail: 50_000_000,
               emailQuerySortOptions: ["receivedAt", "sentAt", "size", "subject", "from", "to"], mayCreateTopLevelMailbox: false,
             },
+            ...(options.deliverer ? { [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} } } : {}),
           },
         },
       },
-      primaryAccounts: { "urn:ietf:params:jmap:core": id, "urn:ietf:params:jmap:mail": id },
+      primaryAccounts: { "urn:ietf:params:jmap:core": id, "urn:ietf:params:jmap:mail": id, ...(options.deliverer ? { [SUBMISSION]: id } : {}) },
       username: account.address,
       apiUrl: `${origin}/jmap/api`,
       downloadUrl: `${origin}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
@@ -93,12 +99,14 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     } catch {
       return jmapError(c, 400, "urn:ietf:params:jmap:error:notJSON", "The request body is not JSON");
     }
-    const request = checkRequest(body);
+    const request = checkRequest(body, options.deliverer ? [...CAPABILITIES, SUBMISSION] : CAPABILITIES);
     if ("type" in request) return jmapError(c, 400, request.type, request.detail);
+    const email = emailMethods(store, account);
     const methods: Record<string, Method> = {
       "Core/echo": async (args) => args,
       ...mailboxMethods(store, account),
-      ...emailMethods(store, account),
+      ...email,
+      ...(options.deliverer ? submissionMethods(store, account, options.deliverer, email["Email/set"]) : {}),
     };
     const methodResponses = await runCalls(request.methodCalls, methods);
     return c.json({ methodResponses, sessionState: await accountState(store, account) });

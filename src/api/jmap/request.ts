@@ -20,7 +20,7 @@ export const CAPABILITIES = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:
 
 export type RequestError = { type: string; status: number; detail: string };
 
-export function checkRequest(body: unknown): { using: string[]; methodCalls: Invocation[] } | RequestError {
+export function checkRequest(body: unknown, known: readonly string[] = CAPABILITIES): { using: string[]; methodCalls: Invocation[] } | RequestError {
   const notRequest = (detail: string): RequestError => ({ type: "urn:ietf:params:jmap:error:notRequest", status: 400, detail });
   if (typeof body !== "object" || body === null) return notRequest("The request is not a JSON object");
   const { using, methodCalls } = body as { using?: unknown; methodCalls?: unknown };
@@ -31,7 +31,7 @@ export function checkRequest(body: unknown): { using: string[]; methodCalls: Inv
       return notRequest("Each method call is [name, arguments, callId]");
     }
   }
-  const unknown = using.find((u: string) => !(CAPABILITIES as readonly string[]).includes(u));
+  const unknown = using.find((u: string) => !known.includes(u));
   if (unknown) return { type: "urn:ietf:params:jmap:error:unknownCapability", status: 400, detail: `Unknown capability ${unknown}` };
   if (methodCalls.length > 64) return { type: "urn:ietf:params:jmap:error:limit", status: 400, detail: "At most 64 method calls per request" };
   return { using, methodCalls: methodCalls as Invocation[] };
