@@ -100,6 +100,15 @@ describe("REST admin API", () => {
     const unread = (await (await call("GET", "/api/v1/accounts/bo@example.test/messages?unread=true&limit=500")).json()) as { messages: unknown[] };
     expect(unread.messages).toHaveLength(120);
     expect((await call("GET", "/api/v1/accounts/bo@example.test/messages?limit=0")).status).toBe(400);
+    const oldest = (await (await call("GET", "/api/v1/accounts/bo@example.test/messages?order=oldest&limit=2")).json()) as { messages: Array<{ subject: string }>; nextCursor: string };
+    expect(oldest.messages.map((m) => m.subject)).toEqual(["message 0 special", "message 1"]);
+    const next = (await (await call("GET", `/api/v1/accounts/bo@example.test/messages?order=oldest&limit=2&cursor=${oldest.nextCursor}`)).json()) as { messages: Array<{ subject: string }> };
+    expect(next.messages.map((m) => m.subject)).toEqual(["message 2", "message 3"]);
+    const byText = (await (await call("GET", "/api/v1/accounts/bo@example.test/messages?text=body%2099")).json()) as { messages: Array<{ subject: string }> };
+    expect(byText.messages.map((m) => m.subject)).toEqual(["message 99"]);
+    const future = (await (await call("GET", `/api/v1/accounts/bo@example.test/messages?after=${new Date(Date.now() + 60_000).toISOString()}`)).json()) as { messages: unknown[] };
+    expect(future.messages).toEqual([]);
+    expect((await call("GET", "/api/v1/accounts/bo@example.test/messages?after=yesterday")).status).toBe(400);
 
     const parsed = (await (await call("GET", `/api/v1/accounts/bo@example.test/messages/${one.id}`)).json()) as { text: string; subject: string };
     expect(parsed.subject).toBe("message 110 special");
@@ -125,6 +134,18 @@ describe("REST admin API", () => {
     expect((await call("PATCH", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`, { mailbox: "Nowhere" })).status).toBe(400);
     expect((await call("DELETE", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`)).status).toBe(204);
     expect((await call("GET", `/api/v1/accounts/bo@example.test/messages/${movedJson.id}`)).status).toBe(404);
+  });
+
+  test("attachments download decoded, with their content type", async () => {
+    const deliverer = new Deliverer(store, new Directory(store), { hostname: "mx.test", resolve: async () => [] });
+    const raw = 'Subject: with file\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="r.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--b--\r\n';
+    await deliverer.deliver({ sender: "x@remote.test", recipients: [{ address: "bo@example.test" }], raw: new TextEncoder().encode(raw), inbound: false, remoteIp: "127.0.0.1", helo: "t" });
+    const page = (await (await call("GET", "/api/v1/accounts/bo@example.test/messages?subject=with%20file")).json()) as { messages: Array<{ id: number }> };
+    const res = await call("GET", `/api/v1/accounts/bo@example.test/messages/${page.messages[0]!.id}/attachments/0`);
+    expect(res.headers.get("content-type")).toBe("application/pdf");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="r.pdf"');
+    expect(await res.text()).toBe("%PDF-1.4");
+    expect((await call("GET", `/api/v1/accounts/bo@example.test/messages/${page.messages[0]!.id}/attachments/5`)).status).toBe(404);
   });
 
   test("the outbound queue: list, inspect, retry, delete", async () => {
@@ -172,7 +193,7 @@ describe("REST admin API", () => {
       "DELETE /api/v1/accounts/{address}", "DELETE /api/v1/accounts/{address}/messages/{id}", "DELETE /api/v1/accounts/{address}/tokens/{id}", "DELETE /api/v1/aliases/{address}", "DELETE /api/v1/domains/{name}",
       "DELETE /api/v1/queue/{id}",
       "GET /api/v1/accounts", "GET /api/v1/accounts/{address}", "GET /api/v1/accounts/{address}/mailboxes",
-      "GET /api/v1/accounts/{address}/messages", "GET /api/v1/accounts/{address}/messages/{id}", "GET /api/v1/accounts/{address}/messages/{id}/raw", "GET /api/v1/accounts/{address}/tokens",
+      "GET /api/v1/accounts/{address}/messages", "GET /api/v1/accounts/{address}/messages/{id}", "GET /api/v1/accounts/{address}/messages/{id}/attachments/{index}", "GET /api/v1/accounts/{address}/messages/{id}/raw", "GET /api/v1/accounts/{address}/tokens",
       "GET /api/v1/aliases", "GET /api/v1/domains", "GET /api/v1/queue", "GET /api/v1/queue/{id}", "PATCH /api/v1/accounts/{address}", "PATCH /api/v1/accounts/{address}/messages/{id}",
       "POST /api/v1/accounts", "POST /api/v1/accounts/{address}/tokens", "POST /api/v1/aliases", "POST /api/v1/domains", "POST /api/v1/queue/{id}/retry",
     ]);

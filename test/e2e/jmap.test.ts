@@ -171,6 +171,14 @@ describe(`JMAP on ${runtime()}`, () => {
     expect(((await (await post('{"using":[]}')).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:notRequest");
     expect(((await (await post('{"using":["urn:x"],"methodCalls":[]}')).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:unknownCapability");
     const res = (await (await post(JSON.stringify({ using: ["urn:ietf:params:jmap:core"], methodCalls: [["Nope/get", {}, "a"], ["Mailbox/get", { accountId: "A999" }, "b"], ["Core/echo", { x: 1 }, "c"]] }))).json()) as { methodResponses: unknown[] };
+    const more = (await (await post(JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [
+      ["Mailbox/query", { accountId, filter: { role: "inbox" } }, "q"],
+      ["Email/queryChanges", { accountId, sinceQueryState: "1" }, "c"],
+      ["Email/copy", { accountId, fromAccountId: "A999", create: {} }, "p"],
+    ] }))).json()) as { methodResponses: Array<[string, Record<string, unknown>, string]> };
+    expect(more.methodResponses[0]![1].ids).toHaveLength(1);
+    expect(more.methodResponses[1]).toMatchObject(["error", { type: "cannotCalculateChanges" }, "c"]);
+    expect(more.methodResponses[2]).toMatchObject(["error", { type: "fromAccountNotFound" }, "p"]);
     expect(res.methodResponses).toEqual([
       ["error", { type: "unknownMethod", description: "No method Nope/get" }, "a"],
       ["error", { type: "accountNotFound", description: "No account A999" }, "b"],

@@ -220,6 +220,23 @@ export function emailMethods(store: Store, account: JmapAccount) {
       return { accountId: accountJmapId(account.id), list, notFound: ids.filter((id) => !list.some((l) => l.emailId === id)) };
     },
 
+    /** RFC 8620 §5.6 lets a server say it cannot compute query changes; clients re-run the query. */
+    async "Email/queryChanges"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      throw new MethodError("cannotCalculateChanges", "Re-run Email/query");
+    },
+
+    /** RFC 8621 §4.7 copies between accounts; a session here holds one account, so there is none to copy from. */
+    async "Email/copy"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      throw new MethodError("fromAccountNotFound", `No account ${String(args.fromAccountId)} is accessible; within one account, move with Email/set mailboxIds`);
+    },
+
+    async "Thread/changes"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      throw new MethodError("cannotCalculateChanges", "Re-fetch the threads");
+    },
+
     async "Email/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
       return changesOf(store, account, "email", args.sinceState, emailId);

@@ -116,6 +116,34 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
     },
 
+    /** RFC 8621 §2.3: filter by role, name, hasAnyRole, isSubscribed; sort by name or sortOrder. */
+    async "Mailbox/query"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const filter = (args.filter ?? {}) as Record<string, unknown>;
+      let boxes = await store.mailboxes.list(account.id);
+      for (const [key, value] of Object.entries(filter)) {
+        if (key === "role") boxes = boxes.filter((b) => jmapRole(b.role) === value);
+        else if (key === "hasAnyRole") boxes = boxes.filter((b) => (b.role !== null) === value);
+        else if (key === "name") boxes = boxes.filter((b) => b.name.toLowerCase().includes(String(value).toLowerCase()));
+        else if (key === "isSubscribed") boxes = boxes.filter((b) => b.subscribed === value);
+        else if (key === "parentId") boxes = value === null ? boxes : [];
+        else throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
+      }
+      const sort = Array.isArray(args.sort) ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [];
+      for (const { property, isAscending = true } of [...sort].reverse()) {
+        if (property !== "name" && property !== "sortOrder") throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
+        const key = (b: (typeof boxes)[number]) => (property === "name" ? b.name : b.role === "inbox" ? "0" : "1");
+        boxes = [...boxes].sort((a, b) => (isAscending ? 1 : -1) * key(a).localeCompare(key(b)));
+      }
+      return { accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: false, position: 0, ids: boxes.map((b) => mailboxId(b.id)), total: boxes.length };
+    },
+
+    /** RFC 8620 §5.6 lets a server say it cannot compute query changes; clients re-run the query. */
+    async "Mailbox/queryChanges"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      throw new MethodError("cannotCalculateChanges", "Re-run Mailbox/query");
+    },
+
     async "Mailbox/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
       return changesOf(store, account, "mailbox", args.sinceState, (id) => mailboxId(id));

@@ -2,7 +2,7 @@
  * REST access to an account's mail: mailboxes with counts, messages newest first with cursor
  * pagination and filters, one message as parsed JSON, and the raw message.
  */
-import { and, desc, eq, like, lt, notLike, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, like, lt, notLike, or, sql } from "drizzle-orm";
 import PostalMime from "postal-mime";
 import * as v from "valibot";
 import type { MessageSummary } from "../../mime/summary.ts";
@@ -69,6 +69,13 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       flagged: boolParam,
       subject: v.optional(v.string()),
       from: v.optional(v.string()),
+      /** Subject or preview contains this. */
+      text: v.optional(v.string()),
+      /** ISO dates on the received time: after (inclusive) and before (exclusive). */
+      after: v.optional(v.pipe(v.string(), v.isoTimestamp("must be an ISO 8601 timestamp"))),
+      before: v.optional(v.pipe(v.string(), v.isoTimestamp("must be an ISO 8601 timestamp"))),
+      /** newest (default) or oldest first; the cursor follows the order. */
+      order: v.optional(v.picklist(["newest", "oldest"]), "newest"),
     }),
     response: { status: 200, schema: MessagePage },
     handler: async (c, { params, query }) => {
@@ -80,14 +87,17 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       const flaggedFlag = '%"\\\\Flagged"%';
       const where = and(
         eq(messages.mailboxId, box.id),
-        query.cursor ? lt(messages.uid, Number(query.cursor)) : undefined,
+        query.cursor ? (query.order === "oldest" ? gt(messages.uid, Number(query.cursor)) : lt(messages.uid, Number(query.cursor))) : undefined,
+        query.after ? gte(messages.internalDate, new Date(query.after)) : undefined,
+        query.before ? lt(messages.internalDate, new Date(query.before)) : undefined,
+        query.text ? or(like(messages.subject, `%${query.text}%`), like(sql`json_extract(${messages.summary}, '$.preview')`, `%${query.text}%`)) : undefined,
         query.unread === undefined ? undefined : query.unread ? notLike(messages.flags, seen) : like(messages.flags, seen),
         query.flagged === undefined ? undefined : query.flagged ? like(messages.flags, flaggedFlag) : notLike(messages.flags, flaggedFlag),
         query.subject ? like(messages.subject, `%${query.subject}%`) : undefined,
         query.from ? like(sql`json_extract(${messages.summary}, '$.from')`, `%${query.from}%`) : undefined,
       );
       const limit = query.limit as unknown as number;
-      const rows = await store.db.select().from(messages).where(where).orderBy(desc(messages.uid)).limit(limit + 1);
+      const rows = await store.db.select().from(messages).where(where).orderBy(query.order === "oldest" ? asc(messages.uid) : desc(messages.uid)).limit(limit + 1);
       const page = rows.slice(0, limit);
       return c.json({ messages: page.map(listItem), nextCursor: rows.length > limit ? String(page.at(-1)!.uid) : null });
     },
@@ -169,6 +179,26 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       const result = await store.write((tx) => store.messages.expunge(tx, row.mailboxId, [row.uid]));
       if (result) store.changes.publish({ accountId: result.accountId, mailboxIds: [row.mailboxId], modseq: result.modseq });
       return c.body(null, 204);
+    },
+  });
+
+  routes.add({
+    method: "get", path: "/api/v1/accounts/{address}/messages/{id}/attachments/{index}", tag: "mail", summary: "One attachment, decoded, with its own content type",
+    params: v.object({
+      address: v.string(),
+      id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)),
+      index: v.pipe(v.string(), v.regex(/^\d+$/, "must be an attachment index"), v.transform(Number)),
+    }),
+    response: { status: 200, contentType: "application/octet-stream" },
+    handler: async (c, { params }) => {
+      const row = await owned(params.address, params.id);
+      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const email = await PostalMime.parse((await store.messages.readBlob(row.blobHash))!);
+      const attachment = email.attachments[params.index];
+      if (!attachment) return problem(c, 404, "not-found", `No attachment ${params.index} in message ${params.id}`);
+      const content = typeof attachment.content === "string" ? new TextEncoder().encode(attachment.content) : new Uint8Array(attachment.content);
+      const name = (attachment.filename ?? `attachment-${params.index}`).replace(/["\r\n]/g, "");
+      return c.body(content as Uint8Array<ArrayBuffer>, 200, { "content-type": attachment.mimeType || "application/octet-stream", "content-disposition": `attachment; filename="${name}"` });
     },
   });
 }
