@@ -135,6 +135,16 @@ describe(`JMAP on ${runtime()}`, () => {
     const [gone] = await jam.api.Mailbox.set({ accountId, destroy: [projects] });
     expect(gone.destroyed).toEqual([projects]);
 
+    const [draft] = await jam.api.Email.set({
+      accountId,
+      create: { n: { mailboxIds: { [drafts.id]: true }, keywords: { $draft: true }, from: [{ name: "Jo", email: "jo@example.test" }], to: [{ name: "Kim", email: "kim@example.test" }], subject: "Grüße from a draft", textBody: [{ partId: "t", type: "text/plain" }], bodyValues: { t: { value: "Dear Kim,\nhello." } } } },
+    } as never);
+    const draftId = (draft as { created: Record<string, { id: string }> }).created.n!.id;
+    const [draftGot] = await jam.api.Email.get({ accountId, ids: [draftId], properties: ["subject", "to", "keywords", "textBody", "bodyValues"], fetchTextBodyValues: true });
+    const d = draftGot.list[0]!;
+    expect(d).toMatchObject({ subject: "Grüße from a draft", to: [{ name: "Kim", email: "kim@example.test" }], keywords: { $draft: true } });
+    expect(d.bodyValues![d.textBody![0]!.partId!]!.value).toBe("Dear Kim,\r\nhello.\r\n");
+
     const [snippets] = await jam.api.SearchSnippet.get({ accountId, emailIds: [id], filter: { text: "draft" } });
     expect(snippets.list[0]!.subject).toBe("imported <mark>draft</mark>");
   });

@@ -3,12 +3,14 @@
  * Email is one stored message row (a copy in another mailbox is another Email); keywords are the
  * IMAP flags ($seen ↔ \Seen, …), so both protocols see the same state.
  */
-import { asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { inArray } from "drizzle-orm";
 import { decodeCharset } from "../../mime/charset.ts";
 import { type MimePart, partAt } from "../../mime/structure.ts";
 import { decodePartBody, type MessageSummary, summarize } from "../../mime/summary.ts";
 import { messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
+import { createEmail } from "./email-create.ts";
+import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { accountJmapId, accountState, changesOf, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 
@@ -24,7 +26,7 @@ export function keywordsOf(flags: readonly string[]): Record<string, true> {
   return out;
 }
 
-function flagOf(keyword: string): string {
+export function flagOf(keyword: string): string {
   return FROM_KEYWORD[keyword.toLowerCase()] ?? keyword;
 }
 
@@ -142,7 +144,12 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const destroyed: string[] = [];
       const notDestroyed: Record<string, { type: string }> = {};
       const notCreated: Record<string, { type: string; description: string }> = {};
-      for (const key of Object.keys((args.create as object) ?? {})) notCreated[key] = { type: "forbidden", description: "Email creation (drafts, import) is not supported yet" };
+      const created: Record<string, Record<string, unknown>> = {};
+      for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
+        const result = await createEmail(store, account, spec, boxes);
+        if ("error" in result) notCreated[key] = { type: "invalidProperties", description: String(result.error) };
+        else created[key] = result;
+      }
       for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
         const [row] = await load([parseId("M", id) ?? 0]);
         if (!row || !boxes.has(row.mailboxId)) {
@@ -163,7 +170,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
         if (result) store.changes.publish({ accountId: account.id, mailboxIds: [row.mailboxId], modseq: result.modseq });
         destroyed.push(id);
       }
-      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created: {}, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
     },
 
     /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does. */
@@ -254,37 +261,6 @@ export function emailMethods(store: Store, account: JmapAccount) {
   };
 }
 
-/**
- * The common list view — one mailbox (or all), newest first, no other filter — straight from
- * SQL by the index, without loading every summary of the account.
- */
-async function fastQuery(store: Store, account: JmapAccount, args: Record<string, unknown>) {
-  const filter = args.filter as Record<string, unknown> | undefined | null;
-  const keys = filter ? Object.keys(filter) : [];
-  const sort = args.sort as Array<{ property: string; isAscending?: boolean }> | undefined;
-  const byDate = !sort || sort.length === 0 || (sort.length === 1 && sort[0]!.property === "receivedAt");
-  if (!byDate || args.collapseThreads === true || keys.some((k) => k !== "inMailbox")) return null;
-  const boxes = (await store.mailboxes.list(account.id)).map((b) => b.id);
-  const only = filter?.inMailbox === undefined ? null : parseId("MB", filter.inMailbox);
-  if (filter?.inMailbox !== undefined && (only === null || !boxes.includes(only))) return null;
-  const scope = only !== null ? eq(messages.mailboxId, only) : inArray(messages.mailboxId, boxes.length ? boxes : [0]);
-  const ascending = sort?.[0]?.isAscending === true;
-  const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
-  const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
-  const rows = await store.db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(scope)
-    .orderBy(ascending ? asc(messages.internalDate) : desc(messages.internalDate), ascending ? asc(messages.id) : desc(messages.id))
-    .limit(limit)
-    .offset(position);
-  const total = args.calculateTotal === true ? Number((await store.db.select({ n: sql<number>`count(*)` }).from(messages).where(scope))[0]!.n) : undefined;
-  return {
-    accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: false, position,
-    ids: rows.map((r) => emailId(r.id)), ...(total !== undefined ? { total } : {}), limit,
-  };
-}
-
 /** keywords (whole or `keywords/$seen`) and mailboxIds (a move), in one transaction. */
 async function applyUpdate(store: Store, account: JmapAccount, row: Row, patch: Record<string, unknown>, boxes: Set<number>): Promise<string | null> {
   const add: string[] = [];
@@ -315,51 +291,4 @@ async function applyUpdate(store: Store, account: JmapAccount, row: Row, patch: 
   });
   store.changes.publish({ accountId: account.id, mailboxIds: target !== null ? [row.mailboxId, target] : [row.mailboxId], modseq: 0 });
   return null;
-}
-
-type Filter = Record<string, unknown> & { operator?: "AND" | "OR" | "NOT"; conditions?: Filter[] };
-
-function matchesFilter(row: Row, filter: Filter): boolean {
-  if (filter.operator) {
-    const results = (filter.conditions ?? []).map((f) => matchesFilter(row, f));
-    return filter.operator === "AND" ? results.every(Boolean) : filter.operator === "OR" ? results.some(Boolean) : !results.some(Boolean);
-  }
-  const s = row.summary as unknown as MessageSummary;
-  const has = (text: string | null | undefined, needle: unknown) => typeof needle === "string" && (text ?? "").toLowerCase().includes(needle.toLowerCase());
-  const addresses = (list: MessageSummary["from"] | undefined) => (list ?? []).map((a) => `${a.name ?? ""} <${a.email}>`).join(", ");
-  for (const [key, value] of Object.entries(filter)) {
-    switch (key) {
-      case "inMailbox": if (mailboxId(row.mailboxId) !== value) return false; break;
-      case "inMailboxOtherThan": if ((value as string[]).includes(mailboxId(row.mailboxId))) return false; break;
-      case "before": if (!(row.internalDate.getTime() < Date.parse(value as string))) return false; break;
-      case "after": if (!(row.internalDate.getTime() >= Date.parse(value as string))) return false; break;
-      case "minSize": if (row.size < (value as number)) return false; break;
-      case "maxSize": if (row.size >= (value as number)) return false; break;
-      case "hasKeyword": if (!keywordsOf(row.flags)[(value as string).toLowerCase()]) return false; break;
-      case "notKeyword": if (keywordsOf(row.flags)[(value as string).toLowerCase()]) return false; break;
-      case "hasAttachment": if (s.hasAttachment !== value) return false; break;
-      case "from": if (!has(addresses(s.from), value)) return false; break;
-      case "to": if (!has(addresses(s.to), value)) return false; break;
-      case "cc": if (!has(addresses(s.cc), value)) return false; break;
-      case "subject": if (!has(s.subject, value)) return false; break;
-      case "text": if (!(has(s.subject, value) || has(s.preview, value) || has(addresses(s.from), value) || has(addresses(s.to), value))) return false; break;
-      case "body": if (!has(s.preview, value)) return false; break;
-      default: throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
-    }
-  }
-  return true;
-}
-
-function compare(a: Row, b: Row, property: string): number {
-  const sa = a.summary as unknown as MessageSummary;
-  const sb = b.summary as unknown as MessageSummary;
-  switch (property) {
-    case "receivedAt": return a.internalDate.getTime() - b.internalDate.getTime();
-    case "sentAt": return (sa.sentAt ?? 0) - (sb.sentAt ?? 0);
-    case "size": return a.size - b.size;
-    case "subject": return (a.subject ?? "").localeCompare(b.subject ?? "");
-    case "from": return (sa.from?.[0]?.email ?? "").localeCompare(sb.from?.[0]?.email ?? "");
-    case "to": return (sa.to?.[0]?.email ?? "").localeCompare(sb.to?.[0]?.email ?? "");
-    default: throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
-  }
 }
