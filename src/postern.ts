@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import type { SecureContext } from "node:tls";
 import { createApp } from "./api/app.ts";
 import { AuthThrottle } from "./auth/throttle.ts";
-import { Deliverer } from "./deliver/deliverer.ts";
+import { type DeliveredMessage, Deliverer } from "./deliver/deliverer.ts";
 import { Directory } from "./deliver/directory.ts";
 import { createResolver } from "./net/dns.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
@@ -19,6 +19,7 @@ import { createDkimSigner, createKeyring, keyForHost } from "./forward/dkim.ts";
 import { Srs } from "./forward/srs.ts";
 import { storeGreylist, storeRateCounter } from "./backends/policy-state.ts";
 import { buildPipeline } from "./policy/build.ts";
+import type { HookModule } from "./policy/hooks.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
@@ -31,7 +32,15 @@ export interface Postern {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function startPostern(config: Config): Promise<Postern> {
+/** What an embedding program adds to the config: code rather than settings. */
+export interface RuntimeOptions {
+  /** Policy hook functions, run after the hooks named in `policy.hooks`. */
+  hooks?: readonly HookModule[];
+  /** Called after each accepted message is committed (see `DeliveredMessage`). */
+  onMessage?: (message: DeliveredMessage) => void | Promise<void>;
+}
+
+export async function startPostern(config: Config, runtime: RuntimeOptions = {}): Promise<Postern> {
   const startedAt = Date.now();
   const store = await Store.open(config.database);
   const listeners: Listener[] = [];
@@ -65,6 +74,7 @@ export async function startPostern(config: Config): Promise<Postern> {
       arcKey,
       dmarcEnforce: config.policy.dmarc.enforce,
       onQueued: () => runner?.wake(),
+      onDelivered: runtime.onMessage,
     });
     runner = new QueueRunner({
       store,
@@ -93,7 +103,7 @@ export async function startPostern(config: Config): Promise<Postern> {
       directory,
       deliverer,
       authThrottle: new AuthThrottle({ threshold: config.limits.authFailures }),
-      policy: buildPipeline(config, resolve, storeGreylist(store), storeRateCounter(store)),
+      policy: buildPipeline(config, resolve, storeGreylist(store), storeRateCounter(store), runtime.hooks),
     };
     const addresses: Postern["addresses"] = {};
 

@@ -18,6 +18,7 @@ import { concatBytes } from "../bytes.ts";
 import type { PolicyPipeline } from "../policy/pipeline.ts";
 import type { Verdict } from "../policy/verdict.ts";
 import { type Reply, reply } from "../smtp/reply.ts";
+import { isStorageFull } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import { type Deliverer, DeliveryRefused } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
@@ -115,6 +116,8 @@ export class StoreSmtpBackend implements SmtpBackend {
       await this.#deliver(transaction, tagged, session, verdict?.action === "junk");
     } catch (e) {
       if (e instanceof DeliveryRefused) return { ok: false, reply: reply(e.code, e.enhanced, e.message) };
+      // RFC 5321 §4.2.2 452 and RFC 3463 X.3.1: the sender keeps the message and retries.
+      if (isStorageFull(e)) return { ok: false, reply: reply(452, "4.3.1", "Insufficient system storage, try again later") };
       throw e;
     }
     return { ok: true };

@@ -7,7 +7,8 @@
 import type { Srs } from "../forward/srs.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { authenticateMessage } from "../policy/mailauth.ts";
-import { summarize } from "../mime/summary.ts";
+import { log } from "../log.ts";
+import { type MessageSummary, summarize } from "../mime/summary.ts";
 import { queue, queueRecipients } from "../store/schema.ts";
 import type { Appended } from "../store/messages.ts";
 import type { Store } from "../store/store.ts";
@@ -61,6 +62,21 @@ export interface DeliveryReport {
   blobHash: string;
 }
 
+/** What an embedding program's `onMessage` hears after a message is committed. */
+export interface DeliveredMessage {
+  sender: string;
+  recipients: string[];
+  /** The local copies: the account's address and where the message landed. */
+  stored: { address: string; mailboxId: number; uid: number }[];
+  /** Recipients handed to the outbound queue (remote, or forwarded with SRS). */
+  queued: string[];
+  /** The message as stored, with the headers Postern added. */
+  raw: Uint8Array;
+  summary: MessageSummary;
+  inbound: boolean;
+  authenticatedAs?: string;
+}
+
 export class Deliverer {
   constructor(
     private readonly store: Store,
@@ -73,6 +89,8 @@ export class Deliverer {
       arcKey?: () => { signingDomain: string; selector: string; privateKey: string } | undefined;
       /** policy.dmarc.enforce */
       dmarcEnforce?: boolean;
+      /** Called after the commit, never awaited: it cannot delay or fail the reply. */
+      onDelivered?: (message: DeliveredMessage) => void | Promise<void>;
     },
   ) {}
 
@@ -154,6 +172,19 @@ export class Deliverer {
       this.store.changes.publish({ accountId: a.accountId, mailboxIds: [a.mailboxId], modseq: a.modseq });
     }
     if (report.queueId !== undefined) this.options.onQueued?.();
+    if (this.options.onDelivered) {
+      const event: DeliveredMessage = {
+        sender: message.sender, recipients: message.recipients.map((r) => r.address), raw, summary, inbound: message.inbound, authenticatedAs: message.authenticatedAs,
+        stored: report.appended.map((a, i) => ({ address: routing.local[i]!.address, mailboxId: a.mailboxId, uid: a.uid })),
+        queued: [...routing.remote, ...routing.forwarded].map((r) => r.address),
+      };
+      const onDelivered = this.options.onDelivered;
+      queueMicrotask(() => {
+        Promise.resolve()
+          .then(() => onDelivered(event))
+          .catch((e: unknown) => log.warn("onMessage failed", { error: (e as Error).message }));
+      });
+    }
     return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash };
   }
 }

@@ -36,7 +36,7 @@ export interface Listener {
   close(graceMs: number): Promise<void>;
 }
 
-/** How long an implicit-TLS client may take to finish its handshake. */
+/** How long an implicit-TLS client may take to finish its handshake (never longer than the idle timeout). */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export async function listen(options: ListenOptions): Promise<Listener> {
@@ -93,7 +93,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     const secure = new TLSSocket(socket, { isServer: true, secureContext: options.secureContext });
     handshaking.add(secure);
     let served = false;
-    const timer = setTimeout(() => secure.destroy(), HANDSHAKE_TIMEOUT_MS);
+    const timer = setTimeout(() => secure.destroy(), Math.min(HANDSHAKE_TIMEOUT_MS, options.idleTimeoutMs));
     secure.on("error", () => secure.destroy());
     secure.once("close", () => {
       clearTimeout(timer);

@@ -8,12 +8,13 @@ import { clamav } from "./clamd.ts";
 import { dnsbl } from "./dnsbl.ts";
 import { type GreylistStore, greylisting } from "./greylist.ts";
 import { type RateCounter, rateLimits } from "./rate-limit.ts";
-import { httpHook, moduleHook } from "./hooks.ts";
+import { functionHook, type HookModule, httpHook, moduleHook } from "./hooks.ts";
 import { type PolicyCheck, PolicyPipeline } from "./pipeline.ts";
 import { rspamd } from "./rspamd.ts";
 import { spamassassin } from "./spamd.ts";
 
-export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore: GreylistStore, count: RateCounter): PolicyPipeline {
+/** `embedded` are hook functions an embedding program passed in; they run after the config's hooks. */
+export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore: GreylistStore, count: RateCounter, embedded: readonly HookModule[] = []): PolicyPipeline {
   const { policy } = config;
   const checks: PolicyCheck[] = [];
   if (policy.dnsbl.zones.length) checks.push(dnsbl({ zones: policy.dnsbl.zones, resolve, timeoutMs: 10_000 }));
@@ -31,5 +32,6 @@ export function buildPipeline(config: Config, resolve: DnsResolve, greylistStore
   for (const hook of policy.hooks) {
     checks.push(/^https?:\/\//i.test(hook) ? httpHook(hook, 10_000) : moduleHook(hook, config.configDir ?? process.cwd(), 10_000));
   }
+  embedded.forEach((hooks, i) => checks.push(functionHook(`embedded #${i + 1}`, hooks, 10_000)));
   return new PolicyPipeline(checks);
 }

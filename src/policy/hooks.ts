@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import PostalMime from "postal-mime";
-import type { PolicyCheck, PolicyContext, Stage } from "./pipeline.ts";
+import type { PolicyCheck, PolicyContext } from "./pipeline.ts";
 import { accept, isVerdict, type Verdict } from "./verdict.ts";
 
 /** What a hook function receives: the stage's context, and the message parsed on demand. */
@@ -33,23 +33,30 @@ function asVerdict(value: unknown, hook: string): Verdict {
   return value;
 }
 
-/** A module hook, loaded once; its path is relative to `baseDir` (the config file's folder). */
-export function moduleHook(path: string, baseDir: string, timeoutMs: number): PolicyCheck {
-  const url = pathToFileURL(isAbsolute(path) ? path : resolve(baseDir, path)).href;
+/**
+ * Hook functions given directly (an embedding program's `hooks`), or through `load` once on
+ * first use (a module named in config).
+ */
+export function functionHook(name: string, hooks: HookModule | (() => Promise<HookModule>), timeoutMs: number): PolicyCheck {
   let loaded: Promise<HookModule> | undefined;
-  const stages: Stage[] = ["rcpt", "data"];
   return {
-    name: `hook ${path}`,
-    stages,
+    name: `hook ${name}`,
+    stages: ["rcpt", "data"],
     roles: ["mx", "submission"],
     timeoutMs,
     onFailure: "tempfail",
     async run(context) {
-      const module = await (loaded ??= import(url) as Promise<HookModule>);
+      const module = await (loaded ??= typeof hooks === "function" ? hooks() : Promise.resolve(hooks));
       const fn = module[context.stage];
-      return fn ? asVerdict(await fn(withParsed(context)), path) : accept;
+      return fn ? asVerdict(await fn(withParsed(context)), name) : accept;
     },
   };
+}
+
+/** A module hook; its path is relative to `baseDir` (the config file's folder). */
+export function moduleHook(path: string, baseDir: string, timeoutMs: number): PolicyCheck {
+  const url = pathToFileURL(isAbsolute(path) ? path : resolve(baseDir, path)).href;
+  return functionHook(path, () => import(url) as Promise<HookModule>, timeoutMs);
 }
 
 /** An HTTP hook: POST `{ stage, role, remoteAddress, helo, sender, recipients, account, raw? }`, verdict JSON back. */

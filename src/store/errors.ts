@@ -13,3 +13,12 @@ export function isUniqueViolation(e: unknown): boolean {
   const text = String((e as { cause?: unknown })?.cause ?? "") + String((e as Error)?.message ?? "");
   return /UNIQUE constraint failed|PRIMARY KEY/i.test(text);
 }
+
+/** True when the database or the disk under it is full (SQLITE_FULL, ENOSPC), at any depth of `cause`. */
+export function isStorageFull(e: unknown): boolean {
+  for (let error = e, depth = 0; error && depth < 5; error = (error as { cause?: unknown }).cause, depth++) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code === "SQLITE_FULL" || code === "ENOSPC" || /SQLITE_FULL|database or disk is full|ENOSPC/i.test(String(message ?? ""))) return true;
+  }
+  return false;
+}

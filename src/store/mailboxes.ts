@@ -67,12 +67,12 @@ export async function renameMailbox(tx: Tx, store: Store, box: Mailbox, to: stri
 /** Deletes a mailbox, its messages going with it; each message is logged as destroyed. */
 export async function deleteMailbox(tx: Tx, box: Mailbox): Promise<number> {
   const rows = await tx
-    .select({ id: messages.id, uid: messages.uid })
+    .select({ id: messages.id, uid: messages.uid, threadId: messages.threadId })
     .from(messages)
     .where(eq(messages.mailboxId, box.id));
   if (rows.length) {
     await tx.insert(changes).values(
-      rows.map((r) => ({ accountId: box.accountId, mailboxId: box.id, type: "email" as const, objectId: r.id, uid: r.uid, op: "destroyed" as const })),
+      rows.map((r) => ({ accountId: box.accountId, mailboxId: box.id, type: "email" as const, objectId: r.id, uid: r.uid, threadId: r.threadId, op: "destroyed" as const })),
     );
   }
   await tx.delete(mailboxes).where(eq(mailboxes.id, box.id));

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { and, eq, inArray, notExists, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type { Tx } from "./db.ts";
-import { blobs, changes, mailboxes, messages, queue } from "./schema.ts";
+import { blobs, changes, mailboxes, messages, queue, uploads } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -91,7 +91,7 @@ export class MessageRepository {
       .returning({ id: messages.id });
     const [change] = await tx
       .insert(changes)
-      .values({ accountId: box.accountId, mailboxId: input.mailboxId, type: "email", objectId: row!.id, uid, op: "created" })
+      .values({ accountId: box.accountId, mailboxId: input.mailboxId, type: "email", objectId: row!.id, uid, threadId: input.threadId ?? null, op: "created" })
       .returning({ id: changes.id });
     const modseq = change!.id;
     await tx.update(messages).set({ modseq }).where(eq(messages.id, row!.id));
@@ -125,14 +125,14 @@ export class MessageRepository {
   async expunge(tx: Tx, mailboxId: number, uids: readonly number[]): Promise<{ accountId: number; modseq: number } | null> {
     if (uids.length === 0) return null;
     const rows = await tx
-      .select({ id: messages.id, uid: messages.uid, accountId: mailboxes.accountId })
+      .select({ id: messages.id, uid: messages.uid, threadId: messages.threadId, accountId: mailboxes.accountId })
       .from(messages)
       .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
       .where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, [...uids])));
     if (rows.length === 0) return null;
     const logged = await tx
       .insert(changes)
-      .values(rows.map((r) => ({ accountId: r.accountId, mailboxId, type: "email" as const, objectId: r.id, uid: r.uid, op: "destroyed" as const })))
+      .values(rows.map((r) => ({ accountId: r.accountId, mailboxId, type: "email" as const, objectId: r.id, uid: r.uid, threadId: r.threadId, op: "destroyed" as const })))
       .returning({ id: changes.id });
     const modseq = Math.max(...logged.map((c) => c.id));
     await tx.delete(messages).where(inArray(messages.id, rows.map((r) => r.id)));
@@ -220,14 +220,22 @@ export class MessageRepository {
     return { source, destination, uidValidity: box?.uidValidity ?? 0, last };
   }
 
-  /** Deletes blobs that no message and no queued item refers to any more. */
+  /** Keeps an uploaded blob for `ttlMs` even if no message uses it (JMAP upload, RFC 8620 §6.1). */
+  async holdUpload(tx: Tx, hash: string, accountId: number, ttlMs = 24 * 3600_000): Promise<void> {
+    const expiresAt = new Date(Date.now() + ttlMs);
+    await tx.insert(uploads).values({ hash, accountId, expiresAt }).onConflictDoUpdate({ target: uploads.hash, set: { expiresAt, accountId } });
+  }
+
+  /** Deletes blobs that no message, no queued item and no live upload refers to any more. */
   async collectGarbage(tx: Tx): Promise<void> {
+    await tx.delete(uploads).where(lt(uploads.expiresAt, new Date()));
     await tx
       .delete(blobs)
       .where(
         and(
           notExists(tx.select({ one: sql`1` }).from(messages).where(eq(messages.blobHash, blobs.hash))),
           notExists(tx.select({ one: sql`1` }).from(queue).where(eq(queue.blobHash, blobs.hash))),
+          notExists(tx.select({ one: sql`1` }).from(uploads).where(eq(uploads.hash, blobs.hash))),
         ),
       );
   }

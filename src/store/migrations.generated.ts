@@ -20,5 +20,13 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0004_messages_by_date",
     "sql": "CREATE INDEX `messages_mailbox_date` ON `messages` (`mailbox_id`,`internal_date`);"
+  },
+  {
+    "tag": "0005_change_thread",
+    "sql": "ALTER TABLE `changes` ADD `thread_id` text;"
+  },
+  {
+    "tag": "0006_jmap_uploads",
+    "sql": "CREATE TABLE `uploads` (\n\t`hash` text PRIMARY KEY NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n"
   }
 ];

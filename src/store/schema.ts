@@ -78,6 +78,16 @@ export const blobs = sqliteTable("blobs", {
   createdAt: createdAt(),
 });
 
+/**
+ * A JMAP upload (RFC 8620 §6.1): keeps its blob alive until it expires, even while no message
+ * refers to it yet (the spec asks for at least an hour).
+ */
+export const uploads = sqliteTable("uploads", {
+  hash: text("hash").primaryKey(),
+  accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});
+
 /** One message in one mailbox: the IMAP view (uid, modseq, flags) of a blob, with its parsed summary. */
 export const messages = sqliteTable(
   "messages",
@@ -123,6 +133,8 @@ export const changes = sqliteTable(
     objectId: integer("object_id").notNull(),
     /** For an email: its uid in `mailboxId`, so IMAP can report VANISHED without the row. */
     uid: integer("uid"),
+    /** For an email: its JMAP thread, so Thread/changes can name the thread of a destroyed email. */
+    threadId: text("thread_id"),
     op: text("op", { enum: ["created", "updated", "destroyed"] }).notNull(),
     createdAt: createdAt(),
   },

@@ -126,8 +126,12 @@ describe(`JMAP on ${runtime()}`, () => {
     const [got] = await jam.api.Email.get({ accountId, ids: [id], properties: ["subject", "keywords", "mailboxIds", "receivedAt"] });
     expect(got.list[0]).toMatchObject({ subject: "imported draft", keywords: { $draft: true, $seen: true }, mailboxIds: { [drafts.id]: true }, receivedAt: "2026-01-02T03:04:05.000Z" });
 
+    const [byName] = await jam.api.Mailbox.query({ accountId, sort: [{ property: "name" }] });
     const [made] = await jam.api.Mailbox.set({ accountId, create: { p: { name: "Projects" } } });
     const projects = made.created!.p!.id;
+    const [boxChanges] = await jam.api.Mailbox.queryChanges({ accountId, sort: [{ property: "name" }], sinceQueryState: byName.queryState });
+    // "Projects" sorts between "Junk" and "Sent".
+    expect(boxChanges.added).toEqual([{ id: projects, index: byName.ids.length - 2 }]);
     const [renamed] = await jam.api.Mailbox.set({ accountId, update: { [projects]: { name: "Projects 2026" } } });
     expect(Object.keys(renamed.updated ?? {})).toEqual([projects]);
     const [inboxRename] = await jam.api.Mailbox.set({ accountId, update: { [mailboxes.list.find((m) => m.role === "inbox")!.id]: { name: "Elsewhere" } } });
@@ -175,6 +179,56 @@ describe(`JMAP on ${runtime()}`, () => {
     expect(sentCopy.list.find((e) => e.subject === "sent over jmap")?.keywords).toEqual({});
   });
 
+  test("Email/queryChanges splices into the old results; Thread/changes and maxChanges follow the log", async () => {
+    const call = async (method: string, args: Record<string, unknown>) => {
+      const [response] = await jam.request([method, { accountId, ...args }] as never);
+      return response as Record<string, unknown> & { ids: string[]; added: Array<{ id: string; index: number }>; removed: string[] };
+    };
+    const query = { filter: { subject: "threaded" }, sort: [{ property: "receivedAt", isAscending: false }] };
+    const before = await call("Email/query", query);
+    expect(before).toMatchObject({ ids: [], canCalculateChanges: true });
+    const state0 = (await call("Thread/get", { ids: [] })).state as string;
+    const send = (raw: string) =>
+      nodemailer.createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" }).sendMail({ envelope: { from: "zed@remote.test", to: ["jo@example.test"] }, raw });
+    await send("From: zed@remote.test\r\nTo: jo@example.test\r\nMessage-ID: <root@remote.test>\r\nSubject: threaded root\r\n\r\nroot\r\n");
+    await send("From: zed@remote.test\r\nTo: jo@example.test\r\nMessage-ID: <reply@remote.test>\r\nIn-Reply-To: <root@remote.test>\r\nSubject: Re: threaded root\r\n\r\nreply\r\n");
+
+    // RFC 8620 §5.6: splice out `removed`, splice in `added` by index — the result is the new query.
+    const changes = await call("Email/queryChanges", { ...query, sinceQueryState: before.queryState, calculateTotal: true });
+    const spliced = before.ids.filter((id) => !changes.removed.includes(id));
+    for (const { id, index } of changes.added) spliced.splice(index, 0, id);
+    const after = await call("Email/query", query);
+    expect(after.ids).toHaveLength(2);
+    expect(spliced).toEqual(after.ids);
+    expect(changes.total).toBe(2);
+    const [reply, root] = after.ids as [string, string];
+
+    const threads = await call("Thread/changes", { sinceState: state0 });
+    const { threadId } = ((await call("Email/get", { ids: [root], properties: ["threadId"] })).list as Array<{ threadId: string }>)[0]!;
+    expect(threads).toMatchObject({ created: [threadId], updated: [], destroyed: [], hasMoreChanges: false });
+    expect(((await call("Thread/get", { ids: [threadId] })).list as unknown[])[0]).toEqual({ id: threadId, emailIds: [root, reply] });
+
+    // maxChanges 1: one email per call, and a state in between.
+    const first = await call("Email/changes", { sinceState: state0, maxChanges: 1 });
+    expect(first).toMatchObject({ created: [root], hasMoreChanges: true });
+    const rest = await call("Email/changes", { sinceState: first.newState, maxChanges: 1 });
+    expect(rest).toMatchObject({ created: [reply], hasMoreChanges: false });
+
+    // The reply leaves the thread (updated), then the root goes and the thread with it (destroyed).
+    await call("Email/set", { destroy: [reply] });
+    const shrunk = await call("Thread/changes", { sinceState: threads.newState });
+    expect(shrunk).toMatchObject({ created: [], updated: [threadId], destroyed: [] });
+    const gone = await call("Email/queryChanges", { ...query, sinceQueryState: after.queryState });
+    expect(gone.removed).toEqual([reply]);
+    expect(gone.added).toEqual([]);
+    await call("Email/set", { destroy: [root] });
+    expect(await call("Thread/changes", { sinceState: shrunk.newState })).toMatchObject({ created: [], updated: [], destroyed: [threadId] });
+    // Born and gone since the first state: nothing to tell.
+    expect(await call("Thread/changes", { sinceState: state0 })).toMatchObject({ created: [], updated: [], destroyed: [] });
+    const tooMany = await call("Email/queryChanges", { ...query, sinceQueryState: before.queryState, maxChanges: 1 }).catch((e: unknown) => e);
+    expect(tooMany).toMatchObject({ type: "tooManyChanges" });
+  });
+
   test("bad requests get the JMAP errors the RFC names", async () => {
     const post = (body: string) => fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: `Basic ${btoa("jo@example.test:jo-password")}`, "content-type": "application/json" }, body });
     expect(((await (await post("{nope")).json()) as { type: string }).type).toBe("urn:ietf:params:jmap:error:notJSON");
@@ -183,7 +237,7 @@ describe(`JMAP on ${runtime()}`, () => {
     const res = (await (await post(JSON.stringify({ using: ["urn:ietf:params:jmap:core"], methodCalls: [["Nope/get", {}, "a"], ["Mailbox/get", { accountId: "A999" }, "b"], ["Core/echo", { x: 1 }, "c"]] }))).json()) as { methodResponses: unknown[] };
     const more = (await (await post(JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [
       ["Mailbox/query", { accountId, filter: { role: "inbox" } }, "q"],
-      ["Email/queryChanges", { accountId, sinceQueryState: "1" }, "c"],
+      ["Email/queryChanges", { accountId, sinceQueryState: "999999999" }, "c"],
       ["Email/copy", { accountId, fromAccountId: "A999", create: {} }, "p"],
     ] }))).json()) as { methodResponses: Array<[string, Record<string, unknown>, string]> };
     expect(more.methodResponses[0]![1].ids).toHaveLength(1);

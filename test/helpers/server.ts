@@ -22,8 +22,8 @@ export interface ServerProcess {
   cli(args: string[], stdin?: string): ReturnType<typeof runPostern>;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
-  /** Stops the server (SIGTERM) and starts it again on the same data; ports change. */
-  restart(): Promise<void>;
+  /** Stops the server (SIGTERM, or SIGKILL for a crash) and starts it again on the same data; ports change. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface StartOptions {
@@ -101,8 +101,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       tmp.cleanup();
       return code;
     },
-    async restart() {
-      current.proc.kill("SIGTERM");
+    async restart(signal = "SIGTERM") {
+      current.proc.kill(signal);
       await current.proc.exited;
       current = await launch();
       server.proc = current.proc;

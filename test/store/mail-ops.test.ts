@@ -73,6 +73,22 @@ describe("message operations", () => {
     expect(destroyed.map((c) => c.uid)).toEqual([2]);
     expect((await store.db.select().from(blobs)).length).toBe(1);
   });
+
+  test("a JMAP upload keeps its blob through garbage collection until it expires", async () => {
+    await deliver("INBOX", "to be expunged");
+    const inbox = await box("INBOX");
+    const upload = new TextEncoder().encode("uploaded, not imported yet");
+    const hash = await store.write(async (tx) => {
+      const h = await store.messages.putBlob(tx, upload);
+      await store.messages.holdUpload(tx, h, accountId);
+      return h;
+    });
+    await store.write((tx) => store.messages.expunge(tx, inbox.id, [1]));
+    expect((await store.db.select().from(blobs)).map((b) => b.hash)).toEqual([hash]);
+    await store.write((tx) => store.messages.holdUpload(tx, hash, accountId, -1));
+    await store.write((tx) => store.messages.collectGarbage(tx));
+    expect(await store.db.select().from(blobs)).toEqual([]);
+  });
 });
 
 describe("mailbox operations", () => {

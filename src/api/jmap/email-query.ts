@@ -38,7 +38,7 @@ export async function fastQuery(store: Store, account: JmapAccount, args: Record
     .offset(position);
   const total = args.calculateTotal === true ? Number((await store.db.select({ n: sql<number>`count(*)` }).from(messages).where(scope))[0]!.n) : undefined;
   return {
-    accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: false, position,
+    accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: true, position,
     ids: rows.map((r) => emailId(r.id)), ...(total !== undefined ? { total } : {}), limit,
   };
 }

@@ -11,7 +11,8 @@ import { messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
 import { createEmail } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
-import { accountJmapId, accountState, changesOf, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
+import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
+import { accountJmapId, accountState, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 
 type Row = typeof messages.$inferSelect;
@@ -111,27 +112,24 @@ export function emailMethods(store: Store, account: JmapAccount) {
       checkAccount(args, account);
       const fast = await fastQuery(store, account, args);
       if (fast) return fast;
-      let rows = await accountRows(store, account);
-      if (args.filter) rows = rows.filter((r) => matchesFilter(r, args.filter as Filter));
-      const sort = Array.isArray(args.sort) && args.sort.length ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [{ property: "receivedAt", isAscending: false }];
-      rows.sort((a, b) => {
-        for (const { property, isAscending = true } of sort) {
-          const d = compare(a, b, property);
-          if (d !== 0) return isAscending ? d : -d;
-        }
-        return b.id - a.id;
-      });
-      if (args.collapseThreads === true) {
-        const seen = new Set<string>();
-        rows = rows.filter((r) => (seen.has(r.threadId ?? "") ? false : (seen.add(r.threadId ?? String(r.id)), true)));
-      }
+      const state = await accountState(store, account);
+      const all = await queryEmails(store, account, args);
       const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
       const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
-      const ids = rows.slice(position, position + limit).map((r) => emailId(r.id));
       return {
-        accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: false, position, ids,
-        ...(args.calculateTotal === true ? { total: rows.length } : {}), limit,
+        accountId: accountJmapId(account.id), queryState: state, canCalculateChanges: args.collapseThreads !== true, position,
+        ids: all.slice(position, position + limit), ...(args.calculateTotal === true ? { total: all.length } : {}), limit,
       };
+    },
+
+    /**
+     * With collapseThreads, a change to one email can change which email stands for its thread;
+     * such queries say canCalculateChanges: false and are re-run (RFC 8620 §5.6).
+     */
+    async "Email/queryChanges"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      if (args.collapseThreads === true) throw new MethodError("cannotCalculateChanges", "Re-run Email/query with collapseThreads");
+      return queryChangesOf(store, account, "email", args, () => queryEmails(store, account, args), emailId);
     },
 
     async "Email/set"(args: Record<string, unknown>) {
@@ -227,12 +225,6 @@ export function emailMethods(store: Store, account: JmapAccount) {
       return { accountId: accountJmapId(account.id), list, notFound: ids.filter((id) => !list.some((l) => l.emailId === id)) };
     },
 
-    /** RFC 8620 §5.6 lets a server say it cannot compute query changes; clients re-run the query. */
-    async "Email/queryChanges"(args: Record<string, unknown>) {
-      checkAccount(args, account);
-      throw new MethodError("cannotCalculateChanges", "Re-run Email/query");
-    },
-
     /** RFC 8621 §4.7 copies between accounts; a session here holds one account, so there is none to copy from. */
     async "Email/copy"(args: Record<string, unknown>) {
       checkAccount(args, account);
@@ -241,12 +233,12 @@ export function emailMethods(store: Store, account: JmapAccount) {
 
     async "Thread/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      throw new MethodError("cannotCalculateChanges", "Re-fetch the threads");
+      return threadChanges(store, account, args, emailId);
     },
 
     async "Email/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      return changesOf(store, account, "email", args.sinceState, emailId);
+      return changesOf(store, account, "email", args, emailId);
     },
 
     async "Thread/get"(args: Record<string, unknown>) {
@@ -259,6 +251,28 @@ export function emailMethods(store: Store, account: JmapAccount) {
       return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound: ids.filter((id) => !list.some((t) => t.id === id)) };
     },
   };
+}
+
+/** Every id the query matches, in order (RFC 8621 §4.4). */
+async function queryEmails(store: Store, account: JmapAccount, args: Record<string, unknown>): Promise<string[]> {
+  let rows = await accountRows(store, account);
+  if (args.filter) rows = rows.filter((r) => matchesFilter(r, args.filter as Filter));
+  const sort = Array.isArray(args.sort) && args.sort.length ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [{ property: "receivedAt", isAscending: false }];
+  rows.sort((a, b) => {
+    for (const { property, isAscending = true } of sort) {
+      const d = compare(a, b, property);
+      if (d !== 0) return isAscending ? d : -d;
+    }
+    return b.id - a.id;
+  });
+  if (args.collapseThreads === true) {
+    const seen = new Set<string>();
+    rows = rows.filter((r) => {
+      const thread = r.threadId ?? emailId(r.id);
+      return seen.has(thread) ? false : (seen.add(thread), true);
+    });
+  }
+  return rows.map((r) => emailId(r.id));
 }
 
 /** keywords (whole or `keywords/$seen`) and mailboxIds (a move), in one transaction. */

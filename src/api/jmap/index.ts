@@ -118,7 +118,11 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.length > 50_000_000) return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "Uploads are limited to 50 MB");
-    const hash = await store.write((tx) => store.messages.putBlob(tx, bytes));
+    const hash = await store.write(async (tx) => {
+      const stored = await store.messages.putBlob(tx, bytes);
+      await store.messages.holdUpload(tx, stored, account.id);
+      return stored;
+    });
     return c.json({ accountId: accountJmapId(account.id), blobId: `B${hash}`, type: c.req.header("content-type") ?? "application/octet-stream", size: bytes.length }, 201);
   });
 

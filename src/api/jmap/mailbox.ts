@@ -2,10 +2,11 @@
  * JMAP Mailbox/get and Mailbox/changes (RFC 8621 §2), and the state strings shared by every
  * type: the account's newest change-log id, the same log IMAP reads its MODSEQs from.
  */
-import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { createMailbox, deleteMailbox, renameMailbox } from "../../store/mailboxes.ts";
 import { changes, messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
+import { changesOf, queryChangesOf } from "./changes.ts";
 import { MethodError } from "./request.ts";
 
 export interface JmapAccount {
@@ -119,56 +120,39 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
     /** RFC 8621 §2.3: filter by role, name, hasAnyRole, isSubscribed; sort by name or sortOrder. */
     async "Mailbox/query"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const filter = (args.filter ?? {}) as Record<string, unknown>;
-      let boxes = await store.mailboxes.list(account.id);
-      for (const [key, value] of Object.entries(filter)) {
-        if (key === "role") boxes = boxes.filter((b) => jmapRole(b.role) === value);
-        else if (key === "hasAnyRole") boxes = boxes.filter((b) => (b.role !== null) === value);
-        else if (key === "name") boxes = boxes.filter((b) => b.name.toLowerCase().includes(String(value).toLowerCase()));
-        else if (key === "isSubscribed") boxes = boxes.filter((b) => b.subscribed === value);
-        else if (key === "parentId") boxes = value === null ? boxes : [];
-        else throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
-      }
-      const sort = Array.isArray(args.sort) ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [];
-      for (const { property, isAscending = true } of [...sort].reverse()) {
-        if (property !== "name" && property !== "sortOrder") throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
-        const key = (b: (typeof boxes)[number]) => (property === "name" ? b.name : b.role === "inbox" ? "0" : "1");
-        boxes = [...boxes].sort((a, b) => (isAscending ? 1 : -1) * key(a).localeCompare(key(b)));
-      }
-      return { accountId: accountJmapId(account.id), queryState: await accountState(store, account), canCalculateChanges: false, position: 0, ids: boxes.map((b) => mailboxId(b.id)), total: boxes.length };
+      const state = await accountState(store, account);
+      const ids = await queryMailboxes(store, account, args);
+      return { accountId: accountJmapId(account.id), queryState: state, canCalculateChanges: true, position: 0, ids, total: ids.length };
     },
 
-    /** RFC 8620 §5.6 lets a server say it cannot compute query changes; clients re-run the query. */
     async "Mailbox/queryChanges"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      throw new MethodError("cannotCalculateChanges", "Re-run Mailbox/query");
+      return queryChangesOf(store, account, "mailbox", args, () => queryMailboxes(store, account, args), mailboxId);
     },
 
     async "Mailbox/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      return changesOf(store, account, "mailbox", args.sinceState, (id) => mailboxId(id));
+      return changesOf(store, account, "mailbox", args, mailboxId);
     },
   };
 }
 
-/** Foo/changes over the change log (RFC 8620 §5.2). */
-export async function changesOf(store: Store, account: JmapAccount, type: "email" | "mailbox", sinceState: unknown, idOf: (id: number) => string) {
-  const since = Number(sinceState);
-  if (typeof sinceState !== "string" || !Number.isInteger(since) || since < 0) throw new MethodError("cannotCalculateChanges", "Unknown state");
-  const log = await store.db
-    .select({ id: changes.id, objectId: changes.objectId, op: changes.op })
-    .from(changes)
-    .where(and(eq(changes.accountId, account.id), eq(changes.type, type), gt(changes.id, since)));
-  const ops = new Map<number, Set<string>>();
-  for (const entry of log) ops.set(entry.objectId, (ops.get(entry.objectId) ?? new Set()).add(entry.op));
-  const created: string[] = [];
-  const updated: string[] = [];
-  const destroyed: string[] = [];
-  for (const [objectId, set] of ops) {
-    if (set.has("created") && set.has("destroyed")) continue; // born and gone since: nothing to tell
-    if (set.has("destroyed")) destroyed.push(idOf(objectId));
-    else if (set.has("created")) created.push(idOf(objectId));
-    else updated.push(idOf(objectId));
+async function queryMailboxes(store: Store, account: JmapAccount, args: Record<string, unknown>): Promise<string[]> {
+  const filter = (args.filter ?? {}) as Record<string, unknown>;
+  let boxes = await store.mailboxes.list(account.id);
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === "role") boxes = boxes.filter((b) => jmapRole(b.role) === value);
+    else if (key === "hasAnyRole") boxes = boxes.filter((b) => (b.role !== null) === value);
+    else if (key === "name") boxes = boxes.filter((b) => b.name.toLowerCase().includes(String(value).toLowerCase()));
+    else if (key === "isSubscribed") boxes = boxes.filter((b) => b.subscribed === value);
+    else if (key === "parentId") boxes = value === null ? boxes : [];
+    else throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
   }
-  return { accountId: accountJmapId(account.id), oldState: sinceState, newState: await accountState(store, account), hasMoreChanges: false, created, updated, destroyed };
+  const sort = Array.isArray(args.sort) ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [];
+  for (const { property, isAscending = true } of [...sort].reverse()) {
+    if (property !== "name" && property !== "sortOrder") throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
+    const key = (b: (typeof boxes)[number]) => (property === "name" ? b.name : b.role === "inbox" ? "0" : "1");
+    boxes = [...boxes].sort((a, b) => (isAscending ? 1 : -1) * key(a).localeCompare(key(b)));
+  }
+  return boxes.map((b) => mailboxId(b.id));
 }

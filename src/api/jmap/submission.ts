@@ -23,12 +23,24 @@ interface Submission {
   deliveryStatus: null;
 }
 
-/** Sent submissions of this process, for EmailSubmission/get (they are final at once). */
-const sent = new Map<string, Submission>();
+/**
+ * Sent submissions of this process, for EmailSubmission/get (they are final at once), per store
+ * and account: two embedded instances, or two accounts, never see each other's.
+ */
+const sentByStore = new WeakMap<Store, Map<number, Map<string, Submission>>>();
 let next = 1;
+
+function sentOf(store: Store, accountId: number): Map<string, Submission> {
+  let accounts = sentByStore.get(store);
+  if (!accounts) sentByStore.set(store, (accounts = new Map()));
+  let sent = accounts.get(accountId);
+  if (!sent) accounts.set(accountId, (sent = new Map()));
+  return sent;
+}
 
 export function submissionMethods(store: Store, account: JmapAccount, deliverer: Deliverer, emailSet: (args: Record<string, unknown>) => Promise<Record<string, unknown>>) {
   const identityId = "I1";
+  const sent = sentOf(store, account.id);
   return {
     async "Identity/get"(args: Record<string, unknown>) {
       checkAccount(args, account);

@@ -1,0 +1,1 @@
+ALTER TABLE `changes` ADD `thread_id` text;

@@ -1,0 +1,156 @@
+/**
+ * Foo/changes and Foo/queryChanges (RFC 8620 §5.2, §5.6) over the change log — the same log IMAP
+ * takes its MODSEQs from, so a state string is the id of the account's newest change.
+ */
+import { and, asc, eq, gt, inArray, isNull, lte, or } from "drizzle-orm";
+import { changes, mailboxes, messages } from "../../store/schema.ts";
+import type { Store } from "../../store/store.ts";
+import { accountJmapId, accountState, type JmapAccount } from "./mailbox.ts";
+import { MethodError } from "./request.ts";
+
+type Op = "created" | "updated" | "destroyed";
+interface LogEntry {
+  id: number;
+  objectId: number;
+  threadId: string | null;
+  op: Op;
+}
+
+function parseState(state: unknown): number {
+  const n = Number(state);
+  if (typeof state !== "string" || state === "" || !Number.isInteger(n) || n < 0) throw new MethodError("cannotCalculateChanges", "Unknown state");
+  return n;
+}
+
+function parseMaxChanges(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new MethodError("invalidArguments", "maxChanges must be a positive integer");
+  return value;
+}
+
+/** The log after `since` up to the account's current state (read first, so nothing is skipped). */
+async function logSince(store: Store, account: JmapAccount, type: "email" | "mailbox", since: number): Promise<{ log: LogEntry[]; state: string }> {
+  const state = await accountState(store, account);
+  if (since > Number(state)) throw new MethodError("cannotCalculateChanges", "Unknown state");
+  const log = await store.db
+    .select({ id: changes.id, objectId: changes.objectId, threadId: changes.threadId, op: changes.op })
+    .from(changes)
+    .where(and(eq(changes.accountId, account.id), eq(changes.type, type), gt(changes.id, since), lte(changes.id, Number(state))))
+    .orderBy(asc(changes.id));
+  return { log, state };
+}
+
+/**
+ * Cuts the log after the last entry that keeps the number of distinct objects within
+ * `maxChanges` (§5.2: the server returns a state in between and hasMoreChanges).
+ */
+function limit<T extends { id: number }>(log: readonly T[], key: (e: T) => string | number, maxChanges: number | null) {
+  if (maxChanges === null) return { log, more: false };
+  const seen = new Set<string | number>();
+  for (let i = 0; i < log.length; i++) {
+    seen.add(key(log[i]!));
+    if (seen.size > maxChanges) {
+      if (i === 0) throw new MethodError("cannotCalculateChanges", "maxChanges is too small");
+      // Never split one change id (a single transaction's entries share none, but stay safe).
+      let end = i;
+      while (end > 0 && log[end - 1]!.id === log[i]!.id) end--;
+      return { log: log.slice(0, end), more: true };
+    }
+  }
+  return { log, more: false };
+}
+
+/** Folds per-object operations into created / updated / destroyed (§5.2). */
+function classify<K>(entries: Iterable<[K, Set<Op>]>, existedBefore: (key: K, ops: Set<Op>) => boolean, existsNow: (key: K) => boolean) {
+  const created: K[] = [];
+  const updated: K[] = [];
+  const destroyed: K[] = [];
+  for (const [key, ops] of entries) {
+    const before = existedBefore(key, ops);
+    const now = existsNow(key);
+    if (!before && now) created.push(key);
+    else if (before && !now) destroyed.push(key);
+    else if (before && now) updated.push(key);
+  }
+  return { created, updated, destroyed };
+}
+
+/** Email/changes and Mailbox/changes. */
+export async function changesOf(store: Store, account: JmapAccount, type: "email" | "mailbox", args: Record<string, unknown>, idOf: (id: number) => string) {
+  const since = parseState(args.sinceState);
+  const read = await logSince(store, account, type, since);
+  const { log, more } = limit(read.log, (e) => e.objectId, parseMaxChanges(args.maxChanges));
+  const ops = new Map<number, Set<Op>>();
+  for (const entry of log) ops.set(entry.objectId, (ops.get(entry.objectId) ?? new Set()).add(entry.op));
+  // Ids are never reused, so an object created since the old state did not exist then.
+  const result = classify(ops, (_, set) => !set.has("created"), (id) => !ops.get(id)!.has("destroyed"));
+  const newState = more ? String(log[log.length - 1]!.id) : read.state;
+  return {
+    accountId: accountJmapId(account.id), oldState: args.sinceState, newState, hasMoreChanges: more,
+    created: result.created.map(idOf), updated: result.updated.map(idOf), destroyed: result.destroyed.map(idOf),
+  };
+}
+
+/**
+ * Thread/changes (RFC 8621 §3.2): a thread changes when emails join or leave it. The log keeps
+ * each email's thread, so the thread of a destroyed email is still known; an email without one
+ * is a thread of its own, named after the email (`fallback`).
+ */
+export async function threadChanges(store: Store, account: JmapAccount, args: Record<string, unknown>, fallback: (emailId: number) => string) {
+  const since = parseState(args.sinceState);
+  const threadOf = (e: LogEntry) => e.threadId ?? fallback(e.objectId);
+  const read = await logSince(store, account, "email", since);
+  const membership = read.log.filter((e) => e.op !== "updated");
+  const { log, more } = limit(membership, threadOf, parseMaxChanges(args.maxChanges));
+  const touched = new Map<string, LogEntry[]>();
+  for (const entry of log) touched.set(threadOf(entry), [...(touched.get(threadOf(entry)) ?? []), entry]);
+  const createdSince = new Set(log.filter((e) => e.op === "created").map((e) => e.objectId));
+  const named = [...touched.keys()];
+  const members = named.length
+    ? await store.db
+        .select({ id: messages.id, threadId: messages.threadId })
+        .from(messages)
+        .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+        .where(and(eq(mailboxes.accountId, account.id), or(inArray(messages.threadId, named), and(isNull(messages.threadId), inArray(messages.id, log.map((e) => e.objectId))))))
+    : [];
+  const now = new Map<string, number[]>();
+  for (const m of members) {
+    const t = m.threadId ?? fallback(m.id);
+    now.set(t, [...(now.get(t) ?? []), m.id]);
+  }
+  const result = classify(
+    [...touched].map(([t, entries]) => [t, new Set(entries.map((e) => e.op))] as [string, Set<Op>]),
+    // It existed at the old state if one of its emails did: one here now, or one destroyed since, not created since.
+    (t) => (now.get(t) ?? []).some((id) => !createdSince.has(id)) || touched.get(t)!.some((e) => e.op === "destroyed" && !createdSince.has(e.objectId)),
+    (t) => (now.get(t)?.length ?? 0) > 0,
+  );
+  const newState = more ? String(log[log.length - 1]!.id) : read.state;
+  return { accountId: accountJmapId(account.id), oldState: args.sinceState, newState, hasMoreChanges: more, ...result };
+}
+
+/**
+ * Foo/queryChanges (RFC 8620 §5.6), exact enough for a client to splice: every object changed
+ * since the old state goes into `removed` (the RFC allows ids that were not in the old results),
+ * and those that are in the current results come back in `added` at their index.
+ */
+export async function queryChangesOf(
+  store: Store,
+  account: JmapAccount,
+  type: "email" | "mailbox",
+  args: Record<string, unknown>,
+  current: () => Promise<string[]>,
+  idOf: (id: number) => string,
+) {
+  const since = parseState(args.sinceQueryState);
+  const read = await logSince(store, account, type, since);
+  const changed = [...new Set(read.log.map((e) => idOf(e.objectId)))];
+  const maxChanges = parseMaxChanges(args.maxChanges);
+  if (maxChanges !== null && changed.length > maxChanges) throw new MethodError("tooManyChanges", `${changed.length} changes, more than maxChanges`);
+  const ids = await current();
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const added = changed.filter((id) => index.has(id)).map((id) => ({ id, index: index.get(id)! })).sort((a, b) => a.index - b.index);
+  return {
+    accountId: accountJmapId(account.id), oldQueryState: args.sinceQueryState, newQueryState: read.state,
+    removed: changed, added, ...(args.calculateTotal === true ? { total: ids.length } : {}),
+  };
+}
