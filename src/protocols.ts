@@ -81,6 +81,9 @@ function pop3(implicitTls: boolean): Protocol {
           maxAuthFailures: config.limits.authFailures,
           maxErrors: config.limits.errors,
           maxLineLength: config.limits.lineLength,
+          // Before login the connection costs us and serves nobody: limits.commandTimeout.
+          loginTimeoutMs: config.limits.commandTimeout * 1000,
+          // RFC 1939 §3: once logged in, the autologout timer is at least 10 minutes.
           idleTimeoutMs: Math.max(config.limits.commandTimeout, 600) * 1000,
         },
         backend,
@@ -102,7 +105,9 @@ function imap(implicitTls: boolean): Protocol {
           maxLiteralSize: config.limits.messageSize,
           // RFC 7162 §4: command lines of at least 8192 octets; long UID sets need more.
           maxLineLength: Math.max(config.limits.lineLength, 65_536),
-          // RFC 9051 §5.4: the autologout timer is at least 30 minutes.
+          // RFC 9051 §5.4: before authentication the timer "SHOULD be much shorter"…
+          loginTimeoutMs: config.limits.commandTimeout * 1000,
+          // …and after it at least 30 minutes.
           idleTimeoutMs: Math.max(config.limits.commandTimeout, 1800) * 1000,
         },
         new StoreImapBackend(store, authThrottle),

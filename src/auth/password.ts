@@ -9,13 +9,31 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from "node:cry
 const DEFAULT = { ln: 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
-function scrypt(password: string, salt: Buffer, ln: number, r: number, p: number): Promise<Buffer> {
-  const N = 2 ** ln;
-  return new Promise((resolve, reject) =>
-    scryptCallback(password.normalize("NFC"), salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
-  );
+/**
+ * Each hash holds 128·N·r bytes while it runs, so a crowd of simultaneous logins would need a
+ * crowd of those at once. At most this many run together; the rest wait their turn, and memory
+ * stays bounded at a few hashes whatever the number of clients.
+ */
+const MAX_CONCURRENT = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function scrypt(password: string, salt: Buffer, ln: number, r: number, p: number): Promise<Buffer> {
+  if (running >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    const N = 2 ** ln;
+    return await new Promise((resolve, reject) =>
+      scryptCallback(password.normalize("NFC"), salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r }, (err, key) =>
+        err ? reject(err) : resolve(key),
+      ),
+    );
+  } finally {
+    // Hand the slot straight to the next waiter, or free it.
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -14,6 +14,9 @@ export interface ImapServerOptions extends Omit<ImapSessionOptions, "remoteAddre
   /** Largest APPEND literal (the message size limit). */
   maxLiteralSize: number;
   maxLineLength: number;
+  /** Autologout before authentication. */
+  loginTimeoutMs: number;
+  /** Autologout once authenticated. */
   idleTimeoutMs: number;
 }
 
@@ -28,8 +31,9 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
   return async (conn: Connection): Promise<void> => {
     const session = new ImapSession({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
     const reader = new CommandReader({ maxLiteralSize: options.maxLiteralSize, maxCommandSize: options.maxLiteralSize + 1_000_000 });
-    conn.setIdleTimeout(options.idleTimeoutMs);
+    conn.setIdleTimeout(options.loginTimeoutMs);
     await send(conn, [session.greeting()]);
+    let loggedIn = false;
     let saslPending = false;
 
     for (;;) {
@@ -73,6 +77,10 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
           : session.syntaxError(parsed.tag, parsed.message);
       }
       await send(conn, step.out);
+      if (!loggedIn && session.state !== "not-authenticated" && session.state !== "logout") {
+        loggedIn = true;
+        conn.setIdleTimeout(options.idleTimeoutMs);
+      }
       switch (step.action.kind) {
         case "close":
           return;

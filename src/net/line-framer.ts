@@ -28,6 +28,15 @@ export class LineFramer {
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const live = this.#end - this.#start;
+    if (this.#dropped >= 0 && live <= 1 && !chunk.includes(LF)) {
+      // Still inside an over-long line: count the chunk instead of buffering it, keeping only
+      // its last byte in case it is the CR of CRLF. Memory stays flat however long the line.
+      this.#dropped += live + chunk.length - 1;
+      this.#buf[0] = chunk[chunk.length - 1]!;
+      this.#start = this.#scanned = 0;
+      this.#end = 1;
+      return;
+    }
     if (this.#end + chunk.length > this.#buf.length) {
       if (live + chunk.length <= this.#buf.length && this.#start > 0) {
         this.#buf.copyWithin(0, this.#start, this.#end);

@@ -7,14 +7,17 @@ import { Pop3Session, type Pop3SessionOptions } from "./session.ts";
 
 export interface Pop3ServerOptions extends Omit<Pop3SessionOptions, "remoteAddress" | "tls"> {
   maxLineLength: number;
+  /** Autologout in the AUTHORIZATION state. */
+  loginTimeoutMs: number;
+  /** Autologout in the TRANSACTION state (RFC 1939 §3: at least 10 minutes). */
   idleTimeoutMs: number;
 }
 
 export function pop3Handler(options: Pop3ServerOptions, backend: Pop3Backend) {
   return async (conn: Connection): Promise<void> => {
     const session = new Pop3Session({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
-    // RFC 1939 §3: the autologout timer is at least 10 minutes; limits.commandTimeout sets it.
-    conn.setIdleTimeout(options.idleTimeoutMs);
+    conn.setIdleTimeout(options.loginTimeoutMs);
+    let loggedIn = false;
     await conn.write(`${session.greeting()}\r\n`);
     try {
       for (;;) {
@@ -26,6 +29,10 @@ export function pop3Handler(options: Pop3ServerOptions, backend: Pop3Backend) {
         // RFC 2449 PIPELINING: replies are written as they come; the socket batches them.
         for (const part of step.output) await conn.write(typeof part === "string" ? `${part}\r\n` : part);
         if (step.action.kind === "close") return;
+        if (!loggedIn && session.state === "transaction") {
+          loggedIn = true;
+          conn.setIdleTimeout(options.idleTimeoutMs);
+        }
         if (step.action.kind === "starttls") {
           await conn.startTls();
           session.tlsStarted(conn.tls!);

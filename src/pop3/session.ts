@@ -55,6 +55,11 @@ export class Pop3Session {
     this.#tls = options.tls;
   }
 
+  /** RFC 1939 §3: "authorization", "transaction", or "closed" once the session ended. */
+  get state(): State["name"] {
+    return this.#state.name;
+  }
+
   greeting(): string {
     return `+OK ${this.#options.hostname} POP3 server ready`;
   }

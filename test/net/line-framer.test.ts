@@ -82,6 +82,20 @@ describe("LineFramer", () => {
     expect(describeLine(framer.readLine(100)!)).toBe("next⏎");
   });
 
+  test("once an over-long line is being dropped, later chunks are counted, not buffered", () => {
+    const framer = new LineFramer();
+    framer.push(enc.encode("z".repeat(200)));
+    expect(framer.readLine(100)).toBeUndefined();
+    // Several chunks before the reader looks again (a fast peer): none of them is kept.
+    for (let i = 0; i < 50; i++) {
+      framer.push(enc.encode("z".repeat(64 * 1024 - 1) + (i === 49 ? "\r" : "z")));
+      expect(framer.length).toBe(1);
+    }
+    framer.push(enc.encode("\nnext\r\n"));
+    expect(framer.readLine(100)).toEqual({ kind: "too-long", length: 200 + 50 * 64 * 1024 - 1 });
+    expect(describeLine(framer.readLine(100)!)).toBe("next⏎");
+  });
+
   test("a byte-count read straddling chunks, then lines again", () => {
     const stream = "BDAT 10\r\n0123456789QUIT\r\n";
     for (let size = 1; size <= stream.length; size++) {
