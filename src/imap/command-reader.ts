@@ -66,6 +66,14 @@ export class CommandReader {
     this.#text += text;
     this.#size += line.length;
     const m = LITERAL_AT_END.exec(text);
+    if (line.includes(0)) {
+      // RFC 9051 §9: CHAR8 excludes NUL, and here NUL marks where a literal was.
+      const tag = this.#tag();
+      this.#reset();
+      const nonSync = m !== null && m[3] !== "";
+      this.#skipping = nonSync;
+      return { kind: "error", tag, message: "NUL is not allowed in a command line", tooBig: false, discard: nonSync ? Number(m[2]) : 0 };
+    }
     if (!m) return this.#finish();
 
     const size = Number(m[2]);

@@ -42,7 +42,11 @@ export class Cursor {
   }
 
   fail(expected: string): never {
-    const near = this.#text.slice(this.pos, this.pos + 20).replaceAll(LITERAL_PLACEHOLDER, "{literal}");
+    // Quoted back into a response line, which may not hold CR, LF or other controls (RFC 9051 §9 TEXT-CHAR).
+    const near = this.#text
+      .slice(this.pos, this.pos + 20)
+      .replaceAll(LITERAL_PLACEHOLDER, "{literal}")
+      .replace(/[\x00-\x1f\x7f]/g, "?");
     throw new ImapSyntaxError(`Expected ${expected} at "${near}"`);
   }
 

@@ -21,7 +21,8 @@ export function decodeMailboxName(wire: string): string | null {
       continue;
     }
     const b64 = wire.slice(i + 1, end).replaceAll(",", "/");
-    if (!/^[A-Za-z0-9+/]+$/.test(b64)) return null;
+    // 4n+1 base64 letters encode no whole octet: not valid (and atob would throw).
+    if (!/^[A-Za-z0-9+/]+$/.test(b64) || b64.length % 4 === 1) return null;
     const bytes = Uint8Array.from(atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)), (ch) => ch.charCodeAt(0));
     if (bytes.length % 2 !== 0) return null;
     for (let j = 0; j < bytes.length; j += 2) out += String.fromCharCode((bytes[j]! << 8) | bytes[j + 1]!);

@@ -35,20 +35,28 @@ const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]
 };
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
+/**
+ * How deeply "(", NOT and OR may nest. The grammar is recursive and so are the parser and the
+ * evaluator; a 64 KiB command line could otherwise nest deeper than the stack. A long OR chain
+ * of a thousand terms still fits.
+ */
+export const MAX_SEARCH_DEPTH = 1000;
+
 /** One or more keys separated by SP, ANDed (RFC 9051 §6.4.4). Stops at ")" or the end. */
-export function parseSearchKeys(c: Cursor): SearchKey {
-  const keys: SearchKey[] = [parseSearchKey(c)];
+export function parseSearchKeys(c: Cursor, depth = 0): SearchKey {
+  const keys: SearchKey[] = [parseSearchKey(c, depth)];
   while (c.peek() === " ") {
     c.sp();
-    keys.push(parseSearchKey(c));
+    keys.push(parseSearchKey(c, depth));
   }
   return keys.length === 1 ? keys[0]! : { op: "and", keys };
 }
 
-function parseSearchKey(c: Cursor): SearchKey {
+function parseSearchKey(c: Cursor, depth: number): SearchKey {
+  if (depth >= MAX_SEARCH_DEPTH) c.fail(`search keys nested at most ${MAX_SEARCH_DEPTH} deep`);
   if (c.peek() === "(") {
     c.expect("(");
-    const inner = parseSearchKeys(c);
+    const inner = parseSearchKeys(c, depth + 1);
     c.expect(")");
     return inner;
   }
@@ -94,12 +102,12 @@ function parseSearchKey(c: Cursor): SearchKey {
       return { op: "uid", set: parseSequenceSet(c) };
     case "NOT":
       c.sp();
-      return { op: "not", key: parseSearchKey(c) };
+      return { op: "not", key: parseSearchKey(c, depth + 1) };
     case "OR": {
       c.sp();
-      const left = parseSearchKey(c);
+      const left = parseSearchKey(c, depth + 1);
       c.sp();
-      return { op: "or", left, right: parseSearchKey(c) };
+      return { op: "or", left, right: parseSearchKey(c, depth + 1) };
     }
     case "MODSEQ": {
       c.sp();

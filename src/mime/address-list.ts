@@ -134,7 +134,8 @@ function tokenize(value: string): Token[] {
     } else if (c === "," || c === ":" || c === ";") {
       tokens.push({ kind: "special", text: c });
       i++;
-    } else if (c === ">") {
+    } else if (c === ">" || c === ")") {
+      // A stray closer: skip it (an atom cannot start with a special, so it would never advance).
       i++;
     } else {
       let end = i;

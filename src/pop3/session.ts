@@ -86,7 +86,11 @@ export class Pop3Session {
   }
 
   async line(line: LineResult): Promise<Pop3Step> {
-    if (line.kind === "too-long") return this.#err("Line too long");
+    if (line.kind === "too-long") {
+      // An over-long SASL response ends the exchange, so the next line is a command again.
+      if (this.#state.name === "authorization" && this.#state.sasl) this.#state = { ...this.#state, sasl: null };
+      return this.#err("Line too long");
+    }
     const text = new TextDecoder().decode(line.bytes);
     if (this.#state.name === "authorization" && this.#state.sasl) return this.#saslStep(this.#state.sasl.respond(text));
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseCommand, parseDateTime } from "../../src/imap/parser.ts";
+import { MAX_SEARCH_DEPTH } from "../../src/imap/search.ts";
 
 const enc = new TextEncoder();
 const parse = (text: string, literals: string[] = [], utf8Accept = false) =>
@@ -17,6 +18,18 @@ const ok = (text: string, literals: string[] = []) => {
 };
 
 describe("IMAP command parser", () => {
+  test("bad input found by test/fuzz gets BAD, never a throw", () => {
+    // Modified UTF-7 with 4n+1 base64 letters encodes no whole octet.
+    expect(parse("a1 SELECT &A-")).toMatchObject({ ok: false, tag: "a1" });
+    // The text quoted back into BAD carries no CR or other control.
+    const bad = parse("a1 NOOP\rX");
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).not.toMatch(/[\x00-\x1f]/);
+    // SEARCH nesting is bounded below what the stack allows.
+    expect(parse(`a1 SEARCH ${"NOT ".repeat(MAX_SEARCH_DEPTH - 1)}ALL`).ok).toBe(true);
+    expect(parse(`a1 SEARCH ${"(".repeat(20_000)}ALL${")".repeat(20_000)}`)).toMatchObject({ ok: false, tag: "a1" });
+  });
+
   test("simple commands, LOGIN with quoted and literal strings, AUTHENTICATE with SASL-IR", () => {
     expect(ok("a1 NOOP")).toEqual({ tag: "a1", uid: false, name: "NOOP" });
     expect(ok('a2 LOGIN "al\\"ice" \0', ["p w"])).toMatchObject({ name: "LOGIN", username: 'al"ice', password: "p w" });

@@ -92,6 +92,14 @@ describe("CommandReader", () => {
     ]);
   });
 
+  test("a NUL in a command line is refused, not taken for a literal (RFC 9051 §9; found by test/fuzz)", () => {
+    expect(show(readAll("t1 APPEND INBOX \0\r\nt2 LOGIN \0 {3+}\r\nabc\r\nt3 NOOP\r\n", 7))).toEqual([
+      "ERR t1 NUL is not allowed in a command line",
+      "ERR t2 NUL is not allowed in a command line",
+      { text: "t3 NOOP", literals: [] },
+    ]);
+  });
+
   test("LITERAL- refuses non-synchronising literals over 4096 octets", () => {
     const reader = new CommandReader({ maxLiteralSize: 1e6, maxCommandSize: 1e7 });
     expect(reader.pushLine(enc.encode("t1 APPEND INBOX {5000-}"))).toMatchObject({ kind: "error", tag: "t1", discard: 5000, tooBig: false });

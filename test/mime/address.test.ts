@@ -5,6 +5,14 @@ import { parseHeaderFields } from "../../src/mime/header.ts";
 import { crlf, enc } from "./fixtures.ts";
 
 describe("parseAddressList", () => {
+  test("a stray closing parenthesis or angle bracket is skipped (it once looped forever; found by test/fuzz)", () => {
+    expect(parseAddressList(")")).toEqual([]);
+    expect(parseAddressList("a)@b.test, >c@d.test")).toEqual([
+      { name: null, address: "a@b.test" },
+      { name: null, address: "c@d.test" },
+    ]);
+  });
+
   test("groups, quoted names with commas, comments as names", () => {
     expect(parseAddressList('team: a@x.test, "Doe, Jane" <jane@x.test>;, bob@x.test (Bob Smith)')).toEqual([
       { group: "team", addresses: [{ name: null, address: "a@x.test" }, { name: "Doe, Jane", address: "jane@x.test" }] },

@@ -117,6 +117,15 @@ describe("POP3 session", () => {
     expect((await run(third, btoa("\0alice\0secret"))).text).toMatch(/^\+OK Maildrop/);
   });
 
+  test("an over-long SASL response ends the AUTH exchange; the next line is a command (found by test/fuzz)", async () => {
+    const session = new Pop3Session(OPTIONS, new FakeBackend());
+    expect((await run(session, "AUTH PLAIN")).text).toBe("+ \r\n");
+    expect((await session.line({ kind: "too-long", length: 9000 })).output).toEqual(["-ERR Line too long"]);
+    const quit = await run(session, "QUIT");
+    expect(quit.text).toMatch(/^\+OK/);
+    expect(quit.step.action.kind).toBe("close");
+  });
+
   test("no passwords without TLS unless allowed; STLS resets; failures close the session", async () => {
     const clear = new Pop3Session({ ...OPTIONS, tls: null }, new FakeBackend());
     expect((await run(clear, "CAPA")).text).toBe("+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nSTLS\r\nIMPLEMENTATION Postern\r\n.\r\n");
