@@ -93,7 +93,7 @@ export class LineFramer {
     const length = stop - start + Math.max(this.#dropped, 0);
     if (this.#dropped >= 0 || length > maxLength) {
       this.#dropped = -1;
-      return { kind: "too-long", length };
+      return { kind: "too-long", length, crlf };
     }
     return { kind: "line", bytes: this.#buf.slice(start, stop), crlf };
   }

@@ -19,6 +19,8 @@ export interface LineTooLong {
   readonly kind: "too-long";
   /** How many bytes the discarded line had, without its line ending. */
   readonly length: number;
+  /** True when it ended with CRLF (SMTP DATA needs it to find <CRLF>.<CRLF>). */
+  readonly crlf: boolean;
 }
 
 export type LineResult = Line | LineTooLong;

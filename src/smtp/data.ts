@@ -4,7 +4,7 @@
  * bytes are dropped but the content is still consumed to its end.
  */
 import { concatBytes } from "../bytes.ts";
-import type { Line } from "../net/types.ts";
+import type { LineResult } from "../net/types.ts";
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 const DOT = 0x2e;
@@ -31,7 +31,16 @@ export class DataDecoder {
   }
 
   /** Feeds one line; true when it was the terminating ".". */
-  push(line: Line): boolean {
+  push(line: LineResult): boolean {
+    if (line.kind === "too-long") {
+      // Its bytes are gone and the message is too big, but how it ended still decides whether
+      // a "." on the next line ends the data (the smuggling defence must not go stale).
+      if (!line.crlf) this.#bareLineFeeds++;
+      this.#afterCrlf = line.crlf;
+      this.#size += line.length + 2;
+      this.#exceeded = true;
+      return false;
+    }
     const { bytes } = line;
     // Only <CRLF>.<CRLF> ends the data: "." after a bare LF, or followed by one, is content
     // (the SMTP smuggling defence).

@@ -10,7 +10,14 @@ export interface Reply {
   lines: string[];
 }
 
-export function reply(code: number, enhanced: string | undefined, ...lines: string[]): Reply {
+/**
+ * Reply text may quote the client (a parameter, the EHLO name); RFC 5321 §4.2 textstring allows
+ * no control characters but HT, so a client's CR, NUL or ESC is shown as "?".
+ */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
+export function reply(code: number, enhanced: string | undefined, ...text: string[]): Reply {
+  const lines = text.map((line) => line.replace(CONTROL, "?"));
   return enhanced === undefined ? { code, lines } : { code, enhanced, lines };
 }
 

@@ -57,14 +57,12 @@ export function smtpHandler(options: SmtpServerOptions, backend: SmtpBackend) {
         if (action.kind === "read-data") {
           const decoder = new DataDecoder(options.maxMessageSize);
           // A DATA line is bounded only by the message size: a longer one means the message is too big.
-          let oversized = false;
           while (true) {
             const dataLine = await conn.readLine(options.maxMessageSize);
             if (dataLine === null) return abort(conn, out, session);
-            if (dataLine.kind === "too-long") oversized = true;
-            else if (decoder.push(dataLine)) break;
+            if (decoder.push(dataLine)) break;
           }
-          step = await session.dataEnded(decoder, oversized);
+          step = await session.dataEnded(decoder);
         } else {
           let bytes: Uint8Array | null = null;
           if (action.discard) {

@@ -306,9 +306,9 @@ export class SmtpSession {
   }
 
   /** The DATA content has been read up to its terminating `<CRLF>.<CRLF>`. */
-  async dataEnded(decoder: DataDecoder, oversized = false): Promise<Step> {
+  async dataEnded(decoder: DataDecoder): Promise<Step> {
     const tx = this.#transaction!;
-    if (decoder.exceeded || oversized) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    if (decoder.exceeded) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
     const content = decoder.result();
     // RFC 5321 §2.3.8: CR and LF only as CRLF. Refusing bare ones closes the SMTP smuggling hole.
     if (decoder.bareLineFeeds > 0 || hasBareCarriageReturn(content)) {

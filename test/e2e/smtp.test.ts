@@ -204,4 +204,19 @@ describe(`SMTP on ${runtime()}`, () => {
     expect((await client.reply())[0]).toMatch(/^221/);
     expect((await readInbox(dataDir, "bob@example.test")).some((m) => m.raw.includes("forged"))).toBe(false);
   });
+
+  test("a bare-LF dot after a line over the size limit does not end DATA either (found by test/fuzz)", async () => {
+    const client = await LineClient.connect(server.ports.smtp!);
+    await client.reply();
+    await client.send("EHLO smuggler.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
+    for (let i = 0; i < 4; i++) await client.reply();
+    // One line longer than limits.messageSize, ended by a bare LF, then a dot and commands.
+    await client.send(`Subject: big\r\n\r\n${"x".repeat(200_001)}\n.\r\nRSET\r\nMAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.test>\r\n`);
+    await client.send("DATA\r\nforged\r\n.\r\n");
+    // The whole of it was one message: too big, and nothing after it ran as a command.
+    expect((await client.reply())[0]).toMatch(/^552 5\.3\.4/);
+    await client.line("QUIT");
+    expect((await client.reply())[0]).toMatch(/^221/);
+    expect((await readInbox(dataDir, "bob@example.test")).some((m) => m.raw.includes("forged"))).toBe(false);
+  });
 });

@@ -253,7 +253,7 @@ describe("POP3 session properties", () => {
   }, TEST_TIMEOUT_MS);
 
   test("QUIT gets +OK and a close; UPDATE removes exactly the messages marked by DELE and not unmarked by RSET", async () => {
-    // A line limit no generated line reaches: see the skipped property below for over-long lines.
+    // A line limit no generated line reaches; the property below covers over-long lines in AUTH.
     await fc.assert(fc.asyncProperty(input, options, (stream, opts) => quitAfter(stream, opts, 1 << 20)), settings());
   }, TEST_TIMEOUT_MS);
 

@@ -174,7 +174,7 @@ export const wireOptions: fc.Arbitrary<WireOptions> = fc.record({
 
 type Mode =
   | { kind: "command" }
-  | { kind: "data"; decoder: DataDecoder; oversized: boolean }
+  | { kind: "data"; decoder: DataDecoder }
   | { kind: "chunk"; left: number; discard: boolean }
   | { kind: "starttls" }
   | { kind: "closed" };
@@ -232,8 +232,7 @@ export class SmtpWire {
         // As the server does: a DATA line is bounded only by the message size.
         const line = this.framer.readLine(this.options.session.maxMessageSize);
         if (!line) return false;
-        if (line.kind === "too-long") mode.oversized = true;
-        else if (mode.decoder.push(line)) this.#carry(await this.session.dataEnded(mode.decoder, mode.oversized));
+        if (mode.decoder.push(line)) this.#carry(await this.session.dataEnded(mode.decoder));
         return true;
       }
       case "chunk": {
@@ -259,7 +258,7 @@ export class SmtpWire {
     const action = step.action;
     switch (action.kind) {
       case "read-command": this.mode = { kind: "command" }; break;
-      case "read-data": this.mode = { kind: "data", decoder: new DataDecoder(this.options.session.maxMessageSize), oversized: false }; break;
+      case "read-data": this.mode = { kind: "data", decoder: new DataDecoder(this.options.session.maxMessageSize) }; break;
       case "read-chunk": this.mode = { kind: "chunk", left: action.size, discard: action.discard }; break;
       case "starttls": this.mode = { kind: "starttls" }; break;
       case "close": this.mode = { kind: "closed" }; break;

@@ -78,7 +78,7 @@ describe("LineFramer", () => {
       expect(framer.length).toBeLessThanOrEqual(1101);
     }
     framer.push(enc.encode("\r\nnext\r\n"));
-    expect(framer.readLine(100)).toEqual({ kind: "too-long", length: 1_000_000 });
+    expect(framer.readLine(100)).toEqual({ kind: "too-long", length: 1_000_000, crlf: true });
     expect(describeLine(framer.readLine(100)!)).toBe("next⏎");
   });
 
@@ -92,7 +92,7 @@ describe("LineFramer", () => {
       expect(framer.length).toBe(1);
     }
     framer.push(enc.encode("\nnext\r\n"));
-    expect(framer.readLine(100)).toEqual({ kind: "too-long", length: 200 + 50 * 64 * 1024 - 1 });
+    expect(framer.readLine(100)).toEqual({ kind: "too-long", length: 200 + 50 * 64 * 1024 - 1, crlf: true });
     expect(describeLine(framer.readLine(100)!)).toBe("next⏎");
   });
 

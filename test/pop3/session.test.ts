@@ -120,7 +120,7 @@ describe("POP3 session", () => {
   test("an over-long SASL response ends the AUTH exchange; the next line is a command (found by test/fuzz)", async () => {
     const session = new Pop3Session(OPTIONS, new FakeBackend());
     expect((await run(session, "AUTH PLAIN")).text).toBe("+ \r\n");
-    expect((await session.line({ kind: "too-long", length: 9000 })).output).toEqual(["-ERR Line too long"]);
+    expect((await session.line({ kind: "too-long", length: 9000, crlf: true })).output).toEqual(["-ERR Line too long"]);
     const quit = await run(session, "QUIT");
     expect(quit.text).toMatch(/^\+OK/);
     expect(quit.step.action.kind).toBe("close");
@@ -148,6 +148,6 @@ describe("POP3 session", () => {
     for (const line of ["RETR", "RETR x", "RETR 0", "RETR 3", "TOP 1", "TOP 1 x", "LIST 99", "DELE", "HELLO", ""]) {
       expect((await run(session, line)).text).toMatch(/^-ERR \S/);
     }
-    expect((await session.line({ kind: "too-long", length: 5000 })).output).toEqual(["-ERR Line too long"]);
+    expect((await session.line({ kind: "too-long", length: 5000, crlf: true })).output).toEqual(["-ERR Line too long"]);
   });
 });

@@ -306,7 +306,7 @@ describe("limits", () => {
 
   test("an over-long command line is 500 5.5.2", async () => {
     const h = await ready();
-    expect(codes([...(await h.session.commandLine({ kind: "too-long", length: 9000 })).replies.map((r) => `${r.code} ${r.enhanced}`)])).toEqual(["500 5.5.2"]);
+    expect(codes([...(await h.session.commandLine({ kind: "too-long", length: 9000, crlf: true })).replies.map((r) => `${r.code} ${r.enhanced}`)])).toEqual(["500 5.5.2"]);
   });
 
   test("timeout and shutdown say 421 and close", () => {
