@@ -6,6 +6,8 @@
  *   - REST: one message as parsed JSON
  *
  *   bun bench/api.ts [--messages 100000] [--requests 200] [--runtime bun|deno|binary]
+ *
+ * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,8 @@ import { parseArgs } from "node:util";
 import { summarize } from "../src/mime/summary.ts";
 import { Store } from "../src/store/store.ts";
 import { posternCommand, ROOT, type Runtime } from "../test/helpers/runtime.ts";
+import { listeningPort } from "./listening.ts";
+import { type BenchRow, emit } from "./report.ts";
 import { percentile } from "./smtp-load.ts";
 
 const { values } = parseArgs({ options: { messages: { type: "string", default: "100000" }, requests: { type: "string", default: "200" }, runtime: { type: "string", default: "bun" } } });
@@ -45,18 +49,13 @@ try {
   store.close();
   console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-  const port = 39_000 + Math.floor(Math.random() * 500);
   const config = join(dir, "postern.json");
   const off = false;
-  writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data"), api: { adminToken: TOKEN }, listeners: { http: { host: "127.0.0.1", port }, smtp: off, submission: off, submissions: off, imap: off, imaps: off, pop3: off, pop3s: off } }));
+  writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data"), api: { adminToken: TOKEN }, listeners: { http: { host: "127.0.0.1", port: 0 }, smtp: off, submission: off, submissions: off, imap: off, imaps: off, pop3: off, pop3s: off } }));
   const server = Bun.spawn(posternCommand(["serve", "--config", config], values.runtime as Runtime), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
-  const decoder = new TextDecoder();
-  let log = "";
-  for await (const chunk of server.stderr) {
-    log += decoder.decode(chunk);
-    if (log.includes("listener=http")) break;
-  }
+  const port = await listeningPort(server.stderr, "http");
   const base = `http://127.0.0.1:${port}`;
+  const rows: BenchRow[] = [];
   const measure = async (label: string, request: () => Promise<Response>) => {
     for (let i = 0; i < 5; i++) await (await request()).arrayBuffer(); // warm up
     const times: number[] = [];
@@ -71,6 +70,8 @@ try {
     const seconds = (performance.now() - started) / 1000;
     times.sort((a, b) => a - b);
     console.log(`${label.padEnd(52)} p50 ${percentile(times, 50).toFixed(1).padStart(7)} ms  p99 ${percentile(times, 99).toFixed(1).padStart(7)} ms  ${(R / seconds).toFixed(0).padStart(5)} req/s`);
+    const name = rows.length ? `HTTP ${label}, p50` : `HTTP API (${N} msgs, ${R} sequential req, ${values.runtime}) ${label}, p50`;
+    rows.push({ name, value: percentile(times, 50), unit: "ms", compare: `p99 ${percentile(times, 99).toFixed(1)} ms, ${(R / seconds).toFixed(0)} req/s` });
   };
   const admin = { authorization: `Bearer ${TOKEN}` };
   await measure("REST newest 50", () => fetch(`${base}/api/v1/accounts/${USER}/messages?limit=50`, { headers: admin }));
@@ -83,6 +84,7 @@ try {
   });
   await measure("JMAP Email/query + Email/get, newest 50", () => fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" }, body: jmapBody }));
   await measure("REST one message, parsed", () => fetch(`${base}/api/v1/accounts/${USER}/messages/${1 + Math.floor(Math.random() * N)}`, { headers: admin }));
+  emit("api", rows);
   server.kill("SIGTERM");
   await server.exited;
 } finally {

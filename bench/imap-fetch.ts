@@ -8,6 +8,8 @@
  * The floor for the downloads is the raw bytes read straight from the database in this process.
  *
  *   bun bench/imap-fetch.ts [--messages 10000] [--idle 2000] [--runtime bun|deno|binary]
+ *
+ * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +19,8 @@ import { parseArgs } from "node:util";
 import { summarize } from "../src/mime/summary.ts";
 import { Store } from "../src/store/store.ts";
 import { posternCommand, ROOT, type Runtime } from "../test/helpers/runtime.ts";
+import { listeningPort } from "./listening.ts";
+import { emit, ratio } from "./report.ts";
 
 const { values } = parseArgs({
   options: { messages: { type: "string", default: "10000" }, idle: { type: "string", default: "2000" }, runtime: { type: "string", default: "bun" } },
@@ -111,23 +115,18 @@ try {
   direct.close();
   console.log(`floor: read all ${rows.rows.length} blobs from libSQL in-process: ${floorMs.toFixed(0)} ms`);
 
-  const port = 36_000 + Math.floor(Math.random() * 3000);
   const config = join(dir, "postern.json");
   writeFileSync(config, JSON.stringify({
     dataDir: join(dir, "data"),
     limits: { connectionsPerIp: IDLE + 20 },
-    listeners: { imaps: { host: "127.0.0.1", port }, smtp: false, submission: false, submissions: false, imap: false, pop3: false, pop3s: false, http: false },
+    listeners: { imaps: { host: "127.0.0.1", port: 0 }, smtp: false, submission: false, submissions: false, imap: false, pop3: false, pop3s: false, http: false },
   }));
   const server = Bun.spawn(posternCommand(["serve", "--config", config], runtime), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
-  const decoder = new TextDecoder();
-  let log = "";
-  for await (const chunk of server.stderr) {
-    log += decoder.decode(chunk);
-    if (log.includes("listener=imaps")) break;
-  }
+  const port = await listeningPort(server.stderr, "imaps");
   const client = await Client.open(port);
   await client.run("l", `LOGIN ${USER} ${PASSWORD}`);
   await client.run("s", "SELECT INBOX");
+  await Bun.sleep(2000); // let start-up, LOGIN and SELECT garbage settle first
   const before = rss(server.pid);
   const idlers: Client[] = [];
   t = performance.now();
@@ -150,12 +149,18 @@ try {
     const received = await client.run(`t${++tags}`, command);
     const ms = performance.now() - started;
     console.log(`${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${(received / 1024 / 1024).toFixed(1)} MiB received`);
-    return ms;
+    return { ms, mib: received / 1024 / 1024 };
   };
-  await measure("UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)", "UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)");
+  const meta = await measure("UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)", "UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)");
   const download = await measure("UID FETCH 1:* BODY.PEEK[] (every message)", "UID FETCH 1:* BODY.PEEK[]");
-  console.log(`download / floor: ${(download / floorMs).toFixed(1)}`);
-  await measure('UID SEARCH TEXT "needle"', 'UID SEARCH TEXT "needle"');
+  console.log(`download / floor: ${(download.ms / floorMs).toFixed(1)}`);
+  const search = await measure('UID SEARCH TEXT "needle"', 'UID SEARCH TEXT "needle"');
+  emit("imap-fetch", [
+    { name: `IMAP (${N} msgs, ${(bytes / N / 1024).toFixed(1)} KiB avg, imaps, ${runtime}) UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)`, value: meta.ms, unit: "ms", compare: `${meta.mib.toFixed(1)} MiB received` },
+    { name: "IMAP UID FETCH 1:* BODY.PEEK[] (every message)", value: download.ms, unit: "ms", compare: `${ratio(download.ms, floorMs)} × floor (every blob read in-process: ${floorMs.toFixed(0)} ms); ${download.mib.toFixed(0)} MiB received` },
+    { name: 'IMAP UID SEARCH TEXT "needle"', value: search.ms, unit: "ms" },
+    { name: `IMAP ${IDLE} sessions logged in, INBOX selected, in IDLE`, value: ((after - before) * 1024) / IDLE, unit: "KiB/conn", compare: `server RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB` },
+  ]);
 
   for (const c of [...idlers, client]) c.socket.destroy();
   server.kill("SIGTERM");

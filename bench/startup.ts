@@ -3,12 +3,15 @@
  * accepted SMTP connection, for the source tree on Bun, on Deno, and the compiled binary.
  *
  *   bun run build && bun bench/startup.ts [runs]
+ *
+ * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { posternCommand, ROOT, type Runtime } from "../test/helpers/runtime.ts";
+import { type BenchRow, emit, ratio } from "./report.ts";
 
 const runs = Number(process.argv[2] ?? 5);
 const PORT = 34_125;
@@ -50,3 +53,10 @@ for (const runtime of ["bun", "deno", "binary"] as Runtime[]) {
   console.log(`${runtime.padEnd(7)} median ${median(times).toFixed(0)} ms to first accepted connection (runs: ${times.map((t) => t.toFixed(0)).join(", ")})`);
 }
 if (results.bun && results.binary) console.log(`binary / bun src: ${(results.binary / results.bun).toFixed(2)}`);
+
+const rows: BenchRow[] = [];
+const bunNote = results.bun ? `${ratio(results.binary!, results.bun)} × bun src (${results.bun.toFixed(0)} ms)` : undefined;
+if (results.binary) rows.push({ name: `cold start to first SMTP connection, dist/postern (median of ${runs})`, value: results.binary, unit: "ms", compare: bunNote });
+if (results.bun) rows.push({ name: "cold start, bun src/main.ts serve", value: results.bun, unit: "ms" });
+if (results.deno) rows.push({ name: "cold start, deno run -A src/main.ts serve", value: results.deno, unit: "ms" });
+emit("startup", rows);
