@@ -44,15 +44,7 @@ export function utf8(text: string): string {
   return binary(new TextEncoder().encode(text));
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes as concat } from "../../src/bytes.ts";
 
 /** Octets with a meaning somewhere in SMTP, IMAP, POP3 or MIME syntax, plus 8-bit ones. */
 const SIGNIFICANT = [
