@@ -8,18 +8,28 @@
  *
  * `POSTERN_TEST_FUZZ_RUNS` sets the runs of each property: 200 by default, which keeps `bun test
  * test/fuzz` to a few seconds; 5,000 with POSTERN_TEST_LONG=1, the long run.
+ *
+ * The short run uses a fixed seed, so CI always checks the same inputs and a failure there can be
+ * replayed; the long run draws a new seed each time to explore (fast-check prints the seed and
+ * the shrunk counterexample of a failure). `POSTERN_TEST_FUZZ_SEED` sets the seed either way.
  */
 import fc from "fast-check";
 
-const DEFAULT_RUNS = process.env.POSTERN_TEST_LONG === "1" ? 5000 : 200;
+const LONG = process.env.POSTERN_TEST_LONG === "1";
+const DEFAULT_RUNS = LONG ? 5000 : 200;
 export const RUNS = Math.max(1, Number(process.env.POSTERN_TEST_FUZZ_RUNS ?? DEFAULT_RUNS) || DEFAULT_RUNS);
+const SEED = process.env.POSTERN_TEST_FUZZ_SEED ? Number(process.env.POSTERN_TEST_FUZZ_SEED) : LONG ? undefined : 20261123;
 
 /** Milliseconds each single run of an async property may take before it counts as a hang. */
 const STEP_DEADLINE_MS = 5000;
 
 /** fast-check parameters: `factor` scales the run count (cheap properties run more often). */
 export function settings<T>(factor = 1): fc.Parameters<T> {
-  return { numRuns: Math.max(1, Math.round(RUNS * factor)), plugins: [fc.timeout(STEP_DEADLINE_MS) as fc.Plugin<T>] };
+  return {
+    numRuns: Math.max(1, Math.round(RUNS * factor)),
+    ...(SEED === undefined ? {} : { seed: SEED }),
+    plugins: [fc.timeout(STEP_DEADLINE_MS) as fc.Plugin<T>],
+  };
 }
 
 /** bun:test timeout for one property, growing with the run count for the long variant. */
