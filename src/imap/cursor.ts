@@ -42,12 +42,10 @@ export class Cursor {
   }
 
   fail(expected: string): never {
-    // Quoted back into a response line, which may not hold CR, LF or other controls (RFC 9051 §9 TEXT-CHAR).
-    const near = this.#text
-      .slice(this.pos, this.pos + 20)
-      .replaceAll(LITERAL_PLACEHOLDER, "{literal}")
-      .replace(/[\x00-\x1f\x7f]/g, "?");
-    throw new ImapSyntaxError(`Expected ${expected} at "${near}"`);
+    const near = this.#text.slice(this.pos, this.pos + 20).replaceAll(LITERAL_PLACEHOLDER, "{literal}");
+    // Both parts may quote the client, and a response line may not hold CR, LF or other
+    // controls (RFC 9051 §9 TEXT-CHAR).
+    throw new ImapSyntaxError(`Expected ${expected} at "${near}"`.replace(/[\x00-\x1f\x7f]/g, "?"));
   }
 
   expect(text: string): void {

@@ -22,9 +22,11 @@ describe("IMAP command parser", () => {
     // Modified UTF-7 with 4n+1 base64 letters encodes no whole octet.
     expect(parse("a1 SELECT &A-")).toMatchObject({ ok: false, tag: "a1" });
     // The text quoted back into BAD carries no CR or other control.
-    const bad = parse("a1 NOOP\rX");
-    expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.message).not.toMatch(/[\x00-\x1f]/);
+    for (const text of ["a1 NOOP\rX", "a0 UID FETCH 1 \rFLAGS"]) {
+      const bad = parse(text);
+      expect(bad.ok).toBe(false);
+      if (!bad.ok) expect(bad.message).not.toMatch(/[\x00-\x1f]/);
+    }
     // SEARCH nesting is bounded below what the stack allows.
     expect(parse(`a1 SEARCH ${"NOT ".repeat(MAX_SEARCH_DEPTH - 1)}ALL`).ok).toBe(true);
     expect(parse(`a1 SEARCH ${"(".repeat(20_000)}ALL${")".repeat(20_000)}`)).toMatchObject({ ok: false, tag: "a1" });
