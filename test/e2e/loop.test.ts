@@ -9,14 +9,15 @@ import nodemailer from "nodemailer";
 import { queueRecipients } from "../../src/store/schema.ts";
 import { Store } from "../../src/store/store.ts";
 import { DnsServer } from "../helpers/dns-server.ts";
+import { freePortPair } from "../helpers/ports.ts";
 import { runtime } from "../helpers/runtime.ts";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
 
 let dns: DnsServer;
 let a: ServerProcess;
 let b: ServerProcess;
-const portA = 37_000 + Math.floor(Math.random() * 500);
-const portB = portA + 1;
+let portA: number;
+let portB: number;
 
 function config(hostname: string, own: number, other: number, otherDomain: string, otherHost: string) {
   const off = false;
@@ -30,6 +31,7 @@ function config(hostname: string, own: number, other: number, otherDomain: strin
 }
 
 beforeAll(async () => {
+  [portA, portB] = await freePortPair();
   dns = await DnsServer.start();
   [a, b] = await Promise.all([
     startServer({ waitFor: ["smtp"], config: config("mx.a.test", portA, portB, "b.test", "mx.b.test") }),

@@ -13,6 +13,7 @@ import { readInbox } from "../helpers/mailbox.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { freePortPair } from "../helpers/ports.ts";
 
 const spamd = Bun.which("spamd") ?? (Bun.file("/usr/sbin/spamd").size > 0 ? "/usr/sbin/spamd" : null);
 const clamd = Bun.which("clamd") ?? (Bun.file("/usr/sbin/clamd").size > 0 ? "/usr/sbin/clamd" : null);
@@ -21,8 +22,7 @@ if (!clamd) console.warn("skipping clamd checks: clamd is not installed (apt-get
 
 const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-const SPAMD_PORT = 38_000 + Math.floor(Math.random() * 400);
-const CLAMD_PORT = SPAMD_PORT + 1;
+const [SPAMD_PORT, CLAMD_PORT] = await freePortPair();
 const tmp = tempDir("postern-policy-");
 const daemons: Subprocess[] = [];
 let mail: MailServer;

@@ -9,14 +9,14 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { Srs } from "../../src/forward/srs.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { freePortPair } from "../helpers/ports.ts";
 
 const postsrsd = Bun.which("postsrsd") ?? (Bun.file("/usr/sbin/postsrsd").size > 0 ? "/usr/sbin/postsrsd" : null);
 if (!postsrsd) console.warn("skipping postsrsd cross-check: postsrsd is not installed (apt-get install postsrsd)");
 
 const SECRET = "interop-secret-123";
 const DOMAIN = "fwd.example";
-const FORWARD = 36_500 + Math.floor(Math.random() * 500);
-const REVERSE = FORWARD + 1;
+const [FORWARD, REVERSE] = await freePortPair();
 let proc: Subprocess | undefined;
 const tmp = tempDir();
 
