@@ -17,9 +17,9 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LineFramer } from "../../src/net/line-framer.ts";
 import type { Line } from "../../src/net/types.ts";
-import type { Maildrop, Pop3Account, Pop3Backend } from "../../src/pop3/backend.ts";
 import { type Pop3SessionOptions, Pop3Session, type Pop3Step } from "../../src/pop3/session.ts";
 import { DataDecoder } from "../../src/smtp/data.ts";
+import { MemoryPop3Backend } from "../helpers/pop3-backend.ts";
 import { anyCase, binary, bytes, concat, cuts, junk, lineEnd, nearValid, settings, split, StepBudget, TEST_TIMEOUT_MS, wire } from "./arbitraries.ts";
 
 const TLS = { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" };
@@ -34,33 +34,6 @@ const MESSAGES = [
 /** Reading this message fails, as a store can. */
 const UNREADABLE = 3;
 
-/** alice / secret; records what the session did to the maildrop. */
-class MemoryBackend implements Pop3Backend {
-  locked = false;
-  committed: number[][] = [];
-  seen: number[] = [];
-
-  async authenticate(username: string, password: string): Promise<Pop3Account | null> {
-    return username === "alice" && password === "secret" ? { id: 1, address: "alice" } : null;
-  }
-  async openMaildrop(): Promise<Maildrop | "in-use"> {
-    if (this.locked) return "in-use";
-    this.locked = true;
-    return {
-      messages: MESSAGES.map((m, i) => ({ uidl: `u${i + 1}`, size: m.length })),
-      read: async (i) => {
-        if (i === UNREADABLE) throw new Error("store unavailable");
-        return wire(MESSAGES[i]!);
-      },
-      markSeen: async (i) => void this.seen.push(i),
-      commit: async (deleted) => void this.committed.push([...deleted]),
-      release: () => {
-        this.locked = false;
-      },
-    };
-  }
-}
-
 interface Recorded {
   line: string;
   output: string[];
@@ -69,7 +42,7 @@ interface Recorded {
 
 class Pop3Wire {
   readonly framer = new LineFramer();
-  readonly backend = new MemoryBackend();
+  readonly backend = new MemoryPop3Backend(MESSAGES.map(wire), { unreadable: UNREADABLE });
   readonly session: Pop3Session;
   readonly steps: Recorded[] = [];
   mode: "command" | "starttls" | "closed" = "command";

@@ -1,34 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import type { Maildrop, Pop3Account, Pop3Backend } from "../../src/pop3/backend.ts";
 import { Pop3Session, type Pop3SessionOptions, type Pop3Step } from "../../src/pop3/session.ts";
+import { MemoryPop3Backend } from "../helpers/pop3-backend.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** alice / secret with two messages; records what the session committed. */
-class FakeBackend implements Pop3Backend {
-  locked = false;
-  committed: number[][] = [];
-  seen: number[] = [];
-  released = 0;
-  messages = ["Subject: one\r\n\r\nbody one\r\n", "Subject: two\r\n\r\n.dot\r\nl2\r\nl3\r\n"];
+const MESSAGES = ["Subject: one\r\n\r\nbody one\r\n", "Subject: two\r\n\r\n.dot\r\nl2\r\nl3\r\n"];
 
-  async authenticate(username: string, password: string): Promise<Pop3Account | null> {
-    return username === "alice" && password === "secret" ? { id: 1, address: "alice" } : null;
-  }
-  async openMaildrop(): Promise<Maildrop | "in-use"> {
-    if (this.locked) return "in-use";
-    this.locked = true;
-    return {
-      messages: this.messages.map((m, i) => ({ uidl: `7.${i + 1}`, size: enc.encode(m).length })),
-      read: async (i) => enc.encode(this.messages[i]!),
-      markSeen: async (i) => void this.seen.push(i),
-      commit: async (deleted) => void this.committed.push([...deleted]),
-      release: () => {
-        this.locked = false;
-        this.released++;
-      },
-    };
+/** alice / secret with two messages. */
+class FakeBackend extends MemoryPop3Backend {
+  constructor() {
+    super(MESSAGES.map((m) => enc.encode(m)), { uidl: (i) => `7.${i + 1}` });
   }
 }
 
