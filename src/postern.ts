@@ -86,6 +86,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       relayAuth: config.delivery.relayAuth,
       requireTls: config.delivery.requireTls,
       maxAgeMs: config.delivery.maxAge * 1000,
+      delayWarningMs: config.delivery.delayWarning * 1000,
       retryDelayMs: config.delivery.retryDelay * 1000,
       mxPort: config.delivery.mxPort,
       sign: createDkimSigner(keyring),

@@ -146,6 +146,11 @@ export const configSchema = v.strictObject({
       mxPort: v.optional(port, 25),
       /** Seconds a message may wait in the queue before it is bounced (Postfix: 5 days). */
       maxAge: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 432_000),
+      /**
+       * Seconds a recipient may stay deferred before its sender gets one "delayed" DSN (RFC 3464;
+       * sendmail's 4 hours, Postfix's delay_warning_time); 0 sends none.
+       */
+      delayWarning: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 14_400),
     }),
     {},
   ),

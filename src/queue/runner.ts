@@ -25,6 +25,8 @@ export interface QueueRunnerOptions {
   relayAuth?: { username: string; password: string };
   requireTls: boolean;
   maxAgeMs: number;
+  /** A deferred recipient older than this gets one "delayed" DSN; 0 turns them off. */
+  delayWarningMs?: number;
   retryDelayMs?: number;
   mxPort?: number;
   webhooks?: WebhookOptions;
@@ -34,7 +36,7 @@ export interface QueueRunnerOptions {
   now?: () => number;
 }
 
-type Due = { id: number; queueId: number; recipient: string; notify: string | null; orcpt: string | null; attempts: number };
+type Due = { id: number; queueId: number; recipient: string; notify: string | null; orcpt: string | null; attempts: number; delayNotified: boolean };
 
 export class QueueRunner {
   #options: QueueRunnerOptions;
@@ -79,7 +81,7 @@ export class QueueRunner {
     const now = (this.#options.now ?? Date.now)();
     const { store } = this.#options;
     const due: Due[] = await store.db
-      .select({ id: queueRecipients.id, queueId: queueRecipients.queueId, recipient: queueRecipients.recipient, notify: queueRecipients.notify, orcpt: queueRecipients.orcpt, attempts: queueRecipients.attempts })
+      .select({ id: queueRecipients.id, queueId: queueRecipients.queueId, recipient: queueRecipients.recipient, notify: queueRecipients.notify, orcpt: queueRecipients.orcpt, attempts: queueRecipients.attempts, delayNotified: queueRecipients.delayNotified })
       .from(queueRecipients)
       .where(and(eq(queueRecipients.status, "pending"), lte(queueRecipients.nextAttemptAt, new Date(now))))
       .orderBy(asc(queueRecipients.nextAttemptAt))
@@ -165,7 +167,10 @@ export class QueueRunner {
 
   async #record(message: typeof queue.$inferSelect, rows: Due[], outcome: Map<number, { reply: ClientReply; mta?: string }>, now: number, raw: Uint8Array): Promise<void> {
     const { store } = this.#options;
-    const expired = now - message.createdAt.getTime() > this.#options.maxAgeMs;
+    const age = now - message.createdAt.getTime();
+    const expired = age > this.#options.maxAgeMs;
+    const warnAfter = this.#options.delayWarningMs ?? 0;
+    const retryUntil = new Date(message.createdAt.getTime() + this.#options.maxAgeMs);
     const notices: DsnRecipient[] = [];
     await store.write(async (tx) => {
       for (const r of rows) {
@@ -175,13 +180,16 @@ export class QueueRunner {
         const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
         // One line per attempt, like Postfix's status=sent/deferred/bounced.
         log.info("delivery", { queue: message.id, to: r.recipient, status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent", relay: mta ?? "none", reply: text });
+        // Still deferred after the warning time: the sender hears once that it is taking long.
+        const delayed = status === "pending" && warnAfter > 0 && age >= warnAfter && !r.delayNotified;
         await tx
           .update(queueRecipients)
-          .set({ status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)) })
+          .set({ status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)), ...(delayed ? { delayNotified: true } : {}) })
           .where(eq(queueRecipients.id, r.id));
-        const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : null;
+        const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : delayed ? "delayed" : null;
         if (action && wantsNotice(r.notify, action)) {
-          notices.push({ address: r.recipient, orcpt: r.orcpt, action, status: reply.enhanced ?? (action === "failed" ? "5.0.0" : "2.0.0"), remoteMta: mta, diagnostic: text });
+          const code = reply.enhanced ?? (action === "failed" ? "5.0.0" : action === "delayed" ? "4.0.0" : "2.0.0");
+          notices.push({ address: r.recipient, orcpt: r.orcpt, action, status: code, remoteMta: mta, diagnostic: text, ...(action === "delayed" ? { willRetryUntil: retryUntil } : {}) });
         }
       }
       // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).

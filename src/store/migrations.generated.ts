@@ -28,5 +28,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0006_jmap_uploads",
     "sql": "CREATE TABLE `uploads` (\n\t`hash` text PRIMARY KEY NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n"
+  },
+  {
+    "tag": "0007_delay_notice",
+    "sql": "ALTER TABLE `queue_recipients` ADD `delay_notified` integer DEFAULT false NOT NULL;"
   }
 ];

@@ -168,6 +168,8 @@ export const queueRecipients = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
     lastReply: text("last_reply"),
+    /** A "delayed" DSN went out for this recipient (RFC 3464 §2.3.3); at most one is sent. */
+    delayNotified: integer("delay_notified", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [index("queue_recipients_due").on(t.status, t.nextAttemptAt)],
 );

@@ -18,10 +18,11 @@ import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
 
-/** The remote side: accepts everyone but bad@ (550) and slow@ (451 the first time). */
+/** The remote side: accepts everyone but bad@ (550), slow@ (451 the first time) and late@ (451 twice). */
 class RemoteMx implements SmtpBackend {
   received: Array<{ transaction: MailTransaction; content: string }> = [];
   #slowSeen = false;
+  #lateRefusals = 0;
   async authenticate() {
     return null;
   }
@@ -32,6 +33,10 @@ class RemoteMx implements SmtpBackend {
     if (address.startsWith("bad@")) return "unknown";
     if (address.startsWith("slow@") && !this.#slowSeen) {
       this.#slowSeen = true;
+      return "tempfail";
+    }
+    if (address.startsWith("late@") && this.#lateRefusals < 2) {
+      this.#lateRefusals++;
       return "tempfail";
     }
     return "accept";
@@ -98,7 +103,7 @@ beforeAll(async () => {
     waitFor: ["smtp", "submission"],
     users: { "alice@example.test": "alice-password" },
     config: {
-      delivery: { mxPort: mx.address().port, retryDelay: 1 },
+      delivery: { mxPort: mx.address().port, retryDelay: 1, delayWarning: 1 },
       srs: { secret: "srs-secret-for-tests" },
       webhooks: { secret: "webhook-secret-for-tests", caFile: hook.caFile },
     },
@@ -272,6 +277,19 @@ describe(`outbound delivery on ${runtime()}`, () => {
     await submit(["slow@remote.test"], "try again");
     const got = await until("the retried delivery", () => remote.received.find((r) => r.content.includes("Subject: try again")), 15_000);
     expect(got.transaction.recipients.map((r) => r.address)).toEqual(["slow@remote.test"]);
+  });
+
+  test("a recipient still deferred after delivery.delayWarning gets one delayed DSN, then the delivery", async () => {
+    await submit(["late@remote.test"], "taking its time");
+    const got = await until("the late delivery", () => remote.received.find((r) => r.content.includes("Subject: taking its time")), 20_000);
+    expect(got.transaction.recipients.map((r) => r.address)).toEqual(["late@remote.test"]);
+    const notices = (await readInbox(mail.dataDir, "alice@example.test")).filter((m) => m.raw.includes("late@remote.test") && m.raw.includes("Action: delayed"));
+    // Deferred at once (too young to warn), deferred again after a second (warned), then sent.
+    expect(notices.length).toBe(1);
+    expect(notices[0]!.raw).toContain("Subject: Delayed Mail (still being retried)");
+    expect(notices[0]!.raw).toContain("Status: 4.");
+    expect(notices[0]!.raw).toMatch(/Will-Retry-Until: \w{3}, \d+ \w{3} \d{4}/);
+    expect(notices[0]!.raw).toContain("Subject: taking its time");
   });
 
   test("a domain with a null MX fails at once with 5.1.10", async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE `queue_recipients` ADD `delay_notified` integer DEFAULT false NOT NULL;
