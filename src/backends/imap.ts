@@ -11,6 +11,7 @@ import { createMailbox, deleteMailbox, type Mailbox, renameMailbox, setSubscribe
 import { blobs, changes, mailboxes, messages } from "../store/schema.ts";
 import type { Store } from "../store/store.ts";
 import { checkPassword } from "./password.ts";
+import { wouldExceedQuota } from "../store/quota.ts";
 
 function info(m: Mailbox): MailboxInfo {
   return { id: m.id, name: m.name, role: m.role, subscribed: m.subscribed, uidValidity: m.uidValidity, uidNext: m.uidNext, highestModseq: m.highestModseq };
@@ -142,6 +143,7 @@ export class StoreImapBackend implements ImapBackend {
     const summary = await summarize(message);
     const threadId = await threadIdFor(this.#db, account.id, summary);
     const appended = await this.#db.write(async (tx) => {
+      if (await wouldExceedQuota(tx, account.id, message.length)) return null;
       const hash = await this.#db.messages.putBlob(tx, message);
       return this.#db.messages.append(tx, hash, message.length, {
         mailboxId,
@@ -154,6 +156,8 @@ export class StoreImapBackend implements ImapBackend {
         sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
       });
     });
+    // RFC 9051 §7.1: OVERQUOTA, the message would take the account over its quota.
+    if (!appended) return { ok: false, code: "OVERQUOTA", message: "Quota exceeded" };
     this.#publish(account.id, [mailboxId], appended.modseq);
     return { ok: true, value: { uidValidity: appended.uidValidity, uid: appended.uid } };
   }

@@ -19,6 +19,7 @@ import type { PolicyPipeline } from "../policy/pipeline.ts";
 import type { Verdict } from "../policy/verdict.ts";
 import { type Reply, reply } from "../smtp/reply.ts";
 import { isStorageFull } from "../store/errors.ts";
+import { wouldExceedQuota } from "../store/quota.ts";
 import type { Store } from "../store/store.ts";
 import { type Deliverer, DeliveryRefused } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
@@ -68,6 +69,10 @@ export class StoreSmtpBackend implements SmtpBackend {
           return "unknown";
         case "remote":
           if (!session.account) return "relay-denied";
+          break;
+        case "account":
+          // Postfix's quota-status answer; RFC 5321 §4.5.3.1.10 has clients retry a 552 at RCPT.
+          if (await wouldExceedQuota(this.options.store.db, resolved.accountId, 1)) return { reply: reply(552, "5.2.2", "Mailbox full") };
       }
     } catch {
       return "tempfail";

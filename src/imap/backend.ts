@@ -42,7 +42,7 @@ export interface MailboxChanges {
   vanished: number[];
 }
 
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "TOOBIG" | "LIMIT"; message: string };
+export type WriteResult<T> = { ok: true; value: T } | { ok: false; code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "TOOBIG" | "LIMIT" | "OVERQUOTA"; message: string };
 
 export interface ImapBackend {
   authenticate(username: string, password: string, peer: { remoteAddress: string; tls: TlsInfo | null }): Promise<ImapAccount | null>;

@@ -4,6 +4,7 @@
 import { eq } from "drizzle-orm";
 import { summarize } from "../../mime/summary.ts";
 import { messages } from "../../store/schema.ts";
+import { wouldExceedQuota } from "../../store/quota.ts";
 import type { Store } from "../../store/store.ts";
 import { emailId, flagOf } from "./email.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
@@ -12,7 +13,7 @@ import { type JmapAccount, parseId } from "./mailbox.ts";
  * Email/set create (RFC 8621 §4.6): a message built from JMAP properties — addresses, subject,
  * text and/or HTML body values — stored like an APPEND (drafts, typically).
  */
-export async function createEmail(store: Store, account: JmapAccount, spec: Record<string, unknown>, boxes: Set<number>): Promise<Record<string, unknown> | { error: string }> {
+export async function createEmail(store: Store, account: JmapAccount, spec: Record<string, unknown>, boxes: Set<number>): Promise<Record<string, unknown> | { error: string } | { overQuota: true }> {
   const targets = Object.keys((spec.mailboxIds as object) ?? {}).map((id) => parseId("MB", id));
   const target = targets.length === 1 ? targets[0] : null;
   if (target === null || target === undefined || !boxes.has(target)) return { error: "mailboxIds must name exactly one mailbox of this account" };
@@ -50,6 +51,7 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
   const summary = summarize(raw);
   const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
   const appended = await store.write(async (tx) => {
+    if (await wouldExceedQuota(tx, account.id, raw.length)) return null;
     const blob = await store.messages.putBlob(tx, raw);
     return store.messages.append(tx, blob, raw.length, {
       mailboxId: target, summary: summary as unknown as Record<string, unknown>, flags,
@@ -57,6 +59,7 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
       messageId: summary.messageId, subject: summary.subject, sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
     });
   });
+  if (!appended) return { overQuota: true };
   store.changes.publish({ accountId: account.id, mailboxIds: [target], modseq: appended.modseq });
   const [row] = await store.db.select({ hash: messages.blobHash }).from(messages).where(eq(messages.id, appended.id));
   return { id: emailId(appended.id), blobId: `B${row!.hash}`, threadId: emailId(appended.id), size: raw.length };

@@ -14,6 +14,7 @@ import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
 import { accountJmapId, accountState, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
+import { wouldExceedQuota } from "../../store/quota.ts";
 
 type Row = typeof messages.$inferSelect;
 export const emailId = (id: number) => `M${id}`;
@@ -145,7 +146,8 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const created: Record<string, Record<string, unknown>> = {};
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
         const result = await createEmail(store, account, spec, boxes);
-        if ("error" in result) notCreated[key] = { type: "invalidProperties", description: String(result.error) };
+        if ("overQuota" in result) notCreated[key] = { type: "overQuota", description: "The account is over its quota" };
+        else if ("error" in result) notCreated[key] = { type: "invalidProperties", description: String(result.error) };
         else created[key] = result;
       }
       for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
@@ -195,12 +197,17 @@ export function emailMethods(store: Store, account: JmapAccount) {
         const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
         const receivedAt = typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date();
         const appended = await store.write(async (tx) => {
+          if (await wouldExceedQuota(tx, account.id, raw.length)) return null;
           const blob = await store.messages.putBlob(tx, raw);
           return store.messages.append(tx, blob, raw.length, {
             mailboxId: target, summary: summary as unknown as Record<string, unknown>, flags, internalDate: receivedAt,
             messageId: summary.messageId, subject: summary.subject, sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
           });
         });
+        if (!appended) {
+          notCreated[key] = { type: "overQuota" };
+          continue;
+        }
         store.changes.publish({ accountId: account.id, mailboxIds: [target], modseq: appended.modseq });
         created[key] = { id: emailId(appended.id), blobId: `B${hash}`, threadId: emailId(appended.id), size: raw.length };
       }
