@@ -72,7 +72,8 @@ export class StoreSmtpBackend implements SmtpBackend {
           break;
         case "account":
           // Postfix's quota-status answer; RFC 5321 §4.5.3.1.10 has clients retry a 552 at RCPT.
-          if (await wouldExceedQuota(this.options.store.db, resolved.accountId, 1)) return { reply: reply(552, "5.2.2", "Mailbox full") };
+          // The directory read the quota already: most accounts have none and cost no query here.
+          if (await wouldExceedQuota(this.options.store.db, resolved.accountId, 1, resolved.quota)) return { reply: reply(552, "5.2.2", "Mailbox full") };
       }
     } catch {
       return "tempfail";

@@ -179,11 +179,10 @@ export class Deliverer {
         queued: [...routing.remote, ...routing.forwarded].map((r) => r.address),
       };
       const onDelivered = this.options.onDelivered;
-      queueMicrotask(() => {
-        Promise.resolve()
-          .then(() => onDelivered(event))
-          .catch((e: unknown) => log.warn("onMessage failed", { error: (e as Error).message }));
-      });
+      // Not awaited: after the commit, it cannot delay or fail the reply; a throw is logged.
+      void Promise.resolve()
+        .then(() => onDelivered(event))
+        .catch((e: unknown) => log.warn("onMessage failed", { error: (e as Error).message }));
     }
     return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash };
   }

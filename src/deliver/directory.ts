@@ -7,7 +7,7 @@ import { parseAddress } from "../mime/address.ts";
 import type { Store } from "../store/store.ts";
 
 export type Recipient =
-  | { kind: "account"; address: string; accountId: number }
+  | { kind: "account"; address: string; accountId: number; quota: number | null }
   | { kind: "alias"; address: string; targets: string[] }
   | { kind: "unknown"; address: string }
   | { kind: "remote"; address: string }
@@ -55,7 +55,7 @@ export class Directory {
     for (const local of candidates) {
       const full = `${local}@${parsed.domain}`;
       const account = await this.store.accounts.get(full);
-      if (account && !account.disabled) return { kind: "account", address: full, accountId: account.id };
+      if (account && !account.disabled) return { kind: "account", address: full, accountId: account.id, quota: account.quota };
       const alias = await this.store.aliases.get(full);
       if (alias) return { kind: "alias", address: full, targets: alias.targets };
     }

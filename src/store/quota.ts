@@ -8,27 +8,19 @@ import { eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "./db.ts";
 import { accounts, mailboxes, messages } from "./schema.ts";
 
-export interface QuotaState {
-  /** Bytes stored. */
-  used: number;
-  /** Bytes allowed; null when the account has no quota. */
-  limit: number | null;
-}
-
-export async function quotaState(db: Db | Tx, accountId: number): Promise<QuotaState> {
-  const [account] = await db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId));
+/** Bytes stored in the account's mailboxes. */
+export async function storageUsed(db: Db | Tx, accountId: number): Promise<number> {
   const [row] = await db
     .select({ used: sql<number>`coalesce(sum(${messages.size}), 0)` })
     .from(messages)
     .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
     .where(eq(mailboxes.accountId, accountId));
-  return { used: Number(row?.used ?? 0), limit: account?.quota ?? null };
+  return Number(row?.used ?? 0);
 }
 
-/** True when adding `bytes` would take the account over its quota. */
-export async function wouldExceedQuota(db: Db | Tx, accountId: number, bytes: number): Promise<boolean> {
-  const [account] = await db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId));
-  if (account?.quota === null || account?.quota === undefined) return false;
-  const { used } = await quotaState(db, accountId);
-  return used + bytes > account.quota;
+/** True when adding `bytes` would take the account over its quota; no sum is taken without one. */
+export async function wouldExceedQuota(db: Db | Tx, accountId: number, bytes: number, quota?: number | null): Promise<boolean> {
+  const limit = quota !== undefined ? quota : (await db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId)))[0]?.quota;
+  if (limit === null || limit === undefined) return false;
+  return (await storageUsed(db, accountId)) + bytes > limit;
 }
