@@ -3,7 +3,8 @@
  * dispatch to the mailbox and message handlers. No I/O: `server.ts` feeds it commands and
  * carries out its actions; storage is behind `ImapBackend`.
  */
-import { type SaslCredentials, SaslExchange, type SaslStep } from "../auth/sasl.ts";
+import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
+import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { TlsInfo } from "../net/types.ts";
 import type { ImapAccount, ImapBackend } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
@@ -154,18 +155,14 @@ export class ImapSession {
       case "STARTTLS":
         return this.#tls ? bad("TLS is already active") : ok("");
       case "LOGIN":
-        return this.#login({ authzid: "", username: cmd.username, password: cmd.password });
-      case "AUTHENTICATE": {
-        if (cmd.mechanism !== "PLAIN") return no("Only AUTHENTICATE PLAIN is offered", "CANNOT");
         if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
-        const exchange = new SaslExchange("PLAIN");
-        const step = exchange.start(cmd.initialResponse);
-        if (step.kind === "challenge") {
-          this.#sasl = { tag: cmd.tag, exchange };
-          this.#challenge = step.challenge;
-          return ok("");
-        }
-        return this.#saslResult(step);
+        return this.#login(passwordStep(cmd.username, cmd.password));
+      case "AUTHENTICATE": {
+        const sasl = startSasl(cmd.mechanism, ["PLAIN"], cmd.initialResponse);
+        if (!sasl) return no("Only AUTHENTICATE PLAIN is offered", "CANNOT");
+        if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
+        this.#sasl = { tag: cmd.tag, exchange: sasl.exchange };
+        return this.#login(sasl.step);
       }
       case "ENABLE": {
         const enabled = cmd.capabilities.filter((c) => ENABLEABLE.has(c));
@@ -224,35 +221,49 @@ export class ImapSession {
 
   /** The client's answer to an AUTHENTICATE continuation. */
   async saslResponse(line: string): Promise<ImapStep> {
-    const sasl = this.#sasl!;
-    const step = sasl.exchange.respond(line);
-    if (step.kind === "challenge") return { out: [`+ ${step.challenge}\r\n`], action: { kind: "sasl" } };
-    this.#sasl = null;
-    const completion = await this.#saslResult(step);
-    const done = this.#done(sasl.tag, [], completion);
+    const tag = this.#sasl!.tag;
+    const completion = await this.#login(this.#sasl!.exchange.respond(line));
+    if (this.#challenge !== null) {
+      const challenge = this.#challenge;
+      this.#challenge = null;
+      return { out: [`+ ${challenge}\r\n`], action: { kind: "sasl" } };
+    }
+    const done = this.#done(tag, [], completion);
     if (this.#closing) return { out: [...done.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
     return done;
   }
 
-  async #saslResult(step: Exclude<SaslStep, { kind: "challenge" }>): Promise<Completion> {
-    this.#sasl = null;
-    if (step.kind === "error") return bad(step.reason === "cancelled" ? "AUTHENTICATE cancelled" : "Malformed AUTHENTICATE response");
-    return this.#login(step.credentials);
-  }
-
-  async #login(credentials: SaslCredentials): Promise<Completion> {
-    if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
-    const account = credentials.authzid && credentials.authzid !== credentials.username
-      ? null
-      : await this.#backend.authenticate(credentials.username, credentials.password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls });
-    if (!account) {
-      if (++this.#authFailures >= this.#options.maxAuthFailures) this.#closing = true;
-      return no("Authentication failed", "AUTHENTICATIONFAILED");
+  /**
+   * One step of LOGIN or AUTHENTICATE. A challenge is left in `#challenge` for the caller to send
+   * as a continuation; anything else ends the exchange.
+   */
+  async #login(step: SaslStep): Promise<Completion> {
+    const outcome = await loginStep(step, {
+      verify: (username, password) =>
+        this.#backend.authenticate(username, password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls }),
+      failures: this.#authFailures,
+      maxFailures: this.#options.maxAuthFailures,
+    });
+    if (outcome.kind === "challenge") {
+      this.#challenge = outcome.challenge;
+      return ok("");
     }
-    this.#account = account;
-    this.#state = "authenticated";
-    this.#ctx = { backend: this.#backend, account, view: null, enabled: new Set(), out: [], currentTag: "" };
-    return ok(`Logged in as ${account.address}`, `CAPABILITY ${this.#caps()}`);
+    this.#sasl = null;
+    switch (outcome.kind) {
+      case "cancelled": return bad("AUTHENTICATE cancelled");
+      case "malformed": return bad("Malformed AUTHENTICATE response");
+      case "failed":
+        this.#authFailures = outcome.failures;
+        if (outcome.close) this.#closing = true;
+        return no("Authentication failed", "AUTHENTICATIONFAILED");
+      case "authenticated": {
+        const account = outcome.account;
+        this.#account = account;
+        this.#state = "authenticated";
+        this.#ctx = { backend: this.#backend, account, view: null, enabled: new Set(), out: [], currentTag: "" };
+        return ok(`Logged in as ${account.address}`, `CAPABILITY ${this.#caps()}`);
+      }
+    }
   }
 
   /** Changes arrived while idling: the untagged responses to send (RFC 2177). */

@@ -2,7 +2,8 @@
  * The POP3 session (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034) as a state machine
  * without I/O. `server.ts` feeds it lines and carries out its actions.
  */
-import { isSaslMechanism, type SaslCredentials, SaslExchange, type SaslStep } from "../auth/sasl.ts";
+import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
+import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../net/types.ts";
 import { splitHeaderBody } from "../mime/header.ts";
 import { dotStuff } from "../smtp/data.ts";
@@ -92,7 +93,7 @@ export class Pop3Session {
       return this.#err("Line too long");
     }
     const text = new TextDecoder().decode(line.bytes);
-    if (this.#state.name === "authorization" && this.#state.sasl) return this.#saslStep(this.#state.sasl.respond(text));
+    if (this.#state.name === "authorization" && this.#state.sasl) return this.#login(this.#state.sasl.respond(text));
 
     const [word = "", ...args] = text.split(" ");
     const command = word.toUpperCase() as Command;
@@ -141,7 +142,7 @@ export class Pop3Session {
     if (!state.user) return this.#err("Send USER first");
     const user = state.user;
     state.user = null;
-    return this.#login({ authzid: "", username: user, password });
+    return this.#login(passwordStep(user, password));
   }
 
   async #auth(args: string[]): Promise<Pop3Step> {
@@ -149,29 +150,31 @@ export class Pop3Session {
     if (!this.#plaintextAllowed) return this.#err("[AUTH] Authentication is not allowed without TLS; use STLS");
     const mechanism = args[0]?.toUpperCase();
     if (!mechanism) return this.#ok("Supported mechanisms follow", "PLAIN", ".");
-    if (!isSaslMechanism(mechanism) || mechanism !== "PLAIN") return this.#err("Unrecognized authentication type");
-    state.sasl = new SaslExchange(mechanism);
-    return this.#saslStep(state.sasl.start(args[1]));
+    const sasl = startSasl(mechanism, ["PLAIN"], args[1]);
+    if (!sasl) return this.#err("Unrecognized authentication type");
+    state.sasl = sasl.exchange;
+    return this.#login(sasl.step);
   }
 
-  async #saslStep(step: SaslStep): Promise<Pop3Step> {
+  /** One step of USER/PASS or AUTH; a challenge keeps the exchange going. */
+  async #login(step: SaslStep): Promise<Pop3Step> {
     const state = this.#state as Extract<State, { name: "authorization" }>;
-    if (step.kind === "challenge") return { output: [`+ ${step.challenge}`], action: { kind: "read-command" } };
+    const outcome = await loginStep(step, {
+      verify: (username, password) =>
+        this.#backend.authenticate(username, password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls }),
+      failures: this.#authFailures,
+      maxFailures: this.#options.maxAuthFailures,
+    });
+    if (outcome.kind === "challenge") return { output: [`+ ${outcome.challenge}`], action: { kind: "read-command" } };
     state.sasl = null;
-    if (step.kind === "error") return this.#err(step.reason === "cancelled" ? "Authentication cancelled" : "Malformed authentication response");
-    return this.#login(step.credentials);
-  }
-
-  async #login(credentials: SaslCredentials): Promise<Pop3Step> {
-    const account = credentials.authzid && credentials.authzid !== credentials.username
-      ? null
-      : await this.#backend.authenticate(credentials.username, credentials.password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls });
-    if (!account) {
-      if (++this.#authFailures >= this.#options.maxAuthFailures) {
-        return { output: ["-ERR [AUTH] Authentication failed; too many failures, closing"], action: { kind: "close" } };
-      }
+    if (outcome.kind === "cancelled") return this.#err("Authentication cancelled");
+    if (outcome.kind === "malformed") return this.#err("Malformed authentication response");
+    if (outcome.kind === "failed") {
+      this.#authFailures = outcome.failures;
+      if (outcome.close) return { output: ["-ERR [AUTH] Authentication failed; too many failures, closing"], action: { kind: "close" } };
       return this.#err("[AUTH] Authentication failed");
     }
+    const account = outcome.account;
     let maildrop: Maildrop | "in-use";
     try {
       maildrop = await this.#backend.openMaildrop(account);

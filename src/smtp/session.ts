@@ -6,7 +6,8 @@
  * go through the `SmtpBackend` interface it is given, so tests drive it with plain strings.
  */
 import { concatBytes } from "../bytes.ts";
-import { isSaslMechanism, type SaslCredentials, SaslExchange, type SaslStep } from "../auth/sasl.ts";
+import { loginStep, startSasl } from "../auth/login.ts";
+import type { SaslExchange, SaslMechanism, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../net/types.ts";
 import type { AuthenticatedAccount, MailTransaction, SessionInfo, SmtpBackend } from "./backend.ts";
 import { parseCommand, type SmtpCommand } from "./command.ts";
@@ -66,6 +67,9 @@ const ALLOWED: Record<SmtpCommand["verb"], readonly Phase[] | "any"> = {
   DATA: ["rcpt"],
   BDAT: ["rcpt"],
 };
+
+/** The SASL mechanisms AUTH offers (RFC 4954 §3), in the EHLO response's order. */
+const SASL_OFFERED: readonly SaslMechanism[] = ["PLAIN", "LOGIN"];
 
 function wrongPhase(verb: SmtpCommand["verb"], phase: Phase): Reply {
   if (phase === "connected" && verb !== "DATA" && verb !== "BDAT") return reply(503, "5.5.1", "Send EHLO first");
@@ -196,7 +200,7 @@ export class SmtpSession {
     const lines = [greet, "PIPELINING", `SIZE ${this.#options.maxMessageSize}`, "8BITMIME", "SMTPUTF8",
       "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"];
     if (!this.#tls) lines.push("STARTTLS");
-    if (this.#authOffered) lines.push("AUTH PLAIN LOGIN");
+    if (this.#authOffered) lines.push(`AUTH ${SASL_OFFERED.join(" ")}`);
     return this.#ok(reply(250, undefined, ...lines));
   }
 
@@ -209,37 +213,36 @@ export class SmtpSession {
     if (!this.#tls && !this.#options.allowPlaintextAuth) {
       return this.#fail(reply(538, "5.7.11", "Encryption required for requested authentication mechanism"));
     }
-    if (!isSaslMechanism(mechanism)) return this.#fail(reply(504, "5.5.4", "Unrecognized authentication type"));
-    this.#sasl = new SaslExchange(mechanism);
-    return this.#saslStep(this.#sasl.start(initialResponse));
+    const sasl = startSasl(mechanism, SASL_OFFERED, initialResponse);
+    if (!sasl) return this.#fail(reply(504, "5.5.4", "Unrecognized authentication type"));
+    this.#sasl = sasl.exchange;
+    return this.#saslStep(sasl.step);
   }
 
   async #saslStep(step: SaslStep): Promise<Step> {
-    if (step.kind === "challenge") return this.#ok(reply(334, undefined, step.challenge));
+    const outcome = await loginStep(step, {
+      verify: (username, password) => this.#backend.authenticate(username, password, this.info),
+      failures: this.#authFailures,
+      maxFailures: this.#options.maxAuthFailures,
+    });
+    if (outcome.kind === "challenge") return this.#ok(reply(334, undefined, outcome.challenge));
     this.#sasl = null;
-    if (step.kind === "error") {
-      return step.reason === "cancelled"
-        ? this.#fail(reply(501, "5.0.0", "Authentication cancelled"))
-        : this.#fail(reply(501, "5.5.2", "Cannot decode the authentication response"));
-    }
-    return this.#login(step.credentials);
-  }
-
-  async #login(credentials: SaslCredentials): Promise<Step> {
-    // Acting as another user (authzid) is not supported: only the identity itself is accepted.
-    const account = credentials.authzid && credentials.authzid !== credentials.username
-      ? null
-      : await this.#backend.authenticate(credentials.username, credentials.password, this.info);
-    if (!account) {
-      // RFC 4954 §6: the same reply whether or not the account exists.
-      const failed = reply(535, "5.7.8", "Authentication credentials invalid");
-      if (++this.#authFailures >= this.#options.maxAuthFailures) {
-        return { replies: [failed, reply(421, "4.7.0", "Too many authentication failures")], action: { kind: "close" } };
+    switch (outcome.kind) {
+      case "cancelled": return this.#fail(reply(501, "5.0.0", "Authentication cancelled"));
+      case "malformed": return this.#fail(reply(501, "5.5.2", "Cannot decode the authentication response"));
+      case "authenticated":
+        this.#account = outcome.account;
+        return this.#ok(reply(235, "2.7.0", "Authentication successful"));
+      case "failed": {
+        this.#authFailures = outcome.failures;
+        // RFC 4954 §6: the same reply whether or not the account exists.
+        const failed = reply(535, "5.7.8", "Authentication credentials invalid");
+        if (outcome.close) {
+          return { replies: [failed, reply(421, "4.7.0", "Too many authentication failures")], action: { kind: "close" } };
+        }
+        return this.#fail(failed);
       }
-      return this.#fail(failed);
     }
-    this.#account = account;
-    return this.#ok(reply(235, "2.7.0", "Authentication successful"));
   }
 
   async #mail(command: Extract<SmtpCommand, { verb: "MAIL" }>): Promise<Step> {
