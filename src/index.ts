@@ -17,11 +17,11 @@ import { type Postern, type RuntimeOptions, startPostern } from "./postern.ts";
 import type { AccountRepository } from "./store/accounts.ts";
 import type { AliasRepository } from "./store/aliases.ts";
 import type { DomainRepository } from "./store/domains.ts";
-import { StoreError } from "./store/errors.ts";
+import { SchemaTooNewError, StoreError } from "./store/errors.ts";
 import type { Mailbox } from "./store/mailboxes.ts";
 import type { Store } from "./store/store.ts";
 
-export { ConfigError, StoreError };
+export { ConfigError, SchemaTooNewError, StoreError };
 export { setLogLevel } from "./log.ts";
 export type { Config, ConfigInput, DeliveredMessage, EmailAddress, HookContext, HookFunction, HookModule, ListenerName, Mailbox, MessageSummary, Verdict };
 

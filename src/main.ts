@@ -8,7 +8,7 @@ import { migrateCommand } from "./cli/migrate.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { userCommand, USER_USAGE } from "./cli/user.ts";
 import { ConfigError } from "./config/load.ts";
-import { StoreError } from "./store/errors.ts";
+import { SchemaTooNewError, StoreError } from "./store/errors.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `Postern ${VERSION}: an embeddable edge mail gateway
@@ -69,7 +69,7 @@ try {
   } else if (e instanceof ConfigError) {
     console.error(`postern: ${e.message}`);
     process.exitCode = 2;
-  } else if (e instanceof StoreError) {
+  } else if (e instanceof StoreError || e instanceof SchemaTooNewError) {
     console.error(`postern: ${e.message}`);
     process.exitCode = 1;
   } else {

@@ -4,7 +4,7 @@
  * `<dataDir>/dkim/<domain>.<selector>.key`, where `postern dkim generate` writes them.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { concatBytes } from "../bytes.ts";
 import { parseAddressList } from "../mime/address-list.ts";
@@ -65,8 +65,11 @@ function dirStamp(dataDir: string): string {
 export function generateDkimKey(dataDir: string, domain: string, selector: string, algorithm: "rsa" | "ed25519"): { path: string; name: string; record: string } {
   const pair = algorithm === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ed25519");
   const dir = join(dataDir, "dkim");
-  mkdirSync(dir, { recursive: true });
+  // Private keys are for the owner only, in a 0700 directory (as is the data directory, when this creates it).
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${domain.toLowerCase()}.${selector}.key`);
+  // `mode` applies only when a file is created: restrict a key being replaced before writing into it.
+  if (existsSync(path)) chmodSync(path, 0o600);
   writeFileSync(path, pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
   const spki = pair.publicKey.export({ type: "spki", format: "der" });
   // RFC 8463 §4.2: an Ed25519 record carries the raw 32-byte key, not the SPKI structure.

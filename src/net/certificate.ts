@@ -3,7 +3,7 @@
  * certificate for `hostname`, generated once in TypeScript (no openssl binary) and kept in
  * `<dataDir>/tls/` so STARTTLS and implicit TLS work on a fresh install.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext as tlsSecureContext, type SecureContext } from "node:tls";
 import { log } from "../log.ts";
@@ -34,7 +34,10 @@ export async function loadOrCreateCertificate(options: CertificateOptions): Prom
     return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8") };
   }
   const pem = await createSelfSigned(options.hostname);
-  mkdirSync(dir, { recursive: true });
+  // The private key is for the owner only; the directories made here (the data directory too, on a fresh install) are 0700.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // `mode` applies only when a file is created: restrict a key left by an earlier run before writing into it.
+  if (existsSync(keyPath)) chmodSync(keyPath, 0o600);
   writeFileSync(keyPath, pem.key, { mode: 0o600 });
   writeFileSync(certPath, pem.cert);
   log.info("generated a self-signed certificate", { hostname: options.hostname, path: certPath });

@@ -1,11 +1,14 @@
 /**
  * Opening the database: an embedded libSQL file by default, or a libSQL server.
+ * An embedded database holds every message and password hash: its directory is created 0700 and the
+ * file, its WAL and shared-memory index are 0600.
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { log } from "../log.ts";
 import * as schema from "./schema.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
@@ -28,7 +31,7 @@ function filePath(url: string): string | null {
 
 export async function openDatabase(options: DatabaseOptions): Promise<{ client: Client; db: Db }> {
   const path = filePath(options.url);
-  if (path) mkdirSync(dirname(path), { recursive: true });
+  if (path) createPrivately(path);
   const client = createClient({ url: options.url, authToken: options.authToken, timeout: BUSY_TIMEOUT_MS });
   if (options.url.startsWith("file:")) {
     // WAL lets readers (IMAP, POP3, the API) run while a delivery commits; FULL sync makes a
@@ -36,6 +39,35 @@ export async function openDatabase(options: DatabaseOptions): Promise<{ client: 
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = FULL");
   }
+  if (path) tightenFiles(path);
   await client.execute("PRAGMA foreign_keys = ON");
   return { client, db: drizzle(client, { schema }) };
+}
+
+/**
+ * Creates the database's directory (0700, with any missing parents) and an empty database file (0600)
+ * before SQLite opens it: SQLite gives the -wal and -shm files the mode of the database file, so none of
+ * them is ever readable by others. A directory that already exists is the user's and is left as it is.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== "EEXIST") throw e;
+  }
+}
+
+/** Takes group and other access off a database made by an earlier build (created with the umask's mode) and its WAL files. */
+function tightenFiles(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const mode = statSync(file, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o077) === 0) continue;
+    try {
+      chmodSync(file, mode & 0o700);
+    } catch (e) {
+      // Another user's file that we may still open (say, root running a command on the service's data).
+      log.warn("cannot restrict the database file to its owner", { path: file, error: e });
+    }
+  }
 }

@@ -22,3 +22,25 @@ export function isStorageFull(e: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The database was migrated by a newer build: its ledger holds migrations this build does not know.
+ * Running on it could misread or damage rows written in a shape this code has never seen, so nothing starts.
+ */
+export class SchemaTooNewError extends Error {
+  constructor(
+    /** The newest migration recorded in the database (unknown to this build). */
+    readonly databaseTag: string,
+    /** The newest migration this build knows. */
+    readonly knownTag: string | undefined,
+    /** Every recorded migration this build does not know, oldest first. */
+    readonly unknownTags: readonly string[],
+  ) {
+    super(
+      `The database was migrated by a newer Postern: its newest migration is ${databaseTag}, ` +
+        `but this build knows migrations only up to ${knownTag ?? "(none)"}. ` +
+        "Run the newer Postern on it, or restore a backup made before it was upgraded.",
+    );
+    this.name = "SchemaTooNewError";
+  }
+}

@@ -1,8 +1,10 @@
 /**
  * Applies the embedded migrations in order, each in its own transaction, recording each by tag.
- * Running it again is a no-op.
+ * Running it again is a no-op. A database whose ledger names a migration this build does not know
+ * was made by a newer build: it is refused with `SchemaTooNewError` before anything is applied.
  */
 import type { Client } from "@libsql/client";
+import { SchemaTooNewError } from "./errors.ts";
 import { MIGRATIONS } from "./migrations.generated.ts";
 
 const LEDGER = "__postern_migrations";
@@ -17,6 +19,7 @@ export async function migrate(client: Client, migrations = MIGRATIONS): Promise<
     `CREATE TABLE IF NOT EXISTS ${LEDGER} (tag TEXT PRIMARY KEY NOT NULL, applied_at INTEGER NOT NULL)`,
   );
   const done = new Set((await client.execute(`SELECT tag FROM ${LEDGER}`)).rows.map((r) => String(r.tag)));
+  checkNotNewer(done, migrations);
   const result: MigrationResult = { applied: [], skipped: [] };
   for (const m of migrations) {
     if (done.has(m.tag)) {
@@ -35,4 +38,17 @@ export async function migrate(client: Client, migrations = MIGRATIONS): Promise<
     result.applied.push(m.tag);
   }
   return result;
+}
+
+/** Throws `SchemaTooNewError` when `recorded` holds a tag that is not among `migrations`. */
+function checkNotNewer(recorded: Iterable<string>, migrations: readonly { tag: string }[] = MIGRATIONS): void {
+  const known = new Set(migrations.map((m) => m.tag));
+  const unknown = [...recorded].filter((tag) => !known.has(tag)).sort(byTag);
+  if (unknown.length === 0) return;
+  throw new SchemaTooNewError(unknown[unknown.length - 1]!, migrations[migrations.length - 1]?.tag, unknown);
+}
+
+/** Tags are `<number>_<name>` (drizzle-kit): order by the number, then by the whole tag. */
+function byTag(a: string, b: string): number {
+  return (parseInt(a, 10) || 0) - (parseInt(b, 10) || 0) || (a < b ? -1 : a > b ? 1 : 0);
 }
