@@ -5,8 +5,8 @@
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../net/types.ts";
+import { dotStuff } from "../mime/dot-stuffing.ts";
 import { splitHeaderBody } from "../mime/header.ts";
-import { dotStuff } from "../smtp/data.ts";
 import type { Maildrop, Pop3Account, Pop3Backend } from "./backend.ts";
 
 export interface Pop3SessionOptions {

@@ -6,7 +6,7 @@
  */
 import { concatBytes } from "../bytes.ts";
 import type { Connection } from "../net/types.ts";
-import { dotStuff } from "./data.ts";
+import { dotStuff } from "../mime/dot-stuffing.ts";
 import { encodeXtext } from "./xtext.ts";
 
 export interface ClientReply {

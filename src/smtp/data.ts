@@ -1,7 +1,8 @@
 /**
  * DATA content: dot-unstuffing (RFC 5321 §4.5.2) and the end-of-data rule (§4.1.1.4), over
  * lines already framed on LF by `net/`. The size limit is enforced while reading: past it the
- * bytes are dropped but the content is still consumed to its end.
+ * bytes are dropped but the content is still consumed to its end. The inverse, for sending, is
+ * `dotStuff` in `mime/dot-stuffing.ts` (shared with POP3).
  */
 import { concatBytes } from "../bytes.ts";
 import type { LineResult } from "../net/types.ts";
@@ -58,20 +59,4 @@ export class DataDecoder {
   result(): Uint8Array {
     return concatBytes(this.#chunks);
   }
-}
-
-/** The inverse, for sending: dot-stuffs, ends every line with CRLF and appends "<CRLF>.<CRLF>". */
-export function dotStuff(content: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let start = 0;
-  while (start < content.length) {
-    let lf = content.indexOf(0x0a, start);
-    if (lf === -1) lf = content.length;
-    const end = lf > start && content[lf - 1] === 0x0d ? lf - 1 : lf;
-    if (content[start] === DOT) parts.push(Uint8Array.of(DOT));
-    parts.push(content.subarray(start, end), CRLF);
-    start = lf + 1;
-  }
-  parts.push(Uint8Array.of(DOT, 0x0d, 0x0a));
-  return concatBytes(parts);
 }
