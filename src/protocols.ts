@@ -11,7 +11,7 @@ import type { Directory } from "./deliver/directory.ts";
 import { StoreImapBackend } from "./backends/imap.ts";
 import { StorePop3Backend } from "./backends/pop3.ts";
 import { StoreSmtpBackend } from "./backends/smtp.ts";
-import type { ConnectionHandler } from "./net/types.ts";
+import type { ConnectionHandler } from "./connection.ts";
 import type { PolicyPipeline } from "./policy/pipeline.ts";
 import { imapHandler } from "./imap/server.ts";
 import { pop3Handler } from "./pop3/server.ts";

@@ -3,7 +3,7 @@
  * `src/backends/imap.ts` implements it over the store; every write resolves after its commit.
  */
 import type { MessageSummary } from "../mime/summary.ts";
-import type { TlsInfo } from "../net/types.ts";
+import type { TlsInfo } from "../connection.ts";
 
 export interface ImapAccount {
   id: number;

@@ -4,7 +4,7 @@
  * the store's change notifications.
  */
 import { concatBytes } from "../bytes.ts";
-import type { Connection } from "../net/types.ts";
+import type { Connection } from "../connection.ts";
 import type { ImapBackend } from "./backend.ts";
 import { CommandReader } from "./command-reader.ts";
 import { parseCommand } from "./parser.ts";

@@ -5,7 +5,7 @@
  */
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
-import type { TlsInfo } from "../net/types.ts";
+import type { TlsInfo } from "../connection.ts";
 import type { ImapAccount, ImapBackend } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";

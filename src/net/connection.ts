@@ -7,7 +7,7 @@
 import { isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
 import { LineFramer } from "./line-framer.ts";
-import type { Connection, LineResult, TlsInfo } from "./types.ts";
+import type { Connection, LineResult, TlsInfo } from "../connection.ts";
 
 /** Above this many buffered bytes the socket is paused until the server reads. */
 const HIGH_WATER = 256 * 1024;

@@ -6,7 +6,7 @@
  * as it arrives (never buffered whole) and reported once its LF is seen, so a hostile peer
  * cannot grow the buffer and the stream stays in sync for the next command.
  */
-import type { LineResult } from "./types.ts";
+import type { LineResult } from "../connection.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;

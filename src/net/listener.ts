@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import { log } from "../log.ts";
 import { normalizeIp, SocketConnection } from "./connection.ts";
-import type { ConnectionHandler } from "./types.ts";
+import type { ConnectionHandler } from "../connection.ts";
 
 export interface ListenOptions {
   /** Listener name from config, e.g. "submission". */

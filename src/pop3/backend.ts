@@ -3,7 +3,7 @@
  * of the account's INBOX (RFC 1939 §3 "maildrop"). `src/backends/pop3.ts` implements it over
  * the store; tests implement it in memory.
  */
-import type { TlsInfo } from "../net/types.ts";
+import type { TlsInfo } from "../connection.ts";
 
 export interface Pop3Account {
   id: number;

@@ -1,7 +1,7 @@
 /**
  * The POP3 server loop: the only POP3 code that does I/O.
  */
-import type { Connection } from "../net/types.ts";
+import type { Connection } from "../connection.ts";
 import type { Pop3Backend } from "./backend.ts";
 import { Pop3Session, type Pop3SessionOptions } from "./session.ts";
 

@@ -4,7 +4,7 @@
  */
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
-import type { LineResult, TlsInfo } from "../net/types.ts";
+import type { LineResult, TlsInfo } from "../connection.ts";
 import { dotStuff } from "../mime/dot-stuffing.ts";
 import { splitHeaderBody } from "../mime/header.ts";
 import type { Maildrop, Pop3Account, Pop3Backend } from "./backend.ts";

@@ -3,7 +3,7 @@
  * session never reaches the store: `src/deliver/smtp-backend.ts` implements this, and tests
  * implement it with a few lines of in-memory code.
  */
-import type { TlsInfo } from "../net/types.ts";
+import type { TlsInfo } from "../connection.ts";
 import type { Reply } from "./reply.ts";
 
 /** Who is on the other end, as far as the session knows. */

@@ -5,7 +5,7 @@
  * Works on a `Connection`; `net/dial.ts` opens it.
  */
 import { concatBytes } from "../bytes.ts";
-import type { Connection } from "../net/types.ts";
+import type { Connection } from "../connection.ts";
 import { dotStuff } from "../mime/dot-stuffing.ts";
 import { encodeXtext } from "./xtext.ts";
 

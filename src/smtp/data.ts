@@ -5,7 +5,7 @@
  * `dotStuff` in `mime/dot-stuffing.ts` (shared with POP3).
  */
 import { concatBytes } from "../bytes.ts";
-import type { LineResult } from "../net/types.ts";
+import type { LineResult } from "../connection.ts";
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 const DOT = 0x2e;

@@ -2,7 +2,7 @@
  * The `Received:` trace header Postern prepends to every message it accepts
  * (RFC 5321 §4.4), with the protocol keyword of RFC 3848 / RFC 6531 §3.7.3.
  */
-import type { TlsInfo } from "../net/types.ts";
+import type { TlsInfo } from "../connection.ts";
 
 export interface ReceivedInput {
   helo: string;

@@ -2,7 +2,7 @@
  * The SMTP server loop: the only SMTP code that does I/O. It reads from a `Connection`, feeds
  * the pure `SmtpSession`, writes its replies and carries out its actions.
  */
-import type { Connection } from "../net/types.ts";
+import type { Connection } from "../connection.ts";
 import type { SmtpBackend } from "./backend.ts";
 import { DataDecoder } from "./data.ts";
 import { formatReply, type Reply } from "./reply.ts";

@@ -8,7 +8,7 @@
 import { concatBytes } from "../bytes.ts";
 import { loginStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslMechanism, SaslStep } from "../auth/sasl.ts";
-import type { LineResult, TlsInfo } from "../net/types.ts";
+import type { LineResult, TlsInfo } from "../connection.ts";
 import type { AuthenticatedAccount, MailTransaction, SessionInfo, SmtpBackend } from "./backend.ts";
 import { parseCommand, type SmtpCommand } from "./command.ts";
 import type { DataDecoder } from "./data.ts";

@@ -12,7 +12,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LineFramer } from "../../src/net/line-framer.ts";
-import type { LineResult } from "../../src/net/types.ts";
+import type { LineResult } from "../../src/connection.ts";
 import { binary, bytes, cuts, junk, settings, split, TEST_TIMEOUT_MS, wire } from "./arbitraries.ts";
 
 type Framed = { line: string; crlf: boolean } | { tooLong: number } | { bytes: string } | { skipped: number };

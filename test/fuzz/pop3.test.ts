@@ -16,7 +16,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LineFramer } from "../../src/net/line-framer.ts";
-import type { Line } from "../../src/net/types.ts";
+import type { Line } from "../../src/connection.ts";
 import { type Pop3SessionOptions, Pop3Session, type Pop3Step } from "../../src/pop3/session.ts";
 import { DataDecoder } from "../../src/smtp/data.ts";
 import { MemoryPop3Backend } from "../helpers/pop3-backend.ts";

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { LineFramer } from "../../src/net/line-framer.ts";
-import type { TlsInfo } from "../../src/net/types.ts";
+import type { TlsInfo } from "../../src/connection.ts";
 import { DataDecoder } from "../../src/smtp/data.ts";
 import type { Reply } from "../../src/smtp/reply.ts";
 import { type SessionOptions, SmtpSession, type Step } from "../../src/smtp/session.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LineFramer } from "../../src/net/line-framer.ts";
-import type { LineResult } from "../../src/net/types.ts";
+import type { LineResult } from "../../src/connection.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

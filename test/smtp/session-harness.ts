@@ -2,7 +2,7 @@
  * Drives an `SmtpSession` without a socket: a script of client input in, the reply lines out,
  * exactly as `server.ts` would carry out the actions.
  */
-import type { Line } from "../../src/net/types.ts";
+import type { Line } from "../../src/connection.ts";
 import type {
   AuthenticatedAccount,
   DeliveryResult,

@@ -1,8 +1,10 @@
 /**
  * The contract between the protocol servers and the network adapter.
  *
- * Protocol code (smtp/, imap/, pop3/) sees a connection only through this interface, so another
- * adapter (Bun's native sockets, Deno.listen) can replace `node:net` without touching them.
+ * The core owns it and `net/` implements it (`net/connection.ts`, `net/listener.ts`), as a
+ * runtime adapter implements a core type. Protocol code (smtp/, imap/, pop3/) sees a connection
+ * only through this interface, so another adapter (Bun's native sockets, Deno.listen) can
+ * replace `node:net` without touching them.
  */
 
 /** One input line, framed on LF. `crlf` tells whether the LF was preceded by CR (RFC 5321 §2.3.8). */
