@@ -91,12 +91,14 @@ export async function createPostern(options: PosternOptions = {}): Promise<Embed
     async messages(address, mailbox = "INBOX") {
       const box = await store.mailboxes.byName((await account(address)).id, mailbox);
       if (!box) throw new StoreError("not-found", `No mailbox ${mailbox} for ${address}`);
-      return (await store.messages.listMailbox(box.id)).map((row) => {
-        const summary = row.summary as unknown as MessageSummary;
+      const rows = await store.messages.list(box.id);
+      const summaries = await store.messages.withSummaries(box.id, rows.map((r) => r.uid));
+      return rows.map((row) => {
+        const { summary, blobHash } = summaries.get(row.uid)!;
         return {
-          id: row.id, mailbox: box.name, uid: row.uid, flags: row.flags, receivedAt: row.internalDate, size: row.size,
-          messageId: row.messageId, subject: row.subject, from: summary.from ?? [], to: summary.to ?? [], preview: summary.preview,
-          raw: async () => (await store.messages.readBlob(row.blobHash)) ?? new Uint8Array(),
+          id: row.emailId, mailbox: box.name, uid: row.uid, flags: row.flags, receivedAt: row.internalDate, size: row.size,
+          messageId: summary.messageId, subject: summary.subject, from: summary.from, to: summary.to, preview: summary.preview,
+          raw: async () => (await store.emails.readBlob(blobHash)) ?? new Uint8Array(),
         };
       });
     },

@@ -5,6 +5,7 @@ import { UsageError } from "./cli/args.ts";
 import { dkimCommand, DKIM_USAGE } from "./cli/dkim.ts";
 import { domainCommand, DOMAIN_USAGE } from "./cli/domain.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { reindexCommand } from "./cli/reindex.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { userCommand, USER_USAGE } from "./cli/user.ts";
 import { ConfigError } from "./config/load.ts";
@@ -18,6 +19,8 @@ Usage: postern <command> [options]
 Commands:
   serve                      start the configured listeners
   migrate                    apply database migrations
+  reindex [--account ADDRESS]
+                             recompute message summaries stored by an older build
   domain add|list|remove     manage domains
   user add|list|passwd|remove
                              manage accounts
@@ -39,6 +42,7 @@ ${DKIM_USAGE}`;
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   migrate: migrateCommand,
+  reindex: reindexCommand,
   domain: domainCommand,
   user: userCommand,
   alias: aliasCommand,

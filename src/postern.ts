@@ -21,6 +21,7 @@ import { storeGreylist, storeRateCounter } from "./backends/policy-state.ts";
 import { buildPipeline } from "./policy/build.ts";
 import type { HookModule } from "./policy/hooks.ts";
 import { QueueRunner } from "./queue/runner.ts";
+import { SUMMARY_VERSION } from "./mime/summary.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./version.ts";
 
@@ -61,7 +62,6 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
     const srs = config.srs.secret ? new Srs({ secret: config.srs.secret, domain: config.hostname }) : undefined;
     const directory = new Directory(store, { srs, srsDomain: config.hostname, separator: config.delivery.recipientDelimiter });
     const resolve = createResolver(config.dns.servers);
-    let runner: QueueRunner | undefined;
     const keyring = createKeyring(config.dkim, config.dataDir);
     const arcKey = () => {
       const key = keyForHost(keyring(), config.hostname);
@@ -73,10 +73,11 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       srs,
       arcKey,
       dmarcEnforce: config.policy.dmarc.enforce,
-      onQueued: () => runner?.wake(),
+      // Called only after a delivery, by which time the runner exists.
+      onQueued: () => runner.wake(),
       onDelivered: runtime.onMessage,
     });
-    runner = new QueueRunner({
+    const runner = new QueueRunner({
       store,
       deliverer,
       hostname: config.hostname,
@@ -149,12 +150,15 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
     }
 
     queueRunner.start();
+    const reindexing = new AbortController();
+    const reindexed = reindexInBackground(store, reindexing.signal);
     return {
       config,
       store,
       addresses,
       async stop(graceMs = 5000) {
-        await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop()]);
+        reindexing.abort();
+        await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop(), reindexed]);
         store.close();
       },
     };
@@ -162,5 +166,27 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
     await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close(), queueRunner?.stop()]);
     store.close();
     throw e;
+  }
+}
+
+/**
+ * Recomputes, batch by batch while the server runs, the summaries that an older build stored
+ * (`postern reindex` does the same in the foreground). Never rejects: a failure is logged, and the
+ * rest waits for the next start or the command. Stops between batches once `signal` is aborted.
+ */
+async function reindexInBackground(store: Store, signal: AbortSignal): Promise<void> {
+  try {
+    const stale = await store.summaries.stale();
+    if (stale === 0 || signal.aborted) return;
+    const started = Date.now();
+    log.info("reindexing message summaries", { stale, version: SUMMARY_VERSION });
+    // Let the listeners' first requests run before the first batch.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const result = await store.summaries.reindex({ signal });
+    const fields = { scanned: result.scanned, updated: result.updated, ms: Date.now() - started };
+    if (result.complete) log.info("reindexed message summaries", fields);
+    else log.info("reindexing stopped; it continues at the next start", fields);
+  } catch (e) {
+    log.error("reindexing message summaries failed; run `postern reindex`", { error: e });
   }
 }

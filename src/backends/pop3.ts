@@ -29,26 +29,22 @@ export class StorePop3Backend implements Pop3Backend {
     try {
       const inbox = await this.store.mailboxes.byRole(account.id, "inbox");
       if (!inbox) throw new Error(`Account ${account.address} has no INBOX`);
-      const rows = await this.store.messages.listMailbox(inbox.id);
+      const rows = await this.store.messages.list(inbox.id);
       const store = this.store;
       let released = false;
-      const publish = (result: { accountId: number; modseq: number } | null) => {
-        if (result) store.changes.publish({ accountId: result.accountId, mailboxIds: [inbox.id], modseq: result.modseq });
-      };
       return {
         // UIDVALIDITY.UID: stable across sessions and the same message IMAP shows with that UID.
         messages: rows.map((r) => ({ uidl: `${inbox.uidValidity}.${r.uid}`, size: r.size })),
         async read(index) {
-          const bytes = await store.messages.readBlob(rows[index]!.blobHash);
+          const bytes = await store.messages.raw(inbox.id, rows[index]!.uid);
           if (!bytes) throw new Error("The message is gone");
           return bytes;
         },
         async markSeen(index) {
-          publish(await store.write((tx) => store.messages.addFlags(tx, inbox.id, [rows[index]!.uid], ["\\Seen"])));
+          await store.mail.storeFlags(inbox.id, [rows[index]!.uid], "add", ["\\Seen"]);
         },
         async commit(deleted) {
-          const uids = deleted.map((i) => rows[i]!.uid);
-          publish(await store.write((tx) => store.messages.expunge(tx, inbox.id, uids)));
+          await store.mail.expunge(inbox.id, deleted.map((i) => rows[i]!.uid));
         },
         release: () => {
           if (released) return;

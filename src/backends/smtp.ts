@@ -19,7 +19,7 @@ import type { PolicyPipeline } from "../policy/pipeline.ts";
 import type { Verdict } from "../policy/verdict.ts";
 import { type Reply, reply } from "../smtp/reply.ts";
 import { isStorageFull } from "../store/errors.ts";
-import { wouldExceedQuota } from "../store/quota.ts";
+import { log } from "../log.ts";
 import type { Store } from "../store/store.ts";
 import { type Deliverer, DeliveryRefused } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
@@ -73,9 +73,10 @@ export class StoreSmtpBackend implements SmtpBackend {
         case "account":
           // Postfix's quota-status answer; RFC 5321 §4.5.3.1.10 has clients retry a 552 at RCPT.
           // The directory read the quota already: most accounts have none and cost no query here.
-          if (await wouldExceedQuota(this.options.store.db, resolved.accountId, 1, resolved.quota)) return { reply: reply(552, "5.2.2", "Mailbox full") };
+          if (await this.options.store.emails.wouldExceedQuota(resolved.accountId, 1, resolved.quota)) return { reply: reply(552, "5.2.2", "Mailbox full") };
       }
-    } catch {
+    } catch (e) {
+      log.error("recipient lookup failed", { recipient: address, error: e instanceof Error ? e.message : String(e) });
       return "tempfail";
     }
     const { refused } = await this.#policy({ stage: "rcpt", session, sender: session.sender ?? "", recipients: [address] });
@@ -124,7 +125,9 @@ export class StoreSmtpBackend implements SmtpBackend {
       if (e instanceof DeliveryRefused) return { ok: false, reply: reply(e.code, e.enhanced, e.message) };
       // RFC 5321 §4.2.2 452 and RFC 3463 X.3.1: the sender keeps the message and retries.
       if (isStorageFull(e)) return { ok: false, reply: reply(452, "4.3.1", "Insufficient system storage, try again later") };
-      throw e;
+      // A bug or an I/O failure: logged here with its cause, never shown to the client.
+      log.error("delivery failed", { id: transaction.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      return { ok: false, reply: reply(451, "4.3.0", "Could not store the message, try again later") };
     }
     return { ok: true };
   }

@@ -9,12 +9,10 @@ import type { DnsResolve } from "../net/dns.ts";
 import { authenticateMessage } from "../policy/mailauth.ts";
 import { log } from "../log.ts";
 import { type MessageSummary, summarize } from "../mime/summary.ts";
-import { queue, queueRecipients } from "../store/schema.ts";
-import type { Appended } from "../store/messages.ts";
+import { sha256Hex } from "../store/append.ts";
 import type { Store } from "../store/store.ts";
 import type { Directory } from "./directory.ts";
 import { route } from "./route.ts";
-import { threadIdFor } from "./thread.ts";
 
 export interface EnvelopeRecipient {
   address: string;
@@ -121,56 +119,22 @@ export class Deliverer {
     }
     const summary = await summarize(raw);
 
-    const threadIds = new Map<number, string>();
-    for (const accountId of new Set(routing.local.map((l) => l.accountId))) {
-      threadIds.set(accountId, await threadIdFor(this.store, accountId, summary));
-    }
-
-    const report = await this.store.write(async (tx) => {
-      const blobHash = await this.store.messages.putBlob(tx, raw);
-      const appended: Appended[] = [];
-      for (const target of routing.local) {
-        const inbox = (message.junk ? await this.store.mailboxes.byRole(target.accountId, "\\Junk") : undefined) ?? (await this.store.mailboxes.byRole(target.accountId, "inbox"));
-        if (!inbox) throw new Error(`Account ${target.accountId} has no INBOX`);
-        const row = await this.store.messages.append(tx, blobHash, raw.byteLength, {
-          mailboxId: inbox.id,
-          summary: summary as unknown as Record<string, unknown>,
-          messageId: summary.messageId,
-          threadId: threadIds.get(target.accountId),
-          subject: summary.subject,
-          sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
-        });
-        appended.push(row);
-      }
-      let queueId: number | undefined;
-      // Forwarded mail leaves with an SRS sender so SPF still passes at the next hop; the
-      // null sender is never rewritten (Srs.forward keeps it empty).
-      const srs = this.options.srs;
-      const batches = [
-        { sender: message.sender, recipients: routing.remote },
-        { sender: srs ? srs.forward(message.sender) : message.sender, recipients: routing.forwarded },
-      ];
-      for (const batch of batches) {
-        if (batch.recipients.length === 0) continue;
-        const [row] = await tx
-          .insert(queue)
-          .values({ blobHash, sender: batch.sender, envid: message.envid, ret: message.ret, accountId: message.accountId })
-          .returning({ id: queue.id });
-        queueId = row!.id;
-        await tx.insert(queueRecipients).values(
-          batch.recipients.map((r) => ({
-            queueId: row!.id,
-            recipient: r.address,
-            notify: r.notify?.join(","),
-            orcpt: r.orcpt,
-          })),
-        );
-      }
-      return { appended, queueId, blobHash };
+    // Forwarded mail leaves with an SRS sender so SPF still passes at the next hop; the null
+    // sender is never rewritten (Srs.forward keeps it empty).
+    const srs = this.options.srs;
+    const queued = {
+      envid: message.envid, ret: message.ret, accountId: message.accountId,
+    };
+    const result = await this.store.mail.deliver({
+      raw,
+      summary,
+      local: routing.local.map((target) => ({ accountId: target.accountId, junk: message.junk === true })),
+      queue: [
+        { ...queued, sender: message.sender, recipients: routing.remote },
+        { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: routing.forwarded },
+      ],
     });
-    for (const a of report.appended) {
-      this.store.changes.publish({ accountId: a.accountId, mailboxIds: [a.mailboxId], modseq: a.modseq });
-    }
+    const report = { appended: result.stored, queueId: result.queueIds.at(-1), blobHash: result.stored[0]?.blobHash ?? sha256Hex(raw) };
     if (report.queueId !== undefined) this.options.onQueued?.();
     if (this.options.onDelivered) {
       const event: DeliveredMessage = {

@@ -6,6 +6,7 @@
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { TlsInfo } from "../connection.ts";
+import { log } from "../log.ts";
 import type { ImapAccount, ImapBackend } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";
@@ -112,7 +113,9 @@ export class ImapSession {
     try {
       completion = await this.#dispatch(cmd, ctx, flush);
     } catch (e) {
-      completion = no(`Server error, try again later: ${(e as Error).message}`, "SERVERBUG");
+      // The cause goes to the log, never to the client (it may name files, SQL or internals).
+      log.error("IMAP command failed", { command: cmd.name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      completion = no("Server error, try again later", "SERVERBUG");
     }
     if (cmd.name === "LOGOUT") {
       this.#state = "logout";

@@ -23,6 +23,13 @@ export interface EmailAddress {
   email: string;
 }
 
+/**
+ * The shape version of `MessageSummary`. Raise it whenever `summarize()` changes what it stores:
+ * rows written by an older version are then recomputed from their blobs (`postern reindex`, and
+ * in the background at `serve`), so every message reads the same whichever build stored it.
+ */
+export const SUMMARY_VERSION = 1;
+
 export interface MessageSummary {
   size: number;
   /** Without angle brackets. */

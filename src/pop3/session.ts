@@ -2,6 +2,7 @@
  * The POP3 session (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034) as a state machine
  * without I/O. `server.ts` feeds it lines and carries out its actions.
  */
+import { log } from "../log.ts";
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../connection.ts";
@@ -178,7 +179,8 @@ export class Pop3Session {
     let maildrop: Maildrop | "in-use";
     try {
       maildrop = await this.#backend.openMaildrop(account);
-    } catch {
+    } catch (e) {
+      log.error("POP3 maildrop failed to open", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       return this.#err("[SYS/TEMP] Cannot open the maildrop now, try again later");
     }
     if (maildrop === "in-use") return this.#err("[IN-USE] Maildrop already locked by another session");
@@ -227,7 +229,8 @@ export class Pop3Session {
         try {
           bytes = await state.maildrop.read(index);
           if (command === "RETR") await state.maildrop.markSeen(index);
-        } catch {
+        } catch (e) {
+          log.error("POP3 read failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
           return this.#err("[SYS/TEMP] Cannot read the message now");
         }
         const content = lines === undefined ? bytes : top(bytes, lines);
@@ -260,7 +263,8 @@ export class Pop3Session {
     try {
       // RFC 1939 §6: the UPDATE state; all deletions or none.
       await state.maildrop.commit(deleted);
-    } catch {
+    } catch (e) {
+      log.error("POP3 update failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       this.release();
       return { output: ["-ERR [SYS/TEMP] Some deleted messages were not removed"], action: { kind: "close" } };
     }

@@ -3,13 +3,12 @@
  * over SMTP, and records the outcome — delivered, failed (a DSN goes back to the sender) or
  * deferred with backoff until the maximum age. Rows survive restarts: the queue is the table.
  */
-import { and, asc, eq, lte } from "drizzle-orm";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { log } from "../log.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { dial } from "../net/dial.ts";
 import { type ClientReply, deliverMessage, TLS_FAILED } from "../smtp/client.ts";
-import { queue, queueRecipients } from "../store/schema.ts";
+import type { AttemptOutcome, QueuedMessage } from "../store/queue.ts";
 import type { Store } from "../store/store.ts";
 import { buildDsn, type DsnRecipient, wantsNotice } from "./dsn.ts";
 import { retryDelayMs, routeFor } from "./route.ts";
@@ -80,12 +79,7 @@ export class QueueRunner {
   async runOnce(): Promise<number> {
     const now = (this.#options.now ?? Date.now)();
     const { store } = this.#options;
-    const due: Due[] = await store.db
-      .select({ id: queueRecipients.id, queueId: queueRecipients.queueId, recipient: queueRecipients.recipient, notify: queueRecipients.notify, orcpt: queueRecipients.orcpt, attempts: queueRecipients.attempts, delayNotified: queueRecipients.delayNotified })
-      .from(queueRecipients)
-      .where(and(eq(queueRecipients.status, "pending"), lte(queueRecipients.nextAttemptAt, new Date(now))))
-      .orderBy(asc(queueRecipients.nextAttemptAt))
-      .limit(500);
+    const due: Due[] = await store.queue.due(new Date(now));
     const groups = new Map<string, Due[]>();
     for (const d of due) {
       // Webhooks one by one; mail once per message and destination domain.
@@ -100,9 +94,9 @@ export class QueueRunner {
 
   async #deliverGroup(domain: string, rows: Due[], now: number): Promise<void> {
     const { store } = this.#options;
-    const [message] = await store.db.select().from(queue).where(eq(queue.id, rows[0]!.queueId));
+    const message = await store.queue.message(rows[0]!.queueId);
     if (!message) return;
-    const raw = await store.messages.readBlob(message.blobHash);
+    const raw = await store.emails.readBlob(message.blobHash);
     if (!raw) return;
     const outcome = new Map<number, { reply: ClientReply; mta?: string }>();
     if (/^https:\/\//i.test(domain)) {
@@ -165,40 +159,32 @@ export class QueueRunner {
     return aaaa[0]!;
   }
 
-  async #record(message: typeof queue.$inferSelect, rows: Due[], outcome: Map<number, { reply: ClientReply; mta?: string }>, now: number, raw: Uint8Array): Promise<void> {
+  async #record(message: QueuedMessage, rows: Due[], outcome: Map<number, { reply: ClientReply; mta?: string }>, now: number, raw: Uint8Array): Promise<void> {
     const { store } = this.#options;
     const age = now - message.createdAt.getTime();
     const expired = age > this.#options.maxAgeMs;
     const warnAfter = this.#options.delayWarningMs ?? 0;
     const retryUntil = new Date(message.createdAt.getTime() + this.#options.maxAgeMs);
     const notices: DsnRecipient[] = [];
-    await store.write(async (tx) => {
-      for (const r of rows) {
-        const { reply, mta } = outcome.get(r.id)!;
-        const text = `${reply.code}${reply.enhanced ? ` ${reply.enhanced}` : ""} ${reply.text}`.trim();
-        const failed = reply.code >= 500 || (reply.code >= 400 && expired);
-        const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
-        // One line per attempt, like Postfix's status=sent/deferred/bounced.
-        log.info("delivery", { queue: message.id, to: r.recipient, status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent", relay: mta ?? "none", reply: text });
-        // Still deferred after the warning time: the sender hears once that it is taking long.
-        const delayed = status === "pending" && warnAfter > 0 && age >= warnAfter && !r.delayNotified;
-        await tx
-          .update(queueRecipients)
-          .set({ status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)), ...(delayed ? { delayNotified: true } : {}) })
-          .where(eq(queueRecipients.id, r.id));
-        const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : delayed ? "delayed" : null;
-        if (action && wantsNotice(r.notify, action)) {
-          const code = reply.enhanced ?? (action === "failed" ? "5.0.0" : action === "delayed" ? "4.0.0" : "2.0.0");
-          notices.push({ address: r.recipient, orcpt: r.orcpt, action, status: code, remoteMta: mta, diagnostic: text, ...(action === "delayed" ? { willRetryUntil: retryUntil } : {}) });
-        }
+    const outcomes: AttemptOutcome[] = [];
+    for (const r of rows) {
+      const { reply, mta } = outcome.get(r.id)!;
+      const text = `${reply.code}${reply.enhanced ? ` ${reply.enhanced}` : ""} ${reply.text}`.trim();
+      const failed = reply.code >= 500 || (reply.code >= 400 && expired);
+      const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
+      // One line per attempt, like Postfix's status=sent/deferred/bounced.
+      log.info("delivery", { queue: message.id, to: r.recipient, status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent", relay: mta ?? "none", reply: text });
+      // Still deferred after the warning time: the sender hears once that it is taking long.
+      const delayed = status === "pending" && warnAfter > 0 && age >= warnAfter && !r.delayNotified;
+      outcomes.push({ recipientId: r.id, status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)), delayNotified: delayed });
+      const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : delayed ? "delayed" : null;
+      if (action && wantsNotice(r.notify, action)) {
+        const code = reply.enhanced ?? (action === "failed" ? "5.0.0" : action === "delayed" ? "4.0.0" : "2.0.0");
+        notices.push({ address: r.recipient, orcpt: r.orcpt, action, status: code, remoteMta: mta, diagnostic: text, ...(action === "delayed" ? { willRetryUntil: retryUntil } : {}) });
       }
-      // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
-      const left = await tx.select({ id: queueRecipients.id }).from(queueRecipients).where(and(eq(queueRecipients.queueId, message.id), eq(queueRecipients.status, "pending")));
-      if (left.length === 0) {
-        await tx.delete(queue).where(eq(queue.id, message.id));
-        await store.messages.collectGarbage(tx);
-      }
-    });
+    }
+    // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
+    await store.queue.record(message.id, outcomes);
     // RFC 3461: never a DSN for a message with the null sender.
     if (notices.length && message.sender !== "") {
       const dsn = buildDsn({ hostname: this.#options.hostname, to: message.sender, envid: message.envid, ret: message.ret, arrivalDate: message.createdAt, recipients: notices, original: raw });

@@ -3,7 +3,9 @@ import { dummyHash, hashPassword, verifyPassword } from "../auth/password.ts";
 import { normalizeAddress } from "../mime/address.ts";
 import { isUniqueViolation, StoreError } from "./errors.ts";
 import { createMailbox, DEFAULT_MAILBOXES } from "./mailboxes.ts";
-import { accounts, domains } from "./schema.ts";
+import { collectBlobs } from "./append.ts";
+import { accounts, domains, emails } from "./schema.ts";
+import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
 export type Account = typeof accounts.$inferSelect;
@@ -19,7 +21,10 @@ export interface NewAccount {
 const info = ({ passwordHash: _, ...rest }: Account): AccountInfo => rest;
 
 export class AccountRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
 
   /** Creates an account with its six default mailboxes, all in one transaction. */
   async add(input: NewAccount): Promise<AccountInfo> {
@@ -29,7 +34,7 @@ export class AccountRepository {
     const domainName = address.slice(address.lastIndexOf("@") + 1);
     const passwordHash = await hashPassword(input.password);
     try {
-      return await this.store.write(async (tx) => {
+      return await this.store.write(async (tx, changes) => {
         const [domain] = await tx.select().from(domains).where(eq(domains.name, domainName));
         if (!domain) throw new StoreError("not-found", `Domain ${domainName} does not exist; add it first`);
         if (domain.kind !== "mailbox") {
@@ -39,7 +44,7 @@ export class AccountRepository {
           .insert(accounts)
           .values({ domainId: domain.id, address, passwordHash, displayName: input.displayName, quota: input.quota })
           .returning();
-        for (const m of DEFAULT_MAILBOXES) await createMailbox(tx, row!.id, m.name, m.role);
+        for (const m of DEFAULT_MAILBOXES) await createMailbox(tx, changes, row!.id, m.name, m.role);
         return info(row!);
       });
     } catch (e) {
@@ -49,13 +54,13 @@ export class AccountRepository {
   }
 
   async list(): Promise<AccountInfo[]> {
-    return (await this.store.db.select().from(accounts).orderBy(asc(accounts.address))).map(info);
+    return (await this.db.select().from(accounts).orderBy(asc(accounts.address))).map(info);
   }
 
   async get(address: string): Promise<AccountInfo | undefined> {
     const normalized = normalizeAddress(address);
     if (!normalized) return undefined;
-    const [row] = await this.store.db.select().from(accounts).where(eq(accounts.address, normalized));
+    const [row] = await this.db.select().from(accounts).where(eq(accounts.address, normalized));
     return row && info(row);
   }
 
@@ -66,7 +71,7 @@ export class AccountRepository {
   async verify(address: string, password: string): Promise<AccountInfo | null> {
     const normalized = normalizeAddress(address);
     const [row] = normalized
-      ? await this.store.db.select().from(accounts).where(eq(accounts.address, normalized))
+      ? await this.db.select().from(accounts).where(eq(accounts.address, normalized))
       : [];
     const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
     return ok && row && !row.disabled ? info(row) : null;
@@ -85,8 +90,9 @@ export class AccountRepository {
     const account = await this.get(address);
     if (!account) throw new StoreError("not-found", `No such account: ${address}`);
     await this.store.write(async (tx) => {
+      const held = await tx.select({ hash: emails.blobHash }).from(emails).where(eq(emails.accountId, account.id));
       await tx.delete(accounts).where(eq(accounts.id, account.id));
-      await this.store.messages.collectGarbage(tx);
+      await collectBlobs(tx, held.map((h) => h.hash));
     });
   }
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { normalizeAddress, normalizeDomain } from "../mime/address.ts";
 import { StoreError } from "./errors.ts";
 import { aliases, aliasTargets, domains } from "./schema.ts";
+import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
 export interface Alias {
@@ -34,7 +35,10 @@ export function classifyTarget(target: string): { target: string; kind: TargetKi
 }
 
 export class AliasRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
 
   /** Creates the alias, or adds targets to an existing one. */
   async add(address: string, targets: readonly string[]): Promise<Alias> {
@@ -61,7 +65,7 @@ export class AliasRepository {
   }
 
   async list(): Promise<Alias[]> {
-    const rows = await this.store.db
+    const rows = await this.db
       .select({ address: aliases.address, target: aliasTargets.target })
       .from(aliases)
       .innerJoin(aliasTargets, eq(aliasTargets.aliasId, aliases.id))
@@ -74,7 +78,7 @@ export class AliasRepository {
   async get(address: string): Promise<Alias | undefined> {
     const name = normalizeAliasAddress(address);
     if (!name) return undefined;
-    const rows = await this.store.db
+    const rows = await this.db
       .select({ target: aliasTargets.target })
       .from(aliases)
       .innerJoin(aliasTargets, eq(aliasTargets.aliasId, aliases.id))

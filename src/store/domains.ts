@@ -2,13 +2,17 @@ import { asc, eq } from "drizzle-orm";
 import { normalizeDomain } from "../mime/address.ts";
 import { isUniqueViolation, StoreError } from "./errors.ts";
 import { accounts, aliases, domains } from "./schema.ts";
+import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
 export type DomainKind = "mailbox" | "forward";
 export type Domain = typeof domains.$inferSelect;
 
 export class DomainRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
 
   async add(name: string, kind: DomainKind = "mailbox"): Promise<Domain> {
     const normalized = normalizeDomain(name);
@@ -25,13 +29,13 @@ export class DomainRepository {
   }
 
   list(): Promise<Domain[]> {
-    return this.store.db.select().from(domains).orderBy(asc(domains.name));
+    return this.db.select().from(domains).orderBy(asc(domains.name));
   }
 
   async get(name: string): Promise<Domain | undefined> {
     const normalized = normalizeDomain(name);
     if (!normalized) return undefined;
-    const [row] = await this.store.db.select().from(domains).where(eq(domains.name, normalized));
+    const [row] = await this.db.select().from(domains).where(eq(domains.name, normalized));
     return row;
   }
 

@@ -1,6 +1,8 @@
-import { and, asc, eq, sql } from "drizzle-orm";
-import type { Tx } from "./db.ts";
-import { changes, mailboxes, messages } from "./schema.ts";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { ChangeRecorder } from "./change-log.ts";
+import type { Db, Tx } from "./db.ts";
+import { copyMembers, removeMembers } from "./membership.ts";
+import { emails, mailboxes, messages } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export type Mailbox = typeof mailboxes.$inferSelect;
@@ -20,79 +22,85 @@ export const DEFAULT_MAILBOXES: readonly { name: string; role: string }[] = [
  * above every other mailbox of the account so that a mailbox deleted and created again under the
  * same name never reuses one (RFC 9051 §2.3.1.1).
  */
-export async function createMailbox(tx: Tx, accountId: number, name: string, role: string | null): Promise<Mailbox> {
+export async function createMailbox(tx: Tx, changes: ChangeRecorder, accountId: number, name: string, role: string | null): Promise<Mailbox> {
   const [{ top }] = (await tx
     .select({ top: sql<number>`coalesce(max(${mailboxes.uidValidity}), 0)` })
     .from(mailboxes)
     .where(eq(mailboxes.accountId, accountId))) as [{ top: number }];
   const uidValidity = Math.max(Math.floor(Date.now() / 1000), top + 1);
   const [row] = await tx.insert(mailboxes).values({ accountId, name, role, uidValidity }).returning();
-  const [change] = await tx
-    .insert(changes)
-    .values({ accountId, mailboxId: row!.id, type: "mailbox", objectId: row!.id, op: "created" })
-    .returning({ id: changes.id });
-  await tx.update(mailboxes).set({ highestModseq: change!.id }).where(eq(mailboxes.id, row!.id));
-  return { ...row!, highestModseq: change!.id };
+  const modseq = await changes.add({ accountId, mailboxId: row!.id, type: "mailbox", objectId: row!.id, op: "created" });
+  await tx.update(mailboxes).set({ highestModseq: modseq }).where(eq(mailboxes.id, row!.id));
+  return { ...row!, highestModseq: modseq };
 }
 
-/** Logs a mailbox change and returns its id (the new MODSEQ). */
-async function logMailboxChange(tx: Tx, accountId: number, mailboxId: number, op: "updated" | "destroyed"): Promise<number> {
-  const [change] = await tx
-    .insert(changes)
-    .values({ accountId, mailboxId, type: "mailbox", objectId: mailboxId, op })
-    .returning({ id: changes.id });
-  return change!.id;
+function logMailboxChange(changes: ChangeRecorder, box: Mailbox, op: "updated" | "destroyed"): Promise<number> {
+  return changes.add({ accountId: box.accountId, mailboxId: box.id, type: "mailbox", objectId: box.id, op });
 }
 
 /**
  * Renames a mailbox and its children ("A" → "B" also moves "A/x" to "B/x"). Renaming INBOX is
  * special (RFC 9051 §6.3.6): its messages move to a new mailbox of that name, INBOX stays, empty.
  */
-export async function renameMailbox(tx: Tx, store: Store, box: Mailbox, to: string, separator = "/"): Promise<void> {
+export async function renameMailbox(tx: Tx, changes: ChangeRecorder, box: Mailbox, to: string, separator = "/"): Promise<void> {
   if (box.role === "inbox") {
-    const target = await createMailbox(tx, box.accountId, to, null);
+    const target = await createMailbox(tx, changes, box.accountId, to, null);
     const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((r) => r.uid);
-    await store.messages.copy(tx, box.id, uids, target.id);
-    await store.messages.expunge(tx, box.id, uids);
+    await copyMembers(tx, changes, box.id, uids, target.id);
+    await removeMembers(tx, changes, box.id, uids);
     return;
   }
   const all = await tx.select().from(mailboxes).where(eq(mailboxes.accountId, box.accountId));
   const children = all.filter((m) => m.name.startsWith(box.name + separator));
   for (const m of [box, ...children]) {
     await tx.update(mailboxes).set({ name: to + m.name.slice(box.name.length) }).where(eq(mailboxes.id, m.id));
-    await logMailboxChange(tx, m.accountId, m.id, "updated");
+    await logMailboxChange(changes, m, "updated");
   }
 }
 
-/** Deletes a mailbox, its messages going with it; each message is logged as destroyed. */
-export async function deleteMailbox(tx: Tx, box: Mailbox): Promise<number> {
-  const rows = await tx
-    .select({ id: messages.id, uid: messages.uid, threadId: messages.threadId })
-    .from(messages)
-    .where(eq(messages.mailboxId, box.id));
-  if (rows.length) {
-    await tx.insert(changes).values(
-      rows.map((r) => ({ accountId: box.accountId, mailboxId: box.id, type: "email" as const, objectId: r.id, uid: r.uid, threadId: r.threadId, op: "destroyed" as const })),
-    );
-  }
+/**
+ * Deletes a mailbox. Its memberships go first, each logged (an email that was only here is
+ * destroyed; one that is also elsewhere lives on), in chunks, so a mailbox of any size can go.
+ */
+export async function deleteMailbox(tx: Tx, changes: ChangeRecorder, box: Mailbox): Promise<number> {
+  const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((r) => r.uid);
+  await removeMembers(tx, changes, box.id, uids);
   await tx.delete(mailboxes).where(eq(mailboxes.id, box.id));
-  return logMailboxChange(tx, box.accountId, box.id, "destroyed");
+  return logMailboxChange(changes, box, "destroyed");
 }
 
-export async function setSubscribed(tx: Tx, box: Mailbox, subscribed: boolean): Promise<void> {
+export async function setSubscribed(tx: Tx, changes: ChangeRecorder, box: Mailbox, subscribed: boolean): Promise<void> {
   await tx.update(mailboxes).set({ subscribed }).where(eq(mailboxes.id, box.id));
-  await logMailboxChange(tx, box.accountId, box.id, "updated");
+  await logMailboxChange(changes, box, "updated");
+}
+
+/** Counts per mailbox, for IMAP STATUS, JMAP Mailbox/get and the REST list. */
+export interface MailboxCounts {
+  total: number;
+  unread: number;
+  deleted: number;
+  size: number;
+  threads: number;
+  unreadThreads: number;
 }
 
 export class MailboxRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
 
   list(accountId: number): Promise<Mailbox[]> {
-    return this.store.db.select().from(mailboxes).where(eq(mailboxes.accountId, accountId)).orderBy(asc(mailboxes.id));
+    return this.db.select().from(mailboxes).where(eq(mailboxes.accountId, accountId)).orderBy(asc(mailboxes.id));
+  }
+
+  async byId(id: number): Promise<Mailbox | undefined> {
+    const [row] = await this.db.select().from(mailboxes).where(eq(mailboxes.id, id));
+    return row;
   }
 
   async byRole(accountId: number, role: string): Promise<Mailbox | undefined> {
-    const [row] = await this.store.db
+    const [row] = await this.db
       .select()
       .from(mailboxes)
       .where(and(eq(mailboxes.accountId, accountId), eq(mailboxes.role, role)));
@@ -100,10 +108,37 @@ export class MailboxRepository {
   }
 
   async byName(accountId: number, name: string): Promise<Mailbox | undefined> {
-    const [row] = await this.store.db
+    const [row] = await this.db
       .select()
       .from(mailboxes)
       .where(and(eq(mailboxes.accountId, accountId), eq(mailboxes.name, name)));
     return row;
+  }
+
+  /** Counts of the account's mailboxes (or of the ones named), by mailbox id; empty mailboxes are absent. */
+  async counts(accountId: number, only?: readonly number[]): Promise<Map<number, MailboxCounts>> {
+    const unseen = sql`${messages.flags} not like '%"\\\\Seen"%'`;
+    const deleted = sql`${messages.flags} like '%"\\\\Deleted"%'`;
+    const rows = await this.db
+      .select({
+        mailboxId: messages.mailboxId,
+        total: sql<number>`count(*)`,
+        unread: sql<number>`coalesce(sum(${unseen}), 0)`,
+        deleted: sql<number>`coalesce(sum(${deleted}), 0)`,
+        size: sql<number>`coalesce(sum(${messages.size}), 0)`,
+        threads: sql<number>`count(distinct ${emails.threadId})`,
+        unreadThreads: sql<number>`count(distinct case when ${unseen} then ${emails.threadId} end)`,
+      })
+      .from(messages)
+      .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
+      .innerJoin(emails, eq(emails.id, messages.emailId))
+      .where(and(eq(mailboxes.accountId, accountId), only ? inArray(messages.mailboxId, [...only]) : undefined))
+      .groupBy(messages.mailboxId);
+    return new Map(
+      rows.map((r) => [
+        r.mailboxId,
+        { total: Number(r.total), unread: Number(r.unread), deleted: Number(r.deleted), size: Number(r.size), threads: Number(r.threads), unreadThreads: Number(r.unreadThreads) },
+      ]),
+    );
   }
 }

@@ -3,6 +3,7 @@
  * generated from this file with `bun run db:generate`; never edit a migration that has shipped.
  */
 import { sql } from "drizzle-orm";
+import type { MessageSummary } from "../mime/summary.ts";
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -88,32 +89,62 @@ export const uploads = sqliteTable("uploads", {
   expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-/** One message in one mailbox: the IMAP view (uid, modseq, flags) of a blob, with its parsed summary. */
+/**
+ * An email: one message of one account, with an identity of its own (JMAP Email id, IMAP
+ * EMAILID/THREADID, REST id) that stays the same across moves and copies within the account.
+ * The raw bytes live once in `blobs`; the parsed summary is computed once and versioned, so a
+ * newer build can recompute summaries written by an older one (`postern reindex`).
+ */
+export const emails = sqliteTable(
+  "emails",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    blobHash: text("blob_hash").notNull().references(() => blobs.hash, { onDelete: "restrict" }),
+    size: integer("size").notNull(),
+    /** When the message arrived (JMAP receivedAt; the IMAP internal date of its first membership). */
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+    /** Parsed once (src/mime/summary.ts): envelope, bodystructure, preview, the headers JMAP sorts on. */
+    summary: text("summary", { mode: "json" }).$type<MessageSummary>().notNull(),
+    /** The SUMMARY_VERSION that computed `summary`; older rows are recomputed by the reindexer. */
+    summaryVersion: integer("summary_version").notNull().default(0),
+    messageId: text("message_id"),
+    threadId: text("thread_id").notNull(),
+    subject: text("subject"),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("emails_account_received").on(t.accountId, t.receivedAt),
+    index("emails_account_message_id").on(t.accountId, t.messageId),
+    index("emails_account_thread").on(t.accountId, t.threadId),
+    index("emails_blob").on(t.blobHash),
+    index("emails_summary_version").on(t.summaryVersion),
+  ],
+);
+
+/**
+ * One membership of an email in a mailbox: the IMAP view (uid, modseq, flags, internal date).
+ * Flags are per membership, as IMAP has them (RFC 9051 §2.3.2); the size and internal date are
+ * copied from the email so that SELECT, STATUS and the list views read this table alone.
+ */
 export const messages = sqliteTable(
   "messages",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     mailboxId: integer("mailbox_id").notNull().references(() => mailboxes.id, { onDelete: "cascade" }),
+    emailId: integer("email_id").notNull().references(() => emails.id, { onDelete: "cascade" }),
     uid: integer("uid").notNull(),
     modseq: integer("modseq").notNull(),
-    blobHash: text("blob_hash").notNull().references(() => blobs.hash, { onDelete: "restrict" }),
     size: integer("size").notNull(),
     /** System flags (`\Seen`...) and keywords, as a JSON array. */
     flags: text("flags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     internalDate: integer("internal_date", { mode: "timestamp_ms" }).notNull(),
-    /** Parsed once at delivery (src/mime): envelope, bodystructure, preview and the headers JMAP sorts on. */
-    summary: text("summary", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
-    messageId: text("message_id"),
-    threadId: text("thread_id"),
-    subject: text("subject"),
-    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
     index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
     index("messages_mailbox_date").on(t.mailboxId, t.internalDate),
-    index("messages_blob").on(t.blobHash),
-    index("messages_message_id").on(t.messageId),
+    index("messages_email").on(t.emailId),
   ],
 );
 
@@ -129,13 +160,16 @@ export const changes = sqliteTable(
     mailboxId: integer("mailbox_id"),
     /** "email" or "mailbox" (JMAP type names). */
     type: text("type", { enum: ["email", "mailbox"] }).notNull(),
-    /** The message or mailbox row id. */
+    /** The email or mailbox id (JMAP's object). */
     objectId: integer("object_id").notNull(),
     /** For an email: its uid in `mailboxId`, so IMAP can report VANISHED without the row. */
     uid: integer("uid"),
     /** For an email: its JMAP thread, so Thread/changes can name the thread of a destroyed email. */
     threadId: text("thread_id"),
+    /** What happened to the object (JMAP's view: a move is an update of the email). */
     op: text("op", { enum: ["created", "updated", "destroyed"] }).notNull(),
+    /** For an email: what happened to its membership in `mailboxId` (IMAP's view: a move creates in one, destroys in the other). */
+    mailboxOp: text("mailbox_op", { enum: ["created", "updated", "destroyed"] }),
     createdAt: createdAt(),
   },
   (t) => [index("changes_account").on(t.accountId, t.id), index("changes_mailbox").on(t.mailboxId, t.id)],

@@ -12,16 +12,25 @@
 import type { Client } from "@libsql/client";
 import { AccountRepository } from "./accounts.ts";
 import { AliasRepository } from "./aliases.ts";
-import { type Db, type DatabaseOptions, openDatabase, type Tx } from "./db.ts";
+import { type DatabaseOptions, type Db, openDatabase, type Tx } from "./db.ts";
 import { DomainRepository } from "./domains.ts";
 import { MailboxRepository } from "./mailboxes.ts";
 import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
 import { TokenRepository } from "./tokens.ts";
-import { ChangeFeed } from "./change-feed.ts";
+import { ChangeFeed, type ChangeEvent } from "./change-feed.ts";
+import { ChangeLogReader, ChangeRecorder } from "./change-log.ts";
+import { EmailRepository } from "./emails.ts";
+import { MailStore } from "./mail-store.ts";
+import { PolicyStateRepository } from "./policy-state.ts";
+import { QueueRepository } from "./queue.ts";
+import { SummaryReindexer } from "./reindex.ts";
+
+/** A write: the transaction, and the recorder through which it logs (and so publishes) changes. */
+export type WriteFn<T> = (tx: Tx, changes: ChangeRecorder) => Promise<T>;
 
 interface PendingWrite {
-  fn: (tx: Tx) => Promise<unknown>;
+  fn: WriteFn<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -36,21 +45,40 @@ export class Store {
   readonly mailboxes: MailboxRepository;
   readonly messages: MessageRepository;
   readonly tokens: TokenRepository;
-  /** Committed changes, for IMAP IDLE, JMAP push and POP3/IMAP coexistence. */
+  readonly emails: EmailRepository;
+  /** Every write to mail: append, deliver, copy, move, expunge, flags, mailboxes. */
+  readonly mail: MailStore;
+  readonly queue: QueueRepository;
+  readonly policy: PolicyStateRepository;
+  /** Recomputes summaries stored by an older build (`postern reindex`, and at `serve`). */
+  readonly summaries: SummaryReindexer;
+  /** Reads of the change log (JMAP states and /changes, IMAP CONDSTORE). */
+  readonly changeLog: ChangeLogReader;
+  /**
+   * Committed changes, for IMAP IDLE, JMAP push, POP3/IMAP coexistence and `onMessage`. Only the
+   * store publishes here, after the commit of the transaction that logged them.
+   */
   readonly changes = new ChangeFeed();
+  readonly #client: Client;
+  readonly #db: Db;
   #queue: PendingWrite[] = [];
   #draining = false;
 
-  private constructor(
-    readonly client: Client,
-    readonly db: Db,
-  ) {
-    this.domains = new DomainRepository(this);
-    this.accounts = new AccountRepository(this);
-    this.aliases = new AliasRepository(this);
-    this.mailboxes = new MailboxRepository(this);
-    this.messages = new MessageRepository(this);
-    this.tokens = new TokenRepository(this);
+  private constructor(client: Client, db: Db) {
+    this.#client = client;
+    this.#db = db;
+    this.domains = new DomainRepository(this, db);
+    this.accounts = new AccountRepository(this, db);
+    this.aliases = new AliasRepository(this, db);
+    this.mailboxes = new MailboxRepository(this, db);
+    this.messages = new MessageRepository(this, db);
+    this.tokens = new TokenRepository(this, db);
+    this.emails = new EmailRepository(this, db);
+    this.mail = new MailStore(this, db);
+    this.queue = new QueueRepository(this, db);
+    this.policy = new PolicyStateRepository(this, db);
+    this.summaries = new SummaryReindexer(this, db);
+    this.changeLog = new ChangeLogReader(db);
   }
 
   static async open(options: DatabaseOptions): Promise<Store> {
@@ -59,11 +87,14 @@ export class Store {
   }
 
   migrate(): Promise<MigrationResult> {
-    return migrate(this.client);
+    return migrate(this.#client);
   }
 
-  /** Runs `fn` in a write transaction after every earlier write; settles once it has committed. */
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a write transaction after every earlier write; settles once it has committed,
+   * after the changes it logged were published. Only code in src/store/ calls it.
+   */
+  write<T>(fn: WriteFn<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#draining) void this.#drain();
@@ -74,15 +105,20 @@ export class Store {
     this.#draining = true;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
-      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      const outcomes: Array<{ ok: true; value: unknown; events: ChangeEvent[] } | { ok: false; error: unknown }> = [];
       try {
-        await this.db.transaction(
+        await this.#db.transaction(
           async (tx) => {
             for (const write of batch) {
               try {
                 // A single write needs no savepoint; in a batch each gets its own.
-                const value = batch.length === 1 ? await write.fn(tx) : await tx.transaction((inner) => write.fn(inner));
-                outcomes.push({ ok: true, value });
+                const run = async (t: Tx) => {
+                  const recorder = new ChangeRecorder(t);
+                  const value = await write.fn(t, recorder);
+                  return { value, events: recorder.events() };
+                };
+                const { value, events } = batch.length === 1 ? await run(tx) : await tx.transaction((inner) => run(inner));
+                outcomes.push({ ok: true, value, events });
               } catch (error) {
                 if (batch.length === 1) throw error;
                 outcomes.push({ ok: false, error });
@@ -95,6 +131,10 @@ export class Store {
         for (const write of batch) write.reject(error);
         continue;
       }
+      batch.forEach((_write, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) for (const event of outcome.events) this.changes.publish(event);
+      });
       batch.forEach((write, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) write.resolve(outcome.value);
@@ -104,7 +144,12 @@ export class Store {
     this.#draining = false;
   }
 
+  /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `busy_timeout`). */
+  async pragma(name: "journal_mode" | "foreign_keys" | "busy_timeout" | "synchronous"): Promise<unknown> {
+    return (await this.#client.execute(`PRAGMA ${name}`)).rows[0]?.[0];
+  }
+
   close(): void {
-    this.client.close();
+    this.#client.close();
   }
 }

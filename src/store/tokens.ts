@@ -6,12 +6,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { StoreError } from "./errors.ts";
 import { accounts, apiTokens } from "./schema.ts";
+import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
 const digest = (token: string) => createHash("sha256").update(token).digest("hex");
 
 export class TokenRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
 
   async create(address: string, name: string): Promise<{ id: number; token: string }> {
     const account = await this.store.accounts.get(address);
@@ -24,7 +28,7 @@ export class TokenRepository {
   async list(address: string): Promise<Array<{ id: number; name: string; createdAt: Date }>> {
     const account = await this.store.accounts.get(address);
     if (!account) throw new StoreError("not-found", `No account ${address}`);
-    return this.store.db.select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt }).from(apiTokens).where(eq(apiTokens.accountId, account.id));
+    return this.db.select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt }).from(apiTokens).where(eq(apiTokens.accountId, account.id));
   }
 
   async revoke(address: string, id: number): Promise<void> {
@@ -36,7 +40,7 @@ export class TokenRepository {
 
   /** The account a token belongs to, or null (disabled accounts too). */
   async verify(token: string): Promise<{ id: number; address: string } | null> {
-    const [row] = await this.store.db
+    const [row] = await this.db
       .select({ id: accounts.id, address: accounts.address, disabled: accounts.disabled })
       .from(apiTokens)
       .innerJoin(accounts, eq(accounts.id, apiTokens.accountId))

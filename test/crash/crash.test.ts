@@ -94,7 +94,7 @@ describe(`crash safety on ${runtime()}`, () => {
     try {
       expect((await db.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
       const stored = new Map<string, number>();
-      for (const row of (await db.execute("SELECT message_id FROM messages")).rows) stored.set(bare(row[0]), (stored.get(bare(row[0])) ?? 0) + 1);
+      for (const row of (await db.execute("SELECT e.message_id FROM messages m JOIN emails e ON e.id = m.email_id")).rows) stored.set(bare(row[0]), (stored.get(bare(row[0])) ?? 0) + 1);
 
       for (const kind of ["smtp", "imap", "jmap"] as const) {
         const { acked, tried } = tally[kind];
@@ -106,12 +106,15 @@ describe(`crash safety on ${runtime()}`, () => {
         expect({ kind, twice }).toEqual({ kind, twice: [] });
       }
       // No row without its blob, no blob without a holder (a message, a queue item or a live upload).
-      const orphanRows = await db.execute("SELECT count(*) FROM messages m LEFT JOIN blobs b ON b.hash = m.blob_hash WHERE b.hash IS NULL");
+      const orphanRows = await db.execute("SELECT count(*) FROM emails e LEFT JOIN blobs b ON b.hash = e.blob_hash WHERE b.hash IS NULL");
       expect(orphanRows.rows[0]![0]).toBe(0);
       const orphanBlobs = await db.execute(
-        "SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_hash = b.hash) AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = b.hash) AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.hash = b.hash)",
+        "SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM emails e WHERE e.blob_hash = b.hash) AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = b.hash) AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.hash = b.hash)",
       );
       expect(orphanBlobs.rows[0]![0]).toBe(0);
+      // Every email is in a mailbox, and every membership has its email.
+      const homeless = await db.execute("SELECT count(*) FROM emails e WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.email_id = e.id)");
+      expect(homeless.rows[0]![0]).toBe(0);
       // Each mailbox's counters cover its rows: UIDNEXT above every UID, HIGHESTMODSEQ at least every MODSEQ.
       const counters = await db.execute("SELECT count(*) FROM mailboxes b WHERE b.uid_next <= (SELECT coalesce(max(uid), 0) FROM messages m WHERE m.mailbox_id = b.id) OR b.highest_modseq < (SELECT coalesce(max(modseq), 0) FROM messages m WHERE m.mailbox_id = b.id)");
       expect(counters.rows[0]![0]).toBe(0);

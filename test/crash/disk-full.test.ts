@@ -86,7 +86,7 @@ describe.skipIf(!mounted)(`disk full on ${runtime()}`, () => {
     const db = createClient({ url: `file:${join(mountPoint, "data", "postern.db")}` });
     try {
       expect((await db.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
-      const ids = (await db.execute("SELECT message_id FROM messages ORDER BY id")).rows.map((r) => String(r[0]).replace(/^<|>$/g, ""));
+      const ids = (await db.execute("SELECT e.message_id FROM messages m JOIN emails e ON e.id = m.email_id ORDER BY m.id")).rows.map((r) => String(r[0]).replace(/^<|>$/g, ""));
       expect(ids).toEqual(["before@full.test", ...Array.from({ length: 5 }, (_, i) => `during-${i}@full.test`)]);
     } finally {
       db.close();

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
-import { queueRecipients } from "../../src/store/schema.ts";
 import { Store } from "../../src/store/store.ts";
 import { DnsServer } from "../helpers/dns-server.ts";
 import { freePortPair } from "../helpers/ports.ts";
@@ -53,8 +52,7 @@ afterAll(async () => {
 async function pending(server: ServerProcess): Promise<number> {
   const store = await Store.open({ url: `file:${join(server.dir, "data", "postern.db")}` });
   try {
-    const rows = (await store.db.select().from(queueRecipients)).filter((r) => r.status === "pending");
-    return rows.length;
+    return (await store.queue.list()).flatMap((m) => m.recipients).filter((r) => r.status === "pending").length;
   } finally {
     store.close();
   }

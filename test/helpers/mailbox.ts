@@ -19,16 +19,16 @@ export async function readInbox(dataDir: string, address: string): Promise<Store
     const account = await store.accounts.get(address);
     if (!account) throw new Error(`no account ${address}`);
     const inbox = await store.mailboxes.byRole(account.id, "inbox");
-    const rows = await store.messages.listMailbox(inbox!.id);
-    return await Promise.all(
-      rows.map(async (row) => ({
-        uid: row.uid,
-        blobHash: row.blobHash,
-        raw: new TextDecoder().decode(await store.messages.readBlob(row.blobHash)),
-        summary: row.summary,
-        flags: row.flags,
-      })),
-    );
+    const rows = await store.messages.list(inbox!.id);
+    const full = await store.messages.withSummaries(inbox!.id, rows.map((r) => r.uid));
+    const raws = await store.messages.raws(inbox!.id, rows.map((r) => r.uid));
+    return rows.map((row) => ({
+      uid: row.uid,
+      blobHash: full.get(row.uid)!.blobHash,
+      raw: new TextDecoder().decode(raws.get(row.uid)),
+      summary: full.get(row.uid)!.summary as unknown as Record<string, unknown>,
+      flags: row.flags,
+    }));
   } finally {
     store.close();
   }

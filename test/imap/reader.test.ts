@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CommandReader, type RawCommand, type ReaderStep } from "../../src/imap/command-reader.ts";
+import { CommandReader, type RawCommand } from "../../src/imap/command-reader.ts";
 import { Cursor, ImapSyntaxError } from "../../src/imap/cursor.ts";
 import { contains, formatSequenceSet, parseSequenceSet } from "../../src/imap/sequence-set.ts";
 import { LineFramer } from "../../src/net/line-framer.ts";

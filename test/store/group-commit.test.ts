@@ -15,7 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-const names = async () => (await store.db.select({ name: domains.name }).from(domains)).map((d) => d.name).sort();
+const names = async () => (await store.domains.list()).map((d) => d.name).sort();
 
 describe("group commit", () => {
   test("writes queued together commit together, and a failing one rolls back alone", async () => {
@@ -45,7 +45,7 @@ describe("group commit", () => {
     try {
       const writes = Array.from({ length: 20 }, (_, i) =>
         store.write((tx) => tx.insert(domains).values({ name: `d${i}.test` })).then(async () => {
-          const seen = await other.db.select({ name: domains.name }).from(domains);
+          const seen = await other.domains.list();
           return seen.some((d) => d.name === `d${i}.test`);
         }),
       );

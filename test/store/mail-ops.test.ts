@@ -1,118 +1,239 @@
+/**
+ * The mail store service (src/store/mail-store.ts): each operation's effect on rows, counters,
+ * MODSEQ and the change log, the events it publishes after commit, and atomicity.
+ */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { createMailbox, deleteMailbox, renameMailbox, setSubscribed } from "../../src/store/mailboxes.ts";
-import { blobs, changes } from "../../src/store/schema.ts";
+import type { ChangeEvent } from "../../src/store/change-feed.ts";
 import type { Store } from "../../src/store/store.ts";
 import { openTempStore } from "../helpers/store.ts";
 
 let store: Store;
 let cleanup: () => void;
+let sql: Awaited<ReturnType<typeof openTempStore>>["sql"];
+let count: (table: string) => Promise<number>;
 let accountId: number;
+let events: ChangeEvent[];
 
 beforeEach(async () => {
   const temp = await openTempStore();
-  store = temp.store;
-  cleanup = temp.cleanup;
+  ({ store, cleanup, sql, count } = temp);
   await store.domains.add("example.test");
   accountId = (await store.accounts.add({ address: "u@example.test", password: "long enough password" })).id;
+  events = [];
+  store.changes.subscribe(accountId, (e) => events.push(e));
 });
 afterEach(() => cleanup());
 
 const box = async (name: string) => (await store.mailboxes.byName(accountId, name))!;
+const encode = (text: string) => new TextEncoder().encode(text);
 
-async function deliver(mailbox: string, text: string, flags: string[] = []): Promise<number> {
-  const id = (await box(mailbox)).id;
-  const raw = new TextEncoder().encode(text);
-  return store.write(async (tx) => {
-    const hash = await store.messages.putBlob(tx, raw);
-    return (await store.messages.append(tx, hash, raw.length, { mailboxId: id, summary: {}, flags })).uid;
-  });
+async function deliver(mailbox: string, text: string, flags: string[] = []) {
+  const appended = await store.mail.append({ accountId, mailboxId: (await box(mailbox)).id, raw: encode(text), flags });
+  if (appended === "overQuota") throw new Error("over quota");
+  return appended;
 }
 
-describe("message operations", () => {
-  test("copy gives new UIDs in the target, shares the blob and keeps flags", async () => {
-    await deliver("INBOX", "one", ["\\Seen"]);
+describe("append", () => {
+  test("one email, one membership, one change; UIDNEXT and HIGHESTMODSEQ rise; published after commit", async () => {
+    const a = await deliver("INBOX", "Message-ID: <a@x>\r\nSubject: first\r\n\r\nbody\r\n", ["\\Seen"]);
+    const b = await deliver("INBOX", "Subject: second\r\n\r\nbody\r\n");
+    expect([a.uid, b.uid]).toEqual([1, 2]);
+    expect(b.modseq).toBeGreaterThan(a.modseq);
+    const inbox = await box("INBOX");
+    expect(inbox.uidNext).toBe(3);
+    expect(inbox.highestModseq).toBe(b.modseq);
+    const [email] = await store.emails.get(accountId, [a.emailId]);
+    expect(email!.summary.subject).toBe("first");
+    expect(email!.mailboxIds).toEqual([inbox.id]);
+    expect(email!.flags).toEqual(["\\Seen"]);
+    const log = await sql("SELECT op, mailbox_op, uid, object_id FROM changes WHERE type = 'email' ORDER BY id");
+    expect(log).toEqual([
+      { op: "created", mailbox_op: "created", uid: 1, object_id: a.emailId },
+      { op: "created", mailbox_op: "created", uid: 2, object_id: b.emailId },
+    ]);
+    expect(events).toEqual([
+      { accountId, mailboxIds: [inbox.id], modseq: a.modseq },
+      { accountId, mailboxIds: [inbox.id], modseq: b.modseq },
+    ]);
+  });
+
+  test("a reply joins the thread of the message it answers; the same blob is stored once", async () => {
+    const first = await deliver("INBOX", "Message-ID: <root@x>\r\nSubject: hi\r\n\r\nhello\r\n");
+    const reply = await deliver("Sent", "Message-ID: <re@x>\r\nIn-Reply-To: <root@x>\r\nSubject: Re: hi\r\n\r\nhello back\r\n");
+    const other = await deliver("INBOX", "Message-ID: <other@x>\r\nSubject: other\r\n\r\nx\r\n");
+    expect(reply.threadId).toBe(first.threadId);
+    expect(other.threadId).not.toBe(first.threadId);
+    await deliver("INBOX", "Message-ID: <other@x>\r\nSubject: other\r\n\r\nx\r\n");
+    expect(await count("blobs")).toBe(3);
+  });
+
+  test("over quota: nothing is written", async () => {
+    await store.accounts.remove("u@example.test");
+    accountId = (await store.accounts.add({ address: "u@example.test", password: "long enough password", quota: 10 })).id;
+    const result = await store.mail.append({ accountId, mailboxId: (await box("INBOX")).id, raw: encode("Subject: too big for ten bytes\r\n\r\n") });
+    expect(result).toBe("overQuota");
+    expect(await count("emails")).toBe(0);
+    expect(await count("blobs")).toBe(0);
+  });
+
+  test("a failure in the middle leaves nothing half-written and publishes nothing", async () => {
+    const before = events.length;
+    // The second local recipient has no such account: the whole delivery rolls back.
+    await expect(
+      store.mail.deliver({ raw: encode("Subject: x\r\n\r\n"), summary: (await import("../../src/mime/summary.ts")).summarize(encode("Subject: x\r\n\r\n")), local: [{ accountId, junk: false }, { accountId: 9999, junk: false }], queue: [] }),
+    ).rejects.toThrow();
+    expect(await count("emails")).toBe(0);
+    expect(await count("messages")).toBe(0);
+    expect(await count("blobs")).toBe(0);
+    expect(await count("changes WHERE type = 'email'")).toBe(0);
+    expect(events.length).toBe(before);
+  });
+});
+
+describe("copy, move, expunge", () => {
+  test("copy: the same email joins the target with a new UID and its flags; JMAP sees one email in two mailboxes", async () => {
+    const one = await deliver("INBOX", "one", ["\\Seen"]);
     await deliver("INBOX", "two");
     const inbox = await box("INBOX");
     const archive = await box("Archive");
-    const result = await store.write((tx) => store.messages.copy(tx, inbox.id, [2, 1, 9], archive.id));
+    const result = await store.mail.copy(inbox.id, [2, 1, 9], archive.id);
     expect(result.source).toEqual([1, 2]);
     expect(result.destination).toEqual([1, 2]);
     expect(result.uidValidity).toBe(archive.uidValidity);
-    const copied = await store.messages.listMailbox(archive.id);
-    expect(copied.map((m) => m.flags)).toEqual([["\\Seen"], []]);
-    expect((await store.db.select().from(blobs)).length).toBe(2);
+    expect((await store.messages.list(archive.id)).map((m) => m.flags)).toEqual([["\\Seen"], []]);
+    const [email] = await store.emails.get(accountId, [one.emailId]);
+    expect(email!.mailboxIds).toEqual([inbox.id, archive.id]);
+    expect(await count("emails")).toBe(2);
+    expect(await count("blobs")).toBe(2);
+  });
+
+  test("move keeps the email id; the log says updated for JMAP, destroyed/created per mailbox for IMAP", async () => {
+    const mail = await deliver("INBOX", "moving");
+    const inbox = await box("INBOX");
+    const archive = await box("Archive");
+    const since = (await box("INBOX")).highestModseq;
+    await store.mail.move(inbox.id, [mail.uid], archive.id);
+    const [email] = await store.emails.get(accountId, [mail.emailId]);
+    expect(email!.mailboxIds).toEqual([archive.id]);
+    const log = await sql("SELECT op, mailbox_op, mailbox_id FROM changes WHERE type = 'email' AND id > ? ORDER BY id", [since]);
+    expect(log).toEqual([
+      { op: "updated", mailbox_op: "created", mailbox_id: archive.id },
+      { op: "updated", mailbox_op: "destroyed", mailbox_id: inbox.id },
+    ]);
+    expect((await store.messages.since(inbox.id, since)).vanished).toEqual([mail.uid]);
+    expect(events.at(-1)!.mailboxIds.sort()).toEqual([inbox.id, archive.id].sort());
+  });
+
+  test("expunge: the last membership destroys the email and drops its blob; one of two only updates it", async () => {
+    const keep = await deliver("INBOX", "keep");
+    const drop = await deliver("INBOX", "drop");
+    const inbox = await box("INBOX");
+    await store.mail.copy(inbox.id, [keep.uid], (await box("Archive")).id);
+    const removed = await store.mail.expunge(inbox.id, [keep.uid, drop.uid]);
+    expect(removed).toEqual([keep.uid, drop.uid]);
+    const log = await sql("SELECT object_id, op, mailbox_op, uid FROM changes WHERE mailbox_op = 'destroyed' ORDER BY id");
+    expect(log).toEqual([
+      { object_id: keep.emailId, op: "updated", mailbox_op: "destroyed", uid: keep.uid },
+      { object_id: drop.emailId, op: "destroyed", mailbox_op: "destroyed", uid: drop.uid },
+    ]);
+    expect((await box("INBOX")).highestModseq).toBe(Math.max(...(await sql("SELECT id FROM changes")).map((r) => Number(r.id))));
+    expect(await count("emails")).toBe(1);
+    expect(await count("blobs")).toBe(1);
   });
 
   test("storeFlags: set, add, remove; UNCHANGEDSINCE refuses newer messages; MODSEQ rises", async () => {
     await deliver("INBOX", "a");
     await deliver("INBOX", "b");
     const inbox = await box("INBOX");
-    const before = (await store.messages.listMailbox(inbox.id)).map((m) => m.modseq);
-    const added = await store.write((tx) => store.messages.storeFlags(tx, inbox.id, [1, 2], "add", ["\\Flagged", "$Work"], null));
+    const before = (await store.messages.list(inbox.id)).map((m) => m.modseq);
+    const added = await store.mail.storeFlags(inbox.id, [1, 2], "add", ["\\Flagged", "$Work"]);
     expect(added.updated.map((u) => u.flags)).toEqual([["\\Flagged", "$Work"], ["\\Flagged", "$Work"]]);
     expect(added.updated[0]!.modseq).toBeGreaterThan(Math.max(...before));
-    const again = await store.write((tx) => store.messages.storeFlags(tx, inbox.id, [1], "add", ["\\Flagged"], null));
+    const again = await store.mail.storeFlags(inbox.id, [1], "add", ["\\Flagged"]);
     expect(again.updated).toEqual([]);
     expect(again.unchanged.map((u) => u.uid)).toEqual([1]);
-    const guarded = await store.write((tx) => store.messages.storeFlags(tx, inbox.id, [1, 2], "remove", ["$Work"], added.updated[0]!.modseq));
+    const guarded = await store.mail.storeFlags(inbox.id, [1, 2], "remove", ["$Work"], added.updated[0]!.modseq);
     expect(guarded.updated.map((u) => u.uid)).toEqual([1]);
     expect(guarded.modified).toEqual([2]);
-    const set = await store.write((tx) => store.messages.storeFlags(tx, inbox.id, [2], "set", ["\\Seen"], null));
+    const set = await store.mail.storeFlags(inbox.id, [2], "set", ["\\Seen"]);
     expect(set.updated[0]!.flags).toEqual(["\\Seen"]);
     expect((await box("INBOX")).highestModseq).toBe(set.updated[0]!.modseq);
   });
 
-  test("expunge logs each message as destroyed with its uid and drops blobs no one uses", async () => {
-    await deliver("INBOX", "keep");
-    await deliver("INBOX", "drop");
+  test("updateEmail: keywords on every membership, a move by mailboxIds keeps the id; destroyEmail removes all", async () => {
+    const mail = await deliver("INBOX", "x", ["\\Deleted"]);
     const inbox = await box("INBOX");
-    const result = await store.write((tx) => store.messages.expunge(tx, inbox.id, [2]));
-    expect(result!.modseq).toBe((await box("INBOX")).highestModseq);
-    const destroyed = await store.db.select().from(changes).where(eq(changes.op, "destroyed"));
-    expect(destroyed.map((c) => c.uid)).toEqual([2]);
-    expect((await store.db.select().from(blobs)).length).toBe(1);
+    const archive = await box("Archive");
+    expect(await store.mail.updateEmail(accountId, mail.emailId, { keywords: [{ mode: "set", flags: ["$seen-like"] }], mailboxIds: [archive.id] })).toBeNull();
+    const [email] = await store.emails.get(accountId, [mail.emailId]);
+    expect(email!.mailboxIds).toEqual([archive.id]);
+    expect(email!.flags.sort()).toEqual(["$seen-like", "\\Deleted"].sort());
+    expect(await store.messages.list(inbox.id)).toEqual([]);
+    expect(await store.mail.updateEmail(accountId + 1, mail.emailId, { mailboxIds: [inbox.id] })).toBe("notFound");
+    expect(await store.mail.destroyEmail(accountId, mail.emailId)).toBe(true);
+    expect(await count("emails")).toBe(0);
   });
 
-  test("a JMAP upload keeps its blob through garbage collection until it expires", async () => {
-    await deliver("INBOX", "to be expunged");
-    const inbox = await box("INBOX");
-    const upload = new TextEncoder().encode("uploaded, not imported yet");
-    const hash = await store.write(async (tx) => {
-      const h = await store.messages.putBlob(tx, upload);
-      await store.messages.holdUpload(tx, h, accountId);
-      return h;
-    });
-    await store.write((tx) => store.messages.expunge(tx, inbox.id, [1]));
-    expect((await store.db.select().from(blobs)).map((b) => b.hash)).toEqual([hash]);
-    await store.write((tx) => store.messages.holdUpload(tx, hash, accountId, -1));
-    await store.write((tx) => store.messages.collectGarbage(tx));
-    expect(await store.db.select().from(blobs)).toEqual([]);
+  test("a JMAP upload keeps its blob until it expires", async () => {
+    const mail = await deliver("INBOX", "to be expunged");
+    const hash = await store.mail.upload(accountId, encode("uploaded, not imported yet"));
+    await store.mail.expunge((await box("INBOX")).id, [mail.uid]);
+    expect((await sql("SELECT hash FROM blobs")).map((b) => b.hash)).toEqual([hash]);
+    expect(await store.emails.ownsBlob(accountId, hash)).toBe(true);
+    await store.mail.upload(accountId, encode("another"), -1);
+    await store.mail.upload(accountId, encode("a third"));
+    expect((await sql("SELECT hash FROM blobs")).map((b) => b.hash)).toContain(hash);
   });
 });
 
 describe("mailbox operations", () => {
-  test("rename moves children along; renaming INBOX moves its messages to a new mailbox", async () => {
-    for (const name of ["Lists", "Lists/rust", "Lists/ts"]) await store.write((tx) => createMailbox(tx, accountId, name, null));
-    const lists = await box("Lists");
-    await store.write((tx) => renameMailbox(tx, store, lists, "Groups"));
+  test("rename moves children along; renaming INBOX moves its messages to a new mailbox, keeping email ids", async () => {
+    for (const name of ["Lists", "Lists/rust", "Lists/ts"]) await store.mail.createMailbox(accountId, name, null);
+    await store.mail.renameMailbox(await box("Lists"), "Groups");
     const names = (await store.mailboxes.list(accountId)).map((m) => m.name);
     expect(names).toContain("Groups/rust");
     expect(names).not.toContain("Lists/ts");
 
-    await deliver("INBOX", "old mail");
-    const inbox = await box("INBOX");
-    await store.write((tx) => renameMailbox(tx, store, inbox, "Old INBOX"));
-    expect(await store.messages.listMailbox((await box("INBOX")).id)).toHaveLength(0);
-    expect(await store.messages.listMailbox((await box("Old INBOX")).id)).toHaveLength(1);
+    const old = await deliver("INBOX", "old mail");
+    await store.mail.renameMailbox(await box("INBOX"), "Old INBOX");
+    expect(await store.messages.list((await box("INBOX")).id)).toHaveLength(0);
+    const moved = await store.messages.list((await box("Old INBOX")).id);
+    expect(moved.map((m) => m.emailId)).toEqual([old.emailId]);
   });
 
-  test("delete removes the mailbox with its messages; subscribe flags are kept", async () => {
-    await deliver("Junk", "spam");
+  test("delete removes the mailbox; an email also elsewhere survives; onlyIfEmpty refuses a full one", async () => {
+    const spam = await deliver("Junk", "spam");
+    const both = await deliver("Junk", "kept elsewhere");
     const junk = await box("Junk");
-    await store.write((tx) => setSubscribed(tx, junk, false));
+    await store.mail.copy(junk.id, [both.uid], (await box("Archive")).id);
+    await store.mail.setSubscribed(junk, false);
     expect((await box("Junk")).subscribed).toBe(false);
-    await store.write((tx) => deleteMailbox(tx, junk));
+    await expect(store.mail.deleteMailbox(junk, { onlyIfEmpty: true })).rejects.toThrow("holds mail");
+    await store.mail.deleteMailbox(junk);
     expect(await store.mailboxes.byName(accountId, "Junk")).toBeUndefined();
+    expect(await store.emails.get(accountId, [spam.emailId])).toEqual([]);
+    expect((await store.emails.get(accountId, [both.emailId]))[0]!.mailboxIds).toEqual([(await box("Archive")).id]);
   });
+
+  test("50,000 messages: copy, flag, expunge and delete of the whole mailbox all work", async () => {
+    const inbox = await box("INBOX");
+    const raw = encode("Subject: bulk\r\n\r\nsame body\r\n");
+    const summary = (await import("../../src/mime/summary.ts")).summarize(raw);
+    const N = 50_000;
+    for (let i = 0; i < N; i += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, () => store.mail.append({ accountId, mailboxId: inbox.id, raw, summary, checkQuota: false })));
+    }
+    expect((await store.mailboxes.counts(accountId)).get(inbox.id)!.total).toBe(N);
+    const all = Array.from({ length: N }, (_, i) => i + 1);
+    const flagged = await store.mail.storeFlags(inbox.id, all, "add", ["\\Seen"]);
+    expect(flagged.updated).toHaveLength(N);
+    const archive = await box("Archive");
+    const copied = await store.mail.copy(inbox.id, all.slice(0, 20_000), archive.id);
+    expect(copied.destination).toHaveLength(20_000);
+    expect(await store.mail.expunge(archive.id, copied.destination)).toHaveLength(20_000);
+    await store.mail.deleteMailbox(inbox);
+    expect(await count("messages")).toBe(0);
+    expect(await count("emails")).toBe(0);
+    expect(await count("blobs")).toBe(0);
+  }, 300_000);
 });

@@ -1,3 +1,4 @@
+import { createClient } from "@libsql/client";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { MIGRATIONS } from "../../src/store/migrations.generated.ts";
 import { renderMigrations } from "../../scripts/embed-migrations.ts";
@@ -10,13 +11,15 @@ import { openTempStore } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let store: Store;
-let dir: { path: string };
 let cleanup: () => void;
+let sql: Awaited<ReturnType<typeof openTempStore>>["sql"];
+let count: (table: string) => Promise<number>;
 
 beforeEach(async () => {
   const temp = await openTempStore();
+  ({ sql, count } = temp);
   store = temp.store;
-  dir = { path: temp.path };
+
   cleanup = temp.cleanup;
 });
 afterEach(() => cleanup());
@@ -43,7 +46,7 @@ describe("migrations", () => {
       const second = await s.migrate();
       expect(second.applied).toEqual([]);
       expect(second.skipped).toEqual(MIGRATIONS.map((m) => m.tag));
-      const tables = (await s.client.execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((r) => r.name);
+      const tables = (await createClient({ url: `file:${fresh.path}/a.db` }).execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((r) => r.name);
       for (const t of ["domains", "accounts", "aliases", "alias_targets", "mailboxes", "messages", "blobs", "changes", "queue", "queue_recipients"]) {
         expect(tables).toContain(t);
       }
@@ -58,9 +61,9 @@ describe("migrations", () => {
   });
 
   test("WAL, foreign keys and a busy timeout are on", async () => {
-    expect((await store.client.execute("PRAGMA journal_mode")).rows[0]![0]).toBe("wal");
-    expect((await store.client.execute("PRAGMA foreign_keys")).rows[0]![0]).toBe(1);
-    expect(Number((await store.client.execute("PRAGMA busy_timeout")).rows[0]![0])).toBeGreaterThan(0);
+    expect(await store.pragma("journal_mode")).toBe("wal");
+    expect(await store.pragma("foreign_keys")).toBe(1);
+    expect(Number(await store.pragma("busy_timeout"))).toBeGreaterThan(0);
   });
 });
 
@@ -95,8 +98,8 @@ describe("domains and accounts", () => {
   test("passwords are hashed, verified, changed; failures do not say why", async () => {
     await store.domains.add("example.com");
     await store.accounts.add({ address: "a@example.com", password: "first" });
-    const row = (await store.client.execute("SELECT password_hash FROM accounts")).rows[0]!;
-    expect(String(row[0])).toStartWith("$scrypt$");
+    const row = (await sql("SELECT password_hash FROM accounts"))[0]!;
+    expect(String(row.password_hash)).toStartWith("$scrypt$");
     expect(String(row[0])).not.toContain("first");
     expect((await store.accounts.verify("A@example.com", "first"))?.address).toBe("a@example.com");
     expect(await store.accounts.verify("a@example.com", "wrong")).toBeNull();
@@ -118,12 +121,16 @@ describe("domains and accounts", () => {
 
 describe("blobs and messages", () => {
   test("a blob stored twice is kept once", async () => {
+    await store.domains.add("example.com");
+    const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
+    const inbox = (await store.mailboxes.byRole(account.id, "inbox"))!;
     const bytes = encode("Subject: once\r\n\r\nbody\r\n");
-    const [h1, h2] = await store.write(async (tx) => [await store.messages.putBlob(tx, bytes), await store.messages.putBlob(tx, bytes)]);
-    expect(h1).toBe(h2!);
-    expect(h1).toMatch(/^[0-9a-f]{64}$/);
-    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(1);
-    expect(await store.messages.readBlob(h1!)).toEqual(bytes);
+    const [a, b] = (await Promise.all([1, 2].map(() => store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw: bytes })))) as [Awaited<ReturnType<typeof store.mail.append>>, Awaited<ReturnType<typeof store.mail.append>>];
+    if (a === "overQuota" || b === "overQuota") throw new Error("quota");
+    expect(a.blobHash).toBe(b.blobHash);
+    expect(a.blobHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await count("blobs")).toBe(1);
+    expect(await store.emails.readBlob(a.blobHash)).toEqual(bytes);
   });
 
   test("appending takes ascending UIDs and MODSEQs from the change log", async () => {
@@ -131,41 +138,33 @@ describe("blobs and messages", () => {
     const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
     const inbox = (await store.mailboxes.byRole(account.id, "inbox"))!;
     const bytes = encode("Subject: x\r\n\r\nx\r\n");
-    const appended = await store.write(async (tx) => {
-      const hash = await store.messages.putBlob(tx, bytes);
-      const a = await store.messages.append(tx, hash, bytes.length, { mailboxId: inbox.id, summary: {} });
-      const b = await store.messages.append(tx, hash, bytes.length, { mailboxId: inbox.id, summary: {}, flags: ["\\Seen"] });
-      return [a, b];
-    });
-    expect(appended.map((a) => a.uid)).toEqual([1, 2]);
-    expect(appended[1]!.modseq).toBeGreaterThan(appended[0]!.modseq);
+    const a = await store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw: bytes });
+    const b = await store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw: bytes, flags: ["\\Seen"] });
+    if (a === "overQuota" || b === "overQuota") throw new Error("quota");
+    expect([a.uid, b.uid]).toEqual([1, 2]);
+    expect(b.modseq).toBeGreaterThan(a.modseq);
     const box = (await store.mailboxes.byRole(account.id, "inbox"))!;
     expect(box.uidNext).toBe(3);
-    expect(box.highestModseq).toBe(appended[1]!.modseq);
-    expect((await store.messages.listMailbox(inbox.id)).map((m) => m.flags)).toEqual([[], ["\\Seen"]]);
-    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(1);
+    expect(box.highestModseq).toBe(b.modseq);
+    expect((await store.messages.list(inbox.id)).map((m) => m.flags)).toEqual([[], ["\\Seen"]]);
+    expect(await count("blobs")).toBe(1);
   });
 
-  test("a failed transaction leaves nothing behind", async () => {
-    const bytes = encode("Subject: lost\r\n\r\n");
-    await expect(
-      store.write(async (tx) => {
-        const hash = await store.messages.putBlob(tx, bytes);
-        await store.messages.append(tx, hash, bytes.length, { mailboxId: 9999, summary: {} });
-      }),
-    ).rejects.toThrow();
-    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(0);
+  test("a failed append leaves nothing behind", async () => {
+    await store.domains.add("example.com");
+    const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
+    await expect(store.mail.append({ accountId: account.id, mailboxId: 9999, raw: encode("Subject: lost\r\n\r\n") })).rejects.toThrow();
+    expect(await count("blobs")).toBe(0);
   });
 
   test("removing an account drops its orphaned blobs", async () => {
     await store.domains.add("example.com");
     const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
     const inbox = (await store.mailboxes.byRole(account.id, "inbox"))!;
-    const bytes = encode("Subject: gone\r\n\r\n");
-    await store.write(async (tx) => store.messages.append(tx, await store.messages.putBlob(tx, bytes), bytes.length, { mailboxId: inbox.id, summary: {} }));
+    await store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw: encode("Subject: gone\r\n\r\n") });
     await store.accounts.remove("a@example.com");
-    expect((await store.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(0);
-    expect((await store.client.execute("SELECT count(*) FROM messages")).rows[0]![0]).toBe(0);
+    expect(await count("blobs")).toBe(0);
+    expect(await count("messages")).toBe(0);
   });
 });
 

@@ -2,19 +2,10 @@
  * Foo/changes and Foo/queryChanges (RFC 8620 §5.2, §5.6) over the change log — the same log IMAP
  * takes its MODSEQs from, so a state string is the id of the account's newest change.
  */
-import { and, asc, eq, gt, inArray, isNull, lte, or } from "drizzle-orm";
-import { changes, mailboxes, messages } from "../../store/schema.ts";
+import type { ChangeOp as Op, LogEntry } from "../../store/change-log.ts";
 import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, type JmapAccount } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
-
-type Op = "created" | "updated" | "destroyed";
-interface LogEntry {
-  id: number;
-  objectId: number;
-  threadId: string | null;
-  op: Op;
-}
 
 function parseState(state: unknown): number {
   const n = Number(state);
@@ -32,11 +23,7 @@ function parseMaxChanges(value: unknown): number | null {
 async function logSince(store: Store, account: JmapAccount, type: "email" | "mailbox", since: number): Promise<{ log: LogEntry[]; state: string }> {
   const state = await accountState(store, account);
   if (since > Number(state)) throw new MethodError("cannotCalculateChanges", "Unknown state");
-  const log = await store.db
-    .select({ id: changes.id, objectId: changes.objectId, threadId: changes.threadId, op: changes.op })
-    .from(changes)
-    .where(and(eq(changes.accountId, account.id), eq(changes.type, type), gt(changes.id, since), lte(changes.id, Number(state))))
-    .orderBy(asc(changes.id));
+  const log = await store.changeLog.since(account.id, type, since, Number(state));
   return { log, state };
 }
 
@@ -92,32 +79,20 @@ export async function changesOf(store: Store, account: JmapAccount, type: "email
 }
 
 /**
- * Thread/changes (RFC 8621 §3.2): a thread changes when emails join or leave it. The log keeps
- * each email's thread, so the thread of a destroyed email is still known; an email without one
- * is a thread of its own, named after the email (`fallback`).
+ * Thread/changes (RFC 8621 §3.2): a thread changes when emails join or leave it, that is when an
+ * email is created or destroyed ("updated" entries — keywords, moves — leave threads as they
+ * are). The log keeps each email's thread, so the thread of a destroyed email is still known.
  */
-export async function threadChanges(store: Store, account: JmapAccount, args: Record<string, unknown>, fallback: (emailId: number) => string) {
+export async function threadChanges(store: Store, account: JmapAccount, args: Record<string, unknown>) {
   const since = parseState(args.sinceState);
-  const threadOf = (e: LogEntry) => e.threadId ?? fallback(e.objectId);
   const read = await logSince(store, account, "email", since);
-  const membership = read.log.filter((e) => e.op !== "updated");
-  const { log, more } = limit(membership, threadOf, parseMaxChanges(args.maxChanges));
+  const membership = read.log.filter((e): e is LogEntry & { threadId: string } => e.op !== "updated" && e.threadId !== null);
+  const { log, more } = limit(membership, (e) => e.threadId, parseMaxChanges(args.maxChanges));
   const touched = new Map<string, LogEntry[]>();
-  for (const entry of log) touched.set(threadOf(entry), [...(touched.get(threadOf(entry)) ?? []), entry]);
-  const createdSince = new Set(log.filter((e) => e.op === "created").map((e) => e.objectId));
-  const named = [...touched.keys()];
-  const members = named.length
-    ? await store.db
-        .select({ id: messages.id, threadId: messages.threadId })
-        .from(messages)
-        .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId))
-        .where(and(eq(mailboxes.accountId, account.id), or(inArray(messages.threadId, named), and(isNull(messages.threadId), inArray(messages.id, log.map((e) => e.objectId))))))
-    : [];
-  const now = new Map<string, number[]>();
-  for (const m of members) {
-    const t = m.threadId ?? fallback(m.id);
-    now.set(t, [...(now.get(t) ?? []), m.id]);
-  }
+  for (const entry of log) touched.set(entry.threadId, [...(touched.get(entry.threadId) ?? []), entry]);
+  // Over the whole log read, not the page: an email created after the page did not exist at the old state either.
+  const createdSince = new Set(membership.filter((e) => e.op === "created").map((e) => e.objectId));
+  const now = touched.size ? await store.emails.threads(account.id, [...touched.keys()]) : new Map<string, number[]>();
   const result = classify(
     [...touched].map(([t, entries]) => [t, new Set(entries.map((e) => e.op))] as [string, Set<Op>]),
     // It existed at the old state if one of its emails did: one here now, or one destroyed since, not created since.

@@ -1,22 +1,42 @@
 /**
- * Email/set create (RFC 8621 §4.6): a message built from JMAP properties.
+ * Email/set create (RFC 8621 §4.6): a message built from JMAP properties; and the append that it
+ * shares with Email/import.
  */
-import { eq } from "drizzle-orm";
-import { summarize } from "../../mime/summary.ts";
-import { messages } from "../../store/schema.ts";
-import { wouldExceedQuota } from "../../store/quota.ts";
+import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
 import { emailId, flagOf } from "./email.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
+
+/** The mailboxes of a `mailboxIds` object, when it names at least one and only the account's own. */
+export function targetMailboxes(value: unknown, boxes: Set<number>): number[] | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value);
+  if (entries.length === 0 || entries.some(([, on]) => on !== true)) return null;
+  const ids = entries.map(([id]) => parseId("MB", id));
+  return ids.every((id): id is number => id !== null && boxes.has(id)) ? ids : null;
+}
+
+/**
+ * Stores a new email in the first mailbox, then puts it in the others: the store threads it
+ * (References / In-Reply-To) like a delivered message.
+ */
+export async function appendEmail(store: Store, account: JmapAccount, raw: Uint8Array, targets: readonly number[], flags: readonly string[], receivedAt: Date) {
+  const appended = await store.mail.append({ accountId: account.id, mailboxId: targets[0]!, raw, flags, receivedAt });
+  if (appended === "overQuota") return { overQuota: true } as const;
+  if (targets.length > 1) {
+    const result = await store.mail.updateEmail(account.id, appended.emailId, { mailboxIds: targets });
+    if (result === "notFound") throw new StoreError("not-found", `Email ${appended.emailId} vanished`);
+  }
+  return { id: emailId(appended.emailId), blobId: `B${appended.blobHash}`, threadId: appended.threadId, size: appended.size };
+}
 
 /**
  * Email/set create (RFC 8621 §4.6): a message built from JMAP properties — addresses, subject,
  * text and/or HTML body values — stored like an APPEND (drafts, typically).
  */
 export async function createEmail(store: Store, account: JmapAccount, spec: Record<string, unknown>, boxes: Set<number>): Promise<Record<string, unknown> | { error: string } | { overQuota: true }> {
-  const targets = Object.keys((spec.mailboxIds as object) ?? {}).map((id) => parseId("MB", id));
-  const target = targets.length === 1 ? targets[0] : null;
-  if (target === null || target === undefined || !boxes.has(target)) return { error: "mailboxIds must name exactly one mailbox of this account" };
+  const targets = targetMailboxes(spec.mailboxIds, boxes);
+  if (!targets) return { error: "mailboxIds must name at least one mailbox of this account" };
   type Addr = { name?: string | null; email: string };
   const list = (value: unknown) => ((value as Addr[] | undefined) ?? []).map((a) => (a.name ? `"${a.name.replace(/["\\]/g, "")}" <${a.email}>` : `<${a.email}>`)).join(", ");
   const values = (spec.bodyValues as Record<string, { value?: string }> | undefined) ?? {};
@@ -28,6 +48,15 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
   const html = bodyOf(spec.htmlBody);
   const subject = typeof spec.subject === "string" ? spec.subject : "";
   const encodedSubject = /^[\x20-\x7e]*$/.test(subject) ? subject : `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
+  // RFC 8621 §4.1.3: inReplyTo and references are message ids without angle brackets; they thread the reply.
+  const msgIds = (value: unknown, name: string) => {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value) || !value.every((id) => typeof id === "string" && /^[\x21-\x3b\x3d\x3f-\x7e]+$/.test(id))) return null;
+    return value.length ? [`${name}: ${value.map((id) => `<${id}>`).join(" ")}`] : [];
+  };
+  const inReplyTo = msgIds(spec.inReplyTo, "In-Reply-To");
+  const references = msgIds(spec.references, "References");
+  if (!inReplyTo || !references) return { error: "inReplyTo and references must be lists of message ids" };
   const headers = [
     spec.from ? `From: ${list(spec.from)}` : `From: <${account.address}>`,
     ...(spec.to ? [`To: ${list(spec.to)}`] : []),
@@ -36,6 +65,8 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
     `Subject: ${encodedSubject}`,
     `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
     `Message-ID: <${crypto.randomUUID()}@${account.address.split("@")[1]}>`,
+    ...inReplyTo,
+    ...references,
     "MIME-Version: 1.0",
   ];
   let body: string;
@@ -48,20 +79,8 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
     body = `${html ?? text ?? ""}\r\n`;
   }
   const raw = new TextEncoder().encode(`${headers.join("\r\n")}\r\n\r\n${body.replace(/\r?\n/g, "\r\n")}`);
-  const summary = summarize(raw);
   const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
-  const appended = await store.write(async (tx) => {
-    if (await wouldExceedQuota(tx, account.id, raw.length)) return null;
-    const blob = await store.messages.putBlob(tx, raw);
-    return store.messages.append(tx, blob, raw.length, {
-      mailboxId: target, summary: summary as unknown as Record<string, unknown>, flags,
-      internalDate: typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date(),
-      messageId: summary.messageId, subject: summary.subject, sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
-    });
-  });
-  if (!appended) return { overQuota: true };
-  store.changes.publish({ accountId: account.id, mailboxIds: [target], modseq: appended.modseq });
-  const [row] = await store.db.select({ hash: messages.blobHash }).from(messages).where(eq(messages.id, appended.id));
-  return { id: emailId(appended.id), blobId: `B${row!.hash}`, threadId: emailId(appended.id), size: raw.length };
+  const receivedAt = typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date();
+  if (Number.isNaN(receivedAt.getTime())) return { error: "receivedAt must be a UTCDate" };
+  return appendEmail(store, account, raw, targets, flags, receivedAt);
 }
-

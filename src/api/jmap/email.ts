@@ -1,22 +1,21 @@
 /**
  * JMAP Email/get, Email/query, Email/set, Email/changes and Thread/get (RFC 8621 §3-4). An
- * Email is one stored message row (a copy in another mailbox is another Email); keywords are the
- * IMAP flags ($seen ↔ \Seen, …), so both protocols see the same state.
+ * Email is the store's email: one identity (`M<id>`) in one or more mailboxes, kept across moves;
+ * keywords are the IMAP flags ($seen ↔ \Seen, …), so both protocols see the same state.
  */
-import { inArray } from "drizzle-orm";
 import { decodeCharset } from "../../mime/charset.ts";
 import { type MimePart, partAt } from "../../mime/structure.ts";
-import { decodePartBody, type MessageSummary, summarize } from "../../mime/summary.ts";
-import { messages } from "../../store/schema.ts";
+import { decodePartBody, type MessageSummary } from "../../mime/summary.ts";
+import type { EmailView } from "../../store/emails.ts";
+import { StoreError } from "../../store/errors.ts";
+import type { KeywordChange } from "../../store/mail-store.ts";
 import type { Store } from "../../store/store.ts";
-import { createEmail } from "./email-create.ts";
+import { appendEmail, createEmail, targetMailboxes } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
 import { accountJmapId, accountState, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
-import { wouldExceedQuota } from "../../store/quota.ts";
 
-type Row = typeof messages.$inferSelect;
 export const emailId = (id: number) => `M${id}`;
 
 const SYSTEM: Record<string, string> = { "\\Seen": "$seen", "\\Flagged": "$flagged", "\\Answered": "$answered", "\\Draft": "$draft" };
@@ -30,11 +29,6 @@ export function keywordsOf(flags: readonly string[]): Record<string, true> {
 
 export function flagOf(keyword: string): string {
   return FROM_KEYWORD[keyword.toLowerCase()] ?? keyword;
-}
-
-async function accountRows(store: Store, account: JmapAccount): Promise<Row[]> {
-  const boxes = (await store.mailboxes.list(account.id)).map((b) => b.id);
-  return boxes.length ? store.db.select().from(messages).where(inArray(messages.mailboxId, boxes)) : [];
 }
 
 function charsetOf(part: MimePart): string {
@@ -57,8 +51,9 @@ function bodyPart(summary: MessageSummary, path: string, blobId: string) {
 }
 
 export function emailMethods(store: Store, account: JmapAccount) {
-  const load = async (ids: readonly number[]) => (ids.length ? store.db.select().from(messages).where(inArray(messages.id, [...ids])) : []);
+  const load = async (ids: readonly number[]) => (ids.length ? store.emails.get(account.id, ids) : []);
   const owned = async () => new Set((await store.mailboxes.list(account.id)).map((b) => b.id));
+  const ids = (values: readonly unknown[]) => values.map((id) => parseId("M", id)).filter((n): n is number => n !== null);
 
   return {
     async "Email/get"(args: Record<string, unknown>) {
@@ -66,24 +61,24 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const requested = Array.isArray(args.ids) ? (args.ids as unknown[]) : null;
       if (!requested) throw new MethodError("requestTooLarge", "Email/get needs ids");
       if (requested.length > 500) throw new MethodError("requestTooLarge", "At most 500 ids");
-      const boxes = await owned();
-      const wanted = requested.map((id) => parseId("M", id)).filter((n): n is number => n !== null);
+      const state = await accountState(store, account);
+      const wanted = ids(requested);
       // In the order asked for (RFC 8620 §5.1 allows any, clients expect this one).
       const order = new Map(wanted.map((id, i) => [id, i]));
-      const rows = (await load(wanted)).filter((r) => boxes.has(r.mailboxId)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      const rows = (await load(wanted)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       const props = Array.isArray(args.properties) ? new Set(args.properties as string[]) : null;
       const wantText = args.fetchTextBodyValues === true || args.fetchAllBodyValues === true;
       const wantHtml = args.fetchHTMLBodyValues === true || args.fetchAllBodyValues === true;
       const maxBytes = typeof args.maxBodyValueBytes === "number" && args.maxBodyValueBytes > 0 ? args.maxBodyValueBytes : Infinity;
       const list = [];
       for (const row of rows) {
-        const s = row.summary as unknown as MessageSummary;
+        const s = row.summary;
         const blobId = `B${row.blobHash}`;
         const needsRaw = wantText || wantHtml;
-        const raw = needsRaw ? ((await store.messages.readBlob(row.blobHash)) ?? null) : null;
+        const raw = needsRaw ? ((await store.emails.readBlob(row.blobHash)) ?? null) : null;
         const email: Record<string, unknown> = {
-          id: emailId(row.id), blobId, threadId: row.threadId ?? emailId(row.id), mailboxIds: { [mailboxId(row.mailboxId)]: true },
-          keywords: keywordsOf(row.flags), size: row.size, receivedAt: row.internalDate.toISOString(),
+          id: emailId(row.id), blobId, threadId: row.threadId, mailboxIds: Object.fromEntries(row.mailboxIds.map((id) => [mailboxId(id), true])),
+          keywords: keywordsOf(row.flags), size: row.size, receivedAt: row.receivedAt.toISOString(),
           messageId: s.messageId ? [s.messageId] : null, inReplyTo: s.inReplyTo?.length ? s.inReplyTo : null, references: s.references?.length ? s.references : null,
           sender: s.sender?.length ? s.sender : null, from: s.from?.length ? s.from : null, to: s.to?.length ? s.to : null, cc: s.cc?.length ? s.cc : null,
           bcc: s.bcc?.length ? s.bcc : null, replyTo: s.replyTo?.length ? s.replyTo : null, subject: s.subject,
@@ -106,7 +101,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
         list.push(props ? Object.fromEntries(Object.entries(email).filter(([k]) => k === "id" || props.has(k))) : email);
       }
       const found = new Set(list.map((e) => e.id));
-      return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound: requested.filter((id) => !found.has(id as string)) };
+      return { accountId: accountJmapId(account.id), state, list, notFound: requested.filter((id) => !found.has(id as string)) };
     },
 
     async "Email/query"(args: Record<string, unknown>) {
@@ -136,7 +131,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
     async "Email/set"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== oldState) throw new MethodError("stateMismatch");
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch");
       const boxes = await owned();
       const updated: Record<string, null> = {};
       const notUpdated: Record<string, { type: string; description?: string }> = {};
@@ -151,76 +146,72 @@ export function emailMethods(store: Store, account: JmapAccount) {
         else created[key] = result;
       }
       for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
-        const [row] = await load([parseId("M", id) ?? 0]);
-        if (!row || !boxes.has(row.mailboxId)) {
+        const [row] = await load(ids([id]));
+        if (!row) {
           notUpdated[id] = { type: "notFound" };
           continue;
         }
-        const error = await applyUpdate(store, account, row, patch, boxes);
-        if (error) notUpdated[id] = { type: "invalidProperties", description: error };
-        else updated[id] = null;
-      }
-      for (const id of (args.destroy as string[]) ?? []) {
-        const [row] = await load([parseId("M", id) ?? 0]);
-        if (!row || !boxes.has(row.mailboxId)) {
-          notDestroyed[id] = { type: "notFound" };
+        const update = parsePatch(row, patch, boxes);
+        if (typeof update === "string") {
+          notUpdated[id] = { type: "invalidProperties", description: update };
           continue;
         }
-        const result = await store.write((tx) => store.messages.expunge(tx, row.mailboxId, [row.uid]));
-        if (result) store.changes.publish({ accountId: account.id, mailboxIds: [row.mailboxId], modseq: result.modseq });
-        destroyed.push(id);
+        try {
+          const result = await store.mail.updateEmail(account.id, row.id, update);
+          if (result === "notFound") notUpdated[id] = { type: "notFound" };
+          else updated[id] = null;
+        } catch (e) {
+          if (!(e instanceof StoreError)) throw e;
+          notUpdated[id] = { type: e.code === "not-found" && !update.mailboxIds ? "notFound" : "invalidProperties", description: e.message };
+        }
+      }
+      for (const id of (args.destroy as string[]) ?? []) {
+        const [n] = ids([id]);
+        if (n !== undefined && (await store.mail.destroyEmail(account.id, n))) destroyed.push(id);
+        else notDestroyed[id] = { type: "notFound" };
       }
       return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
     },
 
-    /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does. */
+    /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does (and threaded). */
     async "Email/import"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch");
       const boxes = await owned();
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
       for (const [key, spec] of Object.entries((args.emails as Record<string, Record<string, unknown>>) ?? {})) {
         const hash = /^B([0-9a-f]{64})$/.exec(String(spec.blobId))?.[1];
-        const raw = hash ? await store.messages.readBlob(hash) : undefined;
+        const raw = hash && (await store.emails.ownsBlob(account.id, hash)) ? await store.emails.readBlob(hash) : undefined;
         if (!raw) {
           notCreated[key] = { type: "blobNotFound" };
           continue;
         }
-        const targets = Object.keys((spec.mailboxIds as object) ?? {}).map((id) => parseId("MB", id));
-        const target = targets.length === 1 ? targets[0] : null;
-        if (target === null || target === undefined || !boxes.has(target)) {
-          notCreated[key] = { type: "invalidProperties", description: "mailboxIds must name exactly one mailbox of this account" };
+        const targets = targetMailboxes(spec.mailboxIds, boxes);
+        if (!targets) {
+          notCreated[key] = { type: "invalidProperties", description: "mailboxIds must name at least one mailbox of this account" };
           continue;
         }
-        const summary = summarize(raw);
         const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
         const receivedAt = typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date();
-        const appended = await store.write(async (tx) => {
-          if (await wouldExceedQuota(tx, account.id, raw.length)) return null;
-          const blob = await store.messages.putBlob(tx, raw);
-          return store.messages.append(tx, blob, raw.length, {
-            mailboxId: target, summary: summary as unknown as Record<string, unknown>, flags, internalDate: receivedAt,
-            messageId: summary.messageId, subject: summary.subject, sentAt: summary.sentAt ? new Date(summary.sentAt) : null,
-          });
-        });
-        if (!appended) {
-          notCreated[key] = { type: "overQuota" };
+        if (Number.isNaN(receivedAt.getTime())) {
+          notCreated[key] = { type: "invalidProperties", description: "receivedAt must be a UTCDate" };
           continue;
         }
-        store.changes.publish({ accountId: account.id, mailboxIds: [target], modseq: appended.modseq });
-        created[key] = { id: emailId(appended.id), blobId: `B${hash}`, threadId: emailId(appended.id), size: raw.length };
+        const result = await appendEmail(store, account, raw, targets, flags, receivedAt);
+        if ("overQuota" in result) notCreated[key] = { type: "overQuota" };
+        else created[key] = result;
       }
       return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated };
     },
 
     async "SearchSnippet/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const ids = Array.isArray(args.emailIds) ? (args.emailIds as string[]) : [];
+      const requested = Array.isArray(args.emailIds) ? (args.emailIds as string[]) : [];
       const filter = (args.filter ?? {}) as Record<string, unknown>;
       const term = String(filter.text ?? filter.subject ?? filter.body ?? "");
-      const boxes = await owned();
-      const rows = (await load(ids.map((id) => parseId("M", id)).filter((n): n is number => n !== null))).filter((r) => boxes.has(r.mailboxId));
+      const rows = await load(ids(requested));
       const mark = (text: string | null) => {
         if (!text || !term) return null;
         const at = text.toLowerCase().indexOf(term.toLowerCase());
@@ -228,8 +219,8 @@ export function emailMethods(store: Store, account: JmapAccount) {
         const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
         return escape(text.slice(Math.max(0, at - 60), at)) + `<mark>${escape(text.slice(at, at + term.length))}</mark>` + escape(text.slice(at + term.length, at + term.length + 100));
       };
-      const list = rows.map((r) => ({ emailId: emailId(r.id), subject: mark(r.subject), preview: mark((r.summary as unknown as MessageSummary).preview) }));
-      return { accountId: accountJmapId(account.id), list, notFound: ids.filter((id) => !list.some((l) => l.emailId === id)) };
+      const list = rows.map((r) => ({ emailId: emailId(r.id), subject: mark(r.subject), preview: mark(r.summary.preview) }));
+      return { accountId: accountJmapId(account.id), list, notFound: requested.filter((id) => !list.some((l) => l.emailId === id)) };
     },
 
     /** RFC 8621 §4.7 copies between accounts; a session here holds one account, so there is none to copy from. */
@@ -240,7 +231,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
 
     async "Thread/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      return threadChanges(store, account, args, emailId);
+      return threadChanges(store, account, args);
     },
 
     async "Email/changes"(args: Record<string, unknown>) {
@@ -250,66 +241,72 @@ export function emailMethods(store: Store, account: JmapAccount) {
 
     async "Thread/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const rows = await accountRows(store, account);
-      const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [];
-      const list = ids
-        .map((id) => ({ id, emailIds: rows.filter((r) => (r.threadId ?? emailId(r.id)) === id).sort((a, b) => a.internalDate.getTime() - b.internalDate.getTime()).map((r) => emailId(r.id)) }))
-        .filter((t) => t.emailIds.length);
-      return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound: ids.filter((id) => !list.some((t) => t.id === id)) };
+      const state = await accountState(store, account);
+      const requested = Array.isArray(args.ids) ? (args.ids as unknown[]).filter((id): id is string => typeof id === "string") : [];
+      const threads = requested.length ? await store.emails.threads(account.id, requested) : new Map<string, number[]>();
+      const list = requested.filter((id) => threads.get(id)?.length).map((id) => ({ id, emailIds: threads.get(id)!.map(emailId) }));
+      return { accountId: accountJmapId(account.id), state, list, notFound: requested.filter((id) => !threads.get(id)?.length) };
     },
   };
 }
 
 /** Every id the query matches, in order (RFC 8621 §4.4). */
 async function queryEmails(store: Store, account: JmapAccount, args: Record<string, unknown>): Promise<string[]> {
-  let rows = await accountRows(store, account);
+  let rows = await store.emails.all(account.id);
   if (args.filter) rows = rows.filter((r) => matchesFilter(r, args.filter as Filter));
   const sort = Array.isArray(args.sort) && args.sort.length ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [{ property: "receivedAt", isAscending: false }];
+  // Ties go by id in the first sort's direction, as in the indexed list view (fastQuery).
+  const tie = sort[0]!.isAscending === false ? -1 : 1;
   rows.sort((a, b) => {
     for (const { property, isAscending = true } of sort) {
       const d = compare(a, b, property);
       if (d !== 0) return isAscending ? d : -d;
     }
-    return b.id - a.id;
+    return tie * (a.id - b.id);
   });
   if (args.collapseThreads === true) {
     const seen = new Set<string>();
-    rows = rows.filter((r) => {
-      const thread = r.threadId ?? emailId(r.id);
-      return seen.has(thread) ? false : (seen.add(thread), true);
-    });
+    rows = rows.filter((r) => (seen.has(r.threadId) ? false : (seen.add(r.threadId), true)));
   }
   return rows.map((r) => emailId(r.id));
 }
 
-/** keywords (whole or `keywords/$seen`) and mailboxIds (a move), in one transaction. */
-async function applyUpdate(store: Store, account: JmapAccount, row: Row, patch: Record<string, unknown>, boxes: Set<number>): Promise<string | null> {
+/**
+ * An Email/set update as the store takes it (RFC 8620 §5.3 patches): `keywords` whole or
+ * `keywords/<k>`, `mailboxIds` whole or `mailboxIds/<id>`. A string is why it is invalid.
+ */
+function parsePatch(email: EmailView, patch: Record<string, unknown>, boxes: Set<number>): { keywords?: KeywordChange[]; mailboxIds?: number[] } | string {
+  const keywords: KeywordChange[] = [];
   const add: string[] = [];
   const remove: string[] = [];
-  let set: string[] | null = null;
-  let target: number | null = null;
+  let whole: number[] | null = null;
+  const join: number[] = [];
+  const leave: number[] = [];
   for (const [key, value] of Object.entries(patch)) {
     if (key === "keywords") {
-      if (typeof value !== "object" || value === null) return "keywords must be an object";
-      set = Object.keys(value).map(flagOf);
+      if (typeof value !== "object" || value === null || Array.isArray(value) || Object.values(value).some((v) => v !== true)) return "keywords must be an object of true values";
+      keywords.push({ mode: "set", flags: Object.keys(value).map(flagOf) });
     } else if (key.startsWith("keywords/")) {
-      (value === true ? add : remove).push(flagOf(key.slice(9)));
+      if (value !== true && value !== null) return `${key} must be true or null`;
+      (value === true ? add : remove).push(flagOf(key.slice("keywords/".length)));
     } else if (key === "mailboxIds") {
-      const ids = Object.keys((value as object) ?? {}).map((id) => parseId("MB", id));
-      const only = ids.length === 1 ? ids[0] : null;
-      if (only === null || only === undefined || !boxes.has(only)) return "mailboxIds must name exactly one mailbox of this account";
-      target = only;
+      whole = targetMailboxes(value, boxes);
+      if (!whole) return "mailboxIds must name at least one mailbox of this account";
+    } else if (key.startsWith("mailboxIds/")) {
+      const id = parseId("MB", key.slice("mailboxIds/".length));
+      if (id === null || !boxes.has(id)) return `${key}: no such mailbox in this account`;
+      if (value !== true && value !== null) return `${key} must be true or null`;
+      (value === true ? join : leave).push(id);
     } else return `${key} cannot be changed`;
   }
-  await store.write(async (tx) => {
-    if (set) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "set", [...set, ...(row.flags.includes("\\Deleted") ? ["\\Deleted"] : [])], null);
-    if (add.length) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "add", add, null);
-    if (remove.length) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "remove", remove, null);
-    if (target !== null && target !== row.mailboxId) {
-      await store.messages.copy(tx, row.mailboxId, [row.uid], target);
-      await store.messages.expunge(tx, row.mailboxId, [row.uid]);
-    }
-  });
-  store.changes.publish({ accountId: account.id, mailboxIds: target !== null ? [row.mailboxId, target] : [row.mailboxId], modseq: 0 });
-  return null;
+  if (keywords.length && (add.length || remove.length)) return "keywords and keywords/… cannot be patched together";
+  if (whole && (join.length || leave.length)) return "mailboxIds and mailboxIds/… cannot be patched together";
+  if (add.length) keywords.push({ mode: "add", flags: add });
+  if (remove.length) keywords.push({ mode: "remove", flags: remove });
+  let mailboxIds: number[] | undefined = whole ?? undefined;
+  if (join.length || leave.length) {
+    mailboxIds = [...new Set([...email.mailboxIds, ...join])].filter((id) => !leave.includes(id));
+    if (mailboxIds.length === 0) return "An email must stay in at least one mailbox";
+  }
+  return { ...(keywords.length ? { keywords } : {}), ...(mailboxIds ? { mailboxIds } : {}) };
 }

@@ -73,7 +73,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
           accountCapabilities: {
             "urn:ietf:params:jmap:core": {},
             "urn:ietf:params:jmap:mail": {
-              maxMailboxesPerEmail: 1, maxMailboxDepth: null, maxSizeMailboxName: 255, maxSizeAttachmentsPerEmail: 50_000_000,
+              maxMailboxesPerEmail: null, maxMailboxDepth: null, maxSizeMailboxName: 255, maxSizeAttachmentsPerEmail: 50_000_000,
               emailQuerySortOptions: ["receivedAt", "sentAt", "size", "subject", "from", "to"], mayCreateTopLevelMailbox: false,
             },
             ...(options.deliverer ? { [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} } } : {}),
@@ -118,11 +118,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.length > 50_000_000) return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "Uploads are limited to 50 MB");
-    const hash = await store.write(async (tx) => {
-      const stored = await store.messages.putBlob(tx, bytes);
-      await store.messages.holdUpload(tx, stored, account.id);
-      return stored;
-    });
+    const hash = await store.mail.upload(account.id, bytes);
     return c.json({ accountId: accountJmapId(account.id), blobId: `B${hash}`, type: c.req.header("content-type") ?? "application/octet-stream", size: bytes.length }, 201);
   });
 
@@ -131,12 +127,11 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
     const blobId = c.req.param("blobId");
     const hash = /^B([0-9a-f]{64})$/.exec(blobId)?.[1];
-    // Only blobs of messages in this account's mailboxes.
-    const boxes = new Set((await store.mailboxes.list(account.id)).map((b) => b.id));
-    const rows = hash ? await store.db.query.messages.findMany({ where: (m, { eq }) => eq(m.blobHash, hash) }) : [];
-    if (!hash || !rows.some((r) => boxes.has(r.mailboxId))) return c.body(null, 404);
-    const raw = await store.messages.readBlob(hash);
-    return c.body(raw! as Uint8Array<ArrayBuffer>, 200, { "content-type": c.req.query("type") ?? "message/rfc822" });
+    // Only blobs of this account's emails and uploads.
+    if (!hash || !(await store.emails.ownsBlob(account.id, hash))) return c.body(null, 404);
+    const raw = await store.emails.readBlob(hash);
+    if (!raw) return c.body(null, 404);
+    return c.body(raw as Uint8Array<ArrayBuffer>, 200, { "content-type": c.req.query("type") ?? "message/rfc822" });
   });
 
   app.get("/jmap/eventsource", (c) => {

@@ -2,9 +2,7 @@
  * JMAP Mailbox/get and Mailbox/changes (RFC 8621 §2), and the state strings shared by every
  * type: the account's newest change-log id, the same log IMAP reads its MODSEQs from.
  */
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { createMailbox, deleteMailbox, renameMailbox } from "../../store/mailboxes.ts";
-import { changes, messages } from "../../store/schema.ts";
+import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
 import { changesOf, queryChangesOf } from "./changes.ts";
 import { MethodError } from "./request.ts";
@@ -24,8 +22,7 @@ export function parseId(prefix: string, id: unknown): number | null {
 }
 
 export async function accountState(store: Store, account: JmapAccount): Promise<string> {
-  const [row] = await store.db.select({ id: changes.id }).from(changes).where(eq(changes.accountId, account.id)).orderBy(desc(changes.id)).limit(1);
-  return String(row?.id ?? 0);
+  return String(await store.changeLog.state(account.id));
 }
 
 /** RFC 8621 §2: roles are the IANA names, lower case ("\\Sent" → "sent"). */
@@ -42,19 +39,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
     async "Mailbox/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const boxes = await store.mailboxes.list(account.id);
-      const unseen = sql`${messages.flags} not like '%"\\Seen"%'`;
-      const counts = await store.db
-        .select({
-          mailboxId: messages.mailboxId,
-          total: sql<number>`count(*)`,
-          unread: sql<number>`sum(${unseen})`,
-          threads: sql<number>`count(distinct coalesce(${messages.threadId}, ${messages.id}))`,
-          unreadThreads: sql<number>`count(distinct case when ${unseen} then coalesce(${messages.threadId}, ${messages.id}) end)`,
-        })
-        .from(messages)
-        .where(inArray(messages.mailboxId, boxes.length ? boxes.map((b) => b.id) : [0]))
-        .groupBy(messages.mailboxId);
-      const byBox = new Map(counts.map((c) => [c.mailboxId, c]));
+      const byBox = await store.mailboxes.counts(account.id);
       const ids = Array.isArray(args.ids) ? new Set(args.ids as string[]) : null;
       const list: Array<Record<string, unknown> & { id: string }> = [];
       for (const box of boxes) {
@@ -66,10 +51,10 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
           parentId: null,
           role: jmapRole(box.role),
           sortOrder: box.role === "inbox" ? 0 : 10,
-          totalEmails: Number(c?.total ?? 0),
-          unreadEmails: Number(c?.unread ?? 0),
-          totalThreads: Number(c?.threads ?? 0),
-          unreadThreads: Number(c?.unreadThreads ?? 0),
+          totalEmails: c?.total ?? 0,
+          unreadEmails: c?.unread ?? 0,
+          totalThreads: c?.threads ?? 0,
+          unreadThreads: c?.unreadThreads ?? 0,
           myRights: { mayReadItems: true, mayAddItems: true, mayRemoveItems: true, maySetSeen: true, maySetKeywords: true, mayCreateChild: true, mayRename: box.role !== "inbox", mayDelete: box.role !== "inbox", maySubmit: true },
           isSubscribed: box.subscribed,
         });
@@ -78,11 +63,16 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound };
     },
 
-    /** RFC 8621 §2.5: create, rename, destroy (INBOX cannot be renamed or destroyed). */
+    /**
+     * RFC 8621 §2.5: create, rename, (un)subscribe, destroy (INBOX cannot be renamed or destroyed).
+     * A mailbox with children is not destroyed (mailboxHasChild), nor one that holds mail unless
+     * onDestroyRemoveEmails is true (mailboxHasEmail).
+     */
     async "Mailbox/set"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      const boxes = await store.mailboxes.list(account.id);
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch");
+      let boxes = await store.mailboxes.list(account.id);
       const created: Record<string, { id: string }> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
       const updated: Record<string, null> = {};
@@ -90,30 +80,62 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       const destroyed: string[] = [];
       const notDestroyed: Record<string, { type: string; description?: string }> = {};
       const validName = (name: unknown): name is string => typeof name === "string" && name.length > 0 && name.length <= 255 && name.toUpperCase() !== "INBOX";
+      const failure = (e: unknown) => {
+        if (!(e instanceof StoreError)) throw e;
+        return { type: e.code === "not-found" ? "notFound" : "invalidProperties", description: e.message };
+      };
       for (const [key, spec] of Object.entries((args.create as Record<string, { name?: unknown }>) ?? {})) {
         if (!validName(spec.name)) notCreated[key] = { type: "invalidProperties", description: "name" };
         else if (boxes.some((b) => b.name === spec.name)) notCreated[key] = { type: "invalidProperties", description: "A mailbox of that name exists" };
-        else created[key] = { id: mailboxId((await store.write((tx) => createMailbox(tx, account.id, spec.name as string, null))).id) };
-      }
-      for (const [id, patch] of Object.entries((args.update as Record<string, { name?: unknown }>) ?? {})) {
-        const box = boxes.find((b) => mailboxId(b.id) === id);
-        if (!box) notUpdated[id] = { type: "notFound" };
-        else if (box.role === "inbox" || !validName(patch.name) || Object.keys(patch).some((k) => k !== "name")) notUpdated[id] = { type: "invalidProperties", description: "Only name can change, and not INBOX's" };
         else {
-          await store.write((tx) => renameMailbox(tx, store, box, patch.name as string));
-          updated[id] = null;
+          try {
+            const box = await store.mail.createMailbox(account.id, spec.name, null);
+            created[key] = { id: mailboxId(box.id) };
+          } catch (e) {
+            notCreated[key] = failure(e);
+          }
         }
       }
-      for (const id of (args.destroy as string[]) ?? []) {
+      boxes = await store.mailboxes.list(account.id);
+      for (const [id, patch] of Object.entries((args.update as Record<string, { name?: unknown; isSubscribed?: unknown }>) ?? {})) {
+        const box = boxes.find((b) => mailboxId(b.id) === id);
+        const rename = "name" in patch && patch.name !== box?.name;
+        if (!box) notUpdated[id] = { type: "notFound" };
+        else if (Object.keys(patch).some((k) => k !== "name" && k !== "isSubscribed")) notUpdated[id] = { type: "invalidProperties", description: "Only name and isSubscribed can change" };
+        else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") notUpdated[id] = { type: "invalidProperties", description: "isSubscribed" };
+        else if (rename && (box.role === "inbox" || !validName(patch.name))) notUpdated[id] = { type: "invalidProperties", description: "name (INBOX cannot be renamed)" };
+        else if (rename && boxes.some((b) => b.name === patch.name)) notUpdated[id] = { type: "invalidProperties", description: "A mailbox of that name exists" };
+        else {
+          try {
+            if (rename) await store.mail.renameMailbox(box, patch.name as string);
+            if (typeof patch.isSubscribed === "boolean" && patch.isSubscribed !== box.subscribed) await store.mail.setSubscribed(box, patch.isSubscribed);
+            updated[id] = null;
+          } catch (e) {
+            notUpdated[id] = failure(e);
+          }
+          boxes = await store.mailboxes.list(account.id);
+        }
+      }
+      // Children before their parents, so that a parent destroyed with its children goes too.
+      const depth = (id: string) => boxes.find((b) => mailboxId(b.id) === id)?.name.split("/").length ?? 0;
+      const toDestroy = [...new Set((args.destroy as string[]) ?? [])].sort((a, b) => depth(b) - depth(a));
+      const removeEmails = args.onDestroyRemoveEmails === true;
+      for (const id of toDestroy) {
         const box = boxes.find((b) => mailboxId(b.id) === id);
         if (!box) notDestroyed[id] = { type: "notFound" };
         else if (box.role === "inbox") notDestroyed[id] = { type: "forbidden", description: "INBOX cannot be destroyed" };
+        else if (boxes.some((b) => b.name.startsWith(`${box.name}/`))) notDestroyed[id] = { type: "mailboxHasChild", description: "The mailbox has child mailboxes" };
         else {
-          await store.write((tx) => deleteMailbox(tx, box));
-          destroyed.push(id);
+          try {
+            await store.mail.deleteMailbox(box, { onlyIfEmpty: !removeEmails });
+            destroyed.push(id);
+            boxes = boxes.filter((b) => b.id !== box.id);
+          } catch (e) {
+            if (e instanceof StoreError && e.code === "in-use") notDestroyed[id] = { type: "mailboxHasEmail", description: "The mailbox holds emails; set onDestroyRemoveEmails to destroy them" };
+            else notDestroyed[id] = failure(e);
+          }
         }
       }
-      store.changes.publish({ accountId: account.id, mailboxIds: [], modseq: 0 });
       return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
     },
 

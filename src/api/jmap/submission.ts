@@ -3,10 +3,7 @@
  * EmailSubmission/set, which sends a stored Email through the same path as SMTP submission —
  * local recipients get it at once, the rest go through the outbound queue.
  */
-import { inArray } from "drizzle-orm";
 import type { Deliverer } from "../../deliver/deliverer.ts";
-import type { MessageSummary } from "../../mime/summary.ts";
-import { messages } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, checkAccount, type JmapAccount, parseId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
@@ -62,19 +59,18 @@ export function submissionMethods(store: Store, account: JmapAccount, deliverer:
       const oldState = await accountState(store, account);
       const created: Record<string, { id: string; sendAt: string; undoStatus: string }> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
-      const boxes = new Set((await store.mailboxes.list(account.id)).map((b) => b.id));
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
         if (spec.identityId !== identityId) {
           notCreated[key] = { type: "invalidProperties", description: "identityId" };
           continue;
         }
-        const rowId = parseId("M", spec.emailId);
-        const [row] = rowId ? await store.db.select().from(messages).where(inArray(messages.id, [rowId])) : [];
-        if (!row || !boxes.has(row.mailboxId)) {
+        const number = parseId("M", spec.emailId);
+        const [email] = number ? await store.emails.get(account.id, [number]) : [];
+        if (!email) {
           notCreated[key] = { type: "invalidProperties", description: "emailId" };
           continue;
         }
-        const summary = row.summary as unknown as MessageSummary;
+        const { summary } = email;
         const envelope = spec.envelope as Submission["envelope"] | undefined;
         const rcptTo = envelope?.rcptTo ?? [...summary.to, ...summary.cc, ...summary.bcc].map((a) => ({ email: a.email }));
         const mailFrom = envelope?.mailFrom?.email ?? account.address;
@@ -86,9 +82,13 @@ export function submissionMethods(store: Store, account: JmapAccount, deliverer:
           notCreated[key] = { type: "noRecipients" };
           continue;
         }
-        const raw = await store.messages.readBlob(row.blobHash);
+        const raw = await store.emails.readBlob(email.blobHash);
+        if (!raw) {
+          notCreated[key] = { type: "invalidProperties", description: "emailId" };
+          continue;
+        }
         await deliverer.deliver({
-          sender: mailFrom, recipients: rcptTo.map((r) => ({ address: r.email })), raw: raw!, accountId: account.id,
+          sender: mailFrom, recipients: rcptTo.map((r) => ({ address: r.email })), raw, accountId: account.id,
           authenticatedAs: account.address, inbound: false, remoteIp: "127.0.0.1", helo: "jmap",
         });
         const id = `S${next++}`;

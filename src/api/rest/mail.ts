@@ -1,12 +1,12 @@
 /**
  * REST access to an account's mail: mailboxes with counts, messages newest first with cursor
- * pagination and filters, one message as parsed JSON, and the raw message.
+ * pagination and filters, one message as parsed JSON, and the raw message. A message id is the
+ * store's email id (the JMAP and IMAP EMAILID identity): it stays the same when the message moves.
  */
-import { and, asc, desc, eq, gt, gte, like, lt, notLike, or, sql } from "drizzle-orm";
 import PostalMime from "postal-mime";
 import * as v from "valibot";
-import type { MessageSummary } from "../../mime/summary.ts";
-import { messages } from "../../store/schema.ts";
+import type { EmailView } from "../../store/emails.ts";
+import type { MessageWithSummary } from "../../store/messages.ts";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import type { RouteRegistry } from "./registry.ts";
@@ -18,16 +18,27 @@ const MessageListItem = v.object({
   subject: v.nullable(v.string()), from: v.array(Address), to: v.array(Address), sentAt: v.nullable(v.string()), preview: v.string(), hasAttachment: v.boolean(),
 });
 const MessagePage = v.object({ messages: v.array(MessageListItem), nextCursor: v.nullable(v.string()) });
+/** One message wherever it is: every mailbox holding it (`mailboxId` is the first of them), no UID. */
+const MessageItem = v.object({
+  id: v.number(), mailboxId: v.number(), mailboxIds: v.array(v.number()), flags: v.array(v.string()), size: v.number(), receivedAt: v.string(),
+  subject: v.nullable(v.string()), from: v.array(Address), to: v.array(Address), sentAt: v.nullable(v.string()), preview: v.string(), hasAttachment: v.boolean(),
+});
 const boolParam = v.optional(v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true")));
 
-type Row = typeof messages.$inferSelect;
-
-function listItem(row: Row) {
-  const s = row.summary as unknown as MessageSummary;
+/** A message of one mailbox's list. */
+function listItem(mailboxId: number, row: MessageWithSummary): v.InferOutput<typeof MessageListItem> {
+  const s = row.summary;
   return {
-    id: row.id, mailboxId: row.mailboxId, uid: row.uid, flags: row.flags, size: row.size, receivedAt: row.internalDate.toISOString(),
-    subject: row.subject, from: s.from ?? [], to: s.to ?? [], sentAt: row.sentAt ? row.sentAt.toISOString() : null,
-    preview: s.preview ?? "", hasAttachment: s.hasAttachment ?? false,
+    id: row.emailId, mailboxId, uid: row.uid, flags: row.flags, size: row.size, receivedAt: row.internalDate.toISOString(),
+    subject: s.subject, from: s.from, to: s.to, sentAt: s.sentAt === null ? null : new Date(s.sentAt).toISOString(), preview: s.preview, hasAttachment: s.hasAttachment,
+  };
+}
+
+function messageItem(email: EmailView): v.InferOutput<typeof MessageItem> {
+  const s = email.summary;
+  return {
+    id: email.id, mailboxId: email.mailboxIds[0]!, mailboxIds: email.mailboxIds, flags: email.flags, size: email.size, receivedAt: email.receivedAt.toISOString(),
+    subject: email.subject, from: s.from, to: s.to, sentAt: email.sentAt ? email.sentAt.toISOString() : null, preview: s.preview, hasAttachment: s.hasAttachment,
   };
 }
 
@@ -36,10 +47,8 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
   const owned = async (address: string, id: number) => {
     const a = await account(address);
     if (!a) return null;
-    const [row] = await store.db.select().from(messages).where(eq(messages.id, id));
-    if (!row) return null;
-    const boxes = await store.mailboxes.list(a.id);
-    return boxes.some((b) => b.id === row.mailboxId) ? row : null;
+    const [email] = await store.emails.get(a.id, [id]);
+    return email ? { account: a, email } : null;
   };
 
   routes.add({
@@ -49,12 +58,8 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
     handler: async (c, { params }) => {
       const a = await account(params.address);
       if (!a) return problem(c, 404, "not-found", `No account ${params.address}`);
-      const counts = await store.db
-        .select({ mailboxId: messages.mailboxId, total: sql<number>`count(*)`, unread: sql<number>`sum(${messages.flags} not like '%"\\\\Seen"%')` })
-        .from(messages)
-        .groupBy(messages.mailboxId);
-      const byBox = new Map(counts.map((r) => [r.mailboxId, r]));
-      return c.json((await store.mailboxes.list(a.id)).map((b) => ({ id: b.id, name: b.name, role: b.role, total: Number(byBox.get(b.id)?.total ?? 0), unread: Number(byBox.get(b.id)?.unread ?? 0) })));
+      const counts = await store.mailboxes.counts(a.id);
+      return c.json((await store.mailboxes.list(a.id)).map((b) => ({ id: b.id, name: b.name, role: b.role, total: counts.get(b.id)?.total ?? 0, unread: counts.get(b.id)?.unread ?? 0 })));
     },
   });
 
@@ -83,23 +88,14 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       if (!a) return problem(c, 404, "not-found", `No account ${params.address}`);
       const box = await store.mailboxes.byName(a.id, query.mailbox);
       if (!box) return problem(c, 404, "not-found", `No mailbox ${query.mailbox}`);
-      const seen = '%"\\\\Seen"%';
-      const flaggedFlag = '%"\\\\Flagged"%';
-      const where = and(
-        eq(messages.mailboxId, box.id),
-        query.cursor ? (query.order === "oldest" ? gt(messages.uid, Number(query.cursor)) : lt(messages.uid, Number(query.cursor))) : undefined,
-        query.after ? gte(messages.internalDate, new Date(query.after)) : undefined,
-        query.before ? lt(messages.internalDate, new Date(query.before)) : undefined,
-        query.text ? or(like(messages.subject, `%${query.text}%`), like(sql`json_extract(${messages.summary}, '$.preview')`, `%${query.text}%`)) : undefined,
-        query.unread === undefined ? undefined : query.unread ? notLike(messages.flags, seen) : like(messages.flags, seen),
-        query.flagged === undefined ? undefined : query.flagged ? like(messages.flags, flaggedFlag) : notLike(messages.flags, flaggedFlag),
-        query.subject ? like(messages.subject, `%${query.subject}%`) : undefined,
-        query.from ? like(sql`json_extract(${messages.summary}, '$.from')`, `%${query.from}%`) : undefined,
-      );
       const limit = query.limit as unknown as number;
-      const rows = await store.db.select().from(messages).where(where).orderBy(query.order === "oldest" ? asc(messages.uid) : desc(messages.uid)).limit(limit + 1);
+      const rows = await store.messages.page(box.id, {
+        cursor: query.cursor === undefined ? undefined : Number(query.cursor), order: query.order, after: query.after ? new Date(query.after) : undefined,
+        before: query.before ? new Date(query.before) : undefined, text: query.text, subject: query.subject, from: query.from, unread: query.unread,
+        flagged: query.flagged, limit: limit + 1,
+      });
       const page = rows.slice(0, limit);
-      return c.json({ messages: page.map(listItem), nextCursor: rows.length > limit ? String(page.at(-1)!.uid) : null });
+      return c.json({ messages: page.map((row) => listItem(box.id, row)), nextCursor: rows.length > limit ? String(page.at(-1)!.uid) : null });
     },
   });
 
@@ -108,12 +104,13 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
     params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) }),
     response: { status: 200 },
     handler: async (c, { params }) => {
-      const row = await owned(params.address, params.id);
-      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
-      const raw = await store.messages.readBlob(row.blobHash);
-      const email = await PostalMime.parse(raw!);
+      const found = await owned(params.address, params.id);
+      if (!found) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const raw = await store.emails.readBlob(found.email.blobHash);
+      if (!raw) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const email = await PostalMime.parse(raw);
       return c.json({
-        ...listItem(row),
+        ...messageItem(found.email),
         messageId: email.messageId ?? null,
         cc: email.cc ?? [],
         replyTo: email.replyTo ?? [],
@@ -130,10 +127,10 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
     params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) }),
     response: { status: 200, contentType: "message/rfc822" },
     handler: async (c, { params }) => {
-      const row = await owned(params.address, params.id);
-      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
-      const raw = await store.messages.readBlob(row.blobHash);
-      return c.body(raw! as Uint8Array<ArrayBuffer>, 200, { "content-type": "message/rfc822" });
+      const found = await owned(params.address, params.id);
+      const raw = found ? await store.emails.readBlob(found.email.blobHash) : undefined;
+      if (!raw) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      return c.body(raw as Uint8Array<ArrayBuffer>, 200, { "content-type": "message/rfc822" });
     },
   });
 
@@ -147,25 +144,21 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       removeFlags: v.optional(v.array(v.string())),
       mailbox: v.optional(v.string()),
     }),
-    response: { status: 200, schema: MessageListItem },
+    response: { status: 200, schema: MessageItem },
     handler: async (c, { params, body }) => {
-      const row = await owned(params.address, params.id);
-      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
-      const a = (await account(params.address))!;
-      const target = body.mailbox ? await store.mailboxes.byName(a.id, body.mailbox) : undefined;
+      const found = await owned(params.address, params.id);
+      if (!found) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const target = body.mailbox ? await store.mailboxes.byName(found.account.id, body.mailbox) : undefined;
       if (body.mailbox && !target) return problem(c, 400, "validation", `No mailbox ${body.mailbox}`, [{ path: "body.mailbox", message: "no such mailbox" }]);
-      // One transaction: flags, then the move (copy + expunge), all in the change log.
-      const movedTo = await store.write(async (tx) => {
-        if (body.addFlags?.length) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "add", body.addFlags, null);
-        if (body.removeFlags?.length) await store.messages.storeFlags(tx, row.mailboxId, [row.uid], "remove", body.removeFlags, null);
-        if (!target || target.id === row.mailboxId) return null;
-        const copied = await store.messages.copy(tx, row.mailboxId, [row.uid], target.id);
-        await store.messages.expunge(tx, row.mailboxId, [row.uid]);
-        return copied.last;
-      });
-      store.changes.publish({ accountId: a.id, mailboxIds: [row.mailboxId, ...(target ? [target.id] : [])], modseq: 0 });
-      const [now] = await store.db.select().from(messages).where(eq(messages.id, movedTo?.id ?? row.id));
-      return c.json(listItem(now!));
+      // One transaction: flags on every mailbox holding it, then the move; all in the change log.
+      const keywords = [
+        ...(body.addFlags?.length ? [{ mode: "add" as const, flags: body.addFlags }] : []),
+        ...(body.removeFlags?.length ? [{ mode: "remove" as const, flags: body.removeFlags }] : []),
+      ];
+      const result = await store.mail.updateEmail(found.account.id, found.email.id, { keywords, ...(target ? { mailboxIds: [target.id] } : {}) });
+      const [now] = result === null ? await store.emails.get(found.account.id, [found.email.id]) : [];
+      if (!now) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      return c.json(messageItem(now));
     },
   });
 
@@ -174,10 +167,8 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
     params: messageParams,
     response: { status: 204 },
     handler: async (c, { params }) => {
-      const row = await owned(params.address, params.id);
-      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
-      const result = await store.write((tx) => store.messages.expunge(tx, row.mailboxId, [row.uid]));
-      if (result) store.changes.publish({ accountId: result.accountId, mailboxIds: [row.mailboxId], modseq: result.modseq });
+      const a = await account(params.address);
+      if (!a || !(await store.mail.destroyEmail(a.id, params.id))) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
       return c.body(null, 204);
     },
   });
@@ -191,9 +182,10 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
     }),
     response: { status: 200, contentType: "application/octet-stream" },
     handler: async (c, { params }) => {
-      const row = await owned(params.address, params.id);
-      if (!row) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
-      const email = await PostalMime.parse((await store.messages.readBlob(row.blobHash))!);
+      const found = await owned(params.address, params.id);
+      const raw = found ? await store.emails.readBlob(found.email.blobHash) : undefined;
+      if (!raw) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      const email = await PostalMime.parse(raw);
       const attachment = email.attachments[params.index];
       if (!attachment) return problem(c, 404, "not-found", `No attachment ${params.index} in message ${params.id}`);
       const content = typeof attachment.content === "string" ? new TextEncoder().encode(attachment.content) : new Uint8Array(attachment.content);

@@ -1,9 +1,7 @@
 /**
  * REST view of the outbound queue: list, inspect, retry now, delete.
  */
-import { asc, eq } from "drizzle-orm";
 import * as v from "valibot";
-import { queue, queueRecipients } from "../../store/schema.ts";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import type { RouteRegistry } from "./registry.ts";
@@ -14,18 +12,12 @@ const idParams = v.object({ id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a q
 
 export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => void): void {
   const load = async (id?: number) => {
-    const rows = await store.db.select().from(queue).where(id === undefined ? undefined : eq(queue.id, id)).orderBy(asc(queue.id)).limit(1000);
-    const out = [];
-    for (const row of rows) {
-      const recipients = await store.db.select().from(queueRecipients).where(eq(queueRecipients.queueId, row.id));
-      out.push({
-        id: row.id,
-        sender: row.sender,
-        createdAt: row.createdAt.toISOString(),
-        recipients: recipients.map((r) => ({ recipient: r.recipient, status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt.toISOString(), lastReply: r.lastReply })),
-      });
-    }
-    return out;
+    return (await store.queue.list(id)).map((row) => ({
+      id: row.id,
+      sender: row.sender,
+      createdAt: row.createdAt.toISOString(),
+      recipients: row.recipients.map((r) => ({ recipient: r.recipient, status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt.toISOString(), lastReply: r.lastReply })),
+    }));
   };
   routes.add({
     method: "get", path: "/api/v1/queue", tag: "queue", summary: "Messages waiting in the outbound queue",
@@ -48,7 +40,7 @@ export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => voi
     handler: async (c, { params }) => {
       const [item] = await load(params.id);
       if (!item) return problem(c, 404, "not-found", `No queued message ${params.id}`);
-      await store.write((tx) => tx.update(queueRecipients).set({ nextAttemptAt: new Date() }).where(eq(queueRecipients.queueId, params.id)));
+      await store.queue.retryNow(params.id);
       wake();
       return c.body(null, 202);
     },
@@ -60,10 +52,7 @@ export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => voi
     handler: async (c, { params }) => {
       const [item] = await load(params.id);
       if (!item) return problem(c, 404, "not-found", `No queued message ${params.id}`);
-      await store.write(async (tx) => {
-        await tx.delete(queue).where(eq(queue.id, params.id));
-        await store.messages.collectGarbage(tx);
-      });
+      await store.queue.drop(params.id);
       return c.body(null, 204);
     },
   });
