@@ -17,14 +17,22 @@ import { ROOT } from "../test/helpers/runtime.ts";
 import { BENCH_PREFIX, type BenchResult } from "./report.ts";
 
 const { values } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, runtime: { type: "string", default: "bun" }, only: { type: "string" } },
+  options: {
+    quick: { type: "boolean", default: false },
+    runtime: { type: "string", default: "bun" },
+    only: { type: "string" },
+  },
 });
 const runtime = ["--runtime", values.runtime!];
 
 /** Each benchmark with the arguments of the full and the quick run. */
 const BENCHES: { name: string; full: string[]; quick: string[] }[] = [
   { name: "startup", full: ["9"], quick: ["3"] },
-  { name: "idle-connections", full: ["--connections", "2000", "--login", "100"], quick: ["--connections", "2000", "--login", "50"] },
+  {
+    name: "idle-connections",
+    full: ["--connections", "2000", "--login", "100"],
+    quick: ["--connections", "2000", "--login", "50"],
+  },
   { name: "smtp-ingest", full: runtime, quick: ["--connections", "50", "--messages", "20", ...runtime] },
   { name: "imap-fetch", full: runtime, quick: ["--messages", "2000", "--idle", "200", ...runtime] },
   { name: "api", full: runtime, quick: ["--messages", "20000", "--requests", "100", ...runtime] },
@@ -47,9 +55,13 @@ async function run(command: string[], env: Record<string, string> = {}): Promise
 
 function machine(): string {
   const cpu = cpus();
-  const os = existsSync("/etc/os-release") ? /PRETTY_NAME="([^"]+)"/.exec(readFileSync("/etc/os-release", "utf8"))?.[1] : process.platform;
+  const os = existsSync("/etc/os-release")
+    ? /PRETTY_NAME="([^"]+)"/.exec(readFileSync("/etc/os-release", "utf8"))?.[1]
+    : process.platform;
   const kernel = existsSync("/proc/version") ? readFileSync("/proc/version", "utf8").split(" ")[2] : "";
-  return `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${os} (Linux ${kernel}), Bun ${Bun.version}`;
+  return `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${
+    (totalmem() / 2 ** 30).toFixed(0)
+  } GiB, ${os} (Linux ${kernel}), Bun ${Bun.version}`;
 }
 
 const format = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
@@ -64,16 +76,24 @@ const results: BenchResult[] = [];
 for (const bench of BENCHES) {
   if (only && !only.includes(bench.name)) continue;
   console.error(`\n── ${bench.name} ──`);
-  const out = await run(["bun", `bench/${bench.name}.ts`, ...(values.quick ? bench.quick : bench.full)], { BENCH_JSON: "1" });
+  const out = await run(["bun", `bench/${bench.name}.ts`, ...(values.quick ? bench.quick : bench.full)], {
+    BENCH_JSON: "1",
+  });
   const line = out.split("\n").find((l) => l.startsWith(BENCH_PREFIX));
   if (!line) throw new Error(`bench/${bench.name}.ts printed no ${BENCH_PREFIX.trim()} line`);
   results.push(JSON.parse(line.slice(BENCH_PREFIX.length)) as BenchResult);
 }
 
 console.log(`\nMachine: ${machine()}  `);
-console.log(`Date: ${new Date().toISOString().slice(0, 10)}; \`bun run bench${values.quick ? " --quick" : ""}\`${values.runtime !== "bun" ? ` --runtime ${values.runtime}` : ""}\n`);
+console.log(
+  `Date: ${new Date().toISOString().slice(0, 10)}; \`bun run bench${values.quick ? " --quick" : ""}\`${
+    values.runtime !== "bun" ? ` --runtime ${values.runtime}` : ""
+  }\n`,
+);
 console.log("| Benchmark | Figure | Compared with |");
 console.log("|---|---:|---|");
 for (const result of results) {
-  for (const row of result.rows) console.log(`| ${row.name} | ${format(row.value)} ${row.unit} | ${row.compare ?? ""} |`);
+  for (const row of result.rows) {
+    console.log(`| ${row.name} | ${format(row.value)} ${row.unit} | ${row.compare ?? ""} |`);
+  }
 }

@@ -20,7 +20,13 @@ import { listeningPort } from "./listening.ts";
 import { type BenchRow, emit } from "./report.ts";
 import { percentile } from "./smtp-load.ts";
 
-const { values } = parseArgs({ options: { messages: { type: "string", default: "100000" }, requests: { type: "string", default: "200" }, runtime: { type: "string", default: "bun" } } });
+const { values } = parseArgs({
+  options: {
+    messages: { type: "string", default: "100000" },
+    requests: { type: "string", default: "200" },
+    runtime: { type: "string", default: "bun" },
+  },
+});
 const N = Number(values.messages);
 const R = Number(values.requests);
 const USER = "bench@example.test";
@@ -39,8 +45,18 @@ try {
     await Promise.all(
       Array.from({ length: Math.min(N, start + 1000) - start }, (_, k) => {
         const i = start + k;
-        const raw = new TextEncoder().encode(`From: Sender ${i % 100} <s${i % 100}@remote.test>\r\nTo: ${USER}\r\nSubject: message ${i}\r\nMessage-ID: <${i}@bench.test>\r\n\r\nbody of message ${i}\r\n`);
-        return store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw, summary: summarize(raw), checkQuota: false });
+        const raw = new TextEncoder().encode(
+          `From: Sender ${i % 100} <s${
+            i % 100
+          }@remote.test>\r\nTo: ${USER}\r\nSubject: message ${i}\r\nMessage-ID: <${i}@bench.test>\r\n\r\nbody of message ${i}\r\n`,
+        );
+        return store.mail.append({
+          accountId: account.id,
+          mailboxId: inbox.id,
+          raw,
+          summary: summarize(raw),
+          checkQuota: false,
+        });
       }),
     );
   }
@@ -50,8 +66,28 @@ try {
 
   const config = join(dir, "postern.json");
   const off = false;
-  writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data"), api: { adminToken: TOKEN }, listeners: { http: { host: "127.0.0.1", port: 0 }, smtp: off, submission: off, submissions: off, imap: off, imaps: off, pop3: off, pop3s: off } }));
-  const server = Bun.spawn(posternCommand(["serve", "--config", config], values.runtime as Runtime), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataDir: join(dir, "data"),
+      api: { adminToken: TOKEN },
+      listeners: {
+        http: { host: "127.0.0.1", port: 0 },
+        smtp: off,
+        submission: off,
+        submissions: off,
+        imap: off,
+        imaps: off,
+        pop3: off,
+        pop3s: off,
+      },
+    }),
+  );
+  const server = Bun.spawn(posternCommand(["serve", "--config", config], values.runtime as Runtime), {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const port = await listeningPort(server.stderr, "http");
   const base = `http://127.0.0.1:${port}`;
   const rows: BenchRow[] = [];
@@ -68,21 +104,52 @@ try {
     }
     const seconds = (performance.now() - started) / 1000;
     times.sort((a, b) => a - b);
-    console.log(`${label.padEnd(52)} p50 ${percentile(times, 50).toFixed(1).padStart(7)} ms  p99 ${percentile(times, 99).toFixed(1).padStart(7)} ms  ${(R / seconds).toFixed(0).padStart(5)} req/s`);
-    const name = rows.length ? `HTTP ${label}, p50` : `HTTP API (${N} msgs, ${R} sequential req, ${values.runtime}) ${label}, p50`;
-    rows.push({ name, value: percentile(times, 50), unit: "ms", compare: `p99 ${percentile(times, 99).toFixed(1)} ms, ${(R / seconds).toFixed(0)} req/s` });
+    console.log(
+      `${label.padEnd(52)} p50 ${percentile(times, 50).toFixed(1).padStart(7)} ms  p99 ${
+        percentile(times, 99).toFixed(1).padStart(7)
+      } ms  ${(R / seconds).toFixed(0).padStart(5)} req/s`,
+    );
+    const name = rows.length
+      ? `HTTP ${label}, p50`
+      : `HTTP API (${N} msgs, ${R} sequential req, ${values.runtime}) ${label}, p50`;
+    rows.push({
+      name,
+      value: percentile(times, 50),
+      unit: "ms",
+      compare: `p99 ${percentile(times, 99).toFixed(1)} ms, ${(R / seconds).toFixed(0)} req/s`,
+    });
   };
   const admin = { authorization: `Bearer ${TOKEN}` };
   await measure("REST newest 50", () => fetch(`${base}/api/v1/accounts/${USER}/messages?limit=50`, { headers: admin }));
   const jmapBody = JSON.stringify({
     using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
     methodCalls: [
-      ["Email/query", { accountId: `A${account.id}`, filter: { inMailbox: `MB${inbox.id}` }, sort: [{ property: "receivedAt", isAscending: false }], limit: 50 }, "q"],
-      ["Email/get", { accountId: `A${account.id}`, "#ids": { resultOf: "q", name: "Email/query", path: "/ids" }, properties: ["subject", "from", "receivedAt", "keywords", "preview"] }, "g"],
+      ["Email/query", {
+        accountId: `A${account.id}`,
+        filter: { inMailbox: `MB${inbox.id}` },
+        sort: [{ property: "receivedAt", isAscending: false }],
+        limit: 50,
+      }, "q"],
+      ["Email/get", {
+        accountId: `A${account.id}`,
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        properties: ["subject", "from", "receivedAt", "keywords", "preview"],
+      }, "g"],
     ],
   });
-  await measure("JMAP Email/query + Email/get, newest 50", () => fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" }, body: jmapBody }));
-  await measure("REST one message, parsed", () => fetch(`${base}/api/v1/accounts/${USER}/messages/${1 + Math.floor(Math.random() * N)}`, { headers: admin }));
+  await measure(
+    "JMAP Email/query + Email/get, newest 50",
+    () =>
+      fetch(`${base}/jmap/api`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" },
+        body: jmapBody,
+      }),
+  );
+  await measure(
+    "REST one message, parsed",
+    () => fetch(`${base}/api/v1/accounts/${USER}/messages/${1 + Math.floor(Math.random() * N)}`, { headers: admin }),
+  );
   emit("api", rows);
   server.kill("SIGTERM");
   await server.exited;

@@ -16,7 +16,11 @@ import { startServer } from "../test/helpers/server.ts";
 import { type BenchRow, emit } from "./report.ts";
 
 const { values } = parseArgs({
-  options: { connections: { type: "string", default: "2000" }, login: { type: "string", default: "100" }, runtime: { type: "string", default: "binary" } },
+  options: {
+    connections: { type: "string", default: "2000" },
+    login: { type: "string", default: "100" },
+    runtime: { type: "string", default: "binary" },
+  },
 });
 const C = Number(values.connections);
 const L = Math.min(C, Number(values.login));
@@ -26,8 +30,10 @@ const USER = "idle@example.test";
 const PASSWORD = "idle-password-1";
 const LISTENERS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"];
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-const openFiles = (pid: number | "self") => Number(/Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, "utf8"))?.[1] ?? Infinity);
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const openFiles = (pid: number | "self") =>
+  Number(/Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, "utf8"))?.[1] ?? Infinity);
 
 /** RSS after the process has had `ms` to settle (timers, GC after start-up or a burst). */
 async function settledRss(pid: number, ms = 2000): Promise<number> {
@@ -35,7 +41,9 @@ async function settledRss(pid: number, ms = 2000): Promise<number> {
   return rssMiB(pid);
 }
 
-if (openFiles("self") < C + 100) throw new Error(`open file limit ${openFiles("self")} is below ${C + 100}: raise it with \`ulimit -n ${C + 1000}\``);
+if (openFiles("self") < C + 100) {
+  throw new Error(`open file limit ${openFiles("self")} is below ${C + 100}: raise it with \`ulimit -n ${C + 1000}\``);
+}
 
 const server = await startServer({
   runtime,
@@ -46,24 +54,39 @@ const clients: LineClient[] = [];
 try {
   console.log(`idle memory: ${label} serve, ${C} IMAP connections, ${L} logged in`);
   const idle = await settledRss(server.proc.pid);
-  console.log(`listening (all ${LISTENERS.length} listeners, fresh data dir, started in ${server.startupMs.toFixed(0)} ms): RSS ${idle.toFixed(1)} MiB`);
+  console.log(
+    `listening (all ${LISTENERS.length} listeners, fresh data dir, started in ${server.startupMs.toFixed(0)} ms): RSS ${
+      idle.toFixed(1)
+    } MiB`,
+  );
 
   let t = performance.now();
   for (let i = 0; i < C; i += 100) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(100, C - i) }, async () => {
-      const client = await LineClient.connect(server.ports.imap!);
-      const greeting = await client.readLine();
-      if (!greeting?.startsWith("* OK")) throw new Error(`unexpected greeting: ${greeting}`);
-      return client;
-    }))));
+    clients.push(
+      ...(await Promise.all(Array.from({ length: Math.min(100, C - i) }, async () => {
+        const client = await LineClient.connect(server.ports.imap!);
+        const greeting = await client.readLine();
+        if (!greeting?.startsWith("* OK")) throw new Error(`unexpected greeting: ${greeting}`);
+        return client;
+      }))),
+    );
   }
   const open = await settledRss(server.proc.pid);
   const perConnection = ((open - idle) * 1024) / C;
-  console.log(`${C} connections open (in ${((performance.now() - t) / 1000).toFixed(1)} s): RSS ${open.toFixed(1)} MiB, ${perConnection.toFixed(1)} KiB per connection`);
+  console.log(
+    `${C} connections open (in ${((performance.now() - t) / 1000).toFixed(1)} s): RSS ${open.toFixed(1)} MiB, ${
+      perConnection.toFixed(1)
+    } KiB per connection`,
+  );
 
   const rows: BenchRow[] = [
     { name: `RSS, idle ${label} serve (fresh data dir, all listeners)`, value: idle, unit: "MiB" },
-    { name: `RSS with ${C} idle IMAP connections (greeting read, not logged in)`, value: open, unit: "MiB", compare: `+${(open - idle).toFixed(1)} MiB over idle` },
+    {
+      name: `RSS with ${C} idle IMAP connections (greeting read, not logged in)`,
+      value: open,
+      unit: "MiB",
+      compare: `+${(open - idle).toFixed(1)} MiB over idle`,
+    },
     { name: "per idle IMAP connection", value: perConnection, unit: "KiB/conn" },
   ];
 
@@ -75,16 +98,27 @@ try {
     t = performance.now();
     // A few at a time: each LOGIN is a deliberate scrypt check.
     for (let i = 0; i < L; i += 10) {
-      await Promise.all(clients.slice(i, Math.min(L, i + 10)).map(async (client) => {
-        await client.line(`a LOGIN ${USER} ${PASSWORD}`);
-        const reply = await client.readUntil((line) => line.startsWith("a "), 60_000);
-        if (!reply.at(-1)!.startsWith("a OK")) throw new Error(`LOGIN failed: ${reply.join(" | ")}`);
-      }));
+      await Promise.all(
+        clients.slice(i, Math.min(L, i + 10)).map(async (client) => {
+          await client.line(`a LOGIN ${USER} ${PASSWORD}`);
+          const reply = await client.readUntil((line) => line.startsWith("a "), 60_000);
+          if (!reply.at(-1)!.startsWith("a OK")) throw new Error(`LOGIN failed: ${reply.join(" | ")}`);
+        }),
+      );
     }
     const loggedIn = await settledRss(server.proc.pid);
     const perSession = ((loggedIn - open) * 1024) / L;
-    console.log(`${L} of them logged in (in ${((performance.now() - t) / 1000).toFixed(1)} s): RSS ${loggedIn.toFixed(1)} MiB, ${perSession.toFixed(1)} KiB more per logged-in session`);
-    rows.push({ name: `per IMAP session logged in (${L} of them, nothing selected)`, value: perSession, unit: "KiB/conn", compare: `RSS ${open.toFixed(1)} → ${loggedIn.toFixed(1)} MiB` });
+    console.log(
+      `${L} of them logged in (in ${((performance.now() - t) / 1000).toFixed(1)} s): RSS ${loggedIn.toFixed(1)} MiB, ${
+        perSession.toFixed(1)
+      } KiB more per logged-in session`,
+    );
+    rows.push({
+      name: `per IMAP session logged in (${L} of them, nothing selected)`,
+      value: perSession,
+      unit: "KiB/conn",
+      compare: `RSS ${open.toFixed(1)} → ${loggedIn.toFixed(1)} MiB`,
+    });
   }
   emit("idle-connections", rows);
 } finally {

@@ -24,7 +24,11 @@ import { listeningPort } from "./listening.ts";
 import { emit, ratio } from "./report.ts";
 
 const { values } = parseArgs({
-  options: { messages: { type: "string", default: "10000" }, idle: { type: "string", default: "2000" }, runtime: { type: "string", default: "bun" } },
+  options: {
+    messages: { type: "string", default: "10000" },
+    idle: { type: "string", default: "2000" },
+    runtime: { type: "string", default: "bun" },
+  },
 });
 const N = Number(values.messages);
 const IDLE = Number(values.idle);
@@ -36,9 +40,13 @@ function message(i: number): string {
   const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
   const line = () => Array.from({ length: 12 }, (_, k) => words[(i * 7 + k) % words.length]).join(" ");
   const body = Array.from({ length: 60 + (i % 120) }, line).join("\r\n") + (i % 1000 === 0 ? "\r\nneedle\r\n" : "\r\n");
-  const head = `From: Sender ${i % 50} <s${i % 50}@remote.test>\r\nTo: ${USER}\r\nSubject: message ${i}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${i}@bench.test>\r\n`;
+  const head = `From: Sender ${i % 50} <s${
+    i % 50
+  }@remote.test>\r\nTo: ${USER}\r\nSubject: message ${i}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${i}@bench.test>\r\n`;
   if (i % 3 !== 0) return `${head}\r\n${body}`;
-  return `${head}MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b${i}"\r\n\r\n--b${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b${i}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>${body.slice(0, 2000)}</p>\r\n--b${i}--\r\n`;
+  return `${head}MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b${i}"\r\n\r\n--b${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b${i}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>${
+    body.slice(0, 2000)
+  }</p>\r\n--b${i}--\r\n`;
 }
 
 async function seed(dataDir: string): Promise<number> {
@@ -53,7 +61,11 @@ async function seed(dataDir: string): Promise<number> {
       const raw = new TextEncoder().encode(message(start + k));
       return { raw, summary: await summarize(raw) };
     }));
-    await Promise.all(batch.map(({ raw, summary }) => store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw, summary, checkQuota: false })));
+    await Promise.all(
+      batch.map(({ raw, summary }) =>
+        store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw, summary, checkQuota: false })
+      ),
+    );
     bytes += batch.reduce((n, { raw }) => n + raw.length, 0);
   }
   store.close();
@@ -101,7 +113,11 @@ try {
   console.log(`IMAP: ${N} messages, ${IDLE} idle connections, server on ${runtime}`);
   let t = performance.now();
   const bytes = await seed(join(dir, "data"));
-  console.log(`seeded ${N} messages, ${(bytes / N / 1024).toFixed(1)} KiB average, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `seeded ${N} messages, ${(bytes / N / 1024).toFixed(1)} KiB average, in ${
+      ((performance.now() - t) / 1000).toFixed(1)
+    } s`,
+  );
 
   // The floor: reading every blob straight from the database in this process.
   const direct = createClient({ url: `file:${join(dir, "data", "postern.db")}` });
@@ -112,12 +128,28 @@ try {
   console.log(`floor: read all ${rows.rows.length} blobs from libSQL in-process: ${floorMs.toFixed(0)} ms`);
 
   const config = join(dir, "postern.json");
-  writeFileSync(config, JSON.stringify({
-    dataDir: join(dir, "data"),
-    limits: { connectionsPerIp: IDLE + 20 },
-    listeners: { imaps: { host: "127.0.0.1", port: 0 }, smtp: false, submission: false, submissions: false, imap: false, pop3: false, pop3s: false, http: false },
-  }));
-  const server = Bun.spawn(posternCommand(["serve", "--config", config], runtime), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataDir: join(dir, "data"),
+      limits: { connectionsPerIp: IDLE + 20 },
+      listeners: {
+        imaps: { host: "127.0.0.1", port: 0 },
+        smtp: false,
+        submission: false,
+        submissions: false,
+        imap: false,
+        pop3: false,
+        pop3s: false,
+        http: false,
+      },
+    }),
+  );
+  const server = Bun.spawn(posternCommand(["serve", "--config", config], runtime), {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const port = await listeningPort(server.stderr, "imaps");
   const client = await Client.open(port);
   await client.run("l", `LOGIN ${USER} ${PASSWORD}`);
@@ -127,35 +159,69 @@ try {
   const idlers: Client[] = [];
   t = performance.now();
   for (let i = 0; i < IDLE; i += 100) {
-    idlers.push(...(await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, async () => {
-      const c = await Client.open(port);
-      await c.run("l", `LOGIN ${USER} ${PASSWORD}`);
-      await c.run("s", "SELECT INBOX");
-      c.socket.write("i IDLE\r\n");
-      return c;
-    }))));
+    idlers.push(
+      ...(await Promise.all(Array.from({ length: Math.min(100, IDLE - i) }, async () => {
+        const c = await Client.open(port);
+        await c.run("l", `LOGIN ${USER} ${PASSWORD}`);
+        await c.run("s", "SELECT INBOX");
+        c.socket.write("i IDLE\r\n");
+        return c;
+      }))),
+    );
   }
   await Bun.sleep(500);
   const after = rss(server.pid);
-  console.log(`${IDLE} connections in IDLE after SELECT of the ${N}-message INBOX (opened in ${((performance.now() - t) / 1000).toFixed(1)} s):`);
-  console.log(`server RSS ${before.toFixed(0)} MiB → ${after.toFixed(0)} MiB, ${(((after - before) * 1024) / IDLE).toFixed(0)} KiB per idle connection`);
+  console.log(
+    `${IDLE} connections in IDLE after SELECT of the ${N}-message INBOX (opened in ${
+      ((performance.now() - t) / 1000).toFixed(1)
+    } s):`,
+  );
+  console.log(
+    `server RSS ${before.toFixed(0)} MiB → ${after.toFixed(0)} MiB, ${
+      (((after - before) * 1024) / IDLE).toFixed(0)
+    } KiB per idle connection`,
+  );
   let tags = 0;
   const measure = async (label: string, command: string) => {
     const started = performance.now();
     const received = await client.run(`t${++tags}`, command);
     const ms = performance.now() - started;
-    console.log(`${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${(received / 1024 / 1024).toFixed(1)} MiB received`);
+    console.log(
+      `${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms  ${(received / 1024 / 1024).toFixed(1)} MiB received`,
+    );
     return { ms, mib: received / 1024 / 1024 };
   };
-  const meta = await measure("UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)", "UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)");
+  const meta = await measure(
+    "UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)",
+    "UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)",
+  );
   const download = await measure("UID FETCH 1:* BODY.PEEK[] (every message)", "UID FETCH 1:* BODY.PEEK[]");
   console.log(`download / floor: ${(download.ms / floorMs).toFixed(1)}`);
   const search = await measure('UID SEARCH TEXT "needle"', 'UID SEARCH TEXT "needle"');
   emit("imap-fetch", [
-    { name: `IMAP (${N} msgs, ${(bytes / N / 1024).toFixed(1)} KiB avg, imaps, ${runtime}) UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)`, value: meta.ms, unit: "ms", compare: `${meta.mib.toFixed(1)} MiB received` },
-    { name: "IMAP UID FETCH 1:* BODY.PEEK[] (every message)", value: download.ms, unit: "ms", compare: `${ratio(download.ms, floorMs)} × floor (every blob read in-process: ${floorMs.toFixed(0)} ms); ${download.mib.toFixed(0)} MiB received` },
+    {
+      name: `IMAP (${N} msgs, ${
+        (bytes / N / 1024).toFixed(1)
+      } KiB avg, imaps, ${runtime}) UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)`,
+      value: meta.ms,
+      unit: "ms",
+      compare: `${meta.mib.toFixed(1)} MiB received`,
+    },
+    {
+      name: "IMAP UID FETCH 1:* BODY.PEEK[] (every message)",
+      value: download.ms,
+      unit: "ms",
+      compare: `${ratio(download.ms, floorMs)} × floor (every blob read in-process: ${floorMs.toFixed(0)} ms); ${
+        download.mib.toFixed(0)
+      } MiB received`,
+    },
     { name: 'IMAP UID SEARCH TEXT "needle"', value: search.ms, unit: "ms" },
-    { name: `IMAP ${IDLE} sessions logged in, INBOX selected, in IDLE`, value: ((after - before) * 1024) / IDLE, unit: "KiB/conn", compare: `server RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB` },
+    {
+      name: `IMAP ${IDLE} sessions logged in, INBOX selected, in IDLE`,
+      value: ((after - before) * 1024) / IDLE,
+      unit: "KiB/conn",
+      compare: `server RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB`,
+    },
   ]);
 
   for (const c of [...idlers, client]) c.socket.destroy();

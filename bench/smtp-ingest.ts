@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DnsServer } from "../test/helpers/dns-server.ts";
-import { posternCommand, ROOT, type Runtime, runPostern } from "../test/helpers/runtime.ts";
+import { posternCommand, ROOT, runPostern, type Runtime } from "../test/helpers/runtime.ts";
 import { listeningPort } from "./listening.ts";
 import { emit, ratio } from "./report.ts";
 import { type LoadResult, percentile, runLoad } from "./smtp-load.ts";
@@ -49,7 +49,13 @@ async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp):
 }
 
 function report(name: string, result: LoadResult, rss: number) {
-  const figures = { rate: result.messages / result.seconds, p50: percentile(result.latencies, 50), p99: percentile(result.latencies, 99), rss, failures: result.failures };
+  const figures = {
+    rate: result.messages / result.seconds,
+    p50: percentile(result.latencies, 50),
+    p99: percentile(result.latencies, 99),
+    rss,
+    failures: result.failures,
+  };
   console.log(
     `${name.padEnd(26)} ${figures.rate.toFixed(0).padStart(6)} msg/s   p50 ${figures.p50.toFixed(2)} ms   ` +
       `p99 ${figures.p99.toFixed(2)} ms   peak RSS ${rss.toFixed(0)} MiB   failures ${result.failures}`,
@@ -63,40 +69,79 @@ dns.add("load.test", { type: "TXT", text: "v=spf1 ip4:127.0.0.1 -all" });
 const dir = mkdtempSync(join(tmpdir(), "postern-bench-"));
 const sinkPort = 35_000 + Math.floor(Math.random() * 5000);
 const config = join(dir, "postern.json");
-writeFileSync(config, JSON.stringify({
-  hostname: "mx.bench.test",
-  dataDir: join(dir, "data"),
-  limits: { connectionsPerIp: C + 10 },
-  dns: { servers: [`127.0.0.1:${dns.port}`] },
-  listeners: { smtp: { host: "127.0.0.1", port: 0 }, submission: false, submissions: false, http: false },
-}));
+writeFileSync(
+  config,
+  JSON.stringify({
+    hostname: "mx.bench.test",
+    dataDir: join(dir, "data"),
+    limits: { connectionsPerIp: C + 10 },
+    dns: { servers: [`127.0.0.1:${dns.port}`] },
+    listeners: { smtp: { host: "127.0.0.1", port: 0 }, submission: false, submissions: false, http: false },
+  }),
+);
 try {
-  console.log(`SMTP ingest: ${C} connections × ${M} messages × ${S} bytes, PIPELINING, ${ACCOUNTS} local mailboxes, server on ${runtime}`);
+  console.log(
+    `SMTP ingest: ${C} connections × ${M} messages × ${S} bytes, PIPELINING, ${ACCOUNTS} local mailboxes, server on ${runtime}`,
+  );
   await runPostern(["domain", "add", "example.test", "--config", config]);
   for (const r of recipients) await runPostern(["user", "add", r, "--password", "bench-password", "--config", config]);
 
-  const server = Bun.spawn(posternCommand(["serve", "--config", config], runtime), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+  const server = Bun.spawn(posternCommand(["serve", "--config", config], runtime), {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const port = await listeningPort(server.stderr, "smtp");
   const stored = await runLoad({ port, connections: C, messagesPerConnection: M, messageSize: S, recipients });
   const postern = report("postern (stored, durable)", stored, peakRssMiB(server.pid));
   server.kill("SIGTERM");
   await server.exited;
 
-  const sink = Bun.spawn([process.execPath, join(ROOT, "bench/smtp-sink.ts"), String(sinkPort)], { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
+  const sink = Bun.spawn([process.execPath, join(ROOT, "bench/smtp-sink.ts"), String(sinkPort)], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   await waitForLine(sink.stdout, /ready/);
-  const floor = report("protocol floor (no store)", await runLoad({ port: sinkPort, connections: C, messagesPerConnection: M, messageSize: S, recipients }), peakRssMiB(sink.pid));
+  const floor = report(
+    "protocol floor (no store)",
+    await runLoad({ port: sinkPort, connections: C, messagesPerConnection: M, messageSize: S, recipients }),
+    peakRssMiB(sink.pid),
+  );
   sink.kill("SIGTERM");
   await sink.exited;
 
   console.log(`postern / floor: ${(postern.rate / floor.rate).toFixed(2)}`);
 
   const what = `SMTP ingest (${C} conn × ${M} msg × ${(S / 1024).toFixed(0)} KiB, ${runtime})`;
-  const failures = postern.failures + floor.failures ? `; failures: ${postern.failures} stored, ${floor.failures} floor` : "";
+  const failures = postern.failures + floor.failures
+    ? `; failures: ${postern.failures} stored, ${floor.failures} floor`
+    : "";
   emit("smtp-ingest", [
-    { name: `${what}, stored durably`, value: postern.rate, unit: "msg/s", compare: `${ratio(postern.rate, floor.rate)} × protocol floor (${floor.rate.toFixed(0)} msg/s)${failures}` },
-    { name: "SMTP ingest, p50 end of DATA → 250", value: postern.p50, unit: "ms", compare: `floor ${floor.p50.toFixed(1)} ms` },
-    { name: "SMTP ingest, p99 end of DATA → 250", value: postern.p99, unit: "ms", compare: `floor ${floor.p99.toFixed(1)} ms` },
-    { name: "SMTP ingest, server peak RSS", value: postern.rss, unit: "MiB", compare: `floor ${floor.rss.toFixed(0)} MiB` },
+    {
+      name: `${what}, stored durably`,
+      value: postern.rate,
+      unit: "msg/s",
+      compare: `${ratio(postern.rate, floor.rate)} × protocol floor (${floor.rate.toFixed(0)} msg/s)${failures}`,
+    },
+    {
+      name: "SMTP ingest, p50 end of DATA → 250",
+      value: postern.p50,
+      unit: "ms",
+      compare: `floor ${floor.p50.toFixed(1)} ms`,
+    },
+    {
+      name: "SMTP ingest, p99 end of DATA → 250",
+      value: postern.p99,
+      unit: "ms",
+      compare: `floor ${floor.p99.toFixed(1)} ms`,
+    },
+    {
+      name: "SMTP ingest, server peak RSS",
+      value: postern.rss,
+      unit: "MiB",
+      compare: `floor ${floor.rss.toFixed(0)} MiB`,
+    },
   ]);
 } finally {
   rmSync(dir, { recursive: true, force: true });

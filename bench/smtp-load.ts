@@ -26,7 +26,8 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function makeMessage(size: number, n: number): string {
-  const head = `From: bench@load.test\r\nTo: bench@example.test\r\nSubject: benchmark ${n}\r\nMessage-ID: <${n}.${Date.now()}@load.test>\r\n\r\n`;
+  const head =
+    `From: bench@load.test\r\nTo: bench@example.test\r\nSubject: benchmark ${n}\r\nMessage-ID: <${n}.${Date.now()}@load.test>\r\n\r\n`;
   const line = "The quick brown fox jumps over the lazy dog, again and again and again.\r\n";
   let body = "";
   while (head.length + body.length + line.length <= size) body += line;
@@ -57,7 +58,11 @@ class ReplyReader {
   }
 }
 
-async function oneConnection(options: LoadOptions, index: number, latencies: number[]): Promise<{ ok: number; failed: number }> {
+async function oneConnection(
+  options: LoadOptions,
+  index: number,
+  latencies: number[],
+): Promise<{ ok: number; failed: number }> {
   const socket = connect(options.port, "127.0.0.1");
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
@@ -94,7 +99,9 @@ async function oneConnection(options: LoadOptions, index: number, latencies: num
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: options.connections }, (_, i) => oneConnection(options, i, latencies)));
+  const results = await Promise.all(
+    Array.from({ length: options.connections }, (_, i) => oneConnection(options, i, latencies)),
+  );
   const seconds = (performance.now() - started) / 1000;
   return {
     messages: results.reduce((n, r) => n + r.ok, 0),

@@ -19,9 +19,19 @@ const PORT = 34_125;
 async function once(runtime: Runtime): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "postern-startup-"));
   const config = join(dir, "postern.json");
-  writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data"), listeners: { smtp: { host: "127.0.0.1", port: PORT }, submission: false, submissions: false, http: false } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataDir: join(dir, "data"),
+      listeners: { smtp: { host: "127.0.0.1", port: PORT }, submission: false, submissions: false, http: false },
+    }),
+  );
   const started = performance.now();
-  const proc = Bun.spawn(posternCommand(["serve", "--config", config], runtime), { cwd: ROOT, stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn(posternCommand(["serve", "--config", config], runtime), {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   try {
     for (;;) {
       const ok = await new Promise<boolean>((resolve) => {
@@ -50,13 +60,26 @@ for (const runtime of ["bun", "deno", "binary"] as Runtime[]) {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push(await once(runtime));
   results[runtime] = median(times);
-  console.log(`${runtime.padEnd(7)} median ${median(times).toFixed(0)} ms to first accepted connection (runs: ${times.map((t) => t.toFixed(0)).join(", ")})`);
+  console.log(
+    `${runtime.padEnd(7)} median ${median(times).toFixed(0)} ms to first accepted connection (runs: ${
+      times.map((t) => t.toFixed(0)).join(", ")
+    })`,
+  );
 }
 if (results.bun && results.binary) console.log(`binary / bun src: ${(results.binary / results.bun).toFixed(2)}`);
 
 const rows: BenchRow[] = [];
-const bunNote = results.bun ? `${ratio(results.binary!, results.bun)} × bun src (${results.bun.toFixed(0)} ms)` : undefined;
-if (results.binary) rows.push({ name: `cold start to first SMTP connection, dist/postern (median of ${runs})`, value: results.binary, unit: "ms", compare: bunNote });
+const bunNote = results.bun
+  ? `${ratio(results.binary!, results.bun)} × bun src (${results.bun.toFixed(0)} ms)`
+  : undefined;
+if (results.binary) {
+  rows.push({
+    name: `cold start to first SMTP connection, dist/postern (median of ${runs})`,
+    value: results.binary,
+    unit: "ms",
+    compare: bunNote,
+  });
+}
 if (results.bun) rows.push({ name: "cold start, bun src/main.ts serve", value: results.bun, unit: "ms" });
 if (results.deno) rows.push({ name: "cold start, deno run -A src/main.ts serve", value: results.deno, unit: "ms" });
 emit("startup", rows);

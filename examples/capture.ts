@@ -47,12 +47,28 @@ export async function startCapture(options: { sender?: string } = {}): Promise<C
       hostname: "capture.localhost",
       dataDir,
       auth: { allowPlaintext: true },
-      listeners: { submission: { host: "127.0.0.1", port: 0 }, smtp: false, submissions: false, imap: false, imaps: false, pop3: false, pop3s: false, http: false },
+      listeners: {
+        submission: { host: "127.0.0.1", port: 0 },
+        smtp: false,
+        submissions: false,
+        imap: false,
+        imaps: false,
+        pop3: false,
+        pop3s: false,
+        http: false,
+      },
     },
     hooks: [{
       async data(message) {
         const parsed = await message.parsed();
-        messages.push({ from: message.sender, to: message.recipients, subject: parsed.subject ?? "", text: parsed.text ?? "", html: parsed.html ?? null, raw: message.raw! });
+        messages.push({
+          from: message.sender,
+          to: message.recipients,
+          subject: parsed.subject ?? "",
+          text: parsed.text ?? "",
+          html: parsed.html ?? null,
+          raw: message.raw!,
+        });
         for (const wake of waiters.splice(0)) wake();
         return { action: "discard" };
       },
@@ -70,7 +86,9 @@ export async function startCapture(options: { sender?: string } = {}): Promise<C
     async waitFor(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`captured ${messages.length} of ${count} messages in ${timeoutMs} ms`);
+        if (Date.now() > deadline) {
+          throw new Error(`captured ${messages.length} of ${count} messages in ${timeoutMs} ms`);
+        }
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 50);
@@ -87,7 +105,9 @@ export async function startCapture(options: { sender?: string } = {}): Promise<C
 
 if (import.meta.main) {
   const capture = await startCapture({ sender: process.env.SENDER });
-  console.log(`SMTP submission on 127.0.0.1:${capture.port}, user ${capture.user}, password ${capture.password}; captured mail is printed`);
+  console.log(
+    `SMTP submission on 127.0.0.1:${capture.port}, user ${capture.user}, password ${capture.password}; captured mail is printed`,
+  );
   setInterval(() => {
     for (const m of capture.messages.splice(0)) console.log(`${m.from} → ${m.to.join(", ")}: ${m.subject}`);
   }, 200);

@@ -25,7 +25,16 @@ export async function startForwarder(options: ForwardOptions): Promise<EmbeddedP
       hostname: `mx.${options.domain}`,
       dataDir: options.dataDir ?? "./data-forward",
       srs: { secret: options.srsSecret },
-      listeners: { smtp: { host: "0.0.0.0", port: options.smtpPort ?? 2525 }, submission: false, submissions: false, imap: false, imaps: false, pop3: false, pop3s: false, http: false },
+      listeners: {
+        smtp: { host: "0.0.0.0", port: options.smtpPort ?? 2525 },
+        submission: false,
+        submissions: false,
+        imap: false,
+        imaps: false,
+        pop3: false,
+        pop3s: false,
+        http: false,
+      },
       delivery: { transport: options.transport ?? {} },
       ...(options.dnsServers ? { dns: { servers: options.dnsServers } } : {}),
     },
@@ -46,6 +55,8 @@ if (import.meta.main) {
   if (!domain || !srsSecret) throw new Error("usage: SRS_SECRET=… forward-aliases.ts <domain> local=target[,target] …");
   const aliases = Object.fromEntries(pairs.map((p) => [p.split("=")[0]!, p.split("=")[1]!.split(",")]));
   const postern = await startForwarder({ domain, aliases, srsSecret });
-  console.log(`forwarding ${Object.keys(aliases).length} aliases of ${domain}; SMTP on port ${postern.addresses.smtp?.port}`);
+  console.log(
+    `forwarding ${Object.keys(aliases).length} aliases of ${domain}; SMTP on port ${postern.addresses.smtp?.port}`,
+  );
   process.on("SIGINT", () => void postern.stop().then(() => process.exit(0)));
 }

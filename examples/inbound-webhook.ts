@@ -22,7 +22,16 @@ export async function startInboundWebhook(options: InboundWebhookOptions): Promi
     config: {
       hostname: `mx.${options.domain}`,
       dataDir: options.dataDir ?? "./data-inbound-webhook",
-      listeners: { smtp: { host: "127.0.0.1", port: options.smtpPort ?? 2525 }, submission: false, submissions: false, imap: false, imaps: false, pop3: false, pop3s: false, http: false },
+      listeners: {
+        smtp: { host: "127.0.0.1", port: options.smtpPort ?? 2525 },
+        submission: false,
+        submissions: false,
+        imap: false,
+        imaps: false,
+        pop3: false,
+        pop3s: false,
+        http: false,
+      },
     },
     hooks: [{
       // The data stage sees the whole message; answering "discard" accepts it without storing it.
@@ -31,7 +40,13 @@ export async function startInboundWebhook(options: InboundWebhookOptions): Promi
         const response = await fetch(options.webhookUrl, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ from: message.sender, to: message.recipients, subject: parsed.subject ?? "", text: parsed.text ?? "", remoteAddress: message.remoteAddress }),
+          body: JSON.stringify({
+            from: message.sender,
+            to: message.recipients,
+            subject: parsed.subject ?? "",
+            text: parsed.text ?? "",
+            remoteAddress: message.remoteAddress,
+          }),
         }).catch(() => null);
         if (!response?.ok) return { action: "tempfail", reason: "the application is not taking mail right now" };
         return { action: "discard" };

@@ -21,7 +21,10 @@ const result = await Bun.build({
       setup(build) {
         build.onLoad({ filter: /node_modules\/libsql\/index\.js$/ }, (args) => {
           const source = readFileSync(args.path, "utf8");
-          const patched = source.replace("return require(`@libsql/${target}`);", `return require("@libsql/${target}");`);
+          const patched = source.replace(
+            "return require(`@libsql/${target}`);",
+            `return require("@libsql/${target}");`,
+          );
           if (patched === source) throw new Error("libsql/index.js changed: update scripts/build.ts");
           return { contents: patched, loader: "js" };
         });

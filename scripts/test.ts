@@ -16,10 +16,18 @@ function run(title: string, cmd: string[], env: Record<string, string> = {}): vo
 }
 
 run("embedded migrations are current", ["bun", "scripts/embed-migrations.ts", "--check"]);
-if (!only || only === "bun") run("suite on Bun", ["bun", "test", "--timeout", "30000", ...extra], { POSTERN_TEST_RUNTIME: "bun" });
-if (!only || only === "deno") run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], { POSTERN_TEST_RUNTIME: "deno" });
+if (!only || only === "bun") {
+  run("suite on Bun", ["bun", "test", "--timeout", "30000", ...extra], { POSTERN_TEST_RUNTIME: "bun" });
+}
+if (!only || only === "deno") {
+  run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], {
+    POSTERN_TEST_RUNTIME: "deno",
+  });
+}
 if (!only || only === "binary") {
   run("build the binary", ["bun", "scripts/build.ts"]);
-  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], { POSTERN_TEST_RUNTIME: "binary" });
+  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], {
+    POSTERN_TEST_RUNTIME: "binary",
+  });
 }
 console.log("\nall test legs passed");

@@ -23,7 +23,19 @@ import type { Store } from "./store/store.ts";
 
 export { ConfigError, SchemaTooNewError, StoreError };
 export { setLogLevel } from "./log.ts";
-export type { Config, ConfigInput, DeliveredMessage, EmailAddress, HookContext, HookFunction, HookModule, ListenerName, Mailbox, MessageSummary, Verdict };
+export type {
+  Config,
+  ConfigInput,
+  DeliveredMessage,
+  EmailAddress,
+  HookContext,
+  HookFunction,
+  HookModule,
+  ListenerName,
+  Mailbox,
+  MessageSummary,
+  Verdict,
+};
 
 export interface PosternOptions extends RuntimeOptions {
   /** The config, as in `postern.json`; omitted keys take their defaults. Errors throw `ConfigError` naming the key. */
@@ -68,7 +80,10 @@ export interface EmbeddedPostern {
 }
 
 export async function createPostern(options: PosternOptions = {}): Promise<EmbeddedPostern> {
-  const config = { ...parseConfig(options.config ?? {}, "createPostern config"), configDir: options.configDir ?? process.cwd() };
+  const config = {
+    ...parseConfig(options.config ?? {}, "createPostern config"),
+    configDir: options.configDir ?? process.cwd(),
+  };
   const postern = await startPostern(config, { hooks: options.hooks, onMessage: options.onMessage });
   const { store } = postern;
 
@@ -96,8 +111,17 @@ export async function createPostern(options: PosternOptions = {}): Promise<Embed
       return rows.map((row) => {
         const { summary, blobHash } = summaries.get(row.uid)!;
         return {
-          id: row.emailId, mailbox: box.name, uid: row.uid, flags: row.flags, receivedAt: row.internalDate, size: row.size,
-          messageId: summary.messageId, subject: summary.subject, from: summary.from, to: summary.to, preview: summary.preview,
+          id: row.emailId,
+          mailbox: box.name,
+          uid: row.uid,
+          flags: row.flags,
+          receivedAt: row.internalDate,
+          size: row.size,
+          messageId: summary.messageId,
+          subject: summary.subject,
+          from: summary.from,
+          to: summary.to,
+          preview: summary.preview,
           raw: async () => (await store.emails.readBlob(blobHash)) ?? new Uint8Array(),
         };
       });

@@ -1,13 +1,13 @@
 #!/usr/bin/env bun
 /** The `postern` command line. Commands live in src/cli/; this file only dispatches. */
-import { aliasCommand, ALIAS_USAGE } from "./cli/alias.ts";
+import { ALIAS_USAGE, aliasCommand } from "./cli/alias.ts";
 import { UsageError } from "./cli/args.ts";
-import { dkimCommand, DKIM_USAGE } from "./cli/dkim.ts";
-import { domainCommand, DOMAIN_USAGE } from "./cli/domain.ts";
+import { DKIM_USAGE, dkimCommand } from "./cli/dkim.ts";
+import { DOMAIN_USAGE, domainCommand } from "./cli/domain.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { reindexCommand } from "./cli/reindex.ts";
 import { serveCommand } from "./cli/serve.ts";
-import { userCommand, USER_USAGE } from "./cli/user.ts";
+import { USER_USAGE, userCommand } from "./cli/user.ts";
 import { ConfigError } from "./config/load.ts";
 import { SchemaTooNewError, StoreError } from "./store/errors.ts";
 import { VERSION } from "./version.ts";

@@ -60,7 +60,11 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
     const secureContext: SecureContext = createSecureContext(await pem);
     // SRS addresses live under our host name: bounces to them come back to this server.
     const srs = config.srs.secret ? new Srs({ secret: config.srs.secret, domain: config.hostname }) : undefined;
-    const directory = new Directory(store, { srs, srsDomain: config.hostname, separator: config.delivery.recipientDelimiter });
+    const directory = new Directory(store, {
+      srs,
+      srsDomain: config.hostname,
+      separator: config.delivery.recipientDelimiter,
+    });
     const resolve = createResolver(config.dns.servers);
     const keyring = createKeyring(config.dkim, config.dataDir);
     const arcKey = () => {

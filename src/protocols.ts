@@ -58,7 +58,15 @@ function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
           commandTimeoutMs: limits.commandTimeout * 1000,
           dataTimeoutMs: limits.dataTimeout * 1000,
         },
-        new StoreSmtpBackend({ store, directory, deliverer, throttle: authThrottle, hostname: config.hostname, maxHops: config.limits.hops, policy }),
+        new StoreSmtpBackend({
+          store,
+          directory,
+          deliverer,
+          throttle: authThrottle,
+          hostname: config.hostname,
+          maxHops: config.limits.hops,
+          policy,
+        }),
       );
     },
   };
@@ -73,7 +81,7 @@ function pop3(implicitTls: boolean): Protocol {
     refusalLine: "-ERR [SYS/TEMP] Too many connections from your address",
     handler({ config, store, authThrottle }) {
       let backend = pop3Backends.get(store);
-      if (!backend) pop3Backends.set(store, (backend = new StorePop3Backend(store, authThrottle)));
+      if (!backend) pop3Backends.set(store, backend = new StorePop3Backend(store, authThrottle));
       return pop3Handler(
         {
           hostname: config.hostname,

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Store } from "../store/store.ts";
-import { renderMetrics, type MetricSource } from "./metrics.ts";
+import { type MetricSource, renderMetrics } from "./metrics.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
@@ -34,25 +34,42 @@ export function createApp(options: AppOptions): Hono {
     }
   });
 
-  app.get("/healthz", (c) =>
-    c.json({ status: "ok", version: options.version, uptime: Math.round((Date.now() - options.startedAt) / 1000) }),
+  app.get(
+    "/healthz",
+    (c) =>
+      c.json({ status: "ok", version: options.version, uptime: Math.round((Date.now() - options.startedAt) / 1000) }),
   );
 
-  app.get("/metrics", (c) =>
-    c.text(renderMetrics(options.metrics(), { inFlight, version: options.version, startedAt: options.startedAt }), 200, {
-      "content-type": "text/plain; version=0.0.4; charset=utf-8",
-    }),
+  app.get(
+    "/metrics",
+    (c) =>
+      c.text(
+        renderMetrics(options.metrics(), { inFlight, version: options.version, startedAt: options.startedAt }),
+        200,
+        {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        },
+      ),
   );
 
   if (options.store) {
-    mountRest(app, { store: options.store, adminToken: options.adminToken, version: options.version, wakeQueue: options.wakeQueue });
+    mountRest(app, {
+      store: options.store,
+      adminToken: options.adminToken,
+      version: options.version,
+      wakeQueue: options.wakeQueue,
+    });
     mountJmap(app, { store: options.store, throttle: options.throttle, deliverer: options.deliverer });
   }
 
   app.notFound((c) =>
-    c.json({ type: "about:blank", title: "Not Found", status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }, 404, {
-      "content-type": "application/problem+json",
-    }),
+    c.json(
+      { type: "about:blank", title: "Not Found", status: 404, detail: `No route for ${c.req.method} ${c.req.path}` },
+      404,
+      {
+        "content-type": "application/problem+json",
+      },
+    )
   );
   app.onError((err, c) => {
     console.error("HTTP handler failed:", err);

@@ -24,8 +24,20 @@ const TITLES: Record<string, string> = {
   "not-json": "Request Body Is Not JSON",
 };
 
-export function problem(c: Context, status: ContentfulStatusCode, kind: keyof typeof TITLES | string, detail?: string, errors?: Problem["errors"]) {
-  const body: Problem = { type: `/problems/${kind}`, title: TITLES[kind] ?? kind, status, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}) };
+export function problem(
+  c: Context,
+  status: ContentfulStatusCode,
+  kind: keyof typeof TITLES | string,
+  detail?: string,
+  errors?: Problem["errors"],
+) {
+  const body: Problem = {
+    type: `/problems/${kind}`,
+    title: TITLES[kind] ?? kind,
+    status,
+    ...(detail ? { detail } : {}),
+    ...(errors ? { errors } : {}),
+  };
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (status === 401) headers["www-authenticate"] = 'Bearer realm="postern"';
   return c.body(JSON.stringify(body), status, headers);

@@ -5,7 +5,7 @@
  * repeated failures end the session. Each protocol turns the outcome into its own reply; checking
  * the password is the backend's, passed in as `verify`, so this module does no I/O.
  */
-import { isSaslMechanism, type SaslMechanism, SaslExchange, type SaslStep } from "./sasl.ts";
+import { isSaslMechanism, SaslExchange, type SaslMechanism, type SaslStep } from "./sasl.ts";
 
 /** What the session does next, whatever its protocol. */
 export type LoginOutcome<A> =

@@ -24,9 +24,13 @@ async function scrypt(password: string, salt: Buffer, ln: number, r: number, p: 
   try {
     const N = 2 ** ln;
     return await new Promise((resolve, reject) =>
-      scryptCallback(password.normalize("NFC"), salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r }, (err, key) =>
-        err ? reject(err) : resolve(key),
-      ),
+      scryptCallback(
+        password.normalize("NFC"),
+        salt,
+        KEY_LENGTH,
+        { N, r, p, maxmem: 256 * N * r },
+        (err, key) => err ? reject(err) : resolve(key),
+      )
     );
   } finally {
     // Hand the slot straight to the next waiter, or free it.

@@ -32,7 +32,8 @@ export class AuthThrottle {
 
   /** How long to wait before checking this attempt's password. */
   delayFor(ip: string, username: string): number {
-    const excess = Math.max(this.#count(`ip:${ip}`), this.#count(`user:${username.toLowerCase()}`)) - this.#options.threshold;
+    const excess = Math.max(this.#count(`ip:${ip}`), this.#count(`user:${username.toLowerCase()}`)) -
+      this.#options.threshold;
     if (excess < 0) return 0;
     return Math.min(this.#options.baseDelayMs * 2 ** excess, this.#options.maxDelayMs);
   }

@@ -4,7 +4,14 @@
  * the JMAP push.
  */
 import type { AuthThrottle } from "../auth/throttle.ts";
-import type { ImapAccount, ImapBackend, MailboxChanges, MailboxInfo, MessageMeta, WriteResult } from "../imap/backend.ts";
+import type {
+  ImapAccount,
+  ImapBackend,
+  MailboxChanges,
+  MailboxInfo,
+  MessageMeta,
+  WriteResult,
+} from "../imap/backend.ts";
 import type { MessageSummary } from "../mime/summary.ts";
 import { StoreError } from "../store/errors.ts";
 import type { Mailbox } from "../store/mailboxes.ts";
@@ -12,7 +19,15 @@ import type { Store } from "../store/store.ts";
 import { checkPassword } from "./password.ts";
 
 function info(m: Mailbox): MailboxInfo {
-  return { id: m.id, name: m.name, role: m.role, subscribed: m.subscribed, uidValidity: m.uidValidity, uidNext: m.uidNext, highestModseq: m.highestModseq };
+  return {
+    id: m.id,
+    name: m.name,
+    role: m.role,
+    subscribed: m.subscribed,
+    uidValidity: m.uidValidity,
+    uidNext: m.uidNext,
+    highestModseq: m.highestModseq,
+  };
 }
 
 export class StoreImapBackend implements ImapBackend {
@@ -48,7 +63,10 @@ export class StoreImapBackend implements ImapBackend {
     return { mailbox: info(box), changed: delta.changed, vanished: delta.vanished };
   }
 
-  summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, MessageMeta & { summary: MessageSummary }>> {
+  summaries(
+    mailboxId: number,
+    uids: readonly number[],
+  ): Promise<Map<number, MessageMeta & { summary: MessageSummary }>> {
     return this.#db.messages.withSummaries(mailboxId, uids);
   }
 
@@ -63,15 +81,28 @@ export class StoreImapBackend implements ImapBackend {
   async status(mailboxId: number): Promise<{ messages: number; unseen: number; size: number; deleted: number }> {
     const box = await this.#mailbox(mailboxId);
     const counts = box ? (await this.#db.mailboxes.counts(box.accountId, [mailboxId])).get(mailboxId) : undefined;
-    return { messages: counts?.total ?? 0, unseen: counts?.unread ?? 0, deleted: counts?.deleted ?? 0, size: counts?.size ?? 0 };
+    return {
+      messages: counts?.total ?? 0,
+      unseen: counts?.unread ?? 0,
+      deleted: counts?.deleted ?? 0,
+      size: counts?.size ?? 0,
+    };
   }
 
-  async createMailbox(account: ImapAccount, name: string, specialUse: string | null): Promise<WriteResult<MailboxInfo>> {
+  async createMailbox(
+    account: ImapAccount,
+    name: string,
+    specialUse: string | null,
+  ): Promise<WriteResult<MailboxInfo>> {
     try {
       return { ok: true, value: info(await this.#db.mail.createMailbox(account.id, name, specialUse)) };
     } catch (e) {
-      if (e instanceof StoreError && e.code === "exists") return { ok: false, code: "ALREADYEXISTS", message: "That name is taken" };
-      if (e instanceof StoreError && e.code === "in-use") return { ok: false, code: "CANNOT", message: `${specialUse} is already in use` };
+      if (e instanceof StoreError && e.code === "exists") {
+        return { ok: false, code: "ALREADYEXISTS", message: "That name is taken" };
+      }
+      if (e instanceof StoreError && e.code === "in-use") {
+        return { ok: false, code: "CANNOT", message: `${specialUse} is already in use` };
+      }
       throw e;
     }
   }
@@ -96,14 +127,32 @@ export class StoreImapBackend implements ImapBackend {
     if (box && box.accountId === account.id) await this.#db.mail.setSubscribed(box, subscribed);
   }
 
-  async append(account: ImapAccount, mailboxId: number, message: Uint8Array, flags: string[], date: Date | null): Promise<WriteResult<{ uidValidity: number; uid: number }>> {
-    const appended = await this.#db.mail.append({ accountId: account.id, mailboxId, raw: message, flags, receivedAt: date ?? new Date() });
+  async append(
+    account: ImapAccount,
+    mailboxId: number,
+    message: Uint8Array,
+    flags: string[],
+    date: Date | null,
+  ): Promise<WriteResult<{ uidValidity: number; uid: number }>> {
+    const appended = await this.#db.mail.append({
+      accountId: account.id,
+      mailboxId,
+      raw: message,
+      flags,
+      receivedAt: date ?? new Date(),
+    });
     // RFC 9051 §7.1: OVERQUOTA, the message would take the account over its quota.
     if (appended === "overQuota") return { ok: false, code: "OVERQUOTA", message: "Quota exceeded" };
     return { ok: true, value: { uidValidity: appended.uidValidity, uid: appended.uid } };
   }
 
-  store(mailboxId: number, uids: readonly number[], mode: "set" | "add" | "remove", flags: readonly string[], unchangedSince: number | null) {
+  store(
+    mailboxId: number,
+    uids: readonly number[],
+    mode: "set" | "add" | "remove",
+    flags: readonly string[],
+    unchangedSince: number | null,
+  ) {
     return this.#db.mail.storeFlags(mailboxId, uids, mode, flags, unchangedSince);
   }
 

@@ -73,18 +73,27 @@ export class StoreSmtpBackend implements SmtpBackend {
         case "account":
           // Postfix's quota-status answer; RFC 5321 §4.5.3.1.10 has clients retry a 552 at RCPT.
           // The directory read the quota already: most accounts have none and cost no query here.
-          if (await this.options.store.emails.wouldExceedQuota(resolved.accountId, 1, resolved.quota)) return { reply: reply(552, "5.2.2", "Mailbox full") };
+          if (await this.options.store.emails.wouldExceedQuota(resolved.accountId, 1, resolved.quota)) {
+            return { reply: reply(552, "5.2.2", "Mailbox full") };
+          }
       }
     } catch (e) {
       log.error("recipient lookup failed", { recipient: address, error: e instanceof Error ? e.message : String(e) });
       return "tempfail";
     }
-    const { refused } = await this.#policy({ stage: "rcpt", session, sender: session.sender ?? "", recipients: [address] });
+    const { refused } = await this.#policy({
+      stage: "rcpt",
+      session,
+      sender: session.sender ?? "",
+      recipients: [address],
+    });
     return refused ? { reply: refused } : "accept";
   }
 
   /** Runs the policy pipeline; a reply when it refuses, null when the message may go on. */
-  async #policy(input: { stage: "rcpt" | "data"; session: SessionInfo; sender: string; recipients: string[]; raw?: Uint8Array }): Promise<{ refused: Reply | null; verdict: Verdict | null }> {
+  async #policy(
+    input: { stage: "rcpt" | "data"; session: SessionInfo; sender: string; recipients: string[]; raw?: Uint8Array },
+  ): Promise<{ refused: Reply | null; verdict: Verdict | null }> {
     const pipeline = this.options.policy;
     if (!pipeline) return { refused: null, verdict: null };
     const verdict = await pipeline.run({
@@ -97,8 +106,12 @@ export class StoreSmtpBackend implements SmtpBackend {
       account: input.session.account?.address ?? null,
       raw: input.raw,
     });
-    if (verdict.action === "reject") return { refused: reply(550, "5.7.1", verdict.reason ?? "Message refused by policy"), verdict };
-    if (verdict.action === "tempfail") return { refused: reply(451, "4.7.1", verdict.reason ?? "Try again later"), verdict };
+    if (verdict.action === "reject") {
+      return { refused: reply(550, "5.7.1", verdict.reason ?? "Message refused by policy"), verdict };
+    }
+    if (verdict.action === "tempfail") {
+      return { refused: reply(451, "4.7.1", verdict.reason ?? "Try again later"), verdict };
+    }
     return { refused: null, verdict };
   }
 
@@ -106,27 +119,46 @@ export class StoreSmtpBackend implements SmtpBackend {
     // RFC 5321 §6.3: a message that has passed through too many hops is in a loop.
     const hops = countReceived(content);
     if (hops > this.options.maxHops) {
-      return { ok: false, reply: reply(554, "5.4.6", `Too many hops (${hops} Received: headers), mail loop suspected`) };
+      return {
+        ok: false,
+        reply: reply(554, "5.4.6", `Too many hops (${hops} Received: headers), mail loop suspected`),
+      };
     }
     if (session.role === "submission" && session.account) {
       const foreign = await this.#foreignFromAddress(session.account, content);
       if (foreign !== null) {
-        return { ok: false, reply: reply(553, "5.7.1", `From address <${foreign}> not owned by ${session.account.address}`) };
+        return {
+          ok: false,
+          reply: reply(553, "5.7.1", `From address <${foreign}> not owned by ${session.account.address}`),
+        };
       }
     }
-    const { refused, verdict } = await this.#policy({ stage: "data", session, sender: transaction.sender, recipients: transaction.recipients.map((r) => r.address), raw: content });
+    const { refused, verdict } = await this.#policy({
+      stage: "data",
+      session,
+      sender: transaction.sender,
+      recipients: transaction.recipients.map((r) => r.address),
+      raw: content,
+    });
     if (refused) return { ok: false, reply: refused };
     // Discard: accepted, logged by the pipeline, and dropped (RFC 5321 §6.2 allows it for policy).
     if (verdict?.action === "discard") return { ok: true };
-    const tagged = verdict?.headers?.length ? concatBytes([new TextEncoder().encode(verdict.headers.map((h) => `${h}\r\n`).join("")), content]) : content;
+    const tagged = verdict?.headers?.length
+      ? concatBytes([new TextEncoder().encode(verdict.headers.map((h) => `${h}\r\n`).join("")), content])
+      : content;
     try {
       await this.#deliver(transaction, tagged, session, verdict?.action === "junk");
     } catch (e) {
       if (e instanceof DeliveryRefused) return { ok: false, reply: reply(e.code, e.enhanced, e.message) };
       // RFC 5321 §4.2.2 452 and RFC 3463 X.3.1: the sender keeps the message and retries.
-      if (isStorageFull(e)) return { ok: false, reply: reply(452, "4.3.1", "Insufficient system storage, try again later") };
+      if (isStorageFull(e)) {
+        return { ok: false, reply: reply(452, "4.3.1", "Insufficient system storage, try again later") };
+      }
       // A bug or an I/O failure: logged here with its cause, never shown to the client.
-      log.error("delivery failed", { id: transaction.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      log.error("delivery failed", {
+        id: transaction.id,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
       return { ok: false, reply: reply(451, "4.3.0", "Could not store the message, try again later") };
     }
     return { ok: true };

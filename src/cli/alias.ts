@@ -12,7 +12,9 @@ export async function aliasCommand(argv: string[]): Promise<number> {
   const [action, address, ...targets] = positionals;
   switch (action) {
     case "add":
-      if (!address || targets.length === 0) throw new UsageError("alias add takes an address and at least one target", ALIAS_USAGE);
+      if (!address || targets.length === 0) {
+        throw new UsageError("alias add takes an address and at least one target", ALIAS_USAGE);
+      }
       return withStore(values.config, async (store) => {
         const a = await store.aliases.add(address, targets);
         console.log(`${a.address} -> ${a.targets.join(", ")}`);

@@ -13,7 +13,12 @@ export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: st
 
 export function parse<T extends OptionSpec>(argv: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args: argv, options: { ...options, config: { type: "string", short: "c" } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, config: { type: "string", short: "c" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.split("\n")[0]!.replace(/^TypeError \[[A-Z_]+\]: /, ""), usage);
   }

@@ -10,7 +10,10 @@ export async function openStore(configFile: string | undefined): Promise<{ confi
   return { config, store };
 }
 
-export async function withStore<T>(configFile: string | undefined, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  configFile: string | undefined,
+  fn: (store: Store, config: Config) => Promise<T>,
+): Promise<T> {
   const { config, store } = await openStore(configFile);
   try {
     return await fn(store, config);

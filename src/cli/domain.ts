@@ -11,7 +11,10 @@ export async function domainCommand(argv: string[]): Promise<number> {
   const [action, name, ...extra] = positionals;
   const needsName = action === "add" || action === "remove";
   if (needsName ? !name || extra.length > 0 : name !== undefined) {
-    throw new UsageError(needsName ? `domain ${action} takes one domain name` : "domain list takes no arguments", DOMAIN_USAGE);
+    throw new UsageError(
+      needsName ? `domain ${action} takes one domain name` : "domain list takes no arguments",
+      DOMAIN_USAGE,
+    );
   }
   switch (action) {
     case "add":

@@ -22,11 +22,15 @@ export async function reindexCommand(argv: string[]): Promise<number> {
     console.log(
       result.updated === 0 && result.scanned === 0
         ? `every message${scope} is up to date (summary version ${SUMMARY_VERSION})`
-        : `reindexed ${result.updated} of ${result.scanned} message${result.scanned === 1 ? "" : "s"}${scope} (summary version ${SUMMARY_VERSION})`,
+        : `reindexed ${result.updated} of ${result.scanned} message${
+          result.scanned === 1 ? "" : "s"
+        }${scope} (summary version ${SUMMARY_VERSION})`,
     );
     const left = await store.summaries.stale(accountId);
     if (left === 0) return 0;
-    console.error(`postern: ${left} message${left === 1 ? "" : "s"}${scope} could not be reindexed (unreadable stored bytes)`);
+    console.error(
+      `postern: ${left} message${left === 1 ? "" : "s"}${scope} could not be reindexed (unreadable stored bytes)`,
+    );
     return 1;
   });
 }

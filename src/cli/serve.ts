@@ -11,7 +11,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError("serve takes no arguments", SERVE_USAGE);
   const config = loadConfig({ file: values.config });
   const postern = await startPostern(config);
-  log.info("postern started", { version: VERSION, hostname: config.hostname, database: config.database.url.startsWith("file:") ? config.database.url : "remote" });
+  log.info("postern started", {
+    version: VERSION,
+    hostname: config.hostname,
+    database: config.database.url.startsWith("file:") ? config.database.url : "remote",
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info("stopping", { signal });

@@ -129,7 +129,9 @@ export function applyEnv(
   }
   const known = new Set(keys.map((k) => k.name));
   for (const name of Object.keys(env)) {
-    if (name.startsWith(ENV_PREFIX) && !known.has(name) && name !== "POSTERN_CONFIG" && !name.startsWith("POSTERN_TEST_")) {
+    if (
+      name.startsWith(ENV_PREFIX) && !known.has(name) && name !== "POSTERN_CONFIG" && !name.startsWith("POSTERN_TEST_")
+    ) {
       throw new EnvValueError(name, env[name] ?? "", "is not a config key");
     }
   }

@@ -81,7 +81,12 @@ export function parseConfig(input: unknown, source = "config", envUsed = new Map
   const dataDir = resolve(parsed.dataDir);
   const url = parsed.database.url ?? `file:${dataDir}/postern.db`;
   if (parsed.tls.cert === undefined !== (parsed.tls.key === undefined)) {
-    throw new ConfigError(parsed.tls.cert ? "tls.key" : "tls.cert", undefined, "tls.cert and tls.key go together", source);
+    throw new ConfigError(
+      parsed.tls.cert ? "tls.key" : "tls.cert",
+      undefined,
+      "tls.cert and tls.key go together",
+      source,
+    );
   }
   return { ...parsed, dataDir, database: { ...parsed.database, url } };
 }

@@ -56,7 +56,12 @@ export const configSchema = v.strictObject({
   database: v.optional(
     v.strictObject({
       /** `file:<path>` (embedded, the default `file:<dataDir>/postern.db`), or `libsql://`, `http://`, `https://`, `ws://`, `wss://` for a libSQL server. */
-      url: v.optional(v.pipe(v.string(), v.regex(/^(file|libsql|https?|wss?):/, "must start with file:, libsql:, http(s): or ws(s):"))),
+      url: v.optional(
+        v.pipe(
+          v.string(),
+          v.regex(/^(file|libsql|https?|wss?):/, "must start with file:, libsql:, http(s): or ws(s):"),
+        ),
+      ),
       authToken: v.optional(v.string()),
     }),
     {},

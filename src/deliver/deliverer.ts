@@ -110,12 +110,21 @@ export class Deliverer {
       raw = prepend(auth.headers, raw);
       // RFC 7489 §6.6.2: with enforcement on, a failing message follows its domain's policy.
       if (this.options.dmarcEnforce && auth.dmarc === "fail") {
-        if (auth.dmarcPolicy === "reject") throw new DeliveryRefused(550, "5.7.1", `DMARC policy of ${auth.dmarcDomain ?? "the sender's domain"} says reject`);
+        if (auth.dmarcPolicy === "reject") {
+          throw new DeliveryRefused(
+            550,
+            "5.7.1",
+            `DMARC policy of ${auth.dmarcDomain ?? "the sender's domain"} says reject`,
+          );
+        }
         if (auth.dmarcPolicy === "quarantine") message = { ...message, junk: true };
       }
     } else if (message.authenticatedAs) {
       // RFC 8601 §2.7.4: record who submitted the message.
-      raw = prepend(`Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`, raw);
+      raw = prepend(
+        `Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`,
+        raw,
+      );
     }
     const summary = await summarize(raw);
 
@@ -123,7 +132,9 @@ export class Deliverer {
     // sender is never rewritten (Srs.forward keeps it empty).
     const srs = this.options.srs;
     const queued = {
-      envid: message.envid, ret: message.ret, accountId: message.accountId,
+      envid: message.envid,
+      ret: message.ret,
+      accountId: message.accountId,
     };
     const result = await this.store.mail.deliver({
       raw,
@@ -134,12 +145,25 @@ export class Deliverer {
         { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: routing.forwarded },
       ],
     });
-    const report = { appended: result.stored, queueId: result.queueIds.at(-1), blobHash: result.stored[0]?.blobHash ?? sha256Hex(raw) };
+    const report = {
+      appended: result.stored,
+      queueId: result.queueIds.at(-1),
+      blobHash: result.stored[0]?.blobHash ?? sha256Hex(raw),
+    };
     if (report.queueId !== undefined) this.options.onQueued?.();
     if (this.options.onDelivered) {
       const event: DeliveredMessage = {
-        sender: message.sender, recipients: message.recipients.map((r) => r.address), raw, summary, inbound: message.inbound, authenticatedAs: message.authenticatedAs,
-        stored: report.appended.map((a, i) => ({ address: routing.local[i]!.address, mailboxId: a.mailboxId, uid: a.uid })),
+        sender: message.sender,
+        recipients: message.recipients.map((r) => r.address),
+        raw,
+        summary,
+        inbound: message.inbound,
+        authenticatedAs: message.authenticatedAs,
+        stored: report.appended.map((a, i) => ({
+          address: routing.local[i]!.address,
+          mailboxId: a.mailboxId,
+          uid: a.uid,
+        })),
         queued: [...routing.remote, ...routing.forwarded].map((r) => r.address),
       };
       const onDelivered = this.options.onDelivered;

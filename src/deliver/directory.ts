@@ -42,7 +42,9 @@ export class Directory {
     const { srs, srsDomain } = this.options;
     if (srs && srsDomain && parsed.domain === srsDomain.toLowerCase() && Srs.isSrs(parsed.local)) {
       const reversed = srs.reverse(address);
-      return reversed.ok ? { kind: "srs", address: normalized, target: reversed.address } : { kind: "forged", address: normalized };
+      return reversed.ok
+        ? { kind: "srs", address: normalized, target: reversed.address }
+        : { kind: "forged", address: normalized };
     }
     const domain = await this.store.domains.get(parsed.domain);
     if (!domain) return { kind: "remote", address: normalized };
@@ -55,7 +57,9 @@ export class Directory {
     for (const local of candidates) {
       const full = `${local}@${parsed.domain}`;
       const account = await this.store.accounts.get(full);
-      if (account && !account.disabled) return { kind: "account", address: full, accountId: account.id, quota: account.quota };
+      if (account && !account.disabled) {
+        return { kind: "account", address: full, accountId: account.id, quota: account.quota };
+      }
       const alias = await this.store.aliases.get(full);
       if (alias) return { kind: "alias", address: full, targets: alias.targets };
     }

@@ -36,7 +36,9 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
         return;
       case "alias":
         // ORCPT keeps the address the sender used (RFC 3461 §4.2), for DSNs and webhooks.
-        for (const target of resolved.targets) await visit({ ...rcpt, address: target, orcpt: rcpt.orcpt ?? `rfc822;${resolved.address}` }, depth + 1);
+        for (const target of resolved.targets) {
+          await visit({ ...rcpt, address: target, orcpt: rcpt.orcpt ?? `rfc822;${resolved.address}` }, depth + 1);
+        }
         return;
       case "remote":
         (depth > 0 ? forwarded : remote).set(resolved.address, { ...rcpt, address: resolved.address });

@@ -17,23 +17,39 @@ export interface DkimKey {
 }
 
 /** The keys of the config and of the data directory, by lower-case domain. */
-export function loadDkimKeys(config: Record<string, { selector: string; privateKey: string }>, dataDir: string): Map<string, DkimKey> {
+export function loadDkimKeys(
+  config: Record<string, { selector: string; privateKey: string }>,
+  dataDir: string,
+): Map<string, DkimKey> {
   const keys = new Map<string, DkimKey>();
   const dir = join(dataDir, "dkim");
   if (existsSync(dir)) {
     for (const file of readdirSync(dir)) {
       const m = /^(.+)\.([^.]+)\.key$/.exec(file);
-      if (m) keys.set(m[1]!.toLowerCase(), { domain: m[1]!.toLowerCase(), selector: m[2]!, privateKey: readFileSync(join(dir, file), "utf8") });
+      if (m) {
+        keys.set(m[1]!.toLowerCase(), {
+          domain: m[1]!.toLowerCase(),
+          selector: m[2]!,
+          privateKey: readFileSync(join(dir, file), "utf8"),
+        });
+      }
     }
   }
   for (const [domain, { selector, privateKey }] of Object.entries(config)) {
-    keys.set(domain.toLowerCase(), { domain: domain.toLowerCase(), selector, privateKey: readFileSync(privateKey, "utf8") });
+    keys.set(domain.toLowerCase(), {
+      domain: domain.toLowerCase(),
+      selector,
+      privateKey: readFileSync(privateKey, "utf8"),
+    });
   }
   return keys;
 }
 
 /** The current keys, re-read whenever `<dataDir>/dkim` changes. */
-export function createKeyring(config: Record<string, { selector: string; privateKey: string }>, dataDir: string): () => Map<string, DkimKey> {
+export function createKeyring(
+  config: Record<string, { selector: string; privateKey: string }>,
+  dataDir: string,
+): () => Map<string, DkimKey> {
   let keys = loadDkimKeys(config, dataDir);
   let seen = dirStamp(dataDir);
   return () => {
@@ -62,8 +78,15 @@ function dirStamp(dataDir: string): string {
 }
 
 /** Creates a key for `domain` in the data directory; returns the DNS TXT record to publish. */
-export function generateDkimKey(dataDir: string, domain: string, selector: string, algorithm: "rsa" | "ed25519"): { path: string; name: string; record: string } {
-  const pair = algorithm === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ed25519");
+export function generateDkimKey(
+  dataDir: string,
+  domain: string,
+  selector: string,
+  algorithm: "rsa" | "ed25519",
+): { path: string; name: string; record: string } {
+  const pair = algorithm === "rsa"
+    ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+    : generateKeyPairSync("ed25519");
   const dir = join(dataDir, "dkim");
   // Private keys are for the owner only, in a 0700 directory (as is the data directory, when this creates it).
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -81,7 +104,9 @@ export function generateDkimKey(dataDir: string, domain: string, selector: strin
 function signingDomain(raw: Uint8Array, sender: string, keys: Map<string, DkimKey>): DkimKey | undefined {
   const fields = parseHeaderFields(raw.subarray(0, splitHeaderBody(raw).headerEnd));
   const from = headerValue(fields, "from");
-  const author = from ? parseAddressList(from).flatMap((e) => ("group" in e ? e.addresses : [e]))[0]?.address : undefined;
+  const author = from
+    ? parseAddressList(from).flatMap((e) => ("group" in e ? e.addresses : [e]))[0]?.address
+    : undefined;
   for (const address of [author, sender]) {
     const domain = address?.slice(address.lastIndexOf("@") + 1).toLowerCase();
     if (domain && keys.has(domain)) return keys.get(domain);
@@ -100,10 +125,13 @@ export function createDkimSigner(keyring: () => Map<string, DkimKey>) {
     const key = signingDomain(raw, sender, keyring());
     if (!key) return raw;
     const { dkimSign } = await import("mailauth");
-    const result = await dkimSign(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
-      canonicalization: "relaxed/relaxed",
-      signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
-    } as unknown as Parameters<typeof dkimSign>[1]);
+    const result = await dkimSign(
+      Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
+      {
+        canonicalization: "relaxed/relaxed",
+        signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
+      } as unknown as Parameters<typeof dkimSign>[1],
+    );
     if (!result.signatures) return raw;
     return concatBytes([new TextEncoder().encode(result.signatures.replace(/\r?\n/g, "\r\n")), raw]);
   };

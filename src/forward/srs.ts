@@ -21,7 +21,10 @@ export interface SrsOptions {
   now?: () => number;
 }
 
-export type SrsReverse = { ok: true; address: string } | { ok: false; reason: "not-srs" | "bad-hash" | "expired" | "malformed" };
+export type SrsReverse = { ok: true; address: string } | {
+  ok: false;
+  reason: "not-srs" | "bad-hash" | "expired" | "malformed";
+};
 
 export class Srs {
   #options: Required<SrsOptions>;

@@ -42,16 +42,27 @@ export interface MailboxChanges {
   vanished: number[];
 }
 
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "TOOBIG" | "LIMIT" | "OVERQUOTA"; message: string };
+export type WriteResult<T> = { ok: true; value: T } | {
+  ok: false;
+  code: "NONEXISTENT" | "ALREADYEXISTS" | "CANNOT" | "TOOBIG" | "LIMIT" | "OVERQUOTA";
+  message: string;
+};
 
 export interface ImapBackend {
-  authenticate(username: string, password: string, peer: { remoteAddress: string; tls: TlsInfo | null }): Promise<ImapAccount | null>;
+  authenticate(
+    username: string,
+    password: string,
+    peer: { remoteAddress: string; tls: TlsInfo | null },
+  ): Promise<ImapAccount | null>;
   mailboxes(account: ImapAccount): Promise<MailboxInfo[]>;
   /** Every message of a mailbox, in UID order (SELECT). */
   messages(mailboxId: number): Promise<MessageMeta[]>;
   changesSince(mailboxId: number, modseq: number): Promise<MailboxChanges | null>;
   /** Stored summaries (ENVELOPE, BODYSTRUCTURE come from here, never from reparsing). */
-  summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, MessageMeta & { summary: MessageSummary }>>;
+  summaries(
+    mailboxId: number,
+    uids: readonly number[],
+  ): Promise<Map<number, MessageMeta & { summary: MessageSummary }>>;
   raw(mailboxId: number, uid: number): Promise<Uint8Array | null>;
   /** Raw messages of several UIDs in one query (FETCH BODY[] and SEARCH TEXT over many messages). */
   raws(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array>>;
@@ -62,7 +73,13 @@ export interface ImapBackend {
   deleteMailbox(account: ImapAccount, mailboxId: number): Promise<WriteResult<null>>;
   renameMailbox(account: ImapAccount, mailboxId: number, to: string): Promise<WriteResult<null>>;
   subscribe(account: ImapAccount, mailboxId: number, subscribed: boolean): Promise<void>;
-  append(account: ImapAccount, mailboxId: number, message: Uint8Array, flags: string[], date: Date | null): Promise<WriteResult<{ uidValidity: number; uid: number }>>;
+  append(
+    account: ImapAccount,
+    mailboxId: number,
+    message: Uint8Array,
+    flags: string[],
+    date: Date | null,
+  ): Promise<WriteResult<{ uidValidity: number; uid: number }>>;
   store(
     mailboxId: number,
     uids: readonly number[],
@@ -70,9 +87,17 @@ export interface ImapBackend {
     flags: readonly string[],
     unchangedSince: number | null,
   ): Promise<{ updated: MessageState[]; unchanged: MessageState[]; modified: number[] }>;
-  copy(mailboxId: number, uids: readonly number[], targetId: number): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
+  copy(
+    mailboxId: number,
+    uids: readonly number[],
+    targetId: number,
+  ): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
   /** COPY then EXPUNGE of the source, in one transaction (RFC 6851). */
-  move(mailboxId: number, uids: readonly number[], targetId: number): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
+  move(
+    mailboxId: number,
+    uids: readonly number[],
+    targetId: number,
+  ): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
   expunge(mailboxId: number, uids: readonly number[]): Promise<void>;
   /** Calls `listener` after any commit that touched the account; returns the unsubscribe function. */
   watch(account: ImapAccount, listener: () => void): () => void;

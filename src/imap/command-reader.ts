@@ -72,7 +72,13 @@ export class CommandReader {
       this.#reset();
       const nonSync = m !== null && m[3] !== "";
       this.#skipping = nonSync;
-      return { kind: "error", tag, message: "NUL is not allowed in a command line", tooBig: false, discard: nonSync ? Number(m[2]) : 0 };
+      return {
+        kind: "error",
+        tag,
+        message: "NUL is not allowed in a command line",
+        tooBig: false,
+        discard: nonSync ? Number(m[2]) : 0,
+      };
     }
     if (!m) return this.#finish();
 

@@ -22,27 +22,36 @@ export type FetchItem =
 
 export type StoreMode = "set" | "add" | "remove";
 
-export type ImapCommand = { tag: string; uid: boolean } & (
-  | { name: "CAPABILITY" | "NOOP" | "LOGOUT" | "STARTTLS" | "NAMESPACE" | "IDLE" | "CHECK" | "CLOSE" | "UNSELECT" }
-  | { name: "LOGIN"; username: string; password: string }
-  | { name: "AUTHENTICATE"; mechanism: string; initialResponse?: string }
-  | { name: "ENABLE"; capabilities: string[] }
-  | { name: "ID"; params: Record<string, string | null> | null }
-  | { name: "SELECT" | "EXAMINE"; mailbox: string; condstore: boolean; qresync?: Qresync }
-  | { name: "CREATE"; mailbox: string; specialUse: string[] }
-  | { name: "DELETE"; mailbox: string }
-  | { name: "SUBSCRIBE" | "UNSUBSCRIBE"; mailbox: string }
-  | { name: "RENAME"; from: string; to: string }
-  | { name: "LIST"; reference: string; patterns: string[]; selectOptions: string[]; returnOptions: ListReturn }
-  | { name: "LSUB"; reference: string; pattern: string }
-  | { name: "STATUS"; mailbox: string; items: string[] }
-  | { name: "APPEND"; mailbox: string; flags: string[]; date: Date | null; message: Uint8Array }
-  | { name: "EXPUNGE"; uids: SequenceSet | null }
-  | { name: "SEARCH"; returnOptions: string[] | null; charset: string | null; key: SearchKey }
-  | { name: "FETCH"; set: SequenceSet; items: FetchItem[]; changedSince: number | null; vanished: boolean }
-  | { name: "STORE"; set: SequenceSet; mode: StoreMode; silent: boolean; flags: string[]; unchangedSince: number | null }
-  | { name: "COPY" | "MOVE"; set: SequenceSet; mailbox: string }
-);
+export type ImapCommand =
+  & { tag: string; uid: boolean }
+  & (
+    | { name: "CAPABILITY" | "NOOP" | "LOGOUT" | "STARTTLS" | "NAMESPACE" | "IDLE" | "CHECK" | "CLOSE" | "UNSELECT" }
+    | { name: "LOGIN"; username: string; password: string }
+    | { name: "AUTHENTICATE"; mechanism: string; initialResponse?: string }
+    | { name: "ENABLE"; capabilities: string[] }
+    | { name: "ID"; params: Record<string, string | null> | null }
+    | { name: "SELECT" | "EXAMINE"; mailbox: string; condstore: boolean; qresync?: Qresync }
+    | { name: "CREATE"; mailbox: string; specialUse: string[] }
+    | { name: "DELETE"; mailbox: string }
+    | { name: "SUBSCRIBE" | "UNSUBSCRIBE"; mailbox: string }
+    | { name: "RENAME"; from: string; to: string }
+    | { name: "LIST"; reference: string; patterns: string[]; selectOptions: string[]; returnOptions: ListReturn }
+    | { name: "LSUB"; reference: string; pattern: string }
+    | { name: "STATUS"; mailbox: string; items: string[] }
+    | { name: "APPEND"; mailbox: string; flags: string[]; date: Date | null; message: Uint8Array }
+    | { name: "EXPUNGE"; uids: SequenceSet | null }
+    | { name: "SEARCH"; returnOptions: string[] | null; charset: string | null; key: SearchKey }
+    | { name: "FETCH"; set: SequenceSet; items: FetchItem[]; changedSince: number | null; vanished: boolean }
+    | {
+      name: "STORE";
+      set: SequenceSet;
+      mode: StoreMode;
+      silent: boolean;
+      flags: string[];
+      unchangedSince: number | null;
+    }
+    | { name: "COPY" | "MOVE"; set: SequenceSet; mailbox: string }
+  );
 
 export interface Qresync {
   uidValidity: number;

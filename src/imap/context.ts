@@ -46,5 +46,7 @@ export async function findMailbox(ctx: HandlerContext, name: string): Promise<Ma
 export async function refresh(ctx: HandlerContext, allowExpunge: boolean): Promise<void> {
   if (!ctx.view) return;
   const changes = await ctx.backend.changesSince(ctx.view.mailbox.id, ctx.view.highestModseq);
-  ctx.out.push(...ctx.view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx) }));
+  ctx.out.push(
+    ...ctx.view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx) }),
+  );
 }

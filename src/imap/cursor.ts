@@ -117,7 +117,7 @@ export class Cursor {
   quoted(): string {
     if (this.#text[this.pos] !== '"') this.fail("a quoted string");
     let out = "";
-    for (this.pos++; ; this.pos++) {
+    for (this.pos++;; this.pos++) {
       const c = this.#text[this.pos];
       if (c === undefined || c === "\r" || c === "\n" || c === LITERAL_PLACEHOLDER) this.fail("a closing quote");
       if (c === '"') break;

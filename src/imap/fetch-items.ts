@@ -5,7 +5,18 @@
 import type { FetchItem, Section } from "./commands.ts";
 import type { Cursor } from "./cursor.ts";
 
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT"]);
+const SIMPLE = new Set([
+  "FLAGS",
+  "INTERNALDATE",
+  "RFC822.SIZE",
+  "ENVELOPE",
+  "BODYSTRUCTURE",
+  "UID",
+  "MODSEQ",
+  "RFC822",
+  "RFC822.HEADER",
+  "RFC822.TEXT",
+]);
 
 const MACROS: Record<string, string[]> = {
   ALL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
@@ -25,7 +36,9 @@ export function parseFetchItems(c: Cursor): FetchItem[] {
 
 function parseFetchItem(c: Cursor): FetchItem {
   const word = c.keyword();
-  if (word === "BODY" || word === "BODY.PEEK" || word === "BINARY" || word === "BINARY.PEEK" || word === "BINARY.SIZE") {
+  if (
+    word === "BODY" || word === "BODY.PEEK" || word === "BINARY" || word === "BINARY.PEEK" || word === "BINARY.SIZE"
+  ) {
     if (c.peek() !== "[") {
       if (word === "BODY") return { item: "BODY" };
       return c.fail(`"[" after ${word}`);

@@ -26,20 +26,34 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 /** Whether the items need the stored summary, the raw message, or set \Seen. */
 export function fetchNeeds(items: readonly FetchItem[]): { summary: boolean; raw: boolean; seen: boolean } {
-  const summary = items.some((i) => i.item === "ENVELOPE" || i.item === "BODYSTRUCTURE" || i.item === "BODY" || (i.item.startsWith("B") && "section" in i && i.section.part.length > 0));
-  const raw = items.some((i) => (i.item.startsWith("RFC822") && i.item !== "RFC822.SIZE") || i.item === "BODY[]" || i.item === "BINARY[]" || i.item === "BINARY.SIZE");
-  const seen = items.some((i) => i.item === "RFC822" || i.item === "RFC822.TEXT" || ((i.item === "BODY[]" || i.item === "BINARY[]") && !i.peek));
+  const summary = items.some((i) =>
+    i.item === "ENVELOPE" || i.item === "BODYSTRUCTURE" || i.item === "BODY" ||
+    (i.item.startsWith("B") && "section" in i && i.section.part.length > 0)
+  );
+  const raw = items.some((i) =>
+    (i.item.startsWith("RFC822") && i.item !== "RFC822.SIZE") || i.item === "BODY[]" || i.item === "BINARY[]" ||
+    i.item === "BINARY.SIZE"
+  );
+  const seen = items.some((i) =>
+    i.item === "RFC822" || i.item === "RFC822.TEXT" || ((i.item === "BODY[]" || i.item === "BINARY[]") && !i.peek)
+  );
   return { summary, raw, seen };
 }
 
 /** "17-Jul-1996 02:44:25 +0000" (RFC 9051 date-time), in UTC. */
 export function formatInternalDate(date: Date): string {
   const two = (n: number) => String(n).padStart(2, "0");
-  return `${two(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+  return `${two(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${two(date.getUTCHours())}:${
+    two(date.getUTCMinutes())
+  }:${two(date.getUTCSeconds())} +0000`;
 }
 
 /** The untagged FETCH response as chunks (text and literal bytes). `utf8`: UTF8=ACCEPT enabled. */
-export function fetchResponse(source: FetchSource, items: readonly FetchItem[], options: { utf8: boolean; uid: boolean; condstore: boolean }): Array<string | Uint8Array> {
+export function fetchResponse(
+  source: FetchSource,
+  items: readonly FetchItem[],
+  options: { utf8: boolean; uid: boolean; condstore: boolean },
+): Array<string | Uint8Array> {
   const parts: Array<string | Uint8Array> = [];
   const add = (text: string) => parts.push(parts.length ? ` ${text}` : text);
   const literal = (name: string, bytes: Uint8Array) => {
@@ -50,17 +64,41 @@ export function fetchResponse(source: FetchSource, items: readonly FetchItem[], 
   let modseqDone = false;
   for (const item of items) {
     switch (item.item) {
-      case "UID": add(`UID ${source.uid}`); uidDone = true; break;
-      case "FLAGS": add(`FLAGS (${source.flags.join(" ")})`); break;
-      case "INTERNALDATE": add(`INTERNALDATE "${formatInternalDate(source.internalDate)}"`); break;
-      case "RFC822.SIZE": add(`RFC822.SIZE ${source.size}`); break;
-      case "MODSEQ": add(`MODSEQ (${source.modseq})`); modseqDone = true; break;
-      case "ENVELOPE": add(`ENVELOPE ${envelope(source.summary!.envelope, options.utf8)}`); break;
-      case "BODYSTRUCTURE": add(`BODYSTRUCTURE ${bodyStructure(source.summary!.body, true, options.utf8)}`); break;
-      case "BODY": add(`BODY ${bodyStructure(source.summary!.body, false, options.utf8)}`); break;
-      case "RFC822": literal("RFC822", source.raw!); break;
-      case "RFC822.HEADER": literal("RFC822.HEADER", section(source, { part: [], text: "HEADER" }) ?? new Uint8Array()); break;
-      case "RFC822.TEXT": literal("RFC822.TEXT", section(source, { part: [], text: "TEXT" }) ?? new Uint8Array()); break;
+      case "UID":
+        add(`UID ${source.uid}`);
+        uidDone = true;
+        break;
+      case "FLAGS":
+        add(`FLAGS (${source.flags.join(" ")})`);
+        break;
+      case "INTERNALDATE":
+        add(`INTERNALDATE "${formatInternalDate(source.internalDate)}"`);
+        break;
+      case "RFC822.SIZE":
+        add(`RFC822.SIZE ${source.size}`);
+        break;
+      case "MODSEQ":
+        add(`MODSEQ (${source.modseq})`);
+        modseqDone = true;
+        break;
+      case "ENVELOPE":
+        add(`ENVELOPE ${envelope(source.summary!.envelope, options.utf8)}`);
+        break;
+      case "BODYSTRUCTURE":
+        add(`BODYSTRUCTURE ${bodyStructure(source.summary!.body, true, options.utf8)}`);
+        break;
+      case "BODY":
+        add(`BODY ${bodyStructure(source.summary!.body, false, options.utf8)}`);
+        break;
+      case "RFC822":
+        literal("RFC822", source.raw!);
+        break;
+      case "RFC822.HEADER":
+        literal("RFC822.HEADER", section(source, { part: [], text: "HEADER" }) ?? new Uint8Array());
+        break;
+      case "RFC822.TEXT":
+        literal("RFC822.TEXT", section(source, { part: [], text: "TEXT" }) ?? new Uint8Array());
+        break;
       case "BODY[]":
       case "BINARY[]": {
         const binary = item.item === "BINARY[]";
@@ -114,9 +152,12 @@ export function section(source: FetchSource, s: Section): Uint8Array | null {
   const message = raw.subarray(start, end);
   const { headerEnd, bodyStart } = splitHeaderBody(message);
   switch (s.text) {
-    case null: return message;
-    case "TEXT": return message.subarray(bodyStart);
-    case "HEADER": return message.subarray(0, bodyStart);
+    case null:
+      return message;
+    case "TEXT":
+      return message.subarray(bodyStart);
+    case "HEADER":
+      return message.subarray(0, bodyStart);
     case "HEADER.FIELDS":
     case "HEADER.FIELDS.NOT": {
       const wanted = new Set(s.fields);
@@ -124,7 +165,8 @@ export function section(source: FetchSource, s: Section): Uint8Array | null {
       const lines = headerLines(message.subarray(0, headerEnd)).filter((l) => wanted.has(l.name) === keep);
       return enc.encode(`${lines.map((l) => l.raw).join("")}\r\n`);
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 

@@ -65,5 +65,7 @@ function compareNames(a: string, b: string): number {
 }
 
 export function listLine(kind: "LIST" | "LSUB", entry: ListEntry, utf8: boolean): string {
-  return `* ${kind} (${entry.attributes.join(" ")}) "${DELIMITER}" ${imapString(mailboxToWire(entry.name, utf8), utf8)}\r\n`;
+  return `* ${kind} (${entry.attributes.join(" ")}) "${DELIMITER}" ${
+    imapString(mailboxToWire(entry.name, utf8), utf8)
+  }\r\n`;
 }

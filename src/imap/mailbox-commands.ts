@@ -42,11 +42,17 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
     const changes = await ctx.backend.changesSince(mailbox.id, cmd.qresync.modseq);
     if (changes) {
       const known = cmd.qresync.knownUids;
-      const vanished = changes.vanished.filter((uid) => !known || known.saved || known.ranges.some((r) => uid >= r.start && uid <= r.end));
+      const vanished = changes.vanished.filter((uid) =>
+        !known || known.saved || known.ranges.some((r) => uid >= r.start && uid <= r.end)
+      );
       if (vanished.length) ctx.out.push(`* VANISHED (EARLIER) ${formatSequenceSet(vanished)}\r\n`);
       for (const change of changes.changed) {
         const seq = view.seqOf(change.uid);
-        if (seq) ctx.out.push(`* ${seq} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")}) MODSEQ (${change.modseq}))\r\n`);
+        if (seq) {
+          ctx.out.push(
+            `* ${seq} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")}) MODSEQ (${change.modseq}))\r\n`,
+          );
+        }
       }
     }
   }
@@ -59,7 +65,9 @@ export async function create(ctx: HandlerContext, cmd: Cmd<"CREATE">): Promise<C
   if (!name || name === "INBOX") return no("That name is taken", "ALREADYEXISTS");
   if (cmd.specialUse.length > 1) return no("One special use per mailbox", "USEATTR");
   const use = cmd.specialUse[0] ?? null;
-  if (use && !["\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash", "\\All", "\\Flagged"].includes(use)) return no(`${use} is not a special use`, "USEATTR");
+  if (use && !["\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash", "\\All", "\\Flagged"].includes(use)) {
+    return no(`${use} is not a special use`, "USEATTR");
+  }
   const result = await ctx.backend.createMailbox(ctx.account, name, use);
   return result.ok ? ok("CREATE completed") : no(result.message, result.code);
 }
@@ -97,7 +105,9 @@ export async function list(ctx: HandlerContext, cmd: Cmd<"LIST">): Promise<Compl
   const all = await ctx.backend.mailboxes(ctx.account);
   for (const entry of listMailboxes(all, cmd.reference, cmd.patterns, cmd.selectOptions, cmd.returnOptions)) {
     ctx.out.push(listLine("LIST", entry, utf8(ctx)));
-    if (cmd.returnOptions.status && entry.mailbox) ctx.out.push(await statusLine(ctx, entry.mailbox, cmd.returnOptions.status));
+    if (cmd.returnOptions.status && entry.mailbox) {
+      ctx.out.push(await statusLine(ctx, entry.mailbox, cmd.returnOptions.status));
+    }
   }
   return ok("LIST completed");
 }
@@ -106,18 +116,35 @@ export async function lsub(ctx: HandlerContext, cmd: Cmd<"LSUB">): Promise<Compl
   const all = await ctx.backend.mailboxes(ctx.account);
   const returns = { subscribed: false, children: false, specialUse: false, status: null };
   for (const entry of listMailboxes(all, cmd.reference, [cmd.pattern], ["SUBSCRIBED"], returns)) {
-    ctx.out.push(listLine("LSUB", { ...entry, attributes: entry.attributes.filter((a) => a !== "\\Subscribed") }, utf8(ctx)));
+    ctx.out.push(
+      listLine("LSUB", { ...entry, attributes: entry.attributes.filter((a) => a !== "\\Subscribed") }, utf8(ctx)),
+    );
   }
   return ok("LSUB completed");
 }
 
-const STATUS_ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT"]);
+const STATUS_ITEMS = new Set([
+  "MESSAGES",
+  "UIDNEXT",
+  "UIDVALIDITY",
+  "UNSEEN",
+  "DELETED",
+  "SIZE",
+  "HIGHESTMODSEQ",
+  "RECENT",
+]);
 
 async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: readonly string[]): Promise<string> {
   const counts = await ctx.backend.status(mailbox.id);
   const values: Record<string, number> = {
-    MESSAGES: counts.messages, UIDNEXT: mailbox.uidNext, UIDVALIDITY: mailbox.uidValidity, UNSEEN: counts.unseen,
-    DELETED: counts.deleted, SIZE: counts.size, HIGHESTMODSEQ: mailbox.highestModseq, RECENT: 0,
+    MESSAGES: counts.messages,
+    UIDNEXT: mailbox.uidNext,
+    UIDVALIDITY: mailbox.uidValidity,
+    UNSEEN: counts.unseen,
+    DELETED: counts.deleted,
+    SIZE: counts.size,
+    HIGHESTMODSEQ: mailbox.highestModseq,
+    RECENT: 0,
   };
   const pairs = items.map((item) => `${item} ${values[item]}`).join(" ");
   return `* STATUS ${imapString(mailboxToWire(mailbox.name, utf8(ctx)), utf8(ctx))} (${pairs})\r\n`;
@@ -137,7 +164,13 @@ export async function append(ctx: HandlerContext, cmd: Cmd<"APPEND">): Promise<C
   const mailbox = await findMailbox(ctx, cmd.mailbox);
   if (!mailbox) return no("No such mailbox", "TRYCREATE");
   if (cmd.message.length === 0) return no("Empty message");
-  const result = await ctx.backend.append(ctx.account, mailbox.id, cmd.message, cmd.flags.filter((f) => f !== "\\Recent"), cmd.date);
+  const result = await ctx.backend.append(
+    ctx.account,
+    mailbox.id,
+    cmd.message,
+    cmd.flags.filter((f) => f !== "\\Recent"),
+    cmd.date,
+  );
   if (!result.ok) return no(result.message, result.code);
   // The new message shows up as EXISTS at once when it went into the selected mailbox.
   if (ctx.view?.mailbox.id === mailbox.id) await refresh(ctx, true);

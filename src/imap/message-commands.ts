@@ -55,7 +55,16 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
       if (needs.raw && !raw) continue;
       ctx.out.push(
         ...fetchResponse(
-          { seq: view.seqOf(uid), uid, flags: state.flags, modseq: state.modseq, size: row.size, internalDate: row.internalDate, summary: row.summary, raw },
+          {
+            seq: view.seqOf(uid),
+            uid,
+            flags: state.flags,
+            modseq: state.modseq,
+            size: row.size,
+            internalDate: row.internalDate,
+            summary: row.summary,
+            raw,
+          },
           setSeen && !cmd.items.some((it) => it.item === "FLAGS") ? [...cmd.items, { item: "FLAGS" }] : cmd.items,
           { utf8: utf8(ctx), uid: cmd.uid, condstore: condstore(ctx) },
         ),
@@ -96,7 +105,9 @@ export async function store(ctx: HandlerContext, cmd: Cmd<"STORE">): Promise<Com
 
 export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<Completion> {
   const view = selected(ctx);
-  if (cmd.charset && !["UTF-8", "US-ASCII"].includes(cmd.charset)) return no("Supported charsets: UTF-8, US-ASCII", "BADCHARSET (UTF-8 US-ASCII)");
+  if (cmd.charset && !["UTF-8", "US-ASCII"].includes(cmd.charset)) {
+    return no("Supported charsets: UTF-8, US-ASCII", "BADCHARSET (UTF-8 US-ASCII)");
+  }
   const needs = searchNeeds(cmd.key);
   const found: number[] = [];
   let highestModseq = 0;
@@ -111,8 +122,17 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
       if (!row || !state) continue;
       const raw = raws?.get(uid) ?? null;
       const target = {
-        seq: view.seqOf(uid), uid, flags: state.flags, modseq: state.modseq, size: row.size, internalDate: row.internalDate,
-        summary: row.summary, raw, maxSeq: view.exists, maxUid: view.maxUid, saved: view.saved,
+        seq: view.seqOf(uid),
+        uid,
+        flags: state.flags,
+        modseq: state.modseq,
+        size: row.size,
+        internalDate: row.internalDate,
+        summary: row.summary,
+        raw,
+        maxSeq: view.exists,
+        maxUid: view.maxUid,
+        saved: view.saved,
       };
       if (matches(cmd.key, target)) {
         found.push(uid);
@@ -132,11 +152,15 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
     const parts: string[] = [];
     if (options.includes("MIN") && numbers.length) parts.push(`MIN ${Math.min(...numbers)}`);
     if (options.includes("MAX") && numbers.length) parts.push(`MAX ${Math.max(...numbers)}`);
-    if (options.includes("ALL") && numbers.length) parts.push(`ALL ${formatSequenceSet([...numbers].sort((a, b) => a - b))}`);
+    if (options.includes("ALL") && numbers.length) {
+      parts.push(`ALL ${formatSequenceSet([...numbers].sort((a, b) => a - b))}`);
+    }
     if (options.includes("COUNT")) parts.push(`COUNT ${numbers.length}`);
     if (modseqKey && found.length) parts.push(`MODSEQ ${highestModseq}`);
     if (!options.includes("SAVE") || options.length > 1) {
-      ctx.out.push(`* ESEARCH (TAG "${ctx.currentTag}")${cmd.uid ? " UID" : ""}${parts.length ? ` ${parts.join(" ")}` : ""}\r\n`);
+      ctx.out.push(
+        `* ESEARCH (TAG "${ctx.currentTag}")${cmd.uid ? " UID" : ""}${parts.length ? ` ${parts.join(" ")}` : ""}\r\n`,
+      );
     }
   }
   await refresh(ctx, cmd.uid);
@@ -151,8 +175,12 @@ export async function copyOrMove(ctx: HandlerContext, cmd: Cmd<"COPY" | "MOVE">)
   if (!target) return no("No such mailbox", "TRYCREATE");
   const uids = view.resolve(cmd.set, cmd.uid);
   if (uids.length === 0) return ok(`${cmd.name} completed (no messages)`);
-  const result = cmd.name === "COPY" ? await ctx.backend.copy(view.mailbox.id, uids, target.id) : await ctx.backend.move(view.mailbox.id, uids, target.id);
-  const code = `COPYUID ${result.uidValidity} ${formatSequenceSet(result.source)} ${formatSequenceSet(result.destination)}`;
+  const result = cmd.name === "COPY"
+    ? await ctx.backend.copy(view.mailbox.id, uids, target.id)
+    : await ctx.backend.move(view.mailbox.id, uids, target.id);
+  const code = `COPYUID ${result.uidValidity} ${formatSequenceSet(result.source)} ${
+    formatSequenceSet(result.destination)
+  }`;
   if (cmd.name === "MOVE") {
     // RFC 6851 §4.3: COPYUID goes in an untagged OK before the expunges.
     ctx.out.push(`* OK [${code}] Moved\r\n`);
@@ -174,5 +202,8 @@ export async function expunge(ctx: HandlerContext, cmd: Cmd<"EXPUNGE"> | null): 
   }
   if (uids.length) await ctx.backend.expunge(view.mailbox.id, uids);
   if (cmd) await refresh(ctx, true);
-  return ok(cmd ? "EXPUNGE completed" : "CLOSE completed", cmd && condstore(ctx) ? `HIGHESTMODSEQ ${view.highestModseq}` : undefined);
+  return ok(
+    cmd ? "EXPUNGE completed" : "CLOSE completed",
+    cmd && condstore(ctx) ? `HIGHESTMODSEQ ${view.highestModseq}` : undefined,
+  );
 }

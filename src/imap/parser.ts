@@ -33,7 +33,9 @@ export function parseCommand(raw: RawCommand, options: ParseOptions): ParseResul
       uid = true;
       c.sp();
       name = c.atom().toUpperCase();
-      if (!["FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE"].includes(name)) c.fail("FETCH, STORE, SEARCH, COPY, MOVE or EXPUNGE after UID");
+      if (!["FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE"].includes(name)) {
+        c.fail("FETCH, STORE, SEARCH, COPY, MOVE or EXPUNGE after UID");
+      }
     }
     const body = parseBody(name, uid, c, options);
     c.end();
@@ -51,8 +53,15 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions)
     return decoded ?? c.fail("a mailbox name in modified UTF-7");
   };
   switch (name) {
-    case "CAPABILITY": case "NOOP": case "LOGOUT": case "STARTTLS": case "NAMESPACE": case "IDLE": case "CHECK":
-    case "CLOSE": case "UNSELECT":
+    case "CAPABILITY":
+    case "NOOP":
+    case "LOGOUT":
+    case "STARTTLS":
+    case "NAMESPACE":
+    case "IDLE":
+    case "CHECK":
+    case "CLOSE":
+    case "UNSELECT":
       return { name };
     case "LOGIN": {
       c.sp();
@@ -83,7 +92,8 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions)
       for (let i = 0; i + 1 < items.length; i += 2) params[items[i]!] = items[i + 1] || null;
       return { name, params };
     }
-    case "SELECT": case "EXAMINE": {
+    case "SELECT":
+    case "EXAMINE": {
       c.sp();
       const box = mailbox();
       let condstore = false;
@@ -125,7 +135,9 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions)
       }
       return { name, mailbox: box, specialUse };
     }
-    case "DELETE": case "SUBSCRIBE": case "UNSUBSCRIBE":
+    case "DELETE":
+    case "SUBSCRIBE":
+    case "UNSUBSCRIBE":
       c.sp();
       return { name, mailbox: mailbox() };
     case "RENAME": {
@@ -134,7 +146,8 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions)
       c.sp();
       return { name, from, to: mailbox() };
     }
-    case "LIST": return parseList(c, options);
+    case "LIST":
+      return parseList(c, options);
     case "LSUB": {
       c.sp();
       const reference = c.astring();
@@ -226,7 +239,8 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions)
       const flags = c.peek() === "(" ? c.list(() => c.flag(), true) : spaceSeparatedFlags(c);
       return { name, set, mode, silent: m![2] !== undefined, flags, unchangedSince };
     }
-    case "COPY": case "MOVE": {
+    case "COPY":
+    case "MOVE": {
       c.sp();
       const set = parseSequenceSet(c);
       c.sp();

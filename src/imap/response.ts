@@ -23,28 +23,34 @@ export function nstring(value: string | null | undefined, utf8 = false): string 
 
 /** astring: an atom when the value is one, else a string (for mailbox names in LIST/STATUS). */
 export function astring(value: string, utf8 = false): string {
-  return /^[^(){ \x00-\x1f\x7f%*"\\\]]+$/.test(value) && value.toUpperCase() !== "NIL" ? value : imapString(value, utf8);
+  return /^[^(){ \x00-\x1f\x7f%*"\\\]]+$/.test(value) && value.toUpperCase() !== "NIL"
+    ? value
+    : imapString(value, utf8);
 }
 
 function addresses(list: EnvelopeAddress[] | null, utf8: boolean): string {
   if (!list || list.length === 0) return "NIL";
   // address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"; adl is always NIL.
-  return `(${list.map((a) => `(${nstring(a.name, utf8)} NIL ${nstring(a.mailbox, utf8)} ${nstring(a.host, utf8)})`).join("")})`;
+  return `(${
+    list.map((a) => `(${nstring(a.name, utf8)} NIL ${nstring(a.mailbox, utf8)} ${nstring(a.host, utf8)})`).join("")
+  })`;
 }
 
 export function envelope(e: Envelope, utf8 = false): string {
-  return `(${[
-    nstring(e.date, utf8),
-    nstring(e.subject, utf8),
-    addresses(e.from, utf8),
-    addresses(e.sender, utf8),
-    addresses(e.replyTo, utf8),
-    addresses(e.to, utf8),
-    addresses(e.cc, utf8),
-    addresses(e.bcc, utf8),
-    nstring(e.inReplyTo, utf8),
-    nstring(e.messageId, utf8),
-  ].join(" ")})`;
+  return `(${
+    [
+      nstring(e.date, utf8),
+      nstring(e.subject, utf8),
+      addresses(e.from, utf8),
+      addresses(e.sender, utf8),
+      addresses(e.replyTo, utf8),
+      addresses(e.to, utf8),
+      addresses(e.cc, utf8),
+      addresses(e.bcc, utf8),
+      nstring(e.inReplyTo, utf8),
+      nstring(e.messageId, utf8),
+    ].join(" ")
+  })`;
 }
 
 function params(p: Record<string, string>, utf8: boolean): string {
@@ -60,7 +66,9 @@ function disposition(part: MimePart, utf8: boolean): string {
 
 function language(part: MimePart, utf8: boolean): string {
   if (!part.language || part.language.length === 0) return "NIL";
-  return part.language.length === 1 ? imapString(part.language[0]!, utf8) : `(${part.language.map((l) => imapString(l, utf8)).join(" ")})`;
+  return part.language.length === 1
+    ? imapString(part.language[0]!, utf8)
+    : `(${part.language.map((l) => imapString(l, utf8)).join(" ")})`;
 }
 
 /**
@@ -69,7 +77,11 @@ function language(part: MimePart, utf8: boolean): string {
 export function bodyStructure(part: MimePart, extended: boolean, utf8 = false): string {
   if (part.parts && part.parts.length > 0) {
     const children = part.parts.map((p) => bodyStructure(p, extended, utf8)).join("");
-    const ext = extended ? ` ${params(part.params, utf8)} ${disposition(part, utf8)} ${language(part, utf8)} ${nstring(part.location, utf8)}` : "";
+    const ext = extended
+      ? ` ${params(part.params, utf8)} ${disposition(part, utf8)} ${language(part, utf8)} ${
+        nstring(part.location, utf8)
+      }`
+      : "";
     return `(${children} ${imapString(part.subtype.toUpperCase(), utf8)}${ext})`;
   }
   const fields = [
@@ -82,10 +94,16 @@ export function bodyStructure(part: MimePart, extended: boolean, utf8 = false): 
     String(part.bodyEnd - part.bodyStart),
   ];
   if (part.type === "message" && part.subtype === "rfc822" && part.message) {
-    fields.push(envelope(part.message.envelope, utf8), bodyStructure(part.message.body, extended, utf8), String(part.lines));
+    fields.push(
+      envelope(part.message.envelope, utf8),
+      bodyStructure(part.message.body, extended, utf8),
+      String(part.lines),
+    );
   } else if (part.type === "text") {
     fields.push(String(part.lines));
   }
-  if (extended) fields.push(nstring(part.md5, utf8), disposition(part, utf8), language(part, utf8), nstring(part.location, utf8));
+  if (extended) {
+    fields.push(nstring(part.md5, utf8), disposition(part, utf8), language(part, utf8), nstring(part.location, utf8));
+  }
   return `(${fields.join(" ")})`;
 }

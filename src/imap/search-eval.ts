@@ -28,42 +28,63 @@ export interface SearchTarget {
 /** Whether evaluating `key` needs the stored summary or the raw message. */
 export function searchNeeds(key: SearchKey): { summary: boolean; raw: boolean } {
   switch (key.op) {
-    case "and": return key.keys.map(searchNeeds).reduce((a, b) => ({ summary: a.summary || b.summary, raw: a.raw || b.raw }), { summary: false, raw: false });
+    case "and":
+      return key.keys.map(searchNeeds).reduce((a, b) => ({ summary: a.summary || b.summary, raw: a.raw || b.raw }), {
+        summary: false,
+        raw: false,
+      });
     case "or": {
       const a = searchNeeds(key.left);
       const b = searchNeeds(key.right);
       return { summary: a.summary || b.summary, raw: a.raw || b.raw };
     }
-    case "not": return searchNeeds(key.key);
+    case "not":
+      return searchNeeds(key.key);
     case "header":
     case "body":
-    case "text": return { summary: true, raw: true };
-    case "date": return { summary: key.which === "sent", raw: false };
-    default: return { summary: false, raw: false };
+    case "text":
+      return { summary: true, raw: true };
+    case "date":
+      return { summary: key.which === "sent", raw: false };
+    default:
+      return { summary: false, raw: false };
   }
 }
 
 export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, string> = new Map()): boolean {
   switch (key.op) {
-    case "and": return key.keys.every((k) => matches(k, m, cache));
-    case "or": return matches(key.left, m, cache) || matches(key.right, m, cache);
-    case "not": return !matches(key.key, m, cache);
-    case "all": return true;
-    case "flag": return m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase()) === key.set;
-    case "recent": return !key.set;
-    case "size": return key.cmp === "larger" ? m.size > key.size : m.size < key.size;
-    case "modseq": return m.modseq >= key.modseq;
-    case "uid": return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.uid, m.maxUid);
-    case "seq": return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.seq, m.maxSeq);
+    case "and":
+      return key.keys.every((k) => matches(k, m, cache));
+    case "or":
+      return matches(key.left, m, cache) || matches(key.right, m, cache);
+    case "not":
+      return !matches(key.key, m, cache);
+    case "all":
+      return true;
+    case "flag":
+      return m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase()) === key.set;
+    case "recent":
+      return !key.set;
+    case "size":
+      return key.cmp === "larger" ? m.size > key.size : m.size < key.size;
+    case "modseq":
+      return m.modseq >= key.modseq;
+    case "uid":
+      return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.uid, m.maxUid);
+    case "seq":
+      return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.seq, m.maxSeq);
     case "date": {
       const time = key.which === "internal" ? m.internalDate.getTime() : m.summary?.sentAt ?? null;
       if (time === null) return false;
       const day = new Date(time).toISOString().slice(0, 10);
       return key.cmp === "before" ? day < key.day : key.cmp === "on" ? day === key.day : day >= key.day;
     }
-    case "header": return includes(headerText(m, key.field, cache), key.value);
-    case "body": return includes(bodyText(m, cache), key.value);
-    case "text": return includes(headerText(m, null, cache), key.value) || includes(bodyText(m, cache), key.value);
+    case "header":
+      return includes(headerText(m, key.field, cache), key.value);
+    case "body":
+      return includes(bodyText(m, cache), key.value);
+    case "text":
+      return includes(headerText(m, null, cache), key.value) || includes(bodyText(m, cache), key.value);
   }
 }
 

@@ -22,16 +22,25 @@ export type SearchKey =
   | { op: "modseq"; modseq: number };
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
-  ANSWERED: ["\\Answered", true], UNANSWERED: ["\\Answered", false],
-  DELETED: ["\\Deleted", true], UNDELETED: ["\\Deleted", false],
-  DRAFT: ["\\Draft", true], UNDRAFT: ["\\Draft", false],
-  FLAGGED: ["\\Flagged", true], UNFLAGGED: ["\\Flagged", false],
-  SEEN: ["\\Seen", true], UNSEEN: ["\\Seen", false],
+  ANSWERED: ["\\Answered", true],
+  UNANSWERED: ["\\Answered", false],
+  DELETED: ["\\Deleted", true],
+  UNDELETED: ["\\Deleted", false],
+  DRAFT: ["\\Draft", true],
+  UNDRAFT: ["\\Draft", false],
+  FLAGGED: ["\\Flagged", true],
+  UNFLAGGED: ["\\Flagged", false],
+  SEEN: ["\\Seen", true],
+  UNSEEN: ["\\Seen", false],
 };
 const HEADER_KEYS = new Set(["BCC", "CC", "FROM", "SUBJECT", "TO"]);
 const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]> = {
-  BEFORE: ["internal", "before"], ON: ["internal", "on"], SINCE: ["internal", "since"],
-  SENTBEFORE: ["sent", "before"], SENTON: ["sent", "on"], SENTSINCE: ["sent", "since"],
+  BEFORE: ["internal", "before"],
+  ON: ["internal", "on"],
+  SINCE: ["internal", "since"],
+  SENTBEFORE: ["sent", "before"],
+  SENTON: ["sent", "on"],
+  SENTSINCE: ["sent", "since"],
 };
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
@@ -74,11 +83,15 @@ function parseSearchKey(c: Cursor, depth: number): SearchKey {
     return { op: "date", which: date[0], cmp: date[1], day: parseSearchDate(c) };
   }
   switch (word) {
-    case "ALL": return { op: "all" };
-    case "RECENT": return { op: "recent", set: true };
-    case "OLD": return { op: "recent", set: false };
+    case "ALL":
+      return { op: "all" };
+    case "RECENT":
+      return { op: "recent", set: true };
+    case "OLD":
+      return { op: "recent", set: false };
     // NEW = RECENT UNSEEN; with no \Recent, nothing is new.
-    case "NEW": return { op: "and", keys: [{ op: "recent", set: true }, { op: "flag", flag: "\\Seen", set: false }] };
+    case "NEW":
+      return { op: "and", keys: [{ op: "recent", set: true }, { op: "flag", flag: "\\Seen", set: false }] };
     case "KEYWORD":
     case "UNKEYWORD":
       c.sp();

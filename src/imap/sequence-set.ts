@@ -53,7 +53,7 @@ export function select(set: Extract<SequenceSet, { saved: false }>, sorted: read
 /** Compresses ascending numbers to the shortest set text: [1,2,3,5] → "1:3,5". */
 export function formatSequenceSet(numbers: readonly number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < numbers.length; ) {
+  for (let i = 0; i < numbers.length;) {
     let j = i;
     while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
     parts.push(i === j ? `${numbers[i]}` : `${numbers[i]}:${numbers[j]}`);

@@ -30,7 +30,10 @@ async function send(conn: Connection, chunks: ReadonlyArray<string | Uint8Array>
 export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
   return async (conn: Connection): Promise<void> => {
     const session = new ImapSession({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
-    const reader = new CommandReader({ maxLiteralSize: options.maxLiteralSize, maxCommandSize: options.maxLiteralSize + 1_000_000 });
+    const reader = new CommandReader({
+      maxLiteralSize: options.maxLiteralSize,
+      maxCommandSize: options.maxLiteralSize + 1_000_000,
+    });
     conn.setIdleTimeout(options.loginTimeoutMs);
     await send(conn, [session.greeting()]);
     let loggedIn = false;

@@ -75,7 +75,11 @@ export class ImapSession {
   }
 
   #caps(): string {
-    return capabilities({ state: this.#state, tls: this.#tls !== null, allowPlaintext: this.#options.allowPlaintextAuth }).join(" ");
+    return capabilities({
+      state: this.#state,
+      tls: this.#tls !== null,
+      allowPlaintext: this.#options.allowPlaintextAuth,
+    }).join(" ");
   }
 
   greeting(): string {
@@ -85,7 +89,10 @@ export class ImapSession {
   /** Idle timeout (RFC 9051 §5.4: at least 30 minutes) or shutdown. */
   interrupted(reason: "timeout" | "shutdown"): ImapStep {
     this.#state = "logout";
-    return { out: [`* BYE ${reason === "timeout" ? "Autologout; idle for too long" : "Server shutting down"}\r\n`], action: { kind: "close" } };
+    return {
+      out: [`* BYE ${reason === "timeout" ? "Autologout; idle for too long" : "Server shutting down"}\r\n`],
+      action: { kind: "close" },
+    };
   }
 
   /** An unparseable command: BAD with the tag when it could be read. */
@@ -101,7 +108,10 @@ export class ImapSession {
    * Runs one command. `flush` lets long responses (FETCH 1:*) go out in pieces; the server
    * writes whatever is in `out` when it is called.
    */
-  async command(cmd: ImapCommand, flush: (out: Array<string | Uint8Array>) => Promise<void> = async () => {}): Promise<ImapStep> {
+  async command(
+    cmd: ImapCommand,
+    flush: (out: Array<string | Uint8Array>) => Promise<void> = async () => {},
+  ): Promise<ImapStep> {
     if (!allowed(this.#state, cmd.name)) return this.#done(cmd.tag, [], bad(refusal(this.#state, cmd.name)));
     const ctx = this.#ctx;
     this.#scratch = [];
@@ -114,14 +124,22 @@ export class ImapSession {
       completion = await this.#dispatch(cmd, ctx, flush);
     } catch (e) {
       // The cause goes to the log, never to the client (it may name files, SQL or internals).
-      log.error("IMAP command failed", { command: cmd.name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      log.error("IMAP command failed", {
+        command: cmd.name,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
       completion = no("Server error, try again later", "SERVERBUG");
     }
     if (cmd.name === "LOGOUT") {
       this.#state = "logout";
-      return { out: [`* BYE ${this.#options.hostname} logging out\r\n`, `${cmd.tag} OK LOGOUT completed\r\n`], action: { kind: "close" } };
+      return {
+        out: [`* BYE ${this.#options.hostname} logging out\r\n`, `${cmd.tag} OK LOGOUT completed\r\n`],
+        action: { kind: "close" },
+      };
     }
-    if (cmd.name === "STARTTLS" && completion.status === "OK") return { out: [`${cmd.tag} OK Begin TLS negotiation now\r\n`], action: { kind: "starttls" } };
+    if (cmd.name === "STARTTLS" && completion.status === "OK") {
+      return { out: [`${cmd.tag} OK Begin TLS negotiation now\r\n`], action: { kind: "starttls" } };
+    }
     if (cmd.name === "IDLE" && completion.status === "OK") {
       this.#idleTag = cmd.tag;
       return { out: ctx?.out ?? [], action: { kind: "idle" } };
@@ -132,7 +150,9 @@ export class ImapSession {
       return { out: [`+ ${challenge}\r\n`], action: { kind: "sasl" } };
     }
     const step = this.#done(cmd.tag, ctx?.out ?? this.#scratch, completion);
-    if (this.#closing) return { out: [...step.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
+    if (this.#closing) {
+      return { out: [...step.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
+    }
     return step;
   }
 
@@ -141,7 +161,11 @@ export class ImapSession {
     return { out: [...out, `${tag} ${c.status} ${code}${c.text}\r\n`], action: { kind: "continue" } };
   }
 
-  async #dispatch(cmd: ImapCommand, ctx: HandlerContext | null, flush: (out: Array<string | Uint8Array>) => Promise<void>): Promise<Completion> {
+  async #dispatch(
+    cmd: ImapCommand,
+    ctx: HandlerContext | null,
+    flush: (out: Array<string | Uint8Array>) => Promise<void>,
+  ): Promise<Completion> {
     switch (cmd.name) {
       case "CAPABILITY":
         (ctx?.out ?? this.#scratch).push(`* CAPABILITY ${this.#caps()}\r\n`);
@@ -196,29 +220,40 @@ export class ImapSession {
         ctx!.view = null;
         this.#state = "authenticated";
         return ok("UNSELECT completed");
-      case "CREATE": return mailbox.create(ctx!, cmd);
+      case "CREATE":
+        return mailbox.create(ctx!, cmd);
       case "DELETE": {
         const result = await mailbox.remove(ctx!, cmd);
         if (!ctx!.view) this.#state = "authenticated";
         return result;
       }
-      case "RENAME": return mailbox.rename(ctx!, cmd);
+      case "RENAME":
+        return mailbox.rename(ctx!, cmd);
       case "SUBSCRIBE":
-      case "UNSUBSCRIBE": return mailbox.subscribe(ctx!, cmd);
-      case "LIST": return mailbox.list(ctx!, cmd);
-      case "LSUB": return mailbox.lsub(ctx!, cmd);
-      case "STATUS": return mailbox.status(ctx!, cmd);
-      case "APPEND": return mailbox.append(ctx!, cmd);
+      case "UNSUBSCRIBE":
+        return mailbox.subscribe(ctx!, cmd);
+      case "LIST":
+        return mailbox.list(ctx!, cmd);
+      case "LSUB":
+        return mailbox.lsub(ctx!, cmd);
+      case "STATUS":
+        return mailbox.status(ctx!, cmd);
+      case "APPEND":
+        return mailbox.append(ctx!, cmd);
       case "FETCH":
         return message.fetch(ctx!, cmd, async () => {
           await flush(ctx!.out);
           ctx!.out = [];
         });
-      case "STORE": return message.store(ctx!, cmd);
-      case "SEARCH": return message.search(ctx!, cmd);
+      case "STORE":
+        return message.store(ctx!, cmd);
+      case "SEARCH":
+        return message.search(ctx!, cmd);
       case "COPY":
-      case "MOVE": return message.copyOrMove(ctx!, cmd);
-      case "EXPUNGE": return message.expunge(ctx!, cmd);
+      case "MOVE":
+        return message.copyOrMove(ctx!, cmd);
+      case "EXPUNGE":
+        return message.expunge(ctx!, cmd);
     }
   }
 
@@ -232,7 +267,9 @@ export class ImapSession {
       return { out: [`+ ${challenge}\r\n`], action: { kind: "sasl" } };
     }
     const done = this.#done(tag, [], completion);
-    if (this.#closing) return { out: [...done.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
+    if (this.#closing) {
+      return { out: [...done.out, "* BYE Too many authentication failures\r\n"], action: { kind: "close" } };
+    }
     return done;
   }
 
@@ -253,8 +290,10 @@ export class ImapSession {
     }
     this.#sasl = null;
     switch (outcome.kind) {
-      case "cancelled": return bad("AUTHENTICATE cancelled");
-      case "malformed": return bad("Malformed AUTHENTICATE response");
+      case "cancelled":
+        return bad("AUTHENTICATE cancelled");
+      case "malformed":
+        return bad("Malformed AUTHENTICATE response");
       case "failed":
         this.#authFailures = outcome.failures;
         if (outcome.close) this.#closing = true;

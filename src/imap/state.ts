@@ -10,15 +10,39 @@ type Name = ImapCommand["name"];
 
 const ANY: readonly Name[] = ["CAPABILITY", "NOOP", "LOGOUT", "ID"];
 const AUTHENTICATED: readonly Name[] = [
-  ...ANY, "ENABLE", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",
-  "NAMESPACE", "STATUS", "APPEND", "IDLE",
+  ...ANY,
+  "ENABLE",
+  "SELECT",
+  "EXAMINE",
+  "CREATE",
+  "DELETE",
+  "RENAME",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "LIST",
+  "LSUB",
+  "NAMESPACE",
+  "STATUS",
+  "APPEND",
+  "IDLE",
 ];
 
 /** RFC 9051 §6.1-6.4: the commands valid in each state. UID forms follow their base command. */
 export const ALLOWED: Record<Exclude<StateName, "logout">, ReadonlySet<Name>> = {
   "not-authenticated": new Set([...ANY, "STARTTLS", "LOGIN", "AUTHENTICATE"]),
   authenticated: new Set(AUTHENTICATED),
-  selected: new Set([...AUTHENTICATED, "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE"]),
+  selected: new Set([
+    ...AUTHENTICATED,
+    "CHECK",
+    "CLOSE",
+    "UNSELECT",
+    "EXPUNGE",
+    "SEARCH",
+    "FETCH",
+    "STORE",
+    "COPY",
+    "MOVE",
+  ]),
 };
 
 export function allowed(state: StateName, name: Name): boolean {
@@ -49,7 +73,23 @@ export function capabilities(context: CapabilityContext): string[] {
     return caps;
   }
   return [
-    ...caps, "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS",
-    "SPECIAL-USE", "CREATE-SPECIAL-USE", "STATUS=SIZE", "ESEARCH", "SEARCHRES", "BINARY", "CONDSTORE", "QRESYNC", "UTF8=ACCEPT",
+    ...caps,
+    "IDLE",
+    "NAMESPACE",
+    "UNSELECT",
+    "UIDPLUS",
+    "MOVE",
+    "CHILDREN",
+    "LIST-EXTENDED",
+    "LIST-STATUS",
+    "SPECIAL-USE",
+    "CREATE-SPECIAL-USE",
+    "STATUS=SIZE",
+    "ESEARCH",
+    "SEARCHRES",
+    "BINARY",
+    "CONDSTORE",
+    "QRESYNC",
+    "UTF8=ACCEPT",
   ];
 }

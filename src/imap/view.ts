@@ -100,7 +100,9 @@ export class MailboxView {
   /** True when a message-number set names a number beyond EXISTS (a BAD per RFC 9051 §9). */
   outOfRange(set: SequenceSet): boolean {
     if (set.saved) return false;
-    return set.ranges.some((r) => (r.start !== Infinity && r.start > this.exists) || (r.end !== Infinity && r.end > this.exists));
+    return set.ranges.some((r) =>
+      (r.start !== Infinity && r.start > this.exists) || (r.end !== Infinity && r.end > this.exists)
+    );
   }
 
   /** Records flags this session itself just stored, so the refresh does not echo them back. */
@@ -132,11 +134,14 @@ export class MailboxView {
           continue;
         }
         if (change.modseq <= known.modseq) continue;
-        const flagsChanged = change.flags.length !== known.flags.length || change.flags.some((f) => !known.flags.includes(f));
+        const flagsChanged = change.flags.length !== known.flags.length ||
+          change.flags.some((f) => !known.flags.includes(f));
         this.setState(change);
         if (flagsChanged || options.condstore) {
           const modseq = options.condstore ? ` MODSEQ (${change.modseq})` : "";
-          out.push(`* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")})${modseq})\r\n`);
+          out.push(
+            `* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")})${modseq})\r\n`,
+          );
         }
       }
       if (added) out.unshift(`* ${this.#uids.length} EXISTS\r\n`);

@@ -48,8 +48,7 @@ function walk(
   parts.forEach((located, i) => {
     const { part, path } = located;
     const kind = `${part.type}/${part.subtype}`;
-    const isInline =
-      part.disposition?.type !== "attachment" &&
+    const isInline = part.disposition?.type !== "attachment" &&
       (kind === "text/plain" || kind === "text/html" || isInlineMediaType(part)) &&
       // In multipart/related only the first part is inline; a named text part after the first is an attachment.
       (i === 0 || (multipartType !== "related" && (isInlineMediaType(part) || !fileName(part))));

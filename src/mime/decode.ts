@@ -15,7 +15,9 @@ export function decodeTransfer(body: Uint8Array, encoding: string): Uint8Array {
 }
 
 const BASE64 = new Int8Array(256).fill(-1);
-for (let i = 0; i < 64; i++) BASE64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
+for (let i = 0; i < 64; i++) {
+  BASE64["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(i)] = i;
+}
 // RFC 4648 §5 base64url letters, which some senders use by mistake.
 BASE64[0x2d] = 62;
 BASE64[0x5f] = 63;

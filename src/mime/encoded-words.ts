@@ -55,4 +55,3 @@ function qBytes(text: string): Uint8Array {
   }
   return Uint8Array.from(out);
 }
-

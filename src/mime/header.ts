@@ -5,7 +5,7 @@
 import { strictUtf8, utf8OrLatin1 } from "./charset.ts";
 
 export { decodeEncodedWords } from "./encoded-words.ts";
-export { parseParameterized as parseParameterizedHeader, type Parameterized } from "./parameters.ts";
+export { type Parameterized, parseParameterized as parseParameterizedHeader } from "./parameters.ts";
 
 export interface HeaderField {
   /** As written, e.g. "Message-ID". */
@@ -74,7 +74,7 @@ function headerLines(header: Uint8Array): string[] {
   const whole = strictUtf8(header);
   if (whole !== null) return whole.split(/\r?\n/);
   const lines: string[] = [];
-  for (let start = 0; start <= header.length; ) {
+  for (let start = 0; start <= header.length;) {
     let lf = header.indexOf(0x0a, start);
     if (lf === -1) lf = header.length;
     const end = lf > start && header[lf - 1] === 0x0d ? lf - 1 : lf;

@@ -86,7 +86,6 @@ function unquote(text: string): string {
   return out;
 }
 
-
 /** Splits on ";" outside double quotes. */
 function splitUnquoted(text: string): string[] {
   const out: string[] = [];

@@ -93,7 +93,9 @@ function parseEntity(
       part.message = { envelope: buildEnvelope(inner.fields), body: inner.part };
     }
   }
-  if (part.type === "text" || (part.type === "message" && part.subtype === "rfc822")) part.lines = countLines(raw, part.bodyStart, end);
+  if (part.type === "text" || (part.type === "message" && part.subtype === "rfc822")) {
+    part.lines = countLines(raw, part.bodyStart, end);
+  }
   return { part, fields };
 }
 
@@ -122,7 +124,9 @@ function describe(fields: readonly HeaderField[], parentSubtype: string | null):
     description: headerValue(fields, "content-description"),
     encoding: encoding || "7bit",
     disposition: disposition && disposition.value ? { type: disposition.value, params: disposition.params } : null,
-    language: language === null ? null : language.split(",").map((l) => l.replace(/\(.*?\)/g, "").trim()).filter(Boolean),
+    language: language === null
+      ? null
+      : language.split(",").map((l) => l.replace(/\(.*?\)/g, "").trim()).filter(Boolean),
     location: headerValue(fields, "content-location"),
     md5: headerValue(fields, "content-md5"),
     headerStart: 0,
@@ -145,12 +149,18 @@ function opaque(part: MimePart): void {
  * it belongs to it. Preamble and epilogue are skipped; without a close delimiter the last part
  * runs to the end. At most `max` ranges.
  */
-function splitMultipart(raw: Uint8Array, start: number, end: number, boundary: string, max: number): Array<[number, number]> {
+function splitMultipart(
+  raw: Uint8Array,
+  start: number,
+  end: number,
+  boundary: string,
+  max: number,
+): Array<[number, number]> {
   const delimiter = new TextEncoder().encode(`--${boundary}`);
   const scope = raw.subarray(0, end);
   const ranges: Array<[number, number]> = [];
   let partStart = -1;
-  for (let line = start; line < end; ) {
+  for (let line = start; line < end;) {
     let lf = scope.indexOf(0x0a, line);
     if (lf === -1) lf = end;
     if (startsWith(raw, line, lf, delimiter)) {

@@ -139,11 +139,11 @@ export class SocketConnection implements Connection {
     const client = this.#client;
     const secure = client
       ? tlsConnect({
-          socket: plain,
-          // SNI carries host names only (RFC 6066 §3); a transport to an IP address sends none.
-          ...(isIP(client.servername) ? {} : { servername: client.servername }),
-          rejectUnauthorized: client.verify,
-        })
+        socket: plain,
+        // SNI carries host names only (RFC 6066 §3); a transport to an IP address sends none.
+        ...(isIP(client.servername) ? {} : { servername: client.servername }),
+        rejectUnauthorized: client.verify,
+      })
       : new TLSSocket(plain, { isServer: true, secureContext: this.#secureContext });
     this.#socket = secure;
     this.#attach(secure);

@@ -12,9 +12,15 @@ export interface DaemonAddress {
   socket?: string;
 }
 
-export function exchange(address: DaemonAddress, request: readonly Uint8Array[], timeoutMs: number): Promise<Uint8Array> {
+export function exchange(
+  address: DaemonAddress,
+  request: readonly Uint8Array[],
+  timeoutMs: number,
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const socket = address.socket ? connect({ path: address.socket }) : connect({ host: address.host, port: address.port });
+    const socket = address.socket
+      ? connect({ path: address.socket })
+      : connect({ host: address.host, port: address.port });
     const chunks: Uint8Array[] = [];
     const timer = setTimeout(() => {
       socket.destroy();

@@ -21,7 +21,9 @@ export function dial(options: DialOptions): Promise<SocketConnection> {
     const socket: Socket = connect({ host: options.host, port: options.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(Object.assign(new Error(`connection to ${options.host}:${options.port} timed out`), { code: "ETIMEDOUT" }));
+      reject(
+        Object.assign(new Error(`connection to ${options.host}:${options.port} timed out`), { code: "ETIMEDOUT" }),
+      );
     }, options.connectTimeoutMs);
     socket.once("error", (e) => {
       clearTimeout(timer);

@@ -7,7 +7,7 @@
  * DKIM key longer than 255 bytes (RFC 6376 §3.6.2.2 keys are split exactly that way).
  */
 import { createSocket } from "node:dgram";
-import { promises as dns, getServers } from "node:dns";
+import { getServers, promises as dns } from "node:dns";
 import { connect } from "node:net";
 import * as packet from "dns-packet";
 
@@ -49,13 +49,19 @@ export async function resolveTxt(name: string, servers: readonly Endpoint[]): Pr
       try {
         let response = await udpQuery(name, server);
         // RFC 1035 §4.2.1 / RFC 7766: a truncated UDP answer is asked again over TCP.
-        if (response.flags !== undefined && response.flags & packet.TRUNCATED_RESPONSE) response = await tcpQuery(name, server);
+        if (response.flags !== undefined && response.flags & packet.TRUNCATED_RESPONSE) {
+          response = await tcpQuery(name, server);
+        }
         const rcode = (response as { rcode?: string }).rcode;
         if (rcode === "NXDOMAIN") throw dnsError("ENOTFOUND", name);
         if (rcode !== "NOERROR") throw dnsError(rcode === "REFUSED" ? "EREFUSED" : "ESERVFAIL", name);
         const records = (response.answers ?? [])
           .filter((a): a is packet.TxtAnswer => a.type === "TXT")
-          .map((a) => (Array.isArray(a.data) ? a.data : [a.data]).map((s) => (typeof s === "string" ? s : new TextDecoder().decode(s))));
+          .map((a) =>
+            (Array.isArray(a.data) ? a.data : [a.data]).map((
+              s,
+            ) => (typeof s === "string" ? s : new TextDecoder().decode(s)))
+          );
         if (records.length === 0) throw dnsError("ENODATA", name);
         return records;
       } catch (e) {
@@ -113,12 +119,13 @@ function tcpQuery(name: string, server: Endpoint): Promise<packet.Packet> {
       reject(e);
     };
     socket.on("error", fail);
-    socket.on("connect", () => socket.write(packet.streamEncode({
-      type: "query",
-      id: crypto.getRandomValues(new Uint16Array(1))[0]!,
-      flags: packet.RECURSION_DESIRED,
-      questions: [{ type: "TXT", name }],
-    })));
+    socket.on("connect", () =>
+      socket.write(packet.streamEncode({
+        type: "query",
+        id: crypto.getRandomValues(new Uint16Array(1))[0]!,
+        flags: packet.RECURSION_DESIRED,
+        questions: [{ type: "TXT", name }],
+      })));
     socket.on("data", (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
       if (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) {

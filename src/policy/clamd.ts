@@ -40,7 +40,11 @@ export function clamav(options: DaemonAddress & { timeoutMs: number; onFailure: 
     async run(context: PolicyContext): Promise<Verdict> {
       const result = await clamdScan(options, context.raw!, options.timeoutMs);
       if (!result.infected) return { action: "tag", headers: ["X-Virus-Scanned: clamav, clean"] };
-      return { action: "reject", reason: `Virus found: ${result.signature}`, headers: [`X-Virus-Status: infected ${result.signature}`] };
+      return {
+        action: "reject",
+        reason: `Virus found: ${result.signature}`,
+        headers: [`X-Virus-Status: infected ${result.signature}`],
+      };
     },
   };
 }

@@ -44,7 +44,9 @@ export function dnsbl(options: { zones: readonly string[]; resolve: DnsResolve; 
         }
         cache.set(context.remoteAddress, { listed, until: Date.now() + 5 * 60_000 });
       }
-      return listed ? { action: "reject", reason: `Client address ${context.remoteAddress} is listed by ${listed}` } : accept;
+      return listed
+        ? { action: "reject", reason: `Client address ${context.remoteAddress} is listed by ${listed}` }
+        : accept;
     },
   };
 }

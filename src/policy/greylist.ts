@@ -25,7 +25,9 @@ export function network(ip: string): string {
   return `${ip.split(".").slice(0, 3).join(".")}.0/24`;
 }
 
-export function greylisting(options: { store: GreylistStore; delaySeconds: number; expirySeconds: number; now?: () => number }): PolicyCheck {
+export function greylisting(
+  options: { store: GreylistStore; delaySeconds: number; expirySeconds: number; now?: () => number },
+): PolicyCheck {
   const now = options.now ?? Date.now;
   return {
     name: "greylist",

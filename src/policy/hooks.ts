@@ -37,7 +37,11 @@ function asVerdict(value: unknown, hook: string): Verdict {
  * Hook functions given directly (an embedding program's `hooks`), or through `load` once on
  * first use (a module named in config).
  */
-export function functionHook(name: string, hooks: HookModule | (() => Promise<HookModule>), timeoutMs: number): PolicyCheck {
+export function functionHook(
+  name: string,
+  hooks: HookModule | (() => Promise<HookModule>),
+  timeoutMs: number,
+): PolicyCheck {
   let loaded: Promise<HookModule> | undefined;
   return {
     name: `hook ${name}`,

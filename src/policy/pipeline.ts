@@ -46,7 +46,14 @@ export class PolicyPipeline {
     }
     const decision = verdicts.length ? combine(verdicts) : accept;
     if (decision.action !== "accept") {
-      log.info("policy", { stage: context.stage, ip: context.remoteAddress, from: context.sender, action: decision.action, check: decision.check ?? "-", reason: decision.reason ?? "-" });
+      log.info("policy", {
+        stage: context.stage,
+        ip: context.remoteAddress,
+        from: context.sender,
+        action: decision.action,
+        check: decision.check ?? "-",
+        reason: decision.reason ?? "-",
+      });
     }
     return decision;
   }

@@ -9,11 +9,17 @@ import { accept, type Verdict } from "./verdict.ts";
 /** Adds `amount` to a counter in the current window and returns the new total. */
 export type RateCounter = (key: string, windowStart: number, amount: number) => Promise<number>;
 
-export const RATE_LIMIT_NAMES = ["messagesPerIpPerHour", "messagesPerAccountPerHour", "recipientsPerAccountPerHour"] as const;
+export const RATE_LIMIT_NAMES = [
+  "messagesPerIpPerHour",
+  "messagesPerAccountPerHour",
+  "recipientsPerAccountPerHour",
+] as const;
 
 const HOUR = 3_600_000;
 
-export function rateLimits(options: { limits: Record<string, number>; count: RateCounter; now?: () => number }): PolicyCheck {
+export function rateLimits(
+  options: { limits: Record<string, number>; count: RateCounter; now?: () => number },
+): PolicyCheck {
   const now = options.now ?? Date.now;
   return {
     name: "rate-limit",
@@ -25,7 +31,11 @@ export function rateLimits(options: { limits: Record<string, number>; count: Rat
       const window = Math.floor(now() / HOUR) * HOUR;
       const checks: Array<[string, string, number]> = [];
       if (context.account) {
-        checks.push(["messagesPerAccountPerHour", context.account, 1], ["recipientsPerAccountPerHour", context.account, context.recipients.length]);
+        checks.push(["messagesPerAccountPerHour", context.account, 1], [
+          "recipientsPerAccountPerHour",
+          context.account,
+          context.recipients.length,
+        ]);
       } else {
         checks.push(["messagesPerIpPerHour", context.remoteAddress, 1]);
       }
@@ -35,7 +45,10 @@ export function rateLimits(options: { limits: Record<string, number>; count: Rat
         const total = await options.count(`${name}|${subject.toLowerCase()}`, window, amount);
         if (total > limit) {
           const minutes = Math.ceil((window + HOUR - now()) / 60_000);
-          return { action: "tempfail", reason: `Rate limit ${name} (${limit}) reached for ${subject}; try again in ${minutes} minutes` };
+          return {
+            action: "tempfail",
+            reason: `Rate limit ${name} (${limit}) reached for ${subject}; try again in ${minutes} minutes`,
+          };
         }
       }
       return accept;

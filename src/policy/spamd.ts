@@ -22,7 +22,12 @@ export function parseSpamdReply(reply: string): SpamdResult {
   const spam = /^Spam: (True|False|Yes|No) ; (-?[\d.]+) \/ (-?[\d.]+)/im.exec(reply);
   if (!spam) throw new Error("spamd reply has no Spam: line");
   const body = reply.slice(reply.indexOf("\r\n\r\n") + 4).trim();
-  return { spam: spam[1] === "True" || spam[1] === "Yes", score: Number(spam[2]), threshold: Number(spam[3]), symbols: body ? body.split(",") : [] };
+  return {
+    spam: spam[1] === "True" || spam[1] === "Yes",
+    score: Number(spam[2]),
+    threshold: Number(spam[3]),
+    symbols: body ? body.split(",") : [],
+  };
 }
 
 export async function spamdCheck(address: DaemonAddress, raw: Uint8Array, timeoutMs: number): Promise<SpamdResult> {
@@ -31,7 +36,9 @@ export async function spamdCheck(address: DaemonAddress, raw: Uint8Array, timeou
   return parseSpamdReply(new TextDecoder().decode(reply));
 }
 
-export function spamassassin(options: DaemonAddress & { timeoutMs: number; onFailure: "accept" | "tempfail"; rejectScore: number }): PolicyCheck {
+export function spamassassin(
+  options: DaemonAddress & { timeoutMs: number; onFailure: "accept" | "tempfail"; rejectScore: number },
+): PolicyCheck {
   return {
     name: "spamassassin",
     stages: ["data"],
@@ -41,11 +48,15 @@ export function spamassassin(options: DaemonAddress & { timeoutMs: number; onFai
     async run(context: PolicyContext): Promise<Verdict> {
       const result = await spamdCheck(options, context.raw!, options.timeoutMs);
       const headers = [
-        `X-Spam-Status: ${result.spam ? "Yes" : "No"}, score=${result.score.toFixed(1)} required=${result.threshold.toFixed(1)} tests=${result.symbols.join(",") || "none"}`,
+        `X-Spam-Status: ${result.spam ? "Yes" : "No"}, score=${result.score.toFixed(1)} required=${
+          result.threshold.toFixed(1)
+        } tests=${result.symbols.join(",") || "none"}`,
         `X-Spam-Flag: ${result.spam ? "YES" : "NO"}`,
       ];
       if (!result.spam) return { action: "tag", headers };
-      if (result.score >= options.rejectScore) return { action: "reject", reason: `Message considered spam (score ${result.score.toFixed(1)})`, headers };
+      if (result.score >= options.rejectScore) {
+        return { action: "reject", reason: `Message considered spam (score ${result.score.toFixed(1)})`, headers };
+      }
       return { action: "junk", reason: `spam score ${result.score.toFixed(1)}`, headers };
     },
   };

@@ -31,5 +31,6 @@ export function combine(verdicts: readonly Verdict[]): Verdict {
 }
 
 export function isVerdict(value: unknown): value is Verdict {
-  return typeof value === "object" && value !== null && typeof (value as Verdict).action === "string" && (value as Verdict).action in STRENGTH;
+  return typeof value === "object" && value !== null && typeof (value as Verdict).action === "string" &&
+    (value as Verdict).action in STRENGTH;
 }

@@ -34,7 +34,22 @@ type State =
   | { name: "transaction"; account: Pop3Account; maildrop: Maildrop; deleted: Set<number> }
   | { name: "closed" };
 
-const COMMANDS = ["CAPA", "USER", "PASS", "AUTH", "STLS", "STAT", "LIST", "RETR", "DELE", "NOOP", "RSET", "QUIT", "TOP", "UIDL"] as const;
+const COMMANDS = [
+  "CAPA",
+  "USER",
+  "PASS",
+  "AUTH",
+  "STLS",
+  "STAT",
+  "LIST",
+  "RETR",
+  "DELE",
+  "NOOP",
+  "RSET",
+  "QUIT",
+  "TOP",
+  "UIDL",
+] as const;
 type Command = (typeof COMMANDS)[number];
 
 /** The commands each state allows, checked once before dispatch. */
@@ -108,15 +123,21 @@ export class Pop3Session {
 
   async #dispatch(command: Command, args: string[]): Promise<Pop3Step> {
     switch (command) {
-      case "CAPA": return this.#ok("Capability list follows", ...this.#capabilities(), ".");
-      case "QUIT": return this.#quit();
+      case "CAPA":
+        return this.#ok("Capability list follows", ...this.#capabilities(), ".");
+      case "QUIT":
+        return this.#quit();
       case "STLS":
         if (this.#tls) return this.#err("TLS is already active");
         return { output: ["+OK Begin TLS negotiation"], action: { kind: "starttls" } };
-      case "USER": return this.#user(args);
-      case "PASS": return this.#pass(args.join(" "));
-      case "AUTH": return this.#auth(args);
-      default: return this.#transaction(command, args);
+      case "USER":
+        return this.#user(args);
+      case "PASS":
+        return this.#pass(args.join(" "));
+      case "AUTH":
+        return this.#auth(args);
+      default:
+        return this.#transaction(command, args);
     }
   }
 
@@ -132,7 +153,9 @@ export class Pop3Session {
 
   #user(args: string[]): Pop3Step {
     const state = this.#state as Extract<State, { name: "authorization" }>;
-    if (!this.#plaintextAllowed) return this.#err("[AUTH] Plaintext authentication is not allowed without TLS; use STLS");
+    if (!this.#plaintextAllowed) {
+      return this.#err("[AUTH] Plaintext authentication is not allowed without TLS; use STLS");
+    }
     if (args.length !== 1 || !args[0]) return this.#err("USER needs one argument");
     state.user = args[0];
     return this.#ok("Send PASS");
@@ -172,7 +195,9 @@ export class Pop3Session {
     if (outcome.kind === "malformed") return this.#err("Malformed authentication response");
     if (outcome.kind === "failed") {
       this.#authFailures = outcome.failures;
-      if (outcome.close) return { output: ["-ERR [AUTH] Authentication failed; too many failures, closing"], action: { kind: "close" } };
+      if (outcome.close) {
+        return { output: ["-ERR [AUTH] Authentication failed; too many failures, closing"], action: { kind: "close" } };
+      }
       return this.#err("[AUTH] Authentication failed");
     }
     const account = outcome.account;
@@ -198,14 +223,17 @@ export class Pop3Session {
         const list = live();
         return this.#ok(`${list.length} ${list.reduce((n, m) => n + m.size, 0)}`);
       }
-      case "NOOP": return this.#ok("");
+      case "NOOP":
+        return this.#ok("");
       case "RSET":
         state.deleted.clear();
         return this.#ok(`Maildrop has ${messages.length} messages`);
       case "LIST":
       case "UIDL": {
         const show = (m: { n: number; size: number; uidl: string }) => `${m.n} ${command === "LIST" ? m.size : m.uidl}`;
-        if (args.length === 0) return this.#ok(command === "LIST" ? `${live().length} messages` : "", ...live().map(show), ".");
+        if (args.length === 0) {
+          return this.#ok(command === "LIST" ? `${live().length} messages` : "", ...live().map(show), ".");
+        }
         const index = this.#message(args[0]!, state);
         if (typeof index !== "number") return index;
         return this.#ok(show({ ...messages[index]!, n: index + 1 }));
@@ -222,7 +250,9 @@ export class Pop3Session {
         if (typeof index !== "number") return index;
         let lines: number | undefined;
         if (command === "TOP") {
-          if (args.length !== 2 || !/^\d{1,9}$/.test(args[1]!)) return this.#err("TOP needs a message number and a line count");
+          if (args.length !== 2 || !/^\d{1,9}$/.test(args[1]!)) {
+            return this.#err("TOP needs a message number and a line count");
+          }
           lines = Number(args[1]);
         } else if (args.length !== 1) return this.#err("RETR needs one message number");
         let bytes: Uint8Array;
@@ -235,7 +265,10 @@ export class Pop3Session {
         }
         const content = lines === undefined ? bytes : top(bytes, lines);
         return {
-          output: [`+OK ${command === "RETR" ? `${bytes.length} octets` : "Top of message follows"}`, dotStuff(content)],
+          output: [
+            `+OK ${command === "RETR" ? `${bytes.length} octets` : "Top of message follows"}`,
+            dotStuff(content),
+          ],
           action: { kind: "read-command" },
         };
       }
@@ -269,7 +302,10 @@ export class Pop3Session {
       return { output: ["-ERR [SYS/TEMP] Some deleted messages were not removed"], action: { kind: "close" } };
     }
     this.release();
-    return { output: [`+OK ${this.#options.hostname} POP3 server signing off (${deleted.length} messages deleted)`], action: { kind: "close" } };
+    return {
+      output: [`+OK ${this.#options.hostname} POP3 server signing off (${deleted.length} messages deleted)`],
+      action: { kind: "close" },
+    };
   }
 
   #ok(first: string, ...more: string[]): Pop3Step {

@@ -48,20 +48,22 @@ export function buildDsn(input: DsnInput): Uint8Array {
   const boundary = `postern-dsn-${crypto.randomUUID()}`;
   const failed = input.recipients.some((r) => r.action === "failed");
   const delayed = !failed && input.recipients.every((r) => r.action === "delayed");
-  const subject = failed ? "Undelivered Mail Returned to Sender" : delayed ? "Delayed Mail (still being retried)" : "Delivery Status Notification";
+  const subject = failed
+    ? "Undelivered Mail Returned to Sender"
+    : delayed
+    ? "Delayed Mail (still being retried)"
+    : "Delivery Status Notification";
   const retryUntil = input.recipients.find((r) => r.willRetryUntil)?.willRetryUntil;
   const human = [
     `This is the mail system at ${input.hostname}.`,
     "",
-    failed
-      ? "Your message could not be delivered to one or more recipients:"
-      : delayed
-        ? [
-            "Your message has not been delivered yet to the recipients below.",
-            `This is a warning only: delivery is retried${retryUntil ? ` until ${formatDate(retryUntil)}` : ""},`,
-            "and you need not send the message again.",
-          ].join("\r\n")
-        : "Delivery status of your message:",
+    failed ? "Your message could not be delivered to one or more recipients:" : delayed
+      ? [
+        "Your message has not been delivered yet to the recipients below.",
+        `This is a warning only: delivery is retried${retryUntil ? ` until ${formatDate(retryUntil)}` : ""},`,
+        "and you need not send the message again.",
+      ].join("\r\n")
+      : "Delivery status of your message:",
     "",
     ...input.recipients.map((r) => `<${r.address}>: ${r.action}: ${r.diagnostic}`),
     "",
@@ -80,7 +82,7 @@ export function buildDsn(input: DsnInput): Uint8Array {
       ...(r.remoteMta ? [`Remote-MTA: dns; ${r.remoteMta}`] : []),
       `Diagnostic-Code: smtp; ${r.diagnostic.replace(/[\r\n]+/g, " ")}`,
       ...(r.willRetryUntil ? [`Will-Retry-Until: ${formatDate(r.willRetryUntil)}`] : []),
-    ].join("\r\n"),
+    ].join("\r\n")
   );
   const headersOnly = input.ret === "HDRS";
   const original = headersOnly ? input.original.subarray(0, splitHeaderBody(input.original).bodyStart) : input.original;

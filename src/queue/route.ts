@@ -45,8 +45,12 @@ export async function routeFor(domain: string, options: RouteOptions): Promise<R
     records = (await options.resolve(domain, "MX")) as Array<{ exchange: string; priority: number }>;
   } catch (e) {
     const code = dnsCode(e);
-    if (code === "ENOTFOUND") return { kind: "fail", code: 550, enhanced: "5.1.2", text: `Domain ${domain} does not exist` };
-    if (code !== "ENODATA") return { kind: "defer", text: `MX lookup for ${domain} failed: ${code || (e as Error).message}` };
+    if (code === "ENOTFOUND") {
+      return { kind: "fail", code: 550, enhanced: "5.1.2", text: `Domain ${domain} does not exist` };
+    }
+    if (code !== "ENODATA") {
+      return { kind: "defer", text: `MX lookup for ${domain} failed: ${code || (e as Error).message}` };
+    }
     records = [];
   }
   // RFC 7505: a single MX with an empty exchange says the domain accepts no mail.
@@ -55,7 +59,9 @@ export async function routeFor(domain: string, options: RouteOptions): Promise<R
   }
   if (records.length === 0) return { kind: "hops", hops: [{ host: domain, port }], relay: false };
   const random = options.random ?? Math.random;
-  const shuffled = records.map((r) => ({ ...r, key: random() })).sort((a, b) => a.priority - b.priority || a.key - b.key);
+  const shuffled = records.map((r) => ({ ...r, key: random() })).sort((a, b) =>
+    a.priority - b.priority || a.key - b.key
+  );
   return { kind: "hops", hops: shuffled.map((r) => ({ host: r.exchange.replace(/\.$/, ""), port })), relay: false };
 }
 

@@ -35,7 +35,15 @@ export interface QueueRunnerOptions {
   now?: () => number;
 }
 
-type Due = { id: number; queueId: number; recipient: string; notify: string | null; orcpt: string | null; attempts: number; delayNotified: boolean };
+type Due = {
+  id: number;
+  queueId: number;
+  recipient: string;
+  notify: string | null;
+  orcpt: string | null;
+  attempts: number;
+  delayNotified: boolean;
+};
 
 export class QueueRunner {
   #options: QueueRunnerOptions;
@@ -48,7 +56,10 @@ export class QueueRunner {
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.wake(), this.#options.pollMs ?? Math.min(30_000, this.#options.retryDelayMs ?? 30_000));
+    this.#timer = setInterval(
+      () => this.wake(),
+      this.#options.pollMs ?? Math.min(30_000, this.#options.retryDelayMs ?? 30_000),
+    );
     this.wake();
   }
 
@@ -83,12 +94,16 @@ export class QueueRunner {
     const groups = new Map<string, Due[]>();
     for (const d of due) {
       // Webhooks one by one; mail once per message and destination domain.
-      const key = /^https:\/\//i.test(d.recipient) ? `${d.queueId} ${d.recipient}` : `${d.queueId} ${d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase()}`;
+      const key = /^https:\/\//i.test(d.recipient)
+        ? `${d.queueId} ${d.recipient}`
+        : `${d.queueId} ${d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase()}`;
       groups.set(key, [...(groups.get(key) ?? []), d]);
     }
     const work = [...groups.entries()];
     // A few destinations at a time.
-    for (let i = 0; i < work.length; i += 8) await Promise.all(work.slice(i, i + 8).map(([key, rows]) => this.#deliverGroup(key.split(" ")[1]!, rows, now)));
+    for (let i = 0; i < work.length; i += 8) {
+      await Promise.all(work.slice(i, i + 8).map(([key, rows]) => this.#deliverGroup(key.split(" ")[1]!, rows, now)));
+    }
     return due.length;
   }
 
@@ -102,14 +117,25 @@ export class QueueRunner {
     if (/^https:\/\//i.test(domain)) {
       const row = rows[0]!;
       const to = row.orcpt?.replace(/^rfc822;/i, "") ?? row.recipient;
-      const reply = await postWebhook(row.recipient, { envelope: { from: message.sender, to }, raw }, this.#options.webhooks ?? { timeoutMs: 30_000 });
+      const reply = await postWebhook(
+        row.recipient,
+        { envelope: { from: message.sender, to }, raw },
+        this.#options.webhooks ?? { timeoutMs: 30_000 },
+      );
       outcome.set(row.id, { reply, mta: new URL(row.recipient).host });
       await this.#record(message, rows, outcome, now, raw);
       return;
     }
-    const route = await routeFor(domain, { transport: this.#options.transport, relayHost: this.#options.relayHost, resolve: this.#options.resolve, mxPort: this.#options.mxPort });
+    const route = await routeFor(domain, {
+      transport: this.#options.transport,
+      relayHost: this.#options.relayHost,
+      resolve: this.#options.resolve,
+      mxPort: this.#options.mxPort,
+    });
     if (route.kind !== "hops") {
-      const reply = route.kind === "fail" ? { code: route.code, enhanced: route.enhanced, text: route.text } : { code: 451, enhanced: "4.4.3", text: route.text };
+      const reply = route.kind === "fail"
+        ? { code: route.code, enhanced: route.enhanced, text: route.text }
+        : { code: 451, enhanced: "4.4.3", text: route.text };
       for (const r of rows) outcome.set(r.id, { reply });
     } else {
       const content = this.#options.sign ? await this.#options.sign(raw, message.sender) : raw;
@@ -120,16 +146,42 @@ export class QueueRunner {
           let conn;
           try {
             const address = await this.#address(hop.host);
-            conn = await dial({ host: address, port: hop.port, servername: hop.host, verifyTls: false, connectTimeoutMs: 30_000, idleTimeoutMs: 300_000 });
+            conn = await dial({
+              host: address,
+              port: hop.port,
+              servername: hop.host,
+              verifyTls: false,
+              connectTimeoutMs: 30_000,
+              idleTimeoutMs: 300_000,
+            });
           } catch (e) {
-            last = { code: 451, enhanced: "4.4.1", text: `Cannot connect to ${hop.host}:${hop.port}: ${(e as Error).message}` };
+            last = {
+              code: 451,
+              enhanced: "4.4.1",
+              text: `Cannot connect to ${hop.host}:${hop.port}: ${(e as Error).message}`,
+            };
             break;
           }
           try {
             const result = await deliverMessage(
               conn,
-              { sender: message.sender, recipients: rows.map((r) => ({ address: r.recipient, notify: r.notify?.split(","), orcpt: r.orcpt ?? undefined })), content, envid: message.envid ?? undefined, ret: message.ret ?? undefined },
-              { helo: this.#options.hostname, requireTls: this.#options.requireTls, auth: route.relay ? this.#options.relayAuth : undefined, skipTls },
+              {
+                sender: message.sender,
+                recipients: rows.map((r) => ({
+                  address: r.recipient,
+                  notify: r.notify?.split(","),
+                  orcpt: r.orcpt ?? undefined,
+                })),
+                content,
+                envid: message.envid ?? undefined,
+                ret: message.ret ?? undefined,
+              },
+              {
+                helo: this.#options.hostname,
+                requireTls: this.#options.requireTls,
+                auth: route.relay ? this.#options.relayAuth : undefined,
+                skipTls,
+              },
             );
             rows.forEach((r, i) => outcome.set(r.id, { reply: result.recipients[i]!.reply, mta: hop.host }));
           } finally {
@@ -159,7 +211,13 @@ export class QueueRunner {
     return aaaa[0]!;
   }
 
-  async #record(message: QueuedMessage, rows: Due[], outcome: Map<number, { reply: ClientReply; mta?: string }>, now: number, raw: Uint8Array): Promise<void> {
+  async #record(
+    message: QueuedMessage,
+    rows: Due[],
+    outcome: Map<number, { reply: ClientReply; mta?: string }>,
+    now: number,
+    raw: Uint8Array,
+  ): Promise<void> {
     const { store } = this.#options;
     const age = now - message.createdAt.getTime();
     const expired = age > this.#options.maxAgeMs;
@@ -173,23 +231,58 @@ export class QueueRunner {
       const failed = reply.code >= 500 || (reply.code >= 400 && expired);
       const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
       // One line per attempt, like Postfix's status=sent/deferred/bounced.
-      log.info("delivery", { queue: message.id, to: r.recipient, status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent", relay: mta ?? "none", reply: text });
+      log.info("delivery", {
+        queue: message.id,
+        to: r.recipient,
+        status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent",
+        relay: mta ?? "none",
+        reply: text,
+      });
       // Still deferred after the warning time: the sender hears once that it is taking long.
       const delayed = status === "pending" && warnAfter > 0 && age >= warnAfter && !r.delayNotified;
-      outcomes.push({ recipientId: r.id, status, attempts: r.attempts + 1, lastReply: text, nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)), delayNotified: delayed });
+      outcomes.push({
+        recipientId: r.id,
+        status,
+        attempts: r.attempts + 1,
+        lastReply: text,
+        nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)),
+        delayNotified: delayed,
+      });
       const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : delayed ? "delayed" : null;
       if (action && wantsNotice(r.notify, action)) {
         const code = reply.enhanced ?? (action === "failed" ? "5.0.0" : action === "delayed" ? "4.0.0" : "2.0.0");
-        notices.push({ address: r.recipient, orcpt: r.orcpt, action, status: code, remoteMta: mta, diagnostic: text, ...(action === "delayed" ? { willRetryUntil: retryUntil } : {}) });
+        notices.push({
+          address: r.recipient,
+          orcpt: r.orcpt,
+          action,
+          status: code,
+          remoteMta: mta,
+          diagnostic: text,
+          ...(action === "delayed" ? { willRetryUntil: retryUntil } : {}),
+        });
       }
     }
     // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
     await store.queue.record(message.id, outcomes);
     // RFC 3461: never a DSN for a message with the null sender.
     if (notices.length && message.sender !== "") {
-      const dsn = buildDsn({ hostname: this.#options.hostname, to: message.sender, envid: message.envid, ret: message.ret, arrivalDate: message.createdAt, recipients: notices, original: raw });
-      await this.#options.deliverer.deliver({ sender: "", recipients: [{ address: message.sender }], raw: dsn, inbound: false, remoteIp: "127.0.0.1", helo: this.#options.hostname });
+      const dsn = buildDsn({
+        hostname: this.#options.hostname,
+        to: message.sender,
+        envid: message.envid,
+        ret: message.ret,
+        arrivalDate: message.createdAt,
+        recipients: notices,
+        original: raw,
+      });
+      await this.#options.deliverer.deliver({
+        sender: "",
+        recipients: [{ address: message.sender }],
+        raw: dsn,
+        inbound: false,
+        remoteIp: "127.0.0.1",
+        helo: this.#options.hostname,
+      });
     }
   }
 }
-

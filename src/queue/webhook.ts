@@ -38,25 +38,39 @@ export async function webhookBody(payload: WebhookPayload): Promise<string> {
       cc: email.cc ?? [],
       text: email.text ?? null,
       html: email.html ?? null,
-      attachments: email.attachments.map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: typeof a.content === "string" ? a.content.length : a.content.byteLength })),
+      attachments: email.attachments.map((a) => ({
+        filename: a.filename,
+        mimeType: a.mimeType,
+        size: typeof a.content === "string" ? a.content.length : a.content.byteLength,
+      })),
     },
     raw: Buffer.from(payload.raw).toString("base64"),
   });
 }
 
 /** POSTs the payload; resolves to an SMTP-like reply so the queue can treat it as any delivery. */
-export async function postWebhook(url: string, payload: WebhookPayload, options: WebhookOptions): Promise<{ code: number; enhanced: string; text: string }> {
+export async function postWebhook(
+  url: string,
+  payload: WebhookPayload,
+  options: WebhookOptions,
+): Promise<{ code: number; enhanced: string; text: string }> {
   const body = await webhookBody(payload);
   const timestamp = Math.floor((options.now ?? Date.now)() / 1000);
-  const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), "user-agent": "Postern" };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    "user-agent": "Postern",
+  };
   if (options.secret) headers["postern-signature"] = signWebhook(options.secret, timestamp, body);
   return new Promise((resolve) => {
     const req = request(url, { method: "POST", headers, ca: options.ca, timeout: options.timeoutMs }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
-      resolve(status >= 200 && status < 300
-        ? { code: 250, enhanced: "2.0.0", text: `webhook answered ${status}` }
-        : { code: 451, enhanced: "4.4.0", text: `webhook answered ${status}` });
+      resolve(
+        status >= 200 && status < 300
+          ? { code: 250, enhanced: "2.0.0", text: `webhook answered ${status}` }
+          : { code: 451, enhanced: "4.4.0", text: `webhook answered ${status}` },
+      );
     });
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.on("error", (e) => resolve({ code: 451, enhanced: "4.4.1", text: `webhook failed: ${e.message}` }));

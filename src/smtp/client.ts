@@ -79,7 +79,11 @@ function failAll(message: OutboundMessage, reply: ClientReply, tls: boolean): De
 }
 
 /** Runs one SMTP session delivering `message`; never throws for protocol failures. */
-export async function deliverMessage(conn: Connection, message: OutboundMessage, options: ClientOptions): Promise<DeliveryOutcome> {
+export async function deliverMessage(
+  conn: Connection,
+  message: OutboundMessage,
+  options: ClientOptions,
+): Promise<DeliveryOutcome> {
   const greeting = await readReply(conn);
   if (greeting.code !== 220) return failAll(message, greeting, false);
   let ehlo = await command(conn, `EHLO ${options.helo}`);
@@ -97,7 +101,11 @@ export async function deliverMessage(conn: Connection, message: OutboundMessage,
       try {
         await conn.startTls();
       } catch (e) {
-        return failAll(message, { code: 421, enhanced: "4.7.0", text: `${TLS_FAILED}: ${(e as Error).message}` }, false);
+        return failAll(
+          message,
+          { code: 421, enhanced: "4.7.0", text: `${TLS_FAILED}: ${(e as Error).message}` },
+          false,
+        );
       }
       ehlo = await command(conn, `EHLO ${options.helo}`);
       if (ehlo.code !== 250) return failAll(message, ehlo, true);
@@ -116,9 +124,15 @@ export async function deliverMessage(conn: Connection, message: OutboundMessage,
   }
 
   const eightBit = message.content.some((b) => b > 0x7f);
-  const utf8Addresses = [message.sender, ...message.recipients.map((r) => r.address)].some((a) => /[^\x00-\x7f]/.test(a));
+  const utf8Addresses = [message.sender, ...message.recipients.map((r) => r.address)].some((a) =>
+    /[^\x00-\x7f]/.test(a)
+  );
   if (utf8Addresses && !has("SMTPUTF8")) {
-    return failAll(message, { code: 553, enhanced: "5.6.7", text: "The receiving server does not accept UTF-8 addresses (SMTPUTF8)" }, tls);
+    return failAll(message, {
+      code: 553,
+      enhanced: "5.6.7",
+      text: "The receiving server does not accept UTF-8 addresses (SMTPUTF8)",
+    }, tls);
   }
   const dsn = has("DSN");
   let mail = `MAIL FROM:<${message.sender}>`;
@@ -147,7 +161,7 @@ export async function deliverMessage(conn: Connection, message: OutboundMessage,
     for (let i = 0; i < rcptLines.length; i++) rcptReplies.push(await readReply(conn));
   } else {
     mailReply = await command(conn, mail);
-    if (mailReply.code === 250) for (const line of rcptLines) rcptReplies.push(await command(conn, line));
+    if (mailReply.code === 250) { for (const line of rcptLines) rcptReplies.push(await command(conn, line)); }
   }
   if (mailReply.code !== 250) {
     await command(conn, "QUIT").catch(() => {});

@@ -112,7 +112,9 @@ function parseMail(arg: string): ParsedCommand {
         break;
       case "BODY": {
         const body = value?.toUpperCase();
-        if (body !== "7BIT" && body !== "8BITMIME" && body !== "BINARYMIME") return syntax("BODY must be 7BIT or 8BITMIME");
+        if (body !== "7BIT" && body !== "8BITMIME" && body !== "BINARYMIME") {
+          return syntax("BODY must be 7BIT or 8BITMIME");
+        }
         out.body = body;
         break;
       }
@@ -147,7 +149,10 @@ function parseRcpt(arg: string): ParsedCommand {
   if (!/^TO:/i.test(arg)) return syntax("expected RCPT TO:<address>");
   const path = parsePath(arg.slice(3), { allowPostmaster: true });
   if (!path.ok || !path.mailbox) {
-    return { ok: false, reply: reply(501, "5.1.3", `Bad recipient address syntax: ${path.ok ? "empty" : path.reason}`) };
+    return {
+      ok: false,
+      reply: reply(501, "5.1.3", `Bad recipient address syntax: ${path.ok ? "empty" : path.reason}`),
+    };
   }
   const params = splitParams(path.rest);
   if (typeof params === "string") return badParam(params);

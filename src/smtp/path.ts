@@ -95,7 +95,12 @@ export function parsePath(input: string, options: PathOptions = {}): PathResult 
   if (bytes(address) + 2 > 256) return { ok: false, reason: "path longer than 256 octets" };
   return {
     ok: true,
-    mailbox: { localPart, domain: domain.startsWith("[") ? domain : domain.toLowerCase(), address, utf8: /[^\x00-\x7f]/.test(address) },
+    mailbox: {
+      localPart,
+      domain: domain.startsWith("[") ? domain : domain.toLowerCase(),
+      address,
+      utf8: /[^\x00-\x7f]/.test(address),
+    },
     rest,
   };
 }

@@ -59,7 +59,14 @@ interface Transaction extends MailTransaction {
 
 /** The commands each phase allows, checked once before dispatch. */
 const ALLOWED: Record<SmtpCommand["verb"], readonly Phase[] | "any"> = {
-  EHLO: "any", HELO: "any", RSET: "any", NOOP: "any", QUIT: "any", HELP: "any", VRFY: "any", EXPN: "any",
+  EHLO: "any",
+  HELO: "any",
+  RSET: "any",
+  NOOP: "any",
+  QUIT: "any",
+  HELP: "any",
+  VRFY: "any",
+  EXPN: "any",
   STARTTLS: ["connected", "ready"],
   AUTH: ["ready"],
   MAIL: ["ready"],
@@ -74,12 +81,19 @@ const SASL_OFFERED: readonly SaslMechanism[] = ["PLAIN", "LOGIN"];
 function wrongPhase(verb: SmtpCommand["verb"], phase: Phase): Reply {
   if (phase === "connected" && verb !== "DATA" && verb !== "BDAT") return reply(503, "5.5.1", "Send EHLO first");
   switch (verb) {
-    case "MAIL": return reply(503, "5.5.1", "Nested MAIL command");
-    case "AUTH": return reply(503, "5.5.1", "AUTH is not allowed during a mail transaction");
-    case "STARTTLS": return reply(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
+    case "MAIL":
+      return reply(503, "5.5.1", "Nested MAIL command");
+    case "AUTH":
+      return reply(503, "5.5.1", "AUTH is not allowed during a mail transaction");
+    case "STARTTLS":
+      return reply(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
     case "DATA":
-    case "BDAT": return phase === "mail" ? reply(554, "5.5.1", "No valid recipients") : reply(503, "5.5.1", "Need MAIL and RCPT first");
-    default: return reply(503, "5.5.1", "Need MAIL command");
+    case "BDAT":
+      return phase === "mail"
+        ? reply(554, "5.5.1", "No valid recipients")
+        : reply(503, "5.5.1", "Need MAIL and RCPT first");
+    default:
+      return reply(503, "5.5.1", "Need MAIL command");
   }
 }
 
@@ -155,28 +169,39 @@ export class SmtpSession {
   async #dispatch(command: SmtpCommand): Promise<Step> {
     switch (command.verb) {
       case "EHLO":
-      case "HELO": return this.#hello(command.domain, command.verb === "EHLO");
-      case "MAIL": return this.#mail(command);
-      case "RCPT": return this.#rcpt(command);
+      case "HELO":
+        return this.#hello(command.domain, command.verb === "EHLO");
+      case "MAIL":
+        return this.#mail(command);
+      case "RCPT":
+        return this.#rcpt(command);
       case "DATA":
         // RFC 3030 §3: a transaction started with BDAT cannot switch to DATA.
         if (this.#transaction?.mode === "bdat") return this.#fail(reply(503, "5.5.1", "DATA not allowed after BDAT"));
         return this.#ok(reply(354, undefined, "End data with <CR><LF>.<CR><LF>"), { kind: "read-data" });
-      case "BDAT": return this.#bdat(command.size, command.last);
+      case "BDAT":
+        return this.#bdat(command.size, command.last);
       case "RSET":
         this.#reset();
         return this.#ok(reply(250, "2.0.0", "Flushed"));
-      case "NOOP": return this.#ok(reply(250, "2.0.0", "OK"));
-      case "QUIT": return this.#ok(reply(221, "2.0.0", `${this.#options.hostname} Bye`), { kind: "close" });
+      case "NOOP":
+        return this.#ok(reply(250, "2.0.0", "OK"));
+      case "QUIT":
+        return this.#ok(reply(221, "2.0.0", `${this.#options.hostname} Bye`), { kind: "close" });
       case "HELP":
-        return this.#ok(reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH"));
+        return this.#ok(
+          reply(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH"),
+        );
       // RFC 5321 §3.5.3: 252 without saying whether the user exists; EXPN is not offered.
-      case "VRFY": return this.#ok(reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
-      case "EXPN": return this.#fail(reply(502, "5.5.1", "EXPN not available"));
+      case "VRFY":
+        return this.#ok(reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+      case "EXPN":
+        return this.#fail(reply(502, "5.5.1", "EXPN not available"));
       case "STARTTLS":
         if (this.#tls) return this.#fail(reply(503, "5.5.1", "TLS already active"));
         return this.#ok(reply(220, "2.0.0", "Ready to start TLS"), { kind: "starttls" });
-      case "AUTH": return this.#auth(command.mechanism, command.initialResponse);
+      case "AUTH":
+        return this.#auth(command.mechanism, command.initialResponse);
     }
   }
 
@@ -197,8 +222,16 @@ export class SmtpSession {
     const greet = `${this.#options.hostname} greets ${domain} [${this.#options.remoteAddress}]`;
     if (!extended) return this.#ok(reply(250, undefined, greet));
     // RFC 2034 §3: no enhanced status codes in the EHLO response.
-    const lines = [greet, "PIPELINING", `SIZE ${this.#options.maxMessageSize}`, "8BITMIME", "SMTPUTF8",
-      "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"];
+    const lines = [
+      greet,
+      "PIPELINING",
+      `SIZE ${this.#options.maxMessageSize}`,
+      "8BITMIME",
+      "SMTPUTF8",
+      "ENHANCEDSTATUSCODES",
+      "CHUNKING",
+      "DSN",
+    ];
     if (!this.#tls) lines.push("STARTTLS");
     if (this.#authOffered) lines.push(`AUTH ${SASL_OFFERED.join(" ")}`);
     return this.#ok(reply(250, undefined, ...lines));
@@ -228,8 +261,10 @@ export class SmtpSession {
     if (outcome.kind === "challenge") return this.#ok(reply(334, undefined, outcome.challenge));
     this.#sasl = null;
     switch (outcome.kind) {
-      case "cancelled": return this.#fail(reply(501, "5.0.0", "Authentication cancelled"));
-      case "malformed": return this.#fail(reply(501, "5.5.2", "Cannot decode the authentication response"));
+      case "cancelled":
+        return this.#fail(reply(501, "5.0.0", "Authentication cancelled"));
+      case "malformed":
+        return this.#fail(reply(501, "5.5.2", "Cannot decode the authentication response"));
       case "authenticated":
         this.#account = outcome.account;
         return this.#ok(reply(235, "2.7.0", "Authentication successful"));
@@ -238,7 +273,10 @@ export class SmtpSession {
         // RFC 4954 §6: the same reply whether or not the account exists.
         const failed = reply(535, "5.7.8", "Authentication credentials invalid");
         if (outcome.close) {
-          return { replies: [failed, reply(421, "4.7.0", "Too many authentication failures")], action: { kind: "close" } };
+          return {
+            replies: [failed, reply(421, "4.7.0", "Too many authentication failures")],
+            action: { kind: "close" },
+          };
         }
         return this.#fail(failed);
       }
@@ -289,13 +327,20 @@ export class SmtpSession {
       return this.#ok(reply(452, "4.5.3", "Too many recipients"));
     }
     const verdict = await this.#backend.checkRecipient(to.address, this.info);
-    if (typeof verdict === "object") return verdict.reply.code >= 500 ? this.#fail(verdict.reply) : this.#ok(verdict.reply);
+    if (typeof verdict === "object") {
+      return verdict.reply.code >= 500 ? this.#fail(verdict.reply) : this.#ok(verdict.reply);
+    }
     switch (verdict) {
-      case "unknown": return this.#fail(reply(550, "5.1.1", "Mailbox unavailable"));
-      case "relay-denied": return this.#fail(reply(554, "5.7.1", "Relay access denied"));
-      case "tempfail": return this.#ok(reply(451, "4.3.0", "Cannot verify the recipient now, try again later"));
-      case "forged": return this.#fail(reply(550, "5.7.1", "Invalid or expired SRS address"));
-      case "accept": break;
+      case "unknown":
+        return this.#fail(reply(550, "5.1.1", "Mailbox unavailable"));
+      case "relay-denied":
+        return this.#fail(reply(554, "5.7.1", "Relay access denied"));
+      case "tempfail":
+        return this.#ok(reply(451, "4.3.0", "Cannot verify the recipient now, try again later"));
+      case "forged":
+        return this.#fail(reply(550, "5.7.1", "Invalid or expired SRS address"));
+      case "accept":
+        break;
     }
     if (!tx.recipients.some((r) => r.address.toLowerCase() === to.address.toLowerCase())) {
       tx.recipients.push({
@@ -311,11 +356,15 @@ export class SmtpSession {
   /** The DATA content has been read up to its terminating `<CRLF>.<CRLF>`. */
   async dataEnded(decoder: DataDecoder): Promise<Step> {
     const tx = this.#transaction!;
-    if (decoder.exceeded) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    if (decoder.exceeded) {
+      return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    }
     const content = decoder.result();
     // RFC 5321 §2.3.8: CR and LF only as CRLF. Refusing bare ones closes the SMTP smuggling hole.
     if (decoder.bareLineFeeds > 0 || hasBareCarriageReturn(content)) {
-      return this.#endTransaction(reply(550, "5.6.0", "Bare CR or LF in message data is not allowed (RFC 5321 §2.3.8)"));
+      return this.#endTransaction(
+        reply(550, "5.6.0", "Bare CR or LF in message data is not allowed (RFC 5321 §2.3.8)"),
+      );
     }
     return this.#deliver(tx, content);
   }
@@ -341,7 +390,9 @@ export class SmtpSession {
         ? this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"))
         : this.#ok(reply(250, "2.0.0", `${bytes?.byteLength ?? 0} octets received`));
     }
-    if (tx.exceeded) return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    if (tx.exceeded) {
+      return this.#endTransaction(reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    }
     return this.#deliver(tx, concatBytes(tx.chunks));
   }
 
@@ -361,7 +412,11 @@ export class SmtpSession {
     const { mode: _m, chunks: _c, size: _s, exceeded: _e, ...transaction } = tx;
     let result: Awaited<ReturnType<SmtpBackend["deliver"]>>;
     try {
-      result = await this.#backend.deliver(transaction, concatBytes([new TextEncoder().encode(trace), content]), this.info);
+      result = await this.#backend.deliver(
+        transaction,
+        concatBytes([new TextEncoder().encode(trace), content]),
+        this.info,
+      );
     } catch {
       result = { ok: false, reply: reply(451, "4.3.0", "Could not store the message, try again later") };
     }

@@ -70,9 +70,7 @@ export class AccountRepository {
    */
   async verify(address: string, password: string): Promise<AccountInfo | null> {
     const normalized = normalizeAddress(address);
-    const [row] = normalized
-      ? await this.db.select().from(accounts).where(eq(accounts.address, normalized))
-      : [];
+    const [row] = normalized ? await this.db.select().from(accounts).where(eq(accounts.address, normalized)) : [];
     const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
     return ok && row && !row.disabled ? info(row) : null;
   }

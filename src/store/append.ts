@@ -64,13 +64,34 @@ export async function addMembership(
   if (box.accountId !== email.accountId) throw new Error(`Mailbox ${target.mailboxId} belongs to another account`);
   const uid = box.uidNext - 1;
   const modseq = await changes.add({
-    accountId: email.accountId, mailboxId: target.mailboxId, type: "email", objectId: email.id, uid, threadId: email.threadId, op, mailboxOp: "created",
+    accountId: email.accountId,
+    mailboxId: target.mailboxId,
+    type: "email",
+    objectId: email.id,
+    uid,
+    threadId: email.threadId,
+    op,
+    mailboxOp: "created",
   });
   await tx.insert(messages).values({
-    mailboxId: target.mailboxId, emailId: email.id, uid, modseq, size: email.size, flags: [...new Set(target.flags)], internalDate: target.internalDate,
+    mailboxId: target.mailboxId,
+    emailId: email.id,
+    uid,
+    modseq,
+    size: email.size,
+    flags: [...new Set(target.flags)],
+    internalDate: target.internalDate,
   });
   await tx.update(mailboxes).set({ highestModseq: modseq }).where(eq(mailboxes.id, target.mailboxId));
-  return { emailId: email.id, threadId: email.threadId, accountId: email.accountId, mailboxId: target.mailboxId, uid, uidValidity: box.uidValidity, modseq };
+  return {
+    emailId: email.id,
+    threadId: email.threadId,
+    accountId: email.accountId,
+    mailboxId: target.mailboxId,
+    uid,
+    uidValidity: box.uidValidity,
+    modseq,
+  };
 }
 
 export interface NewEmail {
@@ -98,12 +119,24 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
   const [row] = await tx
     .insert(emails)
     .values({
-      accountId: input.accountId, blobHash, size: input.raw.byteLength, receivedAt, summary, summaryVersion: SUMMARY_VERSION,
-      messageId: summary.messageId, threadId, subject: summary.subject, sentAt: summary.sentAt === null ? null : new Date(summary.sentAt),
+      accountId: input.accountId,
+      blobHash,
+      size: input.raw.byteLength,
+      receivedAt,
+      summary,
+      summaryVersion: SUMMARY_VERSION,
+      messageId: summary.messageId,
+      threadId,
+      subject: summary.subject,
+      sentAt: summary.sentAt === null ? null : new Date(summary.sentAt),
     })
     .returning({ id: emails.id });
   const email = { id: row!.id, accountId: input.accountId, size: input.raw.byteLength, threadId };
-  const membership = await addMembership(tx, changes, email, { mailboxId: input.mailboxId, flags: input.flags ?? [], internalDate: receivedAt }, "created");
+  const membership = await addMembership(tx, changes, email, {
+    mailboxId: input.mailboxId,
+    flags: input.flags ?? [],
+    internalDate: receivedAt,
+  }, "created");
   return { ...membership, blobHash, size: input.raw.byteLength };
 }
 
@@ -112,7 +145,11 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
  * names in References or In-Reply-To, or a new one (RFC 8621 §3 leaves the algorithm to the
  * server; this is the References-based one most use).
  */
-export async function threadIdFor(db: Db | Tx, accountId: number, summary: Pick<MessageSummary, "messageId" | "inReplyTo" | "references">): Promise<string> {
+export async function threadIdFor(
+  db: Db | Tx,
+  accountId: number,
+  summary: Pick<MessageSummary, "messageId" | "inReplyTo" | "references">,
+): Promise<string> {
   // A second copy of a message (same Message-ID) joins the first one's thread too.
   const own = summary.messageId ? [summary.messageId] : [];
   const related = [...new Set([...summary.references.slice(-49), ...summary.inReplyTo, ...own])];

@@ -19,7 +19,7 @@ export class ChangeFeed {
   /** Subscribes to one account's changes; returns the unsubscribe function. */
   subscribe(accountId: number, listener: Listener): () => void {
     let set = this.#listeners.get(accountId);
-    if (!set) this.#listeners.set(accountId, (set = new Set()));
+    if (!set) this.#listeners.set(accountId, set = new Set());
     set.add(listener);
     return () => {
       set.delete(listener);

@@ -49,7 +49,14 @@ export class ChangeRecorder {
       const chunk = entries.slice(i, i + ROWS_PER_INSERT);
       const rows = await this.#tx
         .insert(changes)
-        .values(chunk.map((e) => ({ ...e, uid: e.uid ?? null, mailboxOp: e.mailboxOp ?? null, threadId: e.threadId ?? null })))
+        .values(
+          chunk.map((e) => ({
+            ...e,
+            uid: e.uid ?? null,
+            mailboxOp: e.mailboxOp ?? null,
+            threadId: e.threadId ?? null,
+          })),
+        )
         .returning({ id: changes.id });
       // SQLite gives a multi-row INSERT consecutive rowids in VALUES order.
       rows.sort((a, b) => a.id - b.id).forEach((r) => ids.push(r.id));
@@ -61,7 +68,7 @@ export class ChangeRecorder {
   /** Records a change written by a bulk statement (INSERT … SELECT) for publication. */
   touch(accountId: number, mailboxId: number | null, modseq: number): void {
     let seen = this.#touched.get(accountId);
-    if (!seen) this.#touched.set(accountId, (seen = { mailboxIds: new Set(), modseq: 0 }));
+    if (!seen) this.#touched.set(accountId, seen = { mailboxIds: new Set(), modseq: 0 });
     if (mailboxId !== null) seen.mailboxIds.add(mailboxId);
     seen.modseq = Math.max(seen.modseq, modseq);
   }
@@ -88,23 +95,42 @@ export class ChangeLogReader {
 
   /** The account's newest change id: the JMAP state string of every type. */
   async state(accountId: number): Promise<number> {
-    const [row] = await this.db.select({ id: changes.id }).from(changes).where(eq(changes.accountId, accountId)).orderBy(desc(changes.id)).limit(1);
+    const [row] = await this.db.select({ id: changes.id }).from(changes).where(eq(changes.accountId, accountId))
+      .orderBy(desc(changes.id)).limit(1);
     return row?.id ?? 0;
   }
 
   /** The account's log of one type after `since`, up to and including `upTo`, oldest first. */
   since(accountId: number, type: "email" | "mailbox", since: number, upTo: number): Promise<LogEntry[]> {
     return this.db
-      .select({ id: changes.id, objectId: changes.objectId, mailboxId: changes.mailboxId, uid: changes.uid, threadId: changes.threadId, op: changes.op, mailboxOp: changes.mailboxOp })
+      .select({
+        id: changes.id,
+        objectId: changes.objectId,
+        mailboxId: changes.mailboxId,
+        uid: changes.uid,
+        threadId: changes.threadId,
+        op: changes.op,
+        mailboxOp: changes.mailboxOp,
+      })
       .from(changes)
-      .where(and(eq(changes.accountId, accountId), eq(changes.type, type), gt(changes.id, since), lte(changes.id, upTo)))
+      .where(
+        and(eq(changes.accountId, accountId), eq(changes.type, type), gt(changes.id, since), lte(changes.id, upTo)),
+      )
       .orderBy(asc(changes.id));
   }
 
   /** One mailbox's email log after `since` (IMAP CONDSTORE/QRESYNC). */
   mailboxSince(mailboxId: number, since: number): Promise<LogEntry[]> {
     return this.db
-      .select({ id: changes.id, objectId: changes.objectId, mailboxId: changes.mailboxId, uid: changes.uid, threadId: changes.threadId, op: changes.op, mailboxOp: changes.mailboxOp })
+      .select({
+        id: changes.id,
+        objectId: changes.objectId,
+        mailboxId: changes.mailboxId,
+        uid: changes.uid,
+        threadId: changes.threadId,
+        op: changes.op,
+        mailboxOp: changes.mailboxOp,
+      })
       .from(changes)
       .where(and(eq(changes.mailboxId, mailboxId), eq(changes.type, "email"), gt(changes.id, since)))
       .orderBy(asc(changes.id));

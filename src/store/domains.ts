@@ -44,7 +44,8 @@ export class DomainRepository {
     const domain = await this.get(name);
     if (!domain) throw new StoreError("not-found", `No such domain: ${name}`);
     await this.store.write(async (tx) => {
-      const [account] = await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.domainId, domain.id)).limit(1);
+      const [account] = await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.domainId, domain.id))
+        .limit(1);
       const [alias] = await tx.select({ id: aliases.id }).from(aliases).where(eq(aliases.domainId, domain.id)).limit(1);
       if (account || alias) {
         throw new StoreError("in-use", `Domain ${domain.name} still has accounts or aliases; remove them first`);

@@ -32,9 +32,17 @@ export interface EmailView {
 }
 
 const columns = {
-  id: emails.id, accountId: emails.accountId, blobHash: emails.blobHash, size: emails.size, receivedAt: emails.receivedAt, summary: emails.summary,
+  id: emails.id,
+  accountId: emails.accountId,
+  blobHash: emails.blobHash,
+  size: emails.size,
+  receivedAt: emails.receivedAt,
+  summary: emails.summary,
   summaryVersion: emails.summaryVersion,
-  threadId: emails.threadId, messageId: emails.messageId, subject: emails.subject, sentAt: emails.sentAt,
+  threadId: emails.threadId,
+  messageId: emails.messageId,
+  subject: emails.subject,
+  sentAt: emails.sentAt,
 };
 
 export class EmailRepository {
@@ -47,7 +55,9 @@ export class EmailRepository {
   async get(accountId: number, ids: readonly number[]): Promise<EmailView[]> {
     const out: EmailView[] = [];
     for (const part of chunks([...new Set(ids)])) {
-      const rows = await this.db.select(columns).from(emails).where(and(eq(emails.accountId, accountId), inArray(emails.id, part)));
+      const rows = await this.db.select(columns).from(emails).where(
+        and(eq(emails.accountId, accountId), inArray(emails.id, part)),
+      );
       out.push(...(await this.#withMemberships(rows)));
     }
     return out;
@@ -58,7 +68,9 @@ export class EmailRepository {
     return this.#withMemberships(await this.db.select(columns).from(emails).where(eq(emails.accountId, accountId)));
   }
 
-  async #withMemberships(stored: Array<Omit<EmailView, "mailboxIds" | "flags"> & { summaryVersion: number }>): Promise<EmailView[]> {
+  async #withMemberships(
+    stored: Array<Omit<EmailView, "mailboxIds" | "flags"> & { summaryVersion: number }>,
+  ): Promise<EmailView[]> {
     const rows = await currentSummaries(this.db, stored);
     const members = new Map<number, { mailboxIds: number[]; flags: Set<string> }>();
     for (const part of chunks(rows.map((r) => r.id))) {
@@ -69,29 +81,44 @@ export class EmailRepository {
         .orderBy(asc(messages.id));
       for (const m of found) {
         let entry = members.get(m.emailId);
-        if (!entry) members.set(m.emailId, (entry = { mailboxIds: [], flags: new Set() }));
+        if (!entry) members.set(m.emailId, entry = { mailboxIds: [], flags: new Set() });
         entry.mailboxIds.push(m.mailboxId);
         m.flags.forEach((f) => entry.flags.add(f));
       }
     }
-    return rows.map(({ summaryVersion: _, ...r }) => ({ ...r, mailboxIds: members.get(r.id)?.mailboxIds ?? [], flags: [...(members.get(r.id)?.flags ?? [])] }));
+    return rows.map(({ summaryVersion: _, ...r }) => ({
+      ...r,
+      mailboxIds: members.get(r.id)?.mailboxIds ?? [],
+      flags: [...(members.get(r.id)?.flags ?? [])],
+    }));
   }
 
   /**
    * The list view: emails of one mailbox (or of the account) by received time, newest first
    * unless `ascending`, straight from the index.
    */
-  async page(accountId: number, options: { mailboxId: number | null; ascending: boolean; position: number; limit: number; total: boolean }) {
-    const order = (date: typeof messages.internalDate | typeof emails.receivedAt, id: typeof messages.emailId | typeof emails.id) =>
-      options.ascending ? [asc(date), asc(id)] : [desc(date), desc(id)];
+  async page(
+    accountId: number,
+    options: { mailboxId: number | null; ascending: boolean; position: number; limit: number; total: boolean },
+  ) {
+    const order = (
+      date: typeof messages.internalDate | typeof emails.receivedAt,
+      id: typeof messages.emailId | typeof emails.id,
+    ) => options.ascending ? [asc(date), asc(id)] : [desc(date), desc(id)];
     if (options.mailboxId !== null) {
       const scope = eq(messages.mailboxId, options.mailboxId);
-      const rows = await this.db.select({ id: messages.emailId }).from(messages).where(scope).orderBy(...order(messages.internalDate, messages.emailId)).limit(options.limit).offset(options.position);
-      const total = options.total ? (await this.db.select({ n: count() }).from(messages).where(scope))[0]!.n : undefined;
+      const rows = await this.db.select({ id: messages.emailId }).from(messages).where(scope).orderBy(
+        ...order(messages.internalDate, messages.emailId),
+      ).limit(options.limit).offset(options.position);
+      const total = options.total
+        ? (await this.db.select({ n: count() }).from(messages).where(scope))[0]!.n
+        : undefined;
       return { ids: rows.map((r) => r.id), total };
     }
     const scope = eq(emails.accountId, accountId);
-    const rows = await this.db.select({ id: emails.id }).from(emails).where(scope).orderBy(...order(emails.receivedAt, emails.id)).limit(options.limit).offset(options.position);
+    const rows = await this.db.select({ id: emails.id }).from(emails).where(scope).orderBy(
+      ...order(emails.receivedAt, emails.id),
+    ).limit(options.limit).offset(options.position);
     const total = options.total ? (await this.db.select({ n: count() }).from(emails).where(scope))[0]!.n : undefined;
     return { ids: rows.map((r) => r.id), total };
   }
@@ -112,9 +139,13 @@ export class EmailRepository {
 
   /** True when the account may read this blob: one of its emails or uploads has it. */
   async ownsBlob(accountId: number, hash: string): Promise<boolean> {
-    const [email] = await this.db.select({ one: sql`1` }).from(emails).where(and(eq(emails.accountId, accountId), eq(emails.blobHash, hash))).limit(1);
+    const [email] = await this.db.select({ one: sql`1` }).from(emails).where(
+      and(eq(emails.accountId, accountId), eq(emails.blobHash, hash)),
+    ).limit(1);
     if (email) return true;
-    const [upload] = await this.db.select({ one: sql`1` }).from(uploads).where(and(eq(uploads.accountId, accountId), eq(uploads.hash, hash))).limit(1);
+    const [upload] = await this.db.select({ one: sql`1` }).from(uploads).where(
+      and(eq(uploads.accountId, accountId), eq(uploads.hash, hash)),
+    ).limit(1);
     return upload !== undefined;
   }
 

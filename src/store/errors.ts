@@ -18,7 +18,10 @@ export function isUniqueViolation(e: unknown): boolean {
 export function isStorageFull(e: unknown): boolean {
   for (let error = e, depth = 0; error && depth < 5; error = (error as { cause?: unknown }).cause, depth++) {
     const { code, message } = error as { code?: unknown; message?: unknown };
-    if (code === "SQLITE_FULL" || code === "ENOSPC" || /SQLITE_FULL|database or disk is full|ENOSPC/i.test(String(message ?? ""))) return true;
+    if (
+      code === "SQLITE_FULL" || code === "ENOSPC" ||
+      /SQLITE_FULL|database or disk is full|ENOSPC/i.test(String(message ?? ""))
+    ) return true;
   }
   return false;
 }

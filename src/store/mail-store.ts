@@ -9,7 +9,15 @@ import { count, eq } from "drizzle-orm";
 import type { Db, Tx } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { createMailbox, deleteMailbox, type Mailbox, renameMailbox, setSubscribed } from "./mailboxes.ts";
-import { type CopyResult, copyMembers, type FlagMode, membershipsOf, removeMembers, storeMemberFlags, type StoreFlagsResult } from "./membership.ts";
+import {
+  copyMembers,
+  type CopyResult,
+  type FlagMode,
+  membershipsOf,
+  removeMembers,
+  type StoreFlagsResult,
+  storeMemberFlags,
+} from "./membership.ts";
 import { enqueue, type NewQueueEntry } from "./queue.ts";
 import { wouldExceedQuota } from "./quota.ts";
 import { mailboxes, messages, uploads } from "./schema.ts";
@@ -52,9 +60,18 @@ export class MailStore {
   async append(input: AppendInput): Promise<Appended | "overQuota"> {
     const summary = input.summary ?? summarize(input.raw);
     return this.store.write(async (tx, changes) => {
-      if (input.checkQuota !== false && (await wouldExceedQuota(tx, input.accountId, input.raw.byteLength))) return "overQuota" as const;
+      if (input.checkQuota !== false && (await wouldExceedQuota(tx, input.accountId, input.raw.byteLength))) {
+        return "overQuota" as const;
+      }
       const box = await this.#ownedMailbox(tx, input.accountId, input.mailboxId);
-      return appendEmail(tx, changes, { accountId: box.accountId, mailboxId: box.id, raw: input.raw, summary, flags: input.flags, receivedAt: input.receivedAt });
+      return appendEmail(tx, changes, {
+        accountId: box.accountId,
+        mailboxId: box.id,
+        raw: input.raw,
+        summary,
+        flags: input.flags,
+        receivedAt: input.receivedAt,
+      });
     });
   }
 
@@ -65,9 +82,18 @@ export class MailStore {
       const stored: Appended[] = [];
       for (const target of input.local) {
         const boxes = await tx.select().from(mailboxes).where(eq(mailboxes.accountId, target.accountId));
-        const box = (target.junk ? boxes.find((b) => b.role === "\\Junk") : undefined) ?? boxes.find((b) => b.role === "inbox");
+        const box = (target.junk ? boxes.find((b) => b.role === "\\Junk") : undefined) ??
+          boxes.find((b) => b.role === "inbox");
         if (!box) throw new Error(`Account ${target.accountId} has no INBOX`);
-        stored.push(await appendEmail(tx, changes, { accountId: target.accountId, mailboxId: box.id, raw: input.raw, summary: input.summary, blobHash }));
+        stored.push(
+          await appendEmail(tx, changes, {
+            accountId: target.accountId,
+            mailboxId: box.id,
+            raw: input.raw,
+            summary: input.summary,
+            blobHash,
+          }),
+        );
       }
       const queueIds: number[] = [];
       for (const entry of input.queue) if (entry.recipients.length) queueIds.push(await enqueue(tx, blobHash, entry));
@@ -95,8 +121,16 @@ export class MailStore {
   }
 
   /** IMAP STORE with UNCHANGEDSINCE, POP3's \Seen after RETR. */
-  storeFlags(mailboxId: number, uids: readonly number[], mode: FlagMode, flags: readonly string[], unchangedSince: number | null = null): Promise<StoreFlagsResult> {
-    return this.store.write((tx, changes) => storeMemberFlags(tx, changes, mailboxId, uids, mode, flags, unchangedSince));
+  storeFlags(
+    mailboxId: number,
+    uids: readonly number[],
+    mode: FlagMode,
+    flags: readonly string[],
+    unchangedSince: number | null = null,
+  ): Promise<StoreFlagsResult> {
+    return this.store.write((tx, changes) =>
+      storeMemberFlags(tx, changes, mailboxId, uids, mode, flags, unchangedSince)
+    );
   }
 
   /**
@@ -104,13 +138,19 @@ export class MailStore {
    * each mailbox has it), then the set of mailboxes (`mailboxIds`, at least one). The email keeps
    * its id. Null when the account has no such email.
    */
-  updateEmail(accountId: number, emailId: number, update: { keywords?: KeywordChange[]; mailboxIds?: readonly number[] }): Promise<null | "notFound"> {
+  updateEmail(
+    accountId: number,
+    emailId: number,
+    update: { keywords?: KeywordChange[]; mailboxIds?: readonly number[] },
+  ): Promise<null | "notFound"> {
     return this.store.write(async (tx, changes) => {
       const members = await membershipsOf(tx, emailId);
       if (members.length === 0 || !(await this.#owns(tx, accountId, members[0]!.mailboxId))) return "notFound" as const;
       for (const change of update.keywords ?? []) {
         for (const m of members) {
-          const flags = change.mode === "set" ? [...change.flags, ...(m.flags.includes("\\Deleted") ? ["\\Deleted"] : [])] : change.flags;
+          const flags = change.mode === "set"
+            ? [...change.flags, ...(m.flags.includes("\\Deleted") ? ["\\Deleted"] : [])]
+            : change.flags;
           await storeMemberFlags(tx, changes, m.mailboxId, [m.uid], change.mode, flags, null);
         }
       }
@@ -120,7 +160,11 @@ export class MailStore {
         for (const id of target) await this.#ownedMailbox(tx, accountId, id);
         const now = await membershipsOf(tx, emailId);
         const source = now[0]!;
-        for (const id of target) if (!now.some((m) => m.mailboxId === id)) await copyMembers(tx, changes, source.mailboxId, [source.uid], id);
+        for (const id of target) {
+          if (!now.some((m) => m.mailboxId === id)) {
+            await copyMembers(tx, changes, source.mailboxId, [source.uid], id);
+          }
+        }
         for (const m of now) if (!target.has(m.mailboxId)) await removeMembers(tx, changes, m.mailboxId, [m.uid]);
       }
       return null;
@@ -139,8 +183,12 @@ export class MailStore {
 
   createMailbox(accountId: number, name: string, role: string | null): Promise<Mailbox> {
     return this.store.write(async (tx, changes) => {
-      if (await this.store.mailboxes.byName(accountId, name)) throw new StoreError("exists", `A mailbox named ${name} exists`);
-      if (role && (await this.store.mailboxes.byRole(accountId, role))) throw new StoreError("in-use", `${role} is already in use`);
+      if (await this.store.mailboxes.byName(accountId, name)) {
+        throw new StoreError("exists", `A mailbox named ${name} exists`);
+      }
+      if (role && (await this.store.mailboxes.byRole(accountId, role))) {
+        throw new StoreError("in-use", `${role} is already in use`);
+      }
       return createMailbox(tx, changes, accountId, name, role);
     });
   }
@@ -173,19 +221,26 @@ export class MailStore {
       await expireUploads(tx);
       const hash = await putBlob(tx, bytes);
       const expiresAt = new Date(Date.now() + ttlMs);
-      await tx.insert(uploads).values({ hash, accountId, expiresAt }).onConflictDoUpdate({ target: uploads.hash, set: { expiresAt, accountId } });
+      await tx.insert(uploads).values({ hash, accountId, expiresAt }).onConflictDoUpdate({
+        target: uploads.hash,
+        set: { expiresAt, accountId },
+      });
       return hash;
     });
   }
 
   async #owns(tx: Tx, accountId: number, mailboxId: number): Promise<boolean> {
-    const [box] = await tx.select({ accountId: mailboxes.accountId }).from(mailboxes).where(eq(mailboxes.id, mailboxId));
+    const [box] = await tx.select({ accountId: mailboxes.accountId }).from(mailboxes).where(
+      eq(mailboxes.id, mailboxId),
+    );
     return box?.accountId === accountId;
   }
 
   async #ownedMailbox(tx: Tx, accountId: number, mailboxId: number): Promise<Mailbox> {
     const [box] = await tx.select().from(mailboxes).where(eq(mailboxes.id, mailboxId));
-    if (!box || box.accountId !== accountId) throw new StoreError("not-found", `No mailbox ${mailboxId} in this account`);
+    if (!box || box.accountId !== accountId) {
+      throw new StoreError("not-found", `No mailbox ${mailboxId} in this account`);
+    }
     return box;
   }
 }

@@ -22,14 +22,26 @@ export const DEFAULT_MAILBOXES: readonly { name: string; role: string }[] = [
  * above every other mailbox of the account so that a mailbox deleted and created again under the
  * same name never reuses one (RFC 9051 §2.3.1.1).
  */
-export async function createMailbox(tx: Tx, changes: ChangeRecorder, accountId: number, name: string, role: string | null): Promise<Mailbox> {
+export async function createMailbox(
+  tx: Tx,
+  changes: ChangeRecorder,
+  accountId: number,
+  name: string,
+  role: string | null,
+): Promise<Mailbox> {
   const [{ top }] = (await tx
     .select({ top: sql<number>`coalesce(max(${mailboxes.uidValidity}), 0)` })
     .from(mailboxes)
     .where(eq(mailboxes.accountId, accountId))) as [{ top: number }];
   const uidValidity = Math.max(Math.floor(Date.now() / 1000), top + 1);
   const [row] = await tx.insert(mailboxes).values({ accountId, name, role, uidValidity }).returning();
-  const modseq = await changes.add({ accountId, mailboxId: row!.id, type: "mailbox", objectId: row!.id, op: "created" });
+  const modseq = await changes.add({
+    accountId,
+    mailboxId: row!.id,
+    type: "mailbox",
+    objectId: row!.id,
+    op: "created",
+  });
   await tx.update(mailboxes).set({ highestModseq: modseq }).where(eq(mailboxes.id, row!.id));
   return { ...row!, highestModseq: modseq };
 }
@@ -42,10 +54,18 @@ function logMailboxChange(changes: ChangeRecorder, box: Mailbox, op: "updated" |
  * Renames a mailbox and its children ("A" → "B" also moves "A/x" to "B/x"). Renaming INBOX is
  * special (RFC 9051 §6.3.6): its messages move to a new mailbox of that name, INBOX stays, empty.
  */
-export async function renameMailbox(tx: Tx, changes: ChangeRecorder, box: Mailbox, to: string, separator = "/"): Promise<void> {
+export async function renameMailbox(
+  tx: Tx,
+  changes: ChangeRecorder,
+  box: Mailbox,
+  to: string,
+  separator = "/",
+): Promise<void> {
   if (box.role === "inbox") {
     const target = await createMailbox(tx, changes, box.accountId, to, null);
-    const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((r) => r.uid);
+    const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((
+      r,
+    ) => r.uid);
     await copyMembers(tx, changes, box.id, uids, target.id);
     await removeMembers(tx, changes, box.id, uids);
     return;
@@ -63,7 +83,9 @@ export async function renameMailbox(tx: Tx, changes: ChangeRecorder, box: Mailbo
  * destroyed; one that is also elsewhere lives on), in chunks, so a mailbox of any size can go.
  */
 export async function deleteMailbox(tx: Tx, changes: ChangeRecorder, box: Mailbox): Promise<number> {
-  const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((r) => r.uid);
+  const uids = (await tx.select({ uid: messages.uid }).from(messages).where(eq(messages.mailboxId, box.id))).map((r) =>
+    r.uid
+  );
   await removeMembers(tx, changes, box.id, uids);
   await tx.delete(mailboxes).where(eq(mailboxes.id, box.id));
   return logMailboxChange(changes, box, "destroyed");
@@ -137,7 +159,14 @@ export class MailboxRepository {
     return new Map(
       rows.map((r) => [
         r.mailboxId,
-        { total: Number(r.total), unread: Number(r.unread), deleted: Number(r.deleted), size: Number(r.size), threads: Number(r.threads), unreadThreads: Number(r.unreadThreads) },
+        {
+          total: Number(r.total),
+          unread: Number(r.unread),
+          deleted: Number(r.deleted),
+          size: Number(r.size),
+          threads: Number(r.threads),
+          unreadThreads: Number(r.unreadThreads),
+        },
       ]),
     );
   }

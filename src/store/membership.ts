@@ -39,8 +39,16 @@ export async function memberRows(tx: Tx, mailboxId: number, uids: readonly numbe
     out.push(
       ...(await tx
         .select({
-          id: messages.id, uid: messages.uid, emailId: messages.emailId, flags: messages.flags, modseq: messages.modseq, internalDate: messages.internalDate,
-          size: messages.size, accountId: emails.accountId, threadId: emails.threadId, blobHash: emails.blobHash,
+          id: messages.id,
+          uid: messages.uid,
+          emailId: messages.emailId,
+          flags: messages.flags,
+          modseq: messages.modseq,
+          internalDate: messages.internalDate,
+          size: messages.size,
+          accountId: emails.accountId,
+          threadId: emails.threadId,
+          blobHash: emails.blobHash,
         })
         .from(messages)
         .innerJoin(emails, eq(emails.id, messages.emailId))
@@ -63,19 +71,33 @@ export interface CopyResult {
  * internal date kept. An email that is in the target already is stored again as a new email (a
  * mailbox holds an email once; IMAP still asks for a second copy).
  */
-export async function copyMembers(tx: Tx, changes: ChangeRecorder, from: number, uids: readonly number[], to: number): Promise<CopyResult> {
+export async function copyMembers(
+  tx: Tx,
+  changes: ChangeRecorder,
+  from: number,
+  uids: readonly number[],
+  to: number,
+): Promise<CopyResult> {
   const rows = await memberRows(tx, from, uids);
   const [target] = await tx.select({ uidValidity: mailboxes.uidValidity }).from(mailboxes).where(eq(mailboxes.id, to));
   if (!target) throw new Error(`Mailbox ${to} does not exist`);
   const already = new Set<number>();
   for (const part of chunks(rows.map((r) => r.emailId))) {
-    const present = await tx.select({ emailId: messages.emailId }).from(messages).where(and(eq(messages.mailboxId, to), inArray(messages.emailId, part)));
+    const present = await tx.select({ emailId: messages.emailId }).from(messages).where(
+      and(eq(messages.mailboxId, to), inArray(messages.emailId, part)),
+    );
     present.forEach((p) => already.add(p.emailId));
   }
   const result: CopyResult = { uidValidity: target.uidValidity, source: [], destination: [], memberships: [] };
   for (const row of rows) {
-    const email = already.has(row.emailId) ? await duplicateEmail(tx, row.emailId) : { id: row.emailId, accountId: row.accountId, size: row.size, threadId: row.threadId };
-    const added = await addMembership(tx, changes, email, { mailboxId: to, flags: row.flags, internalDate: row.internalDate }, already.has(row.emailId) ? "created" : "updated");
+    const email = already.has(row.emailId)
+      ? await duplicateEmail(tx, row.emailId)
+      : { id: row.emailId, accountId: row.accountId, size: row.size, threadId: row.threadId };
+    const added = await addMembership(tx, changes, email, {
+      mailboxId: to,
+      flags: row.flags,
+      internalDate: row.internalDate,
+    }, already.has(row.emailId) ? "created" : "updated");
     result.source.push(row.uid);
     result.destination.push(added.uid);
     result.memberships.push(added);
@@ -96,7 +118,12 @@ async function duplicateEmail(tx: Tx, emailId: number) {
  * last membership this was is destroyed, otherwise it is updated (it left one mailbox). Blobs
  * nothing refers to any more are deleted. Returns the UIDs removed.
  */
-export async function removeMembers(tx: Tx, changes: ChangeRecorder, mailboxId: number, uids: readonly number[]): Promise<number[]> {
+export async function removeMembers(
+  tx: Tx,
+  changes: ChangeRecorder,
+  mailboxId: number,
+  uids: readonly number[],
+): Promise<number[]> {
   const removed: number[] = [];
   let modseq = 0;
   for (const part of chunks([...new Set(uids)])) {
@@ -110,8 +137,14 @@ export async function removeMembers(tx: Tx, changes: ChangeRecorder, mailboxId: 
       .groupBy(messages.emailId);
     const memberships = new Map(counts.map((c) => [c.emailId, c.n]));
     const entries: ChangeEntry[] = rows.map((r) => ({
-      accountId: r.accountId, mailboxId, type: "email", objectId: r.emailId, uid: r.uid, threadId: r.threadId,
-      op: (memberships.get(r.emailId) ?? 1) > 1 ? "updated" : "destroyed", mailboxOp: "destroyed",
+      accountId: r.accountId,
+      mailboxId,
+      type: "email",
+      objectId: r.emailId,
+      uid: r.uid,
+      threadId: r.threadId,
+      op: (memberships.get(r.emailId) ?? 1) > 1 ? "updated" : "destroyed",
+      mailboxOp: "destroyed",
     }));
     const logged = await changes.addMany(entries);
     modseq = Math.max(modseq, ...logged);
@@ -174,12 +207,22 @@ export async function storeMemberFlags(
         continue;
       }
       const next = applyFlags(row.flags, mode, flags);
-      if (next.length === row.flags.length && next.every((f) => row.flags.includes(f))) result.unchanged.push({ uid: row.uid, flags: row.flags, modseq: row.modseq });
-      else changed.push({ row, next });
+      if (next.length === row.flags.length && next.every((f) => row.flags.includes(f))) {
+        result.unchanged.push({ uid: row.uid, flags: row.flags, modseq: row.modseq });
+      } else changed.push({ row, next });
     }
     if (changed.length === 0) continue;
     const modseqs = await changes.addMany(
-      changed.map(({ row }) => ({ accountId: row.accountId, mailboxId, type: "email", objectId: row.emailId, uid: row.uid, threadId: row.threadId, op: "updated", mailboxOp: "updated" })),
+      changed.map(({ row }) => ({
+        accountId: row.accountId,
+        mailboxId,
+        type: "email",
+        objectId: row.emailId,
+        uid: row.uid,
+        threadId: row.threadId,
+        op: "updated",
+        mailboxOp: "updated",
+      })),
     );
     for (const [i, { row, next }] of changed.entries()) {
       await tx.update(messages).set({ flags: next, modseq: modseqs[i]! }).where(eq(messages.id, row.id));
@@ -191,6 +234,11 @@ export async function storeMemberFlags(
 }
 
 /** Every membership of an email: its mailboxes and UIDs, oldest first. */
-export async function membershipsOf(tx: Tx, emailId: number): Promise<Array<{ mailboxId: number; uid: number; flags: string[] }>> {
-  return tx.select({ mailboxId: messages.mailboxId, uid: messages.uid, flags: messages.flags }).from(messages).where(eq(messages.emailId, emailId)).orderBy(asc(messages.id));
+export async function membershipsOf(
+  tx: Tx,
+  emailId: number,
+): Promise<Array<{ mailboxId: number; uid: number; flags: string[] }>> {
+  return tx.select({ mailboxId: messages.mailboxId, uid: messages.uid, flags: messages.flags }).from(messages).where(
+    eq(messages.emailId, emailId),
+  ).orderBy(asc(messages.id));
 }

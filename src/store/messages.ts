@@ -51,7 +51,12 @@ export interface MessageFilter {
 }
 
 const meta = {
-  uid: messages.uid, flags: messages.flags, modseq: messages.modseq, size: messages.size, internalDate: messages.internalDate, emailId: messages.emailId,
+  uid: messages.uid,
+  flags: messages.flags,
+  modseq: messages.modseq,
+  size: messages.size,
+  internalDate: messages.internalDate,
+  emailId: messages.emailId,
   threadId: emails.threadId,
 };
 
@@ -63,7 +68,9 @@ export class MessageRepository {
 
   /** Every membership of a mailbox, in UID order (IMAP SELECT, POP3 maildrop). */
   list(mailboxId: number): Promise<MessageMeta[]> {
-    return this.db.select(meta).from(messages).innerJoin(emails, eq(emails.id, messages.emailId)).where(eq(messages.mailboxId, mailboxId)).orderBy(asc(messages.uid));
+    return this.db.select(meta).from(messages).innerJoin(emails, eq(emails.id, messages.emailId)).where(
+      eq(messages.mailboxId, mailboxId),
+    ).orderBy(asc(messages.uid));
   }
 
   /** Summaries and metadata of some UIDs (FETCH ENVELOPE/BODYSTRUCTURE never reparse). */
@@ -102,12 +109,15 @@ export class MessageRepository {
   /** What changed in a mailbox after `modseq`, from the change log. */
   async since(mailboxId: number, modseq: number): Promise<MailboxDelta> {
     const log = await this.store.changeLog.mailboxSince(mailboxId, modseq);
-    const vanished = [...new Set(log.filter((c) => c.mailboxOp === "destroyed" && c.uid !== null).map((c) => c.uid!))].sort((a, b) => a - b);
+    const vanished = [...new Set(log.filter((c) => c.mailboxOp === "destroyed" && c.uid !== null).map((c) => c.uid!))]
+      .sort((a, b) => a - b);
     const touched = [...new Set(log.filter((c) => c.mailboxOp !== "destroyed" && c.uid !== null).map((c) => c.uid!))];
     const changed: MessageMeta[] = [];
     for (const part of chunks(touched)) {
       changed.push(
-        ...(await this.db.select(meta).from(messages).innerJoin(emails, eq(emails.id, messages.emailId)).where(and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, part)))),
+        ...(await this.db.select(meta).from(messages).innerJoin(emails, eq(emails.id, messages.emailId)).where(
+          and(eq(messages.mailboxId, mailboxId), inArray(messages.uid, part)),
+        )),
       );
     }
     return { changed: changed.sort((a, b) => a.uid - b.uid), vanished };
@@ -119,12 +129,27 @@ export class MessageRepository {
     const flagged = '%"\\\\Flagged"%';
     const where = and(
       eq(messages.mailboxId, mailboxId),
-      filter.cursor !== undefined ? (filter.order === "oldest" ? gt(messages.uid, filter.cursor) : lt(messages.uid, filter.cursor)) : undefined,
+      filter.cursor !== undefined
+        ? (filter.order === "oldest" ? gt(messages.uid, filter.cursor) : lt(messages.uid, filter.cursor))
+        : undefined,
       filter.after ? gte(messages.internalDate, filter.after) : undefined,
       filter.before ? lt(messages.internalDate, filter.before) : undefined,
-      filter.text ? or(like(emails.subject, `%${filter.text}%`), like(sql`json_extract(${emails.summary}, '$.preview')`, `%${filter.text}%`)) : undefined,
-      filter.unread === undefined ? undefined : filter.unread ? notLike(messages.flags, seen) : like(messages.flags, seen),
-      filter.flagged === undefined ? undefined : filter.flagged ? like(messages.flags, flagged) : notLike(messages.flags, flagged),
+      filter.text
+        ? or(
+          like(emails.subject, `%${filter.text}%`),
+          like(sql`json_extract(${emails.summary}, '$.preview')`, `%${filter.text}%`),
+        )
+        : undefined,
+      filter.unread === undefined
+        ? undefined
+        : filter.unread
+        ? notLike(messages.flags, seen)
+        : like(messages.flags, seen),
+      filter.flagged === undefined
+        ? undefined
+        : filter.flagged
+        ? like(messages.flags, flagged)
+        : notLike(messages.flags, flagged),
       filter.subject ? like(emails.subject, `%${filter.subject}%`) : undefined,
       filter.from ? like(sql`json_extract(${emails.summary}, '$.from')`, `%${filter.from}%`) : undefined,
     );

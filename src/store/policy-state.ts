@@ -18,12 +18,24 @@ export class PolicyStateRepository {
 
   async greylistGet(triplet: string): Promise<GreylistRow | null> {
     const [row] = await this.db.select().from(greylist).where(eq(greylist.triplet, triplet));
-    return row ? { firstSeen: row.firstSeen.getTime(), passedAt: row.passedAt?.getTime() ?? null, lastSeen: row.lastSeen.getTime() } : null;
+    return row
+      ? {
+        firstSeen: row.firstSeen.getTime(),
+        passedAt: row.passedAt?.getTime() ?? null,
+        lastSeen: row.lastSeen.getTime(),
+      }
+      : null;
   }
 
   async greylistPut(triplet: string, entry: GreylistRow): Promise<void> {
-    const values = { firstSeen: new Date(entry.firstSeen), passedAt: entry.passedAt === null ? null : new Date(entry.passedAt), lastSeen: new Date(entry.lastSeen) };
-    await this.store.write((tx) => tx.insert(greylist).values({ triplet, ...values }).onConflictDoUpdate({ target: greylist.triplet, set: values }));
+    const values = {
+      firstSeen: new Date(entry.firstSeen),
+      passedAt: entry.passedAt === null ? null : new Date(entry.passedAt),
+      lastSeen: new Date(entry.lastSeen),
+    };
+    await this.store.write((tx) =>
+      tx.insert(greylist).values({ triplet, ...values }).onConflictDoUpdate({ target: greylist.triplet, set: values })
+    );
   }
 
   /** Adds `amount` to a counter's window and returns the new count (one upsert). */
@@ -32,8 +44,11 @@ export class PolicyStateRepository {
       tx
         .insert(rateCounters)
         .values({ key, windowStart, count: amount })
-        .onConflictDoUpdate({ target: [rateCounters.key, rateCounters.windowStart], set: { count: sql`${rateCounters.count} + ${amount}` } })
-        .returning({ count: rateCounters.count }),
+        .onConflictDoUpdate({
+          target: [rateCounters.key, rateCounters.windowStart],
+          set: { count: sql`${rateCounters.count} + ${amount}` },
+        })
+        .returning({ count: rateCounters.count })
     );
     return row!.count;
   }

@@ -27,7 +27,12 @@ export async function enqueue(tx: Tx, blobHash: string, entry: NewQueueEntry): P
     .values({ blobHash, sender: entry.sender, envid: entry.envid, ret: entry.ret, accountId: entry.accountId })
     .returning({ id: queue.id });
   await tx.insert(queueRecipients).values(
-    entry.recipients.map((r) => ({ queueId: row!.id, recipient: r.address, notify: r.notify?.join(","), orcpt: r.orcpt })),
+    entry.recipients.map((r) => ({
+      queueId: row!.id,
+      recipient: r.address,
+      notify: r.notify?.join(","),
+      orcpt: r.orcpt,
+    })),
   );
   return row!.id;
 }
@@ -65,9 +70,16 @@ export class QueueRepository {
 
   /** Queued messages with their recipients (all, or one), oldest first, at most 1,000. */
   async list(id?: number): Promise<Array<QueuedMessage & { recipients: QueuedRecipient[] }>> {
-    const rows = await this.db.select().from(queue).where(id === undefined ? undefined : eq(queue.id, id)).orderBy(asc(queue.id)).limit(1000);
+    const rows = await this.db.select().from(queue).where(id === undefined ? undefined : eq(queue.id, id)).orderBy(
+      asc(queue.id),
+    ).limit(1000);
     const out = [];
-    for (const row of rows) out.push({ ...row, recipients: await this.db.select().from(queueRecipients).where(eq(queueRecipients.queueId, row.id)) });
+    for (const row of rows) {
+      out.push({
+        ...row,
+        recipients: await this.db.select().from(queueRecipients).where(eq(queueRecipients.queueId, row.id)),
+      });
+    }
     return out;
   }
 
@@ -80,7 +92,13 @@ export class QueueRepository {
       for (const o of outcomes) {
         await tx
           .update(queueRecipients)
-          .set({ status: o.status, attempts: o.attempts, lastReply: o.lastReply, nextAttemptAt: o.nextAttemptAt, ...(o.delayNotified ? { delayNotified: true } : {}) })
+          .set({
+            status: o.status,
+            attempts: o.attempts,
+            lastReply: o.lastReply,
+            nextAttemptAt: o.nextAttemptAt,
+            ...(o.delayNotified ? { delayNotified: true } : {}),
+          })
           .where(eq(queueRecipients.id, o.recipientId));
       }
       const [left] = await tx
@@ -94,7 +112,9 @@ export class QueueRepository {
 
   /** Makes every pending recipient of a message due now. */
   async retryNow(queueId: number): Promise<void> {
-    await this.store.write((tx) => tx.update(queueRecipients).set({ nextAttemptAt: new Date() }).where(eq(queueRecipients.queueId, queueId)));
+    await this.store.write((tx) =>
+      tx.update(queueRecipients).set({ nextAttemptAt: new Date() }).where(eq(queueRecipients.queueId, queueId))
+    );
   }
 
   /** Drops a queued message without a bounce. */

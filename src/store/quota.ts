@@ -19,8 +19,15 @@ export async function storageUsed(db: Db | Tx, accountId: number): Promise<numbe
 }
 
 /** True when adding `bytes` would take the account over its quota; no sum is taken without one. */
-export async function wouldExceedQuota(db: Db | Tx, accountId: number, bytes: number, quota?: number | null): Promise<boolean> {
-  const limit = quota !== undefined ? quota : (await db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId)))[0]?.quota;
+export async function wouldExceedQuota(
+  db: Db | Tx,
+  accountId: number,
+  bytes: number,
+  quota?: number | null,
+): Promise<boolean> {
+  const limit = quota !== undefined
+    ? quota
+    : (await db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId)))[0]?.quota;
   if (limit === null || limit === undefined) return false;
   return (await storageUsed(db, accountId)) + bytes > limit;
 }

@@ -11,7 +11,7 @@
  * email is the same email, only its parsed form is).
  */
 import { and, asc, count, eq, gt, lt } from "drizzle-orm";
-import { type MessageSummary, SUMMARY_VERSION, summarize } from "../mime/summary.ts";
+import { type MessageSummary, summarize, SUMMARY_VERSION } from "../mime/summary.ts";
 import type { Db } from "./db.ts";
 import { blobs, emails } from "./schema.ts";
 import type { Store } from "./store.ts";
@@ -64,7 +64,7 @@ export class SummaryReindexer {
     // Within one run, never look at an id twice: an email that cannot be rewritten (its blob is
     // unreadable) is left stale and skipped rather than picked again forever.
     let after = 0;
-    for (let batches = 0; ; batches++) {
+    for (let batches = 0;; batches++) {
       if (options.signal?.aborted || (options.maxBatches !== undefined && batches >= options.maxBatches)) return result;
       const rows = await this.db
         .select({ id: emails.id, blobHash: emails.blobHash })
@@ -112,7 +112,10 @@ export class SummaryReindexer {
         const rows = await tx
           .update(emails)
           .set({
-            summary, summaryVersion: SUMMARY_VERSION, messageId: summary.messageId, subject: summary.subject,
+            summary,
+            summaryVersion: SUMMARY_VERSION,
+            messageId: summary.messageId,
+            subject: summary.subject,
             sentAt: summary.sentAt === null ? null : new Date(summary.sentAt),
           })
           // Still stale: another run (the CLI beside `serve`) may have done it meanwhile.
@@ -126,5 +129,8 @@ export class SummaryReindexer {
 }
 
 function staleWhere(accountId: number | undefined) {
-  return and(lt(emails.summaryVersion, SUMMARY_VERSION), accountId === undefined ? undefined : eq(emails.accountId, accountId));
+  return and(
+    lt(emails.summaryVersion, SUMMARY_VERSION),
+    accountId === undefined ? undefined : eq(emails.accountId, accountId),
+  );
 }

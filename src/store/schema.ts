@@ -6,7 +6,8 @@ import { sql } from "drizzle-orm";
 import type { MessageSummary } from "../mime/summary.ts";
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
 
 /** A domain we accept mail for: `mailbox` domains hold accounts, `forward` domains only aliases. */
 export const domains = sqliteTable("domains", {
@@ -200,7 +201,9 @@ export const queueRecipients = sqliteTable(
     orcpt: text("orcpt"),
     status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
-    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull().default(
+      sql`(unixepoch('subsec') * 1000)`,
+    ),
     lastReply: text("last_reply"),
     /** A "delayed" DSN went out for this recipient (RFC 3464 §2.3.3); at most one is sent. */
     delayNotified: integer("delay_notified", { mode: "boolean" }).notNull().default(false),

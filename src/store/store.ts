@@ -18,7 +18,7 @@ import { MailboxRepository } from "./mailboxes.ts";
 import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
 import { TokenRepository } from "./tokens.ts";
-import { ChangeFeed, type ChangeEvent } from "./change-feed.ts";
+import { type ChangeEvent, ChangeFeed } from "./change-feed.ts";
 import { ChangeLogReader, ChangeRecorder } from "./change-log.ts";
 import { EmailRepository } from "./emails.ts";
 import { MailStore } from "./mail-store.ts";
@@ -117,7 +117,9 @@ export class Store {
                   const value = await write.fn(t, recorder);
                   return { value, events: recorder.events() };
                 };
-                const { value, events } = batch.length === 1 ? await run(tx) : await tx.transaction((inner) => run(inner));
+                const { value, events } = batch.length === 1
+                  ? await run(tx)
+                  : await tx.transaction((inner) => run(inner));
                 outcomes.push({ ok: true, value, events });
               } catch (error) {
                 if (batch.length === 1) throw error;
@@ -133,7 +135,7 @@ export class Store {
       }
       batch.forEach((_write, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.ok) for (const event of outcome.events) this.changes.publish(event);
+        if (outcome.ok) { for (const event of outcome.events) this.changes.publish(event); }
       });
       batch.forEach((write, i) => {
         const outcome = outcomes[i]!;

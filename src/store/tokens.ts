@@ -21,20 +21,27 @@ export class TokenRepository {
     const account = await this.store.accounts.get(address);
     if (!account) throw new StoreError("not-found", `No account ${address}`);
     const token = `pt_${randomBytes(32).toString("base64url")}`;
-    const [row] = await this.store.write((tx) => tx.insert(apiTokens).values({ accountId: account.id, name, hash: digest(token) }).returning({ id: apiTokens.id }));
+    const [row] = await this.store.write((tx) =>
+      tx.insert(apiTokens).values({ accountId: account.id, name, hash: digest(token) }).returning({ id: apiTokens.id })
+    );
     return { id: row!.id, token };
   }
 
   async list(address: string): Promise<Array<{ id: number; name: string; createdAt: Date }>> {
     const account = await this.store.accounts.get(address);
     if (!account) throw new StoreError("not-found", `No account ${address}`);
-    return this.db.select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt }).from(apiTokens).where(eq(apiTokens.accountId, account.id));
+    return this.db.select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt }).from(apiTokens)
+      .where(eq(apiTokens.accountId, account.id));
   }
 
   async revoke(address: string, id: number): Promise<void> {
     const account = await this.store.accounts.get(address);
     if (!account) throw new StoreError("not-found", `No account ${address}`);
-    const removed = await this.store.write((tx) => tx.delete(apiTokens).where(and(eq(apiTokens.id, id), eq(apiTokens.accountId, account.id))).returning({ id: apiTokens.id }));
+    const removed = await this.store.write((tx) =>
+      tx.delete(apiTokens).where(and(eq(apiTokens.id, id), eq(apiTokens.accountId, account.id))).returning({
+        id: apiTokens.id,
+      })
+    );
     if (removed.length === 0) throw new StoreError("not-found", `No token ${id} for ${address}`);
   }
 

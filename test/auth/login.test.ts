@@ -36,8 +36,14 @@ describe("login rule", () => {
   test("LOGIN's two steps, then the credentials are checked", async () => {
     const { exchange, step } = startSasl("LOGIN", ["PLAIN", "LOGIN"], undefined)!;
     expect(await loginStep(step, attempt())).toEqual({ kind: "challenge", challenge: btoa("Username:") });
-    expect(await loginStep(exchange.respond(btoa("alice")), attempt())).toEqual({ kind: "challenge", challenge: btoa("Password:") });
-    expect(await loginStep(exchange.respond(btoa("pw")), attempt())).toEqual({ kind: "authenticated", account: "alice-account" });
+    expect(await loginStep(exchange.respond(btoa("alice")), attempt())).toEqual({
+      kind: "challenge",
+      challenge: btoa("Password:"),
+    });
+    expect(await loginStep(exchange.respond(btoa("pw")), attempt())).toEqual({
+      kind: "authenticated",
+      account: "alice-account",
+    });
   });
 
   test("'*' cancels and garbage is malformed; neither counts as a failed login", async () => {
@@ -48,8 +54,20 @@ describe("login rule", () => {
   });
 
   test("failures count up and close the session at the limit", async () => {
-    expect(await loginStep(passwordStep("alice", "wrong"), attempt(0, 2))).toEqual({ kind: "failed", failures: 1, close: false });
-    expect(await loginStep(passwordStep("alice", "wrong"), attempt(1, 2))).toEqual({ kind: "failed", failures: 2, close: true });
-    expect(await loginStep(passwordStep("nobody", "pw"), attempt(0, 1))).toEqual({ kind: "failed", failures: 1, close: true });
+    expect(await loginStep(passwordStep("alice", "wrong"), attempt(0, 2))).toEqual({
+      kind: "failed",
+      failures: 1,
+      close: false,
+    });
+    expect(await loginStep(passwordStep("alice", "wrong"), attempt(1, 2))).toEqual({
+      kind: "failed",
+      failures: 2,
+      close: true,
+    });
+    expect(await loginStep(passwordStep("nobody", "pw"), attempt(0, 1))).toEqual({
+      kind: "failed",
+      failures: 1,
+      close: true,
+    });
   });
 });

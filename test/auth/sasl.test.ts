@@ -7,7 +7,9 @@ describe("SASL", () => {
       kind: "credentials",
       credentials: { authzid: "", username: "alice", password: "pw" },
     });
-    expect(new SaslExchange("PLAIN").start(btoa("admin\0alice\0pw"))).toMatchObject({ credentials: { authzid: "admin" } });
+    expect(new SaslExchange("PLAIN").start(btoa("admin\0alice\0pw"))).toMatchObject({
+      credentials: { authzid: "admin" },
+    });
   });
 
   test("PLAIN without an initial response asks with an empty challenge; '=' is an empty response", () => {
@@ -21,7 +23,10 @@ describe("SASL", () => {
     expect(x.start()).toEqual({ kind: "challenge", challenge: btoa("Username:") });
     expect(x.respond(btoa("alice"))).toEqual({ kind: "challenge", challenge: btoa("Password:") });
     const utf8 = btoa(String.fromCharCode(...new TextEncoder().encode("pässword")));
-    expect(x.respond(utf8)).toEqual({ kind: "credentials", credentials: { authzid: "", username: "alice", password: "pässword" } });
+    expect(x.respond(utf8)).toEqual({
+      kind: "credentials",
+      credentials: { authzid: "", username: "alice", password: "pässword" },
+    });
   });
 
   test("'*' cancels; malformed base64 and wrong field counts are errors", () => {

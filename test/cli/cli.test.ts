@@ -15,7 +15,8 @@ beforeAll(() => {
 afterAll(() => dir.cleanup());
 
 // The CLI runs on Bun here; the e2e suite repeats the serve tests on Deno and the binary.
-const postern = (args: string[], stdin?: string) => runPostern([...args, "--config", config], { stdin, runtime: "bun" });
+const postern = (args: string[], stdin?: string) =>
+  runPostern([...args, "--config", config], { stdin, runtime: "bun" });
 
 describe("postern CLI", () => {
   test("--version and --help", async () => {
@@ -57,7 +58,9 @@ describe("postern CLI", () => {
   test("alias add, list and remove", async () => {
     const add = await postern(["alias", "add", "@example.com", "alice@example.com", "https://hooks.example.net/x"]);
     expect(add.code).toBe(0);
-    expect((await postern(["alias", "list"])).stdout).toContain("@example.com\talice@example.com https://hooks.example.net/x");
+    expect((await postern(["alias", "list"])).stdout).toContain(
+      "@example.com\talice@example.com https://hooks.example.net/x",
+    );
     expect((await postern(["alias", "remove", "@example.com"])).code).toBe(0);
     expect((await postern(["alias", "list"])).stdout).toBe("");
   });

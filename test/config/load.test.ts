@@ -44,8 +44,12 @@ describe("defaults", () => {
   });
 
   test("database.url follows dataDir unless given", () => {
-    expect(loadConfig({ env: { POSTERN_DATA_DIR: "/var/lib/postern" } }).database.url).toBe("file:/var/lib/postern/postern.db");
-    expect(loadConfig({ env: { POSTERN_DATABASE_URL: "libsql://db.example.net" } }).database.url).toBe("libsql://db.example.net");
+    expect(loadConfig({ env: { POSTERN_DATA_DIR: "/var/lib/postern" } }).database.url).toBe(
+      "file:/var/lib/postern/postern.db",
+    );
+    expect(loadConfig({ env: { POSTERN_DATABASE_URL: "libsql://db.example.net" } }).database.url).toBe(
+      "libsql://db.example.net",
+    );
   });
 });
 
@@ -155,6 +159,8 @@ describe("invalid values name the key", () => {
     withFile("{ not json", (file) => {
       expect(configError(() => loadConfig({ file, env: {} })).reason).toContain("not valid JSON");
     });
-    expect(configError(() => loadConfig({ file: "/nonexistent/postern.json", env: {} })).reason).toContain("cannot read");
+    expect(configError(() => loadConfig({ file: "/nonexistent/postern.json", env: {} })).reason).toContain(
+      "cannot read",
+    );
   });
 });

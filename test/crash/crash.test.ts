@@ -31,11 +31,27 @@ let mail: MailServer;
 
 beforeAll(async () => {
   mx = await listen({
-    name: "remote-mx", host: "127.0.0.1", port: 0, tls: "none",
+    name: "remote-mx",
+    host: "127.0.0.1",
+    port: 0,
+    tls: "none",
     secureContext: createSecureContext(await createSelfSigned("mx.sink.test")),
-    maxConnectionsPerIp: 100, idleTimeoutMs: 30_000,
+    maxConnectionsPerIp: 100,
+    idleTimeoutMs: 30_000,
     handler: smtpHandler(
-      { hostname: "mx.sink.test", role: "mx", maxMessageSize: 1_000_000, maxRecipients: 100, maxErrors: 20, maxCommands: 100_000, maxAuthFailures: 3, allowPlaintextAuth: false, maxLineLength: 4096, commandTimeoutMs: 30_000, dataTimeoutMs: 30_000 },
+      {
+        hostname: "mx.sink.test",
+        role: "mx",
+        maxMessageSize: 1_000_000,
+        maxRecipients: 100,
+        maxErrors: 20,
+        maxCommands: 100_000,
+        maxAuthFailures: 3,
+        allowPlaintextAuth: false,
+        maxLineLength: 4096,
+        commandTimeoutMs: 30_000,
+        dataTimeoutMs: 30_000,
+      },
       {
         authenticate: async () => null,
         mayUseSender: async () => true,
@@ -70,7 +86,12 @@ const bare = (id: unknown) => String(id).replace(/^<|>$/g, "");
 
 describe(`crash safety on ${runtime()}`, () => {
   test(`${CRASHES} SIGKILLs under SMTP, IMAP APPEND and JMAP load lose nothing acknowledged`, async () => {
-    const tally = { smtp: { acked: new Set(), tried: new Set() } as Tally, forwarded: { acked: new Set(), tried: new Set() } as Tally, imap: { acked: new Set(), tried: new Set() } as Tally, jmap: { acked: new Set(), tried: new Set() } as Tally };
+    const tally = {
+      smtp: { acked: new Set(), tried: new Set() } as Tally,
+      forwarded: { acked: new Set(), tried: new Set() } as Tally,
+      imap: { acked: new Set(), tried: new Set() } as Tally,
+      jmap: { acked: new Set(), tried: new Set() } as Tally,
+    };
     let stopped = false;
     const options = { ports: () => mail.server.ports, stopped: () => stopped, password: PASSWORD };
     const clients = [
@@ -88,13 +109,17 @@ describe(`crash safety on ${runtime()}`, () => {
     await Promise.all(clients);
 
     // The queue drains to the remote MX after the restarts.
-    for (let i = 0; i < 300 && [...tally.forwarded.acked].some((id) => !remote.has(id as string)); i++) await sleep(100);
+    for (let i = 0; i < 300 && [...tally.forwarded.acked].some((id) => !remote.has(id as string)); i++) {
+      await sleep(100);
+    }
 
     const db = createClient({ url: `file:${join(mail.dataDir, "postern.db")}` });
     try {
       expect((await db.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
       const stored = new Map<string, number>();
-      for (const row of (await db.execute("SELECT e.message_id FROM messages m JOIN emails e ON e.id = m.email_id")).rows) stored.set(bare(row[0]), (stored.get(bare(row[0])) ?? 0) + 1);
+      for (
+        const row of (await db.execute("SELECT e.message_id FROM messages m JOIN emails e ON e.id = m.email_id")).rows
+      ) stored.set(bare(row[0]), (stored.get(bare(row[0])) ?? 0) + 1);
 
       for (const kind of ["smtp", "imap", "jmap"] as const) {
         const { acked, tried } = tally[kind];
@@ -106,17 +131,23 @@ describe(`crash safety on ${runtime()}`, () => {
         expect({ kind, twice }).toEqual({ kind, twice: [] });
       }
       // No row without its blob, no blob without a holder (a message, a queue item or a live upload).
-      const orphanRows = await db.execute("SELECT count(*) FROM emails e LEFT JOIN blobs b ON b.hash = e.blob_hash WHERE b.hash IS NULL");
+      const orphanRows = await db.execute(
+        "SELECT count(*) FROM emails e LEFT JOIN blobs b ON b.hash = e.blob_hash WHERE b.hash IS NULL",
+      );
       expect(orphanRows.rows[0]![0]).toBe(0);
       const orphanBlobs = await db.execute(
         "SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM emails e WHERE e.blob_hash = b.hash) AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.blob_hash = b.hash) AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.hash = b.hash)",
       );
       expect(orphanBlobs.rows[0]![0]).toBe(0);
       // Every email is in a mailbox, and every membership has its email.
-      const homeless = await db.execute("SELECT count(*) FROM emails e WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.email_id = e.id)");
+      const homeless = await db.execute(
+        "SELECT count(*) FROM emails e WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.email_id = e.id)",
+      );
       expect(homeless.rows[0]![0]).toBe(0);
       // Each mailbox's counters cover its rows: UIDNEXT above every UID, HIGHESTMODSEQ at least every MODSEQ.
-      const counters = await db.execute("SELECT count(*) FROM mailboxes b WHERE b.uid_next <= (SELECT coalesce(max(uid), 0) FROM messages m WHERE m.mailbox_id = b.id) OR b.highest_modseq < (SELECT coalesce(max(modseq), 0) FROM messages m WHERE m.mailbox_id = b.id)");
+      const counters = await db.execute(
+        "SELECT count(*) FROM mailboxes b WHERE b.uid_next <= (SELECT coalesce(max(uid), 0) FROM messages m WHERE m.mailbox_id = b.id) OR b.highest_modseq < (SELECT coalesce(max(modseq), 0) FROM messages m WHERE m.mailbox_id = b.id)",
+      );
       expect(counters.rows[0]![0]).toBe(0);
 
       // The outbound queue: every acknowledged message reached the remote MX; duplicates are counted.

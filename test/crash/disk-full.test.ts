@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClient } from "@libsql/client";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, rmSync, writeSync, closeSync, unlinkSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LineClient } from "../helpers/line-client.ts";
@@ -23,7 +23,11 @@ const filler = join(mountPoint, "filler");
 
 beforeAll(async () => {
   if (!mounted) return;
-  mail = await startMailServer({ waitFor: ["smtp", "http"], users: { "jo@example.test": "jo-password" }, config: { dataDir: join(mountPoint, "data") } });
+  mail = await startMailServer({
+    waitFor: ["smtp", "http"],
+    users: { "jo@example.test": "jo-password" },
+    config: { dataDir: join(mountPoint, "data") },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -86,7 +90,9 @@ describe.skipIf(!mounted)(`disk full on ${runtime()}`, () => {
     const db = createClient({ url: `file:${join(mountPoint, "data", "postern.db")}` });
     try {
       expect((await db.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
-      const ids = (await db.execute("SELECT e.message_id FROM messages m JOIN emails e ON e.id = m.email_id ORDER BY m.id")).rows.map((r) => String(r[0]).replace(/^<|>$/g, ""));
+      const ids =
+        (await db.execute("SELECT e.message_id FROM messages m JOIN emails e ON e.id = m.email_id ORDER BY m.id")).rows
+          .map((r) => String(r[0]).replace(/^<|>$/g, ""));
       expect(ids).toEqual(["before@full.test", ...Array.from({ length: 5 }, (_, i) => `during-${i}@full.test`)]);
     } finally {
       db.close();

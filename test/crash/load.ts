@@ -31,7 +31,10 @@ let sequence = 0;
 export function message(kind: string, to: string): { id: string; raw: string } {
   const id = `${kind}-${++sequence}-${Math.random().toString(36).slice(2, 8)}@crash.test`;
   const filler = "The quick brown fox jumps over the lazy dog. ".repeat(20);
-  return { id, raw: `From: load@remote.test\r\nTo: ${to}\r\nMessage-ID: <${id}>\r\nSubject: crash ${id}\r\n\r\n${filler}\r\n` };
+  return {
+    id,
+    raw: `From: load@remote.test\r\nTo: ${to}\r\nMessage-ID: <${id}>\r\nSubject: crash ${id}\r\n\r\n${filler}\r\n`,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,18 +108,35 @@ export function jmapLoad(options: LoadOptions, tally: Tally): Promise<void> {
     const port = options.ports().http;
     if (!port) throw new Error("no port");
     const base = `http://127.0.0.1:${port}`;
-    const session = (await (await fetch(`${base}/jmap/session`, { headers: { authorization } })).json()) as { primaryAccounts: Record<string, string> };
+    const session = (await (await fetch(`${base}/jmap/session`, { headers: { authorization } })).json()) as {
+      primaryAccounts: Record<string, string>;
+    };
     const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"]!;
-    const api = (body: unknown) => fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
-    const boxes = (await api({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Mailbox/query", { accountId, filter: { role: "inbox" } }, "q"]] })) as { methodResponses: [[string, { ids: string[] }, string]] };
+    const api = (body: unknown) =>
+      fetch(`${base}/jmap/api`, {
+        method: "POST",
+        headers: { authorization, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+    const boxes = (await api({
+      using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+      methodCalls: [["Mailbox/query", { accountId, filter: { role: "inbox" } }, "q"]],
+    })) as { methodResponses: [[string, { ids: string[] }, string]] };
     const inbox = boxes.methodResponses[0][1].ids[0]!;
     while (!options.stopped()) {
       const m = message("jmap", "jo@example.test");
       tally.tried.add(m.id);
-      const upload = (await (await fetch(`${base}/jmap/upload/${accountId}`, { method: "POST", headers: { authorization }, body: m.raw })).json()) as { blobId: string };
+      const upload = (await (await fetch(`${base}/jmap/upload/${accountId}`, {
+        method: "POST",
+        headers: { authorization },
+        body: m.raw,
+      })).json()) as { blobId: string };
       const result = (await api({
         using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
-        methodCalls: [["Email/import", { accountId, emails: { e: { blobId: upload.blobId, mailboxIds: { [inbox]: true } } } }, "i"]],
+        methodCalls: [["Email/import", {
+          accountId,
+          emails: { e: { blobId: upload.blobId, mailboxIds: { [inbox]: true } } },
+        }, "i"]],
       })) as { methodResponses: [[string, { created?: Record<string, unknown> }, string]] };
       if (result.methodResponses[0][1].created?.e) tally.acked.add(m.id);
     }

@@ -20,9 +20,16 @@ afterEach(() => cleanup());
 
 describe("Directory", () => {
   test("plus-addressing follows the configured delimiter, and can be turned off", async () => {
-    expect(await new Directory(store).resolve("bob+news@example.test")).toMatchObject({ kind: "account", address: "bob@example.test" });
-    expect(await new Directory(store, { separator: "-" }).resolve("bob-news@example.test")).toMatchObject({ kind: "account" });
-    expect(await new Directory(store, { separator: "" }).resolve("bob+news@example.test")).toMatchObject({ kind: "unknown" });
+    expect(await new Directory(store).resolve("bob+news@example.test")).toMatchObject({
+      kind: "account",
+      address: "bob@example.test",
+    });
+    expect(await new Directory(store, { separator: "-" }).resolve("bob-news@example.test")).toMatchObject({
+      kind: "account",
+    });
+    expect(await new Directory(store, { separator: "" }).resolve("bob+news@example.test")).toMatchObject({
+      kind: "unknown",
+    });
   });
 
   test("catch-alls, remote domains, and our SRS addresses", async () => {

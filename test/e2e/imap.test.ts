@@ -24,7 +24,10 @@ afterAll(async () => {
   await mail?.stop();
 });
 
-async function connect(user = "ivy@example.test", options: { secure?: boolean; qresync?: boolean } = {}): Promise<ImapFlow> {
+async function connect(
+  user = "ivy@example.test",
+  options: { secure?: boolean; qresync?: boolean } = {},
+): Promise<ImapFlow> {
   const client = new ImapFlow({
     host: "127.0.0.1",
     port: options.secure ? mail.server.ports.imaps! : mail.server.ports.imap!,
@@ -44,7 +47,10 @@ async function connect(user = "ivy@example.test", options: { secure?: boolean; q
 function sendSmtp(to: string, subject: string, body = "hello\r\n") {
   return nodemailer
     .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
-    .sendMail({ envelope: { from: "x@remote.test", to: [to] }, raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${body}` });
+    .sendMail({
+      envelope: { from: "x@remote.test", to: [to] },
+      raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${body}`,
+    });
 }
 
 const MULTIPART =
@@ -59,7 +65,14 @@ describe(`IMAP on ${runtime()}`, () => {
     expect(plain.secureConnection || (plain as unknown as { _socket?: { encrypted?: boolean } })._socket).toBeTruthy();
     const boxes = await plain.list();
     const byPath = Object.fromEntries(boxes.map((b) => [b.path, b.specialUse ?? null]));
-    expect(byPath).toMatchObject({ INBOX: "\\Inbox", Sent: "\\Sent", Drafts: "\\Drafts", Trash: "\\Trash", Junk: "\\Junk", Archive: "\\Archive" });
+    expect(byPath).toMatchObject({
+      INBOX: "\\Inbox",
+      Sent: "\\Sent",
+      Drafts: "\\Drafts",
+      Trash: "\\Trash",
+      Junk: "\\Junk",
+      Archive: "\\Archive",
+    });
     const secure = await connect("ivy@example.test", { secure: true });
     const status = await secure.status("INBOX", { messages: true });
     expect(status && status.messages).toBeGreaterThanOrEqual(0);
@@ -73,7 +86,17 @@ describe(`IMAP on ${runtime()}`, () => {
     const lock = await client.getMailboxLock("INBOX");
     try {
       const uid = (appended as { uid: number }).uid;
-      const msg = await client.fetchOne(String(uid), { uid: true, flags: true, envelope: true, bodyStructure: true, internalDate: true, size: true, source: true, headers: ["subject"], bodyParts: ["1", "2"] }, { uid: true });
+      const msg = await client.fetchOne(String(uid), {
+        uid: true,
+        flags: true,
+        envelope: true,
+        bodyStructure: true,
+        internalDate: true,
+        size: true,
+        source: true,
+        headers: ["subject"],
+        bodyParts: ["1", "2"],
+      }, { uid: true });
       if (!msg) throw new Error("no message");
       expect(msg.flags).toEqual(new Set(["$Label"]));
       expect(msg.envelope?.subject).toBe("multipart");
@@ -140,7 +163,9 @@ describe(`IMAP on ${runtime()}`, () => {
       const copied = await client.messageCopy(String(copying), "Archive", { uid: true });
       expect(copied && copied.uidMap?.size).toBe(1);
       const moved = await client.messageMove(String(moving), "Archive", { uid: true });
-      expect(moved && moved.uidMap?.get(moving!)).toBeGreaterThan(copied && copied.uidMap ? [...copied.uidMap.values()][0]! : 0);
+      expect(moved && moved.uidMap?.get(moving!)).toBeGreaterThan(
+        copied && copied.uidMap ? [...copied.uidMap.values()][0]! : 0,
+      );
       expect(await client.search({ subject: "to be moved" }, { uid: true })).toEqual([]);
       await client.messageDelete(String(copying), { uid: true });
       expect(await client.search({ subject: "to be copied" }, { uid: true })).toEqual([]);
@@ -160,7 +185,9 @@ describe(`IMAP on ${runtime()}`, () => {
     const lock = await client.getMailboxLock("INBOX");
     try {
       const before = (client.mailbox as { exists: number }).exists;
-      const arrived = new Promise<number>((resolve) => client.on("exists", (event: { count: number }) => resolve(event.count)));
+      const arrived = new Promise<number>((resolve) =>
+        client.on("exists", (event: { count: number }) => resolve(event.count))
+      );
       const idling = client.idle();
       await Bun.sleep(100);
       await sendSmtp("jon@example.test", "during idle");
@@ -181,7 +208,9 @@ describe(`IMAP on ${runtime()}`, () => {
     const lockB = await b.getMailboxLock("INBOX");
     try {
       const [uid] = (await a.search({ subject: "shared" }, { uid: true })) as number[];
-      const flagged = new Promise<string[]>((resolve) => b.on("flags", (e: { flags: Set<string> }) => resolve([...e.flags])));
+      const flagged = new Promise<string[]>((resolve) =>
+        b.on("flags", (e: { flags: Set<string> }) => resolve([...e.flags]))
+      );
       await a.messageFlagsAdd(String(uid), ["\\Answered"], { uid: true });
       await b.noop();
       expect(await Promise.race([flagged, Bun.sleep(3000).then(() => ["timeout"])])).toContain("\\Answered");
@@ -204,7 +233,9 @@ describe(`IMAP on ${runtime()}`, () => {
       const [uid] = (await client.search({ all: true }, { uid: true })) as number[];
       await client.messageFlagsAdd(String(uid), ["$Changed"], { uid: true });
       const changed: number[] = [];
-      for await (const m of client.fetch("1:*", { uid: true, flags: true }, { uid: true, changedSince: modseq })) changed.push(m.uid);
+      for await (const m of client.fetch("1:*", { uid: true, flags: true }, { uid: true, changedSince: modseq })) {
+        changed.push(m.uid);
+      }
       expect(changed).toEqual([uid!]);
     } finally {
       lock.release();
@@ -229,7 +260,8 @@ describe(`IMAP on ${runtime()}`, () => {
     const uidValidity = Number(/UIDVALIDITY (\d+)/.exec(selected.join(" "))![1]);
     const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(selected.join(" "))![1]);
     await first.line('q4 UID SEARCH SUBJECT "qresync"');
-    const [one, two] = /\* SEARCH (\d+) (\d+)/.exec((await first.readUntil((l) => l.startsWith("q4 "))).join(" "))!.slice(1).map(Number);
+    const [one, two] = /\* SEARCH (\d+) (\d+)/.exec((await first.readUntil((l) => l.startsWith("q4 "))).join(" "))!
+      .slice(1).map(Number);
     await first.line("q5 LOGOUT");
     first.close();
 
@@ -244,7 +276,11 @@ describe(`IMAP on ${runtime()}`, () => {
     await again.line(`q6 SELECT INBOX (QRESYNC (${uidValidity} ${modseq}))`);
     const resync = await again.readUntil((l) => l.startsWith("q6 "));
     expect(resync).toContain(`* VANISHED (EARLIER) ${one}`);
-    expect(resync.some((l) => new RegExp(`^\\* \\d+ FETCH \\(UID ${two} FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)$`).test(l))).toBe(true);
+    expect(
+      resync.some((l) =>
+        new RegExp(`^\\* \\d+ FETCH \\(UID ${two} FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)$`).test(l)
+      ),
+    ).toBe(true);
     await again.line(`q7 UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
     const fetched = await again.readUntil((l) => l.startsWith("q7 "));
     expect(fetched).toContain(`* VANISHED (EARLIER) ${one}`);

@@ -25,7 +25,16 @@ function config(hostname: string, own: number, other: number, otherDomain: strin
     dns: { servers: [`127.0.0.1:${dns.port}`] },
     srs: { secret: `loop-secret-${hostname}` },
     delivery: { transport: { [otherDomain]: `127.0.0.1:${other}`, [otherHost]: `127.0.0.1:${other}` }, retryDelay: 1 },
-    listeners: { smtp: { host: "127.0.0.1", port: own }, submission: off, submissions: off, imap: off, imaps: off, pop3: off, pop3s: off, http: off },
+    listeners: {
+      smtp: { host: "127.0.0.1", port: own },
+      submission: off,
+      submissions: off,
+      imap: off,
+      imaps: off,
+      pop3: off,
+      pop3s: off,
+      http: off,
+    },
   };
 }
 
@@ -62,7 +71,10 @@ describe(`a forwarding loop on ${runtime()}`, () => {
   test("A → B → A … stops at the hop limit and both queues drain", async () => {
     await nodemailer
       .createTransport({ host: "127.0.0.1", port: portA, ignoreTLS: true, name: "mx.origin.test" })
-      .sendMail({ envelope: { from: "sender@origin.test", to: ["loop@a.test"] }, raw: "From: sender@origin.test\r\nSubject: round and round\r\n\r\nloop\r\n" });
+      .sendMail({
+        envelope: { from: "sender@origin.test", to: ["loop@a.test"] },
+        raw: "From: sender@origin.test\r\nSubject: round and round\r\n\r\nloop\r\n",
+      });
     const started = Date.now();
     let quietSince = 0;
     for (;;) {

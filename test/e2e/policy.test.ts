@@ -27,20 +27,44 @@ beforeAll(async () => {
       const call = JSON.parse(body) as { stage: string; recipients: string[]; raw?: string };
       hookCalls.push(call);
       if (call.stage === "rcpt" && call.recipients.includes("nope@example.test")) {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ action: "reject", reason: "The HTTP hook says no" }));
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({ action: "reject", reason: "The HTTP hook says no" }),
+        );
       } else if (call.stage === "data" && Buffer.from(call.raw ?? "", "base64").toString().includes("Subject: later")) {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ action: "tempfail", reason: "Come back later" }));
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({ action: "tempfail", reason: "Come back later" }),
+        );
       } else res.writeHead(200).end();
     });
   });
   await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
   const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/policy`;
   [listed, hooked, grey, limited, strict] = await Promise.all([
-    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dnsbl: { zones: ["bl.test"] } } } }),
-    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password", "nope@example.test": "nope-password" }, config: { policy: { hooks: [hookUrl] } } }),
-    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { greylist: { delay: 1 } } } }),
-    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { rateLimits: { messagesPerIpPerHour: 2 } } } }),
-    startMailServer({ waitFor: ["smtp"], users: { "amy@example.test": "amy-password" }, config: { policy: { dmarc: { enforce: true } } } }),
+    startMailServer({
+      waitFor: ["smtp"],
+      users: { "amy@example.test": "amy-password" },
+      config: { policy: { dnsbl: { zones: ["bl.test"] } } },
+    }),
+    startMailServer({
+      waitFor: ["smtp"],
+      users: { "amy@example.test": "amy-password", "nope@example.test": "nope-password" },
+      config: { policy: { hooks: [hookUrl] } },
+    }),
+    startMailServer({
+      waitFor: ["smtp"],
+      users: { "amy@example.test": "amy-password" },
+      config: { policy: { greylist: { delay: 1 } } },
+    }),
+    startMailServer({
+      waitFor: ["smtp"],
+      users: { "amy@example.test": "amy-password" },
+      config: { policy: { rateLimits: { messagesPerIpPerHour: 2 } } },
+    }),
+    startMailServer({
+      waitFor: ["smtp"],
+      users: { "amy@example.test": "amy-password" },
+      config: { policy: { dmarc: { enforce: true } } },
+    }),
   ]);
   for (const [domain, policy] of [["evil.test", "reject"], ["shady.test", "quarantine"]]) {
     strict.dns.add(domain!, { type: "TXT", text: "v=spf1 -all" });
@@ -64,11 +88,15 @@ function send(server: MailServer, to: string, subject: string, from = "x@remote.
 describe(`policy on ${runtime()}`, () => {
   test("a client listed in a DNS blocklist is refused at RCPT", async () => {
     expect(dnsblName("192.0.2.99", "bl.test")).toBe("99.2.0.192.bl.test");
-    expect(await send(listed, "amy@example.test", "from a listed host")).toMatch(/^550 5\.7\.1 Client address 127\.0\.0\.1 is listed by bl\.test/);
+    expect(await send(listed, "amy@example.test", "from a listed host")).toMatch(
+      /^550 5\.7\.1 Client address 127\.0\.0\.1 is listed by bl\.test/,
+    );
   });
 
   test("greylisting: the first try gets 451, a retry after the delay passes, and is remembered", async () => {
-    expect(await send(grey, "amy@example.test", "first try")).toMatch(/^451 4\.7\.1 Greylisted, please try again in 1 seconds/);
+    expect(await send(grey, "amy@example.test", "first try")).toMatch(
+      /^451 4\.7\.1 Greylisted, please try again in 1 seconds/,
+    );
     expect(await send(grey, "amy@example.test", "too soon")).toMatch(/^451 4\.7\.1 Greylisted/);
     await Bun.sleep(1200);
     expect(await send(grey, "amy@example.test", "retry")).toMatch(/^250 /);
@@ -80,13 +108,17 @@ describe(`policy on ${runtime()}`, () => {
   test("a rate limit trips, and a restart does not reset it", async () => {
     expect(await send(limited, "amy@example.test", "one")).toMatch(/^250 /);
     expect(await send(limited, "amy@example.test", "two")).toMatch(/^250 /);
-    expect(await send(limited, "amy@example.test", "three")).toMatch(/^451 4\.7\.1 Rate limit messagesPerIpPerHour \(2\) reached for 127\.0\.0\.1/);
+    expect(await send(limited, "amy@example.test", "three")).toMatch(
+      /^451 4\.7\.1 Rate limit messagesPerIpPerHour \(2\) reached for 127\.0\.0\.1/,
+    );
     await limited.server.restart();
     expect(await send(limited, "amy@example.test", "after restart")).toMatch(/^451 4\.7\.1 Rate limit/);
   });
 
   test("DMARC enforcement: p=reject is refused at SMTP time, p=quarantine goes to Junk", async () => {
-    expect(await send(strict, "amy@example.test", "spoofed", "ceo@evil.test")).toMatch(/^550 5\.7\.1 DMARC policy of evil\.test says reject/);
+    expect(await send(strict, "amy@example.test", "spoofed", "ceo@evil.test")).toMatch(
+      /^550 5\.7\.1 DMARC policy of evil\.test says reject/,
+    );
     expect(await send(strict, "amy@example.test", "shady one", "ceo@shady.test")).toMatch(/^250 /);
     expect(await send(strict, "amy@example.test", "honest one")).toMatch(/^250 /);
     const inbox = await readInbox(strict.dataDir, "amy@example.test");

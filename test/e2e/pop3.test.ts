@@ -22,9 +22,17 @@ beforeAll(async () => {
     users: { "carol@example.test": "carol-password", "dave@example.test": "dave-password" },
   });
   ({ server, dataDir } = mail);
-  const smtp = nodemailer.createTransport({ host: "127.0.0.1", port: server.ports.smtp, ignoreTLS: true, name: "client.test" });
+  const smtp = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: server.ports.smtp,
+    ignoreTLS: true,
+    name: "client.test",
+  });
   const send = (to: string, subject: string, body: string) =>
-    smtp.sendMail({ envelope: { from: "x@remote.test", to: [to] }, raw: `From: x@remote.test\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${body}` });
+    smtp.sendMail({
+      envelope: { from: "x@remote.test", to: [to] },
+      raw: `From: x@remote.test\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${body}`,
+    });
   await send("carol@example.test", "first", "line one\r\n.starts with a dot\r\nline three\r\n");
   await send("carol@example.test", "big", `${"0123456789abcdef".repeat(63)}\r\n`.repeat(BIG / 1010));
   for (const n of [1, 2, 3]) await send("dave@example.test", `dave ${n}`, `body ${n}\r\n`);
@@ -36,7 +44,9 @@ afterAll(async () => {
 
 /** Opens a POP3 session and logs in (STLS + USER/PASS, or pop3s + AUTH PLAIN). */
 async function login(user: string, password: string, how: "stls" | "pop3s" = "stls"): Promise<LineClient> {
-  const client = await LineClient.connect(how === "pop3s" ? server.ports.pop3s! : server.ports.pop3!, { tls: how === "pop3s" });
+  const client = await LineClient.connect(how === "pop3s" ? server.ports.pop3s! : server.ports.pop3!, {
+    tls: how === "pop3s",
+  });
   expect(await client.readLine()).toMatch(/^\+OK /);
   if (how === "stls") {
     await client.line("STLS");
@@ -88,7 +98,9 @@ describe(`POP3 on ${runtime()}`, () => {
     expect(await command(client, "STAT")).toBe(`+OK 2 ${stored.reduce((n, m) => n + Buffer.byteLength(m.raw), 0)}`);
     await client.line("UIDL");
     await client.readLine();
-    expect(await multiline(client)).toEqual(stored.map((m, i) => expect.stringMatching(new RegExp(`^${i + 1} \\d+\\.${m.uid}$`))));
+    expect(await multiline(client)).toEqual(
+      stored.map((m, i) => expect.stringMatching(new RegExp(`^${i + 1} \\d+\\.${m.uid}$`))),
+    );
     await client.line("TOP 1 1");
     expect(await client.readLine()).toMatch(/^\+OK/);
     const head = await multiline(client);
@@ -118,7 +130,9 @@ describe(`POP3 on ${runtime()}`, () => {
     const uidl = await multiline(first);
     const second = await LineClient.connect(server.ports.pop3s!, { tls: true });
     await second.readLine();
-    expect(await command(second, `AUTH PLAIN ${btoa("\0dave@example.test\0dave-password")}`)).toMatch(/^-ERR \[IN-USE\]/);
+    expect(await command(second, `AUTH PLAIN ${btoa("\0dave@example.test\0dave-password")}`)).toMatch(
+      /^-ERR \[IN-USE\]/,
+    );
     second.close();
     await command(first, "QUIT");
     const again = await login("dave@example.test", "dave-password", "pop3s");
@@ -150,8 +164,12 @@ describe(`POP3 on ${runtime()}`, () => {
 
   test("an IMAP session on the same INBOX sees the POP3 deletion as an expunge", async () => {
     const imap = new ImapFlow({
-      host: "127.0.0.1", port: server.ports.imaps!, secure: true, logger: false,
-      auth: { user: "dave@example.test", pass: "dave-password" }, tls: { rejectUnauthorized: false },
+      host: "127.0.0.1",
+      port: server.ports.imaps!,
+      secure: true,
+      logger: false,
+      auth: { user: "dave@example.test", pass: "dave-password" },
+      tls: { rejectUnauthorized: false },
     });
     imap.on("error", () => {});
     await imap.connect();

@@ -26,7 +26,8 @@ afterAll(async () => {
   await mail?.stop();
 });
 
-const message = (subject: string, bytes: number) => `From: a@remote.test\r\nTo: small@example.test\r\nSubject: ${subject}\r\n\r\n${"x".repeat(bytes)}\r\n`;
+const message = (subject: string, bytes: number) =>
+  `From: a@remote.test\r\nTo: small@example.test\r\nSubject: ${subject}\r\n\r\n${"x".repeat(bytes)}\r\n`;
 
 function send(raw: string) {
   return nodemailer
@@ -58,9 +59,15 @@ describe(`quotas on ${runtime()}`, () => {
   test("JMAP Email/import over the quota is notCreated with overQuota", async () => {
     const basic = `Basic ${btoa("small@example.test:small-password")}`;
     const base = `http://127.0.0.1:${mail.server.ports.http}`;
-    const session = (await (await fetch(`${base}/jmap/session`, { headers: { authorization: basic } })).json()) as { primaryAccounts: Record<string, string> };
+    const session = (await (await fetch(`${base}/jmap/session`, { headers: { authorization: basic } })).json()) as {
+      primaryAccounts: Record<string, string>;
+    };
     const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"]!;
-    const upload = await fetch(`${base}/jmap/upload/${accountId}`, { method: "POST", headers: { authorization: basic, "content-type": "message/rfc822" }, body: message("imported", QUOTA) });
+    const upload = await fetch(`${base}/jmap/upload/${accountId}`, {
+      method: "POST",
+      headers: { authorization: basic, "content-type": "message/rfc822" },
+      body: message("imported", QUOTA),
+    });
     const { blobId } = (await upload.json()) as { blobId: string };
     const call = async (calls: unknown[]) =>
       ((await (await fetch(`${base}/jmap/api`, {
@@ -68,9 +75,14 @@ describe(`quotas on ${runtime()}`, () => {
         headers: { authorization: basic, "content-type": "application/json" },
         body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: calls }),
       })).json()) as { methodResponses: [string, Record<string, unknown>, string][] }).methodResponses;
-    const [[, boxes]] = await call([["Mailbox/get", { accountId, properties: ["role"] }, "0"]]) as [[string, { list: { id: string; role: string | null }[] }, string]];
+    const [[, boxes]] = await call([["Mailbox/get", { accountId, properties: ["role"] }, "0"]]) as [
+      [string, { list: { id: string; role: string | null }[] }, string],
+    ];
     const inbox = boxes.list.find((b) => b.role === "inbox")!.id;
-    const imported = (await call([["Email/import", { accountId, emails: { one: { blobId, mailboxIds: { [inbox]: true } } } }, "1"]]))[0]![1];
+    const imported =
+      (await call([["Email/import", { accountId, emails: { one: { blobId, mailboxIds: { [inbox]: true } } } }, "1"]]))[
+        0
+      ]![1];
     expect(imported.notCreated).toEqual({ one: { type: "overQuota" } });
     expect(imported.created).toEqual({});
   });

@@ -28,14 +28,18 @@ const api = (method: string, path: string, body?: unknown) =>
 
 describe(`REST over HTTP on ${runtime()}`, () => {
   test("create an account, receive mail over SMTP, list it and download it byte for byte", async () => {
-    expect((await api("POST", "/api/v1/accounts", { address: "rita@example.test", password: "rita-password" })).status).toBe(201);
+    expect((await api("POST", "/api/v1/accounts", { address: "rita@example.test", password: "rita-password" })).status)
+      .toBe(201);
     const raw = "From: x@remote.test\r\nTo: rita@example.test\r\nSubject: over rest\r\n\r\nhello rest\r\n";
     await nodemailer
       .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
       .sendMail({ envelope: { from: "x@remote.test", to: ["rita@example.test"] }, raw });
-    const page = (await (await api("GET", "/api/v1/accounts/rita@example.test/messages")).json()) as { messages: Array<{ id: number; subject: string }> };
+    const page = (await (await api("GET", "/api/v1/accounts/rita@example.test/messages")).json()) as {
+      messages: Array<{ id: number; subject: string }>;
+    };
     expect(page.messages.map((m) => m.subject)).toEqual(["over rest"]);
-    const stored = await (await api("GET", `/api/v1/accounts/rita@example.test/messages/${page.messages[0]!.id}/raw`)).text();
+    const stored = await (await api("GET", `/api/v1/accounts/rita@example.test/messages/${page.messages[0]!.id}/raw`))
+      .text();
     // What SMTP stored: our trace headers, then exactly the bytes the client sent.
     expect(stored.endsWith(raw)).toBe(true);
     expect(stored).toMatch(/^(Authentication-Results|Received-SPF|Received): /);

@@ -28,7 +28,10 @@ beforeAll(async () => {
   ({ server, dataDir } = mail);
   // Sender checks ask this local DNS server: remote.test allows 127.0.0.1 and publishes a DKIM key.
   mail.dns.add("remote.test", { type: "TXT", text: "v=spf1 ip4:127.0.0.1 -all" });
-  mail.dns.add("sel._domainkey.remote.test", { type: "TXT", text: `v=DKIM1; k=rsa; p=${dkimKeys.publicKey.export({ type: "spki", format: "der" }).toString("base64")}` });
+  mail.dns.add("sel._domainkey.remote.test", {
+    type: "TXT",
+    text: `v=DKIM1; k=rsa; p=${dkimKeys.publicKey.export({ type: "spki", format: "der" }).toString("base64")}`,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -47,7 +50,9 @@ function transport(listener: "smtp" | "submission" | "submissions", extra: Recor
 }
 
 const message = (subject: string, from = "sender@remote.test", to = "alice@example.test") =>
-  `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}@remote.test>\r\n\r\nHello ${subject}\r\n`;
+  `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${
+    subject.replace(/\W/g, "")
+  }@remote.test>\r\n\r\nHello ${subject}\r\n`;
 
 describe(`SMTP on ${runtime()}`, () => {
   test("inbound over plain SMTP lands in the INBOX with Received and Authentication-Results", async () => {
@@ -62,24 +67,38 @@ describe(`SMTP on ${runtime()}`, () => {
     expect(stored!.raw).toMatch(/^(Received-SPF|Authentication-Results|ARC-|Received:)/);
     expect(stored!.raw).toContain("Authentication-Results: mx.postern.test");
     expect(stored!.raw).toMatch(/spf=pass \(mx\.postern\.test: domain of sender@remote\.test designates 127\.0\.0\.1/);
-    expect(stored!.raw).toMatch(/Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.postern\.test \(Postern\) with ESMTP id/);
+    expect(stored!.raw).toMatch(
+      /Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.postern\.test \(Postern\) with ESMTP id/,
+    );
     expect(stored!.raw).toEndWith("Hello plain inbound\r\n");
   });
 
   test("a DKIM signature is verified against the sender's DNS key: pass, and fail once tampered", async () => {
     const raw = message("dkim signed");
-    const signed = await dkimSign(raw, {
-      signatureData: [{ signingDomain: "remote.test", selector: "sel", privateKey: dkimKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString() }],
-    } as unknown as Parameters<typeof dkimSign>[1]);
+    const signed = await dkimSign(
+      raw,
+      {
+        signatureData: [{
+          signingDomain: "remote.test",
+          selector: "sel",
+          privateKey: dkimKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        }],
+      } as unknown as Parameters<typeof dkimSign>[1],
+    );
     const send = (body: string) =>
-      transport("smtp", { ignoreTLS: true }).sendMail({ envelope: { from: "sender@remote.test", to: ["alice@example.test"] }, raw: body });
+      transport("smtp", { ignoreTLS: true }).sendMail({
+        envelope: { from: "sender@remote.test", to: ["alice@example.test"] },
+        raw: body,
+      });
     await send(signed.signatures + raw);
     await send(signed.signatures + raw.replace("Hello dkim signed", "Hello tampered body"));
     const inbox = await readInbox(dataDir, "alice@example.test");
     const intact = inbox.find((m) => m.raw.includes("Hello dkim signed"))!;
     const tampered = inbox.find((m) => m.raw.includes("Hello tampered body"))!;
     expect(intact.raw).toMatch(/Authentication-Results: mx\.postern\.test;[^]*dkim=pass header\.d=remote\.test/);
-    expect(tampered.raw).toMatch(/Authentication-Results: mx\.postern\.test;[^]*dkim=fail \(body hash did not verify\)/);
+    expect(tampered.raw).toMatch(
+      /Authentication-Results: mx\.postern\.test;[^]*dkim=fail \(body hash did not verify\)/,
+    );
   });
 
   test("STARTTLS is used when offered, and the Received header says so", async () => {
@@ -107,7 +126,10 @@ describe(`SMTP on ${runtime()}`, () => {
 
   test("unknown users and relaying are refused; accepted recipients still get the mail", async () => {
     const info = await transport("smtp", { ignoreTLS: true }).sendMail({
-      envelope: { from: "sender@remote.test", to: ["alice@example.test", "nobody@example.test", "someone@elsewhere.test"] },
+      envelope: {
+        from: "sender@remote.test",
+        to: ["alice@example.test", "nobody@example.test", "someone@elsewhere.test"],
+      },
       raw: message("partial"),
     });
     expect(info.accepted).toEqual(["alice@example.test"]);
@@ -129,7 +151,8 @@ describe(`SMTP on ${runtime()}`, () => {
   test("8-bit content and UTF-8 addresses (SMTPUTF8)", async () => {
     const info = await transport("smtp", { ignoreTLS: true }).sendMail({
       envelope: { from: "jöse@remote.test", to: ["alice@example.test"] },
-      raw: `From: jöse@remote.test\r\nTo: alice@example.test\r\nSubject: grüße\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nçà et là\r\n`,
+      raw:
+        `From: jöse@remote.test\r\nTo: alice@example.test\r\nSubject: grüße\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nçà et là\r\n`,
     });
     expect(info.response).toMatch(/^250 /);
     const stored = (await readInbox(dataDir, "alice@example.test")).find((m) => m.raw.includes("grüße"));
@@ -148,7 +171,9 @@ describe(`SMTP on ${runtime()}`, () => {
     expect(info.accepted).toEqual(["bob@example.test", "friend@remote.test"]);
     const stored = (await readInbox(dataDir, "bob@example.test")).find((m) => m.raw.includes("submitted"));
     expect(stored!.raw).toContain("with ESMTPSA id");
-    expect(stored!.raw).toStartWith("Authentication-Results: mx.postern.test; auth=pass smtp.auth=alice@example.test\r\nReceived: ");
+    expect(stored!.raw).toStartWith(
+      "Authentication-Results: mx.postern.test; auth=pass smtp.auth=alice@example.test\r\nReceived: ",
+    );
   });
 
   test("submission on 465 (implicit TLS) with AUTH LOGIN", async () => {
@@ -172,8 +197,14 @@ describe(`SMTP on ${runtime()}`, () => {
       .catch((e: { response?: string }) => e.response);
     expect(anonymous).toMatch(/^530 5\.7\.0/);
 
-    const forged = await transport("submission", { requireTLS: true, auth: { user: "alice@example.test", pass: "alice-password" } })
-      .sendMail({ envelope: { from: "alice@example.test", to: ["bob@example.test"] }, raw: message("forged", "ceo@bank.test", "bob@example.test") })
+    const forged = await transport("submission", {
+      requireTLS: true,
+      auth: { user: "alice@example.test", pass: "alice-password" },
+    })
+      .sendMail({
+        envelope: { from: "alice@example.test", to: ["bob@example.test"] },
+        raw: message("forged", "ceo@bank.test", "bob@example.test"),
+      })
       .catch((e: { response?: string }) => e.response);
     expect(forged).toMatch(/^553 5\.7\.1/);
   });
@@ -198,7 +229,9 @@ describe(`SMTP on ${runtime()}`, () => {
     await client.reply();
     await client.send("EHLO smuggler.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
     for (let i = 0; i < 4; i++) await client.reply();
-    await client.send("Subject: smuggle\r\n\r\nx\n.\nMAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nforged\r\n.\r\n");
+    await client.send(
+      "Subject: smuggle\r\n\r\nx\n.\nMAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nforged\r\n.\r\n",
+    );
     expect((await client.reply())[0]).toMatch(/^550 5\.6\.0/);
     await client.line("QUIT");
     expect((await client.reply())[0]).toMatch(/^221/);
@@ -211,7 +244,11 @@ describe(`SMTP on ${runtime()}`, () => {
     await client.send("EHLO smuggler.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
     for (let i = 0; i < 4; i++) await client.reply();
     // One line longer than limits.messageSize, ended by a bare LF, then a dot and commands.
-    await client.send(`Subject: big\r\n\r\n${"x".repeat(200_001)}\n.\r\nRSET\r\nMAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.test>\r\n`);
+    await client.send(
+      `Subject: big\r\n\r\n${
+        "x".repeat(200_001)
+      }\n.\r\nRSET\r\nMAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.test>\r\n`,
+    );
     await client.send("DATA\r\nforged\r\n.\r\n");
     // The whole of it was one message: too big, and nothing after it ran as a command.
     expect((await client.reply())[0]).toMatch(/^552 5\.3\.4/);

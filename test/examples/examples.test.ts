@@ -13,7 +13,16 @@ import { DnsServer } from "../helpers/dns-server.ts";
 import { ROOT } from "../helpers/runtime.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-const OFF = { smtp: false, submission: false, submissions: false, imap: false, imaps: false, pop3: false, pop3s: false, http: false } as const;
+const OFF = {
+  smtp: false,
+  submission: false,
+  submissions: false,
+  imap: false,
+  imaps: false,
+  pop3: false,
+  pop3s: false,
+  http: false,
+} as const;
 let dns: DnsServer;
 const dirs: Array<{ cleanup(): void }> = [];
 const dir = () => {
@@ -31,8 +40,19 @@ afterAll(() => {
   for (const d of dirs) d.cleanup();
 });
 
-const send = (port: number, envelope: { from: string; to: string[] }, raw: string, auth?: { user: string; pass: string }) =>
-  nodemailer.createTransport({ host: "127.0.0.1", port, ignoreTLS: true, name: "client.test", ...(auth ? { auth } : {}) }).sendMail({ envelope, raw });
+const send = (
+  port: number,
+  envelope: { from: string; to: string[] },
+  raw: string,
+  auth?: { user: string; pass: string },
+) =>
+  nodemailer.createTransport({
+    host: "127.0.0.1",
+    port,
+    ignoreTLS: true,
+    name: "client.test",
+    ...(auth ? { auth } : {}),
+  }).sendMail({ envelope, raw });
 
 describe("examples", () => {
   test("inbound-webhook: each message reaches the endpoint before the 250; a failing endpoint makes it 451", async () => {
@@ -50,16 +70,29 @@ describe("examples", () => {
         return new Response(null, { status: 204 });
       },
     });
-    const postern = await startInboundWebhook({ domain: "in.example.test", webhookUrl: `http://127.0.0.1:${endpoint.port}/mail`, smtpPort: 0, dataDir: dir() });
+    const postern = await startInboundWebhook({
+      domain: "in.example.test",
+      webhookUrl: `http://127.0.0.1:${endpoint.port}/mail`,
+      smtpPort: 0,
+      dataDir: dir(),
+    });
     try {
       const port = postern.addresses.smtp!.port;
       const raw = "From: a@remote.test\r\nTo: orders@in.example.test\r\nSubject: order 42\r\n\r\nTwo apples.\r\n";
-      const first = await send(port, { from: "a@remote.test", to: ["orders@in.example.test"] }, raw).catch((e: { responseCode?: number }) => e);
+      const first = await send(port, { from: "a@remote.test", to: ["orders@in.example.test"] }, raw).catch((
+        e: { responseCode?: number },
+      ) => e);
       expect((first as { responseCode?: number }).responseCode).toBe(451);
       expect(received).toHaveLength(0);
       const second = await send(port, { from: "a@remote.test", to: ["orders@in.example.test"] }, raw);
       expect(second.response).toStartWith("250");
-      expect(received).toEqual([{ from: "a@remote.test", to: ["orders@in.example.test"], subject: "order 42", text: "Two apples.\n", remoteAddress: "127.0.0.1" }]);
+      expect(received).toEqual([{
+        from: "a@remote.test",
+        to: ["orders@in.example.test"],
+        subject: "order 42",
+        text: "Two apples.\n",
+        remoteAddress: "127.0.0.1",
+      }]);
       // Discarded after the hand-off: nothing piles up in the store.
       expect(await postern.messages("postmaster@in.example.test")).toHaveLength(0);
     } finally {
@@ -71,7 +104,12 @@ describe("examples", () => {
   test("forward-aliases: mail to an alias reaches another Postern in this process with an SRS sender; the two share nothing", async () => {
     const delivered: Array<{ sender: string; recipients: string[] }> = [];
     const destination = await createPostern({
-      config: { hostname: "mx.dest.test", dataDir: dir(), dns: { servers: [`127.0.0.1:${dns.port}`] }, listeners: { ...OFF, smtp: { host: "127.0.0.1", port: 0 } } },
+      config: {
+        hostname: "mx.dest.test",
+        dataDir: dir(),
+        dns: { servers: [`127.0.0.1:${dns.port}`] },
+        listeners: { ...OFF, smtp: { host: "127.0.0.1", port: 0 } },
+      },
       onMessage: (m) => void delivered.push({ sender: m.sender, recipients: m.recipients }),
     });
     await destination.domains.add("dest.test");
@@ -86,7 +124,11 @@ describe("examples", () => {
       dnsServers: [`127.0.0.1:${dns.port}`],
     });
     try {
-      await send(forwarder.addresses.smtp!.port, { from: "zed@remote.test", to: ["hello@alias.test"] }, "From: zed@remote.test\r\nTo: hello@alias.test\r\nSubject: via the alias\r\n\r\nhi\r\n");
+      await send(
+        forwarder.addresses.smtp!.port,
+        { from: "zed@remote.test", to: ["hello@alias.test"] },
+        "From: zed@remote.test\r\nTo: hello@alias.test\r\nSubject: via the alias\r\n\r\nhi\r\n",
+      );
       for (let i = 0; i < 100 && delivered.length === 0; i++) await Bun.sleep(50);
       expect(delivered).toHaveLength(1);
       expect(delivered[0]!.sender).toMatch(/^SRS0=[^=]+=[^=]+=remote\.test=zed@mx\.alias\.test$/);
@@ -99,7 +141,13 @@ describe("examples", () => {
       expect((await destination.domains.list()).map((d) => d.name)).toEqual(["dest.test"]);
       // A restart with the same alias list adds nothing.
       await forwarder.stop(0);
-      const again = await startForwarder({ domain: "alias.test", aliases: { hello: ["me@dest.test"] }, srsSecret: "example-srs-secret-0123456789", smtpPort: 0, dataDir: forwarder.config.dataDir });
+      const again = await startForwarder({
+        domain: "alias.test",
+        aliases: { hello: ["me@dest.test"] },
+        srsSecret: "example-srs-secret-0123456789",
+        smtpPort: 0,
+        dataDir: forwarder.config.dataDir,
+      });
       expect((await again.aliases.get("hello@alias.test"))!.targets).toEqual(["me@dest.test"]);
       await again.stop(0);
     } finally {
@@ -112,10 +160,25 @@ describe("examples", () => {
     const mail = await startCapture({ sender: "noreply@shop.test" });
     try {
       // The application under test, sending its welcome mail.
-      const app = nodemailer.createTransport({ host: "127.0.0.1", port: mail.port, ignoreTLS: true, auth: { user: mail.user, pass: mail.password } });
-      await app.sendMail({ from: "Shop <noreply@shop.test>", to: "new.customer@example.org", subject: "Welcome!", text: "Your account is ready.", html: "<p>Your account is ready.</p>" });
+      const app = nodemailer.createTransport({
+        host: "127.0.0.1",
+        port: mail.port,
+        ignoreTLS: true,
+        auth: { user: mail.user, pass: mail.password },
+      });
+      await app.sendMail({
+        from: "Shop <noreply@shop.test>",
+        to: "new.customer@example.org",
+        subject: "Welcome!",
+        text: "Your account is ready.",
+        html: "<p>Your account is ready.</p>",
+      });
       const [welcome] = await mail.waitFor(1);
-      expect(welcome).toMatchObject({ from: "noreply@shop.test", to: ["new.customer@example.org"], subject: "Welcome!" });
+      expect(welcome).toMatchObject({
+        from: "noreply@shop.test",
+        to: ["new.customer@example.org"],
+        subject: "Welcome!",
+      });
       expect(welcome!.html?.trim()).toBe("<p>Your account is ready.</p>");
       expect(welcome!.text.trim()).toBe("Your account is ready.");
       await expect(mail.waitFor(2, 200)).rejects.toThrow("captured 1 of 2");
@@ -125,15 +188,34 @@ describe("examples", () => {
   });
 
   test("createPostern names the bad config key", async () => {
-    await expect(createPostern({ config: { listeners: { smtp: { port: -1 } } } as never })).rejects.toThrow("listeners.smtp");
+    await expect(createPostern({ config: { listeners: { smtp: { port: -1 } } } as never })).rejects.toThrow(
+      "listeners.smtp",
+    );
   });
 });
 
 describe("embedding on Deno", () => {
   test("createPostern runs under Deno: two instances, a hook and onMessage", async () => {
-    const proc = Bun.spawn([join(ROOT, "node_modules", ".bin", "deno"), "run", "-A", join(ROOT, "test/examples/deno-embed.ts"), dir(), `127.0.0.1:${dns.port}`], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([
+      join(ROOT, "node_modules", ".bin", "deno"),
+      "run",
+      "-A",
+      join(ROOT, "test/examples/deno-embed.ts"),
+      dir(),
+      `127.0.0.1:${dns.port}`,
+    ], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     if (code !== 0) throw new Error(`deno exited ${code}: ${err}`);
-    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({ runtime: "deno", captured: "captured on deno", stored: ["stored on deno"], heard: ["stored on deno"], captureStored: 1 });
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({
+      runtime: "deno",
+      captured: "captured on deno",
+      stored: ["stored on deno"],
+      heard: ["stored on deno"],
+      captureStored: 1,
+    });
   }, 60_000);
 });

@@ -18,7 +18,11 @@ import fc from "fast-check";
 const LONG = process.env.POSTERN_TEST_LONG === "1";
 const DEFAULT_RUNS = LONG ? 5000 : 200;
 export const RUNS = Math.max(1, Number(process.env.POSTERN_TEST_FUZZ_RUNS ?? DEFAULT_RUNS) || DEFAULT_RUNS);
-const SEED = process.env.POSTERN_TEST_FUZZ_SEED ? Number(process.env.POSTERN_TEST_FUZZ_SEED) : LONG ? undefined : 20261123;
+const SEED = process.env.POSTERN_TEST_FUZZ_SEED
+  ? Number(process.env.POSTERN_TEST_FUZZ_SEED)
+  : LONG
+  ? undefined
+  : 20261123;
 
 /** Milliseconds each single run of an async property may take before it counts as a hang. */
 const STEP_DEADLINE_MS = 5000;
@@ -58,8 +62,40 @@ export { concatBytes as concat } from "../../src/bytes.ts";
 
 /** Octets with a meaning somewhere in SMTP, IMAP, POP3 or MIME syntax, plus 8-bit ones. */
 const SIGNIFICANT = [
-  0x00, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x25, 0x26, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x3a, 0x3b, 0x3c, 0x3d,
-  0x3e, 0x40, 0x5b, 0x5c, 0x5d, 0x7b, 0x7d, 0x7e, 0x7f, 0x80, 0xc3, 0xa9, 0xe2, 0xff,
+  0x00,
+  0x09,
+  0x0a,
+  0x0d,
+  0x20,
+  0x22,
+  0x25,
+  0x26,
+  0x28,
+  0x29,
+  0x2a,
+  0x2b,
+  0x2c,
+  0x2d,
+  0x2e,
+  0x2f,
+  0x3a,
+  0x3b,
+  0x3c,
+  0x3d,
+  0x3e,
+  0x40,
+  0x5b,
+  0x5c,
+  0x5d,
+  0x7b,
+  0x7d,
+  0x7e,
+  0x7f,
+  0x80,
+  0xc3,
+  0xa9,
+  0xe2,
+  0xff,
 ];
 
 export const octet: fc.Arbitrary<number> = fc.oneof(
@@ -92,7 +128,10 @@ export const space: fc.Arbitrary<string> = fc.oneof(
 
 /** Random letter case, as clients may send verbs and keywords in any case. */
 export function anyCase(word: string): fc.Arbitrary<string> {
-  return fc.oneof({ arbitrary: fc.constant(word), weight: 3 }, { arbitrary: fc.mixedCase(fc.constant(word)), weight: 1 });
+  return fc.oneof({ arbitrary: fc.constant(word), weight: 3 }, {
+    arbitrary: fc.mixedCase(fc.constant(word)),
+    weight: 1,
+  });
 }
 
 type Mutation =
@@ -108,7 +147,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
   fc.record({
     kind: fc.constant("long" as const),
-    char: fc.constantFrom("x", " ", "(", "0", "\xff", "<", "\""),
+    char: fc.constantFrom("x", " ", "(", "0", "\xff", "<", '"'),
     length: fc.integer({ min: 100, max: 3000 }),
   }),
   fc.record({ kind: fc.constant("case" as const) }),
@@ -117,17 +156,28 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 function applyMutation(line: string, m: Mutation): string {
   const at = (n: number) => (line.length === 0 ? 0 : n % (line.length + 1));
   switch (m.kind) {
-    case "insert": return line.slice(0, at(m.at)) + m.text + line.slice(at(m.at));
-    case "delete": return line.slice(0, at(m.at)) + line.slice(at(m.at) + m.length);
-    case "truncate": return line.slice(0, at(m.at));
-    case "long": return line + m.char.repeat(m.length);
-    case "case": return line === line.toLowerCase() ? line.toUpperCase() : line.toLowerCase();
+    case "insert":
+      return line.slice(0, at(m.at)) + m.text + line.slice(at(m.at));
+    case "delete":
+      return line.slice(0, at(m.at)) + line.slice(at(m.at) + m.length);
+    case "truncate":
+      return line.slice(0, at(m.at));
+    case "long":
+      return line + m.char.repeat(m.length);
+    case "case":
+      return line === line.toLowerCase() ? line.toUpperCase() : line.toLowerCase();
   }
 }
 
 /** Mostly the line as generated, sometimes damaged by a few mutations. */
 export function nearValid(line: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  return fc.tuple(line, fc.oneof({ arbitrary: fc.constant([]), weight: 3 }, { arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }), weight: 1 }))
+  return fc.tuple(
+    line,
+    fc.oneof({ arbitrary: fc.constant([]), weight: 3 }, {
+      arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }),
+      weight: 1,
+    }),
+  )
     .map(([l, ms]) => ms.reduce(applyMutation, l));
 }
 

@@ -109,26 +109,35 @@ describe("IMAP command reader and parser properties", () => {
         const w = new ImapWire();
         for (const chunk of split(wire(stream), how)) w.push(chunk);
         const expected = commands.map(([first, rest]) => ({
-          command: { text: first + rest.map(([, t]) => LITERAL_PLACEHOLDER + t).join(""), literals: rest.map(([l]) => l.data) },
+          command: {
+            text: first + rest.map(([, t]) => LITERAL_PLACEHOLDER + t).join(""),
+            literals: rest.map(([l]) => l.data),
+          },
         }));
         expect(w.events.filter((e) => "command" in e)).toEqual(expected);
-        expect(w.events.filter((e) => "continuation" in e).length).toBe(commands.flatMap(([, r]) => r).filter(([l]) => l.mode === "").length);
+        expect(w.events.filter((e) => "continuation" in e).length).toBe(
+          commands.flatMap(([, r]) => r).filter(([l]) => l.mode === "").length,
+        );
       }),
       settings(),
     );
   }, TEST_TIMEOUT_MS);
 
-  test("parseCommand on generated commands with matching literals never throws (mailbox names in modified UTF-7 included)", () => {
-    fc.assert(
-      fc.property(commandPieces, fc.boolean(), (pieces, utf8Accept) => {
-        const text = pieces.map((p) => (typeof p === "string" ? p : LITERAL_PLACEHOLDER)).join("");
-        const literals = pieces.filter((p): p is Literal => typeof p !== "string").map((l) => wire(l.data));
-        const raw = { text: text.replaceAll(/[\r\n]/g, " "), literals };
-        expectParseValue(parseCommand(raw, { utf8Accept }));
-      }),
-      settings(4),
-    );
-  }, TEST_TIMEOUT_MS);
+  test(
+    "parseCommand on generated commands with matching literals never throws (mailbox names in modified UTF-7 included)",
+    () => {
+      fc.assert(
+        fc.property(commandPieces, fc.boolean(), (pieces, utf8Accept) => {
+          const text = pieces.map((p) => (typeof p === "string" ? p : LITERAL_PLACEHOLDER)).join("");
+          const literals = pieces.filter((p): p is Literal => typeof p !== "string").map((l) => wire(l.data));
+          const raw = { text: text.replaceAll(/[\r\n]/g, " "), literals };
+          expectParseValue(parseCommand(raw, { utf8Accept }));
+        }),
+        settings(4),
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   /** A SEARCH nested `depth` times with "(", "NOT " or "OR ALL ", within a 65,536-octet line, and its depth. */
   const nestedSearch = (depth: fc.Arbitrary<number>) =>
@@ -137,16 +146,20 @@ describe("IMAP command reader and parser properties", () => {
       return [`a1 SEARCH ${open.repeat(n)}ALL${open === "(" ? ")".repeat(n) : ""}`, n];
     });
 
-  test(`SEARCH keys nested up to ${MAX_SEARCH_DEPTH} deep parse; deeper ones, to the 65,536-octet line, get BAD, never a throw`, () => {
-    fc.assert(
-      fc.property(nestedSearch(fc.integer({ min: 1, max: 21_000 })), ([text, depth]) => {
-        const result = parseCommand({ text, literals: [] }, { utf8Accept: false });
-        expectParseValue(result);
-        expect(result.ok).toBe(depth <= MAX_SEARCH_DEPTH);
-      }),
-      settings(0.25),
-    );
-  }, TEST_TIMEOUT_MS);
+  test(
+    `SEARCH keys nested up to ${MAX_SEARCH_DEPTH} deep parse; deeper ones, to the 65,536-octet line, get BAD, never a throw`,
+    () => {
+      fc.assert(
+        fc.property(nestedSearch(fc.integer({ min: 1, max: 21_000 })), ([text, depth]) => {
+          const result = parseCommand({ text, literals: [] }, { utf8Accept: false });
+          expectParseValue(result);
+          expect(result.ok).toBe(depth <= MAX_SEARCH_DEPTH);
+        }),
+        settings(0.25),
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   test("an assembled command has exactly one placeholder per literal", () => {
     fc.assert(

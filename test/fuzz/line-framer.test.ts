@@ -17,7 +17,9 @@ import { binary, bytes, cuts, junk, settings, split, TEST_TIMEOUT_MS, wire } fro
 
 type Framed = { line: string; crlf: boolean } | { tooLong: number } | { bytes: string } | { skipped: number };
 
-const show = (r: LineResult): Framed => (r.kind === "line" ? { line: binary(r.bytes), crlf: r.crlf } : { tooLong: r.length });
+const show = (
+  r: LineResult,
+): Framed => (r.kind === "line" ? { line: binary(r.bytes), crlf: r.crlf } : { tooLong: r.length });
 
 /** The framing rules written the obvious way, over the whole stream at once. */
 function referenceLines(stream: Uint8Array, max: number): Framed[] {

@@ -17,10 +17,24 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { LineFramer } from "../../src/net/line-framer.ts";
 import type { Line } from "../../src/connection.ts";
-import { type Pop3SessionOptions, Pop3Session, type Pop3Step } from "../../src/pop3/session.ts";
+import { Pop3Session, type Pop3SessionOptions, type Pop3Step } from "../../src/pop3/session.ts";
 import { DataDecoder } from "../../src/smtp/data.ts";
 import { MemoryPop3Backend } from "../helpers/pop3-backend.ts";
-import { anyCase, binary, bytes, concat, cuts, junk, lineEnd, nearValid, settings, split, StepBudget, TEST_TIMEOUT_MS, wire } from "./arbitraries.ts";
+import {
+  anyCase,
+  binary,
+  bytes,
+  concat,
+  cuts,
+  junk,
+  lineEnd,
+  nearValid,
+  settings,
+  split,
+  StepBudget,
+  TEST_TIMEOUT_MS,
+  wire,
+} from "./arbitraries.ts";
 
 const TLS = { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" };
 
@@ -81,23 +95,48 @@ class Pop3Wire {
 
 const number = fc.constantFrom("1", "2", "3", "4", "5", "0", "-1", "01", "999999999", "1000000000", "x", "");
 const b64 = (s: string) => btoa(s);
-const saslResponse = fc.constantFrom(b64("\0alice\0secret"), b64("\0alice\0wrong"), b64("bob\0alice\0secret"), "*", "=", "!!", "");
+const saslResponse = fc.constantFrom(
+  b64("\0alice\0secret"),
+  b64("\0alice\0wrong"),
+  b64("bob\0alice\0secret"),
+  "*",
+  "=",
+  "!!",
+  "",
+);
 
 const commandLine: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom("CAPA", "STLS", "STAT", "NOOP", "RSET", "LIST", "UIDL", "AUTH", "APOP alice x", "QUIT").chain(anyCase),
-  { arbitrary: fc.tuple(fc.constantFrom("LIST", "UIDL", "RETR", "DELE"), number).map(([c, n]) => `${c} ${n}`), weight: 4 },
+  fc.constantFrom("CAPA", "STLS", "STAT", "NOOP", "RSET", "LIST", "UIDL", "AUTH", "APOP alice x", "QUIT").chain(
+    anyCase,
+  ),
+  {
+    arbitrary: fc.tuple(fc.constantFrom("LIST", "UIDL", "RETR", "DELE"), number).map(([c, n]) => `${c} ${n}`),
+    weight: 4,
+  },
   fc.tuple(number, number).map(([n, l]) => `TOP ${n} ${l}`),
   fc.constantFrom("USER alice", "USER bob", "USER", "USER a b", "PASS secret", "PASS wrong", "PASS ", "PASS sec ret"),
-  fc.tuple(fc.constantFrom("AUTH PLAIN", "AUTH plain", "AUTH LOGIN", "AUTH X"), fc.option(saslResponse)).map(([a, r]) => (r === null ? a : `${a} ${r}`)),
+  fc.tuple(fc.constantFrom("AUTH PLAIN", "AUTH plain", "AUTH LOGIN", "AUTH X"), fc.option(saslResponse)).map((
+    [a, r],
+  ) => (r === null ? a : `${a} ${r}`)),
   saslResponse,
   junk(30),
 );
 
-const login = fc.constantFrom("USER alice\r\nPASS secret\r\n", `AUTH PLAIN ${b64("\0alice\0secret")}\r\n`, "AUTH PLAIN\r\n" + b64("\0alice\0secret") + "\r\n");
+const login = fc.constantFrom(
+  "USER alice\r\nPASS secret\r\n",
+  `AUTH PLAIN ${b64("\0alice\0secret")}\r\n`,
+  "AUTH PLAIN\r\n" + b64("\0alice\0secret") + "\r\n",
+);
 
 const clientStream: fc.Arbitrary<string> = fc.tuple(
   fc.option(login, { freq: 3 }),
-  fc.array(fc.oneof({ arbitrary: fc.tuple(nearValid(commandLine), lineEnd).map(([l, e]) => l + e), weight: 8 }, { arbitrary: login, weight: 1 }), { maxLength: 14 }),
+  fc.array(
+    fc.oneof({ arbitrary: fc.tuple(nearValid(commandLine), lineEnd).map(([l, e]) => l + e), weight: 8 }, {
+      arbitrary: login,
+      weight: 1,
+    }),
+    { maxLength: 14 },
+  ),
 ).map(([first, rest]) => (first ?? "") + rest.join(""));
 
 const input = fc.oneof({ arbitrary: clientStream.map(wire), weight: 3 }, { arbitrary: bytes(600), weight: 1 });
@@ -108,7 +147,10 @@ const options: fc.Arbitrary<Pop3SessionOptions> = fc.record({
   tls: fc.oneof({ arbitrary: fc.constant(TLS), weight: 3 }, { arbitrary: fc.constant(null), weight: 1 }),
   allowPlaintextAuth: fc.boolean(),
   maxAuthFailures: fc.integer({ min: 1, max: 4 }),
-  maxErrors: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 5 }), weight: 1 }, { arbitrary: fc.constant(100), weight: 3 }),
+  maxErrors: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 5 }), weight: 1 }, {
+    arbitrary: fc.constant(100),
+    weight: 3,
+  }),
 });
 const lineLimit = fc.constantFrom(64, 512);
 
@@ -129,7 +171,9 @@ function unstuff(multiLine: string): string {
   throw new Error("multi-line response without its terminating line");
 }
 
-const crlfLines = (m: string) => (m === "" ? "" : m.replace(/\r?\n$/, "").split(/\r?\n/).map((l) => `${l}\r\n`).join(""));
+const crlfLines = (
+  m: string,
+) => (m === "" ? "" : m.replace(/\r?\n$/, "").split(/\r?\n/).map((l) => `${l}\r\n`).join(""));
 
 function expectWellFormed(step: Recorded): void {
   const [first, ...more] = step.output;
@@ -194,20 +238,24 @@ async function quitAfter(stream: Uint8Array, opts: Pop3SessionOptions, maxLineLe
 }
 
 describe("POP3 session properties", () => {
-  test("arbitrary and near-valid input never throws or hangs; replies are well-formed; a close releases the maildrop", async () => {
-    await fc.assert(
-      fc.asyncProperty(input, cuts, options, lineLimit, async (stream, how, opts, maxLine) => {
-        const w = new Pop3Wire(opts, maxLine);
-        for (const chunk of split(stream, how)) await w.push(chunk);
-        for (const step of w.steps) expectWellFormed(step);
-        const errors = w.steps.flatMap((s) => s.output).filter((o) => o.startsWith("-ERR")).length;
-        // The closing "-ERR Too many errors" comes on top of the last counted one.
-        expect(errors).toBeLessThanOrEqual(opts.maxErrors + 1);
-        if (w.mode === "closed") expect(w.backend.locked).toBe(false);
-      }),
-      settings(),
-    );
-  }, TEST_TIMEOUT_MS);
+  test(
+    "arbitrary and near-valid input never throws or hangs; replies are well-formed; a close releases the maildrop",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(input, cuts, options, lineLimit, async (stream, how, opts, maxLine) => {
+          const w = new Pop3Wire(opts, maxLine);
+          for (const chunk of split(stream, how)) await w.push(chunk);
+          for (const step of w.steps) expectWellFormed(step);
+          const errors = w.steps.flatMap((s) => s.output).filter((o) => o.startsWith("-ERR")).length;
+          // The closing "-ERR Too many errors" comes on top of the last counted one.
+          expect(errors).toBeLessThanOrEqual(opts.maxErrors + 1);
+          if (w.mode === "closed") expect(w.backend.locked).toBe(false);
+        }),
+        settings(),
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   test("the same stream in arbitrary chunks gives the same replies and maildrop effects", async () => {
     await fc.assert(
@@ -225,17 +273,26 @@ describe("POP3 session properties", () => {
     );
   }, TEST_TIMEOUT_MS);
 
-  test("QUIT gets +OK and a close; UPDATE removes exactly the messages marked by DELE and not unmarked by RSET", async () => {
-    // A line limit no generated line reaches; the property below covers over-long lines in AUTH.
-    await fc.assert(fc.asyncProperty(input, options, (stream, opts) => quitAfter(stream, opts, 1 << 20)), settings());
-  }, TEST_TIMEOUT_MS);
+  test(
+    "QUIT gets +OK and a close; UPDATE removes exactly the messages marked by DELE and not unmarked by RSET",
+    async () => {
+      // A line limit no generated line reaches; the property below covers over-long lines in AUTH.
+      await fc.assert(fc.asyncProperty(input, options, (stream, opts) => quitAfter(stream, opts, 1 << 20)), settings());
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   // Found by this property, now fixed: an over-long SASL response left the exchange open, so
   // the next command (QUIT) was read as a SASL response.
   test("QUIT gets +OK and a close, also after an over-long line inside AUTH", async () => {
     const overLong = fc.integer({ min: 65, max: 2000 }).map((n) => `AUTH PLAIN\r\n${"x".repeat(n)}\r\n`);
     await fc.assert(
-      fc.asyncProperty(input, overLong, options, (stream, tail, opts) => quitAfter(concat([stream, wire(tail)]), opts, 64)),
+      fc.asyncProperty(
+        input,
+        overLong,
+        options,
+        (stream, tail, opts) => quitAfter(concat([stream, wire(tail)]), opts, 64),
+      ),
       settings(),
     );
   }, TEST_TIMEOUT_MS);

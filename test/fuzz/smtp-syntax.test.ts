@@ -88,7 +88,11 @@ describe("SMTP command and path properties", () => {
       fc.property(local, domain, fc.constantFrom("", " SIZE=10", " NOTIFY=NEVER"), (l, d, rest) => {
         const result = parsePath(`<${l}@${d}>${rest}`);
         const lower = d.toLowerCase();
-        expect(result).toEqual({ ok: true, mailbox: { localPart: l, domain: lower, address: `${l}@${lower}`, utf8: false }, rest: rest.trim() });
+        expect(result).toEqual({
+          ok: true,
+          mailbox: { localPart: l, domain: lower, address: `${l}@${lower}`, utf8: false },
+          rest: rest.trim(),
+        });
       }),
       settings(2),
     );
@@ -135,7 +139,9 @@ function state(d: DataDecoder) {
 /** Octets that matter to DATA framing, plus anything. */
 const dataStream = fc.oneof(
   bytes(400),
-  fc.array(fc.constantFrom("\r\n", "\n", "\r", ".", "..", ".\r\n", "\r\n.\r\n", "\n.\r\n", "x", "ab", "\0"), { maxLength: 40 })
+  fc.array(fc.constantFrom("\r\n", "\n", "\r", ".", "..", ".\r\n", "\r\n.\r\n", "\n.\r\n", "x", "ab", "\0"), {
+    maxLength: 40,
+  })
     .map((parts) => wire(parts.join(""))),
 );
 
@@ -188,9 +194,14 @@ describe("SMTP DATA properties", () => {
 
   test("the decoded message and the decoder's state do not depend on the chunking", () => {
     fc.assert(
-      fc.property(dataStream, cuts, fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(1_000_000)), (stream, how, maxSize) => {
-        expect(readData(split(stream, how), maxSize)).toEqual(readData([stream], maxSize));
-      }),
+      fc.property(
+        dataStream,
+        cuts,
+        fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(1_000_000)),
+        (stream, how, maxSize) => {
+          expect(readData(split(stream, how), maxSize)).toEqual(readData([stream], maxSize));
+        },
+      ),
       settings(4),
     );
   }, TEST_TIMEOUT_MS);

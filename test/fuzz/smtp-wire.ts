@@ -20,8 +20,21 @@ export const TLS: TlsInfo = { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA3
 
 const domain = fc.oneof(
   fc.constantFrom(
-    "example.test", "EXAMPLE.test", "example.org", "broken.test", "client.test", "[192.0.2.1]", "[IPv6:2001:db8::1]",
-    "[999.0.0.1]", "[IPv6:]", "-bad.test", "a..b", "a.b.", "xn--bcher-kva.test", utf8("bücher.test"), "x".repeat(70) + ".test",
+    "example.test",
+    "EXAMPLE.test",
+    "example.org",
+    "broken.test",
+    "client.test",
+    "[192.0.2.1]",
+    "[IPv6:2001:db8::1]",
+    "[999.0.0.1]",
+    "[IPv6:]",
+    "-bad.test",
+    "a..b",
+    "a.b.",
+    "xn--bcher-kva.test",
+    utf8("bücher.test"),
+    "x".repeat(70) + ".test",
   ),
   fc.domain(),
   junk(10),
@@ -29,8 +42,21 @@ const domain = fc.oneof(
 
 const localPart = fc.oneof(
   fc.constantFrom(
-    "alice", "bob", "postmaster", "alias", "nobody", "Alice", '"a b"', '"a\\"b"', '""', '"al\\ice"', ".a", "a.", "a..b",
-    utf8("jörg"), "a".repeat(65),
+    "alice",
+    "bob",
+    "postmaster",
+    "alias",
+    "nobody",
+    "Alice",
+    '"a b"',
+    '"a\\"b"',
+    '""',
+    '"al\\ice"',
+    ".a",
+    "a.",
+    "a..b",
+    utf8("jörg"),
+    "a".repeat(65),
   ),
   fc.stringMatching(/^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{0,70}$/),
   junk(8),
@@ -40,48 +66,118 @@ const localPart = fc.oneof(
 export const path = fc.oneof(
   { arbitrary: fc.tuple(localPart, domain).map(([l, d]) => `<${l}@${d}>`), weight: 6 },
   fc.tuple(localPart, domain).map(([l, d]) => `<@a.test,@b.test:${l}@${d}>`),
-  fc.constantFrom("<>", "<postmaster>", "<PostMaster>", "alice@example.test", "<alice@example.test", "<@bad>", "< >", "<", ""),
+  fc.constantFrom(
+    "<>",
+    "<postmaster>",
+    "<PostMaster>",
+    "alice@example.test",
+    "<alice@example.test",
+    "<@bad>",
+    "< >",
+    "<",
+    "",
+  ),
 );
 
 const mailParam = fc.oneof(
   fc.nat().map((n) => `SIZE=${n}`),
   fc.constantFrom(
-    "SIZE=", "SIZE=99999999999999999", "BODY=8BITMIME", "BODY=7bit", "BODY=BINARYMIME", "BODY=x", "SMTPUTF8", "SMTPUTF8=yes",
-    "RET=FULL", "RET=hdrs", "RET=", "ENVID=abc+2B1", "ENVID=+zz", "ENVID=" + "e".repeat(120), "AUTH=<>", "AUTH=alice@example.test",
-    "X-FOO=bar", "=", "SIZE=1 SIZE=2",
+    "SIZE=",
+    "SIZE=99999999999999999",
+    "BODY=8BITMIME",
+    "BODY=7bit",
+    "BODY=BINARYMIME",
+    "BODY=x",
+    "SMTPUTF8",
+    "SMTPUTF8=yes",
+    "RET=FULL",
+    "RET=hdrs",
+    "RET=",
+    "ENVID=abc+2B1",
+    "ENVID=+zz",
+    "ENVID=" + "e".repeat(120),
+    "AUTH=<>",
+    "AUTH=alice@example.test",
+    "X-FOO=bar",
+    "=",
+    "SIZE=1 SIZE=2",
   ),
   fc.tuple(junk(5), junk(5)).map(([k, v]) => `${k}=${v}`),
 );
 
 const rcptParam = fc.oneof(
   fc.constantFrom(
-    "NOTIFY=NEVER", "NOTIFY=SUCCESS,FAILURE", "NOTIFY=delay", "NOTIFY=DELAY,NEVER", "NOTIFY=", "ORCPT=rfc822;a+40b.test", "ORCPT=;x",
-    "ORCPT=rfc822;+4", "ORCPT", "X=1",
+    "NOTIFY=NEVER",
+    "NOTIFY=SUCCESS,FAILURE",
+    "NOTIFY=delay",
+    "NOTIFY=DELAY,NEVER",
+    "NOTIFY=",
+    "ORCPT=rfc822;a+40b.test",
+    "ORCPT=;x",
+    "ORCPT=rfc822;+4",
+    "ORCPT",
+    "X=1",
   ),
   junk(6),
 );
 
-const params = (param: fc.Arbitrary<string>) => fc.array(fc.tuple(space, param), { maxLength: 3 }).map((ps) => ps.map(([s, p]) => s + p).join(""));
+const params = (param: fc.Arbitrary<string>) =>
+  fc.array(fc.tuple(space, param), { maxLength: 3 }).map((ps) => ps.map(([s, p]) => s + p).join(""));
 
 const b64 = (text: string) => btoa(text);
 
 /** Base64 SASL responses (RFC 4954): right and wrong credentials, cancels, junk. */
 export const saslResponse = fc.oneof(
   fc.constantFrom(
-    b64("\0alice@example.test\0secret"), b64("\0alice@example.test\0wrong"), b64("bob\0alice@example.test\0secret"),
-    b64("alice@example.test"), b64("secret"), "*", "=", "", "!!!", "AAAA", "QUIT",
+    b64("\0alice@example.test\0secret"),
+    b64("\0alice@example.test\0wrong"),
+    b64("bob\0alice@example.test\0secret"),
+    b64("alice@example.test"),
+    b64("secret"),
+    "*",
+    "=",
+    "",
+    "!!!",
+    "AAAA",
+    "QUIT",
   ),
   junk(12).map((j) => b64(j)),
   junk(12),
 );
 
-const verbs = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "STARTTLS", "BDAT", "HELP", "VRFY", "EXPN", "AUTH"];
+const verbs = [
+  "EHLO",
+  "HELO",
+  "MAIL",
+  "RCPT",
+  "DATA",
+  "RSET",
+  "NOOP",
+  "QUIT",
+  "STARTTLS",
+  "BDAT",
+  "HELP",
+  "VRFY",
+  "EXPN",
+  "AUTH",
+];
 
 /** One command line without its line end, mostly well-formed. */
 export const commandLine: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: fc.tuple(fc.constantFrom("EHLO", "HELO"), space, domain).chain(([v, s, d]) => anyCase(v).map((w) => w + s + d)), weight: 3 },
   {
-    arbitrary: fc.tuple(anyCase("MAIL"), space, fc.constantFrom("FROM:", "FROM: ", "from:", "FROM", "TO:"), path, params(mailParam))
+    arbitrary: fc.tuple(fc.constantFrom("EHLO", "HELO"), space, domain).chain(([v, s, d]) =>
+      anyCase(v).map((w) => w + s + d)
+    ),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.tuple(
+      anyCase("MAIL"),
+      space,
+      fc.constantFrom("FROM:", "FROM: ", "from:", "FROM", "TO:"),
+      path,
+      params(mailParam),
+    )
       .map((parts) => parts.join("")),
     weight: 5,
   },
@@ -90,11 +186,18 @@ export const commandLine: fc.Arbitrary<string> = fc.oneof(
       .map((parts) => parts.join("")),
     weight: 5,
   },
-  fc.tuple(fc.constantFrom("DATA", "RSET", "NOOP", "STARTTLS", "HELP", "VRFY", "EXPN"), fc.option(fc.tuple(space, junk(10))))
+  fc.tuple(
+    fc.constantFrom("DATA", "RSET", "NOOP", "STARTTLS", "HELP", "VRFY", "EXPN"),
+    fc.option(fc.tuple(space, junk(10))),
+  )
     .chain(([v, arg]) => anyCase(v).map((w) => w + (arg ? arg.join("") : ""))),
   {
-    arbitrary: fc.tuple(anyCase("AUTH"), space, fc.constantFrom("PLAIN", "LOGIN", "plain", "CRAM-MD5", "X".repeat(21)),
-      fc.option(fc.tuple(space, saslResponse))).map(([a, s, m, r]) => a + s + m + (r ? r.join("") : "")),
+    arbitrary: fc.tuple(
+      anyCase("AUTH"),
+      space,
+      fc.constantFrom("PLAIN", "LOGIN", "plain", "CRAM-MD5", "X".repeat(21)),
+      fc.option(fc.tuple(space, saslResponse)),
+    ).map(([a, s, m, r]) => a + s + m + (r ? r.join("") : "")),
     weight: 2,
   },
   { arbitrary: fc.constant("QUIT"), weight: 1 },
@@ -112,11 +215,21 @@ const dataBody = fc.array(
   { maxLength: 8 },
 ).map((ls) => ls.join(""));
 
-const dataSegment = fc.tuple(anyCase("DATA"), lineEnd, dataBody, fc.constantFrom(".\r\n", ".\r\n", "\n.\r\n", ".\n", "\r\n.\n", ""))
+const dataSegment = fc.tuple(
+  anyCase("DATA"),
+  lineEnd,
+  dataBody,
+  fc.constantFrom(".\r\n", ".\r\n", "\n.\r\n", ".\n", "\r\n.\n", ""),
+)
   .map((parts) => parts.join(""));
 
 /** BDAT with its chunk (RFC 3030); the announced size is sometimes wrong. */
-const bdatSegment = fc.tuple(junk(80), fc.option(fc.nat(120)), fc.boolean(), fc.constantFrom(" LAST", " last", "", " LAST ", " LASTX"))
+const bdatSegment = fc.tuple(
+  junk(80),
+  fc.option(fc.nat(120)),
+  fc.boolean(),
+  fc.constantFrom(" LAST", " last", "", " LAST ", " LASTX"),
+)
   .map(([chunk, wrongSize, last, word]) => `BDAT ${wrongSize ?? chunk.length}${last ? word : ""}\r\n${chunk}`);
 
 /** A transaction's usual opening, so that deeper states are reached often. */
@@ -124,13 +237,22 @@ const opening = fc.constantFrom(
   "EHLO client.test\r\n",
   "EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\n",
   "EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.test>\r\n",
-  `EHLO client.test\r\nAUTH PLAIN ${b64("\0alice@example.test\0secret")}\r\nMAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n`,
+  `EHLO client.test\r\nAUTH PLAIN ${
+    b64("\0alice@example.test\0secret")
+  }\r\nMAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n`,
 );
 
 /** A complete, valid transaction (RFC 5321 §3.3) with generated content. */
-const cleanBody = fc.array(fc.oneof(junk(30), fc.constantFrom(".", "..", ".x")).map((l) => `${l.replace(/[\r\n]/g, "")}\r\n`), { maxLength: 6 })
+const cleanBody = fc.array(
+  fc.oneof(junk(30), fc.constantFrom(".", "..", ".x")).map((l) => `${l.replace(/[\r\n]/g, "")}\r\n`),
+  { maxLength: 6 },
+)
   .map((ls) => ls.join(""));
-const transaction = fc.tuple(fc.constantFrom("<sender@example.org>", "<>", "<alice@example.test>"), fc.constantFrom("alice", "bob", "carol"), cleanBody)
+const transaction = fc.tuple(
+  fc.constantFrom("<sender@example.org>", "<>", "<alice@example.test>"),
+  fc.constantFrom("alice", "bob", "carol"),
+  cleanBody,
+)
   .map(([from, to, body]) => `MAIL FROM:${from}\r\nRCPT TO:<${to}@example.test>\r\nDATA\r\n${body}.\r\n`);
 
 /** A whole client stream as a binary string: an opening, then near-valid commands, DATA, BDAT. */
@@ -159,11 +281,20 @@ export const wireOptions: fc.Arbitrary<WireOptions> = fc.record({
     role: fc.constantFrom("mx" as const, "submission" as const),
     tls: fc.constantFrom(null, TLS),
     allowPlaintextAuth: fc.boolean(),
-    maxErrors: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 5 }), weight: 1 }, { arbitrary: fc.constant(100), weight: 3 }),
+    maxErrors: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 5 }), weight: 1 }, {
+      arbitrary: fc.constant(100),
+      weight: 3,
+    }),
     maxRecipients: fc.integer({ min: 1, max: 4 }),
     // config/schema.ts: limits.messageSize is a positive integer.
-    maxMessageSize: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 200 }), weight: 1 }, { arbitrary: fc.constant(100_000), weight: 3 }),
-    maxCommands: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 20 }), weight: 1 }, { arbitrary: fc.constant(1000), weight: 3 }),
+    maxMessageSize: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 200 }), weight: 1 }, {
+      arbitrary: fc.constant(100_000),
+      weight: 3,
+    }),
+    maxCommands: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 20 }), weight: 1 }, {
+      arbitrary: fc.constant(1000),
+      weight: 3,
+    }),
     maxAuthFailures: fc.integer({ min: 1, max: 4 }),
   }).map((o) => ({ ...DEFAULTS, ...o })),
   maxLineLength: fc.constantFrom(64, 512, 512, 1000),
@@ -257,11 +388,21 @@ export class SmtpWire {
     this.steps.push({ replies: step.replies, action: step.action.kind });
     const action = step.action;
     switch (action.kind) {
-      case "read-command": this.mode = { kind: "command" }; break;
-      case "read-data": this.mode = { kind: "data", decoder: new DataDecoder(this.options.session.maxMessageSize) }; break;
-      case "read-chunk": this.mode = { kind: "chunk", left: action.size, discard: action.discard }; break;
-      case "starttls": this.mode = { kind: "starttls" }; break;
-      case "close": this.mode = { kind: "closed" }; break;
+      case "read-command":
+        this.mode = { kind: "command" };
+        break;
+      case "read-data":
+        this.mode = { kind: "data", decoder: new DataDecoder(this.options.session.maxMessageSize) };
+        break;
+      case "read-chunk":
+        this.mode = { kind: "chunk", left: action.size, discard: action.discard };
+        break;
+      case "starttls":
+        this.mode = { kind: "starttls" };
+        break;
+      case "close":
+        this.mode = { kind: "closed" };
+        break;
     }
   }
 }

@@ -35,21 +35,25 @@ function expectPrintable(r: Reply): void {
 }
 
 describe("SMTP session properties", () => {
-  test("arbitrary and near-valid input never throws or hangs; replies are well-formed; closes say 221/421", async () => {
-    await fc.assert(
-      fc.asyncProperty(input, cuts, wireOptions, async (stream, how, options) => {
-        const w = new SmtpWire(options);
-        for (const chunk of split(stream, how)) await w.push(chunk);
-        for (const step of w.steps) {
-          for (const r of step.replies) expectWellFormed(r);
-          if (step.action === "close") expect([221, 421]).toContain(step.replies.at(-1)!.code);
-        }
-        // The session ends itself at the error limit (RFC 5321 §4.5.3.2 leaves the count to the server).
-        expect(w.replies.filter((r) => r.code >= 500).length).toBeLessThanOrEqual(options.session.maxErrors);
-      }),
-      settings(),
-    );
-  }, TEST_TIMEOUT_MS);
+  test(
+    "arbitrary and near-valid input never throws or hangs; replies are well-formed; closes say 221/421",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(input, cuts, wireOptions, async (stream, how, options) => {
+          const w = new SmtpWire(options);
+          for (const chunk of split(stream, how)) await w.push(chunk);
+          for (const step of w.steps) {
+            for (const r of step.replies) expectWellFormed(r);
+            if (step.action === "close") expect([221, 421]).toContain(step.replies.at(-1)!.code);
+          }
+          // The session ends itself at the error limit (RFC 5321 §4.5.3.2 leaves the count to the server).
+          expect(w.replies.filter((r) => r.code >= 500).length).toBeLessThanOrEqual(options.session.maxErrors);
+        }),
+        settings(),
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   // Found by this property, now fixed: client bytes were echoed into replies unfiltered
   // ("555 5.5.4 Malformed parameter X\rY", an EHLO name with NUL and ESC in the greeting).
@@ -109,7 +113,10 @@ describe("SMTP session properties", () => {
         expect(w.steps.slice(from)).toEqual([{ replies: [reply(250, "2.0.0", "Flushed")], action: "read-command" }]);
         from = w.steps.length;
         await w.push("QUIT\r\n");
-        expect(w.steps.slice(from)).toEqual([{ replies: [reply(221, "2.0.0", "mx.example.test Bye")], action: "close" }]);
+        expect(w.steps.slice(from)).toEqual([{
+          replies: [reply(221, "2.0.0", "mx.example.test Bye")],
+          action: "close",
+        }]);
       }),
       settings(),
     );

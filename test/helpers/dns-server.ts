@@ -6,7 +6,11 @@
 import { createSocket, type Socket } from "node:dgram";
 import { concatBytes } from "../../src/bytes.ts";
 
-export type DnsRecord = { type: "A"; address: string } | { type: "TXT"; text: string } | { type: "MX"; priority: number; exchange: string };
+export type DnsRecord = { type: "A"; address: string } | { type: "TXT"; text: string } | {
+  type: "MX";
+  priority: number;
+  exchange: string;
+};
 
 const TYPES = { A: 1, MX: 15, TXT: 16 } as const;
 

@@ -57,7 +57,9 @@ export class LineClient {
       }
       if (this.#ended) return null;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no line from the server within ${timeoutMs} ms (buffer: ${JSON.stringify(this.#buffer)})`);
+      if (left <= 0) {
+        throw new Error(`no line from the server within ${timeoutMs} ms (buffer: ${JSON.stringify(this.#buffer)})`);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {

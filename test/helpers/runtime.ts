@@ -10,7 +10,9 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 
 export function runtime(): Runtime {
   const r = process.env.POSTERN_TEST_RUNTIME ?? "bun";
-  if (r !== "bun" && r !== "deno" && r !== "binary") throw new Error(`POSTERN_TEST_RUNTIME must be bun, deno or binary, not ${r}`);
+  if (r !== "bun" && r !== "deno" && r !== "binary") {
+    throw new Error(`POSTERN_TEST_RUNTIME must be bun, deno or binary, not ${r}`);
+  }
   return r;
 }
 

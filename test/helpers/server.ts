@@ -66,7 +66,9 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       (async () => {
         for await (const chunk of proc.stderr) {
           logText += decoder.decode(chunk, { stream: true });
-          for (const m of logText.matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) ports[m[1]!] = Number(m[2]);
+          for (const m of logText.matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) {
+            ports[m[1]!] = Number(m[2]);
+          }
           if (wanted.every((w) => ports[w])) {
             startupMs ||= performance.now() - started;
             resolve();

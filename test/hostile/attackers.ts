@@ -5,7 +5,13 @@
  */
 import { connect, type Socket } from "node:net";
 
-export type Attack = "stall" | "endless-line" | "huge-literal" | "bdat-never-sent" | "tls-stall" | "partial-client-hello";
+export type Attack =
+  | "stall"
+  | "endless-line"
+  | "huge-literal"
+  | "bdat-never-sent"
+  | "tls-stall"
+  | "partial-client-hello";
 
 export interface Ports {
   smtp: number;
@@ -25,12 +31,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function portFor(attack: Attack, ports: Ports, n: number): number {
   switch (attack) {
-    case "stall": return [ports.smtp, ports.imap, ports.pop3][n % 3]!;
-    case "endless-line": return [ports.smtp, ports.imap, ports.pop3][n % 3]!;
-    case "huge-literal": return ports.imap;
-    case "bdat-never-sent": return ports.smtp;
-    case "tls-stall": return ports.submissions;
-    case "partial-client-hello": return ports.submissions;
+    case "stall":
+      return [ports.smtp, ports.imap, ports.pop3][n % 3]!;
+    case "endless-line":
+      return [ports.smtp, ports.imap, ports.pop3][n % 3]!;
+    case "huge-literal":
+      return ports.imap;
+    case "bdat-never-sent":
+      return ports.smtp;
+    case "tls-stall":
+      return ports.submissions;
+    case "partial-client-hello":
+      return ports.submissions;
   }
 }
 
@@ -53,7 +65,9 @@ async function misbehave(attack: Attack, socket: Socket, n: number): Promise<voi
       await write(`a LOGIN {${900_000_000 + n}${n % 2 ? "+" : ""}}\r\nonly a few bytes`);
       return;
     case "bdat-never-sent":
-      await write(`EHLO hostile${n}.test\r\nMAIL FROM:<h@hostile.test>\r\nRCPT TO:<jo@example.test>\r\nBDAT 900000000 LAST\r\nonly a few bytes`);
+      await write(
+        `EHLO hostile${n}.test\r\nMAIL FROM:<h@hostile.test>\r\nRCPT TO:<jo@example.test>\r\nBDAT 900000000 LAST\r\nonly a few bytes`,
+      );
       return;
     case "partial-client-hello":
       // A TLS record header announcing a 16 KiB handshake, then 5 bytes of it.

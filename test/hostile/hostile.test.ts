@@ -48,7 +48,10 @@ async function legitimateRound(): Promise<void> {
   const ports = mail.server.ports;
   await nodemailer
     .createTransport({ host: "127.0.0.1", port: ports.smtp, ignoreTLS: true, name: "legit.test" })
-    .sendMail({ envelope: { from: "friend@remote.test", to: ["jo@example.test"] }, raw: "Subject: still here\r\n\r\nhello\r\n" });
+    .sendMail({
+      envelope: { from: "friend@remote.test", to: ["jo@example.test"] },
+      raw: "Subject: still here\r\n\r\nhello\r\n",
+    });
   const imap = await LineClient.connect(ports.imap!);
   try {
     await imap.readLine();
@@ -65,52 +68,78 @@ async function legitimateRound(): Promise<void> {
 }
 
 describe(`hostile clients on ${runtime()}`, () => {
-  test(`${ADDRESSES * PER_ADDRESS} hostile connections: bounded memory, legitimate clients served, all closed`, async () => {
-    const pid = mail.server.proc.pid;
-    await legitimateRound();
-    const baseline = rssMiB(pid);
-    const kinds: Attack[] = ["stall", "endless-line", "huge-literal", "bdat-never-sent", "tls-stall", "partial-client-hello"];
-    const ports = { smtp: mail.server.ports.smtp!, imap: mail.server.ports.imap!, pop3: mail.server.ports.pop3!, submissions: mail.server.ports.submissions! };
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 100);
-    const attackers = [];
-    for (let a = 0; a < ADDRESSES; a++) {
-      const from = `127.0.${2 + Math.floor(a / 250)}.${2 + (a % 250)}`;
-      for (let i = 0; i < PER_ADDRESS; i++) attackers.push(attack(kinds[(a * PER_ADDRESS + i) % kinds.length]!, ports, from, a * PER_ADDRESS + i));
-      if (a % 20 === 19) await Bun.sleep(20);
-    }
-    let served = 0;
-    const failures: string[] = [];
-    let attacking = true;
-    const legit = (async () => {
-      while (attacking) {
-        await legitimateRound().then(() => served++, (e: Error) => failures.push(e.message));
-        await Bun.sleep(100);
+  test(
+    `${ADDRESSES * PER_ADDRESS} hostile connections: bounded memory, legitimate clients served, all closed`,
+    async () => {
+      const pid = mail.server.proc.pid;
+      await legitimateRound();
+      const baseline = rssMiB(pid);
+      const kinds: Attack[] = [
+        "stall",
+        "endless-line",
+        "huge-literal",
+        "bdat-never-sent",
+        "tls-stall",
+        "partial-client-hello",
+      ];
+      const ports = {
+        smtp: mail.server.ports.smtp!,
+        imap: mail.server.ports.imap!,
+        pop3: mail.server.ports.pop3!,
+        submissions: mail.server.ports.submissions!,
+      };
+      let peak = baseline;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 100);
+      const attackers = [];
+      for (let a = 0; a < ADDRESSES; a++) {
+        const from = `127.0.${2 + Math.floor(a / 250)}.${2 + (a % 250)}`;
+        for (let i = 0; i < PER_ADDRESS; i++) {
+          attackers.push(
+            attack(kinds[(a * PER_ADDRESS + i) % kinds.length]!, ports, from, a * PER_ADDRESS + i),
+          );
+        }
+        if (a % 20 === 19) await Bun.sleep(20);
       }
-    })();
-    const closedAfter = await Promise.all(attackers.map((a) => a.closed));
-    attacking = false;
-    await legit;
-    clearInterval(sampler);
+      let served = 0;
+      const failures: string[] = [];
+      let attacking = true;
+      const legit = (async () => {
+        while (attacking) {
+          await legitimateRound().then(() => served++, (e: Error) => failures.push(e.message));
+          await Bun.sleep(100);
+        }
+      })();
+      const closedAfter = await Promise.all(attackers.map((a) => a.closed));
+      attacking = false;
+      await legit;
+      clearInterval(sampler);
 
-    const refused = closedAfter.filter((ms) => ms === null).length;
-    const slowest = Math.max(...closedAfter.map((ms) => ms ?? 0));
-    const extra = peak - baseline;
-    const bound = FIXED_MIB + (attackers.length * KIB_PER_CONNECTION) / 1024;
-    console.log(
-      `hostile run: ${attackers.length} connections (${refused} refused at connect), all closed by the server within ${(slowest / 1000).toFixed(1)} s; ` +
-        `RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${extra.toFixed(0)} MiB, bound ${bound.toFixed(0)} MiB); legitimate rounds ${served} ok, ${failures.length} failed`,
-    );
-    expect(failures).toEqual([]);
-    expect(served).toBeGreaterThan(0);
-    expect(refused).toBe(0);
-    expect(extra).toBeLessThan(bound);
-    // Closed by the server's timeouts, not by us: idle timeout plus scheduling slack.
-    expect(slowest).toBeLessThan((IDLE_SECONDS + 10) * 1000);
-    const metrics = await (await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`)).text();
-    const open = [...metrics.matchAll(/postern_open_connections\{listener="(\w+)"\} (\d+)/g)].filter(([, name]) => name !== "http").map(([, , n]) => Number(n));
-    expect(open.reduce((a, b) => a + b, 0)).toBe(0);
-  }, LONG ? 300_000 : 90_000);
+      const refused = closedAfter.filter((ms) => ms === null).length;
+      const slowest = Math.max(...closedAfter.map((ms) => ms ?? 0));
+      const extra = peak - baseline;
+      const bound = FIXED_MIB + (attackers.length * KIB_PER_CONNECTION) / 1024;
+      console.log(
+        `hostile run: ${attackers.length} connections (${refused} refused at connect), all closed by the server within ${
+          (slowest / 1000).toFixed(1)
+        } s; ` +
+          `RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${extra.toFixed(0)} MiB, bound ${
+            bound.toFixed(0)
+          } MiB); legitimate rounds ${served} ok, ${failures.length} failed`,
+      );
+      expect(failures).toEqual([]);
+      expect(served).toBeGreaterThan(0);
+      expect(refused).toBe(0);
+      expect(extra).toBeLessThan(bound);
+      // Closed by the server's timeouts, not by us: idle timeout plus scheduling slack.
+      expect(slowest).toBeLessThan((IDLE_SECONDS + 10) * 1000);
+      const metrics = await (await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`)).text();
+      const open = [...metrics.matchAll(/postern_open_connections\{listener="(\w+)"\} (\d+)/g)].filter(([, name]) =>
+        name !== "http"
+      ).map(([, , n]) => Number(n));
+      expect(open.reduce((a, b) => a + b, 0)).toBe(0);
+    },
+    LONG ? 300_000 : 90_000,
+  );
 });
 
 describe("autologout before and after login", () => {

@@ -13,18 +13,31 @@ const backend = {
 } as unknown as ImapBackend;
 
 function session(tls: typeof TLS | null = TLS, maxAuthFailures = 3): ImapSession {
-  return new ImapSession({ hostname: "mx.example.org", remoteAddress: "192.0.2.1", tls, allowPlaintextAuth: false, maxAuthFailures }, backend);
+  return new ImapSession({
+    hostname: "mx.example.org",
+    remoteAddress: "192.0.2.1",
+    tls,
+    allowPlaintextAuth: false,
+    maxAuthFailures,
+  }, backend);
 }
 
 const authenticate = (tag: string, mechanism: string, initialResponse?: string): ImapCommand =>
-  ({ tag, name: "AUTHENTICATE", mechanism, ...(initialResponse === undefined ? {} : { initialResponse }) }) as ImapCommand;
+  ({
+    tag,
+    name: "AUTHENTICATE",
+    mechanism,
+    ...(initialResponse === undefined ? {} : { initialResponse }),
+  }) as ImapCommand;
 const login = (tag: string, username: string, password: string): ImapCommand =>
   ({ tag, name: "LOGIN", username, password }) as ImapCommand;
 
 describe("IMAP login", () => {
   test("AUTHENTICATE PLAIN with SASL-IR, and with a continuation", async () => {
     const s = session();
-    expect((await s.command(authenticate("a", "PLAIN", btoa("\0alice\0pw")))).out.join("")).toMatch(/^a OK \[CAPABILITY [^\]]+\] Logged in as alice@example.org\r\n$/);
+    expect((await s.command(authenticate("a", "PLAIN", btoa("\0alice\0pw")))).out.join("")).toMatch(
+      /^a OK \[CAPABILITY [^\]]+\] Logged in as alice@example.org\r\n$/,
+    );
     const t = session();
     expect(await t.command(authenticate("b", "PLAIN"))).toEqual({ out: ["+ \r\n"], action: { kind: "sasl" } });
     expect((await t.saslResponse(btoa("alice\0alice\0pw"))).out.join("")).toStartWith("b OK ");
@@ -35,10 +48,18 @@ describe("IMAP login", () => {
     const s = session();
     await s.command(authenticate("a", "PLAIN"));
     expect((await s.saslResponse("*")).out).toEqual(["a BAD AUTHENTICATE cancelled\r\n"]);
-    expect((await s.command(authenticate("b", "PLAIN", "!!"))).out).toEqual(["b BAD Malformed AUTHENTICATE response\r\n"]);
-    expect((await s.command(authenticate("c", "PLAIN", btoa("bob\0alice\0pw")))).out).toEqual(["c NO [AUTHENTICATIONFAILED] Authentication failed\r\n"]);
-    expect((await s.command(authenticate("d", "LOGIN"))).out).toEqual(["d NO [CANNOT] Only AUTHENTICATE PLAIN is offered\r\n"]);
-    expect((await session(null).command(login("e", "alice", "pw"))).out).toEqual(["e NO [PRIVACYREQUIRED] Use STARTTLS first\r\n"]);
+    expect((await s.command(authenticate("b", "PLAIN", "!!"))).out).toEqual([
+      "b BAD Malformed AUTHENTICATE response\r\n",
+    ]);
+    expect((await s.command(authenticate("c", "PLAIN", btoa("bob\0alice\0pw")))).out).toEqual([
+      "c NO [AUTHENTICATIONFAILED] Authentication failed\r\n",
+    ]);
+    expect((await s.command(authenticate("d", "LOGIN"))).out).toEqual([
+      "d NO [CANNOT] Only AUTHENTICATE PLAIN is offered\r\n",
+    ]);
+    expect((await session(null).command(login("e", "alice", "pw"))).out).toEqual([
+      "e NO [PRIVACYREQUIRED] Use STARTTLS first\r\n",
+    ]);
     expect(s.state).toBe("not-authenticated");
   });
 

@@ -35,7 +35,11 @@ describe("IMAP command parser", () => {
   test("simple commands, LOGIN with quoted and literal strings, AUTHENTICATE with SASL-IR", () => {
     expect(ok("a1 NOOP")).toEqual({ tag: "a1", uid: false, name: "NOOP" });
     expect(ok('a2 LOGIN "al\\"ice" \0', ["p w"])).toMatchObject({ name: "LOGIN", username: 'al"ice', password: "p w" });
-    expect(ok("a3 AUTHENTICATE PLAIN AGEAYg==")).toMatchObject({ name: "AUTHENTICATE", mechanism: "PLAIN", initialResponse: "AGEAYg==" });
+    expect(ok("a3 AUTHENTICATE PLAIN AGEAYg==")).toMatchObject({
+      name: "AUTHENTICATE",
+      mechanism: "PLAIN",
+      initialResponse: "AGEAYg==",
+    });
     expect(ok("a4 ENABLE CONDSTORE qresync")).toMatchObject({ capabilities: ["CONDSTORE", "QRESYNC"] });
     expect(ok('a5 ID ("name" "mutt" "version" NIL)')).toMatchObject({ params: { name: "mutt", version: null } });
   });
@@ -46,18 +50,22 @@ describe("IMAP command parser", () => {
     expect(ok("s3 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))")).toMatchObject({
       qresync: { uidValidity: 67890007, modseq: 20050715194045000, knownUids: { saved: false } },
     });
-    expect(ok("c1 CREATE Archive/2024 (USE (\\Archive))")).toMatchObject({ mailbox: "Archive/2024", specialUse: ["\\Archive"] });
+    expect(ok("c1 CREATE Archive/2024 (USE (\\Archive))")).toMatchObject({
+      mailbox: "Archive/2024",
+      specialUse: ["\\Archive"],
+    });
     expect(ok('r1 RENAME "Old" New')).toMatchObject({ from: "Old", to: "New" });
     expect(parse("s4 SELECT bad&Jjo").ok).toBe(false);
   });
 
   test("LIST forms: basic, LIST-EXTENDED selection and return options, LIST-STATUS", () => {
     expect(ok('l1 LIST "" *')).toMatchObject({ reference: "", patterns: ["*"], selectOptions: [] });
-    expect(ok('l2 LIST (SUBSCRIBED) "" ("INBOX" %) RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))')).toMatchObject({
-      selectOptions: ["SUBSCRIBED"],
-      patterns: ["INBOX", "%"],
-      returnOptions: { children: true, specialUse: true, status: ["MESSAGES", "UNSEEN"], subscribed: false },
-    });
+    expect(ok('l2 LIST (SUBSCRIBED) "" ("INBOX" %) RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))'))
+      .toMatchObject({
+        selectOptions: ["SUBSCRIBED"],
+        patterns: ["INBOX", "%"],
+        returnOptions: { children: true, specialUse: true, status: ["MESSAGES", "UNSEEN"], subscribed: false },
+      });
     expect(ok('l3 LSUB "" Lists/%')).toMatchObject({ name: "LSUB", pattern: "Lists/%" });
     expect(ok("st STATUS INBOX (MESSAGES UIDNEXT SIZE)")).toMatchObject({ items: ["MESSAGES", "UIDNEXT", "SIZE"] });
   });
@@ -71,37 +79,62 @@ describe("IMAP command parser", () => {
   });
 
   test("FETCH items: macros, sections, partials, BINARY, modifiers", () => {
-    expect(ok("f1 FETCH 1:* ALL")).toMatchObject({ items: [{ item: "FLAGS" }, { item: "INTERNALDATE" }, { item: "RFC822.SIZE" }, { item: "ENVELOPE" }] });
-    expect(ok("f2 UID FETCH 1:* (UID FLAGS BODY.PEEK[1.2.HEADER.FIELDS (From To)]<0.100> BODYSTRUCTURE)")).toMatchObject({
-      uid: true,
-      items: [
-        { item: "UID" },
-        { item: "FLAGS" },
-        { item: "BODY[]", peek: true, section: { part: [1, 2], text: "HEADER.FIELDS", fields: ["from", "to"] }, partial: { offset: 0, length: 100 } },
-        { item: "BODYSTRUCTURE" },
-      ],
+    expect(ok("f1 FETCH 1:* ALL")).toMatchObject({
+      items: [{ item: "FLAGS" }, { item: "INTERNALDATE" }, { item: "RFC822.SIZE" }, { item: "ENVELOPE" }],
     });
-    expect(ok("f3 FETCH 2 (BODY[] BODY[TEXT] BODY[3.MIME] BINARY.PEEK[1] BINARY.SIZE[2] RFC822.HEADER MODSEQ)")).toMatchObject({
-      items: [
-        { item: "BODY[]", peek: false, section: { part: [], text: null } },
-        { item: "BODY[]", section: { text: "TEXT" } },
-        { item: "BODY[]", section: { part: [3], text: "MIME" } },
-        { item: "BINARY[]", peek: true, section: { part: [1] } },
-        { item: "BINARY.SIZE", section: { part: [2] } },
-        { item: "RFC822.HEADER" },
-        { item: "MODSEQ" },
-      ],
+    expect(ok("f2 UID FETCH 1:* (UID FLAGS BODY.PEEK[1.2.HEADER.FIELDS (From To)]<0.100> BODYSTRUCTURE)"))
+      .toMatchObject({
+        uid: true,
+        items: [
+          { item: "UID" },
+          { item: "FLAGS" },
+          {
+            item: "BODY[]",
+            peek: true,
+            section: { part: [1, 2], text: "HEADER.FIELDS", fields: ["from", "to"] },
+            partial: { offset: 0, length: 100 },
+          },
+          { item: "BODYSTRUCTURE" },
+        ],
+      });
+    expect(ok("f3 FETCH 2 (BODY[] BODY[TEXT] BODY[3.MIME] BINARY.PEEK[1] BINARY.SIZE[2] RFC822.HEADER MODSEQ)"))
+      .toMatchObject({
+        items: [
+          { item: "BODY[]", peek: false, section: { part: [], text: null } },
+          { item: "BODY[]", section: { text: "TEXT" } },
+          { item: "BODY[]", section: { part: [3], text: "MIME" } },
+          { item: "BINARY[]", peek: true, section: { part: [1] } },
+          { item: "BINARY.SIZE", section: { part: [2] } },
+          { item: "RFC822.HEADER" },
+          { item: "MODSEQ" },
+        ],
+      });
+    expect(ok("f4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)")).toMatchObject({
+      changedSince: 12345,
+      vanished: true,
     });
-    expect(ok("f4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)")).toMatchObject({ changedSince: 12345, vanished: true });
     expect(parse("f5 FETCH 1 (BODY[MIME])").ok).toBe(false);
     expect(parse("f6 FETCH 1 (FLAGS").ok).toBe(false);
   });
 
   test("STORE and COPY/MOVE, UID EXPUNGE", () => {
-    expect(ok("s1 STORE 1:3 +FLAGS.SILENT (\\Seen $Forwarded)")).toMatchObject({ mode: "add", silent: true, flags: ["\\Seen", "$Forwarded"] });
-    expect(ok("s2 UID STORE 5 (UNCHANGEDSINCE 99) -FLAGS \\Deleted")).toMatchObject({ uid: true, mode: "remove", flags: ["\\Deleted"], unchangedSince: 99 });
+    expect(ok("s1 STORE 1:3 +FLAGS.SILENT (\\Seen $Forwarded)")).toMatchObject({
+      mode: "add",
+      silent: true,
+      flags: ["\\Seen", "$Forwarded"],
+    });
+    expect(ok("s2 UID STORE 5 (UNCHANGEDSINCE 99) -FLAGS \\Deleted")).toMatchObject({
+      uid: true,
+      mode: "remove",
+      flags: ["\\Deleted"],
+      unchangedSince: 99,
+    });
     expect(ok("s3 STORE 1 FLAGS ()")).toMatchObject({ mode: "set", flags: [] });
-    expect(ok("m1 UID MOVE 4:2 Trash")).toMatchObject({ name: "MOVE", set: { saved: false, ranges: [{ start: 2, end: 4 }] }, mailbox: "Trash" });
+    expect(ok("m1 UID MOVE 4:2 Trash")).toMatchObject({
+      name: "MOVE",
+      set: { saved: false, ranges: [{ start: 2, end: 4 }] },
+      mailbox: "Trash",
+    });
     expect(ok("e1 UID EXPUNGE 1:5")).toMatchObject({ name: "EXPUNGE", uids: { saved: false } });
     expect(ok("e2 EXPUNGE")).toMatchObject({ uids: null });
   });
@@ -109,24 +142,49 @@ describe("IMAP command parser", () => {
   test("SEARCH: nested OR/NOT, parentheses, dates, headers, ESEARCH RETURN, charset, MODSEQ", () => {
     expect(key('q1 SEARCH CHARSET UTF-8 OR (FROM "alice" SINCE 1-Feb-2024) NOT SEEN')).toEqual({
       op: "or",
-      left: { op: "and", keys: [{ op: "header", field: "from", value: "alice" }, { op: "date", which: "internal", cmp: "since", day: "2024-02-01" }] },
+      left: {
+        op: "and",
+        keys: [{ op: "header", field: "from", value: "alice" }, {
+          op: "date",
+          which: "internal",
+          cmp: "since",
+          day: "2024-02-01",
+        }],
+      },
       right: { op: "not", key: { op: "flag", flag: "\\Seen", set: true } },
     });
     expect(ok("q2 UID SEARCH RETURN (MIN MAX COUNT) 1:* UNDELETED LARGER 100 HEADER X-Spam yes")).toMatchObject({
       uid: true,
       returnOptions: ["MIN", "MAX", "COUNT"],
-      key: { op: "and", keys: [{ op: "seq" }, { op: "flag", flag: "\\Deleted", set: false }, { op: "size", cmp: "larger", size: 100 }, { op: "header", field: "x-spam", value: "yes" }] },
+      key: {
+        op: "and",
+        keys: [{ op: "seq" }, { op: "flag", flag: "\\Deleted", set: false }, { op: "size", cmp: "larger", size: 100 }, {
+          op: "header",
+          field: "x-spam",
+          value: "yes",
+        }],
+      },
     });
     expect(key("q3 SEARCH MODSEQ 620162338")).toEqual({ op: "modseq", modseq: 620162338 });
-    expect(key('q4 SEARCH TEXT "hello world" SENTBEFORE "3-Mar-2025" KEYWORD $Junk UID 1:5')).toMatchObject({ op: "and" });
+    expect(key('q4 SEARCH TEXT "hello world" SENTBEFORE "3-Mar-2025" KEYWORD $Junk UID 1:5')).toMatchObject({
+      op: "and",
+    });
     expect(parse("q5 SEARCH FROB").ok).toBe(false);
     expect(parse("q6 SEARCH SINCE 31-Foo-2024").ok).toBe(false);
   });
 
   test("errors keep the tag and name the problem", () => {
-    expect(parse("x1 FROBNICATE")).toEqual({ ok: false, tag: "x1", message: 'Expected a command (FROBNICATE is unknown) at ""' });
+    expect(parse("x1 FROBNICATE")).toEqual({
+      ok: false,
+      tag: "x1",
+      message: 'Expected a command (FROBNICATE is unknown) at ""',
+    });
     expect(parse("x2 UID NOOP")).toMatchObject({ ok: false, tag: "x2" });
-    expect(parse("x3 FETCH 0 FLAGS")).toMatchObject({ ok: false, tag: "x3", message: expect.stringContaining("non-zero") });
+    expect(parse("x3 FETCH 0 FLAGS")).toMatchObject({
+      ok: false,
+      tag: "x3",
+      message: expect.stringContaining("non-zero"),
+    });
     expect(parse("x4 LOGIN a")).toMatchObject({ ok: false, tag: "x4", message: expect.stringContaining("a space") });
     expect(parse("(bad")).toMatchObject({ ok: false, tag: null });
     expect(parse("x5 NOOP extra")).toMatchObject({ ok: false, message: expect.stringContaining("end of the command") });

@@ -54,11 +54,15 @@ function readAll(stream: string, size: number, options = { maxLiteralSize: 1000,
 }
 
 const show = (items: Array<RawCommand | string>) =>
-  items.map((c) => (typeof c === "string" ? c : { text: c.text.replaceAll("\0", "<L>"), literals: c.literals.map((l) => dec.decode(l)) }));
+  items.map((
+    c,
+  ) => (typeof c === "string"
+    ? c
+    : { text: c.text.replaceAll("\0", "<L>"), literals: c.literals.map((l) => dec.decode(l)) })
+  );
 
 describe("CommandReader", () => {
-  const stream =
-    'a1 LOGIN {5}\r\nalice {6+}\r\nsecret\r\n' +
+  const stream = "a1 LOGIN {5}\r\nalice {6+}\r\nsecret\r\n" +
     "a2 APPEND INBOX (\\Seen) {12}\r\nHello\r\nWorld\r\n" +
     'a3 SELECT "Sent Items"\r\n' +
     "a4 APPEND Drafts ~{4+}\r\nx\0y\n\r\n";
@@ -102,12 +106,18 @@ describe("CommandReader", () => {
 
   test("LITERAL- refuses non-synchronising literals over 4096 octets", () => {
     const reader = new CommandReader({ maxLiteralSize: 1e6, maxCommandSize: 1e7 });
-    expect(reader.pushLine(enc.encode("t1 APPEND INBOX {5000-}"))).toMatchObject({ kind: "error", tag: "t1", discard: 5000, tooBig: false });
+    expect(reader.pushLine(enc.encode("t1 APPEND INBOX {5000-}"))).toMatchObject({
+      kind: "error",
+      tag: "t1",
+      discard: 5000,
+      tooBig: false,
+    });
   });
 });
 
 describe("Cursor", () => {
-  const cursor = (text: string, literals: string[] = []) => new Cursor({ text, literals: literals.map((l) => enc.encode(l)) });
+  const cursor = (text: string, literals: string[] = []) =>
+    new Cursor({ text, literals: literals.map((l) => enc.encode(l)) });
 
   test("quoted strings with escapes, atoms, astrings, nstrings, literals", () => {
     const c = cursor('"a \\"b\\" \\\\c" atom] NIL \0', ["lit"]);
@@ -140,7 +150,10 @@ describe("sequence sets", () => {
   const parse = (text: string) => parseSequenceSet(new Cursor({ text, literals: [] }));
 
   test("numbers, ranges in either order, * and $", () => {
-    expect(parse("1:3,7,9:*")).toEqual({ saved: false, ranges: [{ start: 1, end: 3 }, { start: 7, end: 7 }, { start: 9, end: Infinity }] });
+    expect(parse("1:3,7,9:*")).toEqual({
+      saved: false,
+      ranges: [{ start: 1, end: 3 }, { start: 7, end: 7 }, { start: 9, end: Infinity }],
+    });
     expect(parse("5:2")).toEqual({ saved: false, ranges: [{ start: 2, end: 5 }] });
     expect(parse("$")).toEqual({ saved: true });
     expect(() => parse("0:3")).toThrow(ImapSyntaxError);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bodyStructure, envelope, imapString, nstring, astring } from "../../src/imap/response.ts";
+import { astring, bodyStructure, envelope, imapString, nstring } from "../../src/imap/response.ts";
 import { summarize } from "../../src/mime/summary.ts";
 
 const raw = new TextEncoder().encode(
@@ -21,7 +21,9 @@ describe("IMAP response syntax", () => {
 
   test("ENVELOPE from the stored summary, Sender and Reply-To defaulting to From", async () => {
     const s = await summarize(raw);
-    expect(envelope(s.envelope)).toBe('(NIL "hi" (("A" NIL "a" "x.test")) (("A" NIL "a" "x.test")) (("A" NIL "a" "x.test")) NIL NIL NIL NIL NIL)');
+    expect(envelope(s.envelope)).toBe(
+      '(NIL "hi" (("A" NIL "a" "x.test")) (("A" NIL "a" "x.test")) (("A" NIL "a" "x.test")) NIL NIL NIL NIL NIL)',
+    );
   });
 
   test("BODYSTRUCTURE with extension data, and BODY without", async () => {

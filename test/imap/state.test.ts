@@ -3,27 +3,81 @@ import type { ImapCommand } from "../../src/imap/commands.ts";
 import { allowed, capabilities, refusal } from "../../src/imap/state.ts";
 
 const everyCommand: ImapCommand["name"][] = [
-  "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "NAMESPACE", "IDLE", "CHECK", "CLOSE", "UNSELECT", "LOGIN", "AUTHENTICATE",
-  "ENABLE", "ID", "SELECT", "EXAMINE", "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE", "RENAME", "LIST", "LSUB", "STATUS",
-  "APPEND", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE",
+  "CAPABILITY",
+  "NOOP",
+  "LOGOUT",
+  "STARTTLS",
+  "NAMESPACE",
+  "IDLE",
+  "CHECK",
+  "CLOSE",
+  "UNSELECT",
+  "LOGIN",
+  "AUTHENTICATE",
+  "ENABLE",
+  "ID",
+  "SELECT",
+  "EXAMINE",
+  "CREATE",
+  "DELETE",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "RENAME",
+  "LIST",
+  "LSUB",
+  "STATUS",
+  "APPEND",
+  "EXPUNGE",
+  "SEARCH",
+  "FETCH",
+  "STORE",
+  "COPY",
+  "MOVE",
 ];
 
 describe("IMAP states", () => {
   test("the command table: each command in each state", () => {
     const table = Object.fromEntries(
-      everyCommand.map((name) => [name, (["not-authenticated", "authenticated", "selected", "logout"] as const).filter((s) => allowed(s, name)).join(",")]),
+      everyCommand.map((
+        name,
+      ) => [
+        name,
+        (["not-authenticated", "authenticated", "selected", "logout"] as const).filter((s) => allowed(s, name)).join(
+          ",",
+        ),
+      ]),
     );
     expect(table).toEqual({
-      CAPABILITY: "not-authenticated,authenticated,selected", NOOP: "not-authenticated,authenticated,selected",
-      LOGOUT: "not-authenticated,authenticated,selected", ID: "not-authenticated,authenticated,selected",
-      STARTTLS: "not-authenticated", LOGIN: "not-authenticated", AUTHENTICATE: "not-authenticated",
-      NAMESPACE: "authenticated,selected", IDLE: "authenticated,selected", ENABLE: "authenticated,selected",
-      SELECT: "authenticated,selected", EXAMINE: "authenticated,selected", CREATE: "authenticated,selected",
-      DELETE: "authenticated,selected", SUBSCRIBE: "authenticated,selected", UNSUBSCRIBE: "authenticated,selected",
-      RENAME: "authenticated,selected", LIST: "authenticated,selected", LSUB: "authenticated,selected",
-      STATUS: "authenticated,selected", APPEND: "authenticated,selected",
-      CHECK: "selected", CLOSE: "selected", UNSELECT: "selected", EXPUNGE: "selected", SEARCH: "selected",
-      FETCH: "selected", STORE: "selected", COPY: "selected", MOVE: "selected",
+      CAPABILITY: "not-authenticated,authenticated,selected",
+      NOOP: "not-authenticated,authenticated,selected",
+      LOGOUT: "not-authenticated,authenticated,selected",
+      ID: "not-authenticated,authenticated,selected",
+      STARTTLS: "not-authenticated",
+      LOGIN: "not-authenticated",
+      AUTHENTICATE: "not-authenticated",
+      NAMESPACE: "authenticated,selected",
+      IDLE: "authenticated,selected",
+      ENABLE: "authenticated,selected",
+      SELECT: "authenticated,selected",
+      EXAMINE: "authenticated,selected",
+      CREATE: "authenticated,selected",
+      DELETE: "authenticated,selected",
+      SUBSCRIBE: "authenticated,selected",
+      UNSUBSCRIBE: "authenticated,selected",
+      RENAME: "authenticated,selected",
+      LIST: "authenticated,selected",
+      LSUB: "authenticated,selected",
+      STATUS: "authenticated,selected",
+      APPEND: "authenticated,selected",
+      CHECK: "selected",
+      CLOSE: "selected",
+      UNSELECT: "selected",
+      EXPUNGE: "selected",
+      SEARCH: "selected",
+      FETCH: "selected",
+      STORE: "selected",
+      COPY: "selected",
+      MOVE: "selected",
     });
     expect(refusal("authenticated", "FETCH")).toBe("FETCH needs a selected mailbox");
     expect(refusal("not-authenticated", "SELECT")).toBe("SELECT needs LOGIN or AUTHENTICATE first");
@@ -35,7 +89,16 @@ describe("IMAP states", () => {
     );
     expect(capabilities({ state: "not-authenticated", tls: true, allowPlaintext: false })).toContain("AUTH=PLAIN");
     expect(capabilities({ state: "authenticated", tls: true, allowPlaintext: false })).toEqual(
-      expect.arrayContaining(["IDLE", "UIDPLUS", "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE", "LIST-STATUS", "ESEARCH"]),
+      expect.arrayContaining([
+        "IDLE",
+        "UIDPLUS",
+        "MOVE",
+        "CONDSTORE",
+        "QRESYNC",
+        "SPECIAL-USE",
+        "LIST-STATUS",
+        "ESEARCH",
+      ]),
     );
   });
 });

@@ -31,7 +31,11 @@ afterAll(async () => {
 
 async function run(cmd: string[]): Promise<{ code: number; output: string }> {
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, output: out + err };
 }
 
@@ -64,7 +68,10 @@ describe(`IMAP interoperability on ${runtime()}`, () => {
   test.skipIf(!mbsync)("mbsync: a full two-way sync, then a second run finds nothing to do", async () => {
     const server = mail!.server;
     for (const n of [1, 2, 3]) {
-      const result = await imapScript(`m.append("INBOX", None, None, b"From: a@remote.test\\r\\nSubject: server ${n}\\r\\n\\r\\nbody ${n}\\r\\n")`, "sync@example.test");
+      const result = await imapScript(
+        `m.append("INBOX", None, None, b"From: a@remote.test\\r\\nSubject: server ${n}\\r\\n\\r\\nbody ${n}\\r\\n")`,
+        "sync@example.test",
+      );
       expect(result.code).toBe(0);
     }
     const dir = join(server.dir, "mbsync");
@@ -74,21 +81,45 @@ describe(`IMAP interoperability on ${runtime()}`, () => {
     writeFileSync(
       rc,
       [
-        "IMAPAccount postern", "Host 127.0.0.1", `Port ${server.ports.imaps}`, "User sync@example.test", "Pass sync-password",
-        "SSLType IMAPS", `CertificateFile ${join(mail!.dataDir, "tls", "selfsigned.crt")}`, "",
-        "IMAPStore remote", "Account postern", "",
-        "MaildirStore local", `Path ${maildir}/`, `Inbox ${maildir}/INBOX`, "SubFolders Verbatim", "",
-        "Channel sync", "Far :remote:", "Near :local:", "Patterns *", "Create Both", "Expunge Both", "SyncState *", "",
+        "IMAPAccount postern",
+        "Host 127.0.0.1",
+        `Port ${server.ports.imaps}`,
+        "User sync@example.test",
+        "Pass sync-password",
+        "SSLType IMAPS",
+        `CertificateFile ${join(mail!.dataDir, "tls", "selfsigned.crt")}`,
+        "",
+        "IMAPStore remote",
+        "Account postern",
+        "",
+        "MaildirStore local",
+        `Path ${maildir}/`,
+        `Inbox ${maildir}/INBOX`,
+        "SubFolders Verbatim",
+        "",
+        "Channel sync",
+        "Far :remote:",
+        "Near :local:",
+        "Patterns *",
+        "Create Both",
+        "Expunge Both",
+        "SyncState *",
+        "",
       ].join("\n"),
     );
     const first = await run([mbsync!, "-c", rc, "-a"]);
     expect(first).toMatchObject({ code: 0 });
     const inboxNew = join(maildir, "INBOX", "new");
     expect(readdirSync(inboxNew)).toHaveLength(3);
-    for (const box of ["Sent", "Drafts", "Trash", "Junk", "Archive"]) expect(statSync(join(maildir, box)).isDirectory()).toBe(true);
+    for (const box of ["Sent", "Drafts", "Trash", "Junk", "Archive"]) {
+      expect(statSync(join(maildir, box)).isDirectory()).toBe(true);
+    }
 
     // Local changes: a new message, a message flagged and marked read, a message deleted.
-    writeFileSync(join(maildir, "INBOX", "cur", "1000.local.host:2,S"), "From: me@example.test\r\nSubject: written locally\r\n\r\nhi\r\n");
+    writeFileSync(
+      join(maildir, "INBOX", "cur", "1000.local.host:2,S"),
+      "From: me@example.test\r\nSubject: written locally\r\n\r\nhi\r\n",
+    );
     const [a, b] = readdirSync(inboxNew).sort();
     renameSync(join(inboxNew, a!), join(maildir, "INBOX", "cur", `${a}FS`));
     renameSync(join(inboxNew, b!), join(maildir, "INBOX", "cur", `${b}ST`));
@@ -106,12 +137,18 @@ describe(`IMAP interoperability on ${runtime()}`, () => {
     expect(boxes.output).toContain('"Projects"');
 
     const before = listing(maildir);
-    const stateBefore = await imapScript(`print(m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1])`, "sync@example.test");
+    const stateBefore = await imapScript(
+      `print(m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1])`,
+      "sync@example.test",
+    );
     await Bun.sleep(1100);
     const third = await run([mbsync!, "-V", "-c", rc, "-a"]);
     expect(third).toMatchObject({ code: 0 });
     expect(listing(maildir)).toEqual(before);
-    const stateAfter = await imapScript(`print(m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1])`, "sync@example.test");
+    const stateAfter = await imapScript(
+      `print(m.status("INBOX", "(MESSAGES UIDNEXT HIGHESTMODSEQ)")[1])`,
+      "sync@example.test",
+    );
     expect(stateAfter.output).toBe(stateBefore.output);
   });
 
@@ -139,7 +176,9 @@ print("logout", m.logout())
     expect(out).toMatch(/append OK \[APPENDUID \d+ 1\] APPEND completed/);
     expect(out).toContain("select ('OK', [b'1'])");
     expect(out).toContain("search ('OK', [b'1'])");
-    expect(out).toMatch(/fetch \('OK', \[\(b'1 \(FLAGS \(\\\\Seen\) RFC822\.SIZE \d+ BODY\[TEXT\] \{13\}', b'from python\\r\\n'\)/);
+    expect(out).toMatch(
+      /fetch \('OK', \[\(b'1 \(FLAGS \(\\\\Seen\) RFC822\.SIZE \d+ BODY\[TEXT\] \{13\}', b'from python\\r\\n'\)/,
+    );
     expect(out).toContain("expunge ('OK', [b'1'])");
     expect(out).toContain(`list ('OK', [b'(\\\\HasNoChildren) "/" "Py/Nested"'])`);
     expect(out).toContain("rename ('OK', [b'RENAME completed'])");

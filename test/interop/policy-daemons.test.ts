@@ -46,7 +46,18 @@ beforeAll(async () => {
     const home = join(tmp.path, "spamd-home");
     mkdirSync(home);
     chownSync(home, 65534, 65534);
-    daemons.push(Bun.spawn([spamd, `--listen=127.0.0.1:${SPAMD_PORT}`, "--max-children=2", "-u", "nobody", "-x", `--helper-home-dir=${home}`, `--syslog=${join(tmp.path, "spamd.log")}`], { cwd: home, env: { ...process.env, TMPDIR: home }, stdout: "ignore", stderr: "ignore" }));
+    daemons.push(
+      Bun.spawn([
+        spamd,
+        `--listen=127.0.0.1:${SPAMD_PORT}`,
+        "--max-children=2",
+        "-u",
+        "nobody",
+        "-x",
+        `--helper-home-dir=${home}`,
+        `--syslog=${join(tmp.path, "spamd.log")}`,
+      ], { cwd: home, env: { ...process.env, TMPDIR: home }, stdout: "ignore", stderr: "ignore" }),
+    );
   }
   if (clamd) {
     const db = join(tmp.path, "clamdb");
@@ -54,7 +65,12 @@ beforeAll(async () => {
     // A body signature (.ndb: name:target:offset:hex) matches the test string wherever it
     // appears, in a plain body or in a decoded attachment; an .hdb file hash would not.
     writeFileSync(join(db, "eicar.ndb"), `Eicar-Test-Signature:0:*:${Buffer.from(EICAR).toString("hex")}\n`);
-    writeFileSync(join(tmp.path, "clamd.conf"), `DatabaseDirectory ${db}\nTCPSocket ${CLAMD_PORT}\nTCPAddr 127.0.0.1\nForeground yes\nUser root\nLogFile ${join(tmp.path, "clamd.log")}\n`);
+    writeFileSync(
+      join(tmp.path, "clamd.conf"),
+      `DatabaseDirectory ${db}\nTCPSocket ${CLAMD_PORT}\nTCPAddr 127.0.0.1\nForeground yes\nUser root\nLogFile ${
+        join(tmp.path, "clamd.log")
+      }\n`,
+    );
     daemons.push(Bun.spawn([clamd, "-c", join(tmp.path, "clamd.conf")], { stdout: "ignore", stderr: "ignore" }));
   }
   // The user's own hook: refuses a subject at the data stage and one recipient at RCPT.
@@ -71,7 +87,10 @@ export function rcpt(ctx) {
 }
 `,
   );
-  const [spamdUp, clamdUp] = await Promise.all([spamd ? waitForPort(SPAMD_PORT, 40_000) : false, clamd ? waitForPort(CLAMD_PORT, 40_000) : false]);
+  const [spamdUp, clamdUp] = await Promise.all([
+    spamd ? waitForPort(SPAMD_PORT, 40_000) : false,
+    clamd ? waitForPort(CLAMD_PORT, 40_000) : false,
+  ]);
   mail = await startMailServer({
     waitFor: ["smtp"],
     users: { "pat@example.test": "pat-password", "blocked@example.test": "blocked-password" },
@@ -110,13 +129,17 @@ describe(`policy with real daemons on ${runtime()}`, () => {
     expect(plain).toMatch(/^550 5\.7\.1 Virus found: Eicar-Test-Signature\.UNOFFICIAL/);
     const attached = await send(
       'From: x@remote.test\r\nTo: pat@example.test\r\nSubject: eicar attached\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
-        `--b\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="eicar.com"\r\n\r\n${btoa(EICAR)}\r\n--b--\r\n`,
+        `--b\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="eicar.com"\r\n\r\n${
+          btoa(EICAR)
+        }\r\n--b--\r\n`,
     );
     expect(attached).toMatch(/^550 5\.7\.1 Virus found: /);
   }, 60_000);
 
   test("clean mail passes with the checks' headers", async () => {
-    const reply = await send("From: x@remote.test\r\nTo: pat@example.test\r\nSubject: hello clean\r\n\r\nNothing to see here.\r\n");
+    const reply = await send(
+      "From: x@remote.test\r\nTo: pat@example.test\r\nSubject: hello clean\r\n\r\nNothing to see here.\r\n",
+    );
     expect(reply).toMatch(/^250 /);
     const stored = (await readInbox(mail.dataDir, "pat@example.test")).find((m) => m.raw.includes("hello clean"))!;
     if (spamd) expect(stored.raw).toMatch(/^X-Spam-Status: No, score=-?\d+\.\d required=5\.0/m);
@@ -124,9 +147,14 @@ describe(`policy with real daemons on ${runtime()}`, () => {
   }, 60_000);
 
   test("a user's hook module changes verdicts: reject by subject, junk by subject, reject a recipient", async () => {
-    expect(await send("From: x@remote.test\r\nTo: pat@example.test\r\nSubject: forbidden fruit\r\n\r\nx\r\n")).toMatch(/^550 5\.7\.1 Subject refused by local rule/);
-    expect(await send("From: x@remote.test\r\nTo: blocked@example.test\r\nSubject: hi\r\n\r\nx\r\n", "blocked@example.test")).toMatch(/^550 5\.7\.1 This recipient takes no mail/);
-    expect(await send("From: x@remote.test\r\nTo: pat@example.test\r\nSubject: please quarantine\r\n\r\nx\r\n")).toMatch(/^250 /);
+    expect(await send("From: x@remote.test\r\nTo: pat@example.test\r\nSubject: forbidden fruit\r\n\r\nx\r\n")).toMatch(
+      /^550 5\.7\.1 Subject refused by local rule/,
+    );
+    expect(
+      await send("From: x@remote.test\r\nTo: blocked@example.test\r\nSubject: hi\r\n\r\nx\r\n", "blocked@example.test"),
+    ).toMatch(/^550 5\.7\.1 This recipient takes no mail/);
+    expect(await send("From: x@remote.test\r\nTo: pat@example.test\r\nSubject: please quarantine\r\n\r\nx\r\n"))
+      .toMatch(/^250 /);
     const inbox = await readInbox(mail.dataDir, "pat@example.test");
     expect(inbox.some((m) => m.raw.includes("please quarantine"))).toBe(false);
   }, 60_000);

@@ -38,17 +38,33 @@ afterAll(async () => {
 
 /** Delivers three messages (one with dot-leading lines, one of 300 KB) and returns them as stored. */
 async function seed(user: string): Promise<string[]> {
-  const smtp = nodemailer.createTransport({ host: "127.0.0.1", port: server.ports.smtp, ignoreTLS: true, name: "client.test" });
-  const bodies = ["plain body\r\n", ".leading dot\r\n..two dots\r\n.\r\nafter a lone dot\r\n", `${"z".repeat(998)}\r\n`.repeat(300)];
+  const smtp = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: server.ports.smtp,
+    ignoreTLS: true,
+    name: "client.test",
+  });
+  const bodies = [
+    "plain body\r\n",
+    ".leading dot\r\n..two dots\r\n.\r\nafter a lone dot\r\n",
+    `${"z".repeat(998)}\r\n`.repeat(300),
+  ];
   for (const [i, body] of bodies.entries()) {
-    await smtp.sendMail({ envelope: { from: "x@remote.test", to: [`${user}@example.test`] }, raw: `From: x@remote.test\r\nSubject: ${user} ${i}\r\n\r\n${body}` });
+    await smtp.sendMail({
+      envelope: { from: "x@remote.test", to: [`${user}@example.test`] },
+      raw: `From: x@remote.test\r\nSubject: ${user} ${i}\r\n\r\n${body}`,
+    });
   }
   return (await readInbox(dataDir, `${user}@example.test`)).map((m) => m.raw);
 }
 
 async function run(cmd: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, output: out + err };
 }
 
@@ -63,8 +79,11 @@ function expectCollected(fetched: string[], stored: string[]): void {
     const lf = message.replace(/\r\n/g, "\n");
     const split = lf.indexOf("\n\n");
     const fields = lf.slice(0, split).replace(/\n[ \t]+/g, " ").split("\n");
-    const own = (f: string) => /^(Return-Path|Delivered-To):/.test(f) || (/^Received:/.test(f) && /fetchmail|getmail/.test(f));
-    return `${fields.filter((f) => !(dropTrace && own(f))).map((f) => f.replace(/[ \t]+/g, " ")).join("\n")}\n${lf.slice(split)}`;
+    const own = (f: string) =>
+      /^(Return-Path|Delivered-To):/.test(f) || (/^Received:/.test(f) && /fetchmail|getmail/.test(f));
+    return `${fields.filter((f) => !(dropTrace && own(f))).map((f) => f.replace(/[ \t]+/g, " ")).join("\n")}\n${
+      lf.slice(split)
+    }`;
   };
   const collected = fetched.map((f) => normalize(f, true));
   for (const original of stored) {
@@ -85,35 +104,45 @@ describe(`POP3 interoperability on ${runtime()}`, () => {
         `  options ssl no sslcertck fetchall\n  mda "/bin/sh -c 'cat > ${join(dir, "out")}/msg.$$'"\n`,
     );
     chmodSync(rc, 0o600);
-    const { code, output } = await run([fetchmail!, "-f", rc, "--nodetach", "--nosyslog"], { FETCHMAILHOME: dir, HOME: dir });
+    const { code, output } = await run([fetchmail!, "-f", rc, "--nodetach", "--nosyslog"], {
+      FETCHMAILHOME: dir,
+      HOME: dir,
+    });
     expect({ code, output }).toMatchObject({ code: 0 });
     const fetched = readdirSync(join(dir, "out")).map((f) => readFileSync(join(dir, "out", f), "utf8"));
     expectCollected(fetched, stored);
     expect(await readInbox(dataDir, "fm@example.test")).toHaveLength(0);
   });
 
-  test.skipIf(!getmail)("getmail6 over pop3s into a Maildir collects every message intact and deletes them", async () => {
-    const stored = await seed("gm");
-    const dir = join(server.dir, "getmail");
-    for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(dir, "Maildir", sub), { recursive: true });
-    // getmail refuses to deliver as root; as root, it delivers as nobody into a Maildir nobody owns.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) {
-      for (const sub of ["", "cur", "new", "tmp"]) chownSync(join(dir, "Maildir", sub), 65534, 65534);
-      for (const parent of [server.dir, dir]) chmodSync(parent, 0o755);
-    }
-    writeFileSync(
-      join(dir, "getmailrc"),
-      `[retriever]\ntype = SimplePOP3SSLRetriever\nserver = 127.0.0.1\nport = ${server.ports.pop3s}\n` +
-        `username = gm@example.test\npassword = gm-password\n\n[destination]\ntype = Maildir\npath = ${join(dir, "Maildir")}/\n${asRoot ? "user = nobody\n" : ""}\n` +
-        `[options]\ndelete = true\nread_all = true\nverbose = 1\n`,
-    );
-    const { code, output } = await run([getmail!, "--getmaildir", dir, "--rcfile", "getmailrc"]);
-    expect({ code, output }).toMatchObject({ code: 0 });
-    const fetched = readdirSync(join(dir, "Maildir", "new")).map((f) => readFileSync(join(dir, "Maildir", "new", f), "utf8"));
-    expectCollected(fetched, stored);
-    expect(await readInbox(dataDir, "gm@example.test")).toHaveLength(0);
-  });
+  test.skipIf(!getmail)(
+    "getmail6 over pop3s into a Maildir collects every message intact and deletes them",
+    async () => {
+      const stored = await seed("gm");
+      const dir = join(server.dir, "getmail");
+      for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(dir, "Maildir", sub), { recursive: true });
+      // getmail refuses to deliver as root; as root, it delivers as nobody into a Maildir nobody owns.
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) {
+        for (const sub of ["", "cur", "new", "tmp"]) chownSync(join(dir, "Maildir", sub), 65534, 65534);
+        for (const parent of [server.dir, dir]) chmodSync(parent, 0o755);
+      }
+      writeFileSync(
+        join(dir, "getmailrc"),
+        `[retriever]\ntype = SimplePOP3SSLRetriever\nserver = 127.0.0.1\nport = ${server.ports.pop3s}\n` +
+          `username = gm@example.test\npassword = gm-password\n\n[destination]\ntype = Maildir\npath = ${
+            join(dir, "Maildir")
+          }/\n${asRoot ? "user = nobody\n" : ""}\n` +
+          `[options]\ndelete = true\nread_all = true\nverbose = 1\n`,
+      );
+      const { code, output } = await run([getmail!, "--getmaildir", dir, "--rcfile", "getmailrc"]);
+      expect({ code, output }).toMatchObject({ code: 0 });
+      const fetched = readdirSync(join(dir, "Maildir", "new")).map((f) =>
+        readFileSync(join(dir, "Maildir", "new", f), "utf8")
+      );
+      expectCollected(fetched, stored);
+      expect(await readInbox(dataDir, "gm@example.test")).toHaveLength(0);
+    },
+  );
 
   test.skipIf(!python)("Python poplib: STLS, USER/PASS, UIDL, RETR every message, DELE, QUIT", async () => {
     const stored = await seed("py");

@@ -38,17 +38,36 @@ beforeAll(async () => {
   if (!rspamdBin) return;
   const [normal, controller] = await freePortPair();
   const local = join(tmp.path, "local.d");
-  for (const dir of [local, join(tmp.path, "db"), join(tmp.path, "run"), join(tmp.path, "log")]) mkdirSync(dir, { recursive: true });
+  for (const dir of [local, join(tmp.path, "db"), join(tmp.path, "run"), join(tmp.path, "log")]) {
+    mkdirSync(dir, { recursive: true });
+  }
   writeFileSync(join(local, "worker-normal.inc"), `bind_socket = "127.0.0.1:${normal}";\ncount = 1;\n`);
   writeFileSync(join(local, "worker-controller.inc"), `bind_socket = "127.0.0.1:${controller}";\n`);
   // The proxy worker is not needed; its default socket (11332) must not clash with anything.
   writeFileSync(join(local, "worker-proxy.inc"), "enabled = false;\n");
-  writeFileSync(join(local, "logging.inc"), `type = "file";\nfilename = "${join(tmp.path, "log", "rspamd.log")}";\nlevel = "error";\n`);
+  writeFileSync(
+    join(local, "logging.inc"),
+    `type = "file";\nfilename = "${join(tmp.path, "log", "rspamd.log")}";\nlevel = "error";\n`,
+  );
   // A resolver on a closed port: lookups fail at once and nothing leaves the machine.
   writeFileSync(join(local, "options.inc"), 'dns { nameserver = ["127.0.0.1:1"]; timeout = 0.5s; retransmits = 1; }\n');
-  const vars = { LOCAL_CONFDIR: tmp.path, DBDIR: join(tmp.path, "db"), RUNDIR: join(tmp.path, "run"), LOGDIR: join(tmp.path, "log") };
+  const vars = {
+    LOCAL_CONFDIR: tmp.path,
+    DBDIR: join(tmp.path, "db"),
+    RUNDIR: join(tmp.path, "run"),
+    LOGDIR: join(tmp.path, "log"),
+  };
   daemon = Bun.spawn(
-    [rspamdBin, "-f", "-i", "-u", "root", "-g", "root", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}=${v}`])],
+    [
+      rspamdBin,
+      "-f",
+      "-i",
+      "-u",
+      "root",
+      "-g",
+      "root",
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}=${v}`]),
+    ],
     { stdout: "ignore", stderr: "ignore" },
   );
   for (let i = 0; i < 120 && !(up = await listening(normal)); i++) await Bun.sleep(250);

@@ -13,7 +13,9 @@ const swaks = Bun.which("swaks");
 const swaksTls = swaks !== null && Bun.spawnSync(["perl", "-MNet::SSLeay", "-e", "1"]).exitCode === 0;
 const python = Bun.which("python3");
 if (!swaks) console.warn("skipping swaks interoperability tests: swaks is not installed (apt-get install swaks)");
-if (swaks && !swaksTls) console.warn("skipping swaks STARTTLS test: Net::SSLeay is missing (apt-get install libnet-ssleay-perl)");
+if (swaks && !swaksTls) {
+  console.warn("skipping swaks STARTTLS test: Net::SSLeay is missing (apt-get install libnet-ssleay-perl)");
+}
 if (!python) console.warn("skipping smtplib interoperability tests: python3 is not installed");
 
 let mail: MailServer | undefined;
@@ -34,39 +36,87 @@ afterAll(async () => {
 });
 
 async function run(cmd: string[], stdin?: string): Promise<{ code: number; output: string }> {
-  const proc = Bun.spawn(cmd, { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(cmd, {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, output: out + err };
 }
 
 describe(`SMTP interoperability on ${runtime()}`, () => {
-  test.skipIf(!swaksTls)("swaks: STARTTLS + AUTH PLAIN on submission lands in the INBOX with Received and Authentication-Results", async () => {
-    const { code, output } = await run([
-      swaks!, "--server", "127.0.0.1", "--port", String(server.ports.submission), "--tls",
-      "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", "alice-password",
-      "--from", "alice@example.test", "--to", "bob@example.test", "--helo", "swaks.test",
-      "--header", "Subject: swaks over starttls", "--header", "From: alice@example.test", "--body", "sent by swaks",
-    ]);
-    expect(output).toContain("<-  220 2.0.0 Ready to start TLS");
-    expect(output).toMatch(/=== TLS started with cipher TLSv1\.[23]/);
-    expect(output).toContain("~> AUTH PLAIN");
-    expect(output).toContain("<~  235 2.7.0 Authentication successful");
-    expect(output).toMatch(/<~ {2}250 2\.0\.0 Message accepted/);
-    expect(code).toBe(0);
-    const stored = (await readInbox(dataDir, "bob@example.test")).find((m) => m.raw.includes("swaks over starttls"));
-    expect(stored).toBeDefined();
-    expect(stored!.raw).toMatch(/^Authentication-Results: mx\.postern\.test; auth=pass smtp\.auth=alice@example\.test\r\n/);
-    expect(stored!.raw).toMatch(/Received: from swaks\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.postern\.test \(Postern\) with ESMTPSA id \w+\r\n\t\(version=TLSv1\.[23] cipher=/);
-  });
+  test.skipIf(!swaksTls)(
+    "swaks: STARTTLS + AUTH PLAIN on submission lands in the INBOX with Received and Authentication-Results",
+    async () => {
+      const { code, output } = await run([
+        swaks!,
+        "--server",
+        "127.0.0.1",
+        "--port",
+        String(server.ports.submission),
+        "--tls",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "alice@example.test",
+        "--auth-password",
+        "alice-password",
+        "--from",
+        "alice@example.test",
+        "--to",
+        "bob@example.test",
+        "--helo",
+        "swaks.test",
+        "--header",
+        "Subject: swaks over starttls",
+        "--header",
+        "From: alice@example.test",
+        "--body",
+        "sent by swaks",
+      ]);
+      expect(output).toContain("<-  220 2.0.0 Ready to start TLS");
+      expect(output).toMatch(/=== TLS started with cipher TLSv1\.[23]/);
+      expect(output).toContain("~> AUTH PLAIN");
+      expect(output).toContain("<~  235 2.7.0 Authentication successful");
+      expect(output).toMatch(/<~ {2}250 2\.0\.0 Message accepted/);
+      expect(code).toBe(0);
+      const stored = (await readInbox(dataDir, "bob@example.test")).find((m) => m.raw.includes("swaks over starttls"));
+      expect(stored).toBeDefined();
+      expect(stored!.raw).toMatch(
+        /^Authentication-Results: mx\.postern\.test; auth=pass smtp\.auth=alice@example\.test\r\n/,
+      );
+      expect(stored!.raw).toMatch(
+        /Received: from swaks\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.postern\.test \(Postern\) with ESMTPSA id \w+\r\n\t\(version=TLSv1\.[23] cipher=/,
+      );
+    },
+  );
 
   test.skipIf(!swaks)("swaks: PIPELINING to the MX with several recipients, one refused", async () => {
     const { code, output } = await run([
-      swaks!, "--server", "127.0.0.1", "--port", String(server.ports.smtp), "--pipeline",
-      "--from", "someone@remote.test", "--to", "alice@example.test,nobody@example.test,bob@example.test",
-      "--helo", "swaks.test", "--header", "Subject: swaks pipelined",
+      swaks!,
+      "--server",
+      "127.0.0.1",
+      "--port",
+      String(server.ports.smtp),
+      "--pipeline",
+      "--from",
+      "someone@remote.test",
+      "--to",
+      "alice@example.test,nobody@example.test,bob@example.test",
+      "--helo",
+      "swaks.test",
+      "--header",
+      "Subject: swaks pipelined",
     ]);
     // swaks sends MAIL, the RCPTs and DATA in one batch (RFC 2920) and reads the replies together.
-    expect(output).toMatch(/-> MAIL FROM:<someone@remote\.test>\n -> RCPT TO:<alice@example\.test>\n -> RCPT TO:<nobody@example\.test>\n -> RCPT TO:<bob@example\.test>\n -> DATA\n<- {2}250 2\.1\.0/);
+    expect(output).toMatch(
+      /-> MAIL FROM:<someone@remote\.test>\n -> RCPT TO:<alice@example\.test>\n -> RCPT TO:<nobody@example\.test>\n -> RCPT TO:<bob@example\.test>\n -> DATA\n<- {2}250 2\.1\.0/,
+    );
     expect(output).toContain("<** 550 5.1.1 Mailbox unavailable");
     expect(output).toMatch(/<- {2}250 2\.0\.0 Message accepted/);
     expect(code).toBe(0);
@@ -92,7 +142,13 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[2]), local_hostname="smtplib.test") 
     except smtplib.SMTPRecipientsRefused as e:
         print("relay", e.recipients["someone@elsewhere.test"][0], e.recipients["someone@elsewhere.test"][1].decode())
 `;
-    const { code, output } = await run([python!, "-c", script, String(server.ports.submission), String(server.ports.smtp)]);
+    const { code, output } = await run([
+      python!,
+      "-c",
+      script,
+      String(server.ports.submission),
+      String(server.ports.smtp),
+    ]);
     expect(output).toContain("refused {}");
     expect(output).toContain("relay 554 5.7.1 Relay access denied");
     expect(code).toBe(0);

@@ -24,7 +24,10 @@ beforeAll(async () => {
   if (!postsrsd) return;
   const secretFile = join(tmp.path, "secret");
   writeFileSync(secretFile, `${SECRET}\n`);
-  proc = Bun.spawn([postsrsd, `-s${secretFile}`, `-d${DOMAIN}`, "-l127.0.0.1", `-f${FORWARD}`, `-r${REVERSE}`, "-4"], { stdout: "ignore", stderr: "ignore" });
+  proc = Bun.spawn([postsrsd, `-s${secretFile}`, `-d${DOMAIN}`, "-l127.0.0.1", `-f${FORWARD}`, `-r${REVERSE}`, "-4"], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   for (let i = 0; i < 50 && !(await lookup(FORWARD, "probe@x.example").catch(() => null)); i++) await Bun.sleep(100);
 });
 afterAll(() => {

@@ -15,7 +15,10 @@ describe("parseAddressList", () => {
 
   test("groups, quoted names with commas, comments as names", () => {
     expect(parseAddressList('team: a@x.test, "Doe, Jane" <jane@x.test>;, bob@x.test (Bob Smith)')).toEqual([
-      { group: "team", addresses: [{ name: null, address: "a@x.test" }, { name: "Doe, Jane", address: "jane@x.test" }] },
+      {
+        group: "team",
+        addresses: [{ name: null, address: "a@x.test" }, { name: "Doe, Jane", address: "jane@x.test" }],
+      },
       { name: "Bob Smith", address: "bob@x.test" },
     ]);
     expect(parseAddressList("undisclosed-recipients:;")).toEqual([{ group: "undisclosed-recipients", addresses: [] }]);
@@ -27,19 +30,25 @@ describe("parseAddressList", () => {
       { name: 'a "b"', address: "ab@x.test" },
     ]);
     expect(parseAddressList("=?UTF-8?B?SsO2cmc=?= <j@x.test>")).toEqual([{ name: "Jörg", address: "j@x.test" }]);
-    expect(parseAddressList("=?UTF-8?B?SsO2cmc=?= <j@x.test>", { decode: false })).toEqual([{ name: "=?UTF-8?B?SsO2cmc=?=", address: "j@x.test" }]);
+    expect(parseAddressList("=?UTF-8?B?SsO2cmc=?= <j@x.test>", { decode: false })).toEqual([{
+      name: "=?UTF-8?B?SsO2cmc=?=",
+      address: "j@x.test",
+    }]);
     expect(parseAddressList("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>")).toEqual([
       { name: "Pete", address: "pete@silly.test" },
     ]);
   });
 
   test("obsolete routes, quoted local parts, bare names, junk", () => {
-    expect(parseAddressList("<@relay.test,@hop.test:user@host.test>")).toEqual([{ name: null, address: "user@host.test" }]);
+    expect(parseAddressList("<@relay.test,@hop.test:user@host.test>")).toEqual([{
+      name: null,
+      address: "user@host.test",
+    }]);
     expect(parseAddressList('"john doe"@x.test')).toEqual([{ name: null, address: '"john doe"@x.test' }]);
     expect(parseAddressList("root")).toEqual([{ name: null, address: "root" }]);
     expect(parseAddressList(" , ,<>, a@b.test,")).toEqual([{ name: null, address: "a@b.test" }]);
     expect(parseAddressList("Ann <ann@x.test")).toEqual([{ name: "Ann", address: "ann@x.test" }]);
-    expect(() => parseAddressList("((((<<<\"\\")).not.toThrow();
+    expect(() => parseAddressList('((((<<<"\\')).not.toThrow();
   });
 });
 

@@ -15,7 +15,9 @@ describe("parseDate (RFC 5322 §3.3, §4.3)", () => {
     expect(parseDate("Mon, 23 Nov 2026 03:00:00 PDT")).toBe(Date.UTC(2026, 10, 23, 10));
     expect(parseDate("Fri, 21 Nov 97 09:55:06 GMT")).toBe(Date.UTC(1997, 10, 21, 9, 55, 6));
     expect(parseDate("21 Nov 03 09:55:06 UT")).toBe(Date.UTC(2003, 10, 21, 9, 55, 6));
-    expect(parseDate("Thu,\r\n 13\r\n   Feb\r\n  1969\r\n 23:32\r\n  -0330 (Newfoundland Time)")).toBe(Date.UTC(1969, 1, 14, 3, 2));
+    expect(parseDate("Thu,\r\n 13\r\n   Feb\r\n  1969\r\n 23:32\r\n  -0330 (Newfoundland Time)")).toBe(
+      Date.UTC(1969, 1, 14, 3, 2),
+    );
   });
 
   test("garbage and impossible dates give null", () => {

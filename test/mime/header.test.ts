@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { decodeEncodedWords, parseHeaderFields, parseParameterizedHeader, splitHeaderBody } from "../../src/mime/header.ts";
+import {
+  decodeEncodedWords,
+  parseHeaderFields,
+  parseParameterizedHeader,
+  splitHeaderBody,
+} from "../../src/mime/header.ts";
 import { enc } from "./fixtures.ts";
 
 describe("splitHeaderBody", () => {
@@ -15,7 +20,9 @@ describe("splitHeaderBody", () => {
 
 describe("parseHeaderFields", () => {
   test("names as written, raw with folding, values unfolded and trimmed", () => {
-    const fields = parseHeaderFields(enc.encode("Subject: a long\r\n\tsubject  \r\nX-Empty:\r\nTo : b@x.test\r\n\r\nBody: no\r\n"));
+    const fields = parseHeaderFields(
+      enc.encode("Subject: a long\r\n\tsubject  \r\nX-Empty:\r\nTo : b@x.test\r\n\r\nBody: no\r\n"),
+    );
     expect(fields).toEqual([
       { name: "Subject", lowerName: "subject", raw: "Subject: a long\r\n\tsubject  ", value: "a long\tsubject" },
       { name: "X-Empty", lowerName: "x-empty", raw: "X-Empty:", value: "" },
@@ -25,7 +32,11 @@ describe("parseHeaderFields", () => {
 
   test("bare LF, 8-bit UTF-8 and Latin-1 lines, junk lines skipped", () => {
     const latin1 = Uint8Array.of(...enc.encode("X-L: Gr"), 0xfc, 0x0a);
-    const bytes = Uint8Array.of(...enc.encode("From sender Mon Nov 23 10:00:00 2026\nSubject: grüße\n"), ...latin1, ...enc.encode("junk\n"));
+    const bytes = Uint8Array.of(
+      ...enc.encode("From sender Mon Nov 23 10:00:00 2026\nSubject: grüße\n"),
+      ...latin1,
+      ...enc.encode("junk\n"),
+    );
     expect(parseHeaderFields(bytes).map((f) => [f.name, f.value])).toEqual([
       ["Subject", "grüße"],
       ["X-L", "Grü"],
@@ -64,7 +75,9 @@ describe("parseParameterizedHeader", () => {
     expect(parseParameterizedHeader('attachment; filename*0="very long "; filename*1="name.txt"').params).toEqual({
       filename: "very long name.txt",
     });
-    expect(parseParameterizedHeader("attachment; filename*=iso-8859-1'de'Gr%FC%DFe.txt").params.filename).toBe("Grüße.txt");
+    expect(parseParameterizedHeader("attachment; filename*=iso-8859-1'de'Gr%FC%DFe.txt").params.filename).toBe(
+      "Grüße.txt",
+    );
     expect(
       parseParameterizedHeader("a; name*1*=%82%AC.txt; name*0*=utf-8''%E2; name=fallback.txt").params.name,
     ).toBe("€.txt");

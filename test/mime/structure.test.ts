@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_PARTS, type MimePart, partAt, parseStructure } from "../../src/mime/structure.ts";
+import { MAX_PARTS, type MimePart, parseStructure, partAt } from "../../src/mime/structure.ts";
 import { crlf, dec, enc, MIXED } from "./fixtures.ts";
 
 const text = (raw: Uint8Array, from: number, to: number) => dec.decode(raw.subarray(from, to));
@@ -15,7 +15,11 @@ function check(eol: "\r\n" | "\n") {
 
   test("the tree, types and parameters", () => {
     expect(`${root.type}/${root.subtype}`).toBe("multipart/mixed");
-    expect(root.parts!.map((p) => `${p.type}/${p.subtype}`)).toEqual(["multipart/alternative", "application/pdf", "message/rfc822"]);
+    expect(root.parts!.map((p) => `${p.type}/${p.subtype}`)).toEqual([
+      "multipart/alternative",
+      "application/pdf",
+      "message/rfc822",
+    ]);
     expect(partAt(root, "1.1")!.params).toEqual({ charset: "utf-8" });
     expect(partAt(root, "1.1")!.encoding).toBe("quoted-printable");
     expect(partAt(root, "1.2")!.params).toEqual({ charset: "us-ascii" });
@@ -31,7 +35,9 @@ function check(eol: "\r\n" | "\n") {
     expect(body("1")).toStartWith(n("--inner\r\nContent-Type: text/plain"));
     expect(body("1")).toEndWith(n("<p>Hallo</p>\r\n--inner--\r\n"));
     expect(body("2")).toBe("JVBERi0=");
-    expect(body("3")).toBe(n("From: Inner Person <inner@example.test>\r\nSubject: inner\r\nReply-To: replies@example.test\r\n\r\ninner body"));
+    expect(body("3")).toBe(
+      n("From: Inner Person <inner@example.test>\r\nSubject: inner\r\nReply-To: replies@example.test\r\n\r\ninner body"),
+    );
     expect(text(raw, root.headerStart, root.headerEnd)).toEndWith(n('boundary="outer"\r\n'));
     expect(text(raw, root.bodyStart, root.bodyEnd)).toStartWith(n("preamble\r\n--outer\r\n"));
     expect(root.bodyEnd).toBe(raw.length);
@@ -39,7 +45,9 @@ function check(eol: "\r\n" | "\n") {
 
   test("MIME header offsets, and line counts for text and message parts", () => {
     const p = partAt(root, "1.1")!;
-    expect(text(raw, p.headerStart, p.headerEnd)).toBe(n("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"));
+    expect(text(raw, p.headerStart, p.headerEnd)).toBe(
+      n("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"),
+    );
     expect(text(raw, p.headerEnd, p.bodyStart)).toBe(eol);
     expect(p.lines).toBe(3);
     expect(partAt(root, "1.2")!.lines).toBe(1);
@@ -59,7 +67,9 @@ function check(eol: "\r\n" | "\n") {
   });
 
   test("part numbers that do not exist", () => {
-    for (const path of ["9", "0", "1.3", "2.1", "3.2", "3.1.1", "", "1.", "x", "01"]) expect(partAt(root, path)).toBeNull();
+    for (const path of ["9", "0", "1.3", "2.1", "3.2", "3.1.1", "", "1.", "x", "01"]) {
+      expect(partAt(root, path)).toBeNull();
+    }
   });
 
   test("the tree is plain JSON", () => {
@@ -95,7 +105,9 @@ describe("MIME structure, edge cases", () => {
   });
 
   test("a truncated multipart ends its last part at the end of the message", () => {
-    const raw = enc.encode(crlf(["Content-Type: multipart/mixed; boundary=b", "", "--b", "", "first", "--b", "", "unfinished"]));
+    const raw = enc.encode(
+      crlf(["Content-Type: multipart/mixed; boundary=b", "", "--b", "", "first", "--b", "", "unfinished"]),
+    );
     const s = parseStructure(raw);
     expect(s.parts!.length).toBe(2);
     expect(text(raw, s.parts![0]!.bodyStart, s.parts![0]!.bodyEnd)).toBe("first");
@@ -103,7 +115,9 @@ describe("MIME structure, edge cases", () => {
   });
 
   test("delimiters: transport padding, look-alike lines, no delimiter at all", () => {
-    const raw = enc.encode(crlf(["Content-Type: multipart/mixed; boundary=b", "", "--b \t", "", "--bx is text", "--b--  ", "after"]));
+    const raw = enc.encode(
+      crlf(["Content-Type: multipart/mixed; boundary=b", "", "--b \t", "", "--bx is text", "--b--  ", "after"]),
+    );
     const s = parseStructure(raw);
     expect(s.parts!.length).toBe(1);
     expect(text(raw, s.parts![0]!.bodyStart, s.parts![0]!.bodyEnd)).toBe("--bx is text");
@@ -113,7 +127,9 @@ describe("MIME structure, edge cases", () => {
   });
 
   test("multipart/digest parts default to message/rfc822 (RFC 2046 §5.1.5)", () => {
-    const s = parseStructure(enc.encode(crlf(["Content-Type: multipart/digest; boundary=d", "", "--d", "", "Subject: one", "", "1", "--d--"])));
+    const s = parseStructure(
+      enc.encode(crlf(["Content-Type: multipart/digest; boundary=d", "", "--d", "", "Subject: one", "", "1", "--d--"])),
+    );
     expect(`${s.parts![0]!.type}/${s.parts![0]!.subtype}`).toBe("message/rfc822");
     expect(s.parts![0]!.message!.envelope.subject).toBe("one");
   });
@@ -122,13 +138,24 @@ describe("MIME structure, edge cases", () => {
     const noBoundary = parseStructure(enc.encode("Content-Type: multipart/mixed\r\n\r\n--x\r\n"));
     expect([noBoundary.type, noBoundary.subtype, noBoundary.parts]).toEqual(["application", "octet-stream", undefined]);
     const bad = parseStructure(enc.encode("Content-Type: text\r\nContent-Transfer-Encoding: BASE64 (why)\r\n\r\nx"));
-    expect([bad.type, bad.subtype, bad.params, bad.encoding]).toEqual(["text", "plain", { charset: "us-ascii" }, "base64"]);
-    const encoded = parseStructure(enc.encode("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA=="));
+    expect([bad.type, bad.subtype, bad.params, bad.encoding]).toEqual([
+      "text",
+      "plain",
+      { charset: "us-ascii" },
+      "base64",
+    ]);
+    const encoded = parseStructure(
+      enc.encode("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA=="),
+    );
     expect([encoded.type, encoded.message]).toEqual(["message", undefined]);
   });
 
   test("garbage never throws", () => {
-    const samples = [Uint8Array.of(0, 255, 13, 10, 58, 58), Uint8Array.of(13, 13, 10, 10, 10), enc.encode("Content-Type: multipart/x; boundary=\"\"\r\n\r\n--\r\n--\r\n")];
+    const samples = [
+      Uint8Array.of(0, 255, 13, 10, 58, 58),
+      Uint8Array.of(13, 13, 10, 10, 10),
+      enc.encode('Content-Type: multipart/x; boundary=""\r\n\r\n--\r\n--\r\n'),
+    ];
     let seed = 7;
     for (let i = 0; i < 200; i++) {
       const bytes = new Uint8Array(200);
@@ -140,8 +167,10 @@ describe("MIME structure, edge cases", () => {
 });
 
 describe("MIME structure, hostile input", () => {
-  const depth = (p: MimePart): number => 1 + Math.max(0, ...(p.parts ?? []).map(depth), p.message ? depth(p.message.body) : 0);
-  const count = (p: MimePart): number => 1 + (p.parts ?? []).reduce((n, c) => n + count(c), 0) + (p.message ? count(p.message.body) : 0);
+  const depth = (p: MimePart): number =>
+    1 + Math.max(0, ...(p.parts ?? []).map(depth), p.message ? depth(p.message.body) : 0);
+  const count = (p: MimePart): number =>
+    1 + (p.parts ?? []).reduce((n, c) => n + count(c), 0) + (p.message ? count(p.message.body) : 0);
 
   test("10,000 nested multiparts finish quickly; the depth is capped", () => {
     let bomb = "";
@@ -171,7 +200,9 @@ describe("MIME structure, hostile input", () => {
 
   test("wide and deep at once stays within the part limit", () => {
     let inner = "x";
-    for (let i = 0; i < 7; i++) inner = `Content-Type: multipart/mixed; boundary=l${i}\r\n\r\n${`--l${i}\r\n${inner}\r\n`.repeat(4)}--l${i}--`;
+    for (let i = 0; i < 7; i++) {
+      inner = `Content-Type: multipart/mixed; boundary=l${i}\r\n\r\n${`--l${i}\r\n${inner}\r\n`.repeat(4)}--l${i}--`;
+    }
     const s = parseStructure(enc.encode(inner));
     expect(count(s)).toBeLessThanOrEqual(MAX_PARTS + 50);
   });

@@ -34,7 +34,11 @@ describe("summarize", () => {
 
   test("a base64 text in ISO-8859-1, and a long one cut at 256 characters", () => {
     const latin = btoa(String.fromCharCode(...Array.from("Grüße,\n  aus   Köln", (c) => c.charCodeAt(0))));
-    const s = summarize(enc.encode(crlf(["Content-Type: text/plain; charset=iso-8859-1", "Content-Transfer-Encoding: base64", "", latin, ""])));
+    const s = summarize(
+      enc.encode(
+        crlf(["Content-Type: text/plain; charset=iso-8859-1", "Content-Transfer-Encoding: base64", "", latin, ""]),
+      ),
+    );
     expect(s.preview).toBe("Grüße, aus Köln");
     expect([s.textParts, s.htmlParts, s.attachments, s.hasAttachment]).toEqual([["1"], ["1"], [], false]);
     const long = summarize(enc.encode(`Subject: x\r\n\r\n${"wörd ".repeat(200)}`));
@@ -43,7 +47,8 @@ describe("summarize", () => {
   });
 
   test("an HTML-only message: markup, scripts and entities removed", () => {
-    const html = '<html><head><title>T</title><style>p{}</style></head><body><p>Hi&nbsp;&amp; <b>bye</b></p><script>x()</script><!-- c -->&#233;&#x2603;</body></html>';
+    const html =
+      "<html><head><title>T</title><style>p{}</style></head><body><p>Hi&nbsp;&amp; <b>bye</b></p><script>x()</script><!-- c -->&#233;&#x2603;</body></html>";
     const s = summarize(enc.encode(crlf(["Content-Type: text/html; charset=utf-8", "", html])));
     expect(s.preview).toBe("Hi & bye é☃");
     expect([s.textParts, s.htmlParts]).toEqual([["1"], ["1"]]);
@@ -96,7 +101,13 @@ describe("summarize", () => {
     expect(s.subject).toBeNull();
     expect(s.sentAt).toBeNull();
     expect(s.from).toEqual([]);
-    expect(() => summarize(enc.encode("Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\n\r\n--a"))).not.toThrow();
+    expect(() =>
+      summarize(
+        enc.encode(
+          "Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\n\r\n--a",
+        ),
+      )
+    ).not.toThrow();
   });
 
   test("the summary survives a JSON round trip unchanged", () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SecureContext } from "node:tls";
 import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
-import { type Listener, listen, type ListenOptions } from "../../src/net/listener.ts";
+import { listen, type Listener, type ListenOptions } from "../../src/net/listener.ts";
 import type { Connection } from "../../src/connection.ts";
 import { LineClient } from "../helpers/line-client.ts";
 

@@ -28,10 +28,13 @@ const message = (body: string) =>
 
 async function signed(body: string): Promise<string> {
   const raw = message(body);
-  const result = await dkimSign(raw, {
-    canonicalization: "relaxed/relaxed",
-    signatureData: [{ signingDomain: "signed.test", selector: "sel", privateKey: privatePem }],
-  } as unknown as Parameters<typeof dkimSign>[1]);
+  const result = await dkimSign(
+    raw,
+    {
+      canonicalization: "relaxed/relaxed",
+      signatureData: [{ signingDomain: "signed.test", selector: "sel", privateKey: privatePem }],
+    } as unknown as Parameters<typeof dkimSign>[1],
+  );
   if (!result.signatures) throw new Error(`signing failed: ${JSON.stringify(result.errors)}`);
   return result.signatures + raw;
 }

@@ -41,16 +41,34 @@ describe("POP3 session", () => {
     const authorization = ["CAPA", "USER", "PASS", "AUTH", "STLS", "QUIT"];
     const transaction = ["CAPA", "STAT", "LIST", "RETR", "DELE", "NOOP", "RSET", "QUIT", "TOP", "UIDL"];
     const samples: Record<string, string> = {
-      CAPA: "CAPA", USER: "USER bob", PASS: "PASS x", AUTH: "AUTH", STLS: "STLS", STAT: "STAT", LIST: "LIST",
-      RETR: "RETR 1", DELE: "DELE 1", NOOP: "NOOP", RSET: "RSET", QUIT: "QUIT", TOP: "TOP 1 0", UIDL: "UIDL",
+      CAPA: "CAPA",
+      USER: "USER bob",
+      PASS: "PASS x",
+      AUTH: "AUTH",
+      STLS: "STLS",
+      STAT: "STAT",
+      LIST: "LIST",
+      RETR: "RETR 1",
+      DELE: "DELE 1",
+      NOOP: "NOOP",
+      RSET: "RSET",
+      QUIT: "QUIT",
+      TOP: "TOP 1 0",
+      UIDL: "UIDL",
     };
     for (const [command, line] of Object.entries(samples)) {
       const fresh = new Pop3Session({ ...OPTIONS, tls: null, allowPlaintextAuth: true }, new FakeBackend());
       const a = (await run(fresh, line)).text;
-      expect({ command, refused: a.includes("not allowed in the AUTHORIZATION state") }).toEqual({ command, refused: !authorization.includes(command) });
+      expect({ command, refused: a.includes("not allowed in the AUTHORIZATION state") }).toEqual({
+        command,
+        refused: !authorization.includes(command),
+      });
       const { session } = await loggedIn();
       const t = (await run(session, line)).text;
-      expect({ command, refused: t.includes("not allowed in the TRANSACTION state") }).toEqual({ command, refused: !transaction.includes(command) });
+      expect({ command, refused: t.includes("not allowed in the TRANSACTION state") }).toEqual({
+        command,
+        refused: !transaction.includes(command),
+      });
     }
   });
 
@@ -60,7 +78,9 @@ describe("POP3 session", () => {
     expect((await run(session, "LIST")).text).toBe("+OK 2 messages\r\n1 26\r\n2 30\r\n.\r\n");
     expect((await run(session, "LIST 2")).text).toBe("+OK 2 30\r\n");
     expect((await run(session, "UIDL")).text).toBe("+OK\r\n1 7.1\r\n2 7.2\r\n.\r\n");
-    expect((await run(session, "TOP 2 1")).text).toBe("+OK Top of message follows\r\nSubject: two\r\n\r\n..dot\r\n.\r\n");
+    expect((await run(session, "TOP 2 1")).text).toBe(
+      "+OK Top of message follows\r\nSubject: two\r\n\r\n..dot\r\n.\r\n",
+    );
     expect((await run(session, "RETR 2")).text).toBe("+OK 30 octets\r\nSubject: two\r\n\r\n..dot\r\nl2\r\nl3\r\n.\r\n");
     expect(backend.seen).toEqual([1]);
   });
@@ -92,7 +112,9 @@ describe("POP3 session", () => {
     const backend = new FakeBackend();
     await loggedIn(backend);
     const second = new Pop3Session(OPTIONS, backend);
-    expect((await run(second, `AUTH PLAIN ${btoa("\0alice\0secret")}`)).text).toBe("-ERR [IN-USE] Maildrop already locked by another session\r\n");
+    expect((await run(second, `AUTH PLAIN ${btoa("\0alice\0secret")}`)).text).toBe(
+      "-ERR [IN-USE] Maildrop already locked by another session\r\n",
+    );
     backend.locked = false;
     const third = new Pop3Session(OPTIONS, backend);
     expect((await run(third, "AUTH PLAIN")).text).toBe("+ \r\n");
@@ -110,7 +132,9 @@ describe("POP3 session", () => {
 
   test("no passwords without TLS unless allowed; STLS resets; failures close the session", async () => {
     const clear = new Pop3Session({ ...OPTIONS, tls: null }, new FakeBackend());
-    expect((await run(clear, "CAPA")).text).toBe("+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nSTLS\r\nIMPLEMENTATION Postern\r\n.\r\n");
+    expect((await run(clear, "CAPA")).text).toBe(
+      "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nSTLS\r\nIMPLEMENTATION Postern\r\n.\r\n",
+    );
     expect((await run(clear, "USER alice")).text).toMatch(/^-ERR \[AUTH\]/);
     expect((await run(clear, "STLS")).step.action.kind).toBe("starttls");
     clear.tlsStarted({ protocol: "TLSv1.3", cipher: "x" });

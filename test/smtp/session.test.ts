@@ -73,12 +73,28 @@ describe("commands in the wrong state", () => {
 
   test("the whole matrix: each command in each state is dispatched or refused with 503/554", async () => {
     const samples: Record<string, string> = {
-      MAIL: "MAIL FROM:<a@example.org>", RCPT: "RCPT TO:<bob@example.test>", DATA: "DATA\r\nx\r\n.", BDAT: "BDAT 0 LAST",
-      STARTTLS: "STARTTLS", AUTH: "AUTH PLAIN", EHLO: "EHLO c", HELO: "HELO c", RSET: "RSET", NOOP: "NOOP",
-      HELP: "HELP", VRFY: "VRFY x", EXPN: "EXPN x", QUIT: "QUIT",
+      MAIL: "MAIL FROM:<a@example.org>",
+      RCPT: "RCPT TO:<bob@example.test>",
+      DATA: "DATA\r\nx\r\n.",
+      BDAT: "BDAT 0 LAST",
+      STARTTLS: "STARTTLS",
+      AUTH: "AUTH PLAIN",
+      EHLO: "EHLO c",
+      HELO: "HELO c",
+      RSET: "RSET",
+      NOOP: "NOOP",
+      HELP: "HELP",
+      VRFY: "VRFY x",
+      EXPN: "EXPN x",
+      QUIT: "QUIT",
     };
     const allowed: Record<string, string[]> = {
-      MAIL: ["ready"], RCPT: ["mail", "rcpt"], DATA: ["rcpt"], BDAT: ["rcpt"], STARTTLS: ["connected", "ready"], AUTH: ["ready"],
+      MAIL: ["ready"],
+      RCPT: ["mail", "rcpt"],
+      DATA: ["rcpt"],
+      BDAT: ["rcpt"],
+      STARTTLS: ["connected", "ready"],
+      AUTH: ["ready"],
     };
     for (const [verb, line] of Object.entries(samples)) {
       for (const state of Object.keys(setup)) {
@@ -101,7 +117,11 @@ describe("commands in the wrong state", () => {
   test("commands that work anywhere", async () => {
     const h = new Harness();
     expect(codes(await h.send("NOOP\r\nRSET\r\nHELP\r\nVRFY alice\r\nEXPN list\r\n"))).toEqual([
-      "250 2.0.0", "250 2.0.0", "214 2.0.0", "252 2.5.0", "502 5.5.1",
+      "250 2.0.0",
+      "250 2.0.0",
+      "214 2.0.0",
+      "252 2.5.0",
+      "502 5.5.1",
     ]);
     expect(await h.send("QUIT\r\n")).toEqual(["221 2.0.0 mx.example.test Bye"]);
     expect(h.closed).toBe(true);
@@ -153,7 +173,16 @@ describe("a mail transaction", () => {
         "RCPT TO:<x@broken.test>\r\nRCPT TO:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n" +
         "RCPT TO:<postmaster@example.test>\r\nRCPT TO:<alias@example.test>\r\n",
     );
-    expect(codes(lines)).toEqual(["250 2.1.0", "550 5.1.1", "554 5.7.1", "451 4.3.0", "250 2.1.5", "250 2.1.5", "250 2.1.5", "452 4.5.3"]);
+    expect(codes(lines)).toEqual([
+      "250 2.1.0",
+      "550 5.1.1",
+      "554 5.7.1",
+      "451 4.3.0",
+      "250 2.1.5",
+      "250 2.1.5",
+      "250 2.1.5",
+      "452 4.5.3",
+    ]);
   });
 
   test("RSET and EHLO abandon the transaction", async () => {
@@ -168,7 +197,9 @@ describe("a mail transaction", () => {
     const h = await ready();
     expect(codes(await h.send("MAIL FROM:<s@example.org> SIZE=5000\r\n"))).toEqual(["552 5.3.4"]);
     const big = `${"x".repeat(80)}\r\n`.repeat(20);
-    const lines = await h.send(`MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n${big}.\r\nNOOP\r\n`);
+    const lines = await h.send(
+      `MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n${big}.\r\nNOOP\r\n`,
+    );
     expect(codes(lines)).toEqual(["250 2.1.0", "250 2.1.5", "354", "552 5.3.4", "250 2.0.0"]);
     expect(h.backend.delivered).toHaveLength(0);
   });
@@ -183,7 +214,9 @@ describe("a mail transaction", () => {
   test("non-ASCII addresses need SMTPUTF8", async () => {
     const h = await ready();
     expect(codes(await h.send("MAIL FROM:<jösé@example.org>\r\n"))).toEqual(["553 5.6.7"]);
-    const lines = await h.send("MAIL FROM:<jösé@example.org> SMTPUTF8\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nx\r\n.\r\n");
+    const lines = await h.send(
+      "MAIL FROM:<jösé@example.org> SMTPUTF8\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nx\r\n.\r\n",
+    );
     expect(codes(lines).at(-1)).toBe("250 2.0.0");
     expect(h.backend.delivered[0]!.content).toContain("with UTF8SMTP id");
   });
@@ -220,7 +253,9 @@ describe("BDAT (RFC 3030)", () => {
 
   test("BDAT 0 LAST completes a message; DATA cannot follow BDAT", async () => {
     const h = await ready();
-    const lines = await h.send("MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nBDAT 3\r\nabcDATA\r\nBDAT 0 LAST\r\n");
+    const lines = await h.send(
+      "MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nBDAT 3\r\nabcDATA\r\nBDAT 0 LAST\r\n",
+    );
     expect(codes(lines)).toEqual(["250 2.1.0", "250 2.1.5", "250 2.0.0", "503 5.5.1", "250 2.0.0"]);
     expect(h.backend.delivered[0]!.content).toEndWith("abc");
   });
@@ -260,7 +295,9 @@ describe("STARTTLS and AUTH", () => {
     expect(await login.send("AUTH LOGIN\r\n")).toEqual(["334 VXNlcm5hbWU6"]);
     expect(await login.send(`${btoa("alice@example.test")}\r\n`)).toEqual(["334 UGFzc3dvcmQ6"]);
     expect(codes(await login.send(`${btoa("secret")}\r\n`))).toEqual(["235 2.7.0"]);
-    const lines = await login.send("EHLO c\r\nMAIL FROM:<x@elsewhere.test>\r\nRCPT TO:<y@remote.test>\r\nDATA\r\nx\r\n.\r\n");
+    const lines = await login.send(
+      "EHLO c\r\nMAIL FROM:<x@elsewhere.test>\r\nRCPT TO:<y@remote.test>\r\nDATA\r\nx\r\n.\r\n",
+    );
     expect(codes(lines).slice(1)).toEqual(["250 2.1.0", "250 2.1.5", "354", "250 2.0.0"]);
     expect(login.backend.delivered[0]!.content).toContain("with ESMTPSA id TESTID");
   });
@@ -279,7 +316,10 @@ describe("STARTTLS and AUTH", () => {
     const missing = await h.send(`AUTH PLAIN ${btoa("\0ghost@example.test\0nope")}\r\n`);
     expect(wrong).toEqual(["535 5.7.8 Authentication credentials invalid"]);
     expect(missing).toEqual(wrong);
-    expect(codes(await h.send(`AUTH PLAIN ${btoa("\0bob@example.test\0nope")}\r\n`))).toEqual(["535 5.7.8", "421 4.7.0"]);
+    expect(codes(await h.send(`AUTH PLAIN ${btoa("\0bob@example.test\0nope")}\r\n`))).toEqual([
+      "535 5.7.8",
+      "421 4.7.0",
+    ]);
     expect(h.closed).toBe(true);
   });
 
@@ -295,7 +335,12 @@ describe("STARTTLS and AUTH", () => {
 describe("limits", () => {
   test("too many errors end the session with 421", async () => {
     const h = await ready({ maxErrors: 3 });
-    expect(codes(await h.send("FROB\r\nFROB\r\nFROB\r\nNOOP\r\n"))).toEqual(["500 5.5.1", "500 5.5.1", "500 5.5.1", "421 4.7.0"]);
+    expect(codes(await h.send("FROB\r\nFROB\r\nFROB\r\nNOOP\r\n"))).toEqual([
+      "500 5.5.1",
+      "500 5.5.1",
+      "500 5.5.1",
+      "421 4.7.0",
+    ]);
     expect(h.closed).toBe(true);
   });
 
@@ -306,12 +351,21 @@ describe("limits", () => {
 
   test("an over-long command line is 500 5.5.2", async () => {
     const h = await ready();
-    expect(codes([...(await h.session.commandLine({ kind: "too-long", length: 9000, crlf: true })).replies.map((r) => `${r.code} ${r.enhanced}`)])).toEqual(["500 5.5.2"]);
+    expect(
+      codes([
+        ...(await h.session.commandLine({ kind: "too-long", length: 9000, crlf: true })).replies.map((r) =>
+          `${r.code} ${r.enhanced}`
+        ),
+      ]),
+    ).toEqual(["500 5.5.2"]);
   });
 
   test("timeout and shutdown say 421 and close", () => {
     const h = new Harness();
     expect(h.session.interrupted("timeout").replies[0]).toMatchObject({ code: 421, enhanced: "4.4.2" });
-    expect(h.session.interrupted("shutdown")).toMatchObject({ replies: [{ code: 421, enhanced: "4.3.2" }], action: { kind: "close" } });
+    expect(h.session.interrupted("shutdown")).toMatchObject({
+      replies: [{ code: 421, enhanced: "4.3.2" }],
+      action: { kind: "close" },
+    });
   });
 });

@@ -25,7 +25,7 @@ describe("group commit", () => {
           await tx.insert(domains).values({ name });
           if (name === "bad") throw new Error("refused after writing");
           return name;
-        }),
+        })
       ),
     );
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
@@ -43,11 +43,13 @@ describe("group commit", () => {
   test("a promise settles only after its data is committed and visible to other readers", async () => {
     const other = await Store.open({ url: `file:${dir.path}/postern.db` });
     try {
-      const writes = Array.from({ length: 20 }, (_, i) =>
-        store.write((tx) => tx.insert(domains).values({ name: `d${i}.test` })).then(async () => {
-          const seen = await other.domains.list();
-          return seen.some((d) => d.name === `d${i}.test`);
-        }),
+      const writes = Array.from(
+        { length: 20 },
+        (_, i) =>
+          store.write((tx) => tx.insert(domains).values({ name: `d${i}.test` })).then(async () => {
+            const seen = await other.domains.list();
+            return seen.some((d) => d.name === `d${i}.test`);
+          }),
       );
       expect(await Promise.all(writes)).toEqual(Array(20).fill(true));
     } finally {

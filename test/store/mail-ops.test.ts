@@ -59,7 +59,10 @@ describe("append", () => {
 
   test("a reply joins the thread of the message it answers; the same blob is stored once", async () => {
     const first = await deliver("INBOX", "Message-ID: <root@x>\r\nSubject: hi\r\n\r\nhello\r\n");
-    const reply = await deliver("Sent", "Message-ID: <re@x>\r\nIn-Reply-To: <root@x>\r\nSubject: Re: hi\r\n\r\nhello back\r\n");
+    const reply = await deliver(
+      "Sent",
+      "Message-ID: <re@x>\r\nIn-Reply-To: <root@x>\r\nSubject: Re: hi\r\n\r\nhello back\r\n",
+    );
     const other = await deliver("INBOX", "Message-ID: <other@x>\r\nSubject: other\r\n\r\nx\r\n");
     expect(reply.threadId).toBe(first.threadId);
     expect(other.threadId).not.toBe(first.threadId);
@@ -69,8 +72,13 @@ describe("append", () => {
 
   test("over quota: nothing is written", async () => {
     await store.accounts.remove("u@example.test");
-    accountId = (await store.accounts.add({ address: "u@example.test", password: "long enough password", quota: 10 })).id;
-    const result = await store.mail.append({ accountId, mailboxId: (await box("INBOX")).id, raw: encode("Subject: too big for ten bytes\r\n\r\n") });
+    accountId =
+      (await store.accounts.add({ address: "u@example.test", password: "long enough password", quota: 10 })).id;
+    const result = await store.mail.append({
+      accountId,
+      mailboxId: (await box("INBOX")).id,
+      raw: encode("Subject: too big for ten bytes\r\n\r\n"),
+    });
     expect(result).toBe("overQuota");
     expect(await count("emails")).toBe(0);
     expect(await count("blobs")).toBe(0);
@@ -80,7 +88,12 @@ describe("append", () => {
     const before = events.length;
     // The second local recipient has no such account: the whole delivery rolls back.
     await expect(
-      store.mail.deliver({ raw: encode("Subject: x\r\n\r\n"), summary: (await import("../../src/mime/summary.ts")).summarize(encode("Subject: x\r\n\r\n")), local: [{ accountId, junk: false }, { accountId: 9999, junk: false }], queue: [] }),
+      store.mail.deliver({
+        raw: encode("Subject: x\r\n\r\n"),
+        summary: (await import("../../src/mime/summary.ts")).summarize(encode("Subject: x\r\n\r\n")),
+        local: [{ accountId, junk: false }, { accountId: 9999, junk: false }],
+        queue: [],
+      }),
     ).rejects.toThrow();
     expect(await count("emails")).toBe(0);
     expect(await count("messages")).toBe(0);
@@ -115,7 +128,10 @@ describe("copy, move, expunge", () => {
     await store.mail.move(inbox.id, [mail.uid], archive.id);
     const [email] = await store.emails.get(accountId, [mail.emailId]);
     expect(email!.mailboxIds).toEqual([archive.id]);
-    const log = await sql("SELECT op, mailbox_op, mailbox_id FROM changes WHERE type = 'email' AND id > ? ORDER BY id", [since]);
+    const log = await sql(
+      "SELECT op, mailbox_op, mailbox_id FROM changes WHERE type = 'email' AND id > ? ORDER BY id",
+      [since],
+    );
     expect(log).toEqual([
       { op: "updated", mailbox_op: "created", mailbox_id: archive.id },
       { op: "updated", mailbox_op: "destroyed", mailbox_id: inbox.id },
@@ -131,12 +147,16 @@ describe("copy, move, expunge", () => {
     await store.mail.copy(inbox.id, [keep.uid], (await box("Archive")).id);
     const removed = await store.mail.expunge(inbox.id, [keep.uid, drop.uid]);
     expect(removed).toEqual([keep.uid, drop.uid]);
-    const log = await sql("SELECT object_id, op, mailbox_op, uid FROM changes WHERE mailbox_op = 'destroyed' ORDER BY id");
+    const log = await sql(
+      "SELECT object_id, op, mailbox_op, uid FROM changes WHERE mailbox_op = 'destroyed' ORDER BY id",
+    );
     expect(log).toEqual([
       { object_id: keep.emailId, op: "updated", mailbox_op: "destroyed", uid: keep.uid },
       { object_id: drop.emailId, op: "destroyed", mailbox_op: "destroyed", uid: drop.uid },
     ]);
-    expect((await box("INBOX")).highestModseq).toBe(Math.max(...(await sql("SELECT id FROM changes")).map((r) => Number(r.id))));
+    expect((await box("INBOX")).highestModseq).toBe(
+      Math.max(...(await sql("SELECT id FROM changes")).map((r) => Number(r.id))),
+    );
     expect(await count("emails")).toBe(1);
     expect(await count("blobs")).toBe(1);
   });
@@ -164,7 +184,12 @@ describe("copy, move, expunge", () => {
     const mail = await deliver("INBOX", "x", ["\\Deleted"]);
     const inbox = await box("INBOX");
     const archive = await box("Archive");
-    expect(await store.mail.updateEmail(accountId, mail.emailId, { keywords: [{ mode: "set", flags: ["$seen-like"] }], mailboxIds: [archive.id] })).toBeNull();
+    expect(
+      await store.mail.updateEmail(accountId, mail.emailId, {
+        keywords: [{ mode: "set", flags: ["$seen-like"] }],
+        mailboxIds: [archive.id],
+      }),
+    ).toBeNull();
     const [email] = await store.emails.get(accountId, [mail.emailId]);
     expect(email!.mailboxIds).toEqual([archive.id]);
     expect(email!.flags.sort()).toEqual(["$seen-like", "\\Deleted"].sort());
@@ -221,7 +246,12 @@ describe("mailbox operations", () => {
     const summary = (await import("../../src/mime/summary.ts")).summarize(raw);
     const N = 50_000;
     for (let i = 0; i < N; i += 1000) {
-      await Promise.all(Array.from({ length: 1000 }, () => store.mail.append({ accountId, mailboxId: inbox.id, raw, summary, checkQuota: false })));
+      await Promise.all(
+        Array.from(
+          { length: 1000 },
+          () => store.mail.append({ accountId, mailboxId: inbox.id, raw, summary, checkQuota: false }),
+        ),
+      );
     }
     expect((await store.mailboxes.counts(accountId)).get(inbox.id)!.total).toBe(N);
     const all = Array.from({ length: N }, (_, i) => i + 1);

@@ -9,7 +9,9 @@ import { join, relative } from "node:path";
 const root = join(import.meta.dirname, "../..");
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((
+    e,
+  ) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
 }
 
 const outside = sources(join(root, "src"))
@@ -18,7 +20,9 @@ const outside = sources(join(root, "src"))
 
 describe("only src/store speaks SQL", () => {
   test("no file outside src/store imports the schema, drizzle or the libSQL driver", () => {
-    const offenders = outside.filter((f) => /from\s+["'](drizzle-orm[^"']*|@libsql\/client|[^"']*store\/(schema|db)\.ts)["']/.test(f.text)).map((f) => f.path);
+    const offenders = outside.filter((f) =>
+      /from\s+["'](drizzle-orm[^"']*|@libsql\/client|[^"']*store\/(schema|db)\.ts)["']/.test(f.text)
+    ).map((f) => f.path);
     expect(offenders).toEqual([]);
   });
 

@@ -4,7 +4,7 @@
  * and a run stopped after some batches continues with the next run.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { SUMMARY_VERSION, summarize } from "../../src/mime/summary.ts";
+import { summarize, SUMMARY_VERSION } from "../../src/mime/summary.ts";
 import type { Store } from "../../src/store/store.ts";
 import { openTempStore } from "../helpers/store.ts";
 
@@ -43,12 +43,18 @@ async function append(accountId: number, n: number, first = 1): Promise<number[]
 /** Makes emails look as an older build left them: an old summary shape, version 0, derived columns empty. */
 async function makeStale(ids: readonly number[], summary: object = {}): Promise<void> {
   for (const id of ids) {
-    await temp.sql("UPDATE emails SET summary = ?, summary_version = 0, subject = NULL, message_id = NULL, sent_at = NULL WHERE id = ?", [JSON.stringify(summary), id]);
+    await temp.sql(
+      "UPDATE emails SET summary = ?, summary_version = 0, subject = NULL, message_id = NULL, sent_at = NULL WHERE id = ?",
+      [JSON.stringify(summary), id],
+    );
   }
 }
 
 async function row(id: number) {
-  const [r] = await temp.sql("SELECT summary, summary_version, subject, message_id, sent_at, thread_id FROM emails WHERE id = ?", [id]);
+  const [r] = await temp.sql(
+    "SELECT summary, summary_version, subject, message_id, sent_at, thread_id FROM emails WHERE id = ?",
+    [id],
+  );
   return r!;
 }
 
@@ -101,11 +107,17 @@ describe("summary reindexer", () => {
     const ids = await append(jo, 7);
     await makeStale(ids);
     const progress: number[] = [];
-    const first = await store.summaries.reindex({ batchSize: 2, maxBatches: 2, onBatch: (p) => progress.push(p.updated) });
+    const first = await store.summaries.reindex({
+      batchSize: 2,
+      maxBatches: 2,
+      onBatch: (p) => progress.push(p.updated),
+    });
     expect(first).toEqual({ scanned: 4, updated: 4, complete: false });
     expect(progress).toEqual([2, 4]);
     // Ordered by id: the oldest four are done.
-    expect((await Promise.all(ids.map(row))).map((r) => r.summary_version)).toEqual([1, 1, 1, 1, 0, 0, 0].map((v) => v * SUMMARY_VERSION));
+    expect((await Promise.all(ids.map(row))).map((r) => r.summary_version)).toEqual(
+      [1, 1, 1, 1, 0, 0, 0].map((v) => v * SUMMARY_VERSION),
+    );
     expect(await store.summaries.stale()).toBe(3);
 
     const second = await store.summaries.reindex({ batchSize: 2, maxBatches: 1 });
@@ -120,7 +132,11 @@ describe("summary reindexer", () => {
     const ids = await append(jo, 3);
     await makeStale(ids);
     const controller = new AbortController();
-    const result = await store.summaries.reindex({ batchSize: 1, signal: controller.signal, onBatch: () => controller.abort() });
+    const result = await store.summaries.reindex({
+      batchSize: 1,
+      signal: controller.signal,
+      onBatch: () => controller.abort(),
+    });
     expect(result).toEqual({ scanned: 1, updated: 1, complete: false });
     expect(await store.summaries.stale()).toBe(2);
   });

@@ -46,8 +46,23 @@ describe("migrations", () => {
       const second = await s.migrate();
       expect(second.applied).toEqual([]);
       expect(second.skipped).toEqual(MIGRATIONS.map((m) => m.tag));
-      const tables = (await createClient({ url: `file:${fresh.path}/a.db` }).execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((r) => r.name);
-      for (const t of ["domains", "accounts", "aliases", "alias_targets", "mailboxes", "messages", "blobs", "changes", "queue", "queue_recipients"]) {
+      const tables = (await createClient({ url: `file:${fresh.path}/a.db` }).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'",
+      )).rows.map((r) => r.name);
+      for (
+        const t of [
+          "domains",
+          "accounts",
+          "aliases",
+          "alias_targets",
+          "mailboxes",
+          "messages",
+          "blobs",
+          "changes",
+          "queue",
+          "queue_recipients",
+        ]
+      ) {
         expect(tables).toContain(t);
       }
     } finally {
@@ -57,7 +72,9 @@ describe("migrations", () => {
   });
 
   test("the embedded migrations match migrations/", () => {
-    expect(readFileSync(join(import.meta.dirname, "../../src/store/migrations.generated.ts"), "utf8")).toBe(renderMigrations());
+    expect(readFileSync(join(import.meta.dirname, "../../src/store/migrations.generated.ts"), "utf8")).toBe(
+      renderMigrations(),
+    );
   });
 
   test("WAL, foreign keys and a busy timeout are on", async () => {
@@ -125,7 +142,9 @@ describe("blobs and messages", () => {
     const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
     const inbox = (await store.mailboxes.byRole(account.id, "inbox"))!;
     const bytes = encode("Subject: once\r\n\r\nbody\r\n");
-    const [a, b] = (await Promise.all([1, 2].map(() => store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw: bytes })))) as [Awaited<ReturnType<typeof store.mail.append>>, Awaited<ReturnType<typeof store.mail.append>>];
+    const [a, b] = (await Promise.all(
+      [1, 2].map(() => store.mail.append({ accountId: account.id, mailboxId: inbox.id, raw: bytes })),
+    )) as [Awaited<ReturnType<typeof store.mail.append>>, Awaited<ReturnType<typeof store.mail.append>>];
     if (a === "overQuota" || b === "overQuota") throw new Error("quota");
     expect(a.blobHash).toBe(b.blobHash);
     expect(a.blobHash).toMatch(/^[0-9a-f]{64}$/);
@@ -153,7 +172,8 @@ describe("blobs and messages", () => {
   test("a failed append leaves nothing behind", async () => {
     await store.domains.add("example.com");
     const account = await store.accounts.add({ address: "a@example.com", password: "pw" });
-    await expect(store.mail.append({ accountId: account.id, mailboxId: 9999, raw: encode("Subject: lost\r\n\r\n") })).rejects.toThrow();
+    await expect(store.mail.append({ accountId: account.id, mailboxId: 9999, raw: encode("Subject: lost\r\n\r\n") }))
+      .rejects.toThrow();
     expect(await count("blobs")).toBe(0);
   });
 
@@ -176,10 +196,16 @@ describe("aliases", () => {
     await store.aliases.add("@example.com", ["bob@example.net"]);
     expect(await store.aliases.list()).toEqual([
       { address: "@example.com", targets: ["bob@example.net"] },
-      { address: "sales@example.com", targets: ["bob@example.net", "carol@example.net", "https://hooks.example.net/in"] },
+      {
+        address: "sales@example.com",
+        targets: ["bob@example.net", "carol@example.net", "https://hooks.example.net/in"],
+      },
     ]);
     await store.aliases.remove("sales@example.com", ["bob@example.net"]);
-    expect((await store.aliases.get("sales@example.com"))?.targets).toEqual(["carol@example.net", "https://hooks.example.net/in"]);
+    expect((await store.aliases.get("sales@example.com"))?.targets).toEqual([
+      "carol@example.net",
+      "https://hooks.example.net/in",
+    ]);
     expect((await store.aliases.get("@example.com"))?.targets).toEqual(["bob@example.net"]);
     await store.aliases.remove("sales@example.com");
     expect(await store.aliases.get("sales@example.com")).toBeUndefined();
@@ -188,7 +214,9 @@ describe("aliases", () => {
   test("bad aliases and targets are refused", async () => {
     await store.domains.add("example.com");
     expect((await rejection(store.aliases.add("x@nowhere.test", ["a@b.example"]))).code).toBe("not-found");
-    expect((await rejection(store.aliases.add("x@example.com", ["http://insecure.example/hook"]))).code).toBe("invalid");
+    expect((await rejection(store.aliases.add("x@example.com", ["http://insecure.example/hook"]))).code).toBe(
+      "invalid",
+    );
     expect((await rejection(store.aliases.add("x@example.com", []))).code).toBe("invalid");
   });
 });

@@ -12,12 +12,12 @@ import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { ImapFlow } from "imapflow";
 import { hashPassword } from "../../src/auth/password.ts";
-import { SUMMARY_VERSION, summarize } from "../../src/mime/summary.ts";
+import { summarize, SUMMARY_VERSION } from "../../src/mime/summary.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { MIGRATIONS } from "../../src/store/migrations.generated.ts";
 import { Store } from "../../src/store/store.ts";
 import { runPostern } from "../helpers/runtime.ts";
-import { startServer, type ServerProcess } from "../helpers/server.ts";
+import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 /** The schema of the early builds: every migration up to 0007_delay_notice. */
@@ -57,35 +57,93 @@ const REPLY = encode(
     "Message-ID: <old-2@example.test>\r\nIn-Reply-To: <old-1@remote.test>\r\nReferences: <old-1@remote.test>\r\n" +
     "Date: Tue, 3 Feb 2026 11:00:00 +0100\r\n\r\nAnd a reply, filed in Archive.\r\n",
 );
-const KIM = encode("From: Zed <zed@remote.test>\r\nTo: kim@example.test\r\nSubject: For Kim\r\nMessage-ID: <kim-1@remote.test>\r\n\r\nHi Kim\r\n");
+const KIM = encode(
+  "From: Zed <zed@remote.test>\r\nTo: kim@example.test\r\nSubject: For Kim\r\nMessage-ID: <kim-1@remote.test>\r\n\r\nHi Kim\r\n",
+);
 
 /** The summary shape of the builds before the IMAP work (commit 1b3681c): headers and a preview only. */
 function headersOnlySummary(raw: Uint8Array, preview: string): object {
   const s = summarize(raw);
-  return { size: s.size, messageId: s.messageId, inReplyTo: s.inReplyTo, references: s.references, subject: s.subject, sentAt: s.sentAt, from: s.from, sender: s.sender, replyTo: s.replyTo, to: s.to, cc: s.cc, bcc: s.bcc, preview };
+  return {
+    size: s.size,
+    messageId: s.messageId,
+    inReplyTo: s.inReplyTo,
+    references: s.references,
+    subject: s.subject,
+    sentAt: s.sentAt,
+    from: s.from,
+    sender: s.sender,
+    replyTo: s.replyTo,
+    to: s.to,
+    cc: s.cc,
+    bcc: s.bcc,
+    preview,
+  };
 }
 
 function oldMessages(): OldMessage[] {
   return [
     {
-      account: "jo@example.test", mailbox: "INBOX", uid: 1, flags: ["\\Seen"], raw: PLAIN, summary: headersOnlySummary(PLAIN, "The first message"),
-      messageId: "old-1@remote.test", threadId: "Told0000000000001", subject: "Hello from the old days",
+      account: "jo@example.test",
+      mailbox: "INBOX",
+      uid: 1,
+      flags: ["\\Seen"],
+      raw: PLAIN,
+      summary: headersOnlySummary(PLAIN, "The first message"),
+      messageId: "old-1@remote.test",
+      threadId: "Told0000000000001",
+      subject: "Hello from the old days",
     },
     // The very first builds stored no usable summary, no derived columns and no thread.
-    { account: "jo@example.test", mailbox: "INBOX", uid: 2, flags: ["\\Flagged", "$Work"], raw: MULTIPART, summary: {}, messageId: null, threadId: null, subject: null },
+    {
+      account: "jo@example.test",
+      mailbox: "INBOX",
+      uid: 2,
+      flags: ["\\Flagged", "$Work"],
+      raw: MULTIPART,
+      summary: {},
+      messageId: null,
+      threadId: null,
+      subject: null,
+    },
     // UIDs with a gap (earlier messages expunged): they must stay as they are.
     {
-      account: "jo@example.test", mailbox: "Archive", uid: 7, flags: ["\\Seen", "\\Answered"], raw: REPLY, summary: headersOnlySummary(REPLY, ""),
-      messageId: "old-2@example.test", threadId: "Told0000000000001", subject: "Re: Hello from the old days",
+      account: "jo@example.test",
+      mailbox: "Archive",
+      uid: 7,
+      flags: ["\\Seen", "\\Answered"],
+      raw: REPLY,
+      summary: headersOnlySummary(REPLY, ""),
+      messageId: "old-2@example.test",
+      threadId: "Told0000000000001",
+      subject: "Re: Hello from the old days",
     },
-    { account: "kim@example.test", mailbox: "INBOX", uid: 1, flags: [], raw: KIM, summary: { size: KIM.byteLength, subject: "For Kim" }, messageId: "kim-1@remote.test", threadId: null, subject: "For Kim" },
+    {
+      account: "kim@example.test",
+      mailbox: "INBOX",
+      uid: 1,
+      flags: [],
+      raw: KIM,
+      summary: { size: KIM.byteLength, subject: "For Kim" },
+      messageId: "kim-1@remote.test",
+      threadId: null,
+      subject: "For Kim",
+    },
   ];
 }
 
 const MAILBOXES: ReadonlyArray<[string, string]> = [
-  ["INBOX", "inbox"], ["Sent", "\\Sent"], ["Drafts", "\\Drafts"], ["Trash", "\\Trash"], ["Junk", "\\Junk"], ["Archive", "\\Archive"],
+  ["INBOX", "inbox"],
+  ["Sent", "\\Sent"],
+  ["Drafts", "\\Drafts"],
+  ["Trash", "\\Trash"],
+  ["Junk", "\\Junk"],
+  ["Archive", "\\Archive"],
 ];
-const PASSWORDS: Record<string, string> = { "jo@example.test": "jo-old-password", "kim@example.test": "kim-old-password" };
+const PASSWORDS: Record<string, string> = {
+  "jo@example.test": "jo-old-password",
+  "kim@example.test": "kim-old-password",
+};
 
 /**
  * Writes a database in `dataDir` as an early build did: its migrations, then a domain, accounts with
@@ -99,16 +157,31 @@ async function buildOldDatabase(dataDir: string): Promise<OldMessage[]> {
   try {
     const applied = await migrate(client, OLD_MIGRATIONS);
     expect(applied.applied.at(-1)).toBe("0007_delay_notice");
-    const one = async (sql: string, args: Array<string | number | null | Uint8Array> = []) => (await client.execute({ sql, args })).rows[0];
-    const domainId = Number((await one("INSERT INTO domains (name, kind) VALUES ('example.test', 'mailbox') RETURNING id"))!.id);
+    const one = async (sql: string, args: Array<string | number | null | Uint8Array> = []) =>
+      (await client.execute({ sql, args })).rows[0];
+    const domainId = Number(
+      (await one("INSERT INTO domains (name, kind) VALUES ('example.test', 'mailbox') RETURNING id"))!.id,
+    );
     const boxes = new Map<string, number>();
     const accountIds = new Map<string, number>();
     let uidValidity = 1_700_000_000;
     for (const address of Object.keys(PASSWORDS)) {
-      const accountId = Number((await one("INSERT INTO accounts (domain_id, address, password_hash, display_name) VALUES (?, ?, ?, NULL) RETURNING id", [domainId, address, await hashPassword(PASSWORDS[address]!)]))!.id);
+      const accountId = Number(
+        (await one(
+          "INSERT INTO accounts (domain_id, address, password_hash, display_name) VALUES (?, ?, ?, NULL) RETURNING id",
+          [domainId, address, await hashPassword(PASSWORDS[address]!)],
+        ))!.id,
+      );
       accountIds.set(address, accountId);
       for (const [name, role] of MAILBOXES) {
-        const id = Number((await one("INSERT INTO mailboxes (account_id, name, role, uid_validity) VALUES (?, ?, ?, ?) RETURNING id", [accountId, name, role, uidValidity++]))!.id);
+        const id = Number(
+          (await one("INSERT INTO mailboxes (account_id, name, role, uid_validity) VALUES (?, ?, ?, ?) RETURNING id", [
+            accountId,
+            name,
+            role,
+            uidValidity++,
+          ]))!.id,
+        );
         boxes.set(`${address}/${name}`, id);
       }
     }
@@ -118,18 +191,41 @@ async function buildOldDatabase(dataDir: string): Promise<OldMessage[]> {
       const mailboxId = boxes.get(`${m.account}/${m.mailbox}`)!;
       const accountId = accountIds.get(m.account)!;
       const hash = createHash("sha256").update(m.raw).digest("hex");
-      await client.execute({ sql: "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)", args: [hash, m.raw.byteLength, m.raw] });
+      await client.execute({
+        sql: "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)",
+        args: [hash, m.raw.byteLength, m.raw],
+      });
       const sentAt = summarize(m.raw).sentAt;
       const id = Number(
         (await one(
           "INSERT INTO messages (mailbox_id, uid, modseq, blob_hash, size, flags, internal_date, summary, message_id, thread_id, subject, sent_at) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-          [mailboxId, m.uid, hash, m.raw.byteLength, JSON.stringify(m.flags), received, JSON.stringify(m.summary), m.messageId, m.threadId, m.subject, m.subject === null ? null : sentAt],
+          [
+            mailboxId,
+            m.uid,
+            hash,
+            m.raw.byteLength,
+            JSON.stringify(m.flags),
+            received,
+            JSON.stringify(m.summary),
+            m.messageId,
+            m.threadId,
+            m.subject,
+            m.subject === null ? null : sentAt,
+          ],
         ))!.id,
       );
       received += 60_000;
-      const modseq = Number((await one("INSERT INTO changes (account_id, mailbox_id, type, object_id, uid, thread_id, op) VALUES (?, ?, 'email', ?, ?, ?, 'created') RETURNING id", [accountId, mailboxId, id, m.uid, m.threadId]))!.id);
+      const modseq = Number(
+        (await one(
+          "INSERT INTO changes (account_id, mailbox_id, type, object_id, uid, thread_id, op) VALUES (?, ?, 'email', ?, ?, ?, 'created') RETURNING id",
+          [accountId, mailboxId, id, m.uid, m.threadId],
+        ))!.id,
+      );
       await client.execute({ sql: "UPDATE messages SET modseq = ? WHERE id = ?", args: [modseq, id] });
-      await client.execute({ sql: "UPDATE mailboxes SET uid_next = max(uid_next, ?), highest_modseq = ? WHERE id = ?", args: [m.uid + 1, modseq, mailboxId] });
+      await client.execute({
+        sql: "UPDATE mailboxes SET uid_next = max(uid_next, ?), highest_modseq = ? WHERE id = ?",
+        args: [m.uid + 1, modseq, mailboxId],
+      });
       m.id = id;
     }
     return messages;
@@ -157,7 +253,8 @@ describe("upgrade from an early schema", () => {
   });
 
   const accountOf = async (address: string) => (await store.accounts.get(address))!;
-  const mailboxOf = async (m: OldMessage) => (await store.mailboxes.byName((await accountOf(m.account)).id, m.mailbox))!;
+  const mailboxOf = async (m: OldMessage) =>
+    (await store.mailboxes.byName((await accountOf(m.account)).id, m.mailbox))!;
 
   test("migrate applies 0008: every old message becomes an email with its old id, at summary version 0", async () => {
     const result = await store.migrate();
@@ -180,7 +277,11 @@ describe("upgrade from an early schema", () => {
     const kim = await accountOf("kim@example.test");
     expect(await store.summaries.reindex({ accountId: kim.id })).toEqual({ scanned: 1, updated: 1, complete: true });
     expect(await store.summaries.stale()).toBe(old.length - 1);
-    expect(await store.summaries.reindex()).toEqual({ scanned: old.length - 1, updated: old.length - 1, complete: true });
+    expect(await store.summaries.reindex()).toEqual({
+      scanned: old.length - 1,
+      updated: old.length - 1,
+      complete: true,
+    });
     expect(await store.summaries.stale()).toBe(0);
   });
 
@@ -211,7 +312,8 @@ describe("upgrade from an early schema", () => {
       expect(email!.messageId).toBe(fresh.messageId);
       expect(email!.summary.from).toEqual(fresh.from);
 
-      const [row] = (await inspect.execute({ sql: "SELECT summary_version FROM emails WHERE id = ?", args: [m.id!] })).rows;
+      const [row] =
+        (await inspect.execute({ sql: "SELECT summary_version FROM emails WHERE id = ?", args: [m.id!] })).rows;
       expect(Number(row!.summary_version)).toBe(SUMMARY_VERSION);
     }
     // UIDs and UIDNEXT as the old build left them.
@@ -242,82 +344,116 @@ describe("upgrade from an early schema, end to end", () => {
     dir?.cleanup();
   });
 
-  test("`postern reindex --account` on the old database, before any serve, migrates and reindexes that account", async () => {
-    const config = join(dir.path, "postern.json");
-    writeFileSync(config, JSON.stringify({ dataDir }));
-    const first = await runPostern(["reindex", "--account", "kim@example.test", "--config", config], { runtime: "bun" });
-    expect(first.stderr).toBe("");
-    expect(first.stdout.trim()).toBe(`reindexed 1 of 1 message of kim@example.test (summary version ${SUMMARY_VERSION})`);
-    expect(first.code).toBe(0);
-    const unknown = await runPostern(["reindex", "--account", "nobody@example.test", "--config", config], { runtime: "bun" });
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("No such account: nobody@example.test");
-  }, 30_000);
+  test(
+    "`postern reindex --account` on the old database, before any serve, migrates and reindexes that account",
+    async () => {
+      const config = join(dir.path, "postern.json");
+      writeFileSync(config, JSON.stringify({ dataDir }));
+      const first = await runPostern(["reindex", "--account", "kim@example.test", "--config", config], {
+        runtime: "bun",
+      });
+      expect(first.stderr).toBe("");
+      expect(first.stdout.trim()).toBe(
+        `reindexed 1 of 1 message of kim@example.test (summary version ${SUMMARY_VERSION})`,
+      );
+      expect(first.code).toBe(0);
+      const unknown = await runPostern(["reindex", "--account", "nobody@example.test", "--config", config], {
+        runtime: "bun",
+      });
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain("No such account: nobody@example.test");
+    },
+    30_000,
+  );
 
-  test("serve reindexes the rest at start; IMAP FETCH BODY[] returns the stored bytes, JMAP Email/get the subject and from", async () => {
-    server = await startServer({ config: { dataDir }, waitFor: ["imap", "http"] });
-    // The background run logs its start and its end with the counts.
-    for (let i = 0; i < 100 && !server.log().includes("reindexed message summaries"); i++) await Bun.sleep(50);
-    expect(server.log()).toMatch(/reindexing message summaries stale=3 version=\d+/);
-    expect(server.log()).toMatch(/reindexed message summaries scanned=3 updated=3/);
+  test(
+    "serve reindexes the rest at start; IMAP FETCH BODY[] returns the stored bytes, JMAP Email/get the subject and from",
+    async () => {
+      server = await startServer({ config: { dataDir }, waitFor: ["imap", "http"] });
+      // The background run logs its start and its end with the counts.
+      for (let i = 0; i < 100 && !server.log().includes("reindexed message summaries"); i++) await Bun.sleep(50);
+      expect(server.log()).toMatch(/reindexing message summaries stale=3 version=\d+/);
+      expect(server.log()).toMatch(/reindexed message summaries scanned=3 updated=3/);
 
-    const jo = old.filter((m) => m.account === "jo@example.test");
-    const imap = new ImapFlow({
-      host: "127.0.0.1", port: server.ports.imap!, secure: false, doSTARTTLS: true, logger: false,
-      auth: { user: "jo@example.test", pass: PASSWORDS["jo@example.test"]! }, tls: { rejectUnauthorized: false },
-    });
-    imap.on("error", () => {});
-    await imap.connect();
-    try {
-      for (const m of jo) {
-        const lock = await imap.getMailboxLock(m.mailbox);
-        try {
-          const msg = await imap.fetchOne(String(m.uid), { uid: true, source: true, flags: true, envelope: true, bodyStructure: true }, { uid: true });
-          expect(msg).toBeTruthy();
-          if (!msg) continue;
-          expect(new Uint8Array(msg.source!) as Uint8Array).toEqual(m.raw);
-          expect([...(msg.flags ?? [])].sort()).toEqual([...m.flags].sort());
-          expect(msg.envelope?.subject).toBe(summarize(m.raw).subject ?? undefined);
-          expect(msg.bodyStructure).toBeTruthy();
-        } finally {
-          lock.release();
+      const jo = old.filter((m) => m.account === "jo@example.test");
+      const imap = new ImapFlow({
+        host: "127.0.0.1",
+        port: server.ports.imap!,
+        secure: false,
+        doSTARTTLS: true,
+        logger: false,
+        auth: { user: "jo@example.test", pass: PASSWORDS["jo@example.test"]! },
+        tls: { rejectUnauthorized: false },
+      });
+      imap.on("error", () => {});
+      await imap.connect();
+      try {
+        for (const m of jo) {
+          const lock = await imap.getMailboxLock(m.mailbox);
+          try {
+            const msg = await imap.fetchOne(String(m.uid), {
+              uid: true,
+              source: true,
+              flags: true,
+              envelope: true,
+              bodyStructure: true,
+            }, { uid: true });
+            expect(msg).toBeTruthy();
+            if (!msg) continue;
+            expect(new Uint8Array(msg.source!) as Uint8Array).toEqual(m.raw);
+            expect([...(msg.flags ?? [])].sort()).toEqual([...m.flags].sort());
+            expect(msg.envelope?.subject).toBe(summarize(m.raw).subject ?? undefined);
+            expect(msg.bodyStructure).toBeTruthy();
+          } finally {
+            lock.release();
+          }
         }
+      } finally {
+        await imap.logout();
       }
-    } finally {
-      await imap.logout();
-    }
 
-    const base = `http://127.0.0.1:${server.ports.http}`;
-    const auth = { authorization: `Basic ${btoa(`jo@example.test:${PASSWORDS["jo@example.test"]}`)}` };
-    const session = (await (await fetch(`${base}/jmap/session`, { headers: auth })).json()) as { primaryAccounts: Record<string, string> };
-    const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"]!;
-    const response = await fetch(`${base}/jmap/api`, {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({
-        using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
-        methodCalls: [
-          ["Email/get", { accountId, ids: jo.map((m) => `M${m.id}`), properties: ["id", "threadId", "subject", "from", "keywords", "preview", "hasAttachment"] }, "g"],
-          ["Thread/get", { accountId, ids: ["Told0000000000001"] }, "t"],
-        ],
-      }),
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { methodResponses: Array<[string, Record<string, unknown>, string]> };
-    const [[name, got], [threadName, threads]] = body.methodResponses as [[string, { list: Array<Record<string, unknown>>; notFound: string[] }, string], [string, { list: Array<{ id: string; emailIds: string[] }> }, string]];
-    expect(name).toBe("Email/get");
-    expect(got.notFound).toEqual([]);
-    const byId = new Map(got.list.map((e) => [e.id as string, e]));
-    for (const m of jo) {
-      const email = byId.get(`M${m.id}`)!;
-      const fresh = summarize(m.raw);
-      expect(email.subject).toBe(fresh.subject);
-      expect(email.from).toEqual(fresh.from);
-      expect(Object.keys(email.keywords as object).length).toBe(m.flags.length);
-    }
-    expect(byId.get(`M${old[1]!.id}`)!.hasAttachment).toBe(true);
-    expect(byId.get(`M${old[0]!.id}`)!.preview).toContain("The first message");
-    expect(threadName).toBe("Thread/get");
-    expect(threads.list).toEqual([{ id: "Told0000000000001", emailIds: [`M${old[0]!.id}`, `M${old[2]!.id}`] }]);
-  }, 60_000);
+      const base = `http://127.0.0.1:${server.ports.http}`;
+      const auth = { authorization: `Basic ${btoa(`jo@example.test:${PASSWORDS["jo@example.test"]}`)}` };
+      const session = (await (await fetch(`${base}/jmap/session`, { headers: auth })).json()) as {
+        primaryAccounts: Record<string, string>;
+      };
+      const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"]!;
+      const response = await fetch(`${base}/jmap/api`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({
+          using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+          methodCalls: [
+            ["Email/get", {
+              accountId,
+              ids: jo.map((m) => `M${m.id}`),
+              properties: ["id", "threadId", "subject", "from", "keywords", "preview", "hasAttachment"],
+            }, "g"],
+            ["Thread/get", { accountId, ids: ["Told0000000000001"] }, "t"],
+          ],
+        }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { methodResponses: Array<[string, Record<string, unknown>, string]> };
+      const [[name, got], [threadName, threads]] = body.methodResponses as [
+        [string, { list: Array<Record<string, unknown>>; notFound: string[] }, string],
+        [string, { list: Array<{ id: string; emailIds: string[] }> }, string],
+      ];
+      expect(name).toBe("Email/get");
+      expect(got.notFound).toEqual([]);
+      const byId = new Map(got.list.map((e) => [e.id as string, e]));
+      for (const m of jo) {
+        const email = byId.get(`M${m.id}`)!;
+        const fresh = summarize(m.raw);
+        expect(email.subject).toBe(fresh.subject);
+        expect(email.from).toEqual(fresh.from);
+        expect(Object.keys(email.keywords as object).length).toBe(m.flags.length);
+      }
+      expect(byId.get(`M${old[1]!.id}`)!.hasAttachment).toBe(true);
+      expect(byId.get(`M${old[0]!.id}`)!.preview).toContain("The first message");
+      expect(threadName).toBe("Thread/get");
+      expect(threads.list).toEqual([{ id: "Told0000000000001", emailIds: [`M${old[0]!.id}`, `M${old[2]!.id}`] }]);
+    },
+    60_000,
+  );
 });

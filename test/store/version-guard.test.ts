@@ -30,7 +30,10 @@ async function futureDatabase(count = MIGRATIONS.length): Promise<string> {
   const { client } = await openDatabase({ url });
   try {
     await migrate(client, MIGRATIONS.slice(0, count));
-    await client.execute({ sql: "INSERT INTO __postern_migrations (tag, applied_at) VALUES (?, ?)", args: [FUTURE, Date.now()] });
+    await client.execute({
+      sql: "INSERT INTO __postern_migrations (tag, applied_at) VALUES (?, ?)",
+      args: [FUTURE, Date.now()],
+    });
   } finally {
     client.close();
   }
@@ -79,7 +82,10 @@ describe("version guard", () => {
     const url = await futureDatabase();
     const { client } = await openDatabase({ url });
     try {
-      await client.execute({ sql: "INSERT INTO __postern_migrations (tag, applied_at) VALUES (?, ?)", args: ["10000_further", Date.now()] });
+      await client.execute({
+        sql: "INSERT INTO __postern_migrations (tag, applied_at) VALUES (?, ?)",
+        args: ["10000_further", Date.now()],
+      });
       const error = (await migrate(client).catch((e: unknown) => e)) as SchemaTooNewError;
       expect(error.databaseTag).toBe("10000_further");
       expect(error.unknownTags).toEqual([FUTURE, "10000_further"]);
@@ -90,8 +96,19 @@ describe("version guard", () => {
 
   test("createPostern rejects with SchemaTooNewError", async () => {
     await futureDatabase();
-    const listeners = { smtp: false, submission: false, submissions: false, imap: false, imaps: false, pop3: false, pop3s: false, http: false } as const;
-    await expect(createPostern({ config: { hostname: "mx.postern.test", dataDir, listeners } })).rejects.toBeInstanceOf(SchemaTooNewError);
+    const listeners = {
+      smtp: false,
+      submission: false,
+      submissions: false,
+      imap: false,
+      imaps: false,
+      pop3: false,
+      pop3s: false,
+      http: false,
+    } as const;
+    await expect(createPostern({ config: { hostname: "mx.postern.test", dataDir, listeners } })).rejects.toBeInstanceOf(
+      SchemaTooNewError,
+    );
   });
 
   // The real binary path: the CLI exits non-zero with the message and no stack trace.
@@ -100,15 +117,24 @@ describe("version guard", () => {
       await futureDatabase();
       const configFile = join(dir.path, "postern.json");
       const listener = { host: "127.0.0.1", port: 0 };
-      const listeners = Object.fromEntries(["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"].map((n) => [n, listener]));
+      const listeners = Object.fromEntries(
+        ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"].map((n) => [n, listener]),
+      );
       writeFileSync(configFile, JSON.stringify({ hostname: "mx.postern.test", dataDir, listeners }));
-      const proc = Bun.spawn(posternCommand([command, "--config", configFile]), { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(posternCommand([command, "--config", configFile]), {
+        cwd: ROOT,
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       // Should the guard fail, a server would run for ever: stop it so the test fails rather than hangs.
       const guard = setTimeout(() => proc.kill("SIGKILL"), 3_000);
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       clearTimeout(guard);
       expect(code).toBe(1);
-      expect(stderr).toContain(`postern: The database was migrated by a newer Postern: its newest migration is ${FUTURE}`);
+      expect(stderr).toContain(
+        `postern: The database was migrated by a newer Postern: its newest migration is ${FUTURE}`,
+      );
       expect(stderr).toContain(`this build knows migrations only up to ${NEWEST_KNOWN}`);
       expect(stderr).not.toMatch(/^\s+at /m);
       expect(stderr).not.toContain("listening");

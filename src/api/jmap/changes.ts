@@ -9,18 +9,27 @@ import { MethodError } from "./request.ts";
 
 function parseState(state: unknown): number {
   const n = Number(state);
-  if (typeof state !== "string" || state === "" || !Number.isInteger(n) || n < 0) throw new MethodError("cannotCalculateChanges", "Unknown state");
+  if (typeof state !== "string" || state === "" || !Number.isInteger(n) || n < 0) {
+    throw new MethodError("cannotCalculateChanges", "Unknown state");
+  }
   return n;
 }
 
 function parseMaxChanges(value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new MethodError("invalidArguments", "maxChanges must be a positive integer");
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new MethodError("invalidArguments", "maxChanges must be a positive integer");
+  }
   return value;
 }
 
 /** The log after `since` up to the account's current state (read first, so nothing is skipped). */
-async function logSince(store: Store, account: JmapAccount, type: "email" | "mailbox", since: number): Promise<{ log: LogEntry[]; state: string }> {
+async function logSince(
+  store: Store,
+  account: JmapAccount,
+  type: "email" | "mailbox",
+  since: number,
+): Promise<{ log: LogEntry[]; state: string }> {
   const state = await accountState(store, account);
   if (since > Number(state)) throw new MethodError("cannotCalculateChanges", "Unknown state");
   const log = await store.changeLog.since(account.id, type, since, Number(state));
@@ -48,7 +57,11 @@ function limit<T extends { id: number }>(log: readonly T[], key: (e: T) => strin
 }
 
 /** Folds per-object operations into created / updated / destroyed (§5.2). */
-function classify<K>(entries: Iterable<[K, Set<Op>]>, existedBefore: (key: K, ops: Set<Op>) => boolean, existsNow: (key: K) => boolean) {
+function classify<K>(
+  entries: Iterable<[K, Set<Op>]>,
+  existedBefore: (key: K, ops: Set<Op>) => boolean,
+  existsNow: (key: K) => boolean,
+) {
   const created: K[] = [];
   const updated: K[] = [];
   const destroyed: K[] = [];
@@ -63,7 +76,13 @@ function classify<K>(entries: Iterable<[K, Set<Op>]>, existedBefore: (key: K, op
 }
 
 /** Email/changes and Mailbox/changes. */
-export async function changesOf(store: Store, account: JmapAccount, type: "email" | "mailbox", args: Record<string, unknown>, idOf: (id: number) => string) {
+export async function changesOf(
+  store: Store,
+  account: JmapAccount,
+  type: "email" | "mailbox",
+  args: Record<string, unknown>,
+  idOf: (id: number) => string,
+) {
   const since = parseState(args.sinceState);
   const read = await logSince(store, account, type, since);
   const { log, more } = limit(read.log, (e) => e.objectId, parseMaxChanges(args.maxChanges));
@@ -73,8 +92,13 @@ export async function changesOf(store: Store, account: JmapAccount, type: "email
   const result = classify(ops, (_, set) => !set.has("created"), (id) => !ops.get(id)!.has("destroyed"));
   const newState = more ? String(log[log.length - 1]!.id) : read.state;
   return {
-    accountId: accountJmapId(account.id), oldState: args.sinceState, newState, hasMoreChanges: more,
-    created: result.created.map(idOf), updated: result.updated.map(idOf), destroyed: result.destroyed.map(idOf),
+    accountId: accountJmapId(account.id),
+    oldState: args.sinceState,
+    newState,
+    hasMoreChanges: more,
+    created: result.created.map(idOf),
+    updated: result.updated.map(idOf),
+    destroyed: result.destroyed.map(idOf),
   };
 }
 
@@ -86,7 +110,9 @@ export async function changesOf(store: Store, account: JmapAccount, type: "email
 export async function threadChanges(store: Store, account: JmapAccount, args: Record<string, unknown>) {
   const since = parseState(args.sinceState);
   const read = await logSince(store, account, "email", since);
-  const membership = read.log.filter((e): e is LogEntry & { threadId: string } => e.op !== "updated" && e.threadId !== null);
+  const membership = read.log.filter((e): e is LogEntry & { threadId: string } =>
+    e.op !== "updated" && e.threadId !== null
+  );
   const { log, more } = limit(membership, (e) => e.threadId, parseMaxChanges(args.maxChanges));
   const touched = new Map<string, LogEntry[]>();
   for (const entry of log) touched.set(entry.threadId, [...(touched.get(entry.threadId) ?? []), entry]);
@@ -96,7 +122,9 @@ export async function threadChanges(store: Store, account: JmapAccount, args: Re
   const result = classify(
     [...touched].map(([t, entries]) => [t, new Set(entries.map((e) => e.op))] as [string, Set<Op>]),
     // It existed at the old state if one of its emails did: one here now, or one destroyed since, not created since.
-    (t) => (now.get(t) ?? []).some((id) => !createdSince.has(id)) || touched.get(t)!.some((e) => e.op === "destroyed" && !createdSince.has(e.objectId)),
+    (t) =>
+      (now.get(t) ?? []).some((id) => !createdSince.has(id)) ||
+      touched.get(t)!.some((e) => e.op === "destroyed" && !createdSince.has(e.objectId)),
     (t) => (now.get(t)?.length ?? 0) > 0,
   );
   const newState = more ? String(log[log.length - 1]!.id) : read.state;
@@ -120,12 +148,20 @@ export async function queryChangesOf(
   const read = await logSince(store, account, type, since);
   const changed = [...new Set(read.log.map((e) => idOf(e.objectId)))];
   const maxChanges = parseMaxChanges(args.maxChanges);
-  if (maxChanges !== null && changed.length > maxChanges) throw new MethodError("tooManyChanges", `${changed.length} changes, more than maxChanges`);
+  if (maxChanges !== null && changed.length > maxChanges) {
+    throw new MethodError("tooManyChanges", `${changed.length} changes, more than maxChanges`);
+  }
   const ids = await current();
   const index = new Map(ids.map((id, i) => [id, i]));
-  const added = changed.filter((id) => index.has(id)).map((id) => ({ id, index: index.get(id)! })).sort((a, b) => a.index - b.index);
+  const added = changed.filter((id) => index.has(id)).map((id) => ({ id, index: index.get(id)! })).sort((a, b) =>
+    a.index - b.index
+  );
   return {
-    accountId: accountJmapId(account.id), oldQueryState: args.sinceQueryState, newQueryState: read.state,
-    removed: changed, added, ...(args.calculateTotal === true ? { total: ids.length } : {}),
+    accountId: accountJmapId(account.id),
+    oldQueryState: args.sinceQueryState,
+    newQueryState: read.state,
+    removed: changed,
+    added,
+    ...(args.calculateTotal === true ? { total: ids.length } : {}),
   };
 }

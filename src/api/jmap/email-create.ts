@@ -20,25 +20,45 @@ export function targetMailboxes(value: unknown, boxes: Set<number>): number[] | 
  * Stores a new email in the first mailbox, then puts it in the others: the store threads it
  * (References / In-Reply-To) like a delivered message.
  */
-export async function appendEmail(store: Store, account: JmapAccount, raw: Uint8Array, targets: readonly number[], flags: readonly string[], receivedAt: Date) {
+export async function appendEmail(
+  store: Store,
+  account: JmapAccount,
+  raw: Uint8Array,
+  targets: readonly number[],
+  flags: readonly string[],
+  receivedAt: Date,
+) {
   const appended = await store.mail.append({ accountId: account.id, mailboxId: targets[0]!, raw, flags, receivedAt });
   if (appended === "overQuota") return { overQuota: true } as const;
   if (targets.length > 1) {
     const result = await store.mail.updateEmail(account.id, appended.emailId, { mailboxIds: targets });
     if (result === "notFound") throw new StoreError("not-found", `Email ${appended.emailId} vanished`);
   }
-  return { id: emailId(appended.emailId), blobId: `B${appended.blobHash}`, threadId: appended.threadId, size: appended.size };
+  return {
+    id: emailId(appended.emailId),
+    blobId: `B${appended.blobHash}`,
+    threadId: appended.threadId,
+    size: appended.size,
+  };
 }
 
 /**
  * Email/set create (RFC 8621 §4.6): a message built from JMAP properties — addresses, subject,
  * text and/or HTML body values — stored like an APPEND (drafts, typically).
  */
-export async function createEmail(store: Store, account: JmapAccount, spec: Record<string, unknown>, boxes: Set<number>): Promise<Record<string, unknown> | { error: string } | { overQuota: true }> {
+export async function createEmail(
+  store: Store,
+  account: JmapAccount,
+  spec: Record<string, unknown>,
+  boxes: Set<number>,
+): Promise<Record<string, unknown> | { error: string } | { overQuota: true }> {
   const targets = targetMailboxes(spec.mailboxIds, boxes);
   if (!targets) return { error: "mailboxIds must name at least one mailbox of this account" };
   type Addr = { name?: string | null; email: string };
-  const list = (value: unknown) => ((value as Addr[] | undefined) ?? []).map((a) => (a.name ? `"${a.name.replace(/["\\]/g, "")}" <${a.email}>` : `<${a.email}>`)).join(", ");
+  const list = (value: unknown) =>
+    ((value as Addr[] | undefined) ?? []).map((
+      a,
+    ) => (a.name ? `"${a.name.replace(/["\\]/g, "")}" <${a.email}>` : `<${a.email}>`)).join(", ");
   const values = (spec.bodyValues as Record<string, { value?: string }> | undefined) ?? {};
   const bodyOf = (parts: unknown) => {
     const id = (parts as Array<{ partId?: string }> | undefined)?.[0]?.partId;
@@ -47,11 +67,15 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
   const text = bodyOf(spec.textBody);
   const html = bodyOf(spec.htmlBody);
   const subject = typeof spec.subject === "string" ? spec.subject : "";
-  const encodedSubject = /^[\x20-\x7e]*$/.test(subject) ? subject : `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
+  const encodedSubject = /^[\x20-\x7e]*$/.test(subject)
+    ? subject
+    : `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
   // RFC 8621 §4.1.3: inReplyTo and references are message ids without angle brackets; they thread the reply.
   const msgIds = (value: unknown, name: string) => {
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value) || !value.every((id) => typeof id === "string" && /^[\x21-\x3b\x3d\x3f-\x7e]+$/.test(id))) return null;
+    if (
+      !Array.isArray(value) || !value.every((id) => typeof id === "string" && /^[\x21-\x3b\x3d\x3f-\x7e]+$/.test(id))
+    ) return null;
     return value.length ? [`${name}: ${value.map((id) => `<${id}>`).join(" ")}`] : [];
   };
   const inReplyTo = msgIds(spec.inReplyTo, "In-Reply-To");
@@ -73,9 +97,13 @@ export async function createEmail(store: Store, account: JmapAccount, spec: Reco
   if (text !== undefined && html !== undefined) {
     const boundary = `alt-${crypto.randomUUID()}`;
     headers.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
-    body = `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}\r\n--${boundary}--\r\n`;
+    body =
+      `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}\r\n--${boundary}--\r\n`;
   } else {
-    headers.push(`Content-Type: text/${html !== undefined ? "html" : "plain"}; charset=utf-8`, "Content-Transfer-Encoding: 8bit");
+    headers.push(
+      `Content-Type: text/${html !== undefined ? "html" : "plain"}; charset=utf-8`,
+      "Content-Transfer-Encoding: 8bit",
+    );
     body = `${html ?? text ?? ""}\r\n`;
   }
   const raw = new TextEncoder().encode(`${headers.join("\r\n")}\r\n\r\n${body.replace(/\r?\n/g, "\r\n")}`);

@@ -27,11 +27,22 @@ export async function fastQuery(store: Store, account: JmapAccount, args: Record
   const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
   const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
   const queryState = await accountState(store, account);
-  const page = await store.emails.page(account.id, { mailboxId: only, ascending, position, limit, total: args.calculateTotal === true });
+  const page = await store.emails.page(account.id, {
+    mailboxId: only,
+    ascending,
+    position,
+    limit,
+    total: args.calculateTotal === true,
+  });
   const total = page.total;
   return {
-    accountId: accountJmapId(account.id), queryState, canCalculateChanges: true, position,
-    ids: page.ids.map(emailId), ...(total !== undefined ? { total } : {}), limit,
+    accountId: accountJmapId(account.id),
+    queryState,
+    canCalculateChanges: true,
+    position,
+    ids: page.ids.map(emailId),
+    ...(total !== undefined ? { total } : {}),
+    limit,
   };
 }
 
@@ -40,30 +51,70 @@ export type Filter = Record<string, unknown> & { operator?: "AND" | "OR" | "NOT"
 export function matchesFilter(email: EmailView, filter: Filter): boolean {
   if (filter.operator) {
     const results = (filter.conditions ?? []).map((f) => matchesFilter(email, f));
-    return filter.operator === "AND" ? results.every(Boolean) : filter.operator === "OR" ? results.some(Boolean) : !results.some(Boolean);
+    return filter.operator === "AND"
+      ? results.every(Boolean)
+      : filter.operator === "OR"
+      ? results.some(Boolean)
+      : !results.some(Boolean);
   }
   const s = email.summary;
-  const has = (text: string | null | undefined, needle: unknown) => typeof needle === "string" && (text ?? "").toLowerCase().includes(needle.toLowerCase());
-  const addresses = (list: MessageSummary["from"] | undefined) => (list ?? []).map((a) => `${a.name ?? ""} <${a.email}>`).join(", ");
+  const has = (text: string | null | undefined, needle: unknown) =>
+    typeof needle === "string" && (text ?? "").toLowerCase().includes(needle.toLowerCase());
+  const addresses = (list: MessageSummary["from"] | undefined) =>
+    (list ?? []).map((a) => `${a.name ?? ""} <${a.email}>`).join(", ");
   for (const [key, value] of Object.entries(filter)) {
     switch (key) {
-      case "inMailbox": if (!email.mailboxIds.some((id) => mailboxId(id) === value)) return false; break;
+      case "inMailbox":
+        if (!email.mailboxIds.some((id) => mailboxId(id) === value)) return false;
+        break;
       // RFC 8621 §4.4.1: in at least one mailbox that is not in the list.
-      case "inMailboxOtherThan": if (!email.mailboxIds.some((id) => !(value as string[]).includes(mailboxId(id)))) return false; break;
-      case "before": if (!(email.receivedAt.getTime() < Date.parse(value as string))) return false; break;
-      case "after": if (!(email.receivedAt.getTime() >= Date.parse(value as string))) return false; break;
-      case "minSize": if (email.size < (value as number)) return false; break;
-      case "maxSize": if (email.size >= (value as number)) return false; break;
-      case "hasKeyword": if (!keywordsOf(email.flags)[(value as string).toLowerCase()]) return false; break;
-      case "notKeyword": if (keywordsOf(email.flags)[(value as string).toLowerCase()]) return false; break;
-      case "hasAttachment": if (s.hasAttachment !== value) return false; break;
-      case "from": if (!has(addresses(s.from), value)) return false; break;
-      case "to": if (!has(addresses(s.to), value)) return false; break;
-      case "cc": if (!has(addresses(s.cc), value)) return false; break;
-      case "subject": if (!has(s.subject, value)) return false; break;
-      case "text": if (!(has(s.subject, value) || has(s.preview, value) || has(addresses(s.from), value) || has(addresses(s.to), value))) return false; break;
-      case "body": if (!has(s.preview, value)) return false; break;
-      default: throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
+      case "inMailboxOtherThan":
+        if (!email.mailboxIds.some((id) => !(value as string[]).includes(mailboxId(id)))) return false;
+        break;
+      case "before":
+        if (!(email.receivedAt.getTime() < Date.parse(value as string))) return false;
+        break;
+      case "after":
+        if (!(email.receivedAt.getTime() >= Date.parse(value as string))) return false;
+        break;
+      case "minSize":
+        if (email.size < (value as number)) return false;
+        break;
+      case "maxSize":
+        if (email.size >= (value as number)) return false;
+        break;
+      case "hasKeyword":
+        if (!keywordsOf(email.flags)[(value as string).toLowerCase()]) return false;
+        break;
+      case "notKeyword":
+        if (keywordsOf(email.flags)[(value as string).toLowerCase()]) return false;
+        break;
+      case "hasAttachment":
+        if (s.hasAttachment !== value) return false;
+        break;
+      case "from":
+        if (!has(addresses(s.from), value)) return false;
+        break;
+      case "to":
+        if (!has(addresses(s.to), value)) return false;
+        break;
+      case "cc":
+        if (!has(addresses(s.cc), value)) return false;
+        break;
+      case "subject":
+        if (!has(s.subject, value)) return false;
+        break;
+      case "text":
+        if (
+          !(has(s.subject, value) || has(s.preview, value) || has(addresses(s.from), value) ||
+            has(addresses(s.to), value))
+        ) return false;
+        break;
+      case "body":
+        if (!has(s.preview, value)) return false;
+        break;
+      default:
+        throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
     }
   }
   return true;
@@ -73,12 +124,19 @@ export function compare(a: EmailView, b: EmailView, property: string): number {
   const sa = a.summary;
   const sb = b.summary;
   switch (property) {
-    case "receivedAt": return a.receivedAt.getTime() - b.receivedAt.getTime();
-    case "sentAt": return (sa.sentAt ?? 0) - (sb.sentAt ?? 0);
-    case "size": return a.size - b.size;
-    case "subject": return (a.subject ?? "").localeCompare(b.subject ?? "");
-    case "from": return (sa.from?.[0]?.email ?? "").localeCompare(sb.from?.[0]?.email ?? "");
-    case "to": return (sa.to?.[0]?.email ?? "").localeCompare(sb.to?.[0]?.email ?? "");
-    default: throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
+    case "receivedAt":
+      return a.receivedAt.getTime() - b.receivedAt.getTime();
+    case "sentAt":
+      return (sa.sentAt ?? 0) - (sb.sentAt ?? 0);
+    case "size":
+      return a.size - b.size;
+    case "subject":
+      return (a.subject ?? "").localeCompare(b.subject ?? "");
+    case "from":
+      return (sa.from?.[0]?.email ?? "").localeCompare(sb.from?.[0]?.email ?? "");
+    case "to":
+      return (sa.to?.[0]?.email ?? "").localeCompare(sb.to?.[0]?.email ?? "");
+    default:
+      throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
   }
 }

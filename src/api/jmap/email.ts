@@ -18,7 +18,12 @@ import { MethodError } from "./request.ts";
 
 export const emailId = (id: number) => `M${id}`;
 
-const SYSTEM: Record<string, string> = { "\\Seen": "$seen", "\\Flagged": "$flagged", "\\Answered": "$answered", "\\Draft": "$draft" };
+const SYSTEM: Record<string, string> = {
+  "\\Seen": "$seen",
+  "\\Flagged": "$flagged",
+  "\\Answered": "$answered",
+  "\\Draft": "$draft",
+};
 const FROM_KEYWORD: Record<string, string> = Object.fromEntries(Object.entries(SYSTEM).map(([f, k]) => [k, f]));
 
 export function keywordsOf(flags: readonly string[]): Record<string, true> {
@@ -53,7 +58,8 @@ function bodyPart(summary: MessageSummary, path: string, blobId: string) {
 export function emailMethods(store: Store, account: JmapAccount) {
   const load = async (ids: readonly number[]) => (ids.length ? store.emails.get(account.id, ids) : []);
   const owned = async () => new Set((await store.mailboxes.list(account.id)).map((b) => b.id));
-  const ids = (values: readonly unknown[]) => values.map((id) => parseId("M", id)).filter((n): n is number => n !== null);
+  const ids = (values: readonly unknown[]) =>
+    values.map((id) => parseId("M", id)).filter((n): n is number => n !== null);
 
   return {
     async "Email/get"(args: Record<string, unknown>) {
@@ -69,7 +75,9 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const props = Array.isArray(args.properties) ? new Set(args.properties as string[]) : null;
       const wantText = args.fetchTextBodyValues === true || args.fetchAllBodyValues === true;
       const wantHtml = args.fetchHTMLBodyValues === true || args.fetchAllBodyValues === true;
-      const maxBytes = typeof args.maxBodyValueBytes === "number" && args.maxBodyValueBytes > 0 ? args.maxBodyValueBytes : Infinity;
+      const maxBytes = typeof args.maxBodyValueBytes === "number" && args.maxBodyValueBytes > 0
+        ? args.maxBodyValueBytes
+        : Infinity;
       const list = [];
       for (const row of rows) {
         const s = row.summary;
@@ -77,12 +85,26 @@ export function emailMethods(store: Store, account: JmapAccount) {
         const needsRaw = wantText || wantHtml;
         const raw = needsRaw ? ((await store.emails.readBlob(row.blobHash)) ?? null) : null;
         const email: Record<string, unknown> = {
-          id: emailId(row.id), blobId, threadId: row.threadId, mailboxIds: Object.fromEntries(row.mailboxIds.map((id) => [mailboxId(id), true])),
-          keywords: keywordsOf(row.flags), size: row.size, receivedAt: row.receivedAt.toISOString(),
-          messageId: s.messageId ? [s.messageId] : null, inReplyTo: s.inReplyTo?.length ? s.inReplyTo : null, references: s.references?.length ? s.references : null,
-          sender: s.sender?.length ? s.sender : null, from: s.from?.length ? s.from : null, to: s.to?.length ? s.to : null, cc: s.cc?.length ? s.cc : null,
-          bcc: s.bcc?.length ? s.bcc : null, replyTo: s.replyTo?.length ? s.replyTo : null, subject: s.subject,
-          sentAt: s.sentAt ? new Date(s.sentAt).toISOString() : null, hasAttachment: s.hasAttachment, preview: s.preview,
+          id: emailId(row.id),
+          blobId,
+          threadId: row.threadId,
+          mailboxIds: Object.fromEntries(row.mailboxIds.map((id) => [mailboxId(id), true])),
+          keywords: keywordsOf(row.flags),
+          size: row.size,
+          receivedAt: row.receivedAt.toISOString(),
+          messageId: s.messageId ? [s.messageId] : null,
+          inReplyTo: s.inReplyTo?.length ? s.inReplyTo : null,
+          references: s.references?.length ? s.references : null,
+          sender: s.sender?.length ? s.sender : null,
+          from: s.from?.length ? s.from : null,
+          to: s.to?.length ? s.to : null,
+          cc: s.cc?.length ? s.cc : null,
+          bcc: s.bcc?.length ? s.bcc : null,
+          replyTo: s.replyTo?.length ? s.replyTo : null,
+          subject: s.subject,
+          sentAt: s.sentAt ? new Date(s.sentAt).toISOString() : null,
+          hasAttachment: s.hasAttachment,
+          preview: s.preview,
           textBody: s.textParts.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
           htmlBody: s.htmlParts.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
           attachments: s.attachments.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
@@ -94,14 +116,25 @@ export function emailMethods(store: Store, account: JmapAccount) {
             const part = partAt(s.body, path);
             if (!part) continue;
             const text = decodeCharset(decodePartBody(raw, part), charsetOf(part));
-            values[path] = { value: text.length > maxBytes ? text.slice(0, maxBytes) : text, isTruncated: text.length > maxBytes, isEncodingProblem: false };
+            values[path] = {
+              value: text.length > maxBytes ? text.slice(0, maxBytes) : text,
+              isTruncated: text.length > maxBytes,
+              isEncodingProblem: false,
+            };
           }
         }
         email.bodyValues = values;
-        list.push(props ? Object.fromEntries(Object.entries(email).filter(([k]) => k === "id" || props.has(k))) : email);
+        list.push(
+          props ? Object.fromEntries(Object.entries(email).filter(([k]) => k === "id" || props.has(k))) : email,
+        );
       }
       const found = new Set(list.map((e) => e.id));
-      return { accountId: accountJmapId(account.id), state, list, notFound: requested.filter((id) => !found.has(id as string)) };
+      return {
+        accountId: accountJmapId(account.id),
+        state,
+        list,
+        notFound: requested.filter((id) => !found.has(id as string)),
+      };
     },
 
     async "Email/query"(args: Record<string, unknown>) {
@@ -113,8 +146,13 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
       const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
       return {
-        accountId: accountJmapId(account.id), queryState: state, canCalculateChanges: args.collapseThreads !== true, position,
-        ids: all.slice(position, position + limit), ...(args.calculateTotal === true ? { total: all.length } : {}), limit,
+        accountId: accountJmapId(account.id),
+        queryState: state,
+        canCalculateChanges: args.collapseThreads !== true,
+        position,
+        ids: all.slice(position, position + limit),
+        ...(args.calculateTotal === true ? { total: all.length } : {}),
+        limit,
       };
     },
 
@@ -124,14 +162,18 @@ export function emailMethods(store: Store, account: JmapAccount) {
      */
     async "Email/queryChanges"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      if (args.collapseThreads === true) throw new MethodError("cannotCalculateChanges", "Re-run Email/query with collapseThreads");
+      if (args.collapseThreads === true) {
+        throw new MethodError("cannotCalculateChanges", "Re-run Email/query with collapseThreads");
+      }
       return queryChangesOf(store, account, "email", args, () => queryEmails(store, account, args), emailId);
     },
 
     async "Email/set"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch");
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
+        throw new MethodError("stateMismatch");
+      }
       const boxes = await owned();
       const updated: Record<string, null> = {};
       const notUpdated: Record<string, { type: string; description?: string }> = {};
@@ -141,9 +183,11 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const created: Record<string, Record<string, unknown>> = {};
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
         const result = await createEmail(store, account, spec, boxes);
-        if ("overQuota" in result) notCreated[key] = { type: "overQuota", description: "The account is over its quota" };
-        else if ("error" in result) notCreated[key] = { type: "invalidProperties", description: String(result.error) };
-        else created[key] = result;
+        if ("overQuota" in result) {
+          notCreated[key] = { type: "overQuota", description: "The account is over its quota" };
+        } else if ("error" in result) {
+          notCreated[key] = { type: "invalidProperties", description: String(result.error) };
+        } else created[key] = result;
       }
       for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
         const [row] = await load(ids([id]));
@@ -162,7 +206,10 @@ export function emailMethods(store: Store, account: JmapAccount) {
           else updated[id] = null;
         } catch (e) {
           if (!(e instanceof StoreError)) throw e;
-          notUpdated[id] = { type: e.code === "not-found" && !update.mailboxIds ? "notFound" : "invalidProperties", description: e.message };
+          notUpdated[id] = {
+            type: e.code === "not-found" && !update.mailboxIds ? "notFound" : "invalidProperties",
+            description: e.message,
+          };
         }
       }
       for (const id of (args.destroy as string[]) ?? []) {
@@ -170,27 +217,44 @@ export function emailMethods(store: Store, account: JmapAccount) {
         if (n !== undefined && (await store.mail.destroyEmail(account.id, n))) destroyed.push(id);
         else notDestroyed[id] = { type: "notFound" };
       }
-      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return {
+        accountId: accountJmapId(account.id),
+        oldState,
+        newState: await accountState(store, account),
+        created,
+        notCreated,
+        updated,
+        notUpdated,
+        destroyed,
+        notDestroyed,
+      };
     },
 
     /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does (and threaded). */
     async "Email/import"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch");
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
+        throw new MethodError("stateMismatch");
+      }
       const boxes = await owned();
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
       for (const [key, spec] of Object.entries((args.emails as Record<string, Record<string, unknown>>) ?? {})) {
         const hash = /^B([0-9a-f]{64})$/.exec(String(spec.blobId))?.[1];
-        const raw = hash && (await store.emails.ownsBlob(account.id, hash)) ? await store.emails.readBlob(hash) : undefined;
+        const raw = hash && (await store.emails.ownsBlob(account.id, hash))
+          ? await store.emails.readBlob(hash)
+          : undefined;
         if (!raw) {
           notCreated[key] = { type: "blobNotFound" };
           continue;
         }
         const targets = targetMailboxes(spec.mailboxIds, boxes);
         if (!targets) {
-          notCreated[key] = { type: "invalidProperties", description: "mailboxIds must name at least one mailbox of this account" };
+          notCreated[key] = {
+            type: "invalidProperties",
+            description: "mailboxIds must name at least one mailbox of this account",
+          };
           continue;
         }
         const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
@@ -203,7 +267,13 @@ export function emailMethods(store: Store, account: JmapAccount) {
         if ("overQuota" in result) notCreated[key] = { type: "overQuota" };
         else created[key] = result;
       }
-      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated };
+      return {
+        accountId: accountJmapId(account.id),
+        oldState,
+        newState: await accountState(store, account),
+        created,
+        notCreated,
+      };
     },
 
     async "SearchSnippet/get"(args: Record<string, unknown>) {
@@ -217,16 +287,29 @@ export function emailMethods(store: Store, account: JmapAccount) {
         const at = text.toLowerCase().indexOf(term.toLowerCase());
         if (at < 0) return null;
         const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-        return escape(text.slice(Math.max(0, at - 60), at)) + `<mark>${escape(text.slice(at, at + term.length))}</mark>` + escape(text.slice(at + term.length, at + term.length + 100));
+        return escape(text.slice(Math.max(0, at - 60), at)) +
+          `<mark>${escape(text.slice(at, at + term.length))}</mark>` +
+          escape(text.slice(at + term.length, at + term.length + 100));
       };
-      const list = rows.map((r) => ({ emailId: emailId(r.id), subject: mark(r.subject), preview: mark(r.summary.preview) }));
-      return { accountId: accountJmapId(account.id), list, notFound: requested.filter((id) => !list.some((l) => l.emailId === id)) };
+      const list = rows.map((r) => ({
+        emailId: emailId(r.id),
+        subject: mark(r.subject),
+        preview: mark(r.summary.preview),
+      }));
+      return {
+        accountId: accountJmapId(account.id),
+        list,
+        notFound: requested.filter((id) => !list.some((l) => l.emailId === id)),
+      };
     },
 
     /** RFC 8621 §4.7 copies between accounts; a session here holds one account, so there is none to copy from. */
     async "Email/copy"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      throw new MethodError("fromAccountNotFound", `No account ${String(args.fromAccountId)} is accessible; within one account, move with Email/set mailboxIds`);
+      throw new MethodError(
+        "fromAccountNotFound",
+        `No account ${String(args.fromAccountId)} is accessible; within one account, move with Email/set mailboxIds`,
+      );
     },
 
     async "Thread/changes"(args: Record<string, unknown>) {
@@ -242,10 +325,22 @@ export function emailMethods(store: Store, account: JmapAccount) {
     async "Thread/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const state = await accountState(store, account);
-      const requested = Array.isArray(args.ids) ? (args.ids as unknown[]).filter((id): id is string => typeof id === "string") : [];
-      const threads = requested.length ? await store.emails.threads(account.id, requested) : new Map<string, number[]>();
-      const list = requested.filter((id) => threads.get(id)?.length).map((id) => ({ id, emailIds: threads.get(id)!.map(emailId) }));
-      return { accountId: accountJmapId(account.id), state, list, notFound: requested.filter((id) => !threads.get(id)?.length) };
+      const requested = Array.isArray(args.ids)
+        ? (args.ids as unknown[]).filter((id): id is string => typeof id === "string")
+        : [];
+      const threads = requested.length
+        ? await store.emails.threads(account.id, requested)
+        : new Map<string, number[]>();
+      const list = requested.filter((id) => threads.get(id)?.length).map((id) => ({
+        id,
+        emailIds: threads.get(id)!.map(emailId),
+      }));
+      return {
+        accountId: accountJmapId(account.id),
+        state,
+        list,
+        notFound: requested.filter((id) => !threads.get(id)?.length),
+      };
     },
   };
 }
@@ -254,7 +349,9 @@ export function emailMethods(store: Store, account: JmapAccount) {
 async function queryEmails(store: Store, account: JmapAccount, args: Record<string, unknown>): Promise<string[]> {
   let rows = await store.emails.all(account.id);
   if (args.filter) rows = rows.filter((r) => matchesFilter(r, args.filter as Filter));
-  const sort = Array.isArray(args.sort) && args.sort.length ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [{ property: "receivedAt", isAscending: false }];
+  const sort = Array.isArray(args.sort) && args.sort.length
+    ? (args.sort as Array<{ property: string; isAscending?: boolean }>)
+    : [{ property: "receivedAt", isAscending: false }];
   // Ties go by id in the first sort's direction, as in the indexed list view (fastQuery).
   const tie = sort[0]!.isAscending === false ? -1 : 1;
   rows.sort((a, b) => {
@@ -275,7 +372,11 @@ async function queryEmails(store: Store, account: JmapAccount, args: Record<stri
  * An Email/set update as the store takes it (RFC 8620 §5.3 patches): `keywords` whole or
  * `keywords/<k>`, `mailboxIds` whole or `mailboxIds/<id>`. A string is why it is invalid.
  */
-function parsePatch(email: EmailView, patch: Record<string, unknown>, boxes: Set<number>): { keywords?: KeywordChange[]; mailboxIds?: number[] } | string {
+function parsePatch(
+  email: EmailView,
+  patch: Record<string, unknown>,
+  boxes: Set<number>,
+): { keywords?: KeywordChange[]; mailboxIds?: number[] } | string {
   const keywords: KeywordChange[] = [];
   const add: string[] = [];
   const remove: string[] = [];
@@ -284,7 +385,10 @@ function parsePatch(email: EmailView, patch: Record<string, unknown>, boxes: Set
   const leave: number[] = [];
   for (const [key, value] of Object.entries(patch)) {
     if (key === "keywords") {
-      if (typeof value !== "object" || value === null || Array.isArray(value) || Object.values(value).some((v) => v !== true)) return "keywords must be an object of true values";
+      if (
+        typeof value !== "object" || value === null || Array.isArray(value) ||
+        Object.values(value).some((v) => v !== true)
+      ) return "keywords must be an object of true values";
       keywords.push({ mode: "set", flags: Object.keys(value).map(flagOf) });
     } else if (key.startsWith("keywords/")) {
       if (value !== true && value !== null) return `${key} must be true or null`;

@@ -23,7 +23,10 @@ export interface JmapOptions {
 }
 
 const jmapError = (c: Context, status: 400 | 401 | 413, type: string, detail: string) =>
-  c.body(JSON.stringify({ type, status, detail }), status, { "content-type": "application/problem+json", ...(status === 401 ? { "www-authenticate": 'Basic realm="postern", Bearer' } : {}) });
+  c.body(JSON.stringify({ type, status, detail }), status, {
+    "content-type": "application/problem+json",
+    ...(status === 401 ? { "www-authenticate": 'Basic realm="postern", Bearer' } : {}),
+  });
 
 export function mountJmap(app: Hono, options: JmapOptions): void {
   const { store } = options;
@@ -48,7 +51,14 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.use("/jmap/*", async (c, next) => {
     const account = await authenticate(c);
-    if (!account) return jmapError(c, 401, "about:blank", "Authenticate with an API token (Bearer) or the account's password (Basic)");
+    if (!account) {
+      return jmapError(
+        c,
+        401,
+        "about:blank",
+        "Authenticate with an API token (Bearer) or the account's password (Basic)",
+      );
+    }
     c.set("jmapAccount" as never, account as never);
     await next();
   });
@@ -61,26 +71,42 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     return c.json({
       capabilities: {
         "urn:ietf:params:jmap:core": {
-          maxSizeUpload: 50_000_000, maxConcurrentUpload: 4, maxSizeRequest: maxRequest, maxConcurrentRequests: 4,
-          maxCallsInRequest: 64, maxObjectsInGet: 500, maxObjectsInSet: 500, collationAlgorithms: ["i;ascii-casemap"],
+          maxSizeUpload: 50_000_000,
+          maxConcurrentUpload: 4,
+          maxSizeRequest: maxRequest,
+          maxConcurrentRequests: 4,
+          maxCallsInRequest: 64,
+          maxObjectsInGet: 500,
+          maxObjectsInSet: 500,
+          collationAlgorithms: ["i;ascii-casemap"],
         },
         "urn:ietf:params:jmap:mail": {},
         ...(options.deliverer ? { [SUBMISSION]: {} } : {}),
       },
       accounts: {
         [id]: {
-          name: account.address, isPersonal: true, isReadOnly: false,
+          name: account.address,
+          isPersonal: true,
+          isReadOnly: false,
           accountCapabilities: {
             "urn:ietf:params:jmap:core": {},
             "urn:ietf:params:jmap:mail": {
-              maxMailboxesPerEmail: null, maxMailboxDepth: null, maxSizeMailboxName: 255, maxSizeAttachmentsPerEmail: 50_000_000,
-              emailQuerySortOptions: ["receivedAt", "sentAt", "size", "subject", "from", "to"], mayCreateTopLevelMailbox: false,
+              maxMailboxesPerEmail: null,
+              maxMailboxDepth: null,
+              maxSizeMailboxName: 255,
+              maxSizeAttachmentsPerEmail: 50_000_000,
+              emailQuerySortOptions: ["receivedAt", "sentAt", "size", "subject", "from", "to"],
+              mayCreateTopLevelMailbox: false,
             },
             ...(options.deliverer ? { [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} } } : {}),
           },
         },
       },
-      primaryAccounts: { "urn:ietf:params:jmap:core": id, "urn:ietf:params:jmap:mail": id, ...(options.deliverer ? { [SUBMISSION]: id } : {}) },
+      primaryAccounts: {
+        "urn:ietf:params:jmap:core": id,
+        "urn:ietf:params:jmap:mail": id,
+        ...(options.deliverer ? { [SUBMISSION]: id } : {}),
+      },
       username: account.address,
       apiUrl: `${origin}/jmap/api`,
       downloadUrl: `${origin}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
@@ -92,7 +118,9 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.post("/jmap/api", async (c) => {
     const account = accountOf(c);
-    if (Number(c.req.header("content-length") ?? 0) > maxRequest) return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "The request is too large");
+    if (Number(c.req.header("content-length") ?? 0) > maxRequest) {
+      return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "The request is too large");
+    }
     let body: unknown;
     try {
       body = await c.req.json();
@@ -117,9 +145,16 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     const account = accountOf(c);
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length > 50_000_000) return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "Uploads are limited to 50 MB");
+    if (bytes.length > 50_000_000) {
+      return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "Uploads are limited to 50 MB");
+    }
     const hash = await store.mail.upload(account.id, bytes);
-    return c.json({ accountId: accountJmapId(account.id), blobId: `B${hash}`, type: c.req.header("content-type") ?? "application/octet-stream", size: bytes.length }, 201);
+    return c.json({
+      accountId: accountJmapId(account.id),
+      blobId: `B${hash}`,
+      type: c.req.header("content-type") ?? "application/octet-stream",
+      size: bytes.length,
+    }, 201);
   });
 
   app.get("/jmap/download/:accountId/:blobId/:name", async (c) => {
@@ -144,7 +179,13 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         if (state === last) return;
         last = state;
         const id = accountJmapId(account.id);
-        await stream.writeSSE({ event: "state", data: JSON.stringify({ "@type": "StateChange", changed: { [id]: { Email: state, Mailbox: state, Thread: state } } }) });
+        await stream.writeSSE({
+          event: "state",
+          data: JSON.stringify({
+            "@type": "StateChange",
+            changed: { [id]: { Email: state, Mailbox: state, Thread: state } },
+          }),
+        });
       };
       let wake: (() => void) | null = null;
       const unsubscribe = store.changes.subscribe(account.id, () => wake?.());

@@ -31,7 +31,9 @@ export function jmapRole(role: string | null): string | null {
 }
 
 export function checkAccount(args: Record<string, unknown>, account: JmapAccount): void {
-  if (args.accountId !== accountJmapId(account.id)) throw new MethodError("accountNotFound", `No account ${String(args.accountId)}`);
+  if (args.accountId !== accountJmapId(account.id)) {
+    throw new MethodError("accountNotFound", `No account ${String(args.accountId)}`);
+  }
 }
 
 export function mailboxMethods(store: Store, account: JmapAccount) {
@@ -55,7 +57,17 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
           unreadEmails: c?.unread ?? 0,
           totalThreads: c?.threads ?? 0,
           unreadThreads: c?.unreadThreads ?? 0,
-          myRights: { mayReadItems: true, mayAddItems: true, mayRemoveItems: true, maySetSeen: true, maySetKeywords: true, mayCreateChild: true, mayRename: box.role !== "inbox", mayDelete: box.role !== "inbox", maySubmit: true },
+          myRights: {
+            mayReadItems: true,
+            mayAddItems: true,
+            mayRemoveItems: true,
+            maySetSeen: true,
+            maySetKeywords: true,
+            mayCreateChild: true,
+            mayRename: box.role !== "inbox",
+            mayDelete: box.role !== "inbox",
+            maySubmit: true,
+          },
           isSubscribed: box.subscribed,
         });
       }
@@ -71,7 +83,9 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
     async "Mailbox/set"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch");
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
+        throw new MethodError("stateMismatch");
+      }
       let boxes = await store.mailboxes.list(account.id);
       const created: Record<string, { id: string }> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
@@ -79,15 +93,17 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       const notUpdated: Record<string, { type: string; description?: string }> = {};
       const destroyed: string[] = [];
       const notDestroyed: Record<string, { type: string; description?: string }> = {};
-      const validName = (name: unknown): name is string => typeof name === "string" && name.length > 0 && name.length <= 255 && name.toUpperCase() !== "INBOX";
+      const validName = (name: unknown): name is string =>
+        typeof name === "string" && name.length > 0 && name.length <= 255 && name.toUpperCase() !== "INBOX";
       const failure = (e: unknown) => {
         if (!(e instanceof StoreError)) throw e;
         return { type: e.code === "not-found" ? "notFound" : "invalidProperties", description: e.message };
       };
       for (const [key, spec] of Object.entries((args.create as Record<string, { name?: unknown }>) ?? {})) {
         if (!validName(spec.name)) notCreated[key] = { type: "invalidProperties", description: "name" };
-        else if (boxes.some((b) => b.name === spec.name)) notCreated[key] = { type: "invalidProperties", description: "A mailbox of that name exists" };
-        else {
+        else if (boxes.some((b) => b.name === spec.name)) {
+          notCreated[key] = { type: "invalidProperties", description: "A mailbox of that name exists" };
+        } else {
           try {
             const box = await store.mail.createMailbox(account.id, spec.name, null);
             created[key] = { id: mailboxId(box.id) };
@@ -97,18 +113,28 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
         }
       }
       boxes = await store.mailboxes.list(account.id);
-      for (const [id, patch] of Object.entries((args.update as Record<string, { name?: unknown; isSubscribed?: unknown }>) ?? {})) {
+      for (
+        const [id, patch] of Object.entries(
+          (args.update as Record<string, { name?: unknown; isSubscribed?: unknown }>) ?? {},
+        )
+      ) {
         const box = boxes.find((b) => mailboxId(b.id) === id);
         const rename = "name" in patch && patch.name !== box?.name;
         if (!box) notUpdated[id] = { type: "notFound" };
-        else if (Object.keys(patch).some((k) => k !== "name" && k !== "isSubscribed")) notUpdated[id] = { type: "invalidProperties", description: "Only name and isSubscribed can change" };
-        else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") notUpdated[id] = { type: "invalidProperties", description: "isSubscribed" };
-        else if (rename && (box.role === "inbox" || !validName(patch.name))) notUpdated[id] = { type: "invalidProperties", description: "name (INBOX cannot be renamed)" };
-        else if (rename && boxes.some((b) => b.name === patch.name)) notUpdated[id] = { type: "invalidProperties", description: "A mailbox of that name exists" };
-        else {
+        else if (Object.keys(patch).some((k) => k !== "name" && k !== "isSubscribed")) {
+          notUpdated[id] = { type: "invalidProperties", description: "Only name and isSubscribed can change" };
+        } else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") {
+          notUpdated[id] = { type: "invalidProperties", description: "isSubscribed" };
+        } else if (rename && (box.role === "inbox" || !validName(patch.name))) {
+          notUpdated[id] = { type: "invalidProperties", description: "name (INBOX cannot be renamed)" };
+        } else if (rename && boxes.some((b) => b.name === patch.name)) {
+          notUpdated[id] = { type: "invalidProperties", description: "A mailbox of that name exists" };
+        } else {
           try {
             if (rename) await store.mail.renameMailbox(box, patch.name as string);
-            if (typeof patch.isSubscribed === "boolean" && patch.isSubscribed !== box.subscribed) await store.mail.setSubscribed(box, patch.isSubscribed);
+            if (typeof patch.isSubscribed === "boolean" && patch.isSubscribed !== box.subscribed) {
+              await store.mail.setSubscribed(box, patch.isSubscribed);
+            }
             updated[id] = null;
           } catch (e) {
             notUpdated[id] = failure(e);
@@ -123,20 +149,36 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       for (const id of toDestroy) {
         const box = boxes.find((b) => mailboxId(b.id) === id);
         if (!box) notDestroyed[id] = { type: "notFound" };
-        else if (box.role === "inbox") notDestroyed[id] = { type: "forbidden", description: "INBOX cannot be destroyed" };
-        else if (boxes.some((b) => b.name.startsWith(`${box.name}/`))) notDestroyed[id] = { type: "mailboxHasChild", description: "The mailbox has child mailboxes" };
-        else {
+        else if (box.role === "inbox") {
+          notDestroyed[id] = { type: "forbidden", description: "INBOX cannot be destroyed" };
+        } else if (boxes.some((b) => b.name.startsWith(`${box.name}/`))) {
+          notDestroyed[id] = { type: "mailboxHasChild", description: "The mailbox has child mailboxes" };
+        } else {
           try {
             await store.mail.deleteMailbox(box, { onlyIfEmpty: !removeEmails });
             destroyed.push(id);
             boxes = boxes.filter((b) => b.id !== box.id);
           } catch (e) {
-            if (e instanceof StoreError && e.code === "in-use") notDestroyed[id] = { type: "mailboxHasEmail", description: "The mailbox holds emails; set onDestroyRemoveEmails to destroy them" };
-            else notDestroyed[id] = failure(e);
+            if (e instanceof StoreError && e.code === "in-use") {
+              notDestroyed[id] = {
+                type: "mailboxHasEmail",
+                description: "The mailbox holds emails; set onDestroyRemoveEmails to destroy them",
+              };
+            } else notDestroyed[id] = failure(e);
           }
         }
       }
-      return { accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return {
+        accountId: accountJmapId(account.id),
+        oldState,
+        newState: await accountState(store, account),
+        created,
+        notCreated,
+        updated,
+        notUpdated,
+        destroyed,
+        notDestroyed,
+      };
     },
 
     /** RFC 8621 §2.3: filter by role, name, hasAnyRole, isSubscribed; sort by name or sortOrder. */
@@ -144,7 +186,14 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       checkAccount(args, account);
       const state = await accountState(store, account);
       const ids = await queryMailboxes(store, account, args);
-      return { accountId: accountJmapId(account.id), queryState: state, canCalculateChanges: true, position: 0, ids, total: ids.length };
+      return {
+        accountId: accountJmapId(account.id),
+        queryState: state,
+        canCalculateChanges: true,
+        position: 0,
+        ids,
+        total: ids.length,
+      };
     },
 
     async "Mailbox/queryChanges"(args: Record<string, unknown>) {
@@ -172,7 +221,9 @@ async function queryMailboxes(store: Store, account: JmapAccount, args: Record<s
   }
   const sort = Array.isArray(args.sort) ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [];
   for (const { property, isAscending = true } of [...sort].reverse()) {
-    if (property !== "name" && property !== "sortOrder") throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
+    if (property !== "name" && property !== "sortOrder") {
+      throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
+    }
     const key = (b: (typeof boxes)[number]) => (property === "name" ? b.name : b.role === "inbox" ? "0" : "1");
     boxes = [...boxes].sort((a, b) => (isAscending ? 1 : -1) * key(a).localeCompare(key(b)));
   }

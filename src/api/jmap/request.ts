@@ -20,20 +20,40 @@ export const CAPABILITIES = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:
 
 export type RequestError = { type: string; status: number; detail: string };
 
-export function checkRequest(body: unknown, known: readonly string[] = CAPABILITIES): { using: string[]; methodCalls: Invocation[] } | RequestError {
-  const notRequest = (detail: string): RequestError => ({ type: "urn:ietf:params:jmap:error:notRequest", status: 400, detail });
+export function checkRequest(
+  body: unknown,
+  known: readonly string[] = CAPABILITIES,
+): { using: string[]; methodCalls: Invocation[] } | RequestError {
+  const notRequest = (detail: string): RequestError => ({
+    type: "urn:ietf:params:jmap:error:notRequest",
+    status: 400,
+    detail,
+  });
   if (typeof body !== "object" || body === null) return notRequest("The request is not a JSON object");
   const { using, methodCalls } = body as { using?: unknown; methodCalls?: unknown };
-  if (!Array.isArray(using) || !using.every((u) => typeof u === "string")) return notRequest("using must be an array of strings");
+  if (!Array.isArray(using) || !using.every((u) => typeof u === "string")) {
+    return notRequest("using must be an array of strings");
+  }
   if (!Array.isArray(methodCalls)) return notRequest("methodCalls must be an array");
   for (const call of methodCalls) {
-    if (!Array.isArray(call) || call.length !== 3 || typeof call[0] !== "string" || typeof call[1] !== "object" || call[1] === null || typeof call[2] !== "string") {
+    if (
+      !Array.isArray(call) || call.length !== 3 || typeof call[0] !== "string" || typeof call[1] !== "object" ||
+      call[1] === null || typeof call[2] !== "string"
+    ) {
       return notRequest("Each method call is [name, arguments, callId]");
     }
   }
   const unknown = using.find((u: string) => !known.includes(u));
-  if (unknown) return { type: "urn:ietf:params:jmap:error:unknownCapability", status: 400, detail: `Unknown capability ${unknown}` };
-  if (methodCalls.length > 64) return { type: "urn:ietf:params:jmap:error:limit", status: 400, detail: "At most 64 method calls per request" };
+  if (unknown) {
+    return {
+      type: "urn:ietf:params:jmap:error:unknownCapability",
+      status: 400,
+      detail: `Unknown capability ${unknown}`,
+    };
+  }
+  if (methodCalls.length > 64) {
+    return { type: "urn:ietf:params:jmap:error:limit", status: 400, detail: "At most 64 method calls per request" };
+  }
   return { using, methodCalls: methodCalls as Invocation[] };
 }
 
@@ -44,18 +64,25 @@ export function evaluatePointer(value: unknown, pointer: string): unknown {
   const token = head!.replace(/~1/g, "/").replace(/~0/g, "~");
   const restPointer = rest.length ? `/${rest.join("/")}` : "";
   if (token === "*") {
-    if (!Array.isArray(value)) throw new MethodError("invalidResultReference", "* applied to something that is not an array");
+    if (!Array.isArray(value)) {
+      throw new MethodError("invalidResultReference", "* applied to something that is not an array");
+    }
     return value.flatMap((item) => {
       const r = evaluatePointer(item, restPointer);
       return Array.isArray(r) ? r : [r];
     });
   }
-  if (typeof value !== "object" || value === null || !(token in value)) throw new MethodError("invalidResultReference", `No ${token} in the referenced result`);
+  if (typeof value !== "object" || value === null || !(token in value)) {
+    throw new MethodError("invalidResultReference", `No ${token} in the referenced result`);
+  }
   return evaluatePointer((value as Record<string, unknown>)[token], restPointer);
 }
 
 /** Replaces `#name` arguments by the values they reference in earlier responses. */
-export function resolveReferences(args: Record<string, unknown>, responses: readonly Invocation[]): Record<string, unknown> {
+export function resolveReferences(
+  args: Record<string, unknown>,
+  responses: readonly Invocation[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
     if (!key.startsWith("#")) {
@@ -66,7 +93,9 @@ export function resolveReferences(args: Record<string, unknown>, responses: read
     if (name in args) throw new MethodError("invalidArguments", `Both ${name} and #${name} given`);
     const ref = value as { resultOf?: string; name?: string; path?: string };
     const source = responses.find((r) => r[2] === ref.resultOf && r[0] === ref.name);
-    if (!source || typeof ref.path !== "string") throw new MethodError("invalidResultReference", `No ${ref.name} response for ${ref.resultOf}`);
+    if (!source || typeof ref.path !== "string") {
+      throw new MethodError("invalidResultReference", `No ${ref.name} response for ${ref.resultOf}`);
+    }
     out[name] = evaluatePointer(source[1], ref.path);
   }
   return out;

@@ -29,21 +29,37 @@ let next = 1;
 
 function sentOf(store: Store, accountId: number): Map<string, Submission> {
   let accounts = sentByStore.get(store);
-  if (!accounts) sentByStore.set(store, (accounts = new Map()));
+  if (!accounts) sentByStore.set(store, accounts = new Map());
   let sent = accounts.get(accountId);
-  if (!sent) accounts.set(accountId, (sent = new Map()));
+  if (!sent) accounts.set(accountId, sent = new Map());
   return sent;
 }
 
-export function submissionMethods(store: Store, account: JmapAccount, deliverer: Deliverer, emailSet: (args: Record<string, unknown>) => Promise<Record<string, unknown>>) {
+export function submissionMethods(
+  store: Store,
+  account: JmapAccount,
+  deliverer: Deliverer,
+  emailSet: (args: Record<string, unknown>) => Promise<Record<string, unknown>>,
+) {
   const identityId = "I1";
   const sent = sentOf(store, account.id);
   return {
     async "Identity/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       return {
-        accountId: accountJmapId(account.id), state: "0", notFound: [],
-        list: [{ id: identityId, name: "", email: account.address, replyTo: null, bcc: null, textSignature: "", htmlSignature: "", mayDelete: false }],
+        accountId: accountJmapId(account.id),
+        state: "0",
+        notFound: [],
+        list: [{
+          id: identityId,
+          name: "",
+          email: account.address,
+          replyTo: null,
+          bcc: null,
+          textSignature: "",
+          htmlSignature: "",
+          mayDelete: false,
+        }],
       };
     },
 
@@ -51,7 +67,12 @@ export function submissionMethods(store: Store, account: JmapAccount, deliverer:
       checkAccount(args, account);
       const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [...sent.keys()];
       const list = ids.map((id) => sent.get(id)).filter((s): s is Submission => s !== undefined);
-      return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound: ids.filter((id) => !sent.has(id)) };
+      return {
+        accountId: accountJmapId(account.id),
+        state: await accountState(store, account),
+        list,
+        notFound: ids.filter((id) => !sent.has(id)),
+      };
     },
 
     async "EmailSubmission/set"(args: Record<string, unknown>) {
@@ -72,7 +93,8 @@ export function submissionMethods(store: Store, account: JmapAccount, deliverer:
         }
         const { summary } = email;
         const envelope = spec.envelope as Submission["envelope"] | undefined;
-        const rcptTo = envelope?.rcptTo ?? [...summary.to, ...summary.cc, ...summary.bcc].map((a) => ({ email: a.email }));
+        const rcptTo = envelope?.rcptTo ??
+          [...summary.to, ...summary.cc, ...summary.bcc].map((a) => ({ email: a.email }));
         const mailFrom = envelope?.mailFrom?.email ?? account.address;
         if (mailFrom.toLowerCase() !== account.address.toLowerCase()) {
           notCreated[key] = { type: "forbiddenMailFrom", description: `Only ${account.address} may be used` };
@@ -88,11 +110,25 @@ export function submissionMethods(store: Store, account: JmapAccount, deliverer:
           continue;
         }
         await deliverer.deliver({
-          sender: mailFrom, recipients: rcptTo.map((r) => ({ address: r.email })), raw, accountId: account.id,
-          authenticatedAs: account.address, inbound: false, remoteIp: "127.0.0.1", helo: "jmap",
+          sender: mailFrom,
+          recipients: rcptTo.map((r) => ({ address: r.email })),
+          raw,
+          accountId: account.id,
+          authenticatedAs: account.address,
+          inbound: false,
+          remoteIp: "127.0.0.1",
+          helo: "jmap",
         });
         const id = `S${next++}`;
-        const submission: Submission = { id, identityId, emailId: String(spec.emailId), envelope: { mailFrom: { email: mailFrom }, rcptTo }, sendAt: new Date().toISOString(), undoStatus: "final", deliveryStatus: null };
+        const submission: Submission = {
+          id,
+          identityId,
+          emailId: String(spec.emailId),
+          envelope: { mailFrom: { email: mailFrom }, rcptTo },
+          sendAt: new Date().toISOString(),
+          undoStatus: "final",
+          deliveryStatus: null,
+        };
         sent.set(id, submission);
         created[key] = { id, sendAt: submission.sendAt, undoStatus: "final" };
       }
@@ -103,10 +139,18 @@ export function submissionMethods(store: Store, account: JmapAccount, deliverer:
         const emailId = key && created[key] ? sent.get(created[key].id)!.emailId : ref;
         updates[emailId] = patch;
       }
-      if (Object.keys(args.update ?? {}).length || (args.destroy as unknown[] | undefined)?.length) throw new MethodError("invalidArguments", "Sent submissions are final; they cannot be updated or destroyed");
-      const emailResponse = Object.keys(updates).length ? await emailSet({ accountId: accountJmapId(account.id), update: updates }) : null;
+      if (Object.keys(args.update ?? {}).length || (args.destroy as unknown[] | undefined)?.length) {
+        throw new MethodError("invalidArguments", "Sent submissions are final; they cannot be updated or destroyed");
+      }
+      const emailResponse = Object.keys(updates).length
+        ? await emailSet({ accountId: accountJmapId(account.id), update: updates })
+        : null;
       return {
-        accountId: accountJmapId(account.id), oldState, newState: await accountState(store, account), created, notCreated,
+        accountId: accountJmapId(account.id),
+        oldState,
+        newState: await accountState(store, account),
+        created,
+        notCreated,
         ...(emailResponse ? { emailSetResponse: emailResponse } : {}),
       };
     },

@@ -37,39 +37,64 @@ async function attempt(c: Context, fn: () => Promise<Response>): Promise<Respons
 
 export function adminRoutes(routes: RouteRegistry, store: Store): void {
   routes.add({
-    method: "get", path: "/api/v1/domains", tag: "domains", summary: "List domains",
+    method: "get",
+    path: "/api/v1/domains",
+    tag: "domains",
+    summary: "List domains",
     response: { status: 200, schema: v.array(Domain) },
     handler: async (c) => c.json((await store.domains.list()).map((d) => ({ name: d.name, kind: d.kind }))),
   });
   routes.add({
-    method: "post", path: "/api/v1/domains", tag: "domains", summary: "Add a domain",
-    body: v.strictObject({ name: v.pipe(v.string(), v.minLength(1)), kind: v.optional(v.picklist(["mailbox", "forward"]), "mailbox") }),
-    response: { status: 201, schema: Domain },
-    handler: (c, { body }) => attempt(c, async () => {
-      const d = await store.domains.add(body.name, body.kind);
-      return c.json({ name: d.name, kind: d.kind }, 201);
+    method: "post",
+    path: "/api/v1/domains",
+    tag: "domains",
+    summary: "Add a domain",
+    body: v.strictObject({
+      name: v.pipe(v.string(), v.minLength(1)),
+      kind: v.optional(v.picklist(["mailbox", "forward"]), "mailbox"),
     }),
+    response: { status: 201, schema: Domain },
+    handler: (c, { body }) =>
+      attempt(c, async () => {
+        const d = await store.domains.add(body.name, body.kind);
+        return c.json({ name: d.name, kind: d.kind }, 201);
+      }),
   });
   routes.add({
-    method: "delete", path: "/api/v1/domains/{name}", tag: "domains", summary: "Remove a domain that has no accounts or aliases",
+    method: "delete",
+    path: "/api/v1/domains/{name}",
+    tag: "domains",
+    summary: "Remove a domain that has no accounts or aliases",
     params: v.object({ name: v.string() }),
     response: { status: 204 },
-    handler: (c, { params }) => attempt(c, async () => {
-      await store.domains.remove(params.name);
-      return c.body(null, 204);
-    }),
+    handler: (c, { params }) =>
+      attempt(c, async () => {
+        await store.domains.remove(params.name);
+        return c.body(null, 204);
+      }),
   });
 
-  const accountJson = (a: { address: string; displayName: string | null; quota: number | null; disabled: boolean }) => ({
-    address: a.address, displayName: a.displayName, quota: a.quota, disabled: a.disabled,
+  const accountJson = (
+    a: { address: string; displayName: string | null; quota: number | null; disabled: boolean },
+  ) => ({
+    address: a.address,
+    displayName: a.displayName,
+    quota: a.quota,
+    disabled: a.disabled,
   });
   routes.add({
-    method: "get", path: "/api/v1/accounts", tag: "accounts", summary: "List accounts",
+    method: "get",
+    path: "/api/v1/accounts",
+    tag: "accounts",
+    summary: "List accounts",
     response: { status: 200, schema: v.array(Account) },
     handler: async (c) => c.json((await store.accounts.list()).map(accountJson)),
   });
   routes.add({
-    method: "post", path: "/api/v1/accounts", tag: "accounts", summary: "Add an account with its default mailboxes",
+    method: "post",
+    path: "/api/v1/accounts",
+    tag: "accounts",
+    summary: "Add an account with its default mailboxes",
     body: v.strictObject({
       address: v.pipe(v.string(), v.email("must be an email address")),
       password,
@@ -77,13 +102,22 @@ export function adminRoutes(routes: RouteRegistry, store: Store): void {
       quota: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
     }),
     response: { status: 201, schema: Account },
-    handler: (c, { body }) => attempt(c, async () => {
-      const a = await store.accounts.add({ address: body.address, password: body.password, displayName: body.displayName, quota: body.quota });
-      return c.json(accountJson(a), 201);
-    }),
+    handler: (c, { body }) =>
+      attempt(c, async () => {
+        const a = await store.accounts.add({
+          address: body.address,
+          password: body.password,
+          displayName: body.displayName,
+          quota: body.quota,
+        });
+        return c.json(accountJson(a), 201);
+      }),
   });
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}", tag: "accounts", summary: "Get an account",
+    method: "get",
+    path: "/api/v1/accounts/{address}",
+    tag: "accounts",
+    summary: "Get an account",
     params: v.object({ address: v.string() }),
     response: { status: 200, schema: Account },
     handler: async (c, { params }) => {
@@ -92,73 +126,120 @@ export function adminRoutes(routes: RouteRegistry, store: Store): void {
     },
   });
   routes.add({
-    method: "patch", path: "/api/v1/accounts/{address}", tag: "accounts", summary: "Change an account's password",
+    method: "patch",
+    path: "/api/v1/accounts/{address}",
+    tag: "accounts",
+    summary: "Change an account's password",
     params: v.object({ address: v.string() }),
     body: v.strictObject({ password }),
     response: { status: 204 },
-    handler: (c, { params, body }) => attempt(c, async () => {
-      await store.accounts.setPassword(params.address, body.password);
-      return c.body(null, 204);
-    }),
+    handler: (c, { params, body }) =>
+      attempt(c, async () => {
+        await store.accounts.setPassword(params.address, body.password);
+        return c.body(null, 204);
+      }),
   });
   routes.add({
-    method: "delete", path: "/api/v1/accounts/{address}", tag: "accounts", summary: "Remove an account and its mail",
+    method: "delete",
+    path: "/api/v1/accounts/{address}",
+    tag: "accounts",
+    summary: "Remove an account and its mail",
     params: v.object({ address: v.string() }),
     response: { status: 204 },
-    handler: (c, { params }) => attempt(c, async () => {
-      await store.accounts.remove(params.address);
-      return c.body(null, 204);
-    }),
+    handler: (c, { params }) =>
+      attempt(c, async () => {
+        await store.accounts.remove(params.address);
+        return c.body(null, 204);
+      }),
   });
 
   routes.add({
-    method: "get", path: "/api/v1/aliases", tag: "aliases", summary: "List aliases and catch-alls",
+    method: "get",
+    path: "/api/v1/aliases",
+    tag: "aliases",
+    summary: "List aliases and catch-alls",
     response: { status: 200, schema: v.array(Alias) },
     handler: async (c) => c.json((await store.aliases.list()).map((a) => ({ address: a.address, targets: a.targets }))),
   });
   routes.add({
-    method: "post", path: "/api/v1/aliases", tag: "aliases", summary: "Add an alias (or targets to an existing one)",
-    body: v.strictObject({ address: v.pipe(v.string(), v.minLength(3)), targets: v.pipe(v.array(v.string()), v.minLength(1, "needs at least one target")) }),
-    response: { status: 201, schema: Alias },
-    handler: (c, { body }) => attempt(c, async () => {
-      const a = await store.aliases.add(body.address, body.targets);
-      return c.json({ address: a.address, targets: a.targets }, 201);
+    method: "post",
+    path: "/api/v1/aliases",
+    tag: "aliases",
+    summary: "Add an alias (or targets to an existing one)",
+    body: v.strictObject({
+      address: v.pipe(v.string(), v.minLength(3)),
+      targets: v.pipe(v.array(v.string()), v.minLength(1, "needs at least one target")),
     }),
+    response: { status: 201, schema: Alias },
+    handler: (c, { body }) =>
+      attempt(c, async () => {
+        const a = await store.aliases.add(body.address, body.targets);
+        return c.json({ address: a.address, targets: a.targets }, 201);
+      }),
   });
   routes.add({
-    method: "delete", path: "/api/v1/aliases/{address}", tag: "aliases", summary: "Remove an alias",
+    method: "delete",
+    path: "/api/v1/aliases/{address}",
+    tag: "aliases",
+    summary: "Remove an alias",
     params: v.object({ address: v.string() }),
     response: { status: 204 },
-    handler: (c, { params }) => attempt(c, async () => {
-      await store.aliases.remove(params.address);
-      return c.body(null, 204);
-    }),
+    handler: (c, { params }) =>
+      attempt(c, async () => {
+        await store.aliases.remove(params.address);
+        return c.body(null, 204);
+      }),
   });
 
   const accountParams = v.object({ address: v.string() });
   routes.add({
-    method: "post", path: "/api/v1/accounts/{address}/tokens", tag: "accounts", summary: "Create an API token for the account (JMAP); shown once",
+    method: "post",
+    path: "/api/v1/accounts/{address}/tokens",
+    tag: "accounts",
+    summary: "Create an API token for the account (JMAP); shown once",
     params: accountParams,
     body: v.strictObject({ name: v.pipe(v.string(), v.minLength(1), v.maxLength(100)) }),
     response: { status: 201, schema: v.object({ id: v.number(), name: v.string(), token: v.string() }) },
-    handler: (c, { params, body }) => attempt(c, async () => {
-      const created = await store.tokens.create(params.address, body.name);
-      return c.json({ id: created.id, name: body.name, token: created.token }, 201);
-    }),
+    handler: (c, { params, body }) =>
+      attempt(c, async () => {
+        const created = await store.tokens.create(params.address, body.name);
+        return c.json({ id: created.id, name: body.name, token: created.token }, 201);
+      }),
   });
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}/tokens", tag: "accounts", summary: "List the account's API tokens (never the tokens themselves)",
+    method: "get",
+    path: "/api/v1/accounts/{address}/tokens",
+    tag: "accounts",
+    summary: "List the account's API tokens (never the tokens themselves)",
     params: accountParams,
     response: { status: 200, schema: v.array(v.object({ id: v.number(), name: v.string(), createdAt: v.string() })) },
-    handler: (c, { params }) => attempt(c, async () => c.json((await store.tokens.list(params.address)).map((t) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString() })))),
+    handler: (c, { params }) =>
+      attempt(
+        c,
+        async () =>
+          c.json(
+            (await store.tokens.list(params.address)).map((t) => ({
+              id: t.id,
+              name: t.name,
+              createdAt: t.createdAt.toISOString(),
+            })),
+          ),
+      ),
   });
   routes.add({
-    method: "delete", path: "/api/v1/accounts/{address}/tokens/{id}", tag: "accounts", summary: "Revoke an API token",
-    params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a token id"), v.transform(Number)) }),
-    response: { status: 204 },
-    handler: (c, { params }) => attempt(c, async () => {
-      await store.tokens.revoke(params.address, params.id);
-      return c.body(null, 204);
+    method: "delete",
+    path: "/api/v1/accounts/{address}/tokens/{id}",
+    tag: "accounts",
+    summary: "Revoke an API token",
+    params: v.object({
+      address: v.string(),
+      id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a token id"), v.transform(Number)),
     }),
+    response: { status: 204 },
+    handler: (c, { params }) =>
+      attempt(c, async () => {
+        await store.tokens.revoke(params.address, params.id);
+        return c.body(null, 204);
+      }),
   });
 }

@@ -35,7 +35,9 @@ export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer (.+)$/i.exec(header)?.[1];
     if (!options.adminToken) return problem(c, 401, "unauthorized", "The admin API is off: set api.adminToken");
-    if (!token || !tokenMatches(token, options.adminToken)) return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer …)");
+    if (!token || !tokenMatches(token, options.adminToken)) {
+      return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer …)");
+    }
     await next();
   });
   routes.mount(app, options.maxBodyBytes ?? 1_000_000);
@@ -50,7 +52,12 @@ export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
       .map((r) => r.method.toUpperCase());
     if (allowed.length === 0) return problem(c, 404, "not-found", `No route for ${c.req.method} ${path}`);
     c.header("allow", allowed.join(", "));
-    return problem(c, 405, "method-not-allowed", `${c.req.method} is not allowed on ${path}; use ${allowed.join(", ")}`);
+    return problem(
+      c,
+      405,
+      "method-not-allowed",
+      `${c.req.method} is not allowed on ${path}; use ${allowed.join(", ")}`,
+    );
   });
   return routes;
 }

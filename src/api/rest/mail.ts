@@ -11,17 +11,43 @@ import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import type { RouteRegistry } from "./registry.ts";
 
-const Mailbox = v.object({ id: v.number(), name: v.string(), role: v.nullable(v.string()), total: v.number(), unread: v.number() });
+const Mailbox = v.object({
+  id: v.number(),
+  name: v.string(),
+  role: v.nullable(v.string()),
+  total: v.number(),
+  unread: v.number(),
+});
 const Address = v.object({ name: v.nullable(v.string()), email: v.string() });
 const MessageListItem = v.object({
-  id: v.number(), mailboxId: v.number(), uid: v.number(), flags: v.array(v.string()), size: v.number(), receivedAt: v.string(),
-  subject: v.nullable(v.string()), from: v.array(Address), to: v.array(Address), sentAt: v.nullable(v.string()), preview: v.string(), hasAttachment: v.boolean(),
+  id: v.number(),
+  mailboxId: v.number(),
+  uid: v.number(),
+  flags: v.array(v.string()),
+  size: v.number(),
+  receivedAt: v.string(),
+  subject: v.nullable(v.string()),
+  from: v.array(Address),
+  to: v.array(Address),
+  sentAt: v.nullable(v.string()),
+  preview: v.string(),
+  hasAttachment: v.boolean(),
 });
 const MessagePage = v.object({ messages: v.array(MessageListItem), nextCursor: v.nullable(v.string()) });
 /** One message wherever it is: every mailbox holding it (`mailboxId` is the first of them), no UID. */
 const MessageItem = v.object({
-  id: v.number(), mailboxId: v.number(), mailboxIds: v.array(v.number()), flags: v.array(v.string()), size: v.number(), receivedAt: v.string(),
-  subject: v.nullable(v.string()), from: v.array(Address), to: v.array(Address), sentAt: v.nullable(v.string()), preview: v.string(), hasAttachment: v.boolean(),
+  id: v.number(),
+  mailboxId: v.number(),
+  mailboxIds: v.array(v.number()),
+  flags: v.array(v.string()),
+  size: v.number(),
+  receivedAt: v.string(),
+  subject: v.nullable(v.string()),
+  from: v.array(Address),
+  to: v.array(Address),
+  sentAt: v.nullable(v.string()),
+  preview: v.string(),
+  hasAttachment: v.boolean(),
 });
 const boolParam = v.optional(v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true")));
 
@@ -29,16 +55,36 @@ const boolParam = v.optional(v.pipe(v.picklist(["true", "false"]), v.transform((
 function listItem(mailboxId: number, row: MessageWithSummary): v.InferOutput<typeof MessageListItem> {
   const s = row.summary;
   return {
-    id: row.emailId, mailboxId, uid: row.uid, flags: row.flags, size: row.size, receivedAt: row.internalDate.toISOString(),
-    subject: s.subject, from: s.from, to: s.to, sentAt: s.sentAt === null ? null : new Date(s.sentAt).toISOString(), preview: s.preview, hasAttachment: s.hasAttachment,
+    id: row.emailId,
+    mailboxId,
+    uid: row.uid,
+    flags: row.flags,
+    size: row.size,
+    receivedAt: row.internalDate.toISOString(),
+    subject: s.subject,
+    from: s.from,
+    to: s.to,
+    sentAt: s.sentAt === null ? null : new Date(s.sentAt).toISOString(),
+    preview: s.preview,
+    hasAttachment: s.hasAttachment,
   };
 }
 
 function messageItem(email: EmailView): v.InferOutput<typeof MessageItem> {
   const s = email.summary;
   return {
-    id: email.id, mailboxId: email.mailboxIds[0]!, mailboxIds: email.mailboxIds, flags: email.flags, size: email.size, receivedAt: email.receivedAt.toISOString(),
-    subject: email.subject, from: s.from, to: s.to, sentAt: email.sentAt ? email.sentAt.toISOString() : null, preview: s.preview, hasAttachment: s.hasAttachment,
+    id: email.id,
+    mailboxId: email.mailboxIds[0]!,
+    mailboxIds: email.mailboxIds,
+    flags: email.flags,
+    size: email.size,
+    receivedAt: email.receivedAt.toISOString(),
+    subject: email.subject,
+    from: s.from,
+    to: s.to,
+    sentAt: email.sentAt ? email.sentAt.toISOString() : null,
+    preview: s.preview,
+    hasAttachment: s.hasAttachment,
   };
 }
 
@@ -52,23 +98,40 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
   };
 
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}/mailboxes", tag: "mail", summary: "List an account's mailboxes with counts",
+    method: "get",
+    path: "/api/v1/accounts/{address}/mailboxes",
+    tag: "mail",
+    summary: "List an account's mailboxes with counts",
     params: v.object({ address: v.string() }),
     response: { status: 200, schema: v.array(Mailbox) },
     handler: async (c, { params }) => {
       const a = await account(params.address);
       if (!a) return problem(c, 404, "not-found", `No account ${params.address}`);
       const counts = await store.mailboxes.counts(a.id);
-      return c.json((await store.mailboxes.list(a.id)).map((b) => ({ id: b.id, name: b.name, role: b.role, total: counts.get(b.id)?.total ?? 0, unread: counts.get(b.id)?.unread ?? 0 })));
+      return c.json(
+        (await store.mailboxes.list(a.id)).map((b) => ({
+          id: b.id,
+          name: b.name,
+          role: b.role,
+          total: counts.get(b.id)?.total ?? 0,
+          unread: counts.get(b.id)?.unread ?? 0,
+        })),
+      );
     },
   });
 
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}/messages", tag: "mail", summary: "List messages, newest first, with cursor pagination and filters",
+    method: "get",
+    path: "/api/v1/accounts/{address}/messages",
+    tag: "mail",
+    summary: "List messages, newest first, with cursor pagination and filters",
     params: v.object({ address: v.string() }),
     query: v.object({
       mailbox: v.optional(v.string(), "INBOX"),
-      limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a number"), v.transform(Number), v.minValue(1), v.maxValue(500)), "50"),
+      limit: v.optional(
+        v.pipe(v.string(), v.regex(/^\d+$/, "must be a number"), v.transform(Number), v.minValue(1), v.maxValue(500)),
+        "50",
+      ),
       cursor: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a cursor from a previous page"))),
       unread: boolParam,
       flagged: boolParam,
@@ -90,18 +153,34 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       if (!box) return problem(c, 404, "not-found", `No mailbox ${query.mailbox}`);
       const limit = query.limit as unknown as number;
       const rows = await store.messages.page(box.id, {
-        cursor: query.cursor === undefined ? undefined : Number(query.cursor), order: query.order, after: query.after ? new Date(query.after) : undefined,
-        before: query.before ? new Date(query.before) : undefined, text: query.text, subject: query.subject, from: query.from, unread: query.unread,
-        flagged: query.flagged, limit: limit + 1,
+        cursor: query.cursor === undefined ? undefined : Number(query.cursor),
+        order: query.order,
+        after: query.after ? new Date(query.after) : undefined,
+        before: query.before ? new Date(query.before) : undefined,
+        text: query.text,
+        subject: query.subject,
+        from: query.from,
+        unread: query.unread,
+        flagged: query.flagged,
+        limit: limit + 1,
       });
       const page = rows.slice(0, limit);
-      return c.json({ messages: page.map((row) => listItem(box.id, row)), nextCursor: rows.length > limit ? String(page.at(-1)!.uid) : null });
+      return c.json({
+        messages: page.map((row) => listItem(box.id, row)),
+        nextCursor: rows.length > limit ? String(page.at(-1)!.uid) : null,
+      });
     },
   });
 
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}/messages/{id}", tag: "mail", summary: "One message as parsed JSON",
-    params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) }),
+    method: "get",
+    path: "/api/v1/accounts/{address}/messages/{id}",
+    tag: "mail",
+    summary: "One message as parsed JSON",
+    params: v.object({
+      address: v.string(),
+      id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)),
+    }),
     response: { status: 200 },
     handler: async (c, { params }) => {
       const found = await owned(params.address, params.id);
@@ -117,14 +196,26 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
         headers: email.headers.map((h) => ({ name: h.key, value: h.value })),
         text: email.text ?? null,
         html: email.html ?? null,
-        attachments: email.attachments.map((att, index) => ({ index, filename: att.filename, mimeType: att.mimeType, disposition: att.disposition, size: typeof att.content === "string" ? att.content.length : att.content.byteLength })),
+        attachments: email.attachments.map((att, index) => ({
+          index,
+          filename: att.filename,
+          mimeType: att.mimeType,
+          disposition: att.disposition,
+          size: typeof att.content === "string" ? att.content.length : att.content.byteLength,
+        })),
       });
     },
   });
 
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}/messages/{id}/raw", tag: "mail", summary: "The message as stored (message/rfc822)",
-    params: v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) }),
+    method: "get",
+    path: "/api/v1/accounts/{address}/messages/{id}/raw",
+    tag: "mail",
+    summary: "The message as stored (message/rfc822)",
+    params: v.object({
+      address: v.string(),
+      id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)),
+    }),
     response: { status: 200, contentType: "message/rfc822" },
     handler: async (c, { params }) => {
       const found = await owned(params.address, params.id);
@@ -134,10 +225,16 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
     },
   });
 
-  const messageParams = v.object({ address: v.string(), id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)) });
+  const messageParams = v.object({
+    address: v.string(),
+    id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)),
+  });
 
   routes.add({
-    method: "patch", path: "/api/v1/accounts/{address}/messages/{id}", tag: "mail", summary: "Set flags (IMAP flags, e.g. \\Seen) and/or move to another mailbox",
+    method: "patch",
+    path: "/api/v1/accounts/{address}/messages/{id}",
+    tag: "mail",
+    summary: "Set flags (IMAP flags, e.g. \\Seen) and/or move to another mailbox",
     params: messageParams,
     body: v.strictObject({
       addFlags: v.optional(v.array(v.pipe(v.string(), v.regex(/^\\?[\x21-\x7e]+$/, "must be an IMAP flag")))),
@@ -149,13 +246,21 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       const found = await owned(params.address, params.id);
       if (!found) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
       const target = body.mailbox ? await store.mailboxes.byName(found.account.id, body.mailbox) : undefined;
-      if (body.mailbox && !target) return problem(c, 400, "validation", `No mailbox ${body.mailbox}`, [{ path: "body.mailbox", message: "no such mailbox" }]);
+      if (body.mailbox && !target) {
+        return problem(c, 400, "validation", `No mailbox ${body.mailbox}`, [{
+          path: "body.mailbox",
+          message: "no such mailbox",
+        }]);
+      }
       // One transaction: flags on every mailbox holding it, then the move; all in the change log.
       const keywords = [
         ...(body.addFlags?.length ? [{ mode: "add" as const, flags: body.addFlags }] : []),
         ...(body.removeFlags?.length ? [{ mode: "remove" as const, flags: body.removeFlags }] : []),
       ];
-      const result = await store.mail.updateEmail(found.account.id, found.email.id, { keywords, ...(target ? { mailboxIds: [target.id] } : {}) });
+      const result = await store.mail.updateEmail(found.account.id, found.email.id, {
+        keywords,
+        ...(target ? { mailboxIds: [target.id] } : {}),
+      });
       const [now] = result === null ? await store.emails.get(found.account.id, [found.email.id]) : [];
       if (!now) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
       return c.json(messageItem(now));
@@ -163,18 +268,26 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
   });
 
   routes.add({
-    method: "delete", path: "/api/v1/accounts/{address}/messages/{id}", tag: "mail", summary: "Delete a message (expunge)",
+    method: "delete",
+    path: "/api/v1/accounts/{address}/messages/{id}",
+    tag: "mail",
+    summary: "Delete a message (expunge)",
     params: messageParams,
     response: { status: 204 },
     handler: async (c, { params }) => {
       const a = await account(params.address);
-      if (!a || !(await store.mail.destroyEmail(a.id, params.id))) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      if (!a || !(await store.mail.destroyEmail(a.id, params.id))) {
+        return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
+      }
       return c.body(null, 204);
     },
   });
 
   routes.add({
-    method: "get", path: "/api/v1/accounts/{address}/messages/{id}/attachments/{index}", tag: "mail", summary: "One attachment, decoded, with its own content type",
+    method: "get",
+    path: "/api/v1/accounts/{address}/messages/{id}/attachments/{index}",
+    tag: "mail",
+    summary: "One attachment, decoded, with its own content type",
     params: v.object({
       address: v.string(),
       id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a message id"), v.transform(Number)),
@@ -188,9 +301,14 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
       const email = await PostalMime.parse(raw);
       const attachment = email.attachments[params.index];
       if (!attachment) return problem(c, 404, "not-found", `No attachment ${params.index} in message ${params.id}`);
-      const content = typeof attachment.content === "string" ? new TextEncoder().encode(attachment.content) : new Uint8Array(attachment.content);
+      const content = typeof attachment.content === "string"
+        ? new TextEncoder().encode(attachment.content)
+        : new Uint8Array(attachment.content);
       const name = (attachment.filename ?? `attachment-${params.index}`).replace(/["\r\n]/g, "");
-      return c.body(content as Uint8Array<ArrayBuffer>, 200, { "content-type": attachment.mimeType || "application/octet-stream", "content-disposition": `attachment; filename="${name}"` });
+      return c.body(content as Uint8Array<ArrayBuffer>, 200, {
+        "content-type": attachment.mimeType || "application/octet-stream",
+        "content-disposition": `attachment; filename="${name}"`,
+      });
     },
   });
 }

@@ -6,8 +6,19 @@ import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import type { RouteRegistry } from "./registry.ts";
 
-const Recipient = v.object({ recipient: v.string(), status: v.string(), attempts: v.number(), nextAttemptAt: v.string(), lastReply: v.nullable(v.string()) });
-const QueuedMessage = v.object({ id: v.number(), sender: v.string(), createdAt: v.string(), recipients: v.array(Recipient) });
+const Recipient = v.object({
+  recipient: v.string(),
+  status: v.string(),
+  attempts: v.number(),
+  nextAttemptAt: v.string(),
+  lastReply: v.nullable(v.string()),
+});
+const QueuedMessage = v.object({
+  id: v.number(),
+  sender: v.string(),
+  createdAt: v.string(),
+  recipients: v.array(Recipient),
+});
 const idParams = v.object({ id: v.pipe(v.string(), v.regex(/^\d+$/, "must be a queue id"), v.transform(Number)) });
 
 export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => void): void {
@@ -16,16 +27,28 @@ export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => voi
       id: row.id,
       sender: row.sender,
       createdAt: row.createdAt.toISOString(),
-      recipients: row.recipients.map((r) => ({ recipient: r.recipient, status: r.status, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt.toISOString(), lastReply: r.lastReply })),
+      recipients: row.recipients.map((r) => ({
+        recipient: r.recipient,
+        status: r.status,
+        attempts: r.attempts,
+        nextAttemptAt: r.nextAttemptAt.toISOString(),
+        lastReply: r.lastReply,
+      })),
     }));
   };
   routes.add({
-    method: "get", path: "/api/v1/queue", tag: "queue", summary: "Messages waiting in the outbound queue",
+    method: "get",
+    path: "/api/v1/queue",
+    tag: "queue",
+    summary: "Messages waiting in the outbound queue",
     response: { status: 200, schema: v.array(QueuedMessage) },
     handler: async (c) => c.json(await load()),
   });
   routes.add({
-    method: "get", path: "/api/v1/queue/{id}", tag: "queue", summary: "One queued message",
+    method: "get",
+    path: "/api/v1/queue/{id}",
+    tag: "queue",
+    summary: "One queued message",
     params: idParams,
     response: { status: 200, schema: QueuedMessage },
     handler: async (c, { params }) => {
@@ -34,7 +57,10 @@ export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => voi
     },
   });
   routes.add({
-    method: "post", path: "/api/v1/queue/{id}/retry", tag: "queue", summary: "Try the pending recipients again now",
+    method: "post",
+    path: "/api/v1/queue/{id}/retry",
+    tag: "queue",
+    summary: "Try the pending recipients again now",
     params: idParams,
     response: { status: 202 },
     handler: async (c, { params }) => {
@@ -46,7 +72,10 @@ export function queueRoutes(routes: RouteRegistry, store: Store, wake: () => voi
     },
   });
   routes.add({
-    method: "delete", path: "/api/v1/queue/{id}", tag: "queue", summary: "Drop a queued message without a bounce",
+    method: "delete",
+    path: "/api/v1/queue/{id}",
+    tag: "queue",
+    summary: "Drop a queued message without a bounce",
     params: idParams,
     response: { status: 204 },
     handler: async (c, { params }) => {

@@ -36,7 +36,9 @@ type AnySpec = RouteSpec<Schema | undefined, Schema | undefined, Schema | undefi
 export class RouteRegistry {
   readonly routes: AnySpec[] = [];
 
-  add<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined>(spec: RouteSpec<P, Q, B>): void {
+  add<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined>(
+    spec: RouteSpec<P, Q, B>,
+  ): void {
     this.routes.push(spec as unknown as AnySpec);
   }
 
@@ -52,7 +54,9 @@ export class RouteRegistry {
         let body: v.SafeParseResult<Schema> | null = null;
         if (spec.body) {
           const length = Number(c.req.header("content-length") ?? 0);
-          if (length > maxBodyBytes) return problem(c, 413, "too-large", `The body may be at most ${maxBodyBytes} bytes`);
+          if (length > maxBodyBytes) {
+            return problem(c, 413, "too-large", `The body may be at most ${maxBodyBytes} bytes`);
+          }
           let json: unknown;
           try {
             json = await c.req.json();
@@ -70,29 +74,42 @@ export class RouteRegistry {
   /** The OpenAPI 3.1 document of every registered route. */
   openApi(info: { title: string; version: string }): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
-    const schema = (s: Schema) => toJsonSchema(s, { errorMode: "ignore", target: "openapi-3.0" } as never) as Record<string, unknown>;
+    const schema = (s: Schema) =>
+      toJsonSchema(s, { errorMode: "ignore", target: "openapi-3.0" } as never) as Record<string, unknown>;
     for (const spec of this.routes) {
       const parameters: unknown[] = [];
       for (const [where, s] of [["path", spec.params], ["query", spec.query]] as const) {
         if (!s) continue;
         const json = schema(s) as { properties?: Record<string, unknown>; required?: string[] };
         for (const [name, property] of Object.entries(json.properties ?? {})) {
-          parameters.push({ name, in: where, required: where === "path" || (json.required ?? []).includes(name), schema: property });
+          parameters.push({
+            name,
+            in: where,
+            required: where === "path" || (json.required ?? []).includes(name),
+            schema: property,
+          });
         }
       }
       const responses: Record<string, unknown> = {
         [spec.response.status]: {
           description: spec.summary,
-          ...(spec.response.schema ? { content: { "application/json": { schema: schema(spec.response.schema) } } } : {}),
+          ...(spec.response.schema
+            ? { content: { "application/json": { schema: schema(spec.response.schema) } } }
+            : {}),
           ...(spec.response.contentType ? { content: { [spec.response.contentType]: {} } } : {}),
         },
-        default: { description: "A problem document (RFC 9457)", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } },
+        default: {
+          description: "A problem document (RFC 9457)",
+          content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+        },
       };
       (paths[spec.path] ??= {})[spec.method] = {
         summary: spec.summary,
         tags: [spec.tag],
         ...(parameters.length ? { parameters } : {}),
-        ...(spec.body ? { requestBody: { required: true, content: { "application/json": { schema: schema(spec.body) } } } } : {}),
+        ...(spec.body
+          ? { requestBody: { required: true, content: { "application/json": { schema: schema(spec.body) } } } }
+          : {}),
         responses,
       };
     }
@@ -107,8 +124,14 @@ export class RouteRegistry {
             type: "object",
             required: ["type", "title", "status"],
             properties: {
-              type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, detail: { type: "string" },
-              errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+              type: { type: "string" },
+              title: { type: "string" },
+              status: { type: "integer" },
+              detail: { type: "string" },
+              errors: {
+                type: "array",
+                items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+              },
             },
           },
         },
@@ -119,6 +142,9 @@ export class RouteRegistry {
 }
 
 function invalid(c: Context, issues: v.BaseIssue<unknown>[], where: string) {
-  const errors = issues.map((issue) => ({ path: [where, ...(issue.path ?? []).map((p) => String(p.key))].join("."), message: issue.message }));
+  const errors = issues.map((issue) => ({
+    path: [where, ...(issue.path ?? []).map((p) => String(p.key))].join("."),
+    message: issue.message,
+  }));
   return problem(c, 400, "validation", `The request ${where} is not valid`, errors);
 }
