@@ -22,7 +22,7 @@ import type { Mailbox } from "./store/mailboxes.ts";
 import type { Store } from "./store/store.ts";
 
 export { ConfigError, SchemaTooNewError, StoreError };
-export { setLogLevel } from "./log.ts";
+export { setLogLevel } from "./util/log.ts";
 export type {
   Config,
   ConfigInput,

@@ -10,7 +10,7 @@ import { serveCommand } from "./cli/serve.ts";
 import { USER_USAGE, userCommand } from "./cli/user.ts";
 import { ConfigError } from "./config/load.ts";
 import { SchemaTooNewError, StoreError } from "./store/errors.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "./util/version.ts";
 
 const USAGE = `Postern ${VERSION}: an embeddable edge mail gateway
 

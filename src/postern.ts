@@ -13,7 +13,7 @@ import type { Config, ListenerName } from "./config/schema.ts";
 import { createSecureContext, loadOrCreateCertificate } from "./net/certificate.ts";
 import { type HttpServer, serveHttp } from "./net/http.ts";
 import { listen, type Listener } from "./net/listener.ts";
-import { log } from "./log.ts";
+import { log } from "./util/log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
 import { createDkimSigner, createKeyring, keyForHost } from "./forward/dkim.ts";
 import { Srs } from "./forward/srs.ts";
@@ -23,7 +23,7 @@ import type { HookModule } from "./policy/hooks.ts";
 import { QueueRunner } from "./queue/runner.ts";
 import { SUMMARY_VERSION } from "./mime/summary.ts";
 import { Store } from "./store/store.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "./util/version.ts";
 
 export interface Postern {
   readonly config: Config;

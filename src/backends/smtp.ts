@@ -14,12 +14,12 @@ import type {
   SessionInfo,
   SmtpBackend,
 } from "../smtp/backend.ts";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import type { PolicyPipeline } from "../policy/pipeline.ts";
 import type { Verdict } from "../policy/verdict.ts";
 import { type Reply, reply } from "../smtp/reply.ts";
 import { isStorageFull } from "../store/errors.ts";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import type { Store } from "../store/store.ts";
 import { type Deliverer, DeliveryRefused } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";

@@ -1,7 +1,7 @@
 import { loadConfig } from "../config/load.ts";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import { startPostern } from "../postern.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { parse, UsageError } from "./args.ts";
 
 export const SERVE_USAGE = "Usage: postern serve [--config FILE]";

@@ -7,7 +7,7 @@
 import type { Srs } from "../forward/srs.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { authenticateMessage } from "../policy/mailauth.ts";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import { type MessageSummary, summarize } from "../mime/summary.ts";
 import { sha256Hex } from "../store/append.ts";
 import type { Store } from "../store/store.ts";

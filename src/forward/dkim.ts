@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { parseAddressList } from "../mime/address-list.ts";
 import { headerValue, parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
 

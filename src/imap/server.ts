@@ -3,7 +3,7 @@
  * `CommandReader`, commands through the parser to the `ImapSession`; IDLE waits for DONE or for
  * the store's change notifications.
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import type { Connection } from "../connection.ts";
 import type { ImapBackend } from "./backend.ts";
 import { CommandReader } from "./command-reader.ts";

@@ -6,7 +6,7 @@
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { TlsInfo } from "../connection.ts";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import type { ImapAccount, ImapBackend } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";

@@ -3,7 +3,7 @@
  * POP3 multi-line responses (RFC 1939 §3) share the rule. A pure bytes transform; reading it back
  * (with SMTP's end-of-data and bare-LF rules) is `smtp/data.ts`'s `DataDecoder`.
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 const DOT = 0x2e;

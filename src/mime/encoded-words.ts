@@ -2,7 +2,7 @@
  * RFC 2047 encoded words (`=?charset?B|Q?text?=`) in header text, decoded for display.
  * Lenient like mail readers: words are found anywhere, not only between spaces.
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { decodeCharset } from "./charset.ts";
 import { decodeBase64Bytes } from "./decode.ts";
 

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext as tlsSecureContext, type SecureContext } from "node:tls";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 
 export interface CertificatePem {
   cert: string;

@@ -3,7 +3,7 @@
  * write the request, read until the daemon closes, give up after the timeout.
  */
 import { connect } from "node:net";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 export interface DaemonAddress {
   host: string;

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import { normalizeIp, SocketConnection } from "./connection.ts";
 import type { ConnectionHandler } from "../connection.ts";
 

@@ -3,7 +3,7 @@
  * failure policy (fail open: accept and tag `scan-failed`; fail closed: tempfail), and their
  * verdicts combine into one decision.
  */
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import { accept, combine, type Verdict } from "./verdict.ts";
 
 export type Stage = "rcpt" | "data";

@@ -2,7 +2,7 @@
  * The POP3 session (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034) as a state machine
  * without I/O. `server.ts` feeds it lines and carries out its actions.
  */
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../connection.ts";

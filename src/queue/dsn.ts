@@ -2,7 +2,7 @@
  * Delivery status notifications (RFC 3464 multipart/report, RFC 3461 semantics): which
  * recipients get one, and the message itself.
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { splitHeaderBody } from "../mime/header.ts";
 import { formatDate } from "../smtp/received.ts";
 

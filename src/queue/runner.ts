@@ -4,7 +4,7 @@
  * deferred with backoff until the maximum age. Rows survive restarts: the queue is the table.
  */
 import type { Deliverer } from "../deliver/deliverer.ts";
-import { log } from "../log.ts";
+import { log } from "../util/log.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { dial } from "../net/dial.ts";
 import { type ClientReply, deliverMessage, TLS_FAILED } from "../smtp/client.ts";

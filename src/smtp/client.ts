@@ -4,7 +4,7 @@
  * parameters, PIPELINING of MAIL and RCPT (RFC 2920), one transaction for all recipients.
  * Works on a `Connection`; `net/dial.ts` opens it.
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import type { Connection } from "../connection.ts";
 import { dotStuff } from "../mime/dot-stuffing.ts";
 import { encodeXtext } from "./xtext.ts";

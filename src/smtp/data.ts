@@ -4,7 +4,7 @@
  * bytes are dropped but the content is still consumed to its end. The inverse, for sending, is
  * `dotStuff` in `mime/dot-stuffing.ts` (shared with POP3).
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import type { LineResult } from "../connection.ts";
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);

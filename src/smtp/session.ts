@@ -5,7 +5,7 @@
  * `Action` of each `Step` (read more, start TLS, close). Lookups, authentication and delivery
  * go through the `SmtpBackend` interface it is given, so tests drive it with plain strings.
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { loginStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslMechanism, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../connection.ts";

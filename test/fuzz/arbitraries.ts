@@ -58,7 +58,7 @@ export function utf8(text: string): string {
   return binary(new TextEncoder().encode(text));
 }
 
-export { concatBytes as concat } from "../../src/bytes.ts";
+export { concatBytes as concat } from "../../src/util/bytes.ts";
 
 /** Octets with a meaning somewhere in SMTP, IMAP, POP3 or MIME syntax, plus 8-bit ones. */
 const SIGNIFICANT = [

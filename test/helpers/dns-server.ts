@@ -4,7 +4,7 @@
  * Names not in the table get NXDOMAIN.
  */
 import { createSocket, type Socket } from "node:dgram";
-import { concatBytes } from "../../src/bytes.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 
 export type DnsRecord = { type: "A"; address: string } | { type: "TXT"; text: string } | {
   type: "MX";
