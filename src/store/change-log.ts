@@ -61,12 +61,11 @@ export class ChangeRecorder {
       // SQLite gives a multi-row INSERT consecutive rowids in VALUES order.
       rows.sort((a, b) => a.id - b.id).forEach((r) => ids.push(r.id));
     }
-    entries.forEach((e, i) => this.touch(e.accountId, e.mailboxId, ids[i]!));
+    entries.forEach((e, i) => this.#touch(e.accountId, e.mailboxId, ids[i]!));
     return ids;
   }
 
-  /** Records a change written by a bulk statement (INSERT … SELECT) for publication. */
-  touch(accountId: number, mailboxId: number | null, modseq: number): void {
+  #touch(accountId: number, mailboxId: number | null, modseq: number): void {
     let seen = this.#touched.get(accountId);
     if (!seen) this.#touched.set(accountId, seen = { mailboxIds: new Set(), modseq: 0 });
     if (mailboxId !== null) seen.mailboxIds.add(mailboxId);
@@ -89,6 +88,16 @@ export interface LogEntry {
   mailboxOp: ChangeOp | null;
 }
 
+const logColumns = {
+  id: changes.id,
+  objectId: changes.objectId,
+  mailboxId: changes.mailboxId,
+  uid: changes.uid,
+  threadId: changes.threadId,
+  op: changes.op,
+  mailboxOp: changes.mailboxOp,
+};
+
 /** Reads of the change log (JMAP /changes, IMAP QRESYNC and IDLE). */
 export class ChangeLogReader {
   constructor(private readonly db: Db) {}
@@ -103,15 +112,7 @@ export class ChangeLogReader {
   /** The account's log of one type after `since`, up to and including `upTo`, oldest first. */
   since(accountId: number, type: "email" | "mailbox", since: number, upTo: number): Promise<LogEntry[]> {
     return this.db
-      .select({
-        id: changes.id,
-        objectId: changes.objectId,
-        mailboxId: changes.mailboxId,
-        uid: changes.uid,
-        threadId: changes.threadId,
-        op: changes.op,
-        mailboxOp: changes.mailboxOp,
-      })
+      .select(logColumns)
       .from(changes)
       .where(
         and(eq(changes.accountId, accountId), eq(changes.type, type), gt(changes.id, since), lte(changes.id, upTo)),
@@ -122,15 +123,7 @@ export class ChangeLogReader {
   /** One mailbox's email log after `since` (IMAP CONDSTORE/QRESYNC). */
   mailboxSince(mailboxId: number, since: number): Promise<LogEntry[]> {
     return this.db
-      .select({
-        id: changes.id,
-        objectId: changes.objectId,
-        mailboxId: changes.mailboxId,
-        uid: changes.uid,
-        threadId: changes.threadId,
-        op: changes.op,
-        mailboxOp: changes.mailboxOp,
-      })
+      .select(logColumns)
       .from(changes)
       .where(and(eq(changes.mailboxId, mailboxId), eq(changes.type, "email"), gt(changes.id, since)))
       .orderBy(asc(changes.id));

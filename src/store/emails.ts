@@ -159,14 +159,4 @@ export class EmailRepository {
   wouldExceedQuota(accountId: number, bytes: number, quota?: number | null): Promise<boolean> {
     return wouldExceedQuota(this.db, accountId, bytes, quota);
   }
-
-  /** Bytes stored in the account's mailboxes (a copy in two mailboxes counts twice, RFC 9208 §5.1). */
-  async storageUsed(accountId: number): Promise<number> {
-    const [row] = await this.db
-      .select({ used: sql<number>`coalesce(sum(${messages.size}), 0)` })
-      .from(messages)
-      .innerJoin(emails, eq(emails.id, messages.emailId))
-      .where(eq(emails.accountId, accountId));
-    return Number(row?.used ?? 0);
-  }
 }

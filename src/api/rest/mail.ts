@@ -19,10 +19,10 @@ const Mailbox = v.object({
   unread: v.number(),
 });
 const Address = v.object({ name: v.nullable(v.string()), email: v.string() });
-const MessageListItem = v.object({
+/** What every message view says, wherever the message is listed from. */
+const messageFields = {
   id: v.number(),
   mailboxId: v.number(),
-  uid: v.number(),
   flags: v.array(v.string()),
   size: v.number(),
   receivedAt: v.string(),
@@ -32,23 +32,12 @@ const MessageListItem = v.object({
   sentAt: v.nullable(v.string()),
   preview: v.string(),
   hasAttachment: v.boolean(),
-});
+};
+/** A message of one mailbox's list, with its UID there. */
+const MessageListItem = v.object({ ...messageFields, uid: v.number() });
 const MessagePage = v.object({ messages: v.array(MessageListItem), nextCursor: v.nullable(v.string()) });
 /** One message wherever it is: every mailbox holding it (`mailboxId` is the first of them), no UID. */
-const MessageItem = v.object({
-  id: v.number(),
-  mailboxId: v.number(),
-  mailboxIds: v.array(v.number()),
-  flags: v.array(v.string()),
-  size: v.number(),
-  receivedAt: v.string(),
-  subject: v.nullable(v.string()),
-  from: v.array(Address),
-  to: v.array(Address),
-  sentAt: v.nullable(v.string()),
-  preview: v.string(),
-  hasAttachment: v.boolean(),
-});
+const MessageItem = v.object({ ...messageFields, mailboxIds: v.array(v.number()) });
 const boolParam = v.optional(v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true")));
 
 /** A message of one mailbox's list. */
