@@ -207,6 +207,13 @@ export const queueRecipients = sqliteTable(
     lastReply: text("last_reply"),
     /** A "delayed" DSN went out for this recipient (RFC 3464 §2.3.3); at most one is sent. */
     delayNotified: integer("delay_notified", { mode: "boolean" }).notNull().default(false),
+    /**
+     * The process delivering this recipient now, and until when its claim holds: a claim is taken in one
+     * statement, so two processes on one database never deliver the same recipient at once, and an
+     * expired claim (its process died) is taken over.
+     */
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until", { mode: "timestamp_ms" }),
   },
   (t) => [index("queue_recipients_due").on(t.status, t.nextAttemptAt)],
 );
@@ -239,6 +246,17 @@ export const rateCounters = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
 );
+
+/**
+ * POP3 maildrop locks (RFC 1939 §8: one session per maildrop), shared by every process on the
+ * database. A lock names its process and session; a process refreshes its locks while it lives, so
+ * the locks of a process that died expire.
+ */
+export const maildropLocks = sqliteTable("maildrop_locks", {
+  accountId: integer("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  owner: text("owner").notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});
 
 /** API tokens of an account (JMAP and REST as that account): only a SHA-256 of each is kept. */
 export const apiTokens = sqliteTable(

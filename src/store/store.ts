@@ -9,6 +9,8 @@
  * promise settles only after the shared COMMIT, so durability before acknowledgement holds, and
  * a busy server pays one fsync per batch instead of one per message.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Client } from "@libsql/client";
 import { AccountRepository } from "./accounts.ts";
 import { AliasRepository } from "./aliases.ts";
@@ -59,6 +61,11 @@ export class Store {
    * store publishes here, after the commit of the transaction that logged them.
    */
   readonly changes = new ChangeFeed();
+  /**
+   * This process among those sharing the database: the owner named on queue leases and maildrop
+   * locks (host, pid and a random part, so a restarted process with the same pid is another owner).
+   */
+  readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   readonly #client: Client;
   readonly #db: Db;
   #queue: PendingWrite[] = [];
