@@ -163,6 +163,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       async stop(graceMs = 5000) {
         reindexing.abort();
         await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop(), reindexed]);
+        log.info("store statistics", { ...store.stats() });
         store.close();
       },
     };

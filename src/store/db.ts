@@ -29,10 +29,56 @@ function filePath(url: string): string | null {
   return rest.startsWith("//") ? fileURLToPath(url.split("?")[0]!) : rest;
 }
 
-export async function openDatabase(options: DatabaseOptions): Promise<{ client: Client; db: Db }> {
+/** What the store has sent to the database since it opened (for benchmarks: statements per message). */
+export interface StoreStats {
+  /** SQL statements executed, transaction control (BEGIN, SAVEPOINT, COMMIT) included. */
+  statements: number;
+  /** Transactions committed. */
+  commits: number;
+}
+
+/** Wraps the client so every statement it executes, in a transaction or not, is counted. */
+function counting(client: Client, stats: StoreStats): Client {
+  const countTx = <T extends object>(tx: T): T =>
+    new Proxy(tx, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== "function") return value;
+        if (key === "execute") {
+          return (...args: unknown[]) => (stats.statements++, value.apply(target, args));
+        }
+        if (key === "batch") {
+          return (
+            stmts: unknown[],
+            ...rest: unknown[]
+          ) => (stats.statements += stmts.length, value.call(target, stmts, ...rest));
+        }
+        if (key === "commit") return () => (stats.statements++, stats.commits++, value.call(target));
+        return value.bind(target);
+      },
+    });
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key === "transaction" && typeof value === "function") {
+        return async (...args: unknown[]) => (stats.statements++, countTx(await value.apply(target, args)));
+      }
+      if (key === "execute" || key === "batch") return countTx(target)[key];
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+export async function openDatabase(
+  options: DatabaseOptions,
+): Promise<{ client: Client; db: Db; stats: StoreStats }> {
   const path = filePath(options.url);
   if (path) createPrivately(path);
-  const client = createClient({ url: options.url, authToken: options.authToken, timeout: BUSY_TIMEOUT_MS });
+  const stats: StoreStats = { statements: 0, commits: 0 };
+  const client = counting(
+    createClient({ url: options.url, authToken: options.authToken, timeout: BUSY_TIMEOUT_MS }),
+    stats,
+  );
   if (options.url.startsWith("file:")) {
     // WAL lets readers (IMAP, POP3, the API) run while a delivery commits; FULL sync makes a
     // commit durable before we acknowledge it (a 250 means the message survives power loss).
@@ -41,7 +87,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<{ client: 
   }
   if (path) tightenFiles(path);
   await client.execute("PRAGMA foreign_keys = ON");
-  return { client, db: drizzle(client, { schema }) };
+  return { client, db: drizzle(client, { schema }), stats };
 }
 
 /**

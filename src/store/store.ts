@@ -14,7 +14,7 @@ import { hostname } from "node:os";
 import type { Client } from "@libsql/client";
 import { AccountRepository } from "./accounts.ts";
 import { AliasRepository } from "./aliases.ts";
-import { type DatabaseOptions, type Db, openDatabase, type Tx } from "./db.ts";
+import { type DatabaseOptions, type Db, openDatabase, type StoreStats, type Tx } from "./db.ts";
 import { DomainRepository } from "./domains.ts";
 import { MailboxRepository } from "./mailboxes.ts";
 import { MessageRepository } from "./messages.ts";
@@ -71,8 +71,11 @@ export class Store {
   #queue: PendingWrite[] = [];
   #draining = false;
 
-  private constructor(client: Client, db: Db) {
+  readonly #stats: StoreStats;
+
+  private constructor(client: Client, db: Db, stats: StoreStats) {
     this.#client = client;
+    this.#stats = stats;
     this.#db = db;
     this.domains = new DomainRepository(this, db);
     this.accounts = new AccountRepository(this, db);
@@ -89,8 +92,8 @@ export class Store {
   }
 
   static async open(options: DatabaseOptions): Promise<Store> {
-    const { client, db } = await openDatabase(options);
-    return new Store(client, db);
+    const { client, db, stats } = await openDatabase(options);
+    return new Store(client, db, stats);
   }
 
   migrate(): Promise<MigrationResult> {
@@ -156,6 +159,11 @@ export class Store {
   /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `busy_timeout`). */
   async pragma(name: "journal_mode" | "foreign_keys" | "busy_timeout" | "synchronous"): Promise<unknown> {
     return (await this.#client.execute(`PRAGMA ${name}`)).rows[0]?.[0];
+  }
+
+  /** Statements and commits so far (logged at stop; benchmarks divide them by messages delivered). */
+  stats(): Readonly<StoreStats> {
+    return { ...this.#stats };
   }
 
   close(): void {
