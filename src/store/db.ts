@@ -4,6 +4,7 @@
  * file, its WAL and shared-memory index are 0600.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
@@ -71,7 +72,7 @@ function counting(client: Client, stats: StoreStats): Client {
 
 export async function openDatabase(
   options: DatabaseOptions,
-): Promise<{ client: Client; db: Db; stats: StoreStats }> {
+): Promise<{ client: Client; db: Db; stats: StoreStats; walPath: string | null }> {
   const path = filePath(options.url);
   if (path) createPrivately(path);
   const stats: StoreStats = { statements: 0, commits: 0 };
@@ -80,14 +81,41 @@ export async function openDatabase(
     stats,
   );
   if (options.url.startsWith("file:")) {
-    // WAL lets readers (IMAP, POP3, the API) run while a delivery commits; FULL sync makes a
-    // commit durable before we acknowledge it (a 250 means the message survives power loss).
+    // WAL lets readers (IMAP, POP3, the API) run while a delivery commits. A commit must be on
+    // disk before we acknowledge it (a 250 means the message survives power loss), but SQLite's
+    // own sync (synchronous = FULL) would fsync on this thread and stall every session while the
+    // disk works. So SQLite commits without syncing (NORMAL: in WAL mode it then syncs only at
+    // checkpoints, keeping the database consistent) and the store syncs the WAL file itself,
+    // off the JavaScript thread, before it acknowledges the batch (see `syncWal`).
     await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = FULL");
+    await client.execute(`PRAGMA synchronous = ${path ? "NORMAL" : "FULL"}`);
   }
   if (path) tightenFiles(path);
   await client.execute("PRAGMA foreign_keys = ON");
-  return { client, db: drizzle(client, { schema }), stats };
+  return { client, db: drizzle(client, { schema }), stats, walPath: path ? `${path}-wal` : null };
+}
+
+/**
+ * Makes every transaction committed so far durable: fdatasync of the WAL file, run by the
+ * runtime's thread pool so the event loop keeps serving. fsync flushes the file's data whichever
+ * descriptor it is called on, so this covers SQLite's writes. Frames committed to the WAL are only
+ * ever overwritten after a checkpoint copied them into the database file, and SQLite syncs a
+ * checkpoint itself, so a commit is on disk either way once this settles.
+ */
+export async function syncWal(walPath: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(walPath, "r");
+  } catch (e) {
+    // No WAL: nothing was written since the last checkpoint removed it, which synced.
+    if ((e as { code?: unknown }).code === "ENOENT") return;
+    throw e;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -7,14 +7,16 @@
  * Group commit: writes that queue up while a transaction is committing run together in the next
  * one, each inside its own savepoint, so one failing write rolls back alone. Every caller's
  * promise settles only after the shared COMMIT, so durability before acknowledgement holds, and
- * a busy server pays one fsync per batch instead of one per message.
+ * a busy server pays one fsync per batch instead of one per message. The fsync runs off the
+ * JavaScript thread (db.ts `syncWal`), and the next batch commits while it runs.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Client } from "@libsql/client";
 import { AccountRepository } from "./accounts.ts";
 import { AliasRepository } from "./aliases.ts";
-import { type DatabaseOptions, type Db, openDatabase, type StoreStats, type Tx } from "./db.ts";
+import { type DatabaseOptions, type Db, openDatabase, type StoreStats, syncWal, type Tx } from "./db.ts";
+import { log } from "../util/log.ts";
 import { DomainRepository } from "./domains.ts";
 import { MailboxRepository } from "./mailboxes.ts";
 import { MessageRepository } from "./messages.ts";
@@ -30,6 +32,8 @@ import { SummaryReindexer } from "./reindex.ts";
 
 /** A write: the transaction, and the recorder through which it logs (and so publishes) changes. */
 export type WriteFn<T> = (tx: Tx, changes: ChangeRecorder) => Promise<T>;
+
+type Outcome = { ok: true; value: unknown; events: ChangeEvent[] } | { ok: false; error: unknown };
 
 interface PendingWrite {
   fn: WriteFn<unknown>;
@@ -68,13 +72,17 @@ export class Store {
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   readonly #client: Client;
   readonly #db: Db;
+  readonly #walPath: string | null;
   #queue: PendingWrite[] = [];
+  #syncing: Promise<void> | null = null;
+  #nextSync: Promise<void> | null = null;
   #draining = false;
 
   readonly #stats: StoreStats;
 
-  private constructor(client: Client, db: Db, stats: StoreStats) {
+  private constructor(client: Client, db: Db, stats: StoreStats, walPath: string | null) {
     this.#client = client;
+    this.#walPath = walPath;
     this.#stats = stats;
     this.#db = db;
     this.domains = new DomainRepository(this, db);
@@ -92,12 +100,14 @@ export class Store {
   }
 
   static async open(options: DatabaseOptions): Promise<Store> {
-    const { client, db, stats } = await openDatabase(options);
-    return new Store(client, db, stats);
+    const { client, db, stats, walPath } = await openDatabase(options);
+    return new Store(client, db, stats, walPath);
   }
 
-  migrate(): Promise<MigrationResult> {
-    return migrate(this.#client);
+  async migrate(): Promise<MigrationResult> {
+    const result = await migrate(this.#client);
+    await this.#durable();
+    return result;
   }
 
   /**
@@ -115,45 +125,83 @@ export class Store {
     this.#draining = true;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
-      const outcomes: Array<{ ok: true; value: unknown; events: ChangeEvent[] } | { ok: false; error: unknown }> = [];
+      let outcomes: Outcome[];
       try {
-        await this.#db.transaction(
-          async (tx) => {
-            for (const write of batch) {
-              try {
-                // A single write needs no savepoint; in a batch each gets its own.
-                const run = async (t: Tx) => {
-                  const recorder = new ChangeRecorder(t);
-                  const value = await write.fn(t, recorder);
-                  return { value, events: recorder.events() };
-                };
-                const { value, events } = batch.length === 1
-                  ? await run(tx)
-                  : await tx.transaction((inner) => run(inner));
-                outcomes.push({ ok: true, value, events });
-              } catch (error) {
-                if (batch.length === 1) throw error;
-                outcomes.push({ ok: false, error });
-              }
-            }
-          },
-          { behavior: "immediate" },
-        );
+        outcomes = await this.#run(batch);
       } catch (error) {
         for (const write of batch) write.reject(error);
         continue;
       }
-      batch.forEach((_write, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) { for (const event of outcome.events) this.changes.publish(event); }
-      });
-      batch.forEach((write, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) write.resolve(outcome.value);
-        else write.reject(outcome.error);
-      });
+      // The next batch may run while this one's commit reaches the disk; this one is
+      // acknowledged, and its changes published, once it is there.
+      void this.#durable().then(
+        () => this.#settle(batch, outcomes),
+        (error) => {
+          log.error("syncing the database to disk failed", { error });
+          for (const write of batch) write.reject(error);
+        },
+      );
     }
     this.#draining = false;
+  }
+
+  /** One write transaction for the batch; a write that fails in a batch rolls back alone. */
+  async #run(batch: PendingWrite[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    await this.#db.transaction(
+      async (tx) => {
+        for (const write of batch) {
+          try {
+            // A single write needs no savepoint; in a batch each gets its own.
+            const run = async (t: Tx) => {
+              const recorder = new ChangeRecorder(t);
+              const value = await write.fn(t, recorder);
+              return { value, events: recorder.events() };
+            };
+            const { value, events } = batch.length === 1 ? await run(tx) : await tx.transaction((inner) => run(inner));
+            outcomes.push({ ok: true, value, events });
+          } catch (error) {
+            if (batch.length === 1) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      },
+      { behavior: "immediate" },
+    );
+    return outcomes;
+  }
+
+  #settle(batch: PendingWrite[], outcomes: Outcome[]): void {
+    batch.forEach((_write, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) { for (const event of outcome.events) this.changes.publish(event); }
+    });
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
+  }
+
+  /**
+   * Settles once everything committed so far is on disk. An embedded database syncs its WAL off
+   * this thread (db.ts); commits made while a sync runs share the next one, as writes share a
+   * commit. A libSQL server makes its commits durable itself.
+   */
+  #durable(): Promise<void> {
+    const walPath = this.#walPath;
+    if (!walPath) return Promise.resolve();
+    if (!this.#syncing) {
+      const sync: Promise<void> = syncWal(walPath).finally(() => {
+        if (this.#syncing === sync) this.#syncing = null;
+      });
+      return this.#syncing = sync;
+    }
+    // A sync already running may have started before this commit: wait for the next one.
+    return this.#nextSync ??= this.#syncing.catch(() => {}).then(() => {
+      this.#nextSync = null;
+      return this.#durable();
+    });
   }
 
   /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `busy_timeout`). */
