@@ -64,8 +64,3 @@ export async function routeFor(domain: string, options: RouteOptions): Promise<R
   );
   return { kind: "hops", hops: shuffled.map((r) => ({ host: r.exchange.replace(/\.$/, ""), port })), relay: false };
 }
-
-/** Delay before the next try: `baseMs` (5 minutes by default), doubling, at most 4 hours. */
-export function retryDelayMs(attempts: number, baseMs = 300_000): number {
-  return Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 4 * 3_600_000);
-}

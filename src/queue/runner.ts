@@ -1,18 +1,18 @@
 /**
- * The outbound queue: picks due recipients, delivers each message once per destination domain
- * over SMTP, and records the outcome — delivered, failed (a DSN goes back to the sender) or
- * deferred with backoff until the maximum age. Rows survive restarts: the queue is the table.
+ * The outbound queue's scheduler: claims due recipients (a lease, so processes sharing the
+ * database never deliver the same one), hands each message once per destination to the
+ * transport, lets `decision.ts` say what the replies mean, records the outcomes and sends the
+ * DSNs owed through the deliverer. Rows survive restarts: the queue is the table.
  */
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { log } from "../util/log.ts";
 import type { DnsResolve } from "../net/dns.ts";
-import { dial } from "../net/dial.ts";
-import { type ClientReply, deliverMessage, TLS_FAILED } from "../smtp/client.ts";
-import type { AttemptOutcome, QueuedMessage } from "../store/queue.ts";
+import type { QueuedMessage, QueuedRecipient } from "../store/queue.ts";
 import type { Store } from "../store/store.ts";
-import { buildDsn, type DsnRecipient, wantsNotice } from "./dsn.ts";
-import { retryDelayMs, routeFor } from "./route.ts";
-import { postWebhook, type WebhookOptions } from "./webhook.ts";
+import { type Attempt, decide, type Decision, type Notice } from "./decision.ts";
+import { buildDsn } from "./dsn.ts";
+import { destinationOf, isWebhook, Transport } from "./transport.ts";
+import type { WebhookOptions } from "./webhook.ts";
 
 export interface QueueRunnerOptions {
   store: Store;
@@ -32,27 +32,29 @@ export interface QueueRunnerOptions {
   /** DKIM-signs a message leaving for `domain`'s recipients, or returns it as it is. */
   sign?: (raw: Uint8Array, sender: string) => Promise<Uint8Array>;
   pollMs?: number;
+  /**
+   * How long a claim on a recipient holds (15 minutes by default). It must outlast any attempt:
+   * after it, another process sharing the database takes the recipient over.
+   */
+  leaseMs?: number;
   now?: () => number;
 }
 
-type Due = {
-  id: number;
-  queueId: number;
-  recipient: string;
-  notify: string | null;
-  orcpt: string | null;
-  attempts: number;
-  delayNotified: boolean;
-};
+/** Recipients claimed in one pass, at most. */
+const CLAIM_LIMIT = 500;
+/** Destinations attempted at once. */
+const PARALLEL = 8;
 
 export class QueueRunner {
   #options: QueueRunnerOptions;
+  #transport: Transport;
   #timer: ReturnType<typeof setInterval> | undefined;
   #running: Promise<void> | null = null;
   #again = false;
 
   constructor(options: QueueRunnerOptions) {
     this.#options = options;
+    this.#transport = new Transport(options);
   }
 
   start(): void {
@@ -86,203 +88,90 @@ export class QueueRunner {
     await this.#running;
   }
 
-  /** One pass over the due recipients; returns how many were attempted. */
+  /** One pass over the due recipients this process could claim; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const now = (this.#options.now ?? Date.now)();
     const { store } = this.#options;
-    const due: Due[] = await store.queue.due(new Date(now));
-    const groups = new Map<string, Due[]>();
-    for (const d of due) {
+    const claimed = await store.queue.claim(
+      store.instanceId,
+      new Date(now),
+      this.#options.leaseMs ?? 15 * 60_000,
+      CLAIM_LIMIT,
+    );
+    const groups = new Map<string, QueuedRecipient[]>();
+    for (const r of claimed) {
       // Webhooks one by one; mail once per message and destination domain.
-      const key = /^https:\/\//i.test(d.recipient)
-        ? `${d.queueId} ${d.recipient}`
-        : `${d.queueId} ${d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase()}`;
-      groups.set(key, [...(groups.get(key) ?? []), d]);
+      const key = isWebhook(r.recipient) ? `${r.queueId} #${r.id}` : `${r.queueId} ${destinationOf(r.recipient)}`;
+      groups.set(key, [...(groups.get(key) ?? []), r]);
     }
-    const work = [...groups.entries()];
-    // A few destinations at a time.
-    for (let i = 0; i < work.length; i += 8) {
-      await Promise.all(work.slice(i, i + 8).map(([key, rows]) => this.#deliverGroup(key.split(" ")[1]!, rows, now)));
+    const work = [...groups.values()];
+    for (let i = 0; i < work.length; i += PARALLEL) {
+      await Promise.all(work.slice(i, i + PARALLEL).map((rows) => this.#attempt(rows, now)));
     }
-    return due.length;
+    return claimed.length;
   }
 
-  async #deliverGroup(domain: string, rows: Due[], now: number): Promise<void> {
+  /** One message to one destination; an attempt that breaks gives its claims back, to be retried at the next pass. */
+  async #attempt(rows: QueuedRecipient[], now: number): Promise<void> {
     const { store } = this.#options;
-    const message = await store.queue.message(rows[0]!.queueId);
-    if (!message) return;
-    const raw = await store.emails.readBlob(message.blobHash);
-    if (!raw) return;
-    const outcome = new Map<number, { reply: ClientReply; mta?: string }>();
-    if (/^https:\/\//i.test(domain)) {
-      const row = rows[0]!;
-      const to = row.orcpt?.replace(/^rfc822;/i, "") ?? row.recipient;
-      const reply = await postWebhook(
-        row.recipient,
-        { envelope: { from: message.sender, to }, raw },
-        this.#options.webhooks ?? { timeoutMs: 30_000 },
-      );
-      outcome.set(row.id, { reply, mta: new URL(row.recipient).host });
-      await this.#record(message, rows, outcome, now, raw);
-      return;
-    }
-    const route = await routeFor(domain, {
-      transport: this.#options.transport,
-      relayHost: this.#options.relayHost,
-      resolve: this.#options.resolve,
-      mxPort: this.#options.mxPort,
-    });
-    if (route.kind !== "hops") {
-      const reply = route.kind === "fail"
-        ? { code: route.code, enhanced: route.enhanced, text: route.text }
-        : { code: 451, enhanced: "4.4.3", text: route.text };
-      for (const r of rows) outcome.set(r.id, { reply });
-    } else {
-      const content = this.#options.sign ? await this.#options.sign(raw, message.sender) : raw;
-      let last: ClientReply = { code: 451, enhanced: "4.4.1", text: "No destination answered" };
-      for (const hop of route.hops) {
-        // Opportunistic TLS (RFC 3207 §4.1): a hop whose handshake fails is tried again in clear.
-        for (const skipTls of this.#options.requireTls ? [false] : [false, true]) {
-          let conn;
-          try {
-            const address = await this.#address(hop.host);
-            conn = await dial({
-              host: address,
-              port: hop.port,
-              servername: hop.host,
-              verifyTls: false,
-              connectTimeoutMs: 30_000,
-              idleTimeoutMs: 300_000,
-            });
-          } catch (e) {
-            last = {
-              code: 451,
-              enhanced: "4.4.1",
-              text: `Cannot connect to ${hop.host}:${hop.port}: ${(e as Error).message}`,
-            };
-            break;
-          }
-          try {
-            const result = await deliverMessage(
-              conn,
-              {
-                sender: message.sender,
-                recipients: rows.map((r) => ({
-                  address: r.recipient,
-                  notify: r.notify?.split(","),
-                  orcpt: r.orcpt ?? undefined,
-                })),
-                content,
-                envid: message.envid ?? undefined,
-                ret: message.ret ?? undefined,
-              },
-              {
-                helo: this.#options.hostname,
-                requireTls: this.#options.requireTls,
-                auth: route.relay ? this.#options.relayAuth : undefined,
-                skipTls,
-              },
-            );
-            rows.forEach((r, i) => outcome.set(r.id, { reply: result.recipients[i]!.reply, mta: hop.host }));
-          } finally {
-            conn.close();
-          }
-          if (!outcome.get(rows[0]!.id)!.reply.text.startsWith(TLS_FAILED)) break;
-        }
-        // RFC 5321 §5.1: try the next MX only when this one failed temporarily for everyone.
-        if ([...outcome.values()].some((o) => o.reply.code < 400 || o.reply.code >= 500)) break;
-        if (outcome.size) last = outcome.get(rows[0]!.id)!.reply;
-        outcome.clear();
-      }
-      for (const r of rows) if (!outcome.has(r.id)) outcome.set(r.id, { reply: last });
-    }
-    await this.#record(message, rows, outcome, now, raw);
-  }
-
-  async #address(host: string): Promise<string> {
-    if (/^[\d.]+$/.test(host) || host.includes(":")) return host;
+    const owner = store.instanceId;
     try {
-      const a = (await this.#options.resolve(host, "A")) as string[];
-      if (a.length) return a[0]!;
-    } catch {
-      // fall through to AAAA
+      const message = await store.queue.message(rows[0]!.queueId);
+      if (!message) return; // dropped meanwhile, recipients and all
+      const raw = await store.emails.readBlob(message.blobHash);
+      if (!raw) throw new Error(`blob ${message.blobHash} of queued message ${message.id} is missing`);
+      const replies = await this.#transport.send(destinationOf(rows[0]!.recipient), message, rows, raw);
+      const attempts: Attempt[] = rows.map((r, i) => ({ ...r, ...replies[i]! }));
+      const decision = decide(message, attempts, now, this.#options);
+      this.#log(message, attempts, decision);
+      // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
+      const recorded = new Set(await store.queue.record(owner, message.id, decision.outcomes));
+      if (recorded.size < rows.length) {
+        log.warn("queue claim lost before its outcome was recorded", { queue: message.id, owner });
+      }
+      // Only for what this process recorded: a recipient taken over by another process is its to report.
+      const notices = decision.notices.filter((n) => recorded.has(n.recipientId));
+      if (notices.length) await this.#notify(message, notices, raw);
+    } catch (e) {
+      log.error("queue attempt failed", { queue: rows[0]!.queueId, error: String(e) });
+      await store.queue.release(owner, rows.map((r) => r.id)).catch((error) =>
+        log.error("queue claim not released", { queue: rows[0]!.queueId, error: String(error) })
+      );
     }
-    const aaaa = (await this.#options.resolve(host, "AAAA")) as string[];
-    return aaaa[0]!;
   }
 
-  async #record(
-    message: QueuedMessage,
-    rows: Due[],
-    outcome: Map<number, { reply: ClientReply; mta?: string }>,
-    now: number,
-    raw: Uint8Array,
-  ): Promise<void> {
-    const { store } = this.#options;
-    const age = now - message.createdAt.getTime();
-    const expired = age > this.#options.maxAgeMs;
-    const warnAfter = this.#options.delayWarningMs ?? 0;
-    const retryUntil = new Date(message.createdAt.getTime() + this.#options.maxAgeMs);
-    const notices: DsnRecipient[] = [];
-    const outcomes: AttemptOutcome[] = [];
-    for (const r of rows) {
-      const { reply, mta } = outcome.get(r.id)!;
-      const text = `${reply.code}${reply.enhanced ? ` ${reply.enhanced}` : ""} ${reply.text}`.trim();
-      const failed = reply.code >= 500 || (reply.code >= 400 && expired);
-      const status = reply.code < 400 ? "delivered" : failed ? "failed" : "pending";
-      // One line per attempt, like Postfix's status=sent/deferred/bounced.
+  /** One line per attempt, like Postfix's status=sent/deferred/bounced. */
+  #log(message: QueuedMessage, attempts: readonly Attempt[], decision: Decision): void {
+    decision.outcomes.forEach((o, i) => {
+      const a = attempts[i]!;
       log.info("delivery", {
         queue: message.id,
-        to: r.recipient,
-        status: status === "pending" ? "deferred" : status === "failed" ? "bounced" : "sent",
-        relay: mta ?? "none",
-        reply: text,
+        to: a.recipient,
+        status: o.status === "pending" ? "deferred" : o.status === "failed" ? "bounced" : "sent",
+        relay: a.mta ?? "none",
+        reply: o.lastReply,
       });
-      // Still deferred after the warning time: the sender hears once that it is taking long.
-      const delayed = status === "pending" && warnAfter > 0 && age >= warnAfter && !r.delayNotified;
-      outcomes.push({
-        recipientId: r.id,
-        status,
-        attempts: r.attempts + 1,
-        lastReply: text,
-        nextAttemptAt: new Date(now + retryDelayMs(r.attempts + 1, this.#options.retryDelayMs)),
-        delayNotified: delayed,
-      });
-      const action = status === "delivered" ? "delivered" : status === "failed" ? "failed" : delayed ? "delayed" : null;
-      if (action && wantsNotice(r.notify, action)) {
-        const code = reply.enhanced ?? (action === "failed" ? "5.0.0" : action === "delayed" ? "4.0.0" : "2.0.0");
-        notices.push({
-          address: r.recipient,
-          orcpt: r.orcpt,
-          action,
-          status: code,
-          remoteMta: mta,
-          diagnostic: text,
-          ...(action === "delayed" ? { willRetryUntil: retryUntil } : {}),
-        });
-      }
-    }
-    // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
-    await store.queue.record(message.id, outcomes);
-    // RFC 3461: never a DSN for a message with the null sender.
-    if (notices.length && message.sender !== "") {
-      const dsn = buildDsn({
-        hostname: this.#options.hostname,
-        to: message.sender,
-        envid: message.envid,
-        ret: message.ret,
-        arrivalDate: message.createdAt,
-        recipients: notices,
-        original: raw,
-      });
-      await this.#options.deliverer.deliver({
-        sender: "",
-        recipients: [{ address: message.sender }],
-        raw: dsn,
-        inbound: false,
-        remoteIp: "127.0.0.1",
-        helo: this.#options.hostname,
-      });
-    }
+    });
+  }
+
+  /** The DSN (RFC 3464) to the sender; the decision already left out the null sender. */
+  async #notify(message: QueuedMessage, notices: Notice[], raw: Uint8Array): Promise<void> {
+    const dsn = buildDsn({
+      hostname: this.#options.hostname,
+      to: message.sender,
+      envid: message.envid,
+      ret: message.ret,
+      arrivalDate: message.createdAt,
+      recipients: notices,
+      original: raw,
+    });
+    await this.#options.deliverer.deliver({
+      sender: "",
+      recipients: [{ address: message.sender }],
+      raw: dsn,
+      inbound: false,
+      remoteIp: "127.0.0.1",
+      helo: this.#options.hostname,
+    });
   }
 }

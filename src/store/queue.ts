@@ -1,9 +1,14 @@
 /**
  * The outbound queue's rows: a message (blob and envelope) with its recipients, each with its own
  * status, attempts and next attempt. Written at delivery (inside the delivery's transaction),
- * read and updated by the queue runner, inspected through the REST API.
+ * claimed and updated by the queue runner, inspected through the REST API.
+ *
+ * Several processes may share one database, so a runner claims the recipients it is about to
+ * deliver: `claim` leases due rows to an owner (`store.instanceId`) until a deadline in one
+ * statement, and only that owner's `record` counts. A lease whose process died expires and is
+ * taken over by the next claim.
  */
-import { and, asc, eq, lte } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, or } from "drizzle-orm";
 import { collectBlobs } from "./append.ts";
 import type { Db, Tx } from "./db.ts";
 import { queue, queueRecipients } from "./schema.ts";
@@ -53,14 +58,45 @@ export class QueueRepository {
     private readonly db: Db,
   ) {}
 
-  /** Pending recipients whose next attempt is due, oldest due first. */
-  due(now: Date, limit = 500): Promise<QueuedRecipient[]> {
-    return this.db
-      .select()
-      .from(queueRecipients)
-      .where(and(eq(queueRecipients.status, "pending"), lte(queueRecipients.nextAttemptAt, now)))
-      .orderBy(asc(queueRecipients.nextAttemptAt))
-      .limit(limit);
+  /**
+   * Leases up to `limit` due pending recipients that nobody holds (or whose lease ended before
+   * `now`) to `owner` until `now + leaseMs`, oldest due first. One UPDATE … WHERE id IN (SELECT …)
+   * RETURNING: SQLite runs it under the database's write lock, so two processes never claim the
+   * same row.
+   */
+  async claim(owner: string, now: Date, leaseMs: number, limit = 500): Promise<QueuedRecipient[]> {
+    const claimed = await this.store.write((tx) => {
+      const due = tx
+        .select({ id: queueRecipients.id })
+        .from(queueRecipients)
+        .where(
+          and(
+            eq(queueRecipients.status, "pending"),
+            lte(queueRecipients.nextAttemptAt, now),
+            or(isNull(queueRecipients.leaseUntil), lt(queueRecipients.leaseUntil, now)),
+          ),
+        )
+        .orderBy(asc(queueRecipients.nextAttemptAt), asc(queueRecipients.id))
+        .limit(limit);
+      return tx
+        .update(queueRecipients)
+        .set({ leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) })
+        .where(inArray(queueRecipients.id, due))
+        .returning();
+    });
+    // RETURNING gives no order; keep the oldest due first.
+    return claimed.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id - b.id);
+  }
+
+  /** Gives back `owner`'s leases on these recipients (an attempt that could not run), due again at once. */
+  async release(owner: string, recipientIds: readonly number[]): Promise<void> {
+    if (!recipientIds.length) return;
+    await this.store.write((tx) =>
+      tx
+        .update(queueRecipients)
+        .set({ leaseOwner: null, leaseUntil: null })
+        .where(and(inArray(queueRecipients.id, [...recipientIds]), eq(queueRecipients.leaseOwner, owner)))
+    );
   }
 
   async message(id: number): Promise<QueuedMessage | undefined> {
@@ -84,22 +120,29 @@ export class QueueRepository {
   }
 
   /**
-   * Records attempts; a message with no pending recipient left leaves the queue, and its blob
-   * with it unless a mailbox holds it.
+   * Records `owner`'s attempts and ends its leases; returns the ids of the recipients recorded. A
+   * recipient no longer leased to `owner` (its lease ran out and another process claimed it) is
+   * left alone, so a late outcome never overwrites the new owner's. A message with no pending
+   * recipient left leaves the queue, and its blob with it unless a mailbox holds it.
    */
-  record(queueId: number, outcomes: readonly AttemptOutcome[]): Promise<void> {
+  record(owner: string, queueId: number, outcomes: readonly AttemptOutcome[]): Promise<number[]> {
     return this.store.write(async (tx) => {
+      const recorded: number[] = [];
       for (const o of outcomes) {
-        await tx
+        const rows = await tx
           .update(queueRecipients)
           .set({
             status: o.status,
             attempts: o.attempts,
             lastReply: o.lastReply,
             nextAttemptAt: o.nextAttemptAt,
+            leaseOwner: null,
+            leaseUntil: null,
             ...(o.delayNotified ? { delayNotified: true } : {}),
           })
-          .where(eq(queueRecipients.id, o.recipientId));
+          .where(and(eq(queueRecipients.id, o.recipientId), eq(queueRecipients.leaseOwner, owner)))
+          .returning({ id: queueRecipients.id });
+        if (rows.length) recorded.push(o.recipientId);
       }
       const [left] = await tx
         .select({ id: queueRecipients.id })
@@ -107,14 +150,20 @@ export class QueueRepository {
         .where(and(eq(queueRecipients.queueId, queueId), eq(queueRecipients.status, "pending")))
         .limit(1);
       if (!left) await this.#drop(tx, queueId);
+      return recorded;
     });
   }
 
-  /** Makes every pending recipient of a message due now. */
+  /** Makes every pending recipient of a message due now, and frees the leases that have run out. */
   async retryNow(queueId: number): Promise<void> {
-    await this.store.write((tx) =>
-      tx.update(queueRecipients).set({ nextAttemptAt: new Date() }).where(eq(queueRecipients.queueId, queueId))
-    );
+    const now = new Date();
+    await this.store.write(async (tx) => {
+      await tx.update(queueRecipients).set({ nextAttemptAt: now }).where(eq(queueRecipients.queueId, queueId));
+      await tx
+        .update(queueRecipients)
+        .set({ leaseOwner: null, leaseUntil: null })
+        .where(and(eq(queueRecipients.queueId, queueId), lt(queueRecipients.leaseUntil, now)));
+    });
   }
 
   /** Drops a queued message without a bounce. */
