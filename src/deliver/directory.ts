@@ -24,7 +24,18 @@ export interface DirectoryOptions {
   srsDomain?: string;
 }
 
+/**
+ * How long a lookup is reused. An SMTP transaction resolves each recipient at RCPT and again
+ * when it routes the accepted message, and a busy MX sees the same few addresses over and over.
+ * Changes made by this process are seen at once (the store's directory version); those made by
+ * another process sharing the database (`postern user add`, a second server) within this time.
+ */
+const CACHE_MS = 1000;
+const CACHE_ENTRIES = 10_000;
+
 export class Directory {
+  #cache = new Map<string, { result: Promise<Recipient>; until: number; version: number }>();
+
   constructor(
     private readonly store: Store,
     private readonly options: DirectoryOptions = {},
@@ -35,7 +46,19 @@ export class Directory {
   }
 
   /** Resolves one envelope recipient (RFC 5321 §4.1.1.3). */
-  async resolve(address: string): Promise<Recipient> {
+  resolve(address: string): Promise<Recipient> {
+    const now = Date.now();
+    const version = this.store.directoryVersion;
+    const hit = this.#cache.get(address);
+    if (hit && hit.until > now && hit.version === version) return hit.result;
+    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+    const result = this.#lookup(address);
+    this.#cache.set(address, { result, until: now + CACHE_MS, version });
+    result.catch(() => this.#cache.delete(address));
+    return result;
+  }
+
+  async #lookup(address: string): Promise<Recipient> {
     const parsed = parseAddress(address);
     if (!parsed) return { kind: "remote", address };
     const normalized = `${parsed.local}@${parsed.domain}`;

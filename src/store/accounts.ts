@@ -34,7 +34,7 @@ export class AccountRepository {
     const domainName = address.slice(address.lastIndexOf("@") + 1);
     const passwordHash = await hashPassword(input.password);
     try {
-      return await this.store.write(async (tx, changes) => {
+      return await this.store.writeDirectory(async (tx, changes) => {
         const [domain] = await tx.select().from(domains).where(eq(domains.name, domainName));
         if (!domain) throw new StoreError("not-found", `Domain ${domainName} does not exist; add it first`);
         if (domain.kind !== "mailbox") {
@@ -80,14 +80,16 @@ export class AccountRepository {
     const account = await this.get(address);
     if (!account) throw new StoreError("not-found", `No such account: ${address}`);
     const passwordHash = await hashPassword(password);
-    await this.store.write((tx) => tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id)));
+    await this.store.writeDirectory((tx) =>
+      tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id))
+    );
   }
 
   /** Removes an account with its mailboxes and messages. */
   async remove(address: string): Promise<void> {
     const account = await this.get(address);
     if (!account) throw new StoreError("not-found", `No such account: ${address}`);
-    await this.store.write(async (tx) => {
+    await this.store.writeDirectory(async (tx) => {
       const held = await tx.select({ hash: emails.blobHash }).from(emails).where(eq(emails.accountId, account.id));
       await tx.delete(accounts).where(eq(accounts.id, account.id));
       await collectBlobs(tx, held.map((h) => h.hash));

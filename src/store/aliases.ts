@@ -50,7 +50,7 @@ export class AliasRepository {
       if (!c) throw new StoreError("invalid", `Not a valid target: ${t} (use an address or an https:// URL)`);
       return c;
     });
-    return this.store.write(async (tx) => {
+    return this.store.writeDirectory(async (tx) => {
       const [domain] = await tx.select().from(domains).where(eq(domains.name, name.domain));
       if (!domain) throw new StoreError("not-found", `Domain ${name.domain} does not exist; add it first`);
       let [row] = await tx.select().from(aliases).where(eq(aliases.address, name.address));
@@ -90,7 +90,7 @@ export class AliasRepository {
   async remove(address: string, targets: readonly string[] = []): Promise<void> {
     const name = normalizeAliasAddress(address);
     if (!name) throw new StoreError("invalid", `Not a valid alias address: ${address}`);
-    await this.store.write(async (tx) => {
+    await this.store.writeDirectory(async (tx) => {
       const [row] = await tx.select().from(aliases).where(eq(aliases.address, name.address));
       if (!row) throw new StoreError("not-found", `No such alias: ${name.address}`);
       if (targets.length > 0) {

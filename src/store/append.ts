@@ -5,11 +5,11 @@
  * UID, and logs the change, all inside the caller's transaction.
  */
 import { createHash } from "node:crypto";
-import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists, type SQL, sql } from "drizzle-orm";
 import { type MessageSummary, SUMMARY_VERSION } from "../mime/summary.ts";
-import type { ChangeOp, ChangeRecorder } from "./change-log.ts";
-import type { Db, Tx } from "./db.ts";
-import { blobs, emails, mailboxes, messages, queue, uploads } from "./schema.ts";
+import { type ChangeOp, type ChangeRecorder, NEXT_CHANGE_ID } from "./change-log.ts";
+import type { Tx } from "./db.ts";
+import { blobs, emails, queue, uploads } from "./schema.ts";
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -44,59 +44,67 @@ export interface Membership {
   modseq: number;
 }
 
+/** Where a new membership goes: a mailbox by id, or an account's INBOX or Junk (then INBOX if it has none). */
+export type MembershipTarget =
+  | { mailboxId: number; flags: readonly string[]; internalDate: Date }
+  | { role: "inbox" | "\\Junk"; flags: readonly string[]; internalDate: Date };
+
 /**
  * Adds an email to a mailbox. `op` is what happened to the email as JMAP sees it: "created" for
  * a new email, "updated" when an existing one joins another mailbox (a copy or a move).
+ *
+ * Two statements: the membership takes the mailbox's next UID and the next change id (its MODSEQ)
+ * inside its own INSERT (a trigger, migration 0009, then moves the mailbox's UIDNEXT and
+ * HIGHESTMODSEQ past them), and the change is logged with that id.
  */
 export async function addMembership(
   tx: Tx,
   changes: ChangeRecorder,
   email: EmailRef,
-  target: { mailboxId: number; flags: readonly string[]; internalDate: Date },
+  target: MembershipTarget,
   op: Extract<ChangeOp, "created" | "updated">,
 ): Promise<Membership> {
-  const [box] = await tx
-    .update(mailboxes)
-    .set({ uidNext: sql`${mailboxes.uidNext} + 1` })
-    .where(eq(mailboxes.id, target.mailboxId))
-    .returning({ accountId: mailboxes.accountId, uidNext: mailboxes.uidNext, uidValidity: mailboxes.uidValidity });
-  if (!box) throw new Error(`Mailbox ${target.mailboxId} does not exist`);
-  if (box.accountId !== email.accountId) throw new Error(`Mailbox ${target.mailboxId} belongs to another account`);
-  const uid = box.uidNext - 1;
-  const modseq = await changes.add({
+  const which = "mailboxId" in target
+    ? sql`id = ${target.mailboxId} AND account_id = ${email.accountId}`
+    : sql`account_id = ${email.accountId} AND role IN (${target.role}, 'inbox') ORDER BY role = 'inbox' LIMIT 1`;
+  const [row] = await tx.all<{ mailboxId: number; uid: number; uidValidity: number; modseq: number }>(sql`
+    INSERT INTO messages (mailbox_id, email_id, uid, modseq, size, flags, internal_date)
+    SELECT id, ${email.id}, uid_next, ${NEXT_CHANGE_ID}, ${email.size}, ${JSON.stringify([...new Set(target.flags)])},
+      ${target.internalDate.getTime()}
+    FROM mailboxes WHERE ${which}
+    RETURNING mailbox_id AS mailboxId, uid, modseq, (SELECT uid_validity FROM mailboxes WHERE id = mailbox_id) AS uidValidity`);
+  if (!row) {
+    throw new Error(
+      "mailboxId" in target
+        ? `Mailbox ${target.mailboxId} does not exist in account ${email.accountId}`
+        : `Account ${email.accountId} has no INBOX`,
+    );
+  }
+  await changes.add({
     accountId: email.accountId,
-    mailboxId: target.mailboxId,
+    mailboxId: row.mailboxId,
     type: "email",
     objectId: email.id,
-    uid,
+    uid: row.uid,
     threadId: email.threadId,
     op,
     mailboxOp: "created",
-  });
-  await tx.insert(messages).values({
-    mailboxId: target.mailboxId,
-    emailId: email.id,
-    uid,
-    modseq,
-    size: email.size,
-    flags: [...new Set(target.flags)],
-    internalDate: target.internalDate,
-  });
-  await tx.update(mailboxes).set({ highestModseq: modseq }).where(eq(mailboxes.id, target.mailboxId));
+  }, row.modseq);
   return {
     emailId: email.id,
     threadId: email.threadId,
     accountId: email.accountId,
-    mailboxId: target.mailboxId,
-    uid,
-    uidValidity: box.uidValidity,
-    modseq,
+    mailboxId: row.mailboxId,
+    uid: row.uid,
+    uidValidity: row.uidValidity,
+    modseq: row.modseq,
   };
 }
 
 export interface NewEmail {
   accountId: number;
-  mailboxId: number;
+  /** The mailbox, or the account's INBOX (`{ role: "inbox" }`) or Junk. */
+  mailbox: number | { role: "inbox" | "\\Junk" };
   raw: Uint8Array;
   summary: MessageSummary;
   /** The blob's hash when the caller stored it already (one blob for many recipients). */
@@ -115,7 +123,6 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
   const blobHash = input.blobHash ?? (await putBlob(tx, input.raw));
   const receivedAt = input.receivedAt ?? new Date();
   const { summary } = input;
-  const threadId = await threadIdFor(tx, input.accountId, summary);
   const [row] = await tx
     .insert(emails)
     .values({
@@ -126,43 +133,40 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
       summary,
       summaryVersion: SUMMARY_VERSION,
       messageId: summary.messageId,
-      threadId,
+      threadId: threadIdOf(input.accountId, summary),
       subject: summary.subject,
       sentAt: summary.sentAt === null ? null : new Date(summary.sentAt),
     })
-    .returning({ id: emails.id });
-  const email = { id: row!.id, accountId: input.accountId, size: input.raw.byteLength, threadId };
-  const membership = await addMembership(tx, changes, email, {
-    mailboxId: input.mailboxId,
-    flags: input.flags ?? [],
-    internalDate: receivedAt,
-  }, "created");
+    .returning({ id: emails.id, threadId: emails.threadId });
+  const email = { id: row!.id, accountId: input.accountId, size: input.raw.byteLength, threadId: row!.threadId };
+  const flags = input.flags ?? [];
+  const membership = await addMembership(
+    tx,
+    changes,
+    email,
+    typeof input.mailbox === "number"
+      ? { mailboxId: input.mailbox, flags, internalDate: receivedAt }
+      : { role: input.mailbox.role, flags, internalDate: receivedAt },
+    "created",
+  );
   return { ...membership, blobHash, size: input.raw.byteLength };
 }
 
 /**
- * The thread of a new email (JMAP threadId): that of an earlier email of the account that it
- * names in References or In-Reply-To, or a new one (RFC 8621 §3 leaves the algorithm to the
- * server; this is the References-based one most use).
+ * The thread of a new email (JMAP threadId), as an expression for its INSERT: that of an earlier
+ * email of the account that it names in References or In-Reply-To, or a new one (RFC 8621 §3
+ * leaves the algorithm to the server; this is the References-based one most use).
  */
-export async function threadIdFor(
-  db: Db | Tx,
-  accountId: number,
-  summary: Pick<MessageSummary, "messageId" | "inReplyTo" | "references">,
-): Promise<string> {
+function threadIdOf(accountId: number, summary: Pick<MessageSummary, "messageId" | "inReplyTo" | "references">): SQL {
   // A second copy of a message (same Message-ID) joins the first one's thread too.
   const own = summary.messageId ? [summary.messageId] : [];
   const related = [...new Set([...summary.references.slice(-49), ...summary.inReplyTo, ...own])];
-  if (related.length > 0) {
-    const [row] = await db
-      .select({ threadId: emails.threadId })
-      .from(emails)
-      .where(and(eq(emails.accountId, accountId), inArray(emails.messageId, related)))
-      .limit(1);
-    if (row) return row.threadId;
-  }
   const seed = summary.messageId ?? `${Date.now()}-${Math.random()}`;
-  return `T${createHash("sha256").update(`${accountId}\0${seed}\0${Math.random()}`).digest("hex").slice(0, 16)}`;
+  const fresh = `T${createHash("sha256").update(`${accountId}\0${seed}\0${Math.random()}`).digest("hex").slice(0, 16)}`;
+  if (related.length === 0) return sql`${fresh}`;
+  return sql`coalesce((SELECT thread_id FROM emails WHERE account_id = ${accountId} AND message_id IN (${
+    sql.join(related.map((id) => sql`${id}`), sql`, `)
+  }) LIMIT 1), ${fresh})`;
 }
 
 /**

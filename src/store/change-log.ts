@@ -5,7 +5,7 @@
  * store publishes that after COMMIT (store.ts), so no caller can forget to, or publish a change
  * that was rolled back.
  */
-import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lte, sql } from "drizzle-orm";
 import type { ChangeEvent } from "./change-feed.ts";
 import type { Db, Tx } from "./db.ts";
 import { changes } from "./schema.ts";
@@ -26,41 +26,81 @@ export interface ChangeEntry {
   threadId?: string | null;
 }
 
-/** Rows per multi-row INSERT: 9 parameters each stays far below SQLite's bound-parameter limit. */
-const ROWS_PER_INSERT = 200;
+/** SQL for the id the next change gets (the AUTOINCREMENT sequence, or the largest id before any). */
+export const NEXT_CHANGE_ID = sql`(max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
+  coalesce((SELECT max(id) FROM changes), 0)) + 1)`;
 
-export class ChangeRecorder {
+/**
+ * Change ids for one write transaction. The transaction holds SQLite's write lock from BEGIN
+ * IMMEDIATE to COMMIT, so no other connection can log a change meanwhile: the next ids follow
+ * the table's AUTOINCREMENT sequence, read once per transaction and then counted here. A write
+ * that rolls back leaves a gap, which MODSEQ allows (RFC 7162 §3.1.1 asks only that it grow).
+ */
+export class ChangeIds {
   readonly #tx: Tx;
-  readonly #touched = new Map<number, { mailboxIds: Set<number>; modseq: number }>();
+  #last: number | null = null;
 
   constructor(tx: Tx) {
     this.#tx = tx;
   }
 
-  /** Logs one change and returns its id, the new MODSEQ. */
-  async add(entry: ChangeEntry): Promise<number> {
-    return (await this.addMany([entry]))[0]!;
+  /** The next `n` ids, in order. */
+  async take(n: number): Promise<number[]> {
+    if (this.#last === null) {
+      const [row] = await this.#tx.all<{ next: number }>(sql`SELECT ${NEXT_CHANGE_ID} AS next`);
+      this.#last = Number(row!.next) - 1;
+    }
+    const first = this.#last + 1;
+    this.#last += n;
+    return Array.from({ length: n }, (_, i) => first + i);
   }
 
-  /** Logs changes in order, in batches; returns their ids in the same order. */
-  async addMany(entries: readonly ChangeEntry[]): Promise<number[]> {
-    const ids: number[] = [];
-    for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
-      const chunk = entries.slice(i, i + ROWS_PER_INSERT);
-      const rows = await this.#tx
-        .insert(changes)
-        .values(
-          chunk.map((e) => ({
-            ...e,
-            uid: e.uid ?? null,
-            mailboxOp: e.mailboxOp ?? null,
-            threadId: e.threadId ?? null,
-          })),
-        )
-        .returning({ id: changes.id });
-      // SQLite gives a multi-row INSERT consecutive rowids in VALUES order.
-      rows.sort((a, b) => a.id - b.id).forEach((r) => ids.push(r.id));
-    }
+  /** A change was logged with `id`, which a statement computed from NEXT_CHANGE_ID itself. */
+  used(id: number): void {
+    if (this.#last !== null) this.#last = Math.max(this.#last, id);
+  }
+}
+
+export class ChangeRecorder {
+  readonly #tx: Tx;
+  readonly #ids: ChangeIds;
+  readonly #touched = new Map<number, { mailboxIds: Set<number>; modseq: number }>();
+
+  constructor(tx: Tx, ids: ChangeIds = new ChangeIds(tx)) {
+    this.#tx = tx;
+    this.#ids = ids;
+  }
+
+  /** Logs one change and returns its id, the new MODSEQ. */
+  async add(entry: ChangeEntry, id?: number): Promise<number> {
+    return (await this.addMany([entry], id === undefined ? undefined : [id]))[0]!;
+  }
+
+  /**
+   * Logs changes in order and returns their ids in the same order, in one statement whatever
+   * their number (the rows travel as one JSON parameter). `known` are ids a statement of this
+   * transaction already took from NEXT_CHANGE_ID, for rows written before their change.
+   */
+  async addMany(entries: readonly ChangeEntry[], known?: readonly number[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    const ids = known ? [...known] : await this.#ids.take(entries.length);
+    known?.forEach((id) => this.#ids.used(id));
+    const rows = entries.map((e, i) => [
+      ids[i],
+      e.accountId,
+      e.mailboxId,
+      e.type,
+      e.objectId,
+      e.uid ?? null,
+      e.threadId ?? null,
+      e.op,
+      e.mailboxOp ?? null,
+    ]);
+    await this.#tx.run(
+      sql`INSERT INTO changes (id, account_id, mailbox_id, type, object_id, uid, thread_id, op, mailbox_op)
+      SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8
+      FROM json_each(${JSON.stringify(rows)})`,
+    );
     entries.forEach((e, i) => this.#touch(e.accountId, e.mailboxId, ids[i]!));
     return ids;
   }

@@ -18,7 +18,7 @@ export class DomainRepository {
     const normalized = normalizeDomain(name);
     if (!normalized) throw new StoreError("invalid", `Not a valid domain name: ${name}`);
     try {
-      return await this.store.write(async (tx) => {
+      return await this.store.writeDirectory(async (tx) => {
         const [row] = await tx.insert(domains).values({ name: normalized, kind }).returning();
         return row!;
       });
@@ -43,7 +43,7 @@ export class DomainRepository {
   async remove(name: string): Promise<void> {
     const domain = await this.get(name);
     if (!domain) throw new StoreError("not-found", `No such domain: ${name}`);
-    await this.store.write(async (tx) => {
+    await this.store.writeDirectory(async (tx) => {
       const [account] = await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.domainId, domain.id))
         .limit(1);
       const [alias] = await tx.select({ id: aliases.id }).from(aliases).where(eq(aliases.domainId, domain.id)).limit(1);

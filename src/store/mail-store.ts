@@ -66,7 +66,7 @@ export class MailStore {
       const box = await this.#ownedMailbox(tx, input.accountId, input.mailboxId);
       return appendEmail(tx, changes, {
         accountId: box.accountId,
-        mailboxId: box.id,
+        mailbox: box.id,
         raw: input.raw,
         summary,
         flags: input.flags,
@@ -81,14 +81,10 @@ export class MailStore {
       const blobHash = await putBlob(tx, input.raw);
       const stored: Appended[] = [];
       for (const target of input.local) {
-        const boxes = await tx.select().from(mailboxes).where(eq(mailboxes.accountId, target.accountId));
-        const box = (target.junk ? boxes.find((b) => b.role === "\\Junk") : undefined) ??
-          boxes.find((b) => b.role === "inbox");
-        if (!box) throw new Error(`Account ${target.accountId} has no INBOX`);
         stored.push(
           await appendEmail(tx, changes, {
             accountId: target.accountId,
-            mailboxId: box.id,
+            mailbox: { role: target.junk ? "\\Junk" : "inbox" },
             raw: input.raw,
             summary: input.summary,
             blobHash,

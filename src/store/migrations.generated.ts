@@ -39,6 +39,6 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   },
   {
     "tag": "0009_leases",
-    "sql": "CREATE TABLE `maildrop_locks` (\n\t`account_id` integer PRIMARY KEY NOT NULL,\n\t`owner` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nALTER TABLE `queue_recipients` ADD `lease_owner` text;--> statement-breakpoint\nALTER TABLE `queue_recipients` ADD `lease_until` integer;"
+    "sql": "CREATE TABLE `maildrop_locks` (\n\t`account_id` integer PRIMARY KEY NOT NULL,\n\t`owner` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nALTER TABLE `queue_recipients` ADD `lease_owner` text;--> statement-breakpoint\nALTER TABLE `queue_recipients` ADD `lease_until` integer;--> statement-breakpoint\n-- A new membership moves its mailbox's UIDNEXT and HIGHESTMODSEQ past its own UID and MODSEQ, in\n-- the statement that inserts it (store/append.ts), so a delivery needs no separate counter update.\nCREATE TRIGGER `messages_counters` AFTER INSERT ON `messages` BEGIN\n\tUPDATE `mailboxes` SET `uid_next` = max(`uid_next`, NEW.`uid` + 1), `highest_modseq` = max(`highest_modseq`, NEW.`modseq`)\n\tWHERE `id` = NEW.`mailbox_id`;\nEND;\n"
   }
 ];

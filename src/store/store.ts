@@ -5,7 +5,7 @@
  * stall each other.
  *
  * Group commit: writes that queue up while a transaction is committing run together in the next
- * one, each inside its own savepoint, so one failing write rolls back alone. Every caller's
+ * one; one failing write fails alone (see `#run`). Every caller's
  * promise settles only after the shared COMMIT, so durability before acknowledgement holds, and
  * a busy server pays one fsync per batch instead of one per message. The fsync runs off the
  * JavaScript thread (db.ts `syncWal`), and the next batch commits while it runs.
@@ -23,7 +23,7 @@ import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
 import { TokenRepository } from "./tokens.ts";
 import { type ChangeEvent, ChangeFeed } from "./change-feed.ts";
-import { ChangeLogReader, ChangeRecorder } from "./change-log.ts";
+import { ChangeIds, ChangeLogReader, ChangeRecorder } from "./change-log.ts";
 import { EmailRepository } from "./emails.ts";
 import { MailStore } from "./mail-store.ts";
 import { PolicyStateRepository } from "./policy-state.ts";
@@ -74,6 +74,7 @@ export class Store {
   readonly #db: Db;
   readonly #walPath: string | null;
   #queue: PendingWrite[] = [];
+  #directoryVersion = 0;
   #syncing: Promise<void> | null = null;
   #nextSync: Promise<void> | null = null;
   #draining = false;
@@ -121,6 +122,23 @@ export class Store {
     });
   }
 
+  /**
+   * A write to domains, accounts or aliases: as `write`, and afterwards `directoryVersion` moves on,
+   * so this process's directory lookups cached before it are not used again.
+   */
+  async writeDirectory<T>(fn: WriteFn<T>): Promise<T> {
+    try {
+      return await this.write(fn);
+    } finally {
+      this.#directoryVersion++;
+    }
+  }
+
+  /** Moves on at every write to domains, accounts and aliases made by this process. */
+  get directoryVersion(): number {
+    return this.#directoryVersion;
+  }
+
   async #drain(): Promise<void> {
     this.#draining = true;
     while (this.#queue.length > 0) {
@@ -145,25 +163,37 @@ export class Store {
     this.#draining = false;
   }
 
-  /** One write transaction for the batch; a write that fails in a batch rolls back alone. */
+  /**
+   * One write transaction for the whole batch, without savepoints: writes rarely fail, so a
+   * batch in which one does is rolled back and its writes run again one transaction each, and
+   * only the failing one fails. (A savepoint per write would cost two statements each.)
+   */
   async #run(batch: PendingWrite[]): Promise<Outcome[]> {
+    try {
+      return await this.#transaction(batch);
+    } catch (error) {
+      if (batch.length === 1) throw error;
+    }
+    const outcomes: Outcome[] = [];
+    for (const write of batch) {
+      try {
+        outcomes.push(...(await this.#transaction([write])));
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
+  }
+
+  async #transaction(batch: PendingWrite[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     await this.#db.transaction(
       async (tx) => {
+        const ids = new ChangeIds(tx);
         for (const write of batch) {
-          try {
-            // A single write needs no savepoint; in a batch each gets its own.
-            const run = async (t: Tx) => {
-              const recorder = new ChangeRecorder(t);
-              const value = await write.fn(t, recorder);
-              return { value, events: recorder.events() };
-            };
-            const { value, events } = batch.length === 1 ? await run(tx) : await tx.transaction((inner) => run(inner));
-            outcomes.push({ ok: true, value, events });
-          } catch (error) {
-            if (batch.length === 1) throw error;
-            outcomes.push({ ok: false, error });
-          }
+          const recorder = new ChangeRecorder(tx, ids);
+          const value = await write.fn(tx, recorder);
+          outcomes.push({ ok: true, value, events: recorder.events() });
         }
       },
       { behavior: "immediate" },
