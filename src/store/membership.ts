@@ -4,7 +4,7 @@
  * with its last membership) and flags (IMAP STORE with CONDSTORE's UNCHANGEDSINCE). Each works on
  * any number of rows, in chunks that stay below SQLite's bound-parameter limit.
  */
-import { and, asc, count, eq, inArray } from "drizzle-orm";
+import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import { addMembership, collectBlobs, type Membership } from "./append.ts";
 import type { ChangeEntry, ChangeRecorder } from "./change-log.ts";
 import type { Tx } from "./db.ts";
@@ -224,10 +224,11 @@ export async function storeMemberFlags(
         mailboxOp: "updated",
       })),
     );
-    for (const [i, { row, next }] of changed.entries()) {
-      await tx.update(messages).set({ flags: next, modseq: modseqs[i]! }).where(eq(messages.id, row.id));
-      result.updated.push({ uid: row.uid, flags: next, modseq: modseqs[i]! });
-    }
+    // One statement for the whole chunk: the new flags and MODSEQ of each row travel as JSON.
+    const updates = changed.map(({ row, next }, i) => [row.id, JSON.stringify(next), modseqs[i]!]);
+    await tx.run(sql`UPDATE messages SET flags = j.value->>1, modseq = j.value->>2
+      FROM json_each(${JSON.stringify(updates)}) AS j WHERE messages.id = j.value->>0`);
+    changed.forEach(({ row, next }, i) => result.updated.push({ uid: row.uid, flags: next, modseq: modseqs[i]! }));
     await tx.update(mailboxes).set({ highestModseq: Math.max(...modseqs) }).where(eq(mailboxes.id, mailboxId));
   }
   return result;
