@@ -108,7 +108,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       secureContext,
       directory,
       deliverer,
-      authThrottle: new AuthThrottle({ threshold: config.limits.authFailures }),
+      authThrottle: new AuthThrottle({ threshold: config.limits.authFailures, counters: store.policy }),
       policy: buildPipeline(config, resolve, storeGreylist(store), storeRateCounter(store), runtime.hooks),
     };
     const addresses: Postern["addresses"] = {};

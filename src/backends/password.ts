@@ -1,9 +1,18 @@
 /**
- * Password checks shared by SMTP AUTH, POP3 and IMAP: throttled per client IP and per account
- * (src/auth/throttle.ts), and silent about whether the account exists.
+ * Password checks shared by SMTP AUTH, POP3, IMAP and JMAP Basic: throttled per client IP and per
+ * account (src/auth/throttle.ts), silent about whether the account exists, and answered from the
+ * process's one cache of verified credentials (src/auth/credential-cache.ts) when the account's
+ * stored hash is still the one a password was verified against.
  */
+import { CredentialCache } from "../auth/credential-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Store } from "../store/store.ts";
+
+/**
+ * One per process, whatever the protocol or the store: an entry only says that a password
+ * matches a stored hash, which is true wherever that hash is found.
+ */
+const credentials = new CredentialCache();
 
 export async function checkPassword(
   store: Store,
@@ -11,14 +20,19 @@ export async function checkPassword(
   username: string,
   password: string,
   remoteAddress: string,
+  cache: CredentialCache = credentials,
 ): Promise<{ id: number; address: string } | null> {
-  const delay = throttle.delayFor(remoteAddress, username);
+  const delay = await throttle.delayFor(remoteAddress, username);
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-  const account = await store.accounts.verify(username, password);
+  const account = await store.accounts.verify(
+    username,
+    password,
+    (pw, storedHash, address) => cache.check(address, pw, storedHash),
+  );
   if (!account) {
-    throttle.failed(remoteAddress, username);
+    await throttle.failed(remoteAddress, username);
     return null;
   }
-  throttle.succeeded(username);
+  await throttle.succeeded(username);
   return { id: account.id, address: account.address };
 }

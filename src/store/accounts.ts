@@ -18,6 +18,9 @@ export interface NewAccount {
   quota?: number;
 }
 
+/** Checks a password against an account's stored hash (`address` is the account's, normalized). */
+export type PasswordCheck = (password: string, storedHash: string, address: string) => Promise<boolean>;
+
 const info = ({ passwordHash: _, ...rest }: Account): AccountInfo => rest;
 
 export class AccountRepository {
@@ -66,13 +69,19 @@ export class AccountRepository {
 
   /**
    * Checks a login. Unknown and disabled accounts cost the same work as a wrong password, and all
-   * three answer the same null, so a caller cannot tell which it was.
+   * three answer the same null, so a caller cannot tell which it was. The row is read on every
+   * call; `check` may answer from a cache of verified credentials (src/auth/credential-cache.ts)
+   * keyed to the hash it is given, so a changed password or a disabled account counts at once.
    */
-  async verify(address: string, password: string): Promise<AccountInfo | null> {
+  async verify(address: string, password: string, check: PasswordCheck = verifyPassword): Promise<AccountInfo | null> {
     const normalized = normalizeAddress(address);
     const [row] = normalized ? await this.db.select().from(accounts).where(eq(accounts.address, normalized)) : [];
-    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
-    return ok && row && !row.disabled ? info(row) : null;
+    if (!row || row.disabled) {
+      // Never through the cache: a remembered password must not make a disabled account answer faster.
+      await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
+      return null;
+    }
+    return (await check(password, row.passwordHash, row.address)) ? info(row) : null;
   }
 
   async setPassword(address: string, password: string): Promise<void> {

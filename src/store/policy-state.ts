@@ -1,5 +1,8 @@
-/** Policy state in libSQL: greylisting triplets and rate-limit counters (src/policy keeps the rules). */
-import { eq, sql } from "drizzle-orm";
+/**
+ * Policy state in libSQL: greylisting triplets, rate-limit counters, and the failed-login
+ * counters of the auth throttle (src/policy and src/auth/throttle.ts keep the rules).
+ */
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "./db.ts";
 import { greylist, rateCounters } from "./schema.ts";
 import type { Store } from "./store.ts";
@@ -51,5 +54,54 @@ export class PolicyStateRepository {
         .returning({ count: rateCounters.count })
     );
     return row!.count;
+  }
+
+  /** Each key's total over the windows that started at or after `since`; keys with none are absent. */
+  async sumCounters(keys: readonly string[], since: number): Promise<Map<string, number>> {
+    const rows = await this.db
+      .select({ key: rateCounters.key, total: sql<number>`sum(${rateCounters.count})` })
+      .from(rateCounters)
+      .where(and(inArray(rateCounters.key, [...keys]), gte(rateCounters.windowStart, since)))
+      .groupBy(rateCounters.key);
+    return new Map(rows.map((r) => [r.key, Number(r.total)]));
+  }
+
+  /** Adds one to each key's counter in one window, in one transaction. */
+  async bumpCounters(keys: readonly string[], windowStart: number): Promise<void> {
+    await this.store.write(async (tx) => {
+      for (const key of keys) {
+        await tx
+          .insert(rateCounters)
+          .values({ key, windowStart, count: 1 })
+          .onConflictDoUpdate({
+            target: [rateCounters.key, rateCounters.windowStart],
+            set: { count: sql`${rateCounters.count} + 1` },
+          });
+      }
+    });
+  }
+
+  /**
+   * Deletes every window of a key. A successful login calls this each time, so it reads first
+   * and writes only when there is something to delete.
+   */
+  async clearCounter(key: string): Promise<void> {
+    const [row] = await this.db
+      .select({ key: rateCounters.key })
+      .from(rateCounters)
+      .where(eq(rateCounters.key, key))
+      .limit(1);
+    if (row) await this.store.write((tx) => tx.delete(rateCounters).where(eq(rateCounters.key, key)));
+  }
+
+  /** Deletes the windows that started before `before`, of every key beginning with `prefix` (ASCII). */
+  async pruneCounters(prefix: string, before: number): Promise<void> {
+    // A key range rather than LIKE, so the primary key index finds the rows.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    await this.store.write((tx) =>
+      tx
+        .delete(rateCounters)
+        .where(and(gte(rateCounters.key, prefix), lt(rateCounters.key, end), lt(rateCounters.windowStart, before)))
+    );
   }
 }
