@@ -34,6 +34,11 @@ const BENCHES: { name: string; full: string[]; quick: string[] }[] = [
     quick: ["--connections", "2000", "--login", "50"],
   },
   { name: "smtp-ingest", full: runtime, quick: ["--connections", "50", "--messages", "20", ...runtime] },
+  {
+    name: "smtp-postfix",
+    full: ["--messages", "5000", "--rounds", "3", ...runtime],
+    quick: ["--messages", "500", "--rounds", "1", ...runtime],
+  },
   { name: "imap-fetch", full: runtime, quick: ["--messages", "2000", "--idle", "200", ...runtime] },
   { name: "imap-login", full: runtime, quick: ["--iterations", "10", ...runtime] },
   { name: "api", full: runtime, quick: ["--messages", "20000", "--requests", "100", ...runtime] },
