@@ -11,6 +11,7 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { log } from "../util/log.ts";
 import * as schema from "./schema.ts";
+import { cachePreparedStatements } from "./statement-cache.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -76,6 +77,7 @@ export async function openDatabase(
   const path = filePath(options.url);
   if (path) createPrivately(path);
   const stats: StoreStats = { statements: 0, commits: 0 };
+  if (options.url.startsWith("file:")) cachePreparedStatements();
   const client = counting(
     createClient({ url: options.url, authToken: options.authToken, timeout: BUSY_TIMEOUT_MS }),
     stats,

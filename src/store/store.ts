@@ -8,7 +8,7 @@
  * one; one failing write fails alone (see `#run`). Every caller's
  * promise settles only after the shared COMMIT, so durability before acknowledgement holds, and
  * a busy server pays one fsync per batch instead of one per message. The fsync runs off the
- * JavaScript thread (db.ts `syncWal`), and the next batch commits while it runs.
+ * JavaScript thread (db.ts `syncWal`), so sessions keep being served while it waits for the disk.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -150,15 +150,16 @@ export class Store {
         for (const write of batch) write.reject(error);
         continue;
       }
-      // The next batch may run while this one's commit reaches the disk; this one is
-      // acknowledged, and its changes published, once it is there.
-      void this.#durable().then(
-        () => this.#settle(batch, outcomes),
-        (error) => {
-          log.error("syncing the database to disk failed", { error });
-          for (const write of batch) write.reject(error);
-        },
-      );
+      // Acknowledged, and its changes published, once the commit is on disk. Writes that
+      // arrive meanwhile (the event loop keeps serving) make up the next batch.
+      try {
+        await this.#durable();
+      } catch (error) {
+        log.error("syncing the database to disk failed", { error });
+        for (const write of batch) write.reject(error);
+        continue;
+      }
+      this.#settle(batch, outcomes);
     }
     this.#draining = false;
   }
