@@ -35,6 +35,12 @@ export interface Postern {
 
 /** What an embedding program adds to the config: code rather than settings. */
 export interface RuntimeOptions {
+  /**
+   * One of several processes serving the same config (`postern serve --workers N`): every
+   * listener shares its port with the others (SO_REUSEPORT), on the ports given here for those
+   * configured as 0. Only the first process (`primary`) runs the background reindex.
+   */
+  cluster?: { primary: boolean; ports?: Partial<Record<ListenerName, number>> };
   /** Policy hook functions, run after the hooks named in `policy.hooks`. */
   hooks?: readonly HookModule[];
   /** Called after each accepted message is committed (see `DeliveredMessage`). */
@@ -124,7 +130,8 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       const listener = await listen({
         name,
         host: settings.host,
-        port: settings.port,
+        port: runtime.cluster?.ports?.[name] ?? settings.port,
+        reusePort: runtime.cluster !== undefined,
         tls: protocol.implicitTls ? "implicit" : "none",
         secureContext,
         maxConnectionsPerIp: config.limits.connectionsPerIp,
@@ -148,14 +155,23 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         deliverer: context.deliverer,
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
-      http = await serveHttp({ host: config.listeners.http.host, port: config.listeners.http.port, fetch: app.fetch });
+      http = await serveHttp({
+        host: config.listeners.http.host,
+        port: runtime.cluster?.ports?.http ?? config.listeners.http.port,
+        fetch: app.fetch,
+        reusePort: runtime.cluster !== undefined,
+      });
       addresses.http = { host: config.listeners.http.host, port: http.port };
       log.info("listening", { listener: "http", address: `${config.listeners.http.host}:${http.port}` });
     }
 
     queueRunner.start();
+    // Other processes on the database (workers, other servers, CLI commands) wake IDLE and push too.
+    store.watchOtherProcesses();
     const reindexing = new AbortController();
-    const reindexed = reindexInBackground(store, reindexing.signal);
+    const reindexed = runtime.cluster?.primary === false
+      ? Promise.resolve()
+      : reindexInBackground(store, reindexing.signal);
     return {
       config,
       store,

@@ -3,16 +3,22 @@
  * POP3 session of the same account (RFC 1939 §8), with RETR's \Seen and QUIT's deletions
  * written through the change log so IMAP and JMAP sessions see them.
  *
- * The lock lives in this process: several Postern processes sharing one libSQL server each
- * keep their own.
+ * The lock is in the database (store/maildrop-locks.ts), so it holds across every process that
+ * shares it; this backend renews its locks while it holds any, and a process that dies lets its
+ * locks lapse after LOCK_MS.
  */
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Maildrop, Pop3Account, Pop3Backend, Pop3Peer } from "../pop3/backend.ts";
 import type { Store } from "../store/store.ts";
 import { checkPassword } from "./password.ts";
 
+/** How long a lock holds without renewal; renewed at a third of that. */
+const LOCK_MS = 90_000;
+
 export class StorePop3Backend implements Pop3Backend {
-  #locked = new Set<number>();
+  #held = new Map<number, string>();
+  #sessions = 0;
+  #renewal: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -24,8 +30,9 @@ export class StorePop3Backend implements Pop3Backend {
   }
 
   async openMaildrop(account: Pop3Account): Promise<Maildrop | "in-use"> {
-    if (this.#locked.has(account.id)) return "in-use";
-    this.#locked.add(account.id);
+    const owner = `${this.store.instanceId}#${++this.#sessions}`;
+    if (!(await this.store.maildrops.take(account.id, owner, new Date(Date.now() + LOCK_MS)))) return "in-use";
+    this.#hold(account.id, owner);
     try {
       const inbox = await this.store.mailboxes.byRole(account.id, "inbox");
       if (!inbox) throw new Error(`Account ${account.address} has no INBOX`);
@@ -46,15 +53,32 @@ export class StorePop3Backend implements Pop3Backend {
         async commit(deleted) {
           await store.mail.expunge(inbox.id, deleted.map((i) => rows[i]!.uid));
         },
-        release: () => {
+        release: async () => {
           if (released) return;
           released = true;
-          this.#locked.delete(account.id);
+          await this.#release(account.id, owner);
         },
       };
     } catch (e) {
-      this.#locked.delete(account.id);
+      await this.#release(account.id, owner);
       throw e;
     }
+  }
+
+  #hold(accountId: number, owner: string): void {
+    this.#held.set(accountId, owner);
+    this.#renewal ??= setInterval(() => {
+      this.store.maildrops.renew(`${this.store.instanceId}#`, new Date(Date.now() + LOCK_MS)).catch(() => {});
+    }, LOCK_MS / 3);
+  }
+
+  async #release(accountId: number, owner: string): Promise<void> {
+    if (this.#held.get(accountId) === owner) this.#held.delete(accountId);
+    if (this.#held.size === 0) {
+      clearInterval(this.#renewal);
+      this.#renewal = undefined;
+    }
+    // A lock that cannot be deleted now (the database is failing) lapses after LOCK_MS.
+    await this.store.maildrops.release(accountId, owner).catch(() => {});
   }
 }

@@ -1,27 +1,68 @@
+import { availableParallelism } from "node:os";
 import { loadConfig } from "../config/load.ts";
 import { log } from "../util/log.ts";
 import { startPostern } from "../postern.ts";
 import { VERSION } from "../util/version.ts";
 import { parse, UsageError } from "./args.ts";
+import { formatPorts, onPrimaryGone, parsePorts, selfCommand, Workers } from "./workers.ts";
 
-export const SERVE_USAGE = "Usage: postern serve [--config FILE]";
+export const SERVE_USAGE = "Usage: postern serve [--config FILE] [--workers N]";
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {}, SERVE_USAGE);
+  const { values, positionals } = parse(
+    argv,
+    // --worker and --listen-ports are how the primary starts its workers (cli/workers.ts).
+    { workers: { type: "string" }, worker: { type: "string" }, "listen-ports": { type: "string" } },
+    SERVE_USAGE,
+  );
   if (positionals.length) throw new UsageError("serve takes no arguments", SERVE_USAGE);
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new UsageError(`--workers must be a whole number from 1 to 256, not ${values.workers}`, SERVE_USAGE);
+  }
+  const worker = values.worker === undefined ? 0 : Number(values.worker);
   const config = loadConfig({ file: values.config });
-  const postern = await startPostern(config);
-  log.info("postern started", {
-    version: VERSION,
-    hostname: config.hostname,
-    database: config.database.url.startsWith("file:") ? config.database.url : "remote",
-  });
+  const cluster = workers > 1 || worker > 0
+    ? { primary: worker === 0, ports: values["listen-ports"] ? parsePorts(values["listen-ports"]) : undefined }
+    : undefined;
+  const postern = await startPostern(config, { cluster });
+
+  let pool: Workers | undefined;
+  if (worker === 0) {
+    log.info("postern started", {
+      version: VERSION,
+      hostname: config.hostname,
+      database: config.database.url.startsWith("file:") ? config.database.url : "remote",
+      workers,
+    });
+    if (workers > 1) {
+      const ports = formatPorts(postern.addresses);
+      const configArgs = values.config ? ["--config", values.config] : [];
+      pool = new Workers((index) =>
+        selfCommand([
+          "serve",
+          ...configArgs,
+          "--workers",
+          String(workers),
+          "--worker",
+          String(index),
+          "--listen-ports",
+          ports,
+        ])
+      );
+      pool.start(workers);
+    }
+  }
+  let unwatch: (() => void) | undefined;
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
-      log.info("stopping", { signal });
+      if (stopping) return;
+      stopping = true;
+      log.info("stopping", { signal, ...(worker ? { worker } : {}) });
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
-      postern.stop().then(resolve, (e) => {
+      Promise.all([pool?.stop(5000), postern.stop()]).then(() => resolve(), (e) => {
         log.error("stop failed", { error: e });
         resolve();
       });
@@ -30,7 +71,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const onTerm = () => stop("SIGTERM");
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
+    if (worker > 0) unwatch = onPrimaryGone(() => stop("primary gone"));
   });
-  log.info("postern stopped");
+  unwatch?.();
+  if (worker === 0) log.info("postern stopped");
   return 0;
 }

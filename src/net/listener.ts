@@ -21,6 +21,11 @@ export interface ListenOptions {
   idleTimeoutMs: number;
   /** Written (plain listeners only) to a connection refused for the per-IP limit. */
   refusalLine?: string;
+  /**
+   * Several processes listen on the same port and the kernel spreads connections over them
+   * (SO_REUSEPORT; `postern serve --workers N`).
+   */
+  reusePort?: boolean;
   handler: ConnectionHandler;
 }
 
@@ -111,7 +116,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => {
+    server.listen({ port: options.port, host: options.host, reusePort: options.reusePort === true }, () => {
       server.off("error", reject);
       resolve();
     });

@@ -25,8 +25,8 @@ export interface Maildrop {
   markSeen(index: number): Promise<void>;
   /** The UPDATE state (RFC 1939 §6): removes these messages in one transaction. */
   commit(deleted: readonly number[]): Promise<void>;
-  /** Unlocks the maildrop; called however the session ends. */
-  release(): void;
+  /** Unlocks the maildrop; called however the session ends. Settles once it is unlocked. */
+  release(): Promise<void> | void;
 }
 
 export interface Pop3Peer {

@@ -40,7 +40,7 @@ export function pop3Handler(options: Pop3ServerOptions, backend: Pop3Backend) {
       }
     } finally {
       // A dropped connection never reaches UPDATE: nothing is deleted, the lock is released.
-      session.release();
+      void session.release();
     }
   };
 }

@@ -87,7 +87,7 @@ export class Pop3Session {
 
   /** Timeout: close without UPDATE (RFC 1939 §3); shutdown: say so first. */
   interrupted(reason: "timeout" | "shutdown"): Pop3Step {
-    this.release();
+    void this.release();
     return { output: reason === "shutdown" ? ["-ERR [SYS/TEMP] Server shutting down"] : [], action: { kind: "close" } };
   }
 
@@ -96,10 +96,14 @@ export class Pop3Session {
     this.#state = { name: "authorization", user: null, sasl: null };
   }
 
-  /** Unlocks the maildrop if the session holds one; deletions are not applied. */
-  release(): void {
-    if (this.#state.name === "transaction") this.#state.maildrop.release();
+  /**
+   * Unlocks the maildrop if the session holds one; deletions are not applied. Settles once the
+   * lock is gone, so a client told "+OK" at QUIT can open the maildrop again at once.
+   */
+  async release(): Promise<void> {
+    const state = this.#state;
     this.#state = { name: "closed" };
+    if (state.name === "transaction") await state.maildrop.release();
   }
 
   async line(line: LineResult): Promise<Pop3Step> {
@@ -298,10 +302,10 @@ export class Pop3Session {
       await state.maildrop.commit(deleted);
     } catch (e) {
       log.error("POP3 update failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-      this.release();
+      await this.release();
       return { output: ["-ERR [SYS/TEMP] Some deleted messages were not removed"], action: { kind: "close" } };
     }
-    this.release();
+    await this.release();
     return {
       output: [`+OK ${this.#options.hostname} POP3 server signing off (${deleted.length} messages deleted)`],
       action: { kind: "close" },
@@ -314,7 +318,7 @@ export class Pop3Session {
 
   #err(text: string): Pop3Step {
     if (++this.#errors >= this.#options.maxErrors) {
-      this.release();
+      void this.release();
       return { output: [`-ERR ${text}`, "-ERR Too many errors, closing connection"], action: { kind: "close" } };
     }
     return { output: [`-ERR ${text}`], action: { kind: "read-command" } };

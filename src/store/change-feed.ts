@@ -15,6 +15,13 @@ type Listener = (event: ChangeEvent) => void;
 
 export class ChangeFeed {
   #listeners = new Map<number, Set<Listener>>();
+  /** The newest MODSEQ published per account, so a change seen twice is told once. */
+  #published = new Map<number, number>();
+
+  /** Whether anyone listens at all. */
+  get listening(): boolean {
+    return this.#listeners.size > 0;
+  }
 
   /** Subscribes to one account's changes; returns the unsubscribe function. */
   subscribe(accountId: number, listener: Listener): () => void {
@@ -28,6 +35,7 @@ export class ChangeFeed {
   }
 
   publish(event: ChangeEvent): void {
+    if (event.modseq > (this.#published.get(event.accountId) ?? 0)) this.#published.set(event.accountId, event.modseq);
     for (const listener of this.#listeners.get(event.accountId) ?? []) {
       try {
         listener(event);
@@ -35,5 +43,13 @@ export class ChangeFeed {
         console.error("change listener failed:", e);
       }
     }
+  }
+
+  /**
+   * Publishes a change another process committed (store/change-watch.ts), unless this process
+   * already published it or a later one of the account.
+   */
+  publishIfNewer(event: ChangeEvent): void {
+    if (event.modseq > (this.#published.get(event.accountId) ?? 0)) this.publish(event);
   }
 }

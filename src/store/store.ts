@@ -19,11 +19,13 @@ import { type DatabaseOptions, type Db, openDatabase, type StoreStats, syncWal, 
 import { log } from "../util/log.ts";
 import { DomainRepository } from "./domains.ts";
 import { MailboxRepository } from "./mailboxes.ts";
+import { MaildropLocks } from "./maildrop-locks.ts";
 import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
 import { TokenRepository } from "./tokens.ts";
 import { type ChangeEvent, ChangeFeed } from "./change-feed.ts";
 import { ChangeIds, ChangeLogReader, ChangeRecorder } from "./change-log.ts";
+import { ChangeWatcher } from "./change-watch.ts";
 import { EmailRepository } from "./emails.ts";
 import { MailStore } from "./mail-store.ts";
 import { PolicyStateRepository } from "./policy-state.ts";
@@ -56,6 +58,8 @@ export class Store {
   readonly mail: MailStore;
   readonly queue: QueueRepository;
   readonly policy: PolicyStateRepository;
+  /** POP3 maildrop locks shared by every process on the database. */
+  readonly maildrops: MaildropLocks;
   /** Recomputes summaries stored by an older build (`postern reindex`, and at `serve`). */
   readonly summaries: SummaryReindexer;
   /** Reads of the change log (JMAP states and /changes, IMAP CONDSTORE). */
@@ -75,6 +79,7 @@ export class Store {
   readonly #walPath: string | null;
   #queue: PendingWrite[] = [];
   #directoryVersion = 0;
+  readonly #watcher: ChangeWatcher;
   #syncing: Promise<void> | null = null;
   #nextSync: Promise<void> | null = null;
   #draining = false;
@@ -96,8 +101,10 @@ export class Store {
     this.mail = new MailStore(this, db);
     this.queue = new QueueRepository(this, db);
     this.policy = new PolicyStateRepository(this, db);
+    this.maildrops = new MaildropLocks(this, db);
     this.summaries = new SummaryReindexer(this, db);
     this.changeLog = new ChangeLogReader(db);
+    this.#watcher = new ChangeWatcher(db, this.changes);
   }
 
   static async open(options: DatabaseOptions): Promise<Store> {
@@ -240,12 +247,21 @@ export class Store {
     return (await this.#client.execute(`PRAGMA ${name}`)).rows[0]?.[0];
   }
 
+  /**
+   * Publishes on `changes` what other processes commit to the same database, looking every
+   * `intervalMs` (store/change-watch.ts). `serve` turns it on; stopped by `close()`.
+   */
+  watchOtherProcesses(intervalMs = 250): void {
+    this.#watcher.start(intervalMs);
+  }
+
   /** Statements and commits so far (logged at stop; benchmarks divide them by messages delivered). */
   stats(): Readonly<StoreStats> {
     return { ...this.#stats };
   }
 
   close(): void {
+    this.#watcher.stop();
     this.#client.close();
   }
 }
