@@ -137,7 +137,8 @@ const treeMiB = (pid: number, field: "VmRSS" | "VmHWM") =>
   processTree(pid).reduce((n, p) => n + statusMiB(p, field), 0);
 
 // Sender checks (SPF, DKIM, DMARC) ask a local DNS server, so the figures do not depend on the network.
-const dns = await DnsServer.start();
+// Its answers have TTLs, and its negative answers an SOA, as real zones do (Postern keeps them).
+const dns = await DnsServer.start({ ttl: 300, negativeTtl: 300 });
 dns.add("origin.test", { type: "TXT", text: "v=spf1 ip4:127.0.0.1 -all" });
 dns.add("_dmarc.origin.test", { type: "TXT", text: "v=DMARC1; p=none" });
 const dir = mkdtempSync(join(tmpdir(), "postern-vs-postfix-"));

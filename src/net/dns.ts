@@ -20,7 +20,49 @@ export function createResolver(servers: readonly string[]): DnsResolve {
   const resolver = new dns.Resolver({ timeout: TIMEOUT_MS, tries: TRIES });
   if (servers.length) resolver.setServers([...servers]);
   const endpoints = () => (servers.length ? servers : getServers()).map(parseServer);
-  return (name, rrtype) => (rrtype === "TXT" ? resolveTxt(name, endpoints()) : resolver.resolve(name, rrtype));
+  const txt = new TxtCache();
+  return (name, rrtype) =>
+    rrtype === "TXT" ? txt.get(name, () => resolveTxt(name, endpoints())) : resolver.resolve(name, rrtype);
+}
+
+/** The longest a TXT answer is kept, whatever its TTL says. */
+const MAX_CACHE_S = 300;
+const MAX_CACHE_ENTRIES = 10_000;
+
+/**
+ * TXT answers (SPF, DKIM keys, DMARC policies: three or more lookups per inbound message) kept
+ * for their TTL, at most MAX_CACHE_S. A name that does not exist or has no TXT record is kept as
+ * long as its zone's SOA allows (RFC 2308 §5), and not at all when the answer carries no SOA.
+ * Failures (timeouts, SERVFAIL) are never kept. Lookups of a name already in flight share it.
+ */
+class TxtCache {
+  #entries = new Map<string, { until: number; answer: Promise<string[][]> }>();
+
+  get(name: string, lookup: () => Promise<TxtAnswer>): Promise<string[][]> {
+    const key = name.toLowerCase();
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > now) return hit.answer;
+    if (this.#entries.size >= MAX_CACHE_ENTRIES) this.#entries.clear();
+    const pending = lookup();
+    const answer = pending.then((a) => a.records);
+    // In flight: shared; settled: kept for its TTL (0 drops it).
+    const entry = { until: Infinity, answer };
+    this.#entries.set(key, entry);
+    const keep = (ttl: number) => {
+      if (this.#entries.get(key) !== entry) return;
+      if (ttl > 0) entry.until = Date.now() + Math.min(ttl, MAX_CACHE_S) * 1000;
+      else this.#entries.delete(key);
+    };
+    pending.then((a) => keep(a.ttl), (e: { negativeTtl?: number }) => keep(e.negativeTtl ?? 0));
+    return answer;
+  }
+}
+
+/** TXT records with the time they may be kept (the smallest TTL among them). */
+export interface TxtAnswer {
+  records: string[][];
+  ttl: number;
 }
 
 interface Endpoint {
@@ -41,8 +83,20 @@ function dnsError(code: string, name: string): Error {
   return Object.assign(new Error(`${code} ${name}`), { code, hostname: name });
 }
 
-/** TXT records as `string[][]`: one array of <character-string>s per record, like `resolveTxt`. */
-export async function resolveTxt(name: string, servers: readonly Endpoint[]): Promise<string[][]> {
+/** RFC 2308 §5: a negative answer may be kept for the smaller of its SOA's TTL and MINIMUM. */
+function negativeTtl(response: packet.Packet): number | undefined {
+  const soa = (response.authorities ?? []).find((a) => a.type === "SOA") as
+    | { ttl?: number; data?: { minimum?: number } }
+    | undefined;
+  return soa ? Math.min(soa.ttl ?? 0, soa.data?.minimum ?? 0) : undefined;
+}
+
+/**
+ * TXT records: one array of <character-string>s per record, like `resolveTxt`, with their TTL.
+ * A name that does not exist (ENOTFOUND) or has no TXT record (ENODATA) throws an error that
+ * carries `negativeTtl` when the answer allows keeping it.
+ */
+export async function resolveTxt(name: string, servers: readonly Endpoint[]): Promise<TxtAnswer> {
   let lastError: Error = dnsError("ECONNREFUSED", name);
   for (let attempt = 0; attempt < TRIES; attempt++) {
     for (const server of servers) {
@@ -53,7 +107,8 @@ export async function resolveTxt(name: string, servers: readonly Endpoint[]): Pr
           response = await tcpQuery(name, server);
         }
         const rcode = (response as { rcode?: string }).rcode;
-        if (rcode === "NXDOMAIN") throw dnsError("ENOTFOUND", name);
+        const negative = (code: string) => Object.assign(dnsError(code, name), { negativeTtl: negativeTtl(response) });
+        if (rcode === "NXDOMAIN") throw negative("ENOTFOUND");
         if (rcode !== "NOERROR") throw dnsError(rcode === "REFUSED" ? "EREFUSED" : "ESERVFAIL", name);
         const records = (response.answers ?? [])
           .filter((a): a is packet.TxtAnswer => a.type === "TXT")
@@ -62,8 +117,9 @@ export async function resolveTxt(name: string, servers: readonly Endpoint[]): Pr
               s,
             ) => (typeof s === "string" ? s : new TextDecoder().decode(s)))
           );
-        if (records.length === 0) throw dnsError("ENODATA", name);
-        return records;
+        const ttls = (response.answers ?? []).filter((a) => a.type === "TXT").map((a) => a.ttl ?? 0);
+        if (records.length === 0) throw negative("ENODATA");
+        return { records, ttl: Math.min(...ttls) };
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === "ENOTFOUND" || code === "ENODATA") throw e;

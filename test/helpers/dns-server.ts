@@ -1,7 +1,9 @@
 /**
  * A minimal authoritative DNS server over UDP on loopback, for tests that need SPF, DKIM,
  * DMARC or MX answers without the internet (RFC 1035 §4 message format, A/AAAA/TXT/MX only).
- * Names not in the table get NXDOMAIN.
+ * Names not in the table get NXDOMAIN. Answers have TTL 0 (never cached) unless `ttl` is given;
+ * with `negativeTtl`, NXDOMAIN and empty answers carry an SOA allowing that much negative caching
+ * (RFC 2308 §3), as real zones do (the benchmarks use both).
  */
 import { createSocket, type Socket } from "node:dgram";
 import { concatBytes } from "../../src/util/bytes.ts";
@@ -20,13 +22,13 @@ export class DnsServer {
   #socket: Socket;
   port = 0;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, private readonly options: { ttl?: number; negativeTtl?: number }) {
     this.#socket = socket;
   }
 
-  static async start(): Promise<DnsServer> {
+  static async start(options: { ttl?: number; negativeTtl?: number } = {}): Promise<DnsServer> {
     const socket = createSocket("udp4");
-    const server = new DnsServer(socket);
+    const server = new DnsServer(socket, options);
     socket.on("message", (msg, peer) => {
       const response = server.#answer(new Uint8Array(msg));
       if (response) socket.send(response, peer.port, peer.address);
@@ -62,18 +64,45 @@ export class DnsServer {
 
     const known = this.records.get(name);
     const matching = (known ?? []).filter((r) => TYPES[r.type] === qtype);
-    const answers = matching.map((r) => resourceRecord(r));
+    const answers = matching.map((r) => resourceRecord(r, this.options.ttl ?? 0));
+    const authority = answers.length === 0 && this.options.negativeTtl !== undefined
+      ? [soaRecord(this.options.negativeTtl)]
+      : [];
     const header = new Uint8Array(12);
     header.set(query.subarray(0, 2)); // id
     header[2] = 0x84 | (query[2]! & 0x01); // QR, AA, RD copied
     header[3] = known ? 0x80 : 0x83; // RA; NXDOMAIN when the name is unknown
     header[5] = 1; // QDCOUNT
     header[7] = answers.length; // ANCOUNT
-    return concatBytes([header, query.subarray(12, questionEnd), ...answers]);
+    header[9] = authority.length; // NSCOUNT
+    return concatBytes([header, query.subarray(12, questionEnd), ...answers, ...authority]);
   }
 }
 
-function resourceRecord(record: DnsRecord): Uint8Array {
+/** An SOA for the question's name whose TTL and MINIMUM are both `ttl` (RFC 1035 §3.3.13). */
+function soaRecord(ttl: number): Uint8Array {
+  const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const rdata = concatBytes([
+    encodeName("ns.test"),
+    encodeName("hostmaster.test"),
+    u32(1),
+    u32(3600),
+    u32(600),
+    u32(86400),
+    u32(ttl),
+  ]);
+  const head = new Uint8Array(12);
+  head[0] = 0xc0;
+  head[1] = 12; // pointer to the question's name
+  head[3] = 6; // SOA
+  head[5] = 1; // class IN
+  head.set(u32(ttl), 6);
+  head[10] = rdata.length >> 8;
+  head[11] = rdata.length & 0xff;
+  return concatBytes([head, rdata]);
+}
+
+function resourceRecord(record: DnsRecord, ttl: number): Uint8Array {
   let rdata: Uint8Array;
   switch (record.type) {
     case "A":
@@ -99,7 +128,7 @@ function resourceRecord(record: DnsRecord): Uint8Array {
   head[1] = 12; // pointer to the question's name
   head[3] = TYPES[record.type];
   head[5] = 1; // class IN
-  head[9] = 60; // TTL 60 s
+  head.set(Uint8Array.of(ttl >>> 24, (ttl >>> 16) & 0xff, (ttl >>> 8) & 0xff, ttl & 0xff), 6); // TTL
   head[10] = rdata.length >> 8;
   head[11] = rdata.length & 0xff;
   return concatBytes([head, rdata]);

@@ -33,3 +33,45 @@ describe("DNS resolver", () => {
     expect(parseServer("[2001:db8::1]")).toEqual({ host: "2001:db8::1", port: 53 });
   });
 });
+
+describe("TXT answers are kept for their TTL", () => {
+  const asked = (server: DnsServer, name: string) => server.queries.filter((q) => q.name === name).length;
+
+  test("an answer with a TTL is asked once while it lasts; TTL 0 is asked every time", async () => {
+    const kept = await DnsServer.start({ ttl: 300 });
+    const fresh = await DnsServer.start();
+    try {
+      for (const server of [kept, fresh]) server.add("spf.test", { type: "TXT", text: "v=spf1 -all" });
+      const fromKept = createResolver([`127.0.0.1:${kept.port}`]);
+      const fromFresh = createResolver([`127.0.0.1:${fresh.port}`]);
+      for (let i = 0; i < 3; i++) {
+        expect(await fromKept("spf.test", "TXT")).toEqual([["v=spf1 -all"]]);
+        expect(await fromFresh("spf.test", "TXT")).toEqual([["v=spf1 -all"]]);
+      }
+      expect(asked(kept, "spf.test")).toBe(1);
+      expect(asked(fresh, "spf.test")).toBe(3);
+      // Lookups of one name at the same time share one query.
+      await Promise.all([fromFresh("spf.test", "TXT"), fromFresh("spf.test", "TXT")]);
+      expect(asked(fresh, "spf.test")).toBe(4);
+    } finally {
+      kept.close();
+      fresh.close();
+    }
+  });
+
+  test("NXDOMAIN is kept only when the answer carries an SOA (RFC 2308), and still fails each time", async () => {
+    const withSoa = await DnsServer.start({ negativeTtl: 300 });
+    try {
+      const resolve = createResolver([`127.0.0.1:${withSoa.port}`]);
+      const withoutSoa = createResolver([`127.0.0.1:${dns.port}`]);
+      for (let i = 0; i < 2; i++) {
+        expect(await resolve("_dmarc.none.test", "TXT").catch((e) => e.code)).toBe("ENOTFOUND");
+        expect(await withoutSoa("_dmarc.none.test", "TXT").catch((e) => e.code)).toBe("ENOTFOUND");
+      }
+      expect(asked(withSoa, "_dmarc.none.test")).toBe(1);
+      expect(asked(dns, "_dmarc.none.test")).toBe(2);
+    } finally {
+      withSoa.close();
+    }
+  });
+});
