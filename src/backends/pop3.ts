@@ -10,6 +10,7 @@
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Maildrop, Pop3Account, Pop3Backend, Pop3Peer } from "../pop3/backend.ts";
 import type { Store } from "../store/store.ts";
+import { ownerIsGone } from "../util/owner.ts";
 import { checkPassword } from "./password.ts";
 
 /** How long a lock holds without renewal; renewed at a third of that. */
@@ -31,7 +32,7 @@ export class StorePop3Backend implements Pop3Backend {
 
   async openMaildrop(account: Pop3Account): Promise<Maildrop | "in-use"> {
     const owner = `${this.store.instanceId}#${++this.#sessions}`;
-    if (!(await this.store.maildrops.take(account.id, owner, new Date(Date.now() + LOCK_MS)))) return "in-use";
+    if (!(await this.#take(account.id, owner))) return "in-use";
     this.#hold(account.id, owner);
     try {
       const inbox = await this.store.mailboxes.byRole(account.id, "inbox");
@@ -63,6 +64,15 @@ export class StorePop3Backend implements Pop3Backend {
       await this.#release(account.id, owner);
       throw e;
     }
+  }
+
+  async #take(accountId: number, owner: string): Promise<boolean> {
+    const until = () => new Date(Date.now() + LOCK_MS);
+    if (await this.store.maildrops.take(accountId, owner, until())) return true;
+    // A lock left by a process of this host that has since died (a restart) need not lapse first.
+    const holder = await this.store.maildrops.holder(accountId);
+    return holder !== undefined && ownerIsGone(holder.owner) &&
+      this.store.maildrops.take(accountId, owner, until(), holder.owner);
   }
 
   #hold(accountId: number, owner: string): void {

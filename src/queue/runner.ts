@@ -6,6 +6,7 @@
  */
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { log } from "../util/log.ts";
+import { ownerIsGone } from "../util/owner.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import type { QueuedMessage, QueuedRecipient } from "../store/queue.ts";
 import type { Store } from "../store/store.ts";
@@ -62,7 +63,19 @@ export class QueueRunner {
       () => this.wake(),
       this.#options.pollMs ?? Math.min(30_000, this.#options.retryDelayMs ?? 30_000),
     );
-    this.wake();
+    // A restart should not wait out the leases its previous run (or a crashed neighbour on this host) held.
+    void this.#freeLeasesOfGoneProcesses().finally(() => this.wake());
+  }
+
+  async #freeLeasesOfGoneProcesses(): Promise<void> {
+    try {
+      const gone = (await this.#options.store.queue.leaseOwners()).filter(ownerIsGone);
+      if (!gone.length) return;
+      await this.#options.store.queue.releaseOwners(gone);
+      log.info("queue leases of stopped processes released", { owners: gone.join(" ") });
+    } catch (e) {
+      log.warn("could not release the queue leases of stopped processes", { error: String(e) });
+    }
   }
 
   /** Runs the queue now (after a message was queued), or right after the current run. */

@@ -14,13 +14,16 @@ export class MaildropLocks {
     private readonly db: Db,
   ) {}
 
-  /** Takes the account's lock for `owner` until `until`; false when another live owner holds it. */
-  take(accountId: number, owner: string, until: Date, now = new Date()): Promise<boolean> {
+  /**
+   * Takes the account's lock for `owner` until `until`; false when another owner holds it and
+   * its lock has not lapsed. `from`: an owner known to be gone, whose lock is taken over at once.
+   */
+  take(accountId: number, owner: string, until: Date, from?: string, now = new Date()): Promise<boolean> {
     return this.store.write(async (tx) => {
       const rows = await tx.all(sql`
         INSERT INTO maildrop_locks (account_id, owner, expires_at) VALUES (${accountId}, ${owner}, ${until.getTime()})
         ON CONFLICT (account_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-        WHERE maildrop_locks.expires_at < ${now.getTime()}
+        WHERE maildrop_locks.expires_at < ${now.getTime()} OR maildrop_locks.owner = ${from ?? null}
         RETURNING account_id`);
       return rows.length > 0;
     });

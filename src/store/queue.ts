@@ -8,7 +8,7 @@
  * statement, and only that owner's `record` counts. A lease whose process died expires and is
  * taken over by the next claim.
  */
-import { and, asc, eq, inArray, isNull, lt, lte, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or } from "drizzle-orm";
 import { collectBlobs } from "./append.ts";
 import type { Db, Tx } from "./db.ts";
 import { queue, queueRecipients } from "./schema.ts";
@@ -86,6 +86,26 @@ export class QueueRepository {
     });
     // RETURNING gives no order; keep the oldest due first.
     return claimed.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id - b.id);
+  }
+
+  /** The owners holding leases now (to find those whose process is gone). */
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ owner: queueRecipients.leaseOwner })
+      .from(queueRecipients)
+      .where(isNotNull(queueRecipients.leaseOwner));
+    return rows.map((r) => r.owner!);
+  }
+
+  /** Ends every lease of these owners (their process is gone); the recipients are due as they were. */
+  async releaseOwners(owners: readonly string[]): Promise<void> {
+    if (!owners.length) return;
+    await this.store.write((tx) =>
+      tx
+        .update(queueRecipients)
+        .set({ leaseOwner: null, leaseUntil: null })
+        .where(inArray(queueRecipients.leaseOwner, [...owners]))
+    );
   }
 
   /** Gives back `owner`'s leases on these recipients (an attempt that could not run), due again at once. */

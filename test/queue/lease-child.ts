@@ -3,8 +3,10 @@
  * "ready", waits for a line on stdin, then:
  *   drain <db> <limit> <leaseMs>  claims in rounds of <limit> until nothing is left, printing the
  *                                 ids it got as one JSON array;
- *   hold <db> <leaseMs>           claims once, prints the ids, and waits to be killed without
- *                                 recording anything (a process dying mid-delivery).
+ *   hold <db> <leaseMs> [owner]   claims once (as `owner`, default this process), prints the ids,
+ *                                 and waits to be killed without recording anything (a process
+ *                                 dying mid-delivery; an owner naming another host stands for a
+ *                                 server on another machine).
  */
 import { Store } from "../../src/store/store.ts";
 
@@ -28,7 +30,7 @@ if (mode === "drain") {
   say(JSON.stringify(ids));
   store.close();
 } else if (mode === "hold") {
-  const rows = await store.queue.claim(store.instanceId, new Date(), Number(rest[0]), 500);
+  const rows = await store.queue.claim(rest[1] ?? store.instanceId, new Date(), Number(rest[0]), 500);
   say(JSON.stringify(rows.map((r) => r.id)));
   await new Promise(() => {});
 } else {

@@ -273,59 +273,94 @@ async function startMx(backend: SmtpBackend): Promise<Listener> {
 }
 
 describe("a process killed mid-delivery", () => {
-  test("leaves a lease; after it expires another process's runner delivers the message exactly once", async () => {
-    const remote = new RecordingMx();
-    const mx = await startMx(remote);
-    const runner = new QueueRunner({
+  function runnerTo(mxPort: number) {
+    return new QueueRunner({
       store,
       deliverer: new Deliverer(store, new Directory(store), { hostname: "mx.postern.test", resolve: async () => [] }),
       hostname: "mx.postern.test",
       resolve: async () => {
         throw new Error("no DNS in this test");
       },
-      transport: { "remote.test": `127.0.0.1:${mx.address().port}` },
+      transport: { "remote.test": `127.0.0.1:${mxPort}` },
       requireTls: false,
       maxAgeMs: 86_400_000,
       retryDelayMs: 60_000,
       pollMs: 100,
       leaseMs: 1500,
     });
-    try {
-      const queueId = await enqueue(store, ["one@remote.test", "two@remote.test"], "only once");
-      const holder = spawnChild(["hold", dbPath, "1500"]);
-      expect(await holder.line()).toBe("ready");
-      holder.go();
-      const held = JSON.parse(await holder.line()) as number[];
-      expect(held.length).toBe(2);
-      holder.proc.kill("SIGKILL");
-      await holder.proc.exited;
-      expect(holder.proc.signalCode).toBe("SIGKILL");
+  }
 
-      const leases = await recipientRows();
-      const leaseUntil = Math.max(...leases.map((r) => r.lease_until as number));
-      expect(leases.every((r) => r.lease_owner !== null && r.lease_owner !== store.instanceId)).toBe(true);
-      // Still held by the dead process: nothing to do yet.
-      expect(Date.now()).toBeLessThan(leaseUntil);
-      expect(await runner.runOnce()).toBe(0);
+  /** A child that claims both recipients (as `owner`, if given) and is then killed with SIGKILL. */
+  async function killedHolder(owner?: string): Promise<number> {
+    const holder = spawnChild(["hold", dbPath, "1500", ...(owner ? [owner] : [])]);
+    expect(await holder.line()).toBe("ready");
+    holder.go();
+    const held = JSON.parse(await holder.line()) as number[];
+    expect(held.length).toBe(2);
+    holder.proc.kill("SIGKILL");
+    await holder.proc.exited;
+    expect(holder.proc.signalCode).toBe("SIGKILL");
+    const leases = await recipientRows();
+    expect(leases.every((r) => r.lease_owner !== null && r.lease_owner !== store.instanceId)).toBe(true);
+    return Math.max(...leases.map((r) => r.lease_until as number));
+  }
 
-      runner.start();
-      const deadline = Date.now() + 15_000;
-      while (!remote.received.length && Date.now() < deadline) await Bun.sleep(50);
-      expect(remote.received.length).toBe(1);
-      expect(remote.received[0]!.at).toBeGreaterThan(leaseUntil);
-      expect(remote.received[0]!.transaction.recipients.map((r) => r.address)).toEqual([
-        "one@remote.test",
-        "two@remote.test",
-      ]);
-      expect(remote.received[0]!.content).toContain("Subject: only once");
-      // A few more passes: nothing is sent again, and the message has left the queue.
-      await Bun.sleep(500);
-      await runner.stop();
-      expect(remote.received.length).toBe(1);
-      expect(await store.queue.list(queueId)).toEqual([]);
-    } finally {
-      await runner.stop();
-      await mx.close(0);
-    }
-  }, 30_000);
+  async function deliveredOnce(remote: RecordingMx, runner: QueueRunner, queueId: number): Promise<number> {
+    const deadline = Date.now() + 15_000;
+    while (!remote.received.length && Date.now() < deadline) await Bun.sleep(50);
+    expect(remote.received.length).toBe(1);
+    expect(remote.received[0]!.transaction.recipients.map((r) => r.address)).toEqual([
+      "one@remote.test",
+      "two@remote.test",
+    ]);
+    expect(remote.received[0]!.content).toContain("Subject: only once");
+    // A few more passes: nothing is sent again, and the message has left the queue.
+    await Bun.sleep(500);
+    await runner.stop();
+    expect(remote.received.length).toBe(1);
+    expect(await store.queue.list(queueId)).toEqual([]);
+    return remote.received[0]!.at;
+  }
+
+  test(
+    "on another host: its lease holds until it expires, then another process delivers the message exactly once",
+    async () => {
+      const remote = new RecordingMx();
+      const mx = await startMx(remote);
+      const runner = runnerTo(mx.address().port);
+      try {
+        const queueId = await enqueue(store, ["one@remote.test", "two@remote.test"], "only once");
+        const leaseUntil = await killedHolder("node-b.postern.test:4242:cafe");
+        // Still held by the dead process: nothing to do yet.
+        expect(Date.now()).toBeLessThan(leaseUntil);
+        expect(await runner.runOnce()).toBe(0);
+        runner.start();
+        expect(await deliveredOnce(remote, runner, queueId)).toBeGreaterThan(leaseUntil);
+      } finally {
+        await runner.stop();
+        await mx.close(0);
+      }
+    },
+    30_000,
+  );
+
+  test(
+    "on this host: a runner that starts frees the dead process's leases at once and delivers exactly once",
+    async () => {
+      const remote = new RecordingMx();
+      const mx = await startMx(remote);
+      const runner = runnerTo(mx.address().port);
+      try {
+        const queueId = await enqueue(store, ["one@remote.test", "two@remote.test"], "only once");
+        const leaseUntil = await killedHolder();
+        expect(await runner.runOnce()).toBe(0);
+        runner.start();
+        expect(await deliveredOnce(remote, runner, queueId)).toBeLessThan(leaseUntil);
+      } finally {
+        await runner.stop();
+        await mx.close(0);
+      }
+    },
+    30_000,
+  );
 });
