@@ -30,10 +30,28 @@ export interface AuthenticationResult {
   arc: string;
 }
 
+/** Header fields whose checks read the body (RFC 6376 §3.7 body hash, RFC 8617 §4.1.2 AMS). */
+const SIGNED = /^(?:dkim-signature|arc-message-signature|arc-seal):/im;
+
+/**
+ * What mailauth needs to read. Without a DKIM or ARC signature nothing it checks depends on the
+ * body (SPF reads the envelope, DMARC the From field and the other results), so an unsigned
+ * message is checked by its header alone and a large body costs nothing. Sealing (ARC on mail we
+ * forward) signs the body, so it always gets the whole message.
+ */
+function checkedPart(raw: Uint8Array, sealing: boolean): Buffer {
+  const whole = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (sealing) return whole;
+  const end = whole.indexOf("\r\n\r\n");
+  if (end < 0) return whole;
+  const header = whole.subarray(0, end + 4);
+  return SIGNED.test(header.toString("latin1")) ? whole : header;
+}
+
 export async function authenticateMessage(input: AuthenticationInput): Promise<AuthenticationResult> {
   // Loaded on first use: mailauth and its dependencies take a few hundred milliseconds to import.
   const { authenticate } = await import("mailauth");
-  const result = await authenticate(Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength), {
+  const result = await authenticate(checkedPart(input.raw, input.seal !== undefined), {
     ip: input.ip,
     helo: input.helo,
     sender: input.sender,
