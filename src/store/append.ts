@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, inArray, lt, notExists, type SQL, sql } from "drizzle-orm";
 import { type MessageSummary, SUMMARY_VERSION } from "../mime/summary.ts";
-import { type ChangeOp, type ChangeRecorder, NEXT_CHANGE_ID } from "./change-log.ts";
+import { type ChangeRecorder, NEXT_CHANGE_ID } from "./change-log.ts";
 import type { Tx } from "./db.ts";
 import { blobs, emails, queue, uploads } from "./schema.ts";
 
@@ -50,19 +50,17 @@ export type MembershipTarget =
   | { role: "inbox" | "\\Junk"; flags: readonly string[]; internalDate: Date };
 
 /**
- * Adds an email to a mailbox. `op` is what happened to the email as JMAP sees it: "created" for
- * a new email, "updated" when an existing one joins another mailbox (a copy or a move).
- *
- * Two statements: the membership takes the mailbox's next UID and the next change id (its MODSEQ)
- * inside its own INSERT (a trigger, migration 0009, then moves the mailbox's UIDNEXT and
- * HIGHESTMODSEQ past them), and the change is logged with that id.
+ * Adds an email to a mailbox: one statement. The membership takes the mailbox's next UID and the
+ * next change id (its MODSEQ) inside its own INSERT, and a trigger (migration 0009) moves the
+ * mailbox's UIDNEXT and HIGHESTMODSEQ past them and logs the change: for JMAP the email is
+ * "created" when this is its only membership, "updated" when it joined another mailbox (a copy or
+ * a move); for IMAP the membership is "created" here.
  */
 export async function addMembership(
   tx: Tx,
   changes: ChangeRecorder,
   email: EmailRef,
   target: MembershipTarget,
-  op: Extract<ChangeOp, "created" | "updated">,
 ): Promise<Membership> {
   const which = "mailboxId" in target
     ? sql`id = ${target.mailboxId} AND account_id = ${email.accountId}`
@@ -80,16 +78,7 @@ export async function addMembership(
         : `Account ${email.accountId} has no INBOX`,
     );
   }
-  await changes.add({
-    accountId: email.accountId,
-    mailboxId: row.mailboxId,
-    type: "email",
-    objectId: email.id,
-    uid: row.uid,
-    threadId: email.threadId,
-    op,
-    mailboxOp: "created",
-  }, row.modseq);
+  changes.logged(email.accountId, row.mailboxId, row.modseq);
   return {
     emailId: email.id,
     threadId: email.threadId,
@@ -147,7 +136,6 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
     typeof input.mailbox === "number"
       ? { mailboxId: input.mailbox, flags, internalDate: receivedAt }
       : { role: input.mailbox.role, flags, internalDate: receivedAt },
-    "created",
   );
   return { ...membership, blobHash, size: input.raw.byteLength };
 }

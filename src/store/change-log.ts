@@ -72,19 +72,26 @@ export class ChangeRecorder {
   }
 
   /** Logs one change and returns its id, the new MODSEQ. */
-  async add(entry: ChangeEntry, id?: number): Promise<number> {
-    return (await this.addMany([entry], id === undefined ? undefined : [id]))[0]!;
+  async add(entry: ChangeEntry): Promise<number> {
+    return (await this.addMany([entry]))[0]!;
+  }
+
+  /**
+   * A change a statement logged by itself (a membership's INSERT, through its trigger), with an id
+   * it took from NEXT_CHANGE_ID: counted here so the next ids follow it and the commit publishes it.
+   */
+  logged(accountId: number, mailboxId: number, id: number): void {
+    this.#ids.used(id);
+    this.#touch(accountId, mailboxId, id);
   }
 
   /**
    * Logs changes in order and returns their ids in the same order, in one statement whatever
-   * their number (the rows travel as one JSON parameter). `known` are ids a statement of this
-   * transaction already took from NEXT_CHANGE_ID, for rows written before their change.
+   * their number (the rows travel as one JSON parameter).
    */
-  async addMany(entries: readonly ChangeEntry[], known?: readonly number[]): Promise<number[]> {
+  async addMany(entries: readonly ChangeEntry[]): Promise<number[]> {
     if (entries.length === 0) return [];
-    const ids = known ? [...known] : await this.#ids.take(entries.length);
-    known?.forEach((id) => this.#ids.used(id));
+    const ids = await this.#ids.take(entries.length);
     const rows = entries.map((e, i) => [
       ids[i],
       e.accountId,

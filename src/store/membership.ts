@@ -97,7 +97,7 @@ export async function copyMembers(
       mailboxId: to,
       flags: row.flags,
       internalDate: row.internalDate,
-    }, already.has(row.emailId) ? "created" : "updated");
+    });
     result.source.push(row.uid);
     result.destination.push(added.uid);
     result.memberships.push(added);
