@@ -60,11 +60,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info("stopping", { signal, ...(worker ? { worker } : {}) });
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      Promise.all([pool?.stop(5000), postern.stop()]).then(() => resolve(), (e) => {
-        log.error("stop failed", { error: e });
+      // The handlers stay until the end: a second signal (Ctrl-C, then the primary's SIGTERM to its
+      // workers) must not kill a process that is still finishing its writes.
+      const done = () => {
+        process.off("SIGINT", onInt);
+        process.off("SIGTERM", onTerm);
         resolve();
+      };
+      Promise.all([pool?.stop(5000), postern.stop()]).then(done, (e) => {
+        log.error("stop failed", { error: e });
+        done();
       });
     };
     const onInt = () => stop("SIGINT");
