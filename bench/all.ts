@@ -41,6 +41,7 @@ const BENCHES: { name: string; full: string[]; quick: string[] }[] = [
   },
   { name: "imap-fetch", full: runtime, quick: ["--messages", "2000", "--idle", "200", ...runtime] },
   { name: "imap-login", full: runtime, quick: ["--iterations", "10", ...runtime] },
+  { name: "imap-dovecot", full: runtime, quick: ["--messages", "2000", "--sessions", "200", ...runtime] },
   { name: "api", full: runtime, quick: ["--messages", "20000", "--requests", "100", ...runtime] },
 ];
 
