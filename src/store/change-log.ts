@@ -23,6 +23,7 @@ export interface ChangeEntry {
   /** For an email: its uid in `mailboxId` and what happened to that membership (IMAP's view). */
   uid?: number | null;
   mailboxOp?: ChangeOp | null;
+  /** For an email: its thread; left out, the INSERT looks it up (null: none). */
   threadId?: string | null;
 }
 
@@ -99,13 +100,17 @@ export class ChangeRecorder {
       e.type,
       e.objectId,
       e.uid ?? null,
-      e.threadId ?? null,
+      // An email's thread left out is looked up by the INSERT (0 says so: JSON has no undefined).
+      e.threadId === undefined ? (e.type === "email" ? 0 : null) : e.threadId,
       e.op,
       e.mailboxOp ?? null,
     ]);
     await this.#tx.run(
       sql`INSERT INTO changes (id, account_id, mailbox_id, type, object_id, uid, thread_id, op, mailbox_op)
-      SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8
+      SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
+        CASE WHEN json_type(value, '$[6]') = 'integer'
+          THEN (SELECT thread_id FROM emails WHERE id = value->>4) ELSE value->>6 END,
+        value->>7, value->>8
       FROM json_each(${JSON.stringify(rows)})`,
     );
     entries.forEach((e, i) => this.#touch(e.accountId, e.mailboxId, ids[i]!));

@@ -198,9 +198,11 @@ export async function storeMemberFlags(
   unchangedSince: number | null,
 ): Promise<StoreFlagsResult> {
   const result: StoreFlagsResult = { updated: [], unchanged: [], modified: [] };
-  for (const part of chunks([...new Set(uids)].sort((a, b) => a - b))) {
-    const rows = await memberRows(tx, mailboxId, part);
-    const changed: Array<{ row: MemberRow; next: string[] }> = [];
+  const [box] = await tx.select({ accountId: mailboxes.accountId }).from(mailboxes).where(eq(mailboxes.id, mailboxId));
+  if (!box) return result;
+  for (const part of chunks([...new Set(uids)].sort((a, b) => a - b), STORE_CHUNK)) {
+    const rows = await flagRows(tx, mailboxId, part);
+    const changed: Array<{ row: FlagRow; next: string[] }> = [];
     for (const row of rows) {
       if (unchangedSince !== null && row.modseq > unchangedSince) {
         result.modified.push(row.uid);
@@ -212,14 +214,14 @@ export async function storeMemberFlags(
       } else changed.push({ row, next });
     }
     if (changed.length === 0) continue;
+    // The thread of each change row is looked up by the INSERT itself (threadId left out).
     const modseqs = await changes.addMany(
       changed.map(({ row }) => ({
-        accountId: row.accountId,
+        accountId: box.accountId,
         mailboxId,
         type: "email",
         objectId: row.emailId,
         uid: row.uid,
-        threadId: row.threadId,
         op: "updated",
         mailboxOp: "updated",
       })),
@@ -232,6 +234,29 @@ export async function storeMemberFlags(
     await tx.update(mailboxes).set({ highestModseq: Math.max(...modseqs) }).where(eq(mailboxes.id, mailboxId));
   }
   return result;
+}
+
+/** UIDs per STORE chunk: they travel as one JSON parameter, so only memory bounds it. */
+const STORE_CHUNK = 5000;
+
+interface FlagRow {
+  id: number;
+  uid: number;
+  emailId: number;
+  flags: string[];
+  modseq: number;
+}
+
+/**
+ * What STORE needs of `uids` in a mailbox, in UID order: one statement with one parameter, so its
+ * text is the same for any number of UIDs and its prepared statement is reused.
+ */
+async function flagRows(tx: Tx, mailboxId: number, uids: readonly number[]): Promise<FlagRow[]> {
+  const rows = await tx.all<{ id: number; uid: number; emailId: number; flags: string; modseq: number }>(sql`
+    SELECT id, uid, email_id AS emailId, flags, modseq FROM messages
+    WHERE mailbox_id = ${mailboxId} AND uid IN (SELECT value FROM json_each(${JSON.stringify(uids)}))
+    ORDER BY uid`);
+  return rows.map((r) => ({ ...r, flags: JSON.parse(r.flags) as string[] }));
 }
 
 /** Every membership of an email: its mailboxes and UIDs, oldest first. */

@@ -178,6 +178,15 @@ describe("copy, move, expunge", () => {
     const set = await store.mail.storeFlags(inbox.id, [2], "set", ["\\Seen"]);
     expect(set.updated[0]!.flags).toEqual(["\\Seen"]);
     expect((await box("INBOX")).highestModseq).toBe(set.updated[0]!.modseq);
+    // Each flag change is logged for its email, with the email's thread (Thread/changes needs it).
+    const logged = await sql(
+      "SELECT c.id, c.uid, c.thread_id, e.thread_id AS email_thread FROM changes c JOIN emails e ON e.id = c.object_id WHERE c.id = ?",
+      [set.updated[0]!.modseq],
+    );
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.uid).toBe(2);
+    expect(logged[0]!.thread_id).toBe(logged[0]!.email_thread);
+    expect(String(logged[0]!.thread_id)).toMatch(/^T/);
   });
 
   test("updateEmail: keywords on every membership, a move by mailboxIds keeps the id; destroyEmail removes all", async () => {
