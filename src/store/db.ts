@@ -11,7 +11,7 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { log } from "../util/log.ts";
 import * as schema from "./schema.ts";
-import { cachePreparedStatements } from "./statement-cache.ts";
+import { setUpConnections } from "./connections.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -39,6 +39,30 @@ export interface StoreStats {
   commits: number;
 }
 
+/** SQLITE_BUSY: another connection (another process) holds the lock this statement needs. */
+function isBusy(e: unknown): boolean {
+  const error = e as { code?: unknown; rawCode?: unknown; message?: unknown };
+  return error.code === "SQLITE_BUSY" || error.rawCode === 5 || /database is locked/i.test(String(error.message));
+}
+
+/**
+ * Runs `fn` again while the database is busy, waiting a little longer each time (1 ms up to
+ * 25 ms, with jitter) without blocking the event loop, for at most BUSY_TIMEOUT_MS: the busy
+ * timeout of SQLite, done asynchronously. With several processes on one database, a write
+ * transaction's BEGIN IMMEDIATE meets another process's writer this way.
+ */
+async function retryBusy<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2 ** attempt, 25) * (0.5 + Math.random())));
+    }
+  }
+}
+
 /** Wraps the client so every statement it executes, in a transaction or not, is counted. */
 function counting(client: Client, stats: StoreStats): Client {
   const countTx = <T extends object>(tx: T): T =>
@@ -63,9 +87,13 @@ function counting(client: Client, stats: StoreStats): Client {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
       if (key === "transaction" && typeof value === "function") {
-        return async (...args: unknown[]) => (stats.statements++, countTx(await value.apply(target, args)));
+        return (...args: unknown[]) =>
+          retryBusy(async () => (stats.statements++, countTx(await value.apply(target, args))));
       }
-      if (key === "execute" || key === "batch") return countTx(target)[key];
+      if (key === "execute" || key === "batch") {
+        const run = countTx(target)[key] as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => retryBusy(() => run(...args));
+      }
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
@@ -77,9 +105,12 @@ export async function openDatabase(
   const path = filePath(options.url);
   if (path) createPrivately(path);
   const stats: StoreStats = { statements: 0, commits: 0 };
-  if (options.url.startsWith("file:")) cachePreparedStatements();
+  // Every pooled connection: foreign keys enforced (cascades), commits without SQLite's own sync
+  // (see below), and no busy handler — a connection that finds another process writing would
+  // sleep in it, stalling this whole process; `retryBusy` waits without blocking instead.
+  if (path) setUpConnections("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;");
   const client = counting(
-    createClient({ url: options.url, authToken: options.authToken, timeout: BUSY_TIMEOUT_MS }),
+    createClient({ url: options.url, authToken: options.authToken, timeout: path ? 0 : BUSY_TIMEOUT_MS }),
     stats,
   );
   if (options.url.startsWith("file:")) {

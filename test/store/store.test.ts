@@ -12,6 +12,7 @@ import { tempDir } from "../helpers/tmp.ts";
 
 let store: Store;
 let cleanup: () => void;
+let storePath: string;
 let sql: Awaited<ReturnType<typeof openTempStore>>["sql"];
 let count: (table: string) => Promise<number>;
 
@@ -19,6 +20,7 @@ beforeEach(async () => {
   const temp = await openTempStore();
   ({ sql, count } = temp);
   store = temp.store;
+  storePath = temp.path;
 
   cleanup = temp.cleanup;
 });
@@ -77,10 +79,42 @@ describe("migrations", () => {
     );
   });
 
-  test("WAL, foreign keys and a busy timeout are on", async () => {
+  test("WAL; every pooled connection enforces foreign keys, commits with synchronous=NORMAL and has no sleeping busy handler", async () => {
     expect(await store.pragma("journal_mode")).toBe("wal");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A write transaction holds one connection; the reads below open another.
+    const writing = store.write(() => held);
+    await Bun.sleep(10);
     expect(await store.pragma("foreign_keys")).toBe(1);
-    expect(Number(await store.pragma("busy_timeout"))).toBeGreaterThan(0);
+    expect(await store.pragma("synchronous")).toBe(1);
+    expect(await store.pragma("busy_timeout")).toBe(0);
+    release();
+    await writing;
+  });
+
+  test("a write that finds another process writing waits without blocking the event loop, then commits", async () => {
+    const other = await Store.open({ url: `file:${storePath}/postern.db` });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const holding = other.write(() => held);
+      await Bun.sleep(20);
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 10);
+      const started = Date.now();
+      const waiting = store.domains.add("busy.test");
+      setTimeout(release, 300);
+      await holding;
+      await waiting;
+      clearInterval(ticker);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      // The timers kept running while the write waited for the lock.
+      expect(ticks).toBeGreaterThan(10);
+      expect(await other.domains.get("busy.test")).toBeDefined();
+    } finally {
+      other.close();
+    }
   });
 });
 

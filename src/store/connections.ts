@@ -1,0 +1,51 @@
+/**
+ * Every connection of the embedded driver, set up alike. @libsql/client keeps a pool of
+ * connections to an embedded database (a transaction holds one; reads meanwhile open others), so
+ * a setting made with one `execute("PRAGMA …")` reaches only the connection that ran it. Here each
+ * connection gets the store's settings the first time it prepares a statement, and keeps its
+ * prepared statements: the driver prepares every statement it executes anew, and on the delivery
+ * path that cost as much as running them. The same SQL texts come back all the time (drizzle
+ * builds the same text for the same query shape), so each connection hands its most recently used
+ * statements out again. A `libsql` statement runs any number of times with new parameters; SQLite
+ * prepares it again by itself after a schema change.
+ */
+import Database from "libsql";
+
+/** Statements kept per connection; the least recently used goes first. */
+const STATEMENTS_PER_CONNECTION = 256;
+
+type Prepare = (this: object, sql: string) => unknown;
+
+const connections = new WeakMap<object, Map<string, unknown>>();
+let settings = "";
+let installed = false;
+
+/**
+ * Installs the setup on every embedded connection of this process (idempotent). `pragmas` is run
+ * on each connection before its first statement, e.g. `PRAGMA foreign_keys = ON;`.
+ */
+export function setUpConnections(pragmas: string): void {
+  settings = pragmas;
+  if (installed) return;
+  installed = true;
+  const proto = Database.prototype as unknown as { prepare: Prepare; exec(sql: string): void };
+  const prepare = proto.prepare;
+  proto.prepare = function (this: object, sql: string) {
+    let statements = connections.get(this);
+    if (!statements) {
+      connections.set(this, statements = new Map());
+      if (settings) (this as { exec(sql: string): void }).exec(settings);
+    }
+    const hit = statements.get(sql);
+    if (hit !== undefined) {
+      // Most recently used last.
+      statements.delete(sql);
+      statements.set(sql, hit);
+      return hit;
+    }
+    const statement = prepare.call(this, sql);
+    statements.set(sql, statement);
+    if (statements.size > STATEMENTS_PER_CONNECTION) statements.delete(statements.keys().next().value!);
+    return statement;
+  };
+}
