@@ -34,8 +34,9 @@ export interface QueueRunnerOptions {
   sign?: (raw: Uint8Array, sender: string) => Promise<Uint8Array>;
   pollMs?: number;
   /**
-   * How long a claim on a recipient holds (15 minutes by default). It must outlast any attempt:
-   * after it, another process sharing the database takes the recipient over.
+   * How long a claim on a recipient holds without renewal (5 minutes by default); a running
+   * attempt renews it every third of that. After it lapses (its process died), another process
+   * sharing the database takes the recipient over.
    */
   leaseMs?: number;
   now?: () => number;
@@ -43,6 +44,7 @@ export interface QueueRunnerOptions {
 
 /** Recipients claimed in one pass, at most. */
 const CLAIM_LIMIT = 500;
+const DEFAULT_LEASE_MS = 5 * 60_000;
 /** Destinations attempted at once. */
 const PARALLEL = 8;
 
@@ -101,16 +103,15 @@ export class QueueRunner {
     await this.#running;
   }
 
+  #leaseMs(): number {
+    return this.#options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
   /** One pass over the due recipients this process could claim; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const now = (this.#options.now ?? Date.now)();
     const { store } = this.#options;
-    const claimed = await store.queue.claim(
-      store.instanceId,
-      new Date(now),
-      this.#options.leaseMs ?? 15 * 60_000,
-      CLAIM_LIMIT,
-    );
+    const claimed = await store.queue.claim(store.instanceId, new Date(now), this.#leaseMs(), CLAIM_LIMIT);
     const groups = new Map<string, QueuedRecipient[]>();
     for (const r of claimed) {
       // Webhooks one by one; mail once per message and destination domain.
@@ -133,7 +134,20 @@ export class QueueRunner {
       if (!message) return; // dropped meanwhile, recipients and all
       const raw = await store.emails.readBlob(message.blobHash);
       if (!raw) throw new Error(`blob ${message.blobHash} of queued message ${message.id} is missing`);
-      const replies = await this.#transport.send(destinationOf(rows[0]!.recipient), message, rows, raw);
+      // The claim is renewed while the attempt runs, so a slow remote server cannot outlast it
+      // and have another process deliver the same message meanwhile.
+      const leaseMs = this.#leaseMs();
+      const renewal = setInterval(() => {
+        store.queue.renew(owner, rows.map((r) => r.id), new Date(Date.now() + leaseMs)).catch((error) =>
+          log.warn("queue lease not renewed", { queue: message.id, error: String(error) })
+        );
+      }, leaseMs / 3);
+      let replies;
+      try {
+        replies = await this.#transport.send(destinationOf(rows[0]!.recipient), message, rows, raw);
+      } finally {
+        clearInterval(renewal);
+      }
       const attempts: Attempt[] = rows.map((r, i) => ({ ...r, ...replies[i]! }));
       const decision = decide(message, attempts, now, this.#options);
       this.#log(message, attempts, decision);

@@ -88,6 +88,17 @@ export class QueueRepository {
     return claimed.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id - b.id);
   }
 
+  /** Extends `owner`'s leases on these recipients to `until` (an attempt still running). */
+  async renew(owner: string, recipientIds: readonly number[], until: Date): Promise<void> {
+    if (!recipientIds.length) return;
+    await this.store.write((tx) =>
+      tx
+        .update(queueRecipients)
+        .set({ leaseUntil: until })
+        .where(and(inArray(queueRecipients.id, [...recipientIds]), eq(queueRecipients.leaseOwner, owner)))
+    );
+  }
+
   /** The owners holding leases now (to find those whose process is gone). */
   async leaseOwners(): Promise<string[]> {
     const rows = await this.db

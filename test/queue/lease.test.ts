@@ -364,3 +364,51 @@ describe("a process killed mid-delivery", () => {
     30_000,
   );
 });
+
+/** A remote server that takes `delayMs` to answer the end of DATA. */
+class SlowMx extends RecordingMx {
+  constructor(private readonly delayMs: number) {
+    super();
+  }
+  override async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
+    await Bun.sleep(this.delayMs);
+    return super.deliver(transaction, content);
+  }
+}
+
+describe("a long attempt", () => {
+  test(
+    "renews its lease: while a slow server takes 2.5 × the lease, another process claims nothing; delivered once",
+    async () => {
+      const remote = new SlowMx(1500);
+      const mx = await startMx(remote);
+      const runner = new QueueRunner({
+        store,
+        deliverer: new Deliverer(store, new Directory(store), { hostname: "mx.postern.test", resolve: async () => [] }),
+        hostname: "mx.postern.test",
+        resolve: async () => {
+          throw new Error("no DNS in this test");
+        },
+        transport: { "remote.test": `127.0.0.1:${mx.address().port}` },
+        requireTls: false,
+        maxAgeMs: 86_400_000,
+        retryDelayMs: 60_000,
+        leaseMs: 600,
+      });
+      try {
+        const queueId = await enqueue(store, ["one@remote.test"], "slow");
+        const attempt = runner.runOnce();
+        await Bun.sleep(1000);
+        // Past the lease's first expiry: renewed, so the other process gets nothing.
+        expect(await other.queue.claim(other.instanceId, new Date(), 600)).toEqual([]);
+        expect(await attempt).toBe(1);
+        expect(remote.received.length).toBe(1);
+        expect(await store.queue.list(queueId)).toEqual([]);
+      } finally {
+        await runner.stop();
+        await mx.close(0);
+      }
+    },
+    30_000,
+  );
+});
