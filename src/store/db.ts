@@ -47,8 +47,8 @@ function isBusy(e: unknown): boolean {
 
 /**
  * Runs `fn` again while the database is busy, waiting a little longer each time (1 ms up to
- * 25 ms, with jitter) without blocking the event loop, for at most BUSY_TIMEOUT_MS: the busy
- * timeout of SQLite, done asynchronously. With several processes on one database, a write
+ * 4 ms, with jitter: write transactions are short, so the lock is soon free) without blocking
+ * the event loop, for at most BUSY_TIMEOUT_MS: the busy timeout of SQLite, done asynchronously. With several processes on one database, a write
  * transaction's BEGIN IMMEDIATE meets another process's writer this way.
  */
 async function retryBusy<T>(fn: () => Promise<T>): Promise<T> {
@@ -58,7 +58,7 @@ async function retryBusy<T>(fn: () => Promise<T>): Promise<T> {
       return await fn();
     } catch (e) {
       if (!isBusy(e) || Date.now() > deadline) throw e;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(2 ** attempt, 25) * (0.5 + Math.random())));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2 ** attempt, 4) * (0.5 + Math.random())));
     }
   }
 }
