@@ -18,10 +18,10 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** Stores the raw bytes once; a blob already present is kept as it is. Returns its hash. */
 export async function putBlob(tx: Tx, bytes: Uint8Array): Promise<string> {
   const hash = sha256Hex(bytes);
-  await tx
-    .insert(blobs)
-    .values({ hash, size: bytes.byteLength, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) })
-    .onConflictDoNothing();
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Raw SQL on the delivery path: the same text every time, so its prepared statement is reused.
+  await tx.run(sql`INSERT INTO blobs (hash, size, data) VALUES (${hash}, ${bytes.byteLength}, ${data})
+    ON CONFLICT DO NOTHING`);
   return hash;
 }
 
@@ -112,21 +112,17 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
   const blobHash = input.blobHash ?? (await putBlob(tx, input.raw));
   const receivedAt = input.receivedAt ?? new Date();
   const { summary } = input;
-  const [row] = await tx
-    .insert(emails)
-    .values({
-      accountId: input.accountId,
-      blobHash,
-      size: input.raw.byteLength,
-      receivedAt,
-      summary,
-      summaryVersion: SUMMARY_VERSION,
-      messageId: summary.messageId,
-      threadId: threadIdOf(input.accountId, summary),
-      subject: summary.subject,
-      sentAt: summary.sentAt === null ? null : new Date(summary.sentAt),
-    })
-    .returning({ id: emails.id, threadId: emails.threadId });
+  // One text for every message (the thread's candidates travel as one JSON parameter), so the
+  // prepared statement is reused.
+  const [row] = await tx.all<{ id: number; threadId: string }>(sql`
+    INSERT INTO emails (account_id, blob_hash, size, received_at, summary, summary_version, message_id, thread_id,
+      subject, sent_at)
+    VALUES (${input.accountId}, ${blobHash}, ${input.raw.byteLength}, ${receivedAt.getTime()}, ${
+    JSON.stringify(summary)
+  }, ${SUMMARY_VERSION}, ${summary.messageId}, ${threadIdOf(input.accountId, summary)}, ${summary.subject}, ${
+    summary.sentAt === null ? null : new Date(summary.sentAt).getTime()
+  })
+    RETURNING id, thread_id AS threadId`);
   const email = { id: row!.id, accountId: input.accountId, size: input.raw.byteLength, threadId: row!.threadId };
   const flags = input.flags ?? [];
   const membership = await addMembership(
@@ -151,10 +147,8 @@ function threadIdOf(accountId: number, summary: Pick<MessageSummary, "messageId"
   const related = [...new Set([...summary.references.slice(-49), ...summary.inReplyTo, ...own])];
   const seed = summary.messageId ?? `${Date.now()}-${Math.random()}`;
   const fresh = `T${createHash("sha256").update(`${accountId}\0${seed}\0${Math.random()}`).digest("hex").slice(0, 16)}`;
-  if (related.length === 0) return sql`${fresh}`;
-  return sql`coalesce((SELECT thread_id FROM emails WHERE account_id = ${accountId} AND message_id IN (${
-    sql.join(related.map((id) => sql`${id}`), sql`, `)
-  }) LIMIT 1), ${fresh})`;
+  return sql`coalesce((SELECT thread_id FROM emails WHERE account_id = ${accountId}
+    AND message_id IN (SELECT value FROM json_each(${JSON.stringify(related)})) LIMIT 1), ${fresh})`;
 }
 
 /**
