@@ -38,7 +38,8 @@ export interface RuntimeOptions {
   /**
    * One of several processes serving the same config (`postern serve --workers N`): every
    * listener shares its port with the others (SO_REUSEPORT), on the ports given here for those
-   * configured as 0. Only the first process (`primary`) runs the background reindex.
+   * configured as 0. Only the first process (`primary`) serves the HTTP API and runs the
+   * background reindex.
    */
   cluster?: { primary: boolean; ports?: Partial<Record<ListenerName, number>> };
   /** Policy hook functions, run after the hooks named in `policy.hooks`. */
@@ -144,7 +145,9 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       log.info("listening", { listener: name, address: `${listener.address().host}:${listener.address().port}` });
     }
 
-    if (config.listeners.http !== false) {
+    // The HTTP API runs in the primary only: it is light next to the mail protocols, and Deno
+    // shares an HTTP port only with an unstable flag.
+    if (config.listeners.http !== false && runtime.cluster?.primary !== false) {
       const app = createApp({
         version: VERSION,
         startedAt,
@@ -157,9 +160,8 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       });
       http = await serveHttp({
         host: config.listeners.http.host,
-        port: runtime.cluster?.ports?.http ?? config.listeners.http.port,
+        port: config.listeners.http.port,
         fetch: app.fetch,
-        reusePort: runtime.cluster !== undefined,
       });
       addresses.http = { host: config.listeners.http.host, port: http.port };
       log.info("listening", { listener: "http", address: `${config.listeners.http.host}:${http.port}` });

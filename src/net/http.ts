@@ -10,7 +10,7 @@ export interface HttpServer {
 type Fetch = (request: Request) => Response | Promise<Response>;
 
 interface BunLike {
-  serve(options: { hostname: string; port: number; fetch: Fetch; reusePort?: boolean }): {
+  serve(options: { hostname: string; port: number; fetch: Fetch; maxRequestBodySize?: number }): {
     port: number;
     stop(closeActive?: boolean): Promise<void> | void;
   };
@@ -18,19 +18,15 @@ interface BunLike {
 
 interface DenoLike {
   serve(
-    options: { hostname: string; port: number; onListen?: () => void; reusePort?: boolean },
+    options: { hostname: string; port: number; onListen?: () => void; signal?: AbortSignal },
     handler: Fetch,
   ): { addr: { port: number }; finished: Promise<void>; shutdown(): Promise<void> };
 }
 
-/** `reusePort`: several processes serve the same port (see net/listener.ts). */
-export async function serveHttp(
-  options: { host: string; port: number; fetch: Fetch; reusePort?: boolean },
-): Promise<HttpServer> {
-  const reusePort = options.reusePort === true;
+export async function serveHttp(options: { host: string; port: number; fetch: Fetch }): Promise<HttpServer> {
   const g = globalThis as { Bun?: BunLike; Deno?: DenoLike };
   if (g.Bun) {
-    const server = g.Bun.serve({ hostname: options.host, port: options.port, fetch: options.fetch, reusePort });
+    const server = g.Bun.serve({ hostname: options.host, port: options.port, fetch: options.fetch });
     return {
       port: server.port,
       close: async () => {
@@ -39,10 +35,7 @@ export async function serveHttp(
     };
   }
   if (g.Deno) {
-    const server = g.Deno.serve(
-      { hostname: options.host, port: options.port, onListen: () => {}, reusePort },
-      options.fetch,
-    );
+    const server = g.Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, options.fetch);
     return {
       port: server.addr.port,
       close: () => server.shutdown(),
