@@ -110,8 +110,14 @@ export class Cursor {
   }
 
   /** flag = "\" atom (system flag) / atom (keyword), RFC 9051 §9. */
+  /**
+   * A flag. Flag names are case-insensitive (RFC 9051 §2.3.2): a system flag comes back in its
+   * canonical spelling (`\\seen` is `\\Seen`), so every later comparison of it is exact.
+   */
   flag(): string {
-    return this.accept("\\") ? `\\${this.atom()}` : this.atom();
+    if (!this.accept("\\")) return this.atom();
+    const name = `\\${this.atom()}`;
+    return SYSTEM_FLAGS.get(name.toLowerCase()) ?? name;
   }
 
   quoted(): string {
@@ -173,3 +179,8 @@ export class Cursor {
     }
   }
 }
+
+/** System flags in their canonical spelling (RFC 9051 §2.3.2; \\Recent only ever searched for). */
+const SYSTEM_FLAGS = new Map(
+  ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent"].map((f) => [f.toLowerCase(), f]),
+);

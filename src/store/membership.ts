@@ -177,10 +177,18 @@ export interface StoreFlagsResult {
 
 export type FlagMode = "set" | "add" | "remove";
 
+/** Flags compared as IMAP compares them: case-insensitively (RFC 9051 §2.3.2). */
+function uniqueFlags(flags: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return flags.filter((f) => !seen.has(f.toLowerCase()) && seen.add(f.toLowerCase()));
+}
+
+/** The flags after a STORE; a flag already there keeps the spelling it has. */
 function applyFlags(current: readonly string[], mode: FlagMode, flags: readonly string[]): string[] {
-  if (mode === "set") return [...new Set(flags)];
-  if (mode === "add") return [...new Set([...current, ...flags])];
-  return current.filter((f) => !flags.includes(f));
+  if (mode === "set") return uniqueFlags(flags);
+  if (mode === "add") return uniqueFlags([...current, ...flags]);
+  const gone = new Set(flags.map((f) => f.toLowerCase()));
+  return current.filter((f) => !gone.has(f.toLowerCase()));
 }
 
 /**

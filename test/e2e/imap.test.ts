@@ -288,6 +288,49 @@ describe(`IMAP on ${runtime()}`, () => {
     again.close();
   });
 
+  test("flag names are case-insensitive: \\deleted is \\Deleted (EXPUNGE removes it), $junk is $Junk (RFC 9051 §2.3.2)", async () => {
+    const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
+    const tagged = (tag: string) => raw.readUntil((l) => l.startsWith(`${tag} `));
+    expect(await raw.readLine()).toMatch(/^\* OK /);
+    await raw.line('f1 LOGIN "ivy@example.test" "ivy-password"');
+    expect((await tagged("f1")).at(-1)).toMatch(/^f1 OK/);
+    await raw.line("f2 CREATE Cases");
+    expect((await tagged("f2")).at(-1)).toMatch(/^f2 OK/);
+    for (const [tag, subject] of [["f3", "first"], ["f4", "second"]]) {
+      const body = `Subject: ${subject}\r\n\r\nx\r\n`;
+      await raw.line(`${tag} APPEND Cases (\\seen) {${body.length}+}`);
+      await raw.send(`${body}\r\n`);
+      expect((await tagged(tag!)).at(-1)).toMatch(new RegExp(`^${tag} OK`));
+    }
+    await raw.line("f5 SELECT Cases");
+    expect((await tagged("f5")).at(-1)).toMatch(/^f5 OK/);
+    await raw.line("f6 FETCH 1:2 (FLAGS)");
+    expect((await tagged("f6")).filter((l) => l.startsWith("* "))).toEqual([
+      "* 1 FETCH (FLAGS (\\Seen))",
+      "* 2 FETCH (FLAGS (\\Seen))",
+    ]);
+    await raw.line("f7 STORE 1 +FLAGS.SILENT (\\deleted $Junk)");
+    expect((await tagged("f7")).at(-1)).toMatch(/^f7 OK/);
+    await raw.line("f8 STORE 1 +FLAGS.SILENT (\\DELETED $junk)");
+    expect((await tagged("f8")).at(-1)).toMatch(/^f8 OK/);
+    await raw.line("f9 FETCH 1 (FLAGS)");
+    expect((await tagged("f9")).filter((l) => l.startsWith("* "))).toEqual([
+      "* 1 FETCH (FLAGS (\\Seen \\Deleted $Junk))",
+    ]);
+    await raw.line("f10 STORE 1 -FLAGS.SILENT ($JUNK)");
+    expect((await tagged("f10")).at(-1)).toMatch(/^f10 OK/);
+    await raw.line("f11 SEARCH DELETED");
+    expect((await tagged("f11")).filter((l) => l.startsWith("* SEARCH"))).toEqual(["* SEARCH 1"]);
+    await raw.line("f12 EXPUNGE");
+    const expunged = await tagged("f12");
+    expect(expunged.filter((l) => l.startsWith("* "))).toEqual(["* 1 EXPUNGE"]);
+    await raw.line("f13 FETCH 1 (FLAGS)");
+    expect((await tagged("f13")).filter((l) => l.startsWith("* "))).toEqual(["* 1 FETCH (FLAGS (\\Seen))"]);
+    await raw.line("f14 LOGOUT");
+    await tagged("f14");
+    raw.close();
+  });
+
   test("bad input gets BAD or NO and the session stays in sync", async () => {
     const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
     expect(await raw.readLine()).toMatch(/^\* OK \[CAPABILITY /);

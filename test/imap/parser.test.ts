@@ -130,6 +130,10 @@ describe("IMAP command parser", () => {
       unchangedSince: 99,
     });
     expect(ok("s3 STORE 1 FLAGS ()")).toMatchObject({ mode: "set", flags: [] });
+    // System flags in any case come back canonical; keywords keep their spelling (RFC 9051 §2.3.2).
+    expect(ok("s4 STORE 1 +FLAGS (\\deleted \\SEEN \\answered $junk \\Custom)")).toMatchObject({
+      flags: ["\\Deleted", "\\Seen", "\\Answered", "$junk", "\\Custom"],
+    });
     expect(ok("m1 UID MOVE 4:2 Trash")).toMatchObject({
       name: "MOVE",
       set: { saved: false, ranges: [{ start: 2, end: 4 }] },
