@@ -79,12 +79,16 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
       const day = new Date(time).toISOString().slice(0, 10);
       return key.cmp === "before" ? day < key.day : key.cmp === "on" ? day === key.day : day >= key.day;
     }
-    case "header":
-      return includes(headerText(m, key.field, cache), key.value);
+    case "header": {
+      // RFC 9051 §6.4.4: HEADER matches messages that have the field; an empty string matches
+      // every one of them, and none without it.
+      const text = headerText(m, key.field, cache);
+      return text !== null && includes(text, key.value);
+    }
     case "body":
       return includes(bodyText(m, cache), key.value);
     case "text":
-      return includes(headerText(m, null, cache), key.value) || includes(bodyText(m, cache), key.value);
+      return includes(headerText(m, null, cache) ?? "", key.value) || includes(bodyText(m, cache), key.value);
   }
 }
 
@@ -92,15 +96,25 @@ function includes(haystack: string, needle: string): boolean {
   return haystack.toLowerCase().includes(needle.toLowerCase());
 }
 
-/** The values of one header field (or every field when `name` is null), raw and decoded. */
-function headerText(m: SearchTarget, name: string | null, cache: Map<string, string>): string {
+/** In the cache: the message has no such field. */
+const ABSENT = "\u0000";
+
+/**
+ * The values of one header field (or every field when `name` is null), raw and decoded; null
+ * when the message has no field of that name.
+ */
+function headerText(m: SearchTarget, name: string | null, cache: Map<string, string>): string | null {
   const key = `h:${name ?? "*"}`;
   const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  if (!m.raw) return "";
-  const fields = parseHeaderFields(m.raw.subarray(0, splitHeaderBody(m.raw).headerEnd));
+  if (hit !== undefined) return hit === ABSENT ? null : hit;
+  if (!m.raw) return null;
+  const fields = parseHeaderFields(m.raw.subarray(0, splitHeaderBody(m.raw).headerEnd))
+    .filter((f) => name === null || f.lowerName === name);
+  if (name !== null && fields.length === 0) {
+    cache.set(key, ABSENT);
+    return null;
+  }
   const text = fields
-    .filter((f) => name === null || f.lowerName === name)
     .map((f) => `${name === null ? `${f.name}: ` : ""}${f.value}\n${decodeEncodedWords(f.value)}`)
     .join("\n");
   cache.set(key, text);

@@ -1,0 +1,42 @@
+/** SEARCH keys evaluated against one message (src/imap/search-eval.ts). */
+import { describe, expect, test } from "bun:test";
+import { matches, type SearchTarget } from "../../src/imap/search-eval.ts";
+import type { SearchKey } from "../../src/imap/search.ts";
+
+function target(raw: string): SearchTarget {
+  return {
+    seq: 1,
+    uid: 1,
+    flags: [],
+    modseq: 1,
+    size: raw.length,
+    internalDate: new Date("2026-11-28T12:00:00Z"),
+    summary: null,
+    raw: new TextEncoder().encode(raw),
+    maxSeq: 1,
+    maxUid: 1,
+    saved: [],
+  };
+}
+
+const header = (field: string, value: string): SearchKey => ({ op: "header", field, value });
+
+describe("SEARCH HEADER (RFC 9051 §6.4.4)", () => {
+  const tagged = target("Subject: hi\r\nX-Tag: Blue sky\r\n\r\nbody\r\n");
+  const plain = target("Subject: hi\r\n\r\nbody\r\n");
+
+  test("an empty string matches every message that has the field, and none that does not", () => {
+    expect(matches(header("x-tag", ""), tagged)).toBe(true);
+    expect(matches(header("x-tag", ""), plain)).toBe(false);
+  });
+
+  test("a value matches as a case-insensitive substring of the field", () => {
+    expect(matches(header("x-tag", "blue"), tagged)).toBe(true);
+    expect(matches(header("x-tag", "green"), tagged)).toBe(false);
+    expect(matches(header("x-tag", "blue"), plain)).toBe(false);
+  });
+
+  test("NOT HEADER of an absent field matches", () => {
+    expect(matches({ op: "not", key: header("x-tag", "") }, plain)).toBe(true);
+  });
+});
