@@ -9,7 +9,7 @@ import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
 export type Account = typeof accounts.$inferSelect;
-export type AccountInfo = Omit<Account, "passwordHash">;
+export type AccountInfo = Omit<Account, "passwordHash" | "uidValidityLast">;
 
 export interface NewAccount {
   address: string;
@@ -21,7 +21,7 @@ export interface NewAccount {
 /** Checks a password against an account's stored hash (`address` is the account's, normalized). */
 export type PasswordCheck = (password: string, storedHash: string, address: string) => Promise<boolean>;
 
-const info = ({ passwordHash: _, ...rest }: Account): AccountInfo => rest;
+const info = ({ passwordHash: _, uidValidityLast: _last, ...rest }: Account): AccountInfo => rest;
 
 export class AccountRepository {
   constructor(

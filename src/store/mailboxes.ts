@@ -29,11 +29,14 @@ export async function createMailbox(
   name: string,
   role: string | null,
 ): Promise<Mailbox> {
-  const [{ top }] = (await tx
-    .select({ top: sql<number>`coalesce(max(${mailboxes.uidValidity}), 0)` })
-    .from(mailboxes)
-    .where(eq(mailboxes.accountId, accountId))) as [{ top: number }];
-  const uidValidity = Math.max(Math.floor(Date.now() / 1000), top + 1);
+  // Above every UIDVALIDITY the account ever gave, deleted mailboxes included, so a name used
+  // again never comes back with an old one (RFC 9051 §2.3.1.1); the current time when that is higher.
+  const [taken] = await tx.all<{ uidValidity: number }>(sql`
+    UPDATE accounts SET uid_validity_last = max(uid_validity_last + 1, ${Math.floor(Date.now() / 1000)},
+      (SELECT coalesce(max(uid_validity), 0) + 1 FROM mailboxes WHERE account_id = ${accountId}))
+    WHERE id = ${accountId} RETURNING uid_validity_last AS uidValidity`);
+  if (!taken) throw new Error(`Account ${accountId} does not exist`);
+  const uidValidity = Number(taken.uidValidity);
   const [row] = await tx.insert(mailboxes).values({ accountId, name, role, uidValidity }).returning();
   const modseq = await changes.add({
     accountId,

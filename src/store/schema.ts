@@ -29,6 +29,11 @@ export const accounts = sqliteTable("accounts", {
   /** Bytes; null means no quota. */
   quota: integer("quota"),
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /**
+   * The last UIDVALIDITY given to one of the account's mailboxes, deleted ones included, so a
+   * mailbox created again under an old name never gets an old UIDVALIDITY (RFC 9051 §2.3.1.1).
+   */
+  uidValidityLast: integer("uid_validity_last").notNull().default(0),
   createdAt: createdAt(),
 });
 

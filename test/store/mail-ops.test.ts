@@ -221,6 +221,16 @@ describe("copy, move, expunge", () => {
 });
 
 describe("mailbox operations", () => {
+  test("a mailbox deleted and created again at once gets a new UIDVALIDITY (RFC 9051 §2.3.1.1)", async () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const created = await store.mail.createMailbox(accountId, "Again", null);
+      expect(seen.has(created.uidValidity)).toBe(false);
+      seen.add(created.uidValidity);
+      await store.mail.deleteMailbox(created, {});
+    }
+  });
+
   test("rename moves children along; renaming INBOX moves its messages to a new mailbox, keeping email ids", async () => {
     for (const name of ["Lists", "Lists/rust", "Lists/ts"]) await store.mail.createMailbox(accountId, name, null);
     await store.mail.renameMailbox(await box("Lists"), "Groups");
