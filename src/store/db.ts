@@ -109,8 +109,11 @@ export async function openDatabase(
   // (see below), and no busy handler — a connection that finds another process writing would
   // sleep in it, stalling this whole process; `retryBusy` waits without blocking instead.
   if (path) setUpConnections("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;");
+  // Opening runs a first statement, which meets another process's WAL recovery as SQLITE_BUSY.
   const client = counting(
-    createClient({ url: options.url, authToken: options.authToken, timeout: path ? 0 : BUSY_TIMEOUT_MS }),
+    await retryBusy(async () =>
+      createClient({ url: options.url, authToken: options.authToken, timeout: path ? 0 : BUSY_TIMEOUT_MS })
+    ),
     stats,
   );
   if (options.url.startsWith("file:")) {
