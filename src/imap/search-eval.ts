@@ -4,6 +4,7 @@
  * decoded text of the body, or in both (TEXT).
  */
 import { decodeTransfer } from "../mime/decode.ts";
+import { dayAsWritten } from "../mime/date.ts";
 import { decodeEncodedWords, parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
 import type { MimePart } from "../mime/structure.ts";
 import type { MessageSummary } from "../mime/summary.ts";
@@ -74,9 +75,13 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
     case "seq":
       return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.seq, m.maxSeq);
     case "date": {
-      const time = key.which === "internal" ? m.internalDate.getTime() : m.summary?.sentAt ?? null;
-      if (time === null) return false;
-      const day = new Date(time).toISOString().slice(0, 10);
+      // RFC 9051 §6.4.4: SENT* compare the Date field's day as written, disregarding its time
+      // and zone (so "Mon, 30 Nov 2026 23:30 -0800" is on the 30th, not the 1st in UTC).
+      const day = key.which === "internal"
+        ? m.internalDate.toISOString().slice(0, 10)
+        : dayAsWritten(m.summary?.envelope.date ?? null) ??
+          (m.summary?.sentAt != null ? new Date(m.summary.sentAt).toISOString().slice(0, 10) : null);
+      if (day === null) return false;
       return key.cmp === "before" ? day < key.day : key.cmp === "on" ? day === key.day : day >= key.day;
     }
     case "header": {

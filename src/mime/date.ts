@@ -25,6 +25,22 @@ const ZONES: Record<string, number> = {
 const DATE_TIME =
   /^(?:[a-z]+\s*,?\s*)?(\d{1,2})\s*[\s-]\s*([a-z]{3})[a-z]*\.?\s*[\s-]\s*(\d{2,4})\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(?:\s*([+-])(\d{2}):?(\d{2})|\s+([a-z]{1,5}))?(?:\s.*)?$/i;
 
+/**
+ * The calendar day a date-time names as written, `YYYY-MM-DD`, whatever its time and zone:
+ * SENTBEFORE, SENTON and SENTSINCE compare that (RFC 9051 §6.4.4). Null when it does not parse.
+ */
+export function dayAsWritten(value: string | null): string | null {
+  if (!value) return null;
+  const m = DATE_TIME.exec(stripDateComments(value).replace(/\s+/g, " ").trim());
+  if (!m) return null;
+  const month = MONTHS.indexOf(m[2]!.toLowerCase());
+  if (month < 0) return null;
+  let year = Number(m[3]);
+  if (m[3]!.length === 2) year += year < 50 ? 2000 : 1900;
+  else if (m[3]!.length === 3) year += 1900;
+  return `${String(year).padStart(4, "0")}-${String(month + 1).padStart(2, "0")}-${m[1]!.padStart(2, "0")}`;
+}
+
 export function parseDate(value: string | null): number | null {
   if (!value) return null;
   const m = DATE_TIME.exec(stripDateComments(value).replace(/\s+/g, " ").trim());

@@ -40,3 +40,24 @@ describe("SEARCH HEADER (RFC 9051 §6.4.4)", () => {
     expect(matches({ op: "not", key: header("x-tag", "") }, plain)).toBe(true);
   });
 });
+
+describe("SENTBEFORE / SENTON / SENTSINCE (RFC 9051 §6.4.4)", () => {
+  const sent = (date: string): SearchTarget => ({
+    ...target(`Date: ${date}\r\nSubject: x\r\n\r\nbody\r\n`),
+    summary: { envelope: { date }, sentAt: Date.parse("2026-12-01T07:30:00Z") } as never,
+  });
+  const on = (day: string): SearchKey => ({ op: "date", which: "sent", cmp: "on", day });
+
+  test("compare the Date field's day as written, not the day in UTC", () => {
+    // 23:30 on the 30th in -0800 is 07:30 on the 1st in UTC.
+    const late = sent("Mon, 30 Nov 2026 23:30:00 -0800");
+    expect(matches(on("2026-11-30"), late)).toBe(true);
+    expect(matches(on("2026-12-01"), late)).toBe(false);
+    expect(matches({ op: "date", which: "sent", cmp: "before", day: "2026-12-01" }, late)).toBe(true);
+    expect(matches({ op: "date", which: "sent", cmp: "since", day: "2026-12-01" }, late)).toBe(false);
+  });
+
+  test("obsolete forms: a two-digit year and a zone name", () => {
+    expect(matches(on("2026-11-30"), sent("30 Nov 26 23:30 PST"))).toBe(true);
+  });
+});

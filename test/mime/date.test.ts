@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseDate } from "../../src/mime/date.ts";
+import { dayAsWritten, parseDate } from "../../src/mime/date.ts";
 
 describe("parseDate (RFC 5322 §3.3, §4.3)", () => {
   test("numeric zones", () => {
@@ -28,5 +28,14 @@ describe("parseDate (RFC 5322 §3.3, §4.3)", () => {
     expect(parseDate("23 Foo 2026 10:00:00 +0000")).toBeNull();
     expect(parseDate("23 Nov 2026 25:00:00 +0000")).toBeNull();
     expect(parseDate("2026-11-23T10:00:00Z")).toBeNull();
+  });
+});
+
+describe("dayAsWritten", () => {
+  test("the day the field names, whatever its time and zone", () => {
+    expect(dayAsWritten("Mon, 30 Nov 2026 23:30:00 -0800")).toBe("2026-11-30");
+    expect(dayAsWritten("1 Jan 99 00:00 +1400")).toBe("1999-01-01");
+    expect(dayAsWritten("not a date")).toBe(null);
+    expect(dayAsWritten(null)).toBe(null);
   });
 });
