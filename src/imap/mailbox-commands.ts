@@ -23,11 +23,9 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
   if (cmd.qresync && !ctx.enabled.has("QRESYNC")) return bad("QRESYNC needs ENABLE QRESYNC first");
   const messages = await ctx.backend.messages(mailbox.id);
   const view = new MailboxView(mailbox, messages, cmd.name === "EXAMINE");
-  const flags = new Set(["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]);
-  for (const m of messages) for (const f of m.flags) flags.add(f);
   ctx.out.push(
     `* ${messages.length} EXISTS\r\n`,
-    `* FLAGS (${[...flags].join(" ")})\r\n`,
+    view.flagsLine(),
     `* OK [PERMANENTFLAGS (${view.readOnly ? "" : PERMANENT_FLAGS})] Flags permitted\r\n`,
     `* OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid\r\n`,
     `* OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID\r\n`,

@@ -84,6 +84,8 @@ export async function store(ctx: HandlerContext, cmd: Cmd<"STORE">): Promise<Com
   const flags = cmd.flags.filter((f) => f !== "\\Recent");
   const uids = view.resolve(cmd.set, cmd.uid);
   const result = await ctx.backend.store(view.mailbox.id, uids, cmd.mode, flags, cmd.unchangedSince);
+  // A keyword new to the mailbox is announced before the FETCH that shows it (RFC 9051 §7.3.5).
+  for (const s of result.updated) ctx.out.push(...view.announce(s.flags));
   const report = (s: { uid: number; flags: string[]; modseq: number }, changed: boolean) => {
     view.setState(s);
     // RFC 7162 §3.1.3: with UNCHANGEDSINCE, FETCH responses are sent even for .SILENT.

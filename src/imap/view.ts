@@ -44,6 +44,8 @@ export class MailboxView {
   #pendingVanished = new Set<number>();
   /** The last SEARCH result saved with SAVE (RFC 5182), as UIDs. */
   saved: number[] = [];
+  /** The flags the last FLAGS response listed, by lower-cased name (RFC 9051 §7.3.5). */
+  #announced = new Map<string, string>();
 
   constructor(mailbox: MailboxInfo, messages: readonly MessageState[], readOnly: boolean) {
     this.mailbox = mailbox;
@@ -52,6 +54,27 @@ export class MailboxView {
     this.#modseqs = messages.map((m) => m.modseq);
     this.#flags = messages.map((m) => intern(m.flags));
     this.highestModseq = mailbox.highestModseq;
+    this.announce(SYSTEM_FLAGS);
+    for (const flags of new Set(this.#flags)) this.announce(flags);
+  }
+
+  /** The FLAGS response: the system flags and every keyword the mailbox uses (RFC 9051 §7.3.5). */
+  flagsLine(): string {
+    return `* FLAGS (${[...this.#announced.values()].join(" ")})\r\n`;
+  }
+
+  /**
+   * A new FLAGS response when `flags` names a keyword the last one did not list, to go before
+   * the response that shows it (RFC 9051 §7.3.5); nothing otherwise.
+   */
+  announce(flags: readonly string[]): string[] {
+    let grew = false;
+    for (const flag of flags) {
+      if (this.#announced.has(flag.toLowerCase())) continue;
+      this.#announced.set(flag.toLowerCase(), flag);
+      grew = true;
+    }
+    return grew ? [this.flagsLine()] : [];
   }
 
   get exists(): number {
@@ -118,6 +141,7 @@ export class MailboxView {
   /** Applies changes from the change log and returns the untagged responses announcing them. */
   update(changes: MailboxChanges | null, options: UpdateOptions): string[] {
     const out: string[] = [];
+    const announced: string[] = [];
     if (changes) {
       for (const uid of changes.vanished) if (this.#has(uid)) this.#pendingVanished.add(uid);
       let added = false;
@@ -129,6 +153,8 @@ export class MailboxView {
             this.#uids.push(change.uid);
             this.#modseqs.push(change.modseq);
             this.#flags.push(intern(change.flags));
+            const grew = this.announce(change.flags);
+            if (grew.length) announced.splice(0, announced.length, ...grew);
             added = true;
           }
           continue;
@@ -137,6 +163,8 @@ export class MailboxView {
         const flagsChanged = change.flags.length !== known.flags.length ||
           change.flags.some((f) => !known.flags.includes(f));
         this.setState(change);
+        const grew = this.announce(change.flags);
+        if (grew.length) announced.splice(0, announced.length, ...grew);
         if (flagsChanged || options.condstore) {
           const modseq = options.condstore ? ` MODSEQ (${change.modseq})` : "";
           out.push(
@@ -145,6 +173,8 @@ export class MailboxView {
         }
       }
       if (added) out.unshift(`* ${this.#uids.length} EXISTS\r\n`);
+      // The newest FLAGS response lists them all; it goes before the responses that use them.
+      out.unshift(...announced);
       this.mailbox = changes.mailbox;
     }
     if (options.allowExpunge && this.#pendingVanished.size > 0) out.push(...this.#expunge(options.qresync));
@@ -170,3 +200,5 @@ export class MailboxView {
     return out;
   }
 }
+
+const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];

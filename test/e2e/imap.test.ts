@@ -331,6 +331,49 @@ describe(`IMAP on ${runtime()}`, () => {
     raw.close();
   });
 
+  test("a keyword new to the mailbox is announced with * FLAGS before the FETCH that shows it, in this session and others (RFC 9051 §7.3.5)", async () => {
+    const open = async (tag: string) => {
+      const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
+      const tagged = (t: string) => raw.readUntil((l) => l.startsWith(`${t} `));
+      await raw.readLine();
+      await raw.line(`${tag}1 LOGIN "ivy@example.test" "ivy-password"`);
+      await tagged(`${tag}1`);
+      return { raw, tagged };
+    };
+    const a = await open("a");
+    const b = await open("b");
+    await a.raw.line("a2 CREATE Keywords");
+    await a.tagged("a2");
+    const body = "Subject: k\r\n\r\nx\r\n";
+    await a.raw.line(`a3 APPEND Keywords () {${body.length}+}`);
+    await a.raw.send(`${body}\r\n`);
+    await a.tagged("a3");
+    await a.raw.line("a4 SELECT Keywords");
+    expect((await a.tagged("a4")).find((l) => l.startsWith("* FLAGS"))).toBe(
+      "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+    );
+    // This session's own STORE of a new keyword.
+    await a.raw.line("a5 STORE 1 +FLAGS ($Mine)");
+    expect((await a.tagged("a5")).filter((l) => l.startsWith("* "))).toEqual([
+      "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Mine)",
+      "* 1 FETCH (FLAGS ($Mine))",
+    ]);
+    // Another session's.
+    await b.raw.line("b2 SELECT Keywords");
+    await b.tagged("b2");
+    await b.raw.line("b3 STORE 1 +FLAGS.SILENT ($Theirs)");
+    await b.tagged("b3");
+    await a.raw.line("a6 NOOP");
+    const seen = (await a.tagged("a6")).filter((l) => l.startsWith("* "));
+    expect(seen[0]).toBe("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Mine $Theirs)");
+    expect(seen[1]).toMatch(/^\* 1 FETCH \(UID \d+ FLAGS \(\$Mine \$Theirs\)\)$/);
+    for (const [c, t] of [[a, "a7"], [b, "b4"]] as const) {
+      await c.raw.line(`${t} LOGOUT`);
+      await c.tagged(t);
+      c.raw.close();
+    }
+  });
+
   test("bad input gets BAD or NO and the session stays in sync", async () => {
     const raw = await LineClient.connect(mail.server.ports.imaps!, { tls: true });
     expect(await raw.readLine()).toMatch(/^\* OK \[CAPABILITY /);
