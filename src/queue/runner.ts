@@ -7,31 +7,20 @@
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { log } from "../util/log.ts";
 import { ownerIsGone } from "../util/owner.ts";
-import type { DnsResolve } from "../net/dns.ts";
 import type { QueuedMessage, QueuedRecipient } from "../store/queue.ts";
 import type { Store } from "../store/store.ts";
 import { type Attempt, decide, type Decision, type Notice } from "./decision.ts";
 import { buildDsn } from "./dsn.ts";
-import { destinationOf, isWebhook, Transport } from "./transport.ts";
-import type { WebhookOptions } from "./webhook.ts";
+import { destinationOf, isWebhook, Transport, type TransportOptions } from "./transport.ts";
 
-export interface QueueRunnerOptions {
+/** The transport's settings (routes, relay, TLS, webhooks, signing) and the scheduler's own. */
+export interface QueueRunnerOptions extends TransportOptions {
   store: Store;
   deliverer: Deliverer;
-  hostname: string;
-  resolve: DnsResolve;
-  transport: Record<string, string>;
-  relayHost?: string;
-  relayAuth?: { username: string; password: string };
-  requireTls: boolean;
   maxAgeMs: number;
   /** A deferred recipient older than this gets one "delayed" DSN; 0 turns them off. */
   delayWarningMs?: number;
   retryDelayMs?: number;
-  mxPort?: number;
-  webhooks?: WebhookOptions;
-  /** DKIM-signs a message leaving for `domain`'s recipients, or returns it as it is. */
-  sign?: (raw: Uint8Array, sender: string) => Promise<Uint8Array>;
   pollMs?: number;
   /**
    * How long a claim on a recipient holds without renewal (5 minutes by default); a running

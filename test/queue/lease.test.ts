@@ -272,24 +272,25 @@ async function startMx(backend: SmtpBackend): Promise<Listener> {
   });
 }
 
-describe("a process killed mid-delivery", () => {
-  function runnerTo(mxPort: number) {
-    return new QueueRunner({
-      store,
-      deliverer: new Deliverer(store, new Directory(store), { hostname: "mx.postern.test", resolve: async () => [] }),
-      hostname: "mx.postern.test",
-      resolve: async () => {
-        throw new Error("no DNS in this test");
-      },
-      transport: { "remote.test": `127.0.0.1:${mxPort}` },
-      requireTls: false,
-      maxAgeMs: 86_400_000,
-      retryDelayMs: 60_000,
-      pollMs: 100,
-      leaseMs: 1500,
-    });
-  }
+/** A runner in this process sending remote.test's mail to the MX on `mxPort`. */
+function runnerTo(mxPort: number, leaseMs = 1500): QueueRunner {
+  return new QueueRunner({
+    store,
+    deliverer: new Deliverer(store, new Directory(store), { hostname: "mx.postern.test", resolve: async () => [] }),
+    hostname: "mx.postern.test",
+    resolve: async () => {
+      throw new Error("no DNS in this test");
+    },
+    transport: { "remote.test": `127.0.0.1:${mxPort}` },
+    requireTls: false,
+    maxAgeMs: 86_400_000,
+    retryDelayMs: 60_000,
+    pollMs: 100,
+    leaseMs,
+  });
+}
 
+describe("a process killed mid-delivery", () => {
   /** A child that claims both recipients (as `owner`, if given) and is then killed with SIGKILL. */
   async function killedHolder(owner?: string): Promise<number> {
     const holder = spawnChild(["hold", dbPath, "1500", ...(owner ? [owner] : [])]);
@@ -382,19 +383,7 @@ describe("a long attempt", () => {
     async () => {
       const remote = new SlowMx(1500);
       const mx = await startMx(remote);
-      const runner = new QueueRunner({
-        store,
-        deliverer: new Deliverer(store, new Directory(store), { hostname: "mx.postern.test", resolve: async () => [] }),
-        hostname: "mx.postern.test",
-        resolve: async () => {
-          throw new Error("no DNS in this test");
-        },
-        transport: { "remote.test": `127.0.0.1:${mx.address().port}` },
-        requireTls: false,
-        maxAgeMs: 86_400_000,
-        retryDelayMs: 60_000,
-        leaseMs: 600,
-      });
+      const runner = runnerTo(mx.address().port, 600);
       try {
         const queueId = await enqueue(store, ["one@remote.test"], "slow");
         const attempt = runner.runOnce();
