@@ -44,6 +44,10 @@ export class CommandReader {
   #size = 0;
   /** Set after an error in the middle of a command: the rest of its lines are dropped. */
   #skipping = false;
+  /** The literal announced last is binary (`~{n}`, RFC 3516): it may carry NUL. */
+  #binary = false;
+  /** A literal of this command carried NUL without being binary. */
+  #nul = false;
 
   constructor(options: ReaderOptions) {
     this.#options = options;
@@ -99,10 +103,13 @@ export class CommandReader {
         discard: nonSync ? size : 0,
       };
     }
+    this.#binary = m[1] === "~";
     return { kind: "literal", size, synchronizing: !nonSync };
   }
 
   pushLiteral(bytes: Uint8Array): null {
+    // RFC 9051 §4.3: a literal is CHAR8, NUL excluded; only a binary literal may carry it.
+    if (!this.#binary && bytes.includes(0)) this.#nul = true;
     this.#literals.push(bytes);
     this.#text += LITERAL_PLACEHOLDER;
     this.#size += bytes.length;
@@ -117,6 +124,17 @@ export class CommandReader {
   }
 
   #finish(): ReaderStep {
+    if (this.#nul) {
+      const tag = this.#tag();
+      this.#reset();
+      return {
+        kind: "error",
+        tag,
+        message: "NUL is not allowed in a literal; send it in a binary literal ~{n} (RFC 3516)",
+        tooBig: false,
+        discard: 0,
+      };
+    }
     const command = { text: this.#text, literals: this.#literals };
     this.#reset();
     return { kind: "command", command };
@@ -131,5 +149,7 @@ export class CommandReader {
     this.#text = "";
     this.#literals = [];
     this.#size = 0;
+    this.#binary = false;
+    this.#nul = false;
   }
 }

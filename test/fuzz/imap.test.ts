@@ -101,7 +101,11 @@ describe("IMAP command reader and parser properties", () => {
       binary: fc.boolean(),
       mode: fc.constantFrom("" as const, "+" as const, "-" as const),
       data: junk(120),
-    }).map((l) => ({ ...l, announced: l.data.length }));
+    }).map((l) => {
+      // NUL only in binary literals: a plain literal with NUL is refused (command-reader.ts).
+      const data = l.binary ? l.data : l.data.replaceAll("\0", "");
+      return { ...l, data, announced: data.length };
+    });
     const command = fc.tuple(text, fc.array(fc.tuple(literal, text), { maxLength: 4 }));
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 4 }), cuts, (commands, how) => {

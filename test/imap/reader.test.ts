@@ -104,6 +104,14 @@ describe("CommandReader", () => {
     ]);
   });
 
+  test("a NUL inside a plain literal is refused with BAD; a binary literal ~{n} may carry it (RFC 9051 §4.3, RFC 3516)", () => {
+    expect(show(readAll("t1 APPEND INBOX {3+}\r\na\0b\r\nt2 APPEND INBOX ~{3+}\r\na\0b\r\nt3 NOOP\r\n", 5))).toEqual([
+      "ERR t1 NUL is not allowed in a literal; send it in a binary literal ~{n} (RFC 3516)",
+      { text: "t2 APPEND INBOX <L>", literals: ["a\0b"] },
+      { text: "t3 NOOP", literals: [] },
+    ]);
+  });
+
   test("LITERAL- refuses non-synchronising literals over 4096 octets", () => {
     const reader = new CommandReader({ maxLiteralSize: 1e6, maxCommandSize: 1e7 });
     expect(reader.pushLine(enc.encode("t1 APPEND INBOX {5000-}"))).toMatchObject({
