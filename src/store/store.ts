@@ -80,8 +80,6 @@ export class Store {
   #queue: PendingWrite[] = [];
   #directoryVersion = 0;
   readonly #watcher: ChangeWatcher;
-  #syncing: Promise<void> | null = null;
-  #nextSync: Promise<void> | null = null;
   #draining = false;
 
   readonly #stats: StoreStats;
@@ -223,23 +221,11 @@ export class Store {
 
   /**
    * Settles once everything committed so far is on disk. An embedded database syncs its WAL off
-   * this thread (db.ts); commits made while a sync runs share the next one, as writes share a
-   * commit. A libSQL server makes its commits durable itself.
+   * this thread (db.ts); the drain waits for it before the next batch, so writes arriving during
+   * a sync share the next commit. A libSQL server makes its commits durable itself.
    */
   #durable(): Promise<void> {
-    const walPath = this.#walPath;
-    if (!walPath) return Promise.resolve();
-    if (!this.#syncing) {
-      const sync: Promise<void> = syncWal(walPath).finally(() => {
-        if (this.#syncing === sync) this.#syncing = null;
-      });
-      return this.#syncing = sync;
-    }
-    // A sync already running may have started before this commit: wait for the next one.
-    return this.#nextSync ??= this.#syncing.catch(() => {}).then(() => {
-      this.#nextSync = null;
-      return this.#durable();
-    });
+    return this.#walPath ? syncWal(this.#walPath) : Promise.resolve();
   }
 
   /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `busy_timeout`). */

@@ -10,13 +10,12 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
-import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
 import { listen, type Listener, type ListenOptions } from "../../src/net/listener.ts";
 import type { DeliveryResult, MailTransaction, RecipientVerdict, SmtpBackend } from "../../src/smtp/backend.ts";
-import { smtpHandler } from "../../src/smtp/server.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { remoteMxOptions } from "../helpers/remote-mx.ts";
 
 /** The remote side: accepts everyone but bad@ (550), slow@ (451 the first time) and late@ (451 twice). */
 class RemoteMx implements SmtpBackend {
@@ -90,31 +89,7 @@ let mxOptions: ListenOptions;
 let mail: MailServer;
 
 beforeAll(async () => {
-  mxOptions = {
-    name: "remote-mx",
-    host: "127.0.0.1",
-    port: 0,
-    tls: "none",
-    secureContext: createSecureContext(await createSelfSigned("mx.remote.test")),
-    maxConnectionsPerIp: 50,
-    idleTimeoutMs: 10_000,
-    handler: smtpHandler(
-      {
-        hostname: "mx.remote.test",
-        role: "mx",
-        maxMessageSize: 1_000_000,
-        maxRecipients: 100,
-        maxErrors: 20,
-        maxCommands: 1000,
-        maxAuthFailures: 3,
-        allowPlaintextAuth: false,
-        maxLineLength: 4096,
-        commandTimeoutMs: 10_000,
-        dataTimeoutMs: 10_000,
-      },
-      remote,
-    ),
-  };
+  mxOptions = await remoteMxOptions(remote);
   mx = await listen(mxOptions);
   const hookDir = mkdtempSync(join(tmpdir(), "postern-hook-"));
   const hook = await startWebhookEndpoint(hookDir);

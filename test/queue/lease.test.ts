@@ -13,13 +13,12 @@ import { join } from "node:path";
 import { Deliverer } from "../../src/deliver/deliverer.ts";
 import { Directory } from "../../src/deliver/directory.ts";
 import { summarize } from "../../src/mime/summary.ts";
-import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
 import { listen, type Listener } from "../../src/net/listener.ts";
 import { QueueRunner } from "../../src/queue/runner.ts";
 import type { DeliveryResult, MailTransaction, RecipientVerdict, SmtpBackend } from "../../src/smtp/backend.ts";
-import { smtpHandler } from "../../src/smtp/server.ts";
 import { Store } from "../../src/store/store.ts";
 import { openTempStore } from "../helpers/store.ts";
+import { remoteMxOptions } from "../helpers/remote-mx.ts";
 
 type Temp = Awaited<ReturnType<typeof openTempStore>>;
 let temp: Temp;
@@ -245,31 +244,7 @@ class RecordingMx implements SmtpBackend {
 }
 
 async function startMx(backend: SmtpBackend): Promise<Listener> {
-  return await listen({
-    name: "remote-mx",
-    host: "127.0.0.1",
-    port: 0,
-    tls: "none",
-    secureContext: createSecureContext(await createSelfSigned("mx.remote.test")),
-    maxConnectionsPerIp: 50,
-    idleTimeoutMs: 10_000,
-    handler: smtpHandler(
-      {
-        hostname: "mx.remote.test",
-        role: "mx",
-        maxMessageSize: 1_000_000,
-        maxRecipients: 100,
-        maxErrors: 20,
-        maxCommands: 1000,
-        maxAuthFailures: 3,
-        allowPlaintextAuth: false,
-        maxLineLength: 4096,
-        commandTimeoutMs: 10_000,
-        dataTimeoutMs: 10_000,
-      },
-      backend,
-    ),
-  });
+  return await listen(await remoteMxOptions(backend));
 }
 
 /** A runner in this process sending remote.test's mail to the MX on `mxPort`. */
