@@ -5,6 +5,7 @@
 import { concatBytes } from "../util/bytes.ts";
 import { splitHeaderBody } from "../mime/header.ts";
 import { formatDate } from "../smtp/received.ts";
+import { encodeXtext, isAddrType, isPrintableAscii } from "../smtp/xtext.ts";
 
 export interface DsnRecipient {
   address: string;
@@ -43,6 +44,23 @@ export function wantsNotice(notify: string | null | undefined, action: DsnRecipi
 
 const enc = new TextEncoder();
 
+/**
+ * ENVID and ORCPT are client-supplied: the SMTP parser lets only printable US-ASCII through, and
+ * anything else (a row queued before that check, a caller of this module) goes out xtext-encoded
+ * again (RFC 3461 §4), so a CR or LF can never start a header field of its own in the report.
+ */
+function printable(value: string): string {
+  return isPrintableAscii(value) ? value : encodeXtext(value);
+}
+
+/** RFC 3464 §2.3.1 `Original-Recipient: address-type ";" generic-address`; none when the type is not an atom. */
+function originalRecipient(orcpt: string): string[] {
+  const semi = orcpt.indexOf(";");
+  const type = orcpt.slice(0, semi);
+  if (semi <= 0 || !isAddrType(type)) return [];
+  return [`Original-Recipient: ${type}; ${printable(orcpt.slice(semi + 1))}`];
+}
+
 export function buildDsn(input: DsnInput): Uint8Array {
   const now = input.now ?? new Date();
   const boundary = `postern-dsn-${crypto.randomUUID()}`;
@@ -70,13 +88,13 @@ export function buildDsn(input: DsnInput): Uint8Array {
   ].join("\r\n");
   const perMessage = [
     `Reporting-MTA: dns; ${input.hostname}`,
-    ...(input.envid ? [`Original-Envelope-Id: ${input.envid}`] : []),
+    ...(input.envid ? [`Original-Envelope-Id: ${printable(input.envid)}`] : []),
     `Arrival-Date: ${formatDate(input.arrivalDate)}`,
   ];
   const perRecipient = input.recipients.map((r) =>
     [
       `Final-Recipient: rfc822; ${r.address}`,
-      ...(r.orcpt ? [`Original-Recipient: ${r.orcpt.replace(";", "; ")}`] : []),
+      ...(r.orcpt ? originalRecipient(r.orcpt) : []),
       `Action: ${r.action}`,
       `Status: ${r.status}`,
       ...(r.remoteMta ? [`Remote-MTA: dns; ${r.remoteMta}`] : []),

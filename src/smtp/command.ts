@@ -5,7 +5,7 @@
  */
 import { type Mailbox, parsePath } from "./path.ts";
 import { type Reply, reply } from "./reply.ts";
-import { decodeXtext } from "./xtext.ts";
+import { decodePrintableXtext, isAddrType } from "./xtext.ts";
 
 export type SmtpCommand =
   | { verb: "EHLO" | "HELO"; domain: string }
@@ -41,6 +41,29 @@ export type ParsedCommand = { ok: true; command: SmtpCommand } | { ok: false; re
 const syntax = (why: string): ParsedCommand => ({ ok: false, reply: reply(501, "5.5.4", `Syntax error: ${why}`) });
 const badParam = (why: string): ParsedCommand => ({ ok: false, reply: reply(555, "5.5.4", why) });
 const ok = (command: SmtpCommand): ParsedCommand => ({ ok: true, command });
+/** Postfix's wording and code for a bad ENVID, ORCPT or AUTH value. */
+const badXtext = (name: string): ParsedCommand => ({
+  ok: false,
+  reply: reply(501, "5.5.4", `Bad ${name} parameter syntax`),
+});
+
+/** A decoded address as MAIL and RCPT would accept it, with nothing after it. */
+function isAddrSpec(text: string): boolean {
+  const path = parsePath(`<${text}>`);
+  return path.ok && path.mailbox !== null && path.rest === "";
+}
+
+/** RFC 3461 §4.2: `addr-type ";" xtext`, at most 500 characters; an rfc822 address must be one. */
+function parseOrcpt(value: string): RcptParams["orcpt"] | null {
+  if (value.length > 500) return null;
+  const semi = value.indexOf(";");
+  const addrType = value.slice(0, semi);
+  if (semi <= 0 || !isAddrType(addrType)) return null;
+  const address = decodePrintableXtext(value.slice(semi + 1));
+  if (!address) return null;
+  if (addrType.toLowerCase() === "rfc822" && !isAddrSpec(address)) return null;
+  return { addrType, address };
+}
 
 export function parseCommand(line: string): ParsedCommand {
   const space = line.indexOf(" ");
@@ -50,7 +73,8 @@ export function parseCommand(line: string): ParsedCommand {
     case "EHLO":
     case "HELO": {
       const domain = arg.trim();
-      if (!domain || /\s/.test(domain)) return syntax(`${verb} needs one domain or address literal`);
+      // Control characters (CR, LF, NUL, ...) never belong in a domain; the name goes into Received: and logs.
+      if (!domain || /[\x00-\x20\x7f]/.test(domain)) return syntax(`${verb} needs one domain or address literal`);
       return ok({ verb, domain });
     }
     case "MAIL":
@@ -129,15 +153,19 @@ function parseMail(arg: string): ParsedCommand {
         break;
       }
       case "ENVID": {
-        const envid = value === undefined ? null : decodeXtext(value);
-        if (envid === null || envid.length > 100) return syntax("ENVID must be xtext of at most 100 characters");
+        // RFC 3461 §4.4: xtext of printable US-ASCII, at most 100 characters.
+        const envid = value === undefined ? null : decodePrintableXtext(value);
+        if (envid === null || envid === "" || envid.length > 100) return badXtext("ENVID");
         out.envid = envid;
         break;
       }
-      case "AUTH":
-        // RFC 4954 §5: accepted and recorded; we never trust it for relaying.
-        out.auth = value;
+      case "AUTH": {
+        // RFC 4954 §5: xtext of an addr-spec or "<>"; recorded, never trusted for relaying.
+        const auth = value === undefined ? null : decodePrintableXtext(value);
+        if (auth === null || (auth !== "<>" && !isAddrSpec(auth))) return badXtext("AUTH");
+        out.auth = auth;
         break;
+      }
       default:
         return badParam(`Parameter ${key} not recognized`);
     }
@@ -173,10 +201,9 @@ function parseRcpt(arg: string): ParsedCommand {
         break;
       }
       case "ORCPT": {
-        const semi = value?.indexOf(";") ?? -1;
-        const address = semi > 0 ? decodeXtext(value!.slice(semi + 1)) : null;
-        if (!address) return syntax("ORCPT must be addr-type;xtext");
-        out.orcpt = { addrType: value!.slice(0, semi), address };
+        const orcpt = value === undefined ? null : parseOrcpt(value);
+        if (!orcpt) return badXtext("ORCPT");
+        out.orcpt = orcpt;
         break;
       }
       default:
