@@ -55,10 +55,14 @@ export async function createEmail(
   const targets = targetMailboxes(spec.mailboxIds, boxes);
   if (!targets) return { error: "mailboxIds must name at least one mailbox of this account" };
   type Addr = { name?: string | null; email: string };
+  const addrs = (value: unknown) => (value as Addr[] | undefined) ?? [];
+  // Issue 18: a client's CR or LF must not start a header field of its own.
+  const fields = [spec.from, spec.to, spec.cc, spec.bcc];
+  if (!fields.every((v) => v === undefined || v === null || (Array.isArray(v) && v.every(isEmailAddress)))) {
+    return { error: "addresses must be objects with a valid email and an optional name" };
+  }
   const list = (value: unknown) =>
-    ((value as Addr[] | undefined) ?? []).map((
-      a,
-    ) => (a.name ? `"${a.name.replace(/["\\]/g, "")}" <${a.email}>` : `<${a.email}>`)).join(", ");
+    addrs(value).map((a) => (a.name ? `${phrase(a.name)} <${a.email}>` : `<${a.email}>`)).join(", ");
   const values = (spec.bodyValues as Record<string, { value?: string }> | undefined) ?? {};
   const bodyOf = (parts: unknown) => {
     const id = (parts as Array<{ partId?: string }> | undefined)?.[0]?.partId;
@@ -67,9 +71,7 @@ export async function createEmail(
   const text = bodyOf(spec.textBody);
   const html = bodyOf(spec.htmlBody);
   const subject = typeof spec.subject === "string" ? spec.subject : "";
-  const encodedSubject = /^[\x20-\x7e]*$/.test(subject)
-    ? subject
-    : `=?UTF-8?B?${Buffer.from(subject).toString("base64")}?=`;
+  const encodedSubject = /^[\x20-\x7e]*$/.test(subject) ? subject : encodedWord(subject);
   // RFC 8621 §4.1.3: inReplyTo and references are message ids without angle brackets; they thread the reply.
   const msgIds = (value: unknown, name: string) => {
     if (value === undefined || value === null) return [];
@@ -111,4 +113,21 @@ export async function createEmail(
   const receivedAt = typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date();
   if (Number.isNaN(receivedAt.getTime())) return { error: "receivedAt must be a UTCDate" };
   return appendEmail(store, account, raw, targets, flags, receivedAt);
+}
+
+/** RFC 2047 §4.1 B encoding of UTF-8 text, for header text that is not printable ASCII. */
+function encodedWord(text: string): string {
+  return `=?UTF-8?B?${Buffer.from(text).toString("base64")}?=`;
+}
+
+/** A display name as an RFC 5322 quoted-string, or an encoded-word when it is not printable ASCII. */
+function phrase(name: string): string {
+  return /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, "\\$&")}"` : encodedWord(name);
+}
+
+/** RFC 8621 §4.1.2.3 EmailAddress: an addr-spec with no space, control character or bracket in it. */
+function isEmailAddress(a: unknown): boolean {
+  const { name, email } = (a ?? {}) as { name?: unknown; email?: unknown };
+  return (name === undefined || name === null || typeof name === "string") && typeof email === "string" &&
+    /^[^\x00-\x20\x7f<>()\[\],;:"\\@]+@[^\x00-\x20\x7f<>()\[\],;:"\\@]+$/.test(email);
 }
