@@ -4,7 +4,7 @@ import { normalizeAddress } from "../mime/address.ts";
 import { isUniqueViolation, StoreError } from "./errors.ts";
 import { createMailbox, DEFAULT_MAILBOXES } from "./mailboxes.ts";
 import { collectBlobs } from "./append.ts";
-import { accounts, domains, emails } from "./schema.ts";
+import { accounts, domains, emails, subscriptions } from "./schema.ts";
 import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
@@ -48,6 +48,8 @@ export class AccountRepository {
           .values({ domainId: domain.id, address, passwordHash, displayName: input.displayName, quota: input.quota })
           .returning();
         for (const m of DEFAULT_MAILBOXES) await createMailbox(tx, changes, row!.id, m.name, m.role);
+        // The mailboxes every account starts with start subscribed (a later CREATE does not subscribe).
+        await tx.insert(subscriptions).values(DEFAULT_MAILBOXES.map((m) => ({ accountId: row!.id, name: m.name })));
         return info(row!);
       });
     } catch (e) {

@@ -70,10 +70,32 @@ export const mailboxes = sqliteTable(
     uidNext: integer("uid_next").notNull().default(1),
     /** The highest MODSEQ of anything in this mailbox (RFC 7162 HIGHESTMODSEQ). */
     highestModseq: integer("highest_modseq").notNull().default(0),
+    /**
+     * Mirrors whether `subscriptions` holds this name (kept by triggers, migration 0011); JMAP's
+     * isSubscribed reads and writes it. IMAP SUBSCRIBE works on names in `subscriptions`.
+     */
     subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+    /**
+     * The highest UID an IMAP4rev1 session has already been shown as \Recent: the next session to
+     * claim UIDs above it sees them as recent, and no other (RFC 3501 §2.3.2).
+     */
+    recentUid: integer("recent_uid").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
+);
+
+/**
+ * IMAP subscriptions (RFC 9051 §6.3.7): names, not mailboxes — a name stays subscribed when its
+ * mailbox is deleted, and may be subscribed before the mailbox exists.
+ */
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
 
 /** Raw messages, stored once, addressed by the SHA-256 of their bytes. */

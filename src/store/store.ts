@@ -31,6 +31,7 @@ import { MailStore } from "./mail-store.ts";
 import { PolicyStateRepository } from "./policy-state.ts";
 import { QueueRepository } from "./queue.ts";
 import { SummaryReindexer } from "./reindex.ts";
+import { ImapStateStore } from "./subscriptions.ts";
 
 /** A write: the transaction, and the recorder through which it logs (and so publishes) changes. */
 export type WriteFn<T> = (tx: Tx, changes: ChangeRecorder) => Promise<T>;
@@ -64,6 +65,8 @@ export class Store {
   readonly summaries: SummaryReindexer;
   /** Reads of the change log (JMAP states and /changes, IMAP CONDSTORE). */
   readonly changeLog: ChangeLogReader;
+  /** IMAP subscriptions and \Recent claims. */
+  readonly imap: ImapStateStore;
   /**
    * Committed changes, for IMAP IDLE, JMAP push, POP3/IMAP coexistence and `onMessage`. Only the
    * store publishes here, after the commit of the transaction that logged them.
@@ -102,6 +105,7 @@ export class Store {
     this.maildrops = new MaildropLocks(this, db);
     this.summaries = new SummaryReindexer(this, db);
     this.changeLog = new ChangeLogReader(db);
+    this.imap = new ImapStateStore(this, db);
     this.#watcher = new ChangeWatcher(db, this.changes);
   }
 

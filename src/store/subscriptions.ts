@@ -1,0 +1,56 @@
+/**
+ * What IMAP keeps beside the mail: subscriptions (RFC 9051 §6.3.7, §6.3.8), names kept apart from
+ * mailboxes — a name may be subscribed whether or not a mailbox of that name exists, and DELETE
+ * leaves it subscribed (the mailboxes' `subscribed` flag mirrors this table through triggers,
+ * migration 0011, for JMAP) — and the claim on \Recent of IMAP4rev1 sessions (RFC 3501 §2.3.2).
+ */
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Db } from "./db.ts";
+import { mailboxes, subscriptions } from "./schema.ts";
+import type { Store } from "./store.ts";
+
+export class ImapStateStore {
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
+
+  /** The account's subscribed names, in name order. */
+  async subscribed(accountId: number): Promise<string[]> {
+    const rows = await this.db.select({ name: subscriptions.name }).from(subscriptions)
+      .where(eq(subscriptions.accountId, accountId)).orderBy(asc(subscriptions.name));
+    return rows.map((r) => r.name);
+  }
+
+  /**
+   * Subscribes or unsubscribes a name. A mailbox of that name, if any, logs an update (its JMAP
+   * isSubscribed changed).
+   */
+  setSubscription(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    return this.store.write(async (tx, changes) => {
+      const match = and(eq(subscriptions.accountId, accountId), eq(subscriptions.name, name));
+      const [had] = await tx.select({ name: subscriptions.name }).from(subscriptions).where(match);
+      if (Boolean(had) === subscribed) return;
+      if (subscribed) await tx.insert(subscriptions).values({ accountId, name });
+      else await tx.delete(subscriptions).where(match);
+      const [box] = await tx.select({ id: mailboxes.id }).from(mailboxes)
+        .where(and(eq(mailboxes.accountId, accountId), eq(mailboxes.name, name)));
+      if (box) await changes.add({ accountId, mailboxId: box.id, type: "mailbox", objectId: box.id, op: "updated" });
+    });
+  }
+
+  /**
+   * Claims the mailbox's messages no session has seen as \Recent yet: returns the UID range
+   * (`after`, `upTo`] that is recent for the caller alone (RFC 3501 §2.3.2), empty when another
+   * session claimed them first.
+   */
+  claimRecent(mailboxId: number): Promise<{ after: number; upTo: number }> {
+    return this.store.write(async (tx) => {
+      const [row] = await tx.select({ recentUid: mailboxes.recentUid, uidNext: mailboxes.uidNext }).from(mailboxes)
+        .where(eq(mailboxes.id, mailboxId));
+      if (!row || row.recentUid >= row.uidNext - 1) return { after: 0, upTo: 0 };
+      await tx.update(mailboxes).set({ recentUid: sql`${row.uidNext - 1}` }).where(eq(mailboxes.id, mailboxId));
+      return { after: row.recentUid, upTo: row.uidNext - 1 };
+    });
+  }
+}
