@@ -3,7 +3,7 @@
  * local domain, or not ours at all. Used at RCPT time and again when routing the accepted message.
  */
 import { Srs } from "../forward/srs.ts";
-import { parseAddress } from "../mime/address.ts";
+import { normalizeDomain, parseAddress } from "../mime/address.ts";
 import type { Store } from "../store/store.ts";
 
 export type Recipient =
@@ -59,16 +59,11 @@ export class Directory {
   }
 
   async #lookup(address: string): Promise<Recipient> {
+    const srsHit = this.#srs(address);
+    if (srsHit) return srsHit;
     const parsed = parseAddress(address);
     if (!parsed) return { kind: "remote", address };
     const normalized = `${parsed.local}@${parsed.domain}`;
-    const { srs, srsDomain } = this.options;
-    if (srs && srsDomain && parsed.domain === srsDomain.toLowerCase() && Srs.isSrs(parsed.local)) {
-      const reversed = srs.reverse(address);
-      return reversed.ok
-        ? { kind: "srs", address: normalized, target: reversed.address }
-        : { kind: "forged", address: normalized };
-    }
     const domain = await this.store.domains.get(parsed.domain);
     if (!domain) return { kind: "remote", address: normalized };
 
@@ -89,5 +84,22 @@ export class Directory {
     const catchAll = await this.store.aliases.get(`@${parsed.domain}`);
     if (catchAll) return { kind: "alias", address: normalized, targets: catchAll.targets };
     return { kind: "unknown", address: normalized };
+  }
+
+  /**
+   * One of our SRS addresses, checked before the usual address rules: SRS local parts often pass
+   * RFC 5321's 64 octets (§4.5.3.1.1 asks receivers to tolerate more), and the hash is case-sensitive
+   * base64, so the local part is passed on as it came.
+   */
+  #srs(address: string): Recipient | null {
+    const { srs, srsDomain } = this.options;
+    const at = address.lastIndexOf("@");
+    if (!srs || !srsDomain || at <= 0 || !Srs.isSrs(address)) return null;
+    if (normalizeDomain(address.slice(at + 1)) !== normalizeDomain(srsDomain)) return null;
+    const normalized = `${address.slice(0, at).toLowerCase()}@${srsDomain.toLowerCase()}`;
+    const reversed = srs.reverse(address);
+    return reversed.ok
+      ? { kind: "srs", address: normalized, target: reversed.address }
+      : { kind: "forged", address: normalized };
   }
 }

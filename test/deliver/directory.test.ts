@@ -41,4 +41,17 @@ describe("Directory", () => {
     expect(await directory.resolve(rewritten)).toMatchObject({ kind: "srs", target: "carol@origin.test" });
     expect(await directory.resolve(rewritten.replace(/^SRS0=..../, "SRS0=AAAA"))).toMatchObject({ kind: "forged" });
   });
+
+  test("an SRS address longer than 64 octets, at a hyphenated sender domain, is still ours", async () => {
+    const srs = new Srs({ secret: "directory-test-secret", domain: "mx.example.test" });
+    const directory = new Directory(store, { srs, srsDomain: "mx.example.test" });
+    const sender = "a.rather.long-local-part+tag@mail.some-hyphenated-domain.example";
+    const rewritten = srs.forward(sender);
+    expect(rewritten.indexOf("@")).toBeGreaterThan(64);
+    expect(await directory.resolve(rewritten)).toMatchObject({ kind: "srs", target: sender });
+    expect(await directory.resolve(rewritten.replace("@mx.example.test", "@MX.Example.Test."))).toMatchObject({
+      kind: "srs",
+      target: sender,
+    });
+  });
 });
