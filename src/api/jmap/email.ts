@@ -10,6 +10,7 @@ import type { EmailView } from "../../store/emails.ts";
 import { StoreError } from "../../store/errors.ts";
 import type { KeywordChange } from "../../store/mail-store.ts";
 import type { Store } from "../../store/store.ts";
+import { readBlob } from "./blob.ts";
 import { appendEmail, createEmail, targetMailboxes } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
@@ -241,10 +242,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
       for (const [key, spec] of Object.entries((args.emails as Record<string, Record<string, unknown>>) ?? {})) {
-        const hash = /^B([0-9a-f]{64})$/.exec(String(spec.blobId))?.[1];
-        const raw = hash && (await store.emails.ownsBlob(account.id, hash))
-          ? await store.emails.readBlob(hash)
-          : undefined;
+        const raw = await readBlob(store, account, spec.blobId);
         if (!raw) {
           notCreated[key] = { type: "blobNotFound" };
           continue;

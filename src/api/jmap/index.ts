@@ -8,6 +8,7 @@ import { streamSSE } from "hono/streaming";
 import type { AuthThrottle } from "../../auth/throttle.ts";
 import { checkPassword } from "../../backends/password.ts";
 import type { Store } from "../../store/store.ts";
+import { blobIdOf, downloadHeaders, readBlob } from "./blob.ts";
 import { emailMethods } from "./email.ts";
 import { accountJmapId, accountState, type JmapAccount, mailboxMethods } from "./mailbox.ts";
 import { CAPABILITIES, checkRequest, type Method, runCalls } from "./request.ts";
@@ -151,22 +152,19 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     const hash = await store.mail.upload(account.id, bytes);
     return c.json({
       accountId: accountJmapId(account.id),
-      blobId: `B${hash}`,
+      blobId: blobIdOf(hash),
       type: c.req.header("content-type") ?? "application/octet-stream",
       size: bytes.length,
     }, 201);
   });
 
+  // RFC 8620 §6.2: whole messages, uploads and single body parts, as this account may read them.
   app.get("/jmap/download/:accountId/:blobId/:name", async (c) => {
     const account = accountOf(c);
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
-    const blobId = c.req.param("blobId");
-    const hash = /^B([0-9a-f]{64})$/.exec(blobId)?.[1];
-    // Only blobs of this account's emails and uploads.
-    if (!hash || !(await store.emails.ownsBlob(account.id, hash))) return c.body(null, 404);
-    const raw = await store.emails.readBlob(hash);
-    if (!raw) return c.body(null, 404);
-    return c.body(raw as Uint8Array<ArrayBuffer>, 200, { "content-type": c.req.query("type") ?? "message/rfc822" });
+    const bytes = await readBlob(store, account, c.req.param("blobId"));
+    if (!bytes) return c.body(null, 404);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, downloadHeaders(c.req.query("type"), c.req.param("name")));
   });
 
   app.get("/jmap/eventsource", (c) => {
