@@ -102,6 +102,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       retryDelayMs: config.delivery.retryDelay * 1000,
       mxPort: config.delivery.mxPort,
       sign: createDkimSigner(keyring),
+      srs,
       webhooks: {
         secret: config.webhooks.secret,
         ca: config.webhooks.caFile ? readFileSync(config.webhooks.caFile, "utf8") : undefined,

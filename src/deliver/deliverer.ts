@@ -5,6 +5,7 @@
  * to the client before that transaction commits.
  */
 import type { Srs } from "../forward/srs.ts";
+import { isWebhookUrl } from "../forward/webhook-target.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { authenticateMessage } from "../policy/mailauth.ts";
 import { log } from "../util/log.ts";
@@ -129,8 +130,11 @@ export class Deliverer {
     const summary = await summarize(raw);
 
     // Forwarded mail leaves with an SRS sender so SPF still passes at the next hop; the null
-    // sender is never rewritten (Srs.forward keeps it empty).
+    // sender is never rewritten (Srs.forward keeps it empty). A webhook is no next hop that checks
+    // SPF: it is queued with the original sender, which its payload reports (issue 19, bug 2).
     const srs = this.options.srs;
+    const webhooks = routing.forwarded.filter((r) => isWebhookUrl(r.address));
+    const forwarded = routing.forwarded.filter((r) => !isWebhookUrl(r.address));
     const queued = {
       envid: message.envid,
       ret: message.ret,
@@ -142,7 +146,8 @@ export class Deliverer {
       local: routing.local.map((target) => ({ accountId: target.accountId, junk: message.junk === true })),
       queue: [
         { ...queued, sender: message.sender, recipients: routing.remote },
-        { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: routing.forwarded },
+        { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: forwarded },
+        { ...queued, sender: message.sender, recipients: webhooks },
       ],
     });
     const report = {

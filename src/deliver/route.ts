@@ -2,6 +2,7 @@
  * Routing: each envelope recipient becomes local accounts (aliases expanded, recursively, without
  * loops) and remote targets (external addresses and webhooks) for the outbound queue.
  */
+import { isWebhookUrl } from "../forward/webhook-target.ts";
 import type { Directory } from "./directory.ts";
 import type { EnvelopeRecipient } from "./deliverer.ts";
 
@@ -23,7 +24,7 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
   const seen = new Set<string>();
 
   const visit = async (rcpt: EnvelopeRecipient, depth: number): Promise<void> => {
-    if (/^https:\/\//i.test(rcpt.address)) {
+    if (isWebhookUrl(rcpt.address)) {
       forwarded.set(rcpt.address, rcpt);
       return;
     }

@@ -4,6 +4,8 @@
  * host or MX records), a webhook target by an HTTPS POST. Nothing here touches the store: the
  * runner decides what the replies mean.
  */
+import type { Srs } from "../forward/srs.ts";
+import { isWebhookUrl } from "../forward/webhook-target.ts";
 import type { DnsResolve } from "../net/dns.ts";
 import { dial } from "../net/dial.ts";
 import { type ClientReply, deliverMessage, TLS_FAILED } from "../smtp/client.ts";
@@ -19,6 +21,8 @@ export interface TransportOptions {
   requireTls: boolean;
   mxPort?: number;
   webhooks?: WebhookOptions;
+  /** For webhook payloads: the SRS address beside the original sender. */
+  srs?: Srs;
   /** DKIM-signs a message leaving for a domain's recipients, or returns it as it is. */
   sign?: (raw: Uint8Array, sender: string) => Promise<Uint8Array>;
 }
@@ -45,7 +49,7 @@ export interface RecipientReply {
 
 /** Whether a queued recipient is a webhook target rather than a mail address. */
 export function isWebhook(recipient: string): boolean {
-  return /^https:\/\//i.test(recipient);
+  return isWebhookUrl(recipient);
 }
 
 /** Where a recipient goes: the webhook URL itself, or the domain of the address (lower case). */
@@ -84,9 +88,11 @@ export class Transport {
     for (const r of recipients) {
       // The address the mail was sent to (ORCPT), not the URL it was forwarded to.
       const to = r.orcpt?.replace(/^rfc822;/i, "") ?? r.recipient;
+      // Queued with the original sender (issue 19, bug 2); the SRS address goes beside it.
+      const srsFrom = envelope.sender && this.#options.srs ? this.#options.srs.forward(envelope.sender) : undefined;
       const reply = await postWebhook(
         r.recipient,
-        { envelope: { from: envelope.sender, to }, raw },
+        { envelope: { from: envelope.sender, to, ...(srsFrom ? { srsFrom } : {}) }, raw },
         this.#options.webhooks ?? { timeoutMs: 30_000 },
       );
       replies.push({ reply, mta: new URL(r.recipient).host });

@@ -17,7 +17,12 @@ export interface WebhookOptions {
 }
 
 export interface WebhookPayload {
-  envelope: { from: string; to: string };
+  /**
+   * `from` is the original envelope sender ("" for the null sender), `to` the address the mail
+   * was sent to; `srsFrom` is the SRS address a forwarded copy of the mail would carry, when SRS
+   * is configured.
+   */
+  envelope: { from: string; to: string; srsFrom?: string };
   raw: Uint8Array;
 }
 

@@ -216,12 +216,13 @@ describe(`forwarding on ${runtime()}`, () => {
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(call.signature)!;
     expect(v1).toBe(createHmac("sha256", "webhook-secret-for-tests").update(`${t}.${call.body}`).digest("hex"));
     const payload = JSON.parse(call.body) as {
-      envelope: { from: string; to: string };
+      envelope: { from: string; to: string; srsFrom?: string };
       message: { subject: string; text: string };
       raw: string;
     };
-    expect(payload.envelope).toMatchObject({ to: "hook@fwd.test" });
-    expect(payload.envelope.from).toMatch(/^SRS0=/);
+    // The original sender, with the SRS address a forwarded copy would carry beside it (issue 19, bug 2).
+    expect(payload.envelope).toMatchObject({ to: "hook@fwd.test", from: "sender@origin.test" });
+    expect(payload.envelope.srsFrom).toMatch(/^SRS0=[^=]{4}=[A-Z2-7]{2}=origin\.test=sender@mx\.postern\.test$/);
     expect(payload.message.subject).toBe("to the webhook");
     expect(payload.message.text).toContain("forward me");
     expect(Buffer.from(payload.raw, "base64").toString()).toContain("Subject: to the webhook");
