@@ -1,3 +1,4 @@
+import { checkDomainName, nameError } from "../util/domain-name.ts";
 import { parse, UsageError } from "./args.ts";
 import { withStore } from "./context.ts";
 
@@ -15,6 +16,10 @@ export async function domainCommand(argv: string[]): Promise<number> {
       needsName ? `domain ${action} takes one domain name` : "domain list takes no arguments",
       DOMAIN_USAGE,
     );
+  }
+  if (needsName) {
+    const checked = checkDomainName(name!);
+    if (!checked.ok) throw new UsageError(nameError("domain name", name!, checked.reason), DOMAIN_USAGE);
   }
   switch (action) {
     case "add":

@@ -3,6 +3,7 @@
  * Keys are the outside contract of ../../../shared/DESIGN.md; the README lists them all.
  */
 import * as v from "valibot";
+import { checkDomainName, checkSelector, type NameCheck } from "../util/domain-name.ts";
 import { policySchema } from "./policy-schema.ts";
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
@@ -42,8 +43,21 @@ export const DEFAULT_PORTS = {
 export type ListenerName = keyof typeof DEFAULT_PORTS;
 export const LISTENER_NAMES = Object.keys(DEFAULT_PORTS) as ListenerName[];
 
+/** A name the one domain-name check accepts (issue 18); the issue says why not. */
+function checkedName(check: (text: string) => NameCheck) {
+  return v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const checked = check(dataset.value);
+      if (!checked.ok) addIssue({ message: `not a valid name: ${checked.reason}` });
+    }),
+  );
+}
+
 const dkimKey = v.strictObject({
-  selector: nonEmpty,
+  /** One LDH label: `<selector>._domainkey.<domain>` is a DNS name. */
+  selector: checkedName(checkSelector),
   /** Path to a PEM private key file. */
   privateKey: nonEmpty,
 });
@@ -109,6 +123,13 @@ export const configSchema = v.strictObject({
       dataTimeout: v.optional(positiveInt, 600),
       /** Failed authentications before a session is closed. */
       authFailures: v.optional(positiveInt, 3),
+      /**
+       * Bytes of received messages being checked and stored at once, across all SMTP sessions; the rest wait
+       * (a message larger than this proceeds alone). Data still arriving is spooled to `<dataDir>/spool`.
+       */
+      messageMemory: v.optional(positiveInt, 64 * 1024 * 1024),
+      /** Refuse message data containing NUL with `550 5.6.0` (Postfix: `message_reject_characters = \0`). */
+      rejectNul: v.optional(v.boolean(), true),
     }),
     {},
   ),
@@ -166,7 +187,7 @@ export const configSchema = v.strictObject({
     {},
   ),
   /** DKIM signing keys per domain. */
-  dkim: v.optional(v.record(v.string(), dkimKey), {}),
+  dkim: v.optional(v.record(checkedName(checkDomainName), dkimKey), {}),
   /** HTTP(S) targets of aliases. */
   webhooks: v.optional(
     v.strictObject({

@@ -7,6 +7,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { concatBytes } from "../util/bytes.ts";
+import { validName } from "../util/domain-name.ts";
 import { parseAddressList } from "../mime/address-list.ts";
 import { headerValue, parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
 
@@ -84,13 +85,16 @@ export function generateDkimKey(
   selector: string,
   algorithm: "rsa" | "ed25519",
 ): { path: string; name: string; record: string } {
+  // Both become part of a file name: never anything but LDH labels (issue 18).
+  domain = validName("domain name", domain);
+  selector = validName("DKIM selector", selector);
   const pair = algorithm === "rsa"
     ? generateKeyPairSync("rsa", { modulusLength: 2048 })
     : generateKeyPairSync("ed25519");
   const dir = join(dataDir, "dkim");
   // Private keys are for the owner only, in a 0700 directory (as is the data directory, when this creates it).
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `${domain.toLowerCase()}.${selector}.key`);
+  const path = join(dir, `${domain}.${selector}.key`);
   // `mode` applies only when a file is created: restrict a key being replaced before writing into it.
   if (existsSync(path)) chmodSync(path, 0o600);
   writeFileSync(path, pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });

@@ -3,7 +3,7 @@
  * local part lower-cased too. RFC 5321 §2.4 lets the receiving host decide on local-part case;
  * like most servers we treat it case-insensitively.
  */
-import { domainToASCII } from "node:url";
+import { checkDomainName } from "../util/domain-name.ts";
 
 export interface ParsedAddress {
   local: string;
@@ -12,13 +12,8 @@ export interface ParsedAddress {
 
 /** Normalises a domain name; returns null when it is not a valid host name. */
 export function normalizeDomain(domain: string): string | null {
-  const trimmed = domain.trim().replace(/\.$/, "");
-  if (trimmed === "" || trimmed.length > 253) return null;
-  const ascii = domainToASCII(trimmed.toLowerCase());
-  if (ascii === "" || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(ascii)) {
-    return null;
-  }
-  return ascii;
+  const checked = checkDomainName(domain);
+  return checked.ok ? checked.name : null;
 }
 
 /** Splits and normalises `local@domain`; null when it is not an address. */
