@@ -27,6 +27,7 @@ function info(m: Mailbox): MailboxInfo {
     uidValidity: m.uidValidity,
     uidNext: m.uidNext,
     highestModseq: m.highestModseq,
+    recentUid: m.recentUid,
   };
 }
 
@@ -122,9 +123,16 @@ export class StoreImapBackend implements ImapBackend {
     return { ok: true, value: null };
   }
 
-  async subscribe(account: ImapAccount, mailboxId: number, subscribed: boolean): Promise<void> {
-    const box = await this.#mailbox(mailboxId);
-    if (box && box.accountId === account.id) await this.#db.mail.setSubscribed(box, subscribed);
+  subscriptions(account: ImapAccount): Promise<string[]> {
+    return this.#db.imap.subscribed(account.id);
+  }
+
+  subscribe(account: ImapAccount, name: string, subscribed: boolean): Promise<void> {
+    return this.#db.imap.setSubscription(account.id, name, subscribed);
+  }
+
+  claimRecent(mailboxId: number): Promise<{ after: number; upTo: number }> {
+    return this.#db.imap.claimRecent(mailboxId);
   }
 
   async append(

@@ -19,6 +19,8 @@ export interface MailboxInfo {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** The highest UID some IMAP4rev1 session was already shown as \Recent. */
+  recentUid: number;
 }
 
 /** The per-message state a selected mailbox keeps in memory. */
@@ -72,7 +74,14 @@ export interface ImapBackend {
   createMailbox(account: ImapAccount, name: string, specialUse: string | null): Promise<WriteResult<MailboxInfo>>;
   deleteMailbox(account: ImapAccount, mailboxId: number): Promise<WriteResult<null>>;
   renameMailbox(account: ImapAccount, mailboxId: number, to: string): Promise<WriteResult<null>>;
-  subscribe(account: ImapAccount, mailboxId: number, subscribed: boolean): Promise<void>;
+  /** The account's subscribed names, whether or not mailboxes have them (RFC 9051 §6.3.7). */
+  subscriptions(account: ImapAccount): Promise<string[]>;
+  subscribe(account: ImapAccount, name: string, subscribed: boolean): Promise<void>;
+  /**
+   * Claims the mailbox's messages no IMAP4rev1 session was shown as \Recent yet: the UIDs above
+   * `after` up to `upTo` are recent for this session alone (RFC 3501 §2.3.2).
+   */
+  claimRecent(mailboxId: number): Promise<{ after: number; upTo: number }>;
   append(
     account: ImapAccount,
     mailboxId: number,

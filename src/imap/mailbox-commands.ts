@@ -5,7 +5,7 @@
 import type { MailboxInfo } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, condstore, findMailbox, type HandlerContext, no, ok, refresh, utf8 } from "./context.ts";
-import { listLine, listMailboxes } from "./list.ts";
+import { listLine, listMailboxes, lsubMailboxes, selectOptionsError } from "./list.ts";
 import { mailboxToWire } from "./mailbox-name.ts";
 import { imapString } from "./response.ts";
 import { formatSequenceSet } from "./sequence-set.ts";
@@ -88,20 +88,24 @@ export async function rename(ctx: HandlerContext, cmd: Cmd<"RENAME">): Promise<C
 }
 
 export async function subscribe(ctx: HandlerContext, cmd: Cmd<"SUBSCRIBE" | "UNSUBSCRIBE">): Promise<Completion> {
-  const mailbox = await findMailbox(ctx, cmd.mailbox);
-  if (!mailbox) return cmd.name === "UNSUBSCRIBE" ? ok("UNSUBSCRIBE completed") : no("No such mailbox", "NONEXISTENT");
-  await ctx.backend.subscribe(ctx.account, mailbox.id, cmd.name === "SUBSCRIBE");
+  // RFC 9051 §6.3.7: a name may be subscribed whether or not a mailbox has it (and stays so when
+  // the mailbox is deleted).
+  await ctx.backend.subscribe(ctx.account, cmd.mailbox, cmd.name === "SUBSCRIBE");
   return ok(`${cmd.name} completed`);
 }
 
 export async function list(ctx: HandlerContext, cmd: Cmd<"LIST">): Promise<Completion> {
+  const refused = selectOptionsError(cmd.selectOptions);
+  if (refused) return bad(refused);
   // RFC 9051 §6.3.9: an empty pattern asks for the hierarchy delimiter.
   if (cmd.patterns.length === 1 && cmd.patterns[0] === "" && cmd.selectOptions.length === 0) {
     ctx.out.push('* LIST (\\Noselect) "/" ""\r\n');
     return ok("LIST completed");
   }
   const all = await ctx.backend.mailboxes(ctx.account);
-  for (const entry of listMailboxes(all, cmd.reference, cmd.patterns, cmd.selectOptions, cmd.returnOptions)) {
+  const subscribed = new Set(await ctx.backend.subscriptions(ctx.account));
+  const entries = listMailboxes(all, subscribed, cmd.reference, cmd.patterns, cmd.selectOptions, cmd.returnOptions);
+  for (const entry of entries) {
     ctx.out.push(listLine("LIST", entry, utf8(ctx)));
     if (cmd.returnOptions.status && entry.mailbox) {
       ctx.out.push(await statusLine(ctx, entry.mailbox, cmd.returnOptions.status));
@@ -112,11 +116,9 @@ export async function list(ctx: HandlerContext, cmd: Cmd<"LIST">): Promise<Compl
 
 export async function lsub(ctx: HandlerContext, cmd: Cmd<"LSUB">): Promise<Completion> {
   const all = await ctx.backend.mailboxes(ctx.account);
-  const returns = { subscribed: false, children: false, specialUse: false, status: null };
-  for (const entry of listMailboxes(all, cmd.reference, [cmd.pattern], ["SUBSCRIBED"], returns)) {
-    ctx.out.push(
-      listLine("LSUB", { ...entry, attributes: entry.attributes.filter((a) => a !== "\\Subscribed") }, utf8(ctx)),
-    );
+  const subscribed = new Set(await ctx.backend.subscriptions(ctx.account));
+  for (const entry of lsubMailboxes(all, subscribed, cmd.reference, cmd.pattern)) {
+    ctx.out.push(listLine("LSUB", entry, utf8(ctx)));
   }
   return ok("LSUB completed");
 }
