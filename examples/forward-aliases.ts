@@ -14,7 +14,10 @@ export interface ForwardOptions {
   srsSecret: string;
   smtpPort?: number;
   dataDir?: string;
-  /** Where forwarded mail goes next; by default the targets' MX hosts. Handy for tests: `{ "*": "127.0.0.1:2526" }`. */
+  /**
+   * Where forwarded mail goes next (`delivery.transport`); by default the targets' MX hosts.
+   * `"*"` stands for every domain without its own entry — handy for tests: `{ "*": "127.0.0.1:2526" }`.
+   */
   transport?: Record<string, string>;
   dnsServers?: string[];
 }

@@ -3,6 +3,7 @@
  * Keys are the outside contract of ../../../shared/DESIGN.md; the README lists them all.
  */
 import * as v from "valibot";
+import { normalizeDomain } from "../mime/address.ts";
 import { checkDomainName, checkSelector, type NameCheck } from "../util/domain-name.ts";
 import { policySchema } from "./policy-schema.ts";
 
@@ -13,6 +14,13 @@ const nonEmpty = v.pipe(v.string(), v.nonEmpty("must not be empty"));
 export const hostPort = v.pipe(
   v.string(),
   v.regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, "must be host:port"),
+);
+
+/** A transport map key: a domain name (compared in lower case, without a final dot) or `"*"`. */
+const transportKey = v.pipe(
+  v.string(),
+  v.check((key) => key === "*" || normalizeDomain(key) !== null, 'must be a domain name or "*"'),
+  v.transform((key) => (key === "*" ? key : normalizeDomain(key)!)),
 );
 
 /** A listener is `{ host, port }`, or `false` to turn it off. Development defaults: loopback, ports above 1024. */
@@ -158,8 +166,11 @@ export const configSchema = v.strictObject({
     v.strictObject({
       /** Smart host for all outbound mail, `host:port`. */
       relayHost: v.optional(hostPort),
-      /** Domain → `host:port`, like Postfix's transport map. */
-      transport: v.optional(v.record(v.string(), hostPort), {}),
+      /**
+       * Domain → `host:port`, like Postfix's transport map; `"*"` sends every other domain to one
+       * host (checked after the domain's own entry, before `relayHost`).
+       */
+      transport: v.optional(v.record(transportKey, hostPort), {}),
       /** Credentials for the smart host (AUTH PLAIN, only over TLS). */
       relayAuth: v.optional(v.strictObject({ username: nonEmpty, password: nonEmpty })),
       /** Refuse to deliver without STARTTLS (otherwise TLS is opportunistic). */

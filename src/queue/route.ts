@@ -1,7 +1,8 @@
 /**
- * Where mail for a domain goes: the transport map, then the smart host, then the domain's MX
- * records in preference order with a random order among equals (RFC 5321 §5.1), the domain
- * itself when it has no MX (the implicit MX), and nowhere for a null MX (RFC 7505).
+ * Where mail for a domain goes: the transport map (the domain's own entry, else `"*"`), then the
+ * smart host, then the domain's MX records in preference order with a random order among equals
+ * (RFC 5321 §5.1), the domain itself when it has no MX (the implicit MX), and nowhere for a null
+ * MX (RFC 7505).
  */
 import type { DnsResolve } from "../net/dns.ts";
 
@@ -35,8 +36,13 @@ function dnsCode(e: unknown): string {
   return (e as { code?: string }).code ?? "";
 }
 
+/** The transport map entry for a domain: its own, else `"*"` (every other domain, as in Postfix). */
+export function transportFor(domain: string, transport: Record<string, string>): string | undefined {
+  return transport[domain.toLowerCase().replace(/\.$/, "")] ?? transport["*"];
+}
+
 export async function routeFor(domain: string, options: RouteOptions): Promise<Route> {
-  const transport = options.transport[domain.toLowerCase()];
+  const transport = transportFor(domain, options.transport);
   if (transport) return { kind: "hops", hops: [hostPort(transport)], relay: false };
   if (options.relayHost) return { kind: "hops", hops: [hostPort(options.relayHost)], relay: true };
   const port = options.mxPort ?? 25;

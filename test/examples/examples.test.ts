@@ -120,7 +120,8 @@ describe("examples", () => {
       srsSecret: "example-srs-secret-0123456789",
       smtpPort: 0,
       dataDir: dir(),
-      transport: { "dest.test": `127.0.0.1:${destination.addresses.smtp!.port}` },
+      // As the example documents: "*" sends every target domain to the one destination (issue 19, bug 3).
+      transport: { "*": `127.0.0.1:${destination.addresses.smtp!.port}` },
       dnsServers: [`127.0.0.1:${dns.port}`],
     });
     try {
