@@ -71,6 +71,9 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       srs,
       srsDomain: config.hostname,
       separator: config.delivery.recipientDelimiter,
+      hostname: config.hostname,
+      postmaster: config.postmaster,
+      abuse: config.abuse,
     });
     const resolve = createResolver(config.dns.servers);
     const keyring = createKeyring(config.dkim, config.dataDir);

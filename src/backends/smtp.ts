@@ -58,10 +58,9 @@ export class StoreSmtpBackend implements SmtpBackend {
   }
 
   async checkRecipient(address: string, session: SessionInfo): Promise<RecipientVerdict> {
-    // RFC 5321 §4.5.1: "postmaster" without a domain is always accepted, for our host name.
-    const target = address.includes("@") ? address : `${address}@${this.options.hostname}`;
+    // RFC 5321 §4.5.1: the directory routes "postmaster" without a domain (and postmaster@, abuse@).
     try {
-      const resolved = await this.options.directory.resolve(target);
+      const resolved = await this.options.directory.resolve(address);
       switch (resolved.kind) {
         case "forged":
           return "forged";
@@ -169,7 +168,7 @@ export class StoreSmtpBackend implements SmtpBackend {
       junk,
       sender: transaction.sender,
       recipients: transaction.recipients.map((r) => ({
-        address: r.address.includes("@") ? r.address : `${r.address}@${this.options.hostname}`,
+        address: r.address,
         notify: r.notify,
         orcpt: r.orcpt,
       })),

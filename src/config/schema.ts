@@ -3,7 +3,7 @@
  * Keys are the outside contract of ../../../shared/DESIGN.md; the README lists them all.
  */
 import * as v from "valibot";
-import { normalizeDomain } from "../mime/address.ts";
+import { normalizeDomain, parseAddress } from "../mime/address.ts";
 import { checkDomainName, checkSelector, type NameCheck } from "../util/domain-name.ts";
 import { policySchema } from "./policy-schema.ts";
 
@@ -63,6 +63,12 @@ function checkedName(check: (text: string) => NameCheck) {
   );
 }
 
+/** `local@domain`, the domain a valid name. */
+const mailAddress = v.pipe(
+  v.string(),
+  v.check((text) => parseAddress(text) !== null, "must be an address local@domain"),
+);
+
 const dkimKey = v.strictObject({
   /** One LDH label: `<selector>._domainkey.<domain>` is a DNS name. */
   selector: checkedName(checkSelector),
@@ -73,6 +79,14 @@ const dkimKey = v.strictObject({
 export const configSchema = v.strictObject({
   /** The name this server gives in greetings, Received headers and its certificate. */
   hostname: v.optional(nonEmpty, "localhost"),
+  /**
+   * Where `RCPT TO:<postmaster>` (RFC 5321 §4.5.1) and postmaster@ of every served domain without
+   * its own account or alias go; default postmaster@<primary domain> (the host name's domain or
+   * nearest served parent, else the first domain added).
+   */
+  postmaster: v.optional(mailAddress),
+  /** Where abuse@ of every served domain without its own account or alias goes (RFC 2142 §4); default: as postmaster. */
+  abuse: v.optional(mailAddress),
   /** Where the database file, the self-signed certificate and other state live. */
   dataDir: v.optional(nonEmpty, "./data"),
   database: v.optional(

@@ -22,7 +22,22 @@ export interface DirectoryOptions {
   /** SRS for forwarded mail; its domain receives the bounces. */
   srs?: Srs;
   srsDomain?: string;
+  /** This server's name: its domain, or the nearest served parent of it, is the primary domain. */
+  hostname?: string;
+  /**
+   * Where `<postmaster>` (RFC 5321 §4.5.1) and postmaster@/abuse@ (RFC 2142 §4) of every served
+   * domain go when that domain has no account or alias of the name (config `postmaster`, `abuse`).
+   * Default: postmaster@<primary domain>; abuse@ goes where postmaster@ goes.
+   */
+  postmaster?: string;
+  abuse?: string;
 }
+
+/** The role mailboxes every served domain has (RFC 2142 §4, RFC 5321 §4.5.1). */
+const ROLES = ["postmaster", "abuse"] as const;
+type Role = (typeof ROLES)[number];
+/** A role address may point at another one (abuse@ → postmaster@), no further. */
+const MAX_ROLE_HOPS = 2;
 
 /**
  * How long a lookup is reused. An SMTP transaction resolves each recipient at RCPT and again
@@ -58,14 +73,20 @@ export class Directory {
     return result;
   }
 
-  async #lookup(address: string): Promise<Recipient> {
+  async #lookup(address: string, hops = 0): Promise<Recipient> {
+    // RFC 5321 §4.5.1: "postmaster" without a domain is accepted and delivered.
+    if (address.toLowerCase() === "postmaster") {
+      return (await this.#role("postmaster", "postmaster", hops)) ?? { kind: "unknown", address: "postmaster" };
+    }
     const srsHit = this.#srs(address);
     if (srsHit) return srsHit;
     const parsed = parseAddress(address);
     if (!parsed) return { kind: "remote", address };
     const normalized = `${parsed.local}@${parsed.domain}`;
     const domain = await this.store.domains.get(parsed.domain);
-    if (!domain) return { kind: "remote", address: normalized };
+    // RFC 5321 §2.4: only the destination may fold a local part's case; the sender of a bounce
+    // coming back through SRS gets it as written (an SRS hash is case-sensitive base64, too).
+    if (!domain) return { kind: "remote", address: `${address.slice(0, address.lastIndexOf("@"))}@${parsed.domain}` };
 
     const candidates = [parsed.local];
     const separator = this.options.separator ?? "+";
@@ -81,6 +102,9 @@ export class Directory {
       const alias = await this.store.aliases.get(full);
       if (alias) return { kind: "alias", address: full, targets: alias.targets };
     }
+    const role = ROLES.find((r) => r === parsed.local);
+    const routed = role && (await this.#role(role, normalized, hops));
+    if (routed) return routed;
     const catchAll = await this.store.aliases.get(`@${parsed.domain}`);
     if (catchAll) return { kind: "alias", address: normalized, targets: catchAll.targets };
     return { kind: "unknown", address: normalized };
@@ -101,5 +125,33 @@ export class Directory {
     return reversed.ok
       ? { kind: "srs", address: normalized, target: reversed.address }
       : { kind: "forged", address: normalized };
+  }
+
+  /**
+   * A role address of a served domain without its own account or alias: an alias of the
+   * configured target, or null when the target is not deliverable either (then it stays unknown).
+   */
+  async #role(role: Role, address: string, hops: number): Promise<Recipient | null> {
+    if (hops >= MAX_ROLE_HOPS) return null;
+    const target = (role === "abuse" ? this.options.abuse : undefined) ?? this.options.postmaster ??
+      (await this.#defaultPostmaster());
+    if (!target || target.toLowerCase() === address) return null;
+    const resolved = await this.#lookup(target, hops + 1);
+    if (resolved.kind === "unknown" || resolved.kind === "forged") return null;
+    return { kind: "alias", address, targets: [target] };
+  }
+
+  /** postmaster@ the primary domain: the host name's own or nearest parent domain, else the first one added. */
+  async #defaultPostmaster(): Promise<string | null> {
+    const domains = await this.store.domains.list();
+    if (domains.length === 0) return null;
+    const names = new Set(domains.map((d) => d.name));
+    const labels = (this.options.hostname ?? "").toLowerCase().split(".");
+    for (let i = 0; i < labels.length; i++) {
+      const candidate = labels.slice(i).join(".");
+      if (names.has(candidate)) return `postmaster@${candidate}`;
+    }
+    const first = domains.reduce((a, b) => (b.id < a.id ? b : a));
+    return `postmaster@${first.name}`;
   }
 }
