@@ -110,6 +110,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         secret: config.webhooks.secret,
         ca: config.webhooks.caFile ? readFileSync(config.webhooks.caFile, "utf8") : undefined,
         timeoutMs: config.webhooks.timeout * 1000,
+        allowHttp: config.webhooks.allowHttp,
       },
     });
     queueRunner = runner;

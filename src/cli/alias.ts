@@ -1,9 +1,12 @@
+import { isWebhookUrl, webhookRefusal } from "../forward/webhook-target.ts";
+import { StoreError } from "../store/errors.ts";
 import { parse, UsageError } from "./args.ts";
 import { withStore } from "./context.ts";
 
 export const ALIAS_USAGE = `Usage:
   postern alias add <address> <target>...     address is user@domain, or @domain for a catch-all;
                                               a target is an address or an https:// webhook URL
+                                              (http:// to loopback, or anywhere with webhooks.allowHttp)
   postern alias list
   postern alias remove <address> [<target>...]`;
 
@@ -15,7 +18,11 @@ export async function aliasCommand(argv: string[]): Promise<number> {
       if (!address || targets.length === 0) {
         throw new UsageError("alias add takes an address and at least one target", ALIAS_USAGE);
       }
-      return withStore(values.config, async (store) => {
+      return withStore(values.config, async (store, config) => {
+        for (const target of targets.filter(isWebhookUrl)) {
+          const refusal = webhookRefusal(target, { allowHttp: config.webhooks.allowHttp });
+          if (refusal) throw new StoreError("invalid", refusal);
+        }
         const a = await store.aliases.add(address, targets);
         console.log(`${a.address} -> ${a.targets.join(", ")}`);
         return 0;

@@ -222,6 +222,8 @@ export const configSchema = v.strictObject({
       caFile: v.optional(nonEmpty),
       /** Seconds to wait for an endpoint's answer. */
       timeout: v.optional(v.pipe(v.number(), v.minValue(1)), 30),
+      /** Plain http:// to any host; without it, only to loopback hosts (a sidecar, local development). */
+      allowHttp: v.optional(v.boolean(), false),
     }),
     {},
   ),

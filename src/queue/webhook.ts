@@ -2,10 +2,13 @@
  * Webhook targets: the message POSTed as JSON (envelope, the message parsed by postal-mime, and
  * the raw bytes in base64), signed with HMAC-SHA256 so the receiver can check it came from us:
  * `Postern-Signature: t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">` (the timestamp bounds
- * replays). 2xx is delivered; anything else is retried through the queue.
+ * replays). 2xx is delivered; anything else is retried through the queue. Plain `http://` goes
+ * only to loopback hosts unless `allowHttp` (webhooks.allowHttp) says anywhere.
  */
 import { createHmac } from "node:crypto";
-import { request } from "node:https";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { webhookRefusal } from "../forward/webhook-target.ts";
 import PostalMime from "postal-mime";
 
 export interface WebhookOptions {
@@ -13,6 +16,8 @@ export interface WebhookOptions {
   /** Extra trusted CA certificates (PEM). */
   ca?: string;
   timeoutMs: number;
+  /** Plain http:// to any host, not only loopback (webhooks.allowHttp). */
+  allowHttp?: boolean;
   now?: () => number;
 }
 
@@ -59,6 +64,10 @@ export async function postWebhook(
   payload: WebhookPayload,
   options: WebhookOptions,
 ): Promise<{ code: number; enhanced: string; text: string }> {
+  // Permanent: retrying will not make a refused URL acceptable; the sender gets a DSN saying why.
+  const refusal = webhookRefusal(url, { allowHttp: options.allowHttp });
+  if (refusal) return { code: 550, enhanced: "5.7.1", text: refusal };
+  const request = /^http:/i.test(url) ? httpRequest : httpsRequest;
   const body = await webhookBody(payload);
   const timestamp = Math.floor((options.now ?? Date.now)() / 1000);
   const headers: Record<string, string> = {

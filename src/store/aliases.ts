@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
+import { isWebhookUrl } from "../forward/webhook-target.ts";
 import { normalizeAddress, normalizeDomain } from "../mime/address.ts";
 import { StoreError } from "./errors.ts";
 import { aliases, aliasTargets, domains } from "./schema.ts";
@@ -23,7 +24,8 @@ function normalizeAliasAddress(address: string): { address: string; domain: stri
 }
 
 export function classifyTarget(target: string): { target: string; kind: TargetKind } | null {
-  if (/^https:\/\//i.test(target)) {
+  // Whether plain http:// may be used is the delivery's question (webhooks.allowHttp).
+  if (isWebhookUrl(target)) {
     try {
       return { target: new URL(target).toString(), kind: "webhook" };
     } catch {
@@ -47,7 +49,7 @@ export class AliasRepository {
     if (targets.length === 0) throw new StoreError("invalid", "An alias needs at least one target");
     const classified = targets.map((t) => {
       const c = classifyTarget(t);
-      if (!c) throw new StoreError("invalid", `Not a valid target: ${t} (use an address or an https:// URL)`);
+      if (!c) throw new StoreError("invalid", `Not a valid target: ${t} (use an address or an http(s):// URL)`);
       return c;
     });
     return this.store.writeDirectory(async (tx) => {

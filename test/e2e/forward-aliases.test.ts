@@ -1,0 +1,150 @@
+/**
+ * The forward-only alias service end to end (issue 19): `postern serve` (on the runtime named by
+ * POSTERN_TEST_RUNTIME) forwards through `delivery.transport` `"*"` to a remote MX in this
+ * process — no DNS record names it — takes bounces back for senders at hyphenated domains
+ * (SRS0 and SRS1, hashes with `+` and `/`), and posts to a plain-HTTP webhook on loopback.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import nodemailer from "nodemailer";
+import { Srs } from "../../src/forward/srs.ts";
+import { listen, type Listener } from "../../src/net/listener.ts";
+import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+const SRS_SECRET = "srs-secret-for-alias-tests";
+const HOSTNAME = "mx.postern.test";
+
+/** Accepts everything and records it. */
+class RecordingBackend implements SmtpBackend {
+  received: Array<{ transaction: MailTransaction; content: string }> = [];
+  async authenticate() {
+    return null;
+  }
+  async mayUseSender() {
+    return true;
+  }
+  async checkRecipient() {
+    return "accept" as const;
+  }
+  async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
+    this.received.push({ transaction, content: new TextDecoder().decode(content) });
+    return { ok: true };
+  }
+}
+
+const remote = new RecordingBackend();
+const hooks: Array<{ envelope: { from: string; to: string; srsFrom?: string }; message: { subject: string } }> = [];
+let hookServer: ReturnType<typeof Bun.serve>;
+let mx: Listener;
+let mail: MailServer;
+
+beforeAll(async () => {
+  mx = await listen(await remoteMxOptions(remote));
+  hookServer = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      hooks.push(await request.json());
+      return new Response(null, { status: 204 });
+    },
+  });
+  mail = await startMailServer({
+    waitFor: ["smtp"],
+    users: {},
+    config: {
+      hostname: HOSTNAME,
+      // No MX records anywhere: "*" is the only way out (issue 19, bug 3).
+      delivery: { transport: { "*": `127.0.0.1:${mx.address().port}` }, retryDelay: 1 },
+      srs: { secret: SRS_SECRET },
+      webhooks: { secret: "webhook-secret-for-alias-tests" },
+    },
+    setup: [
+      ["domain", "add", "alias-domain.test", "--forward"],
+      ["alias", "add", "friend@alias-domain.test", "me@real-mailbox.test"],
+      // Plain HTTP to loopback needs no switch (issue 19, bug 4).
+      ["alias", "add", "hook@alias-domain.test", `http://127.0.0.1:${hookServer.port}/incoming`],
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await mail?.stop();
+  await mx?.close(0);
+  hookServer?.stop(true);
+});
+
+function inbound(from: string, to: string[], subject: string) {
+  return nodemailer
+    .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "mx.origin.test" })
+    .sendMail({
+      envelope: { from, to },
+      raw: `From: ${from || "MAILER-DAEMON@remote.test"}\r\nTo: ${to.join(", ")}\r\nSubject: ${subject}\r\n\r\nhi\r\n`,
+    });
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+const bySubject = (subject: string) => () => remote.received.find((r) => r.content.includes(`Subject: ${subject}\r\n`));
+
+/** Senders at hyphenated domains whose SRS hash (under our secret, today) holds `+`, `/`, or neither. */
+function hyphenatedSenders(): string[] {
+  const srs = new Srs({ secret: SRS_SECRET, domain: HOSTNAME });
+  const want: Array<(hash: string) => boolean> = [(h) => h.includes("+"), (h) => h.includes("/"), () => true];
+  const found: string[] = [];
+  for (let i = 0; found.length < want.length && i < 5000; i++) {
+    const sender = `Jane.Doe-${i}@mail.my-company-${i % 7}.test`;
+    if (want[found.length]!(srs.forward(sender).slice(5, 9))) found.push(sender);
+  }
+  return found;
+}
+
+describe(`forward-only aliases on ${runtime()}`, () => {
+  test('a forward goes through the "*" transport host with an SRS0 sender', async () => {
+    await inbound("someone@origin-site.test", ["friend@alias-domain.test"], "through star");
+    const got = await until("the forwarded copy", bySubject("through star"));
+    expect(got.transaction.sender).toMatch(
+      /^SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=origin-site\.test=someone@mx\.postern\.test$/,
+    );
+    expect(got.transaction.recipients.map((r) => r.address)).toEqual(["me@real-mailbox.test"]);
+  });
+
+  test("a bounce for a sender at a hyphenated domain comes back to that sender, whatever its hash holds", async () => {
+    const senders = hyphenatedSenders();
+    expect(senders).toHaveLength(3);
+    for (const [i, sender] of senders.entries()) {
+      await inbound(sender, ["friend@alias-domain.test"], `hyphen ${i}`);
+      const forwarded = await until(`forward ${i}`, bySubject(`hyphen ${i}`));
+      await inbound("", [forwarded.transaction.sender], `bounce ${i}`);
+      const back = await until(`bounce ${i} at the sender`, bySubject(`bounce ${i}`));
+      expect(back.transaction.sender).toBe("");
+      expect(back.transaction.recipients.map((r) => r.address)).toEqual([sender]);
+    }
+  });
+
+  test("an SRS0 sender from a hyphenated first hop is forwarded as SRS1, and its bounce goes to that hop", async () => {
+    const first = new Srs({ secret: "someone-else", domain: "first-hop.test" }).forward("u@orig-x.test");
+    await inbound(first, ["friend@alias-domain.test"], "srs1 forward");
+    const forwarded = await until("the SRS1 forward", bySubject("srs1 forward"));
+    expect(forwarded.transaction.sender).toMatch(/^SRS1=[A-Za-z0-9+/]{4}=first-hop\.test==/);
+    await inbound("", [forwarded.transaction.sender], "srs1 bounce");
+    const back = await until("the SRS1 bounce at the first hop", bySubject("srs1 bounce"));
+    expect(back.transaction.recipients.map((r) => r.address)).toEqual([first]);
+  });
+
+  test("a plain-HTTP webhook on loopback gets the original sender, and the SRS address beside it", async () => {
+    await inbound("Writer@some-origin.test", ["hook@alias-domain.test"], "to the hook");
+    const call = await until("the webhook call", () => hooks.find((h) => h.message.subject === "to the hook"));
+    expect(call.envelope).toMatchObject({ from: "Writer@some-origin.test", to: "hook@alias-domain.test" });
+    expect(call.envelope.srsFrom).toMatch(/^SRS0=[^=]{4}=[A-Z2-7]{2}=some-origin\.test=Writer@mx\.postern\.test$/);
+  });
+});
