@@ -44,9 +44,27 @@ export async function findMailbox(ctx: HandlerContext, name: string): Promise<Ma
 
 /** Brings the selected view up to date and queues the untagged responses. */
 export async function refresh(ctx: HandlerContext, allowExpunge: boolean): Promise<void> {
-  if (!ctx.view) return;
-  const changes = await ctx.backend.changesSince(ctx.view.mailbox.id, ctx.view.highestModseq);
+  const view = ctx.view;
+  if (!view) return;
+  const changes = await ctx.backend.changesSince(view.mailbox.id, view.highestModseq);
+  const recent = changes ? await claimRecent(ctx, view, changes.mailbox) : undefined;
   ctx.out.push(
-    ...ctx.view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx) }),
+    ...view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx), recent }),
   );
+}
+
+/**
+ * The messages no IMAP4rev1 session has been shown as \Recent yet become recent in this one
+ * (RFC 3501 §2.3.2: exactly one session sees a new message as recent). EXAMINE shows them without
+ * taking them from the next SELECT. Writes only when there is something to claim.
+ */
+export async function claimRecent(
+  ctx: HandlerContext,
+  view: MailboxView,
+  mailbox: MailboxInfo,
+): Promise<{ after: number; upTo: number } | undefined> {
+  const last = mailbox.uidNext - 1;
+  if (!view.showRecent || last <= Math.max(mailbox.recentUid, view.recentClaimed)) return undefined;
+  if (view.readOnly) return { after: Math.max(mailbox.recentUid, view.recentClaimed), upTo: last };
+  return await ctx.backend.claimRecent(mailbox.id);
 }

@@ -4,7 +4,18 @@
  */
 import type { MailboxInfo } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
-import { bad, type Completion, condstore, findMailbox, type HandlerContext, no, ok, refresh, utf8 } from "./context.ts";
+import {
+  bad,
+  claimRecent,
+  type Completion,
+  condstore,
+  findMailbox,
+  type HandlerContext,
+  no,
+  ok,
+  refresh,
+  utf8,
+} from "./context.ts";
 import { listLine, listMailboxes, lsubMailboxes, selectOptionsError } from "./list.ts";
 import { mailboxToWire } from "./mailbox-name.ts";
 import { imapString } from "./response.ts";
@@ -22,18 +33,19 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
   if (cmd.condstore) ctx.enabled.add("CONDSTORE");
   if (cmd.qresync && !ctx.enabled.has("QRESYNC")) return bad("QRESYNC needs ENABLE QRESYNC first");
   const messages = await ctx.backend.messages(mailbox.id);
-  const view = new MailboxView(mailbox, messages, cmd.name === "EXAMINE");
+  // \Recent exists in IMAP4rev1 sessions only (RFC 9051 Appendix E removed it).
+  const view = new MailboxView(mailbox, messages, cmd.name === "EXAMINE", !ctx.enabled.has("IMAP4REV2"));
+  const recent = await claimRecent(ctx, view, mailbox);
+  if (recent) view.addRecent(recent);
+  ctx.out.push(`* ${messages.length} EXISTS\r\n`);
+  // RFC 3501 §7.3.2: an IMAP4rev1 SELECT reports RECENT, zero included.
+  if (view.showRecent) ctx.out.push(view.recentLine());
   ctx.out.push(
-    `* ${messages.length} EXISTS\r\n`,
     view.flagsLine(),
     `* OK [PERMANENTFLAGS (${view.readOnly ? "" : PERMANENT_FLAGS})] Flags permitted\r\n`,
     `* OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid\r\n`,
     `* OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID\r\n`,
   );
-  if (messages.length > 0 && !ctx.enabled.has("IMAP4REV2")) {
-    // IMAP4rev1 clients still expect RECENT (RFC 3501 §7.3.2); Postern keeps no \Recent.
-    ctx.out.push("* 0 RECENT\r\n");
-  }
   if (condstore(ctx)) ctx.out.push(`* OK [HIGHESTMODSEQ ${mailbox.highestModseq}] Highest\r\n`);
   if (cmd.qresync && cmd.qresync.uidValidity === mailbox.uidValidity) {
     // RFC 7162 §3.2.5.1: what vanished and what changed since the client's MODSEQ.
@@ -48,7 +60,9 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
         const seq = view.seqOf(change.uid);
         if (seq) {
           ctx.out.push(
-            `* ${seq} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")}) MODSEQ (${change.modseq}))\r\n`,
+            `* ${seq} FETCH (UID ${change.uid} FLAGS ${
+              view.flagList(change.uid, change.flags)
+            } MODSEQ (${change.modseq}))\r\n`,
           );
         }
       }
@@ -136,6 +150,10 @@ const STATUS_ITEMS = new Set([
 
 async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: readonly string[]): Promise<string> {
   const counts = await ctx.backend.status(mailbox.id);
+  // RFC 3501 §6.3.10: the messages no session has been shown as \Recent yet.
+  const recent = items.includes("RECENT") && mailbox.recentUid < mailbox.uidNext - 1
+    ? (await ctx.backend.messages(mailbox.id)).filter((m) => m.uid > mailbox.recentUid).length
+    : 0;
   const values: Record<string, number> = {
     MESSAGES: counts.messages,
     UIDNEXT: mailbox.uidNext,
@@ -144,7 +162,7 @@ async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: read
     DELETED: counts.deleted,
     SIZE: counts.size,
     HIGHESTMODSEQ: mailbox.highestModseq,
-    RECENT: 0,
+    RECENT: recent,
   };
   const pairs = items.map((item) => `${item} ${values[item]}`).join(" ");
   return `* STATUS ${imapString(mailboxToWire(mailbox.name, utf8(ctx)), utf8(ctx))} (${pairs})\r\n`;

@@ -58,7 +58,7 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
           {
             seq: view.seqOf(uid),
             uid,
-            flags: state.flags,
+            flags: view.isRecent(uid) ? [...state.flags, "\\Recent"] : state.flags,
             modseq: state.modseq,
             size: row.size,
             internalDate: row.internalDate,
@@ -90,7 +90,7 @@ export async function store(ctx: HandlerContext, cmd: Cmd<"STORE">): Promise<Com
     view.setState(s);
     // RFC 7162 §3.1.3: with UNCHANGEDSINCE, FETCH responses are sent even for .SILENT.
     if (cmd.silent && !(changed && cmd.unchangedSince !== null)) return;
-    const parts = [`FLAGS (${s.flags.join(" ")})`];
+    const parts = [`FLAGS ${view.flagList(s.uid, s.flags)}`];
     if (cmd.uid) parts.unshift(`UID ${s.uid}`);
     if (condstore(ctx)) parts.push(`MODSEQ (${s.modseq})`);
     ctx.out.push(`* ${view.seqOf(s.uid)} FETCH (${parts.join(" ")})\r\n`);
@@ -132,6 +132,7 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
         internalDate: row.internalDate,
         summary: row.summary,
         raw,
+        recent: view.isRecent(uid),
         maxSeq: view.exists,
         maxUid: view.maxUid,
         saved: view.saved,

@@ -20,6 +20,8 @@ export interface SearchTarget {
   internalDate: Date;
   summary: MessageSummary | null;
   raw: Uint8Array | null;
+  /** \Recent in this IMAP4rev1 session (RFC 3501 §2.3.2). */
+  recent?: boolean;
   /** For `*` in sets and `$`. */
   maxSeq: number;
   maxUid: number;
@@ -65,7 +67,7 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
     case "flag":
       return m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase()) === key.set;
     case "recent":
-      return !key.set;
+      return (m.recent ?? false) === key.set;
     case "size":
       return key.cmp === "larger" ? m.size > key.size : m.size < key.size;
     case "modseq":

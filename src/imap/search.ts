@@ -12,7 +12,7 @@ export type SearchKey =
   | { op: "all" }
   /** A system flag or keyword that must be set (`set: true`) or not set. */
   | { op: "flag"; flag: string; set: boolean }
-  /** \Recent is not kept (RFC 9051 removed it): RECENT matches nothing, OLD everything. */
+  /** \Recent of IMAP4rev1 sessions (RFC 3501 §2.3.2); in IMAP4rev2 nothing is recent. */
   | { op: "recent"; set: boolean }
   | { op: "header"; field: string; value: string }
   | { op: "body" | "text"; value: string }
@@ -89,7 +89,7 @@ function parseSearchKey(c: Cursor, depth: number): SearchKey {
       return { op: "recent", set: true };
     case "OLD":
       return { op: "recent", set: false };
-    // NEW = RECENT UNSEEN; with no \Recent, nothing is new.
+    // NEW = RECENT UNSEEN (RFC 3501 §6.4.4).
     case "NEW":
       return { op: "and", keys: [{ op: "recent", set: true }, { op: "flag", flag: "\\Seen", set: false }] };
     case "KEYWORD":

@@ -13,6 +13,8 @@ export interface UpdateOptions {
   qresync: boolean;
   /** CONDSTORE enabled: flag updates carry MODSEQ (RFC 7162 §3.1.4.1). */
   condstore: boolean;
+  /** UIDs (after, upTo] this session just claimed as \Recent (RFC 3501 §2.3.2). */
+  recent?: { after: number; upTo: number };
 }
 
 /**
@@ -46,10 +48,17 @@ export class MailboxView {
   saved: number[] = [];
   /** The flags the last FLAGS response listed, by lower-cased name (RFC 9051 §7.3.5). */
   #announced = new Map<string, string>();
+  /**
+   * IMAP4rev1 only (RFC 3501 §2.3.2; IMAP4rev2 has no \Recent): the UID ranges (after, upTo] this
+   * session was given as recent. A range may name UIDs the view has not heard of yet.
+   */
+  #recent: Array<[number, number]> = [];
+  readonly showRecent: boolean;
 
-  constructor(mailbox: MailboxInfo, messages: readonly MessageState[], readOnly: boolean) {
+  constructor(mailbox: MailboxInfo, messages: readonly MessageState[], readOnly: boolean, showRecent = false) {
     this.mailbox = mailbox;
     this.readOnly = readOnly;
+    this.showRecent = showRecent;
     this.#uids = messages.map((m) => m.uid);
     this.#modseqs = messages.map((m) => m.modseq);
     this.#flags = messages.map((m) => intern(m.flags));
@@ -75,6 +84,30 @@ export class MailboxView {
       grew = true;
     }
     return grew ? [this.flagsLine()] : [];
+  }
+
+  /** Records UIDs (after, upTo] as recent in this session. */
+  addRecent(range: { after: number; upTo: number }): void {
+    if (range.upTo > range.after) this.#recent.push([range.after, range.upTo]);
+  }
+
+  /** The highest UID this session holds a \Recent claim up to. */
+  get recentClaimed(): number {
+    return Math.max(0, ...this.#recent.map((r) => r[1]));
+  }
+
+  isRecent(uid: number): boolean {
+    return this.showRecent && this.#recent.some(([after, upTo]) => uid > after && uid <= upTo);
+  }
+
+  /** The RECENT response: how many messages are recent in this session (RFC 3501 §7.3.2). */
+  recentLine(): string {
+    return `* ${this.#uids.filter((uid) => this.isRecent(uid)).length} RECENT\r\n`;
+  }
+
+  /** A message's flags as FETCH shows them, with \Recent in an IMAP4rev1 session. */
+  flagList(uid: number, flags: readonly string[]): string {
+    return `(${(this.isRecent(uid) ? [...flags, "\\Recent"] : flags).join(" ")})`;
   }
 
   get exists(): number {
@@ -142,6 +175,7 @@ export class MailboxView {
   update(changes: MailboxChanges | null, options: UpdateOptions): string[] {
     const out: string[] = [];
     const announced: string[] = [];
+    if (options.recent) this.addRecent(options.recent);
     if (changes) {
       for (const uid of changes.vanished) if (this.#has(uid)) this.#pendingVanished.add(uid);
       let added = false;
@@ -168,11 +202,17 @@ export class MailboxView {
         if (flagsChanged || options.condstore) {
           const modseq = options.condstore ? ` MODSEQ (${change.modseq})` : "";
           out.push(
-            `* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS (${change.flags.join(" ")})${modseq})\r\n`,
+            `* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS ${
+              this.flagList(change.uid, change.flags)
+            }${modseq})\r\n`,
           );
         }
       }
-      if (added) out.unshift(`* ${this.#uids.length} EXISTS\r\n`);
+      if (added) {
+        // RFC 3501 §7.3.2: RECENT follows EXISTS when the mailbox grew.
+        if (this.showRecent) out.unshift(this.recentLine());
+        out.unshift(`* ${this.#uids.length} EXISTS\r\n`);
+      }
       // The newest FLAGS response lists them all; it goes before the responses that use them.
       out.unshift(...announced);
       this.mailbox = changes.mailbox;

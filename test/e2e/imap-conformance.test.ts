@@ -91,3 +91,46 @@ describe(`IMAP conformance on ${runtime()}`, () => {
     await s.close();
   });
 });
+
+describe(`\\Recent on ${runtime()}`, () => {
+  test("exactly one IMAP4rev1 session sees a new message as \\Recent; RECENT on SELECT and on new mail; SEARCH RECENT/NEW; none in IMAP4rev2 (RFC 3501 §2.3.2)", async () => {
+    const a = await open("rec@example.test");
+    const b = await open("rec@example.test");
+    const c = await open("rec@example.test");
+    expect((await c.run("ENABLE IMAP4rev2")).untagged).toEqual(["* ENABLED IMAP4REV2"]);
+    expect((await a.run("CREATE Box")).done).toMatch(/^OK/);
+    for (const subject of ["one", "two"]) {
+      expect((await a.runLiteral("APPEND Box (\\Seen)", `Subject: ${subject}\r\n\r\nx\r\n`)).done).toMatch(/^OK/);
+    }
+    expect((await c.run("STATUS Box (MESSAGES RECENT)")).untagged).toEqual(['* STATUS "Box" (MESSAGES 2 RECENT 2)']);
+    // The IMAP4rev2 session shows no \Recent and takes none.
+    const rev2 = await c.run("SELECT Box");
+    expect(rev2.untagged.some((l) => l.includes("RECENT"))).toBe(false);
+    const first = await a.run("SELECT Box");
+    expect(first.untagged.slice(0, 2)).toEqual(["* 2 EXISTS", "* 2 RECENT"]);
+    const second = await b.run("SELECT Box");
+    expect(second.untagged.slice(0, 2)).toEqual(["* 2 EXISTS", "* 0 RECENT"]);
+    expect((await a.run("FETCH 1:2 (FLAGS)")).untagged).toEqual([
+      "* 1 FETCH (FLAGS (\\Seen \\Recent))",
+      "* 2 FETCH (FLAGS (\\Seen \\Recent))",
+    ]);
+    expect((await b.run("FETCH 1:2 (FLAGS)")).untagged).toEqual([
+      "* 1 FETCH (FLAGS (\\Seen))",
+      "* 2 FETCH (FLAGS (\\Seen))",
+    ]);
+    // New mail: the first session to hear of it (here b, by its own APPEND) gets it as recent.
+    expect((await b.runLiteral("APPEND Box ()", "Subject: three\r\n\r\nx\r\n")).untagged).toEqual([
+      "* 3 EXISTS",
+      "* 1 RECENT",
+    ]);
+    expect((await a.run("NOOP")).untagged).toEqual(["* 3 EXISTS", "* 2 RECENT"]);
+    expect((await a.run("SEARCH RECENT")).untagged).toEqual(["* SEARCH 1 2"]);
+    expect((await a.run("SEARCH NEW")).untagged).toEqual(["* SEARCH"]);
+    expect((await b.run("SEARCH NEW")).untagged).toEqual(["* SEARCH 3"]);
+    expect((await b.run("SEARCH OLD")).untagged).toEqual(["* SEARCH 1 2"]);
+    expect((await b.run("STORE 3 +FLAGS (\\Flagged)")).untagged).toEqual(["* 3 FETCH (FLAGS (\\Flagged \\Recent))"]);
+    expect((await c.run("NOOP")).untagged).toContain("* 3 EXISTS");
+    expect((await c.run("FETCH 3 (FLAGS)")).untagged).toEqual(["* 3 FETCH (FLAGS (\\Flagged))"]);
+    for (const s of [a, b, c]) await s.close();
+  });
+});

@@ -139,7 +139,7 @@ describe(`IMAP on ${runtime()}`, () => {
       await raw.line(`r3 UID FETCH ${uid} BODY[TEXT]`);
       const fetched = await raw.readUntil((l) => l.startsWith("r3 "));
       expect(fetched.join("\n")).toContain("the quick brown fox");
-      expect(fetched.join("\n")).toMatch(/FLAGS \(\\Seen\)/);
+      expect(fetched.join("\n")).toMatch(/FLAGS \(\\Seen \\Recent\)/);
       raw.close();
       await client.noop();
       expect(await client.search({ seen: true, uid: String(uid) }, { uid: true })).toEqual([uid]);
@@ -306,8 +306,8 @@ describe(`IMAP on ${runtime()}`, () => {
     expect((await tagged("f5")).at(-1)).toMatch(/^f5 OK/);
     await raw.line("f6 FETCH 1:2 (FLAGS)");
     expect((await tagged("f6")).filter((l) => l.startsWith("* "))).toEqual([
-      "* 1 FETCH (FLAGS (\\Seen))",
-      "* 2 FETCH (FLAGS (\\Seen))",
+      "* 1 FETCH (FLAGS (\\Seen \\Recent))",
+      "* 2 FETCH (FLAGS (\\Seen \\Recent))",
     ]);
     await raw.line("f7 STORE 1 +FLAGS.SILENT (\\deleted $Junk)");
     expect((await tagged("f7")).at(-1)).toMatch(/^f7 OK/);
@@ -315,7 +315,7 @@ describe(`IMAP on ${runtime()}`, () => {
     expect((await tagged("f8")).at(-1)).toMatch(/^f8 OK/);
     await raw.line("f9 FETCH 1 (FLAGS)");
     expect((await tagged("f9")).filter((l) => l.startsWith("* "))).toEqual([
-      "* 1 FETCH (FLAGS (\\Seen \\Deleted $Junk))",
+      "* 1 FETCH (FLAGS (\\Seen \\Deleted $Junk \\Recent))",
     ]);
     await raw.line("f10 STORE 1 -FLAGS.SILENT ($JUNK)");
     expect((await tagged("f10")).at(-1)).toMatch(/^f10 OK/);
@@ -325,7 +325,7 @@ describe(`IMAP on ${runtime()}`, () => {
     const expunged = await tagged("f12");
     expect(expunged.filter((l) => l.startsWith("* "))).toEqual(["* 1 EXPUNGE"]);
     await raw.line("f13 FETCH 1 (FLAGS)");
-    expect((await tagged("f13")).filter((l) => l.startsWith("* "))).toEqual(["* 1 FETCH (FLAGS (\\Seen))"]);
+    expect((await tagged("f13")).filter((l) => l.startsWith("* "))).toEqual(["* 1 FETCH (FLAGS (\\Seen \\Recent))"]);
     await raw.line("f14 LOGOUT");
     await tagged("f14");
     raw.close();
@@ -356,7 +356,7 @@ describe(`IMAP on ${runtime()}`, () => {
     await a.raw.line("a5 STORE 1 +FLAGS ($Mine)");
     expect((await a.tagged("a5")).filter((l) => l.startsWith("* "))).toEqual([
       "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Mine)",
-      "* 1 FETCH (FLAGS ($Mine))",
+      "* 1 FETCH (FLAGS ($Mine \\Recent))",
     ]);
     // Another session's.
     await b.raw.line("b2 SELECT Keywords");
@@ -366,7 +366,7 @@ describe(`IMAP on ${runtime()}`, () => {
     await a.raw.line("a6 NOOP");
     const seen = (await a.tagged("a6")).filter((l) => l.startsWith("* "));
     expect(seen[0]).toBe("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Mine $Theirs)");
-    expect(seen[1]).toMatch(/^\* 1 FETCH \(UID \d+ FLAGS \(\$Mine \$Theirs\)\)$/);
+    expect(seen[1]).toMatch(/^\* 1 FETCH \(UID \d+ FLAGS \(\$Mine \$Theirs \\Recent\)\)$/);
     for (const [c, t] of [[a, "a7"], [b, "b4"]] as const) {
       await c.raw.line(`${t} LOGOUT`);
       await c.tagged(t);

@@ -177,7 +177,8 @@ print("logout", m.logout())
     expect(out).toContain("select ('OK', [b'1'])");
     expect(out).toContain("search ('OK', [b'1'])");
     expect(out).toMatch(
-      /fetch \('OK', \[\(b'1 \(FLAGS \(\\\\Seen\) RFC822\.SIZE \d+ BODY\[TEXT\] \{13\}', b'from python\\r\\n'\)/,
+      // imaplib speaks IMAP4rev1: the message it appended is \Recent in its session (RFC 3501 §2.3.2).
+      /fetch \('OK', \[\(b'1 \(FLAGS \(\\\\Seen \\\\Recent\) RFC822\.SIZE \d+ BODY\[TEXT\] \{13\}', b'from python\\r\\n'\)/,
     );
     expect(out).toContain("expunge ('OK', [b'1'])");
     expect(out).toContain(`list ('OK', [b'(\\\\HasNoChildren) "/" "Py/Nested"'])`);
