@@ -2,8 +2,12 @@
  * Email/set create (RFC 8621 §4.6): a message built from JMAP properties; and the append that it
  * shares with Email/import.
  */
+import { headerField } from "../../mime/write.ts";
 import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
+import { readBlob } from "./blob.ts";
+import { type BlobReader, BlobsNotFound, composeBody, writeMime } from "./compose-body.ts";
+import { CONVENIENCE, headerLines, InvalidProperty, parseHeaderProperty, rfc5322Date } from "./compose-headers.ts";
 import { emailId, flagOf } from "./email.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
 
@@ -42,92 +46,111 @@ export async function appendEmail(
   };
 }
 
+/** A SetError (RFC 8620 §5.3) of Email/set create. */
+export interface CreateError {
+  type: "invalidProperties" | "blobNotFound" | "overQuota";
+  description?: string;
+  properties?: string[];
+  notFound?: string[];
+}
+
+/** RFC 8621 §4.1: set by the server, never by a create. */
+const SERVER_SET = new Set(["id", "blobId", "threadId", "size", "preview", "hasAttachment"]);
+const OWN = new Set(["mailboxIds", "keywords", "receivedAt", "bodyStructure", "textBody", "htmlBody", "attachments"]);
+
 /**
- * Email/set create (RFC 8621 §4.6): a message built from JMAP properties — addresses, subject,
- * text and/or HTML body values — stored like an APPEND (drafts, typically).
+ * Email/set create (RFC 8621 §4.6): a message built from JMAP properties — header fields from the
+ * convenience properties and `header:*`, the body from `bodyStructure` or `textBody` / `htmlBody` /
+ * `attachments` with `bodyValues` and blobs — checked whole before anything is stored, and stored
+ * like an APPEND (drafts, typically).
  */
 export async function createEmail(
   store: Store,
   account: JmapAccount,
   spec: Record<string, unknown>,
   boxes: Set<number>,
-): Promise<Record<string, unknown> | { error: string } | { overQuota: true }> {
+): Promise<{ created: Record<string, unknown> } | { notCreated: CreateError }> {
+  let message: { raw: Uint8Array; targets: number[]; flags: string[]; receivedAt: Date };
+  try {
+    message = await composeMessage(spec, account, boxes, (blobId) => readBlob(store, account, blobId));
+  } catch (e) {
+    if (e instanceof InvalidProperty) {
+      return { notCreated: { type: "invalidProperties", description: e.message, properties: [e.property] } };
+    }
+    if (e instanceof BlobsNotFound) {
+      return {
+        notCreated: { type: "blobNotFound", description: "No such blob in this account", notFound: e.notFound },
+      };
+    }
+    throw e;
+  }
+  const result = await appendEmail(store, account, message.raw, message.targets, message.flags, message.receivedAt);
+  return "overQuota" in result
+    ? { notCreated: { type: "overQuota", description: "The account is over its quota" } }
+    : { created: result };
+}
+
+async function composeMessage(
+  spec: Record<string, unknown>,
+  account: JmapAccount,
+  boxes: Set<number>,
+  read: BlobReader,
+) {
   const targets = targetMailboxes(spec.mailboxIds, boxes);
-  if (!targets) return { error: "mailboxIds must name at least one mailbox of this account" };
-  type Addr = { name?: string | null; email: string };
-  const addrs = (value: unknown) => (value as Addr[] | undefined) ?? [];
-  // Issue 18: a client's CR or LF must not start a header field of its own.
-  const fields = [spec.from, spec.to, spec.cc, spec.bcc];
-  if (!fields.every((v) => v === undefined || v === null || (Array.isArray(v) && v.every(isEmailAddress)))) {
-    return { error: "addresses must be objects with a valid email and an optional name" };
+  if (!targets) throw new InvalidProperty("mailboxIds", "mailboxIds must name at least one mailbox of this account");
+  const keywords = spec.keywords ?? {};
+  if (
+    typeof keywords !== "object" || keywords === null || Array.isArray(keywords) ||
+    !Object.entries(keywords).every(([k, v]) => v === true && /^[\x21-\x7e]+$/.test(k) && !/[(){\]%*"\\]/.test(k))
+  ) throw new InvalidProperty("keywords", "keywords is an object of keywords set to true");
+  const receivedAt = spec.receivedAt === undefined ? new Date() : new Date(String(spec.receivedAt));
+  if (Number.isNaN(receivedAt.getTime()) || (spec.receivedAt !== undefined && typeof spec.receivedAt !== "string")) {
+    throw new InvalidProperty("receivedAt", "receivedAt must be a UTCDate");
   }
-  const list = (value: unknown) =>
-    addrs(value).map((a) => (a.name ? `${phrase(a.name)} <${a.email}>` : `<${a.email}>`)).join(", ");
-  const values = (spec.bodyValues as Record<string, { value?: string }> | undefined) ?? {};
-  const bodyOf = (parts: unknown) => {
-    const id = (parts as Array<{ partId?: string }> | undefined)?.[0]?.partId;
-    return id !== undefined ? values[id]?.value : undefined;
-  };
-  const text = bodyOf(spec.textBody);
-  const html = bodyOf(spec.htmlBody);
-  const subject = typeof spec.subject === "string" ? spec.subject : "";
-  const encodedSubject = /^[\x20-\x7e]*$/.test(subject) ? subject : encodedWord(subject);
-  // RFC 8621 §4.1.3: inReplyTo and references are message ids without angle brackets; they thread the reply.
-  const msgIds = (value: unknown, name: string) => {
-    if (value === undefined || value === null) return [];
-    if (
-      !Array.isArray(value) || !value.every((id) => typeof id === "string" && /^[\x21-\x3b\x3d\x3f-\x7e]+$/.test(id))
-    ) return null;
-    return value.length ? [`${name}: ${value.map((id) => `<${id}>`).join(" ")}`] : [];
-  };
-  const inReplyTo = msgIds(spec.inReplyTo, "In-Reply-To");
-  const references = msgIds(spec.references, "References");
-  if (!inReplyTo || !references) return { error: "inReplyTo and references must be lists of message ids" };
-  const headers = [
-    spec.from ? `From: ${list(spec.from)}` : `From: <${account.address}>`,
-    ...(spec.to ? [`To: ${list(spec.to)}`] : []),
-    ...(spec.cc ? [`Cc: ${list(spec.cc)}`] : []),
-    ...(spec.bcc ? [`Bcc: ${list(spec.bcc)}`] : []),
-    `Subject: ${encodedSubject}`,
-    `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
-    `Message-ID: <${crypto.randomUUID()}@${account.address.split("@")[1]}>`,
-    ...inReplyTo,
-    ...references,
-    "MIME-Version: 1.0",
-  ];
-  let body: string;
-  if (text !== undefined && html !== undefined) {
-    const boundary = `alt-${crypto.randomUUID()}`;
-    headers.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
-    body =
-      `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${html}\r\n--${boundary}--\r\n`;
-  } else {
-    headers.push(
-      `Content-Type: text/${html !== undefined ? "html" : "plain"}; charset=utf-8`,
-      "Content-Transfer-Encoding: 8bit",
-    );
-    body = `${html ?? text ?? ""}\r\n`;
+  if (spec.bodyStructure !== undefined) {
+    const other = ["textBody", "htmlBody", "attachments"].find((k) => spec[k] !== undefined);
+    if (other) throw new InvalidProperty(other, "bodyStructure cannot be given with textBody, htmlBody or attachments");
   }
-  const raw = new TextEncoder().encode(`${headers.join("\r\n")}\r\n\r\n${body.replace(/\r?\n/g, "\r\n")}`);
-  const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);
-  const receivedAt = typeof spec.receivedAt === "string" ? new Date(spec.receivedAt) : new Date();
-  if (Number.isNaN(receivedAt.getTime())) return { error: "receivedAt must be a UTCDate" };
-  return appendEmail(store, account, raw, targets, flags, receivedAt);
-}
 
-/** RFC 2047 §4.1 B encoding of UTF-8 text, for header text that is not printable ASCII. */
-function encodedWord(text: string): string {
-  return `=?UTF-8?B?${Buffer.from(text).toString("base64")}?=`;
-}
-
-/** A display name as an RFC 5322 quoted-string, or an encoded-word when it is not printable ASCII. */
-function phrase(name: string): string {
-  return /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, "\\$&")}"` : encodedWord(name);
-}
-
-/** RFC 8621 §4.1.2.3 EmailAddress: an addr-spec with no space, control character or bracket in it. */
-function isEmailAddress(a: unknown): boolean {
-  const { name, email } = (a ?? {}) as { name?: unknown; email?: unknown };
-  return (name === undefined || name === null || typeof name === "string") && typeof email === "string" &&
-    /^[^\x00-\x20\x7f<>()\[\],;:"\\@]+@[^\x00-\x20\x7f<>()\[\],;:"\\@]+$/.test(email);
+  // Header fields: each at most once, whether by a convenience property or a header: property.
+  const header: string[] = [];
+  const given = new Map<string, string>();
+  const claim = (field: string, property: string) => {
+    const lower = field.toLowerCase();
+    const before = given.get(lower);
+    if (before) throw new InvalidProperty(property, `${field} is given by ${before} already`);
+    // RFC 8621 §4.6: Content-* only on body parts; MIME-Version is the server's.
+    if (lower.startsWith("content-") || lower === "mime-version") {
+      throw new InvalidProperty(property, `${field} cannot be given on the Email`);
+    }
+    given.set(lower, property);
+  };
+  for (const [property, value] of Object.entries(spec)) {
+    if (SERVER_SET.has(property)) throw new InvalidProperty(property, `${property} is set by the server`);
+    if (OWN.has(property) || property === "bodyValues") continue;
+    const field = CONVENIENCE[property] ?? parseHeaderProperty(property);
+    if (!field) throw new InvalidProperty(property, `${property} cannot be set`);
+    claim(field.name, property);
+    // messageId is a list of exactly one (RFC 8621 §4.1.3 allows only one Message-ID field).
+    if (property === "messageId" && value !== null && (!Array.isArray(value) || value.length !== 1)) {
+      throw new InvalidProperty(property, "messageId is a list of one message id");
+    }
+    header.push(...headerLines(property, field, value));
+  }
+  const body = writeMime(await composeBody(spec, read));
+  const domain = account.address.split("@")[1];
+  const raw = new TextEncoder().encode(
+    [
+      ...(given.has("from") ? [] : [`From: <${account.address}>`]),
+      ...header,
+      ...(given.has("date") ? [] : [headerField("Date", rfc5322Date("sentAt", new Date().toISOString()))]),
+      ...(given.has("message-id") ? [] : [`Message-ID: <${crypto.randomUUID()}@${domain}>`]),
+      "MIME-Version: 1.0",
+      ...body.headers,
+    ].join("\r\n") + "\r\n\r\n",
+  );
+  const whole = new Uint8Array(raw.length + body.body.length);
+  whole.set(raw);
+  whole.set(body.body, raw.length);
+  return { raw: whole, targets, flags: Object.keys(keywords).map(flagOf), receivedAt };
 }

@@ -11,7 +11,7 @@ import { StoreError } from "../../store/errors.ts";
 import type { KeywordChange } from "../../store/mail-store.ts";
 import type { Store } from "../../store/store.ts";
 import { readBlob } from "./blob.ts";
-import { appendEmail, createEmail, targetMailboxes } from "./email-create.ts";
+import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
 import { accountJmapId, accountState, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
@@ -180,15 +180,12 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const notUpdated: Record<string, { type: string; description?: string }> = {};
       const destroyed: string[] = [];
       const notDestroyed: Record<string, { type: string }> = {};
-      const notCreated: Record<string, { type: string; description: string }> = {};
+      const notCreated: Record<string, CreateError> = {};
       const created: Record<string, Record<string, unknown>> = {};
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
         const result = await createEmail(store, account, spec, boxes);
-        if ("overQuota" in result) {
-          notCreated[key] = { type: "overQuota", description: "The account is over its quota" };
-        } else if ("error" in result) {
-          notCreated[key] = { type: "invalidProperties", description: String(result.error) };
-        } else created[key] = result;
+        if ("notCreated" in result) notCreated[key] = result.notCreated;
+        else created[key] = result.created;
       }
       for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
         const [row] = await load(ids([id]));
