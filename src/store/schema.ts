@@ -15,6 +15,8 @@ export const domains = sqliteTable("domains", {
   /** Lower-case ASCII (A-labels for internationalised names). */
   name: text("name").notNull().unique(),
   kind: text("kind", { enum: ["mailbox", "forward"] }).notNull().default("mailbox"),
+  /** Accounts may manage their own aliases here with their API token (`/api/v1/me/aliases`). */
+  ownerAliases: integer("owner_aliases", { mode: "boolean" }).notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -42,6 +44,14 @@ export const aliases = sqliteTable("aliases", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   domainId: integer("domain_id").notNull().references(() => domains.id, { onDelete: "restrict" }),
   address: text("address").notNull().unique(),
+  /** A disabled alias is refused at RCPT (or accepted and dropped, per `aliases.onDisabled`). */
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /** The account that made it through its API token and may change it; null for the admin's. */
+  ownerId: integer("owner_id").references(() => accounts.id, { onDelete: "cascade" }),
+  /** Messages forwarded through the alias, and recipients refused (or dropped) while it was disabled. */
+  forwarded: integer("forwarded").notNull().default(0),
+  refused: integer("refused").notNull().default(0),
+  lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
   createdAt: createdAt(),
 });
 
