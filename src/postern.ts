@@ -64,7 +64,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       certFile: config.tls.cert,
       keyFile: config.tls.key,
     });
-    const secureContext: SecureContext = createSecureContext(await pem);
+    const secureContext: SecureContext = createSecureContext(await pem, { ciphers: config.tls.ciphers });
     // SRS addresses live under our host name: bounces to them come back to this server.
     const srs = config.srs.secret ? new Srs({ secret: config.srs.secret, domain: config.hostname }) : undefined;
     const directory = new Directory(store, {

@@ -107,6 +107,8 @@ export const configSchema = v.strictObject({
       /** PEM certificate chain file; without cert and key a self-signed certificate is made in `<dataDir>/tls`. */
       cert: v.optional(nonEmpty),
       key: v.optional(nonEmpty),
+      /** OpenSSL cipher list for TLS 1.2; default: ECDHE with AES-GCM or ChaCha20-Poly1305 only. */
+      ciphers: v.optional(nonEmpty),
     }),
     {},
   ),

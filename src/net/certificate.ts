@@ -86,6 +86,32 @@ function toPem(der: Uint8Array, label: string): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-export function createSecureContext(pem: CertificatePem): SecureContext {
-  return tlsSecureContext({ cert: pem.cert, key: pem.key, minVersion: "TLSv1.2" });
+/**
+ * The TLS 1.2 suites offered unless `tls.ciphers` says otherwise: ECDHE key exchange (forward
+ * secrecy) with an AEAD cipher only, AES-GCM or ChaCha20-Poly1305, as RFC 9325 §4.2 recommends;
+ * no CBC suite. TLS 1.3 suites (RFC 8446 §9.1) are all AEAD and stay as they are. On Deno, TLS is
+ * rustls, whose TLS 1.2 suites are these AEAD ones whatever the list says.
+ */
+export const DEFAULT_TLS_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
+export interface TlsOptions {
+  /** OpenSSL cipher list for TLS 1.2 (`tls.ciphers`); default `DEFAULT_TLS_CIPHERS`. */
+  ciphers?: string;
+}
+
+export function createSecureContext(pem: CertificatePem, options: TlsOptions = {}): SecureContext {
+  const ciphers = options.ciphers ?? DEFAULT_TLS_CIPHERS;
+  try {
+    return tlsSecureContext({ cert: pem.cert, key: pem.key, minVersion: "TLSv1.2", ciphers, honorCipherOrder: true });
+  } catch (e) {
+    if (options.ciphers === undefined) throw e;
+    throw new Error(`tls.ciphers: ${JSON.stringify(ciphers)} cannot be used: ${(e as Error).message}`);
+  }
 }
