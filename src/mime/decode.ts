@@ -55,12 +55,28 @@ function hex(b: number | undefined): number {
   return -1;
 }
 
-/** Quoted-printable to bytes; "=" before a line break is a soft break, a malformed "=" is kept. */
+/**
+ * Quoted-printable to bytes; "=" before a line break is a soft break, a malformed "=" is kept, and
+ * white space at the end of a line is dropped (RFC 2045 §6.7 rule 3: transport added it).
+ */
 export function decodeQuotedPrintable(body: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.length);
   let n = 0;
   for (let i = 0; i < body.length; i++) {
     const b = body[i]!;
+    if (b === 0x20 || b === 0x09) {
+      let j = i + 1;
+      while (body[j] === 0x20 || body[j] === 0x09) j++;
+      if (j === body.length || body[j] === 0x0a || (body[j] === 0x0d && body[j + 1] === 0x0a)) {
+        i = j - 1;
+        continue;
+      }
+      // The run is followed by text: copy it whole, so each blank is looked at once.
+      out.set(body.subarray(i, j), n);
+      n += j - i;
+      i = j - 1;
+      continue;
+    }
     if (b !== 0x3d) {
       out[n++] = b;
       continue;

@@ -16,6 +16,13 @@ describe("transfer decoding (RFC 2045 §6.7, §6.8)", () => {
     expect(dec.decode(decodeQuotedPrintable(enc.encode("=ZZ =4")))).toBe("=ZZ =4");
   });
 
+  test("quoted-printable: white space at the end of an encoded line is removed, encoded =20 kept (RFC 2045 §6.7 rule 3)", () => {
+    expect(dec.decode(decodeQuotedPrintable(enc.encode("Hello \t \r\nWorld=20\r\nsoft =\r\nbreak\t\nend  ")))).toBe(
+      "Hello\r\nWorld \r\nsoft break\nend",
+    );
+    expect(dec.decode(decodeQuotedPrintable(enc.encode("a b\tc")))).toBe("a b\tc");
+  });
+
   test("identity encodings pass through", () => {
     const bytes = enc.encode("=C3 SGk=");
     for (const e of ["7bit", "8bit", "binary", "x-unknown"]) expect(decodeTransfer(bytes, e)).toBe(bytes);
