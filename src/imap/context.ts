@@ -37,6 +37,17 @@ export function condstore(ctx: HandlerContext): boolean {
   return ctx.enabled.has("CONDSTORE") || ctx.enabled.has("QRESYNC");
 }
 
+/**
+ * A CONDSTORE enabling command (RFC 7162 §3.1: SELECT/EXAMINE (CONDSTORE), STATUS HIGHESTMODSEQ,
+ * FETCH or SEARCH with MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE). From then on untagged FETCH carries
+ * MODSEQ; the first one while a mailbox is selected reports its HIGHESTMODSEQ (RFC 7162 §3.1.2.1).
+ */
+export function enableCondstore(ctx: HandlerContext): void {
+  if (condstore(ctx)) return;
+  ctx.enabled.add("CONDSTORE");
+  if (ctx.view) ctx.out.push(`* OK [HIGHESTMODSEQ ${ctx.view.highestModseq}] Highest\r\n`);
+}
+
 /** The mailbox with this name, or null (names compare exactly; INBOX is normalised by the parser). */
 export async function findMailbox(ctx: HandlerContext, name: string): Promise<MailboxInfo | null> {
   return (await ctx.backend.mailboxes(ctx.account)).find((m) => m.name === name) ?? null;

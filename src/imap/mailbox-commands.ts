@@ -8,7 +8,7 @@ import {
   bad,
   claimRecent,
   type Completion,
-  condstore,
+  enableCondstore,
   findMailbox,
   type HandlerContext,
   no,
@@ -46,7 +46,9 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
     `* OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid\r\n`,
     `* OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID\r\n`,
   );
-  if (condstore(ctx)) ctx.out.push(`* OK [HIGHESTMODSEQ ${mailbox.highestModseq}] Highest\r\n`);
+  // RFC 7162 §3.1.2.1: every successful SELECT/EXAMINE reports HIGHESTMODSEQ (every mailbox has one;
+  // NOMODSEQ never applies).
+  ctx.out.push(`* OK [HIGHESTMODSEQ ${mailbox.highestModseq}] Highest\r\n`);
   if (cmd.qresync && cmd.qresync.uidValidity === mailbox.uidValidity) {
     // RFC 7162 §3.2.5.1: what vanished and what changed since the client's MODSEQ.
     const changes = await ctx.backend.changesSince(mailbox.id, cmd.qresync.modseq);
@@ -173,7 +175,7 @@ export async function status(ctx: HandlerContext, cmd: Cmd<"STATUS">): Promise<C
   if (unknown) return bad(`Unknown STATUS item ${unknown}`);
   const mailbox = await findMailbox(ctx, cmd.mailbox);
   if (!mailbox) return no("No such mailbox", "NONEXISTENT");
-  if (cmd.items.includes("HIGHESTMODSEQ")) ctx.enabled.add("CONDSTORE");
+  if (cmd.items.includes("HIGHESTMODSEQ")) enableCondstore(ctx);
   ctx.out.push(await statusLine(ctx, mailbox, cmd.items));
   return ok("STATUS completed");
 }

@@ -4,7 +4,18 @@
  * and ESEARCH results.
  */
 import type { ImapCommand } from "./commands.ts";
-import { bad, type Completion, condstore, findMailbox, type HandlerContext, no, ok, refresh, utf8 } from "./context.ts";
+import {
+  bad,
+  type Completion,
+  condstore,
+  enableCondstore,
+  findMailbox,
+  type HandlerContext,
+  no,
+  ok,
+  refresh,
+  utf8,
+} from "./context.ts";
 import { fetchNeeds, fetchResponse } from "./fetch.ts";
 import { matches, searchNeeds } from "./search-eval.ts";
 import { formatSequenceSet } from "./sequence-set.ts";
@@ -23,7 +34,7 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
   const view = selected(ctx);
   if (!cmd.uid && view.outOfRange(cmd.set)) return bad("Message number beyond EXISTS");
   if (cmd.vanished && (!cmd.uid || cmd.changedSince === null)) return bad("VANISHED needs UID FETCH with CHANGEDSINCE");
-  if (cmd.changedSince !== null) ctx.enabled.add("CONDSTORE");
+  if (cmd.changedSince !== null || cmd.items.some((i) => i.item === "MODSEQ")) enableCondstore(ctx);
   let uids = view.resolve(cmd.set, cmd.uid);
   if (cmd.changedSince !== null) {
     const since = cmd.changedSince;
@@ -80,7 +91,7 @@ export async function store(ctx: HandlerContext, cmd: Cmd<"STORE">): Promise<Com
   const view = selected(ctx);
   if (view.readOnly) return no("The mailbox is read-only", "READ-ONLY");
   if (!cmd.uid && view.outOfRange(cmd.set)) return bad("Message number beyond EXISTS");
-  if (cmd.unchangedSince !== null) ctx.enabled.add("CONDSTORE");
+  if (cmd.unchangedSince !== null) enableCondstore(ctx);
   const flags = cmd.flags.filter((f) => f !== "\\Recent");
   const uids = view.resolve(cmd.set, cmd.uid);
   const result = await ctx.backend.store(view.mailbox.id, uids, cmd.mode, flags, cmd.unchangedSince);
@@ -110,6 +121,8 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
   if (cmd.charset && !["UTF-8", "US-ASCII"].includes(cmd.charset)) {
     return no("Supported charsets: UTF-8, US-ASCII", "BADCHARSET (UTF-8 US-ASCII)");
   }
+  const modseqKey = JSON.stringify(cmd.key).includes('"modseq"');
+  if (modseqKey) enableCondstore(ctx);
   const needs = searchNeeds(cmd.key);
   const found: number[] = [];
   let highestModseq = 0;
@@ -144,7 +157,6 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
     }
   }
   const numbers = cmd.uid ? found : found.map((uid) => view.seqOf(uid));
-  const modseqKey = JSON.stringify(cmd.key).includes('"modseq"');
   if (cmd.returnOptions === null) {
     const modseq = modseqKey && found.length ? ` (MODSEQ ${highestModseq})` : "";
     ctx.out.push(`* SEARCH${numbers.map((n) => ` ${n}`).join("")}${modseq}\r\n`);

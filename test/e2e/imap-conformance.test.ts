@@ -134,3 +134,70 @@ describe(`\\Recent on ${runtime()}`, () => {
     for (const s of [a, b, c]) await s.close();
   });
 });
+
+describe(`BINARY on ${runtime()}`, () => {
+  test("BINARY of a quoted-printable part drops white space at the end of encoded lines and joins soft breaks (RFC 3516, RFC 2045 §6.7)", async () => {
+    const s = await open("bin@example.test");
+    const message = 'Subject: qp\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+      "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+      "Trailing  \t\r\nkept=20\r\nsoft =\r\nbreak\r\n--b--\r\n";
+    expect((await s.runLiteral("APPEND INBOX", message)).done).toMatch(/^OK/);
+    expect((await s.run("SELECT INBOX")).done).toMatch(/^OK/);
+    const decoded = "Trailing\r\nkept \r\nsoft break";
+    expect((await s.run("FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])")).untagged).toEqual([
+      `* 1 FETCH (BINARY.SIZE[1] ${decoded.length} BINARY[1] {${decoded.length}}`,
+      "Trailing",
+      "kept ",
+      "soft break)",
+    ]);
+    await s.close();
+  });
+});
+
+describe(`CONDSTORE on ${runtime()}`, () => {
+  test("once enabled (here by FETCH MODSEQ), untagged FETCH from STORE, UID STORE and other sessions carry MODSEQ (and UID); SELECT reports HIGHESTMODSEQ (RFC 7162 §3.1)", async () => {
+    const a = await open("mod@example.test");
+    const b = await open("mod@example.test");
+    for (const s of [a, b]) await s.run("ENABLE IMAP4rev2");
+    expect((await a.run("CREATE Box")).done).toMatch(/^OK/);
+    const appended = await a.runLiteral("APPEND Box ()", "Subject: m\r\n\r\nx\r\n");
+    const uid = Number(/APPENDUID \d+ (\d+)/.exec(appended.done)![1]);
+    const selected = await a.run("SELECT Box");
+    const highest = Number(
+      /^\* OK \[HIGHESTMODSEQ (\d+)\]/.exec(selected.untagged.find((l) => /HIGHESTMODSEQ/.test(l))!)![1],
+    );
+    await b.run("EXAMINE Box");
+    // A STORE before CONDSTORE is enabled carries no MODSEQ.
+    expect((await a.run("STORE 1 +FLAGS (\\Answered)")).untagged).toEqual(["* 1 FETCH (FLAGS (\\Answered))"]);
+    // FETCH MODSEQ enables it: the first such command reports HIGHESTMODSEQ.
+    const fetched = await a.run("FETCH 1 (MODSEQ)");
+    expect(fetched.untagged[0]).toMatch(/^\* OK \[HIGHESTMODSEQ \d+\]/);
+    const modseq = (line: string) => Number(/MODSEQ \((\d+)\)/.exec(line)![1]);
+    const first = modseq(fetched.untagged[1]!);
+    expect(first).toBeGreaterThan(highest);
+    const stored = (await a.run("STORE 1 +FLAGS (\\Flagged)")).untagged;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatch(/^\* 1 FETCH \(FLAGS \(\\Answered \\Flagged\) MODSEQ \(\d+\)\)$/);
+    expect(modseq(stored[0]!)).toBeGreaterThan(first);
+    const uidStored = (await a.run(`UID STORE ${uid} -FLAGS (\\Answered)`)).untagged;
+    expect(uidStored[0]).toMatch(
+      new RegExp(`^\\* 1 FETCH \\(UID ${uid} FLAGS \\(\\\\Flagged\\) MODSEQ \\(\\d+\\)\\)$`),
+    );
+    // Another session's change, heard at NOOP.
+    await b.run("SELECT Box");
+    await b.run("STORE 1 +FLAGS.SILENT (\\Seen)");
+    const heard = (await a.run("NOOP")).untagged;
+    expect(heard).toHaveLength(1);
+    expect(heard[0]).toMatch(
+      new RegExp(`^\\* 1 FETCH \\(UID ${uid} FLAGS \\(\\\\Flagged \\\\Seen\\) MODSEQ \\(\\d+\\)\\)$`),
+    );
+    // SEARCH MODSEQ enables it too, in a session that had not.
+    const searched = (await b.run("SEARCH MODSEQ 1")).untagged;
+    expect(searched[0]).toMatch(/^\* OK \[HIGHESTMODSEQ \d+\]/);
+    expect(searched[1]).toMatch(/^\* SEARCH 1 \(MODSEQ \d+\)$/);
+    expect((await b.run("STORE 1 -FLAGS (\\Seen)")).untagged[0]).toMatch(
+      /^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/,
+    );
+    for (const s of [a, b]) await s.close();
+  });
+});
