@@ -4,6 +4,8 @@
  * §6.8). The inverse of decode.ts, encoded-words.ts and parameters.ts; pure and total.
  */
 
+import { splitHeaderBody } from "./header.ts";
+
 const enc = new TextEncoder();
 
 /** Printable US-ASCII and space only: may stand in a header as it is. */
@@ -135,4 +137,30 @@ export function is7bit(bytes: Uint8Array): boolean {
     else if (++width > 998) return false;
   }
   return true;
+}
+
+/**
+ * The message without the header fields named (lower case), folded lines included; every other
+ * byte as it was. For Bcc, which a submission must not pass on (RFC 5322 §3.6.3).
+ */
+export function withoutFields(raw: Uint8Array, names: readonly string[]): Uint8Array {
+  const { headerEnd } = splitHeaderBody(raw);
+  const kept: Uint8Array[] = [];
+  let dropping = false;
+  let start = 0;
+  while (start < headerEnd) {
+    const nl = raw.indexOf(0x0a, start);
+    const end = nl === -1 || nl >= headerEnd ? headerEnd : nl + 1;
+    const line = raw.subarray(start, end);
+    if (line[0] !== 0x20 && line[0] !== 0x09) {
+      const name = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/.exec(new TextDecoder("latin1").decode(line.subarray(0, 80)))?.[1];
+      dropping = name !== undefined && names.includes(name.toLowerCase());
+    }
+    if (!dropping) kept.push(line);
+    start = end;
+  }
+  kept.push(raw.subarray(headerEnd));
+  const out = new Uint8Array(kept.reduce((n, c) => n + c.length, 0));
+  kept.reduce((at, c) => (out.set(c, at), at + c.length), 0);
+  return out;
 }

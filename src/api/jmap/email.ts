@@ -15,7 +15,7 @@ import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./e
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
 import { accountJmapId, accountState, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
-import { MethodError } from "./request.ts";
+import { type CallContext, MethodError } from "./request.ts";
 
 export const emailId = (id: number) => `M${id}`;
 
@@ -169,7 +169,9 @@ export function emailMethods(store: Store, account: JmapAccount) {
       return queryChangesOf(store, account, "email", args, () => queryEmails(store, account, args), emailId);
     },
 
-    async "Email/set"(args: Record<string, unknown>) {
+    async "Email/set"(args: Record<string, unknown>, context?: CallContext) {
+      // RFC 8620 §5.3: "#creationId" names what an earlier call of this request created.
+      const real = (id: string) => (id.startsWith("#") ? context?.createdIds.get(id.slice(1)) ?? id : id);
       checkAccount(args, account);
       const oldState = await accountState(store, account);
       if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
@@ -188,7 +190,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
         else created[key] = result.created;
       }
       for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
-        const [row] = await load(ids([id]));
+        const [row] = await load(ids([real(id)]));
         if (!row) {
           notUpdated[id] = { type: "notFound" };
           continue;
@@ -211,7 +213,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
         }
       }
       for (const id of (args.destroy as string[]) ?? []) {
-        const [n] = ids([id]);
+        const [n] = ids([real(id)]);
         if (n !== undefined && (await store.mail.destroyEmail(account.id, n))) destroyed.push(id);
         else notDestroyed[id] = { type: "notFound" };
       }

@@ -14,7 +14,26 @@ export class MethodError extends Error {
   }
 }
 
-export type Method = (args: Record<string, unknown>) => Promise<Record<string, unknown>>;
+/**
+ * What a method hears of the request around it: the ids of objects created by earlier calls, by
+ * creation id (RFC 8620 §5.3: "#creationId" stands for them anywhere in the same request).
+ */
+export interface CallContext {
+  createdIds: Map<string, string>;
+}
+
+/** A response followed by those of calls the method made implicitly (RFC 8621 §7.5), with the same call id. */
+export class WithImplicit {
+  constructor(
+    readonly response: Record<string, unknown>,
+    readonly implicit: ReadonlyArray<[string, Record<string, unknown>]>,
+  ) {}
+}
+
+export type Method = (
+  args: Record<string, unknown>,
+  context: CallContext,
+) => Promise<Record<string, unknown> | WithImplicit>;
 
 export const CAPABILITIES = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"] as const;
 
@@ -101,8 +120,19 @@ export function resolveReferences(
   return out;
 }
 
+/** Remembers the ids a /set response created, by creation id (RFC 8620 §5.3). */
+function recordCreated(response: Record<string, unknown>, createdIds: Map<string, string>): void {
+  const created = response.created;
+  if (typeof created !== "object" || created === null) return;
+  for (const [key, object] of Object.entries(created)) {
+    const id = (object as { id?: unknown } | null)?.id;
+    if (typeof id === "string") createdIds.set(key, id);
+  }
+}
+
 export async function runCalls(calls: readonly Invocation[], methods: Record<string, Method>): Promise<Invocation[]> {
   const responses: Invocation[] = [];
+  const context: CallContext = { createdIds: new Map() };
   for (const [name, args, callId] of calls) {
     const method = methods[name];
     if (!method) {
@@ -110,7 +140,12 @@ export async function runCalls(calls: readonly Invocation[], methods: Record<str
       continue;
     }
     try {
-      responses.push([name, await method(resolveReferences(args, responses)), callId]);
+      const result = await method(resolveReferences(args, responses), context);
+      const [response, implicit] = result instanceof WithImplicit ? [result.response, result.implicit] : [result, []];
+      for (const [n, r] of [[name, response] as const, ...implicit]) {
+        recordCreated(r, context.createdIds);
+        responses.push([n, r, callId]);
+      }
     } catch (e) {
       if (e instanceof MethodError) responses.push(["error", { type: e.type, description: e.message }, callId]);
       else responses.push(["error", { type: "serverFail", description: (e as Error).message }, callId]);

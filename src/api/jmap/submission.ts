@@ -3,10 +3,18 @@
  * EmailSubmission/set, which sends a stored Email through the same path as SMTP submission —
  * local recipients get it at once, the rest go through the outbound queue.
  */
-import type { Deliverer } from "../../deliver/deliverer.ts";
+import { type Deliverer, DeliveryRefused } from "../../deliver/deliverer.ts";
 import type { Store } from "../../store/store.ts";
-import { accountJmapId, accountState, checkAccount, type JmapAccount, parseId } from "./mailbox.ts";
-import { MethodError } from "./request.ts";
+import { accountJmapId, accountState, checkAccount, type JmapAccount } from "./mailbox.ts";
+import { type CallContext, type Method, MethodError, WithImplicit } from "./request.ts";
+import {
+  type Envelope,
+  idList,
+  objectArgument,
+  type Planned,
+  planSubmission,
+  type SetError,
+} from "./submission-plan.ts";
 
 export const SUBMISSION = "urn:ietf:params:jmap:submission";
 
@@ -14,10 +22,13 @@ interface Submission {
   id: string;
   identityId: string;
   emailId: string;
-  envelope: { mailFrom: { email: string }; rcptTo: Array<{ email: string }> };
+  threadId: string;
+  envelope: Envelope;
   sendAt: string;
   undoStatus: "final";
   deliveryStatus: null;
+  dsnBlobIds: string[];
+  mdnBlobIds: string[];
 }
 
 /**
@@ -39,7 +50,7 @@ export function submissionMethods(
   store: Store,
   account: JmapAccount,
   deliverer: Deliverer,
-  emailSet: (args: Record<string, unknown>) => Promise<Record<string, unknown>>,
+  emailSet: Method,
 ) {
   const identityId = "I1";
   const sent = sentOf(store, account.id);
@@ -75,84 +86,133 @@ export function submissionMethods(
       };
     },
 
-    async "EmailSubmission/set"(args: Record<string, unknown>) {
+    /**
+     * RFC 8621 §7.5. The whole call is checked before anything is sent: the arguments, each
+     * create (identity, email, envelope) and each update or destroy; then each valid create is
+     * handed to delivery, and onSuccessUpdateEmail / onSuccessDestroyEmail run as an implicit
+     * Email/set whose response follows this one.
+     */
+    async "EmailSubmission/set"(args: Record<string, unknown>, context: CallContext) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
+        throw new MethodError("stateMismatch");
+      }
+      const create = objectArgument(args, "create");
+      const update = objectArgument(args, "update");
+      const destroy = idList(args, "destroy");
+      const onUpdate = objectArgument(args, "onSuccessUpdateEmail");
+      const onDestroy = idList(args, "onSuccessDestroyEmail");
+      for (const [ref, patch] of Object.entries(onUpdate)) {
+        if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+          throw new MethodError("invalidArguments", `onSuccessUpdateEmail/${ref} is not a patch`);
+        }
+      }
+      for (const ref of [...Object.keys(onUpdate), ...onDestroy]) {
+        if (ref.startsWith("#") ? !(ref.slice(1) in create) : !sent.has(ref)) {
+          throw new MethodError("invalidArguments", `${ref} names no EmailSubmission of this call`);
+        }
+      }
+
+      const notCreated: Record<string, SetError> = {};
+      const planned: Array<{ key: string; plan: Planned }> = [];
+      for (const [key, spec] of Object.entries(create)) {
+        const plan = await planSubmission(store, account, identityId, spec, context);
+        if ("type" in plan) notCreated[key] = plan;
+        else planned.push({ key, plan });
+      }
+      // Sent submissions are final (undoStatus "final" from the start): none can be canceled.
+      const notUpdated: Record<string, SetError> = {};
+      for (const [id, patch] of Object.entries(update)) {
+        notUpdated[id] = !sent.has(id)
+          ? { type: "notFound" }
+          : (patch as Record<string, unknown>)?.undoStatus === "canceled"
+          ? { type: "cannotUnsend", description: "The message was sent already" }
+          : {
+            type: "invalidProperties",
+            description: "Only undoStatus can change",
+            properties: Object.keys(patch ?? {}),
+          };
+      }
+      const destroyed: string[] = [];
+      const notDestroyed: Record<string, SetError> = {};
+      for (const id of destroy) if (!sent.has(id)) notDestroyed[id] = { type: "notFound" };
+
       const created: Record<string, { id: string; sendAt: string; undoStatus: string }> = {};
-      const notCreated: Record<string, { type: string; description?: string }> = {};
-      for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
-        if (spec.identityId !== identityId) {
-          notCreated[key] = { type: "invalidProperties", description: "identityId" };
+      for (const { key, plan } of planned) {
+        try {
+          await deliverer.deliver({
+            sender: plan.envelope.mailFrom.email,
+            recipients: plan.envelope.rcptTo.map((r) => ({ address: r.email })),
+            raw: plan.raw,
+            accountId: account.id,
+            authenticatedAs: account.address,
+            inbound: false,
+            remoteIp: "127.0.0.1",
+            helo: "jmap",
+          });
+        } catch (e) {
+          if (!(e instanceof DeliveryRefused)) throw e;
+          notCreated[key] = { type: "forbiddenToSend", description: e.message };
           continue;
         }
-        const number = parseId("M", spec.emailId);
-        const [email] = number ? await store.emails.get(account.id, [number]) : [];
-        if (!email) {
-          notCreated[key] = { type: "invalidProperties", description: "emailId" };
-          continue;
-        }
-        const { summary } = email;
-        const envelope = spec.envelope as Submission["envelope"] | undefined;
-        const rcptTo = envelope?.rcptTo ??
-          [...summary.to, ...summary.cc, ...summary.bcc].map((a) => ({ email: a.email }));
-        const mailFrom = envelope?.mailFrom?.email ?? account.address;
-        if (mailFrom.toLowerCase() !== account.address.toLowerCase()) {
-          notCreated[key] = { type: "forbiddenMailFrom", description: `Only ${account.address} may be used` };
-          continue;
-        }
-        if (rcptTo.length === 0) {
-          notCreated[key] = { type: "noRecipients" };
-          continue;
-        }
-        const raw = await store.emails.readBlob(email.blobHash);
-        if (!raw) {
-          notCreated[key] = { type: "invalidProperties", description: "emailId" };
-          continue;
-        }
-        await deliverer.deliver({
-          sender: mailFrom,
-          recipients: rcptTo.map((r) => ({ address: r.email })),
-          raw,
-          accountId: account.id,
-          authenticatedAs: account.address,
-          inbound: false,
-          remoteIp: "127.0.0.1",
-          helo: "jmap",
-        });
         const id = `S${next++}`;
         const submission: Submission = {
           id,
           identityId,
-          emailId: String(spec.emailId),
-          envelope: { mailFrom: { email: mailFrom }, rcptTo },
-          sendAt: new Date().toISOString(),
+          emailId: plan.emailId,
+          threadId: plan.threadId,
+          envelope: plan.envelope,
+          sendAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
           undoStatus: "final",
           deliveryStatus: null,
+          dsnBlobIds: [],
+          mdnBlobIds: [],
         };
         sent.set(id, submission);
         created[key] = { id, sendAt: submission.sendAt, undoStatus: "final" };
       }
-      // RFC 8621 §7.5: onSuccessUpdateEmail patches the submitted emails, e.g. out of Drafts into Sent.
-      const updates: Record<string, unknown> = {};
-      for (const [ref, patch] of Object.entries((args.onSuccessUpdateEmail as Record<string, unknown>) ?? {})) {
-        const key = ref.startsWith("#") ? ref.slice(1) : null;
-        const emailId = key && created[key] ? sent.get(created[key].id)!.emailId : ref;
-        updates[emailId] = patch;
+      // Destroying a submission forgets it; the message stays sent.
+      const emailOfDestroyed = new Map<string, string>();
+      for (const id of destroy) {
+        if (notDestroyed[id]) continue;
+        emailOfDestroyed.set(id, sent.get(id)!.emailId);
+        sent.delete(id);
+        destroyed.push(id);
       }
-      if (Object.keys(args.update ?? {}).length || (args.destroy as unknown[] | undefined)?.length) {
-        throw new MethodError("invalidArguments", "Sent submissions are final; they cannot be updated or destroyed");
+
+      // RFC 8621 §7.5: keys are EmailSubmission ids (or #creation ids) whose create/update/destroy succeeded.
+      const emailOf = (ref: string) => {
+        if (ref.startsWith("#")) {
+          const made = created[ref.slice(1)];
+          return made ? sent.get(made.id)?.emailId : undefined;
+        }
+        return emailOfDestroyed.get(ref);
+      };
+      const emailUpdate: Record<string, unknown> = {};
+      for (const [ref, patch] of Object.entries(onUpdate)) {
+        const emailId = emailOf(ref);
+        if (emailId) emailUpdate[emailId] = patch;
       }
-      const emailResponse = Object.keys(updates).length
-        ? await emailSet({ accountId: accountJmapId(account.id), update: updates })
-        : null;
-      return {
+      const emailDestroy = onDestroy.map(emailOf).filter((id): id is string => id !== undefined);
+      const response = {
         accountId: accountJmapId(account.id),
         oldState,
         newState: await accountState(store, account),
         created,
         notCreated,
-        ...(emailResponse ? { emailSetResponse: emailResponse } : {}),
+        updated: {},
+        notUpdated,
+        destroyed,
+        notDestroyed,
       };
+      if (!Object.keys(emailUpdate).length && !emailDestroy.length) return response;
+      const emailResponse = await emailSet({
+        accountId: accountJmapId(account.id),
+        ...(Object.keys(emailUpdate).length ? { update: emailUpdate } : {}),
+        ...(emailDestroy.length ? { destroy: emailDestroy } : {}),
+      }, context);
+      return new WithImplicit(response, [["Email/set", emailResponse as Record<string, unknown>]]);
     },
   };
 }
