@@ -27,6 +27,12 @@ export interface LineTooLong {
 
 export type LineResult = Line | LineTooLong;
 
+/** The first bytes of a line longer than the limit, whose end has not been read yet (`readLineOrPart`). */
+export interface LinePart {
+  readonly kind: "part";
+  readonly bytes: Uint8Array;
+}
+
 export interface TlsInfo {
   /** e.g. "TLSv1.3" */
   readonly protocol: string;
@@ -58,8 +64,19 @@ export interface Connection {
    * A line over `maxLineLength` resolves `LineTooLong` and the stream stays in sync.
    */
   readLine(maxLineLength?: number): Promise<LineResult | null>;
-  /** Reads exactly `count` bytes (IMAP literals, SMTP BDAT). Resolves null if input ends first. */
+  /**
+   * Reads the next line, or the next `maxLength` bytes of a longer line, so message data with long lines is
+   * never buffered whole (SMTP DATA). Resolves null like `readLine`. The bytes may be a view of the read
+   * buffer, valid only until more input is read: copy them before awaiting anything else.
+   */
+  readLineOrPart(maxLength: number): Promise<LineResult | LinePart | null>;
+  /** Reads exactly `count` bytes (IMAP literals). Resolves null if input ends first. */
   readBytes(count: number): Promise<Uint8Array | null>;
+  /**
+   * Reads between 1 and `count` bytes, as many as have arrived (SMTP BDAT chunks). Null if input ended. Like
+   * `readLineOrPart`'s, the bytes may be a view of the read buffer: copy them before awaiting anything else.
+   */
+  readAtMost(count: number): Promise<Uint8Array | null>;
   /** Reads and throws away exactly `count` bytes, without buffering them. False if input ended first. */
   skipBytes(count: number): Promise<boolean>;
   /** True when a complete line is already buffered (used to batch pipelined replies). */

@@ -3,6 +3,7 @@
  * is not written yet is not started at all (never answering as if it worked); `postern serve`
  * logs that it was left out.
  */
+import { join } from "node:path";
 import type { SecureContext } from "node:tls";
 import type { AuthThrottle } from "./auth/throttle.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
@@ -17,6 +18,8 @@ import { imapHandler } from "./imap/server.ts";
 import { pop3Handler } from "./pop3/server.ts";
 import { smtpHandler } from "./smtp/server.ts";
 import type { Store } from "./store/store.ts";
+import { ByteBudget } from "./util/byte-budget.ts";
+import { Spool } from "./util/spool.ts";
 
 export interface ServerContext {
   config: Config;
@@ -38,12 +41,18 @@ export interface Protocol {
   handler(context: ServerContext, listener: ListenerName): ConnectionHandler;
 }
 
+/** One memory budget for every SMTP listener of a server. */
+const messageMemory = new WeakMap<Config, ByteBudget>();
+
 function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
   return {
     implicitTls,
     refusalLine: "421 4.7.0 Too many connections from your address, try again later",
     handler({ config, store, directory, deliverer, authThrottle, policy }) {
       const { limits } = config;
+      let memory = messageMemory.get(config);
+      if (!memory) messageMemory.set(config, memory = new ByteBudget(limits.messageMemory));
+      const spoolDir = join(config.dataDir, "spool");
       return smtpHandler(
         {
           hostname: config.hostname,
@@ -57,6 +66,9 @@ function smtp(role: "mx" | "submission", implicitTls: boolean): Protocol {
           maxLineLength: limits.lineLength,
           commandTimeoutMs: limits.commandTimeout * 1000,
           dataTimeoutMs: limits.dataTimeout * 1000,
+          spool: () => new Spool({ dir: spoolDir }),
+          memory,
+          rejectNul: limits.rejectNul,
         },
         new StoreSmtpBackend({
           store,

@@ -154,6 +154,14 @@ export const configSchema = v.strictObject({
       messageMemory: v.optional(positiveInt, 64 * 1024 * 1024),
       /** Refuse message data containing NUL with `550 5.6.0` (Postfix: `message_reject_characters = \0`). */
       rejectNul: v.optional(v.boolean(), true),
+
+      /**
+       * Bytes of received messages being checked and stored at once, across all SMTP sessions; the rest wait
+       * (a message larger than this proceeds alone). Data still arriving is spooled to `<dataDir>/spool`.
+       */
+      messageMemory: v.optional(positiveInt, 64 * 1024 * 1024),
+      /** Refuse message data containing NUL with `550 5.6.0` (Postfix: `message_reject_characters = \0`). */
+      rejectNul: v.optional(v.boolean(), true),
     }),
     {},
   ),

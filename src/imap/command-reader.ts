@@ -32,6 +32,13 @@ export interface ReaderOptions {
   maxCommandSize: number;
 }
 
+/**
+ * Before authentication only a user name, a password or a SASL response can come in a literal,
+ * so the limits are small: a client that has not logged in cannot make the server hold more
+ * than this (issue 18; Dovecot refuses large pre-login literals the same way).
+ */
+export const PRE_LOGIN_LIMITS: ReaderOptions = { maxLiteralSize: 8192, maxCommandSize: 16384 };
+
 /** `{123}`, `{123+}`, `{123-}` or `~{123}` at the end of a line. */
 const LITERAL_AT_END = /(~?)\{(\d{1,10})([+-]?)\}$/;
 /** RFC 7888 §5: LITERAL- allows non-synchronising literals of at most 4096 octets. */
@@ -50,6 +57,11 @@ export class CommandReader {
   #nul = false;
 
   constructor(options: ReaderOptions) {
+    this.#options = options;
+  }
+
+  /** Changes the limits for the commands that follow (raised once the client has logged in). */
+  setLimits(options: ReaderOptions): void {
     this.#options = options;
   }
 

@@ -6,7 +6,7 @@
 import { concatBytes } from "../util/bytes.ts";
 import type { Connection } from "../connection.ts";
 import type { ImapBackend } from "./backend.ts";
-import { CommandReader } from "./command-reader.ts";
+import { CommandReader, PRE_LOGIN_LIMITS } from "./command-reader.ts";
 import { parseCommand } from "./parser.ts";
 import { ImapSession, type ImapSessionOptions, type ImapStep } from "./session.ts";
 
@@ -30,10 +30,7 @@ async function send(conn: Connection, chunks: ReadonlyArray<string | Uint8Array>
 export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
   return async (conn: Connection): Promise<void> => {
     const session = new ImapSession({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
-    const reader = new CommandReader({
-      maxLiteralSize: options.maxLiteralSize,
-      maxCommandSize: options.maxLiteralSize + 1_000_000,
-    });
+    const reader = new CommandReader(PRE_LOGIN_LIMITS);
     conn.setIdleTimeout(options.loginTimeoutMs);
     await send(conn, [session.greeting()]);
     let loggedIn = false;
@@ -71,6 +68,11 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
             const reply = read.tooBig ? `NO [TOOBIG] ${read.message}` : `BAD ${read.message}`;
             await send(conn, [`${read.tag ?? "*"} ${reply}\r\n`]);
           }
+          if (read.discard > 0 && !loggedIn) {
+            // A large non-synchronising literal before login is not read even to skip it.
+            await send(conn, ["* BYE Literal too large before login\r\n"]);
+            return;
+          }
           if (read.discard > 0 && !(await conn.skipBytes(read.discard))) return;
           continue;
         }
@@ -83,6 +85,10 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
       if (!loggedIn && session.state !== "not-authenticated" && session.state !== "logout") {
         loggedIn = true;
         conn.setIdleTimeout(options.idleTimeoutMs);
+        reader.setLimits({
+          maxLiteralSize: options.maxLiteralSize,
+          maxCommandSize: options.maxLiteralSize + 1_000_000,
+        });
       }
       switch (step.action.kind) {
         case "close":

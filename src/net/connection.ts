@@ -7,7 +7,7 @@
 import { isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
 import { LineFramer } from "./line-framer.ts";
-import type { Connection, LineResult, TlsInfo } from "../connection.ts";
+import type { Connection, LinePart, LineResult, TlsInfo } from "../connection.ts";
 
 /** Above this many buffered bytes the socket is paused until the server reads. */
 const HIGH_WATER = 256 * 1024;
@@ -41,6 +41,7 @@ export class SocketConnection implements Connection {
   #interrupted: "timeout" | "shutdown" | null = null;
   #idleMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastActive = 0;
   #wake: (() => void) | undefined;
   #onData = (chunk: Uint8Array) => {
     this.#framer.push(chunk);
@@ -95,6 +96,22 @@ export class SocketConnection implements Connection {
     for (;;) {
       const line = this.#framer.readLine(maxLineLength);
       if (line) return this.#consumed(line);
+      if (!(await this.#more())) return null;
+    }
+  }
+
+  async readLineOrPart(maxLength: number): Promise<LineResult | LinePart | null> {
+    for (;;) {
+      const line = this.#framer.readLineOrPart(maxLength);
+      if (line) return this.#consumed(line);
+      if (!(await this.#more())) return null;
+    }
+  }
+
+  async readAtMost(count: number): Promise<Uint8Array | null> {
+    for (;;) {
+      const bytes = this.#framer.readAtMost(count);
+      if (bytes) return this.#consumed(bytes);
       if (!(await this.#more())) return null;
     }
   }
@@ -166,6 +183,9 @@ export class SocketConnection implements Connection {
 
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms;
+    // The new limit may be shorter than what the running timer waits for.
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#armTimer();
   }
 
@@ -230,10 +250,23 @@ export class SocketConnection implements Connection {
     wake?.();
   }
 
+  /**
+   * Notes activity. The timer is not re-armed on every read (a message is millions of lines, and a timer each is
+   * slow on some runtimes): when it fires it looks at the last activity and waits again for the rest.
+   */
   #armTimer(): void {
-    clearTimeout(this.#timer);
+    this.#lastActive = Date.now();
+    if (this.#timer === undefined) this.#schedule(this.#idleMs);
+  }
+
+  #schedule(ms: number): void {
     if (this.#closed || this.#idleMs <= 0) return;
-    this.#timer = setTimeout(() => this.interrupt("timeout"), this.#idleMs);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const idle = Date.now() - this.#lastActive;
+      if (idle >= this.#idleMs) this.interrupt("timeout");
+      else this.#schedule(this.#idleMs - idle);
+    }, ms);
     this.#timer.unref?.();
   }
 }

@@ -6,7 +6,7 @@
  * as it arrives (never buffered whole) and reported once its LF is seen, so a hostile peer
  * cannot grow the buffer and the stream stays in sync for the next command.
  */
-import type { LineResult } from "../connection.ts";
+import type { LinePart, LineResult } from "../connection.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -73,6 +73,36 @@ export class LineFramer {
   readLine(maxLength: number): LineResult | undefined {
     const from = Math.max(this.#scanned, this.#start);
     const at = this.#buf.subarray(from, this.#end).indexOf(LF);
+    return this.#line(from, at, maxLength);
+  }
+
+  /**
+   * Like `readLine`, but a line longer than `maxLength` comes out in parts of at most `maxLength` bytes
+   * (`{ kind: "part" }`, its end still to come) instead of being dropped: message data has no line limit a
+   * server may enforce by discarding, yet must not be buffered whole (SMTP DATA).
+   *
+   * The bytes are a view of the buffer, not a copy (a message is millions of lines): they are valid only until
+   * the next `push`, so the caller copies what it keeps before giving control back to the event loop.
+   */
+  readLineOrPart(maxLength: number): LineResult | LinePart | undefined {
+    const from = Math.max(this.#scanned, this.#start);
+    const at = this.#buf.subarray(from, this.#end).indexOf(LF);
+    let contentEnd = at === -1 ? this.#end : from + at;
+    // A CR before the LF, or last in the buffer (its LF may be next), belongs to the line's end.
+    if (contentEnd > this.#start && this.#buf[contentEnd - 1] === CR) contentEnd--;
+    if (contentEnd - this.#start > maxLength) {
+      const bytes = this.#buf.subarray(this.#start, this.#start + maxLength);
+      this.#consume(maxLength);
+      return { kind: "part", bytes };
+    }
+    if (at === -1) {
+      this.#scanned = this.#end;
+      return undefined;
+    }
+    return this.#line(from, at, maxLength, true);
+  }
+
+  #line(from: number, at: number, maxLength: number, view = false): LineResult | undefined {
     if (at === -1) {
       this.#scanned = this.#end;
       // Past the limit with no LF yet: drop what we have, keeping the last byte in case it is the CR of CRLF.
@@ -95,7 +125,7 @@ export class LineFramer {
       this.#dropped = -1;
       return { kind: "too-long", length, crlf };
     }
-    return { kind: "line", bytes: this.#buf.slice(start, stop), crlf };
+    return { kind: "line", bytes: view ? this.#buf.subarray(start, stop) : this.#buf.slice(start, stop), crlf };
   }
 
   /** Exactly `count` bytes if that many are buffered. */
@@ -103,6 +133,18 @@ export class LineFramer {
     if (this.#end - this.#start < count) return undefined;
     const bytes = this.#buf.slice(this.#start, this.#start + count);
     this.#consume(count);
+    return bytes;
+  }
+
+  /**
+   * Up to `count` buffered bytes (at least one), if any are buffered: a view, valid until the next `push`, like
+   * `readLineOrPart`'s (the caller copies them into a spool).
+   */
+  readAtMost(count: number): Uint8Array | undefined {
+    const n = Math.min(count, this.#end - this.#start);
+    if (n === 0) return undefined;
+    const bytes = this.#buf.subarray(this.#start, this.#start + n);
+    this.#consume(n);
     return bytes;
   }
 

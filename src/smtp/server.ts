@@ -19,64 +19,79 @@ export interface SmtpServerOptions extends Omit<SessionOptions, "remoteAddress" 
 export function smtpHandler(options: SmtpServerOptions, backend: SmtpBackend) {
   return async (conn: Connection): Promise<void> => {
     const session = new SmtpSession({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
-    const out = new ReplyWriter(conn);
-    await out.send([session.greeting()], true);
-    conn.setIdleTimeout(options.commandTimeoutMs);
-
-    for (;;) {
-      const line = await conn.readLine(options.maxLineLength);
-      if (line === null) {
-        if (conn.interrupted && !conn.closed) await out.send(session.interrupted(conn.interrupted).replies, true);
-        return;
-      }
-      let step: Step = await session.commandLine(line);
-      // Carry out actions until the session wants the next command.
-      for (;;) {
-        const action = step.action;
-        if (action.kind === "read-command") {
-          // RFC 2920 §3.1: replies to pipelined commands may be held until the batch is done.
-          await out.send(step.replies, !conn.hasBufferedLine());
-          break;
-        }
-        if (action.kind === "close") {
-          await out.send(step.replies, true);
-          return;
-        }
-        if (action.kind === "starttls") {
-          await out.send(step.replies, true);
-          try {
-            await conn.startTls();
-          } catch {
-            return; // A failed handshake leaves nothing to talk over.
-          }
-          session.tlsStarted(conn.tls!);
-          break;
-        }
-        await out.send(step.replies, true);
-        conn.setIdleTimeout(options.dataTimeoutMs);
-        if (action.kind === "read-data") {
-          const decoder = new DataDecoder(options.maxMessageSize);
-          // A DATA line is bounded only by the message size: a longer one means the message is too big.
-          while (true) {
-            const dataLine = await conn.readLine(options.maxMessageSize);
-            if (dataLine === null) return abort(conn, out, session);
-            if (decoder.push(dataLine)) break;
-          }
-          step = await session.dataEnded(decoder);
-        } else {
-          let bytes: Uint8Array | null = null;
-          if (action.discard) {
-            if (!(await conn.skipBytes(action.size))) return abort(conn, out, session);
-          } else {
-            bytes = await conn.readBytes(action.size);
-            if (bytes === null) return abort(conn, out, session);
-          }
-          step = await session.chunkReceived(bytes);
-        }
-        conn.setIdleTimeout(options.commandTimeoutMs);
-      }
+    try {
+      await serve(conn, session, options);
+    } finally {
+      session.end();
     }
   };
+}
+
+/** Bytes of message data gathered before they are written to the spool, and the longest line read whole. */
+const SPOOL_WRITE = 64 * 1024;
+
+async function serve(conn: Connection, session: SmtpSession, options: SmtpServerOptions): Promise<void> {
+  const out = new ReplyWriter(conn);
+  await out.send([session.greeting()], true);
+  conn.setIdleTimeout(options.commandTimeoutMs);
+
+  for (;;) {
+    const line = await conn.readLine(options.maxLineLength);
+    if (line === null) {
+      if (conn.interrupted && !conn.closed) await out.send(session.interrupted(conn.interrupted).replies, true);
+      return;
+    }
+    let step: Step = await session.commandLine(line);
+    // Carry out actions until the session wants the next command.
+    for (;;) {
+      const action = step.action;
+      if (action.kind === "read-command") {
+        // RFC 2920 §3.1: replies to pipelined commands may be held until the batch is done.
+        await out.send(step.replies, !conn.hasBufferedLine());
+        break;
+      }
+      if (action.kind === "close") {
+        await out.send(step.replies, true);
+        return;
+      }
+      if (action.kind === "starttls") {
+        await out.send(step.replies, true);
+        try {
+          await conn.startTls();
+        } catch {
+          return; // A failed handshake leaves nothing to talk over.
+        }
+        session.tlsStarted(conn.tls!);
+        break;
+      }
+      await out.send(step.replies, true);
+      conn.setIdleTimeout(options.dataTimeoutMs);
+      if (action.kind === "read-data") {
+        const decoder = new DataDecoder(options.maxMessageSize);
+        // Long lines come in parts, and the decoded data moves to the spool as it grows: the
+        // connection holds a bounded number of bytes however large the message (issue 18).
+        while (true) {
+          const dataLine = await conn.readLineOrPart(SPOOL_WRITE);
+          if (dataLine === null) return abort(conn, out, session);
+          if (decoder.push(dataLine)) break;
+          if (decoder.pending >= SPOOL_WRITE) await action.spool.write(decoder.take());
+        }
+        step = await session.dataEnded(decoder);
+      } else if (action.discard || !action.spool) {
+        if (!(await conn.skipBytes(action.size))) return abort(conn, out, session);
+        step = await session.chunkReceived(null);
+      } else {
+        for (let left = action.size; left > 0;) {
+          const bytes = await conn.readAtMost(Math.min(left, SPOOL_WRITE));
+          if (bytes === null) return abort(conn, out, session);
+          await action.spool.write(bytes);
+          left -= bytes.length;
+        }
+        step = await session.chunkReceived(action.size);
+      }
+      conn.setIdleTimeout(options.commandTimeoutMs);
+    }
+  }
 }
 
 /** Input ended or timed out in the middle of a message: nothing is stored. */

@@ -238,6 +238,18 @@ describe(`SMTP on ${runtime()}`, () => {
     expect((await readInbox(dataDir, "bob@example.test")).some((m) => m.raw.includes("forged"))).toBe(false);
   });
 
+  test("NUL in message data is refused with 550 5.6.0 (limits.rejectNul, on by default) and not relayed", async () => {
+    const client = await LineClient.connect(server.ports.smtp!);
+    await client.reply();
+    await client.send("EHLO nul.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
+    for (let i = 0; i < 4; i++) await client.reply();
+    await client.send("Subject: nul\r\n\r\nbefore\r\n\0.\r\nafter-nul\r\n.\r\n");
+    expect((await client.reply())[0]).toMatch(/^550 5\.6\.0/);
+    await client.line("QUIT");
+    expect((await client.reply())[0]).toMatch(/^221/);
+    expect((await readInbox(dataDir, "bob@example.test")).some((m) => m.raw.includes("after-nul"))).toBe(false);
+  });
+
   test("a bare-LF dot after a line over the size limit does not end DATA either (found by test/fuzz)", async () => {
     const client = await LineClient.connect(server.ports.smtp!);
     await client.reply();

@@ -241,6 +241,57 @@ describe("the SMTP smuggling defence", () => {
   });
 });
 
+describe("NUL in message data (limits.rejectNul)", () => {
+  const message =
+    "MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nSubject: a\r\n\r\nx\0y\r\n.\r\n";
+
+  test("is refused with 550 5.6.0 when on, over DATA and BDAT, and nothing is delivered", async () => {
+    const h = await ready({ rejectNul: true });
+    expect(codes(await h.send(message)).at(-1)).toBe("550 5.6.0");
+    const bdat = "MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nBDAT 5 LAST\r\na\0b\r\n";
+    expect(codes(await h.send(bdat)).at(-1)).toBe("550 5.6.0");
+    expect(h.backend.delivered).toHaveLength(0);
+  });
+
+  test("is passed on when off", async () => {
+    const h = await ready({ rejectNul: false });
+    expect(codes(await h.send(message)).at(-1)).toBe("250 2.0.0");
+    expect(h.backend.delivered[0]!.content).toContain("x\0y");
+  });
+});
+
+describe("the spool", () => {
+  test("a message spooled to a file in small pieces is delivered byte for byte, and the file is gone", async () => {
+    const { tempDir } = await import("../helpers/tmp.ts");
+    const { readdirSync } = await import("node:fs");
+    const { Spool } = await import("../../src/util/spool.ts");
+    const dir = tempDir();
+    const spools: InstanceType<typeof Spool>[] = [];
+    try {
+      const h = await ready({
+        maxMessageSize: 100_000,
+        maxCommands: 1000,
+        spool: () => {
+          const spool = new Spool({ dir: dir.path, memoryLimit: 64 });
+          spools.push(spool);
+          return spool;
+        },
+      });
+      const body = Array.from({ length: 300 }, (_, i) => `line ${i} ${"z".repeat(i % 90)}`).join("\r\n");
+      const parts = body.match(/[^]{1,100}/g)!;
+      const bdat = parts.map((p, i) => `BDAT ${p.length}${i === parts.length - 1 ? " LAST" : ""}\r\n${p}`).join("");
+      const lines = await h.send(`MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\n${bdat}`);
+      expect(codes(lines).at(-1)).toBe("250 2.0.0");
+      expect(spools[0]!.spilled).toBe(true);
+      expect(h.backend.delivered[0]!.content).toEndWith(body);
+      // Unlinked as soon as it was opened: nothing is left in the directory, even before the spool is discarded.
+      expect(readdirSync(dir.path).filter((f) => f.startsWith("spool-"))).toEqual([]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
 describe("BDAT (RFC 3030)", () => {
   test("chunks of mixed sizes, then BDAT LAST, make one message", async () => {
     const h = await ready();

@@ -1,0 +1,133 @@
+/**
+ * Memory bounds for bytes a client sends (issue 18, findings 1 and 2), measured as the server's resident memory
+ * while many clients send at once:
+ * - an IMAP client that has not logged in cannot make the server read a large literal: it is refused at once;
+ * - SMTP message data is spooled to disk as it arrives, and only so many received messages are checked and
+ *   stored at once (`limits.messageMemory`), so many connections each sending a 20 MiB message stay within a
+ *   stated bound, whether the messages are refused for their size or accepted.
+ * POSTERN_TEST_LONG=1 runs the counts of the issue (50 connections); the short suite runs fewer.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { runtime } from "../helpers/runtime.ts";
+import { preLoginLiteral, sendLargeMessage } from "./big-senders.ts";
+
+const LONG = process.env.POSTERN_TEST_LONG === "1";
+const SENDERS = LONG ? 50 : 12;
+const MESSAGE_MIB = 20;
+/** Over the default message size limit (25 MiB). */
+const OVERSIZE_MIB = 30;
+/** The stated bound on resident memory growth while the senders' data arrives. */
+const BOUND_MIB = 100;
+/**
+ * Accepted messages are checked and stored one 20 MiB message at a time (`limits.messageMemory`), and storing one
+ * takes several times its size (measured +150 MiB for one, +230 MiB for twelve in a row with the collector's lag).
+ */
+const ACCEPTED_BOUND_MIB = 256;
+
+let mail: MailServer;
+
+beforeAll(async () => {
+  mail = await startMailServer({
+    waitFor: ["smtp", "imap"],
+    users: { "jo@example.test": "jo-password" },
+    config: { limits: { connectionsPerIp: 100 }, auth: { allowPlaintext: true } },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await mail?.stop();
+});
+
+function rssMiB(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Runs `work` while sampling the server's RSS; resolves with its result and the growth over the baseline. */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; growth: number; baseline: number }> {
+  const pid = mail.server.proc.pid!;
+  const baseline = rssMiB(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+  try {
+    const result = await work();
+    return { result, growth: peak - baseline, baseline };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+describe(`memory bounds for client data on ${runtime()}`, () => {
+  test("before login, a large IMAP literal is refused at once and the connection closed", async () => {
+    const { result, growth } = await measured(() =>
+      Promise.all(Array.from({ length: 10 }, () => preLoginLiteral(mail.server.ports.imap!, MESSAGE_MIB)))
+    );
+    console.log(`10 pre-login ${MESSAGE_MIB} MiB literals: RSS +${growth.toFixed(0)} MiB`);
+    for (const { lines, closed } of result) {
+      expect(lines.some((l) => /^a (NO|BAD) /.test(l))).toBe(true);
+      expect(lines.some((l) => l.startsWith("* BYE"))).toBe(true);
+      expect(closed).toBe(true);
+    }
+    expect(growth).toBeLessThan(30);
+  }, 60_000);
+
+  test("a small literal still carries a password before login", async () => {
+    const { LineClient } = await import("../helpers/line-client.ts");
+    const imap = await LineClient.connect(mail.server.ports.imap!);
+    try {
+      await imap.readLine();
+      await imap.line("a LOGIN {15+}");
+      await imap.line("jo@example.test {11+}");
+      await imap.line("jo-password");
+      const done = await imap.readUntil((l) => l.startsWith("a "));
+      expect(done.at(-1)).toStartWith("a OK");
+    } finally {
+      imap.close();
+    }
+  });
+
+  for (const mode of ["data", "bdat"] as const) {
+    test(
+      `${SENDERS} SMTP senders of ${OVERSIZE_MIB} MiB each (${mode.toUpperCase()}), over the 25 MiB limit: refused, RSS +${BOUND_MIB} MiB at most`,
+      async () => {
+        const { result, growth } = await measured(() =>
+          Promise.all(
+            Array.from(
+              { length: SENDERS },
+              () => sendLargeMessage(mail.server.ports.smtp!, { to: "jo@example.test", mib: OVERSIZE_MIB, mode }),
+            ),
+          )
+        );
+        console.log(`${SENDERS} × ${OVERSIZE_MIB} MiB ${mode} over the limit: RSS +${growth.toFixed(0)} MiB`);
+        for (const reply of result) expect(reply).toStartWith("552 5.3.4");
+        expect(growth).toBeLessThan(BOUND_MIB);
+      },
+      180_000,
+    );
+  }
+
+  test(
+    `${SENDERS} SMTP senders of ${MESSAGE_MIB} MiB each, accepted: stored, RSS +${ACCEPTED_BOUND_MIB} MiB at most`,
+    async () => {
+      const { result, growth } = await measured(() =>
+        Promise.all(
+          Array.from(
+            { length: SENDERS },
+            (_, i) =>
+              sendLargeMessage(mail.server.ports.smtp!, {
+                to: "jo@example.test",
+                mib: MESSAGE_MIB,
+                mode: i % 2 ? "bdat" : "data",
+              }),
+          ),
+        )
+      );
+      console.log(`${SENDERS} × ${MESSAGE_MIB} MiB accepted: RSS +${growth.toFixed(0)} MiB`);
+      for (const reply of result) expect(reply).toStartWith("250 ");
+      expect(growth).toBeLessThan(ACCEPTED_BOUND_MIB);
+    },
+    LONG ? 900_000 : 300_000,
+  );
+});
