@@ -75,7 +75,10 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       postmaster: config.postmaster,
       abuse: config.abuse,
     });
-    const resolve = createResolver(config.dns.servers);
+    const resolve = createResolver(config.dns.servers, {
+      timeoutMs: config.dns.timeout * 1000,
+      attempts: config.dns.attempts,
+    });
     const keyring = createKeyring(config.dkim, config.dataDir);
     const arcKey = () => {
       const key = keyForHost(keyring(), config.hostname);

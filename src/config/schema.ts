@@ -183,6 +183,13 @@ export const configSchema = v.strictObject({
     v.strictObject({
       /** Resolvers as `ip` or `ip:port`; empty means the system's. */
       servers: v.optional(v.array(nonEmpty), []),
+      /**
+       * Seconds to wait for one answer; also the most that the SPF, DKIM and DMARC lookups of one
+       * inbound message may take together, after which they are temperror.
+       */
+      timeout: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(60)), 2),
+      /** Times each resolver is asked before a lookup fails. */
+      attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(5)), 2),
     }),
     {},
   ),

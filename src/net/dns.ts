@@ -10,19 +10,67 @@ import { createSocket } from "node:dgram";
 import { getServers, promises as dns } from "node:dns";
 import { connect } from "node:net";
 import * as packet from "dns-packet";
+import { type DnsStats, dnsStats } from "./dns-stats.ts";
 
-export type DnsResolve = (name: string, rrtype: string) => Promise<unknown>;
+/**
+ * `dns.promises.resolve`'s signature; `timeoutMs` is the configured `dns.timeout`, which callers
+ * that must not wait longer (inbound authentication) use as their deadline (`withDeadline`).
+ */
+export type DnsResolve = ((name: string, rrtype: string) => Promise<unknown>) & { readonly timeoutMs?: number };
 
-const TIMEOUT_MS = 2000;
-const TRIES = 2;
+export interface ResolverOptions {
+  /** Milliseconds to wait for one answer (`dns.timeout`); default 2000. */
+  timeoutMs?: number;
+  /** Tries of each server (`dns.attempts`); default 2. */
+  attempts?: number;
+  /** Where lookups are counted and timed; default the process's `dnsStats`. */
+  stats?: DnsStats;
+}
 
-export function createResolver(servers: readonly string[]): DnsResolve {
-  const resolver = new dns.Resolver({ timeout: TIMEOUT_MS, tries: TRIES });
+const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_ATTEMPTS = 2;
+
+export function createResolver(servers: readonly string[], options: ResolverOptions = {}): DnsResolve {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
+  const stats = options.stats ?? dnsStats;
+  const resolver = new dns.Resolver({ timeout: timeoutMs, tries: attempts });
   if (servers.length) resolver.setServers([...servers]);
   const endpoints = () => (servers.length ? servers : getServers()).map(parseServer);
   const txt = new TxtCache();
-  return (name, rrtype) =>
-    rrtype === "TXT" ? txt.get(name, () => resolveTxt(name, endpoints())) : resolver.resolve(name, rrtype);
+  const resolve = (name: string, rrtype: string): Promise<unknown> => {
+    if (rrtype !== "TXT") return stats.time(rrtype, () => resolver.resolve(name, rrtype));
+    let asked = false;
+    const answer = txt.get(name, () => {
+      asked = true;
+      return stats.time("TXT", () => resolveTxt(name, endpoints(), { timeoutMs, attempts }));
+    });
+    if (!asked) stats.cacheHits++;
+    return answer;
+  };
+  return Object.assign(resolve, { timeoutMs });
+}
+
+/**
+ * A resolver whose lookups all end by one deadline, `ms` from now: an unanswered lookup fails
+ * with ETIMEOUT when it comes, and later ones at once. Inbound SPF, DKIM and DMARC checks of one
+ * message use one, so a resolver that never answers delays acceptance by `ms` at most and the
+ * checks say temperror (RFC 7208 §2.6.6, RFC 8601 §2.7).
+ */
+export function withDeadline(resolve: DnsResolve, ms: number): DnsResolve {
+  const deadline = Date.now() + ms;
+  const bounded = (name: string, rrtype: string): Promise<unknown> => {
+    const left = deadline - Date.now();
+    if (left <= 0) return Promise.reject(dnsError("ETIMEOUT", name));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(dnsError("ETIMEOUT", name)), left);
+    });
+    const lookup = resolve(name, rrtype);
+    lookup.catch(() => {}); // settled after the deadline: nobody is waiting any more
+    return Promise.race([lookup, expired]).finally(() => clearTimeout(timer));
+  };
+  return Object.assign(bounded, { timeoutMs: ms });
 }
 
 /** The longest a TXT answer is kept, whatever its TTL says. */
@@ -96,15 +144,20 @@ function negativeTtl(response: packet.Packet): number | undefined {
  * A name that does not exist (ENOTFOUND) or has no TXT record (ENODATA) throws an error that
  * carries `negativeTtl` when the answer allows keeping it.
  */
-export async function resolveTxt(name: string, servers: readonly Endpoint[]): Promise<TxtAnswer> {
+export async function resolveTxt(
+  name: string,
+  servers: readonly Endpoint[],
+  options: { timeoutMs?: number; attempts?: number } = {},
+): Promise<TxtAnswer> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let lastError: Error = dnsError("ECONNREFUSED", name);
-  for (let attempt = 0; attempt < TRIES; attempt++) {
+  for (let attempt = 0; attempt < (options.attempts ?? DEFAULT_ATTEMPTS); attempt++) {
     for (const server of servers) {
       try {
-        let response = await udpQuery(name, server);
+        let response = await udpQuery(name, server, timeoutMs);
         // RFC 1035 §4.2.1 / RFC 7766: a truncated UDP answer is asked again over TCP.
         if (response.flags !== undefined && response.flags & packet.TRUNCATED_RESPONSE) {
-          response = await tcpQuery(name, server);
+          response = await tcpQuery(name, server, timeoutMs);
         }
         const rcode = (response as { rcode?: string }).rcode;
         const negative = (code: string) => Object.assign(dnsError(code, name), { negativeTtl: negativeTtl(response) });
@@ -139,12 +192,12 @@ function query(name: string): Buffer {
   });
 }
 
-function udpQuery(name: string, server: Endpoint): Promise<packet.Packet> {
+function udpQuery(name: string, server: Endpoint, timeoutMs: number): Promise<packet.Packet> {
   const message = query(name);
   const id = message.readUInt16BE(0);
   return new Promise((resolve, reject) => {
     const socket = createSocket(server.host.includes(":") ? "udp6" : "udp4");
-    const timer = setTimeout(() => done(dnsError("ETIMEOUT", name)), TIMEOUT_MS);
+    const timer = setTimeout(() => done(dnsError("ETIMEOUT", name)), timeoutMs);
     const done = (error: Error | null, answer?: packet.Packet) => {
       clearTimeout(timer);
       socket.close();
@@ -164,10 +217,10 @@ function udpQuery(name: string, server: Endpoint): Promise<packet.Packet> {
   });
 }
 
-function tcpQuery(name: string, server: Endpoint): Promise<packet.Packet> {
+function tcpQuery(name: string, server: Endpoint, timeoutMs: number): Promise<packet.Packet> {
   return new Promise((resolve, reject) => {
     const socket = connect(server.port, server.host);
-    const timer = setTimeout(() => fail(dnsError("ETIMEOUT", name)), TIMEOUT_MS);
+    const timer = setTimeout(() => fail(dnsError("ETIMEOUT", name)), timeoutMs);
     let buffer = Buffer.alloc(0);
     const fail = (e: Error) => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
  * Sender authentication of inbound mail through mailauth: SPF, DKIM, DMARC and ARC, returned as
  * the `Received-SPF` and `Authentication-Results` header lines to prepend (RFC 8601).
  */
-import type { DnsResolve } from "../net/dns.ts";
+import { type DnsResolve, withDeadline } from "../net/dns.ts";
 
 export interface AuthenticationInput {
   raw: Uint8Array;
@@ -30,6 +30,9 @@ export interface AuthenticationResult {
   arc: string;
 }
 
+/** The deadline of a resolver that does not say its own timeout (the `dns.timeout` default). */
+const DNS_DEADLINE_MS = 2000;
+
 /** Header fields whose checks read the body (RFC 6376 §3.7 body hash, RFC 8617 §4.1.2 AMS). */
 const SIGNED = /^(?:dkim-signature|arc-message-signature|arc-seal):/im;
 
@@ -56,7 +59,9 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     helo: input.helo,
     sender: input.sender,
     mta: input.hostname,
-    resolver: input.resolve as never,
+    // Issue 18: every lookup of this message ends by one deadline, dns.timeout from now; one that
+    // does not answer by then is a temperror (RFC 7208 §2.6.6, RFC 7489 §6.6.3), never a longer wait.
+    resolver: withDeadline(input.resolve, input.resolve.timeoutMs ?? DNS_DEADLINE_MS) as never,
     disableBimi: true,
     ...(input.seal ? { seal: input.seal } : {}),
     // RFC-exact results: a body hash mismatch is dkim=fail (RFC 6376 §6.1.3, RFC 8601 §2.7.1),

@@ -195,7 +195,7 @@ describe(`JMAP on ${runtime()}`, () => {
       subject: "imported draft",
       keywords: { $draft: true, $seen: true },
       mailboxIds: { [drafts.id]: true },
-      receivedAt: "2026-01-02T03:04:05.000Z",
+      receivedAt: "2026-01-02T03:04:05Z",
     });
 
     const [byName] = await jam.api.Mailbox.query({ accountId, sort: [{ property: "name" }] });
@@ -391,7 +391,7 @@ describe(`JMAP on ${runtime()}`, () => {
     );
     const res = (await (await post(
       JSON.stringify({
-        using: ["urn:ietf:params:jmap:core"],
+        using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
         methodCalls: [["Nope/get", {}, "a"], ["Mailbox/get", { accountId: "A999" }, "b"], [
           "Core/echo",
           { x: 1 },

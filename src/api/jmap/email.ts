@@ -14,8 +14,16 @@ import { readBlob } from "./blob.ts";
 import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
-import { accountJmapId, accountState, checkAccount, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
-import { type CallContext, MethodError } from "./request.ts";
+import {
+  accountJmapId,
+  accountState,
+  checkAccount,
+  idsArgument,
+  type JmapAccount,
+  mailboxId,
+  parseId,
+} from "./mailbox.ts";
+import { type CallContext, MethodError, utcDate } from "./request.ts";
 
 export const emailId = (id: number) => `M${id}`;
 
@@ -65,7 +73,8 @@ export function emailMethods(store: Store, account: JmapAccount) {
   return {
     async "Email/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const requested = Array.isArray(args.ids) ? (args.ids as unknown[]) : null;
+      const requested = idsArgument(args.ids);
+      // RFC 8620 §5.1: ids null asks for every email; too many to return at once.
       if (!requested) throw new MethodError("requestTooLarge", "Email/get needs ids");
       if (requested.length > 500) throw new MethodError("requestTooLarge", "At most 500 ids");
       const state = await accountState(store, account);
@@ -92,7 +101,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
           mailboxIds: Object.fromEntries(row.mailboxIds.map((id) => [mailboxId(id), true])),
           keywords: keywordsOf(row.flags),
           size: row.size,
-          receivedAt: row.receivedAt.toISOString(),
+          receivedAt: utcDate(row.receivedAt),
           messageId: s.messageId ? [s.messageId] : null,
           inReplyTo: s.inReplyTo?.length ? s.inReplyTo : null,
           references: s.references?.length ? s.references : null,
@@ -103,7 +112,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
           bcc: s.bcc?.length ? s.bcc : null,
           replyTo: s.replyTo?.length ? s.replyTo : null,
           subject: s.subject,
-          sentAt: s.sentAt ? new Date(s.sentAt).toISOString() : null,
+          sentAt: s.sentAt ? utcDate(new Date(s.sentAt)) : null,
           hasAttachment: s.hasAttachment,
           preview: s.preview,
           textBody: s.textParts.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
@@ -185,7 +194,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const notCreated: Record<string, CreateError> = {};
       const created: Record<string, Record<string, unknown>> = {};
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
-        const result = await createEmail(store, account, spec, boxes);
+        const result = await createEmail(store, account, withRealMailboxIds(spec, real), boxes);
         if ("notCreated" in result) notCreated[key] = result.notCreated;
         else created[key] = result.created;
       }
@@ -195,7 +204,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
           notUpdated[id] = { type: "notFound" };
           continue;
         }
-        const update = parsePatch(row, patch, boxes);
+        const update = parsePatch(row, withRealMailboxIds(patch, real), boxes);
         if (typeof update === "string") {
           notUpdated[id] = { type: "invalidProperties", description: update };
           continue;
@@ -275,7 +284,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
 
     async "SearchSnippet/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const requested = Array.isArray(args.emailIds) ? (args.emailIds as string[]) : [];
+      const requested = idsArgument(args.emailIds) ?? [];
       const filter = (args.filter ?? {}) as Record<string, unknown>;
       const term = String(filter.text ?? filter.subject ?? filter.body ?? "");
       const rows = await load(ids(requested));
@@ -296,7 +305,10 @@ export function emailMethods(store: Store, account: JmapAccount) {
       return {
         accountId: accountJmapId(account.id),
         list,
-        notFound: requested.filter((id) => !list.some((l) => l.emailId === id)),
+        // RFC 8621 §5.1: null when every id was found.
+        notFound: requested.filter((id) => !list.some((l) => l.emailId === id)).length
+          ? requested.filter((id) => !list.some((l) => l.emailId === id))
+          : null,
       };
     },
 
@@ -340,6 +352,18 @@ export function emailMethods(store: Store, account: JmapAccount) {
       };
     },
   };
+}
+
+/** `mailboxIds` keys and `mailboxIds/…` paths with "#creationId" put as the ids they stand for (RFC 8620 §5.3). */
+function withRealMailboxIds(object: Record<string, unknown>, real: (id: string) => string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object ?? {})) {
+    if (key === "mailboxIds" && typeof value === "object" && value !== null && !Array.isArray(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([id, on]) => [real(id), on]));
+    } else if (key.startsWith("mailboxIds/")) out[`mailboxIds/${real(key.slice("mailboxIds/".length))}`] = value;
+    else out[key] = value;
+  }
+  return out;
 }
 
 /** Every id the query matches, in order (RFC 8621 §4.4). */

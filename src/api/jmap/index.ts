@@ -29,6 +29,10 @@ const jmapError = (c: Context, status: 400 | 401 | 413, type: string, detail: st
     ...(status === 401 ? { "www-authenticate": 'Basic realm="postern", Bearer' } : {}),
   });
 
+/** EventSource ping bounds, in seconds. */
+const MIN_PING = 1;
+const MAX_PING = 600;
+
 export function mountJmap(app: Hono, options: JmapOptions): void {
   const { store } = options;
   const maxRequest = options.maxRequestBytes ?? 10_000_000;
@@ -137,7 +141,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
       ...email,
       ...(options.deliverer ? submissionMethods(store, account, options.deliverer, email["Email/set"]) : {}),
     };
-    const methodResponses = await runCalls(request.methodCalls, methods);
+    const methodResponses = await runCalls(request.methodCalls, methods, request.using);
     return c.json({ methodResponses, sessionState: await accountState(store, account) });
   });
 
@@ -169,7 +173,9 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.get("/jmap/eventsource", (c) => {
     const account = accountOf(c);
-    const ping = Math.max(0, Number(c.req.query("ping") ?? 0));
+    // RFC 8620 §7.3: the server may raise the interval to its minimum, and says so in each ping.
+    const asked = Number(c.req.query("ping") ?? 0);
+    const ping = Number.isFinite(asked) && asked > 0 ? Math.min(Math.max(asked, MIN_PING), MAX_PING) : 0;
     return streamSSE(c, async (stream) => {
       let last = "";
       const send = async () => {

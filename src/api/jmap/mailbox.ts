@@ -30,7 +30,17 @@ export function jmapRole(role: string | null): string | null {
   return role ? role.replace(/^\\/, "").toLowerCase() : null;
 }
 
+/** A list of ids (or of property names), or null when absent or null (RFC 8620 §5.1). */
+export function idsArgument(value: unknown, name = "ids"): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || !value.every((id) => typeof id === "string")) {
+    throw new MethodError("invalidArguments", `${name} must be a list of strings`);
+  }
+  return value;
+}
+
 export function checkAccount(args: Record<string, unknown>, account: JmapAccount): void {
+  if (typeof args.accountId !== "string") throw new MethodError("invalidArguments", "accountId is required");
   if (args.accountId !== accountJmapId(account.id)) {
     throw new MethodError("accountNotFound", `No account ${String(args.accountId)}`);
   }
@@ -42,7 +52,11 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       checkAccount(args, account);
       const boxes = await store.mailboxes.list(account.id);
       const byBox = await store.mailboxes.counts(account.id);
-      const ids = Array.isArray(args.ids) ? new Set(args.ids as string[]) : null;
+      const requested = idsArgument(args.ids);
+      const ids = requested ? new Set(requested) : null;
+      const properties = args.properties === undefined || args.properties === null
+        ? null
+        : new Set(idsArgument(args.properties, "properties"));
       const list: Array<Record<string, unknown> & { id: string }> = [];
       for (const box of boxes) {
         if (ids && !ids.has(mailboxId(box.id))) continue;
@@ -70,6 +84,10 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
           },
           isSubscribed: box.subscribed,
         });
+        if (properties) {
+          const full = list.pop()!;
+          list.push({ id: full.id, ...Object.fromEntries(Object.entries(full).filter(([k]) => properties.has(k))) });
+        }
       }
       const notFound = ids ? [...ids].filter((id) => !list.some((m) => m.id === id)) : [];
       return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound };

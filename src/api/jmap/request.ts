@@ -37,6 +37,20 @@ export type Method = (
 
 export const CAPABILITIES = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"] as const;
 
+/** The capability that defines each data type's methods (RFC 8620 §3.3: one not in `using` is unknownMethod). */
+const CAPABILITY_OF: Record<string, string> = {
+  Core: "urn:ietf:params:jmap:core",
+  Mailbox: "urn:ietf:params:jmap:mail",
+  Email: "urn:ietf:params:jmap:mail",
+  Thread: "urn:ietf:params:jmap:mail",
+  SearchSnippet: "urn:ietf:params:jmap:mail",
+  Identity: "urn:ietf:params:jmap:submission",
+  EmailSubmission: "urn:ietf:params:jmap:submission",
+};
+
+/** A UTCDate (RFC 8620 §1.4): "Z", and no fraction when it is zero. */
+export const utcDate = (date: Date) => date.toISOString().replace(/\.000Z$/, "Z");
+
 export type RequestError = { type: string; status: number; detail: string };
 
 export function checkRequest(
@@ -130,11 +144,16 @@ function recordCreated(response: Record<string, unknown>, createdIds: Map<string
   }
 }
 
-export async function runCalls(calls: readonly Invocation[], methods: Record<string, Method>): Promise<Invocation[]> {
+export async function runCalls(
+  calls: readonly Invocation[],
+  methods: Record<string, Method>,
+  using: readonly string[] = [...CAPABILITIES],
+): Promise<Invocation[]> {
   const responses: Invocation[] = [];
   const context: CallContext = { createdIds: new Map() };
   for (const [name, args, callId] of calls) {
-    const method = methods[name];
+    const capability = CAPABILITY_OF[name.split("/")[0]!];
+    const method = capability && using.includes(capability) ? methods[name] : undefined;
     if (!method) {
       responses.push(["error", { type: "unknownMethod", description: `No method ${name}` }, callId]);
       continue;
