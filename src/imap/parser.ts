@@ -10,7 +10,10 @@ import { mailboxFromWire } from "./mailbox-name.ts";
 import { parseSearchKeys } from "./search.ts";
 import { parseSequenceSet } from "./sequence-set.ts";
 
-export type ParseResult = { ok: true; command: ImapCommand } | { ok: false; tag: string | null; message: string };
+export type ParseResult =
+  | { ok: true; command: ImapCommand }
+  /** `refusal`: well-formed, but a mailbox name is not valid modified UTF-7 — NO, not BAD. */
+  | { ok: false; tag: string | null; message: string; refusal?: { name: ImapCommand["name"] } };
 
 export interface ParseOptions {
   /** UTF8=ACCEPT enabled: mailbox names are UTF-8 rather than modified UTF-7. */
@@ -37,8 +40,19 @@ export function parseCommand(raw: RawCommand, options: ParseOptions): ParseResul
         c.fail("FETCH, STORE, SEARCH, COPY, MOVE or EXPUNGE after UID");
       }
     }
-    const body = parseBody(name, uid, c, options);
+    // A mailbox name that is an astring but not valid modified UTF-7 (RFC 3501 §5.1.3) leaves the
+    // command well-formed: it gets NO rather than BAD, once the rest has parsed.
+    const invalid = { name: false };
+    const body = parseBody(name, uid, c, options, invalid);
     c.end();
+    if (invalid.name) {
+      return {
+        ok: false,
+        tag,
+        message: "Mailbox name is not valid modified UTF-7",
+        refusal: { name: body.name },
+      };
+    }
     return { ok: true, command: { tag, uid, ...body } as ImapCommand };
   } catch (e) {
     if (e instanceof ImapSyntaxError) return { ok: false, tag, message: e.message };
@@ -46,11 +60,12 @@ export function parseCommand(raw: RawCommand, options: ParseOptions): ParseResul
   }
 }
 
-function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions): Body {
+function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions, invalid: { name: boolean }): Body {
   const mailbox = () => {
     const wire = c.astring();
     const decoded = mailboxFromWire(wire, options.utf8Accept);
-    return decoded ?? c.fail("a mailbox name in modified UTF-7");
+    if (decoded === null) invalid.name = true;
+    return decoded ?? wire;
   };
   switch (name) {
     case "CAPABILITY":

@@ -30,9 +30,12 @@ export function astring(value: string, utf8 = false): string {
 
 function addresses(list: EnvelopeAddress[] | null, utf8: boolean): string {
   if (!list || list.length === 0) return "NIL";
-  // address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"; adl is always NIL.
+  // address = "(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"; adl is the obsolete
+  // source route (RFC 5322 §4.4), NIL in nearly all mail.
   return `(${
-    list.map((a) => `(${nstring(a.name, utf8)} NIL ${nstring(a.mailbox, utf8)} ${nstring(a.host, utf8)})`).join("")
+    list.map((a) =>
+      `(${nstring(a.name, utf8)} ${nstring(a.route, utf8)} ${nstring(a.mailbox, utf8)} ${nstring(a.host, utf8)})`
+    ).join("")
   })`;
 }
 

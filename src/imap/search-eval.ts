@@ -121,12 +121,29 @@ function headerText(m: SearchTarget, name: string | null, cache: Map<string, str
     cache.set(key, ABSENT);
     return null;
   }
-  const text = fields
+  let text = fields
     .map((f) => `${name === null ? `${f.name}: ` : ""}${f.value}\n${decodeEncodedWords(f.value)}`)
     .join("\n");
+  // Address fields also match their parsed addresses, so "joe@example.com" finds
+  // "joe(the boss)@example.com" and a folded or commented form (RFC 5322 §3.4, CFWS).
+  const field = name === null ? undefined : ADDRESS_FIELDS[name];
+  const parsed = field ? m.summary?.envelope[field] : null;
+  if (parsed) {
+    text += parsed.filter((a) => a.host !== null)
+      .map((a) => `\n${a.name ? `${decodeEncodedWords(a.name)} ` : ""}<${a.mailbox}@${a.host}>`).join("");
+  }
   cache.set(key, text);
   return text;
 }
+
+const ADDRESS_FIELDS: Record<string, "from" | "sender" | "replyTo" | "to" | "cc" | "bcc"> = {
+  from: "from",
+  sender: "sender",
+  "reply-to": "replyTo",
+  to: "to",
+  cc: "cc",
+  bcc: "bcc",
+};
 
 /** The decoded text of every text/* part (transfer encoding and charset undone). */
 function bodyText(m: SearchTarget, cache: Map<string, string>): string {

@@ -79,6 +79,8 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
         const parsed = parseCommand(read.command, { utf8Accept: session.utf8Accept });
         step = parsed.ok
           ? await session.command(parsed.command, (out) => send(conn, out))
+          : parsed.refusal
+          ? session.refuseName(parsed.tag, parsed.refusal.name, parsed.message)
           : session.syntaxError(parsed.tag, parsed.message);
       }
       await send(conn, step.out);

@@ -100,6 +100,17 @@ export class ImapSession {
     return { out: [`${tag ?? "*"} BAD ${message}\r\n`], action: { kind: "continue" } };
   }
 
+  /**
+   * A well-formed command naming a mailbox that cannot exist (not valid modified UTF-7): NO, after
+   * the same state check as any command (RFC 3501 §5.1.3).
+   */
+  refuseName(tag: string | null, name: ImapCommand["name"], message: string): ImapStep {
+    if (tag === null || !allowed(this.#state, name)) {
+      return this.syntaxError(tag, tag === null ? message : refusal(this.#state, name));
+    }
+    return this.#done(tag, [], no(message, "CANNOT"));
+  }
+
   tlsStarted(tls: TlsInfo): void {
     this.#tls = tls;
   }

@@ -10,6 +10,8 @@ export interface NamedAddress {
   name: string | null;
   /** The addr-spec, e.g. "jane@example.test"; a quoted local part keeps its quotes. */
   address: string;
+  /** An obsolete source route before it, e.g. "@relay1,@relay2" (RFC 5322 §4.4; IMAP's adl). */
+  route?: string;
 }
 
 export interface AddressGroup {
@@ -22,7 +24,7 @@ export type AddressListEntry = NamedAddress | AddressGroup;
 type Token =
   | { kind: "word"; text: string; raw: string; glued: boolean }
   | { kind: "comment"; text: string }
-  | { kind: "angle"; text: string }
+  | { kind: "angle"; text: string; route: string | null }
   | { kind: "special"; text: "," | ":" | ";" };
 
 /**
@@ -35,15 +37,18 @@ export function parseAddressList(value: string, options: { decode?: boolean } = 
   let group: AddressGroup | null = null;
   let words: Array<Extract<Token, { kind: "word" }>> = [];
   let angle: string | null = null;
+  let route: string | null = null;
   let comment: string | null = null;
 
   const reset = () => {
     words = [];
     angle = null;
+    route = null;
     comment = null;
   };
   const finish = () => {
     const entry = mailbox(words, angle, comment, decode);
+    if (entry && route !== null) entry.route = route;
     if (entry) (group ? group.addresses : out).push(entry);
     reset();
   };
@@ -51,8 +56,10 @@ export function parseAddressList(value: string, options: { decode?: boolean } = 
   for (const token of tokenize(value)) {
     if (token.kind === "word") words.push(token);
     else if (token.kind === "comment") comment = token.text;
-    else if (token.kind === "angle") angle ??= token.text;
-    else if (token.text === ",") finish();
+    else if (token.kind === "angle") {
+      if (angle === null) route = token.route;
+      angle ??= token.text;
+    } else if (token.text === ",") finish();
     else if (token.text === ":" && !group && angle === null) {
       group = { group: decode(phrase(words)), addresses: [] };
       reset();
@@ -81,7 +88,9 @@ function mailbox(
     const runs: Array<{ from: number; raw: string }> = [];
     words.forEach((w, i) => {
       const last = runs.at(-1);
-      if (w.glued && last) last.raw += w.raw;
+      // CFWS may sit around "@" and "." of an addr-spec (RFC 5322 §3.4.1): "joe (x) @ example.com".
+      const joins = last && (/[@.]$/.test(last.raw) || /^[@.]/.test(w.raw));
+      if (last && (w.glued || joins)) last.raw += w.raw;
       else runs.push({ from: i, raw: w.raw });
     });
     const run = runs.findLast((r) => r.raw.includes("@")) ?? runs.at(-1);
@@ -128,8 +137,8 @@ function tokenize(value: string): Token[] {
       tokens.push({ kind: "word", text, raw: value.slice(i, end), glued });
       i = end;
     } else if (c === "<") {
-      const [text, end] = readAngle(value, i);
-      tokens.push({ kind: "angle", text });
+      const [text, end, route] = readAngle(value, i);
+      tokens.push({ kind: "angle", text, route });
       i = end;
     } else if (c === "," || c === ":" || c === ";") {
       tokens.push({ kind: "special", text: c });
@@ -181,8 +190,8 @@ function readComment(value: string, start: number): [string, number] {
   return [text, value.length];
 }
 
-/** The addr-spec inside "<...>" without white space or comments, obsolete route dropped. */
-function readAngle(value: string, start: number): [string, number] {
+/** The addr-spec inside "<...>" without white space or comments, and its obsolete route apart. */
+function readAngle(value: string, start: number): [string, number, string | null] {
   let text = "";
   let i = start + 1;
   while (i < value.length && value[i] !== ">") {
@@ -198,6 +207,10 @@ function readAngle(value: string, start: number): [string, number] {
     }
   }
   // RFC 5322 §4.4 obs-angle-addr: "<@relay1,@relay2:user@host>".
-  if (text.startsWith("@") && text.includes(":")) text = text.slice(text.indexOf(":") + 1);
-  return [text, Math.min(i + 1, value.length)];
+  let route: string | null = null;
+  if (text.startsWith("@") && text.includes(":")) {
+    route = text.slice(0, text.indexOf(":"));
+    text = text.slice(text.indexOf(":") + 1);
+  }
+  return [text, Math.min(i + 1, value.length), route];
 }

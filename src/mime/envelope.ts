@@ -8,6 +8,8 @@ import { type HeaderField, headerValue } from "./header.ts";
 export interface EnvelopeAddress {
   /** The display name as written (undecoded). */
   name: string | null;
+  /** The obsolete source route ("@relay1,@relay2", RFC 5322 §4.4), IMAP's addr-adl; absent in most. */
+  route?: string;
   /** Local part; for a group start, the group name; null for a group end. */
   mailbox: string | null;
   /** Domain; null only in group start and end markers. */
@@ -53,16 +55,17 @@ function addresses(value: string | null): EnvelopeAddress[] | null {
     if ("group" in entry) {
       // RFC 9051 §7.5.2: a NIL host marks group syntax; a NIL mailbox too ends the group.
       out.push({ name: null, mailbox: entry.group, host: null });
-      for (const a of entry.addresses) out.push(address(a.name, a.address));
+      for (const a of entry.addresses) out.push(address(a.name, a.address, a.route));
       out.push({ name: null, mailbox: null, host: null });
-    } else out.push(address(entry.name, entry.address));
+    } else out.push(address(entry.name, entry.address, entry.route));
   }
   return out.length > 0 ? out : null;
 }
 
-function address(name: string | null, addr: string): EnvelopeAddress {
+function address(name: string | null, addr: string, route?: string): EnvelopeAddress {
   const at = addr.lastIndexOf("@");
+  const adl = route ? { route } : {};
   // A missing domain gets an empty host, not NIL, which would read as a group marker.
-  if (at === -1) return { name, mailbox: addr, host: "" };
-  return { name, mailbox: addr.slice(0, at), host: addr.slice(at + 1) };
+  if (at === -1) return { name, ...adl, mailbox: addr, host: "" };
+  return { name, ...adl, mailbox: addr.slice(0, at), host: addr.slice(at + 1) };
 }

@@ -58,6 +58,13 @@ describe("IMAP command parser", () => {
     expect(parse("s4 SELECT bad&Jjo").ok).toBe(false);
   });
 
+  test("a mailbox name that is not modified UTF-7 is a refusal (NO), not a syntax error (RFC 3501 §5.1.3)", () => {
+    expect(parse("s5 SELECT bad&Jjo")).toMatchObject({ ok: false, tag: "s5", refusal: { name: "SELECT" } });
+    expect(parse('s6 RENAME Old "&A-"')).toMatchObject({ ok: false, refusal: { name: "RENAME" } });
+    expect(parse("s7 SELECT bad&Jjo (")).not.toHaveProperty("refusal");
+    expect(parse("s8 SELECT (")).not.toHaveProperty("refusal");
+  });
+
   test("LIST forms: basic, LIST-EXTENDED selection and return options, LIST-STATUS", () => {
     expect(ok('l1 LIST "" *')).toMatchObject({ reference: "", patterns: ["*"], selectOptions: [] });
     expect(ok('l2 LIST (SUBSCRIBED) "" ("INBOX" %) RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))'))

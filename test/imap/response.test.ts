@@ -26,6 +26,11 @@ describe("IMAP response syntax", () => {
     );
   });
 
+  test("ENVELOPE keeps an obsolete source route as addr-adl (RFC 9051 §7.5.2, RFC 5322 §4.4)", () => {
+    const s = summarize(new TextEncoder().encode("From: Old <@relay.test,@hop.test:user@host.test>\r\n\r\nx\r\n"));
+    expect(envelope(s.envelope)).toStartWith('(NIL NIL (("Old" "@relay.test,@hop.test" "user" "host.test"))');
+  });
+
   test("BODYSTRUCTURE with extension data, and BODY without", async () => {
     const s = await summarize(raw);
     expect(bodyStructure(s.body, true)).toBe(

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { matches, type SearchTarget } from "../../src/imap/search-eval.ts";
 import type { SearchKey } from "../../src/imap/search.ts";
+import { summarize } from "../../src/mime/summary.ts";
 
 function target(raw: string): SearchTarget {
   return {
@@ -38,6 +39,25 @@ describe("SEARCH HEADER (RFC 9051 §6.4.4)", () => {
 
   test("NOT HEADER of an absent field matches", () => {
     expect(matches({ op: "not", key: header("x-tag", "") }, plain)).toBe(true);
+  });
+});
+
+describe("SEARCH FROM / TO / CC (RFC 9051 §6.4.4)", () => {
+  const withSummary = (raw: string): SearchTarget => ({
+    ...target(raw),
+    summary: summarize(new TextEncoder().encode(raw)),
+  });
+  const commented = withSummary(
+    "From: joe(the boss)@example.com\r\nTo: Ann (sales) <ann @ example.org>\r\n" +
+      "Cc: =?utf-8?q?Ren=C3=A9?= <rene@example.net>\r\nSubject: x\r\n\r\nbody\r\n",
+  );
+
+  test("an address written with a comment or spaces matches as the address it is", () => {
+    expect(matches(header("from", "joe@example.com"), commented)).toBe(true);
+    expect(matches(header("to", "ann@example.org"), commented)).toBe(true);
+    expect(matches(header("to", "<ann@example.org>"), commented)).toBe(true);
+    expect(matches(header("cc", "René"), commented)).toBe(true);
+    expect(matches(header("from", "ann@example.org"), commented)).toBe(false);
   });
 });
 

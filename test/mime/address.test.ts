@@ -39,10 +39,19 @@ describe("parseAddressList", () => {
     ]);
   });
 
+  test("comments and white space around the @ of a bare addr-spec (RFC 5322 §3.4.1 CFWS)", () => {
+    expect(parseAddressList("joe(the boss)@example.com")).toEqual([{ name: "the boss", address: "joe@example.com" }]);
+    expect(parseAddressList("joe @ example.com, ann.(x) lee@example.org")).toEqual([
+      { name: null, address: "joe@example.com" },
+      { name: "x", address: "ann.lee@example.org" },
+    ]);
+  });
+
   test("obsolete routes, quoted local parts, bare names, junk", () => {
     expect(parseAddressList("<@relay.test,@hop.test:user@host.test>")).toEqual([{
       name: null,
       address: "user@host.test",
+      route: "@relay.test,@hop.test",
     }]);
     expect(parseAddressList('"john doe"@x.test')).toEqual([{ name: null, address: '"john doe"@x.test' }]);
     expect(parseAddressList("root")).toEqual([{ name: null, address: "root" }]);
