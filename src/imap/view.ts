@@ -175,10 +175,10 @@ export class MailboxView {
   update(changes: MailboxChanges | null, options: UpdateOptions): string[] {
     const out: string[] = [];
     const announced: string[] = [];
+    let added = false;
     if (options.recent) this.addRecent(options.recent);
     if (changes) {
       for (const uid of changes.vanished) if (this.#has(uid)) this.#pendingVanished.add(uid);
-      let added = false;
       for (const change of changes.changed) {
         if (this.#pendingVanished.has(change.uid)) continue;
         const known = this.state(change.uid);
@@ -208,16 +208,19 @@ export class MailboxView {
           );
         }
       }
-      if (added) {
-        // RFC 3501 §7.3.2: RECENT follows EXISTS when the mailbox grew.
-        if (this.showRecent) out.unshift(this.recentLine());
-        out.unshift(`* ${this.#uids.length} EXISTS\r\n`);
-      }
       // The newest FLAGS response lists them all; it goes before the responses that use them.
       out.unshift(...announced);
       this.mailbox = changes.mailbox;
     }
     if (options.allowExpunge && this.#pendingVanished.size > 0) out.push(...this.#expunge(options.qresync));
+    // EXISTS goes last, after the expunges: a MOVE within the selected mailbox reads as the
+    // originals leaving, then the mailbox growing (as Dovecot orders it; RFC 9051 §7.4 allows
+    // either). The FETCHes above use sequence numbers from before both.
+    if (added) {
+      out.push(`* ${this.#uids.length} EXISTS\r\n`);
+      // RFC 3501 §7.3.2: RECENT follows EXISTS when the mailbox grew.
+      if (this.showRecent) out.push(this.recentLine());
+    }
     // Expunges not yet announced stay in #pendingVanished, so the MODSEQ may move past them.
     if (changes) this.highestModseq = Math.max(this.highestModseq, changes.mailbox.highestModseq);
     return out;

@@ -201,3 +201,31 @@ describe(`CONDSTORE on ${runtime()}`, () => {
     for (const s of [a, b]) await s.close();
   });
 });
+
+describe(`smaller cases on ${runtime()}`, () => {
+  test("a mailbox name that is not valid modified UTF-7 gets NO; before login, BAD as any command", async () => {
+    const s = await open("misc@example.test");
+    expect((await s.run("SELECT bad&Jjo")).done).toMatch(/^NO \[CANNOT\] /);
+    expect((await s.run('CREATE "&A-"')).done).toMatch(/^NO \[CANNOT\] /);
+    expect((await s.run("SELECT INBOX")).done).toMatch(/^OK/);
+    await s.close();
+  });
+
+  test("MOVE into the selected mailbox: the original's EXPUNGE, then EXISTS; SEARCH FROM finds an address written with a comment", async () => {
+    const s = await open("misc@example.test");
+    await s.run("ENABLE IMAP4rev2");
+    expect((await s.run("CREATE Same")).done).toMatch(/^OK/);
+    expect((await s.runLiteral("APPEND Same", "From: joe(the boss)@example.com\r\nSubject: a\r\n\r\nx\r\n")).done)
+      .toMatch(/^OK/);
+    expect((await s.runLiteral("APPEND Same", "From: ann@example.org\r\nSubject: b\r\n\r\nx\r\n")).done)
+      .toMatch(/^OK/);
+    expect((await s.run("SELECT Same")).done).toMatch(/^OK/);
+    expect((await s.run("SEARCH FROM joe@example.com")).untagged).toEqual(["* SEARCH 1"]);
+    const moved = await s.run("MOVE 1 Same");
+    expect(moved.untagged).toHaveLength(3);
+    expect(moved.untagged[0]).toMatch(/^\* OK \[COPYUID \d+ 1 3\]/);
+    expect(moved.untagged.slice(1)).toEqual(["* 1 EXPUNGE", "* 2 EXISTS"]);
+    expect((await s.run("FETCH 1:2 (UID)")).untagged).toEqual(["* 1 FETCH (UID 2)", "* 2 FETCH (UID 3)"]);
+    await s.close();
+  });
+});
