@@ -6,9 +6,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createApp } from "../../src/api/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { checkDomainName, checkSelector } from "../../src/util/domain-name.ts";
 import { runPostern } from "../helpers/runtime.ts";
+import { openTempStore } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 describe("checkDomainName and checkSelector", () => {
@@ -106,5 +108,31 @@ describe("the CLI", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('"evil/../name.test" is not a valid domain name');
     expect((await postern(["domain", "remove", "a..b"])).stderr).toContain('"a..b" is not a valid domain name');
+  });
+});
+
+describe("the REST admin API", () => {
+  test("POST /api/v1/domains refuses a bad name with 400 naming it, and stores an IDN as A-labels", async () => {
+    const { store, cleanup } = await openTempStore();
+    try {
+      const token = "admin-token-0123456789";
+      const app = createApp({ version: "0", startedAt: Date.now(), metrics: () => [], store, adminToken: token });
+      const post = (name: string) =>
+        app.request("/api/v1/domains", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ name }),
+        });
+      for (const name of ["../../pwn", "a_b.test", "a..b"]) {
+        const res = await post(name);
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(await res.json())).toContain(name);
+      }
+      const ok = await post("Bücher.Example");
+      expect(ok.status).toBe(201);
+      expect(await ok.json()).toMatchObject({ name: "xn--bcher-kva.example" });
+    } finally {
+      cleanup();
+    }
   });
 });
