@@ -7,6 +7,7 @@ import type { EmailView } from "../../store/emails.ts";
 import type { Store } from "../../store/store.ts";
 import { emailId, keywordsOf } from "./email.ts";
 import { accountJmapId, accountState, type JmapAccount, mailboxId, parseId } from "./mailbox.ts";
+import { isPlainWindow, MAX_QUERY_LIMIT } from "./query-window.ts";
 import { MethodError } from "./request.ts";
 
 /**
@@ -19,13 +20,16 @@ export async function fastQuery(store: Store, account: JmapAccount, args: Record
   const sort = args.sort as Array<{ property: string; isAscending?: boolean }> | undefined;
   const byDate = !sort || sort.length === 0 || (sort.length === 1 && sort[0]!.property === "receivedAt");
   if (!byDate || args.collapseThreads === true || keys.some((k) => k !== "inMailbox")) return null;
+  // Anchors and positions from the end need the whole list: the general path.
+  if (!isPlainWindow(args)) return null;
   const boxes = (await store.mailboxes.list(account.id)).map((b) => b.id);
   const only = filter?.inMailbox === undefined ? null : parseId("MB", filter.inMailbox);
   if (filter?.inMailbox !== undefined && (only === null || !boxes.includes(only))) return null;
   // RFC 8620 §5.5: isAscending defaults to true; with no sort at all, newest first.
   const ascending = sort?.length ? sort[0]!.isAscending !== false : false;
-  const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
-  const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
+  const position = typeof args.position === "number" ? args.position : 0;
+  const asked = typeof args.limit === "number" ? args.limit : null;
+  const limit = Math.min(asked ?? MAX_QUERY_LIMIT, MAX_QUERY_LIMIT);
   const queryState = await accountState(store, account);
   const page = await store.emails.page(account.id, {
     mailboxId: only,
@@ -42,7 +46,8 @@ export async function fastQuery(store: Store, account: JmapAccount, args: Record
     position,
     ids: page.ids.map(emailId),
     ...(total !== undefined ? { total } : {}),
-    limit,
+    // RFC 8620 §5.5: limit is returned when the server lowered it.
+    ...(asked === null || asked > MAX_QUERY_LIMIT ? { limit } : {}),
   };
 }
 

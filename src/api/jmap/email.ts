@@ -14,6 +14,7 @@ import { readBlob } from "./blob.ts";
 import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
+import { queryWindow } from "./query-window.ts";
 import {
   accountJmapId,
   accountState,
@@ -153,16 +154,12 @@ export function emailMethods(store: Store, account: JmapAccount) {
       if (fast) return fast;
       const state = await accountState(store, account);
       const all = await queryEmails(store, account, args);
-      const position = typeof args.position === "number" ? Math.max(0, args.position) : 0;
-      const limit = typeof args.limit === "number" ? Math.max(0, Math.min(args.limit, 1000)) : 1000;
       return {
         accountId: accountJmapId(account.id),
         queryState: state,
         canCalculateChanges: args.collapseThreads !== true,
-        position,
-        ids: all.slice(position, position + limit),
+        ...queryWindow(all, args),
         ...(args.calculateTotal === true ? { total: all.length } : {}),
-        limit,
       };
     },
 

@@ -5,6 +5,7 @@
 import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
 import { changesOf, queryChangesOf } from "./changes.ts";
+import { queryWindow } from "./query-window.ts";
 import { MethodError } from "./request.ts";
 
 export interface JmapAccount {
@@ -208,8 +209,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
         accountId: accountJmapId(account.id),
         queryState: state,
         canCalculateChanges: true,
-        position: 0,
-        ids,
+        ...queryWindow(ids, args),
         total: ids.length,
       };
     },
