@@ -228,6 +228,29 @@ describe(`JMAP compose on ${runtime()}`, () => {
     expect(((await jo.call("Email/query", {})) as { ids: string[] }).ids.length).toBe(before);
   });
 
+  test("mail created or imported over JMAP is threaded by In-Reply-To / References (issue 17 item 6)", async () => {
+    const text = { textBody: [{ partId: "t" }], bodyValues: { t: { value: "x" } } };
+    const root = await create({ ...text, subject: "thread root", messageId: ["root.6@example.test"] });
+    const reply = await create({ ...text, subject: "Re: thread root", inReplyTo: ["root.6@example.test"] });
+    const { blobId } = await jo.upload(
+      "From: kim@example.test\r\nSubject: Re: thread root\r\nMessage-ID: <third.6@example.test>\r\n" +
+        "References: <root.6@example.test>\r\n\r\nthird\r\n",
+      "message/rfc822",
+    );
+    const imported = (await jo.call("Email/import", { emails: { i: { blobId, mailboxIds: { [drafts]: true } } } })) as {
+      created: Record<string, { id: string; threadId: string }>;
+    };
+    const ids = [root.created!.id, reply.created!.id, imported.created.i!.id];
+    const got = (await jo.call("Email/get", { ids, properties: ["threadId"] })) as {
+      list: Array<{ threadId: string }>;
+    };
+    expect(new Set(got.list.map((e) => e.threadId)).size).toBe(1);
+    const thread = (await jo.call("Thread/get", { ids: [got.list[0]!.threadId] })) as {
+      list: Array<{ emailIds: string[] }>;
+    };
+    expect(thread.list[0]!.emailIds.sort()).toEqual([...ids].sort());
+  });
+
   test("an unknown blob, or another account's, is blobNotFound with notFound", async () => {
     const theirs = await kim.upload("kim's secret", "text/plain");
     const unknown = `B${"0".repeat(64)}`;
