@@ -24,7 +24,8 @@ Commands:
   domain add|list|remove     manage domains
   user add|list|passwd|remove
                              manage accounts
-  alias add|list|remove      manage aliases and catch-alls
+  alias add|list|enable|disable|remove|owners
+                             manage aliases, patterns and catch-alls
   dkim generate <domain>     create a DKIM key and print its DNS record
 
 Every command takes --config FILE (or POSTERN_CONFIG); POSTERN_* variables override config keys.

@@ -74,6 +74,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       hostname: config.hostname,
       postmaster: config.postmaster,
       abuse: config.abuse,
+      onDisabled: config.aliases.onDisabled,
     });
     const resolve = createResolver(config.dns.servers, {
       timeoutMs: config.dns.timeout * 1000,
@@ -161,6 +162,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         startedAt,
         store,
         adminToken: config.api.adminToken,
+        allowHttpWebhooks: config.webhooks.allowHttp,
         wakeQueue: () => queueRunner?.wake(),
         throttle: context.authThrottle,
         deliverer: context.deliverer,

@@ -17,6 +17,8 @@ export interface AppOptions {
   /** With a store, the REST admin API is mounted under /api/v1. */
   store?: Store;
   adminToken?: string;
+  /** webhooks.allowHttp, for alias targets added through REST. */
+  allowHttpWebhooks?: boolean;
   wakeQueue?: () => void;
   throttle?: AuthThrottle;
   deliverer?: Deliverer;
@@ -56,6 +58,7 @@ export function createApp(options: AppOptions): Hono {
     mountRest(app, {
       store: options.store,
       adminToken: options.adminToken,
+      allowHttpWebhooks: options.allowHttpWebhooks,
       version: options.version,
       wakeQueue: options.wakeQueue,
     });

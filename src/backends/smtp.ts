@@ -66,6 +66,15 @@ export class StoreSmtpBackend implements SmtpBackend {
           return "forged";
         case "unknown":
           return "unknown";
+        case "disabled":
+          // A disabled alias (issue 19): 550 5.1.1 as for an unknown one, unless set to accept and drop.
+          if (!resolved.drop) {
+            await this.options.store.aliases.recordUse([resolved.alias], "refused").catch((e: unknown) =>
+              log.warn("alias counters not updated", { error: (e as Error).message })
+            );
+            return "unknown";
+          }
+          break;
         case "remote":
           if (!session.account) return "relay-denied";
           break;

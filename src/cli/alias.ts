@@ -1,14 +1,31 @@
-import { isWebhookUrl, webhookRefusal } from "../forward/webhook-target.ts";
-import { StoreError } from "../store/errors.ts";
+import type { AliasDetails } from "../store/aliases.ts";
 import { parse, UsageError } from "./args.ts";
 import { withStore } from "./context.ts";
 
 export const ALIAS_USAGE = `Usage:
-  postern alias add <address> <target>...     address is user@domain, or @domain for a catch-all;
-                                              a target is an address or an https:// webhook URL
-                                              (http:// to loopback, or anywhere with webhooks.allowHttp)
-  postern alias list
-  postern alias remove <address> [<target>...]`;
+  postern alias add <address> <target>...     address is user@domain, a pattern (shop-*@domain: * is any
+                                              run of characters) or @domain for a catch-all; a target is
+                                              an address or an https:// webhook URL (http:// to loopback,
+                                              or anywhere with webhooks.allowHttp)
+  postern alias list                          address, targets, state, counters and owner, tab-separated
+  postern alias disable <address>             refuse its mail (550 5.1.1, or drop: aliases.onDisabled)
+  postern alias enable <address>
+  postern alias remove <address> [<target>...]
+  postern alias owners <domain> on|off        let accounts manage their own aliases at the domain
+                                              with their API token (/api/v1/me/aliases)`;
+
+/** One line of `alias list`: what an operator greps for, and stable for scripts. */
+export function aliasLine(a: AliasDetails): string {
+  return [
+    a.address,
+    a.targets.join(" "),
+    a.disabled ? "disabled" : "enabled",
+    `forwarded=${a.forwarded}`,
+    `refused=${a.refused}`,
+    `last-used=${a.lastUsedAt?.toISOString() ?? "never"}`,
+    ...(a.owner ? [`owner=${a.owner}`] : []),
+  ].join("\t");
+}
 
 export async function aliasCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {}, ALIAS_USAGE);
@@ -19,18 +36,22 @@ export async function aliasCommand(argv: string[]): Promise<number> {
         throw new UsageError("alias add takes an address and at least one target", ALIAS_USAGE);
       }
       return withStore(values.config, async (store, config) => {
-        for (const target of targets.filter(isWebhookUrl)) {
-          const refusal = webhookRefusal(target, { allowHttp: config.webhooks.allowHttp });
-          if (refusal) throw new StoreError("invalid", refusal);
-        }
-        const a = await store.aliases.add(address, targets);
+        const a = await store.aliases.add(address, targets, { allowHttp: config.webhooks.allowHttp });
         console.log(`${a.address} -> ${a.targets.join(", ")}`);
         return 0;
       });
     case "list":
       if (address !== undefined) throw new UsageError("alias list takes no arguments", ALIAS_USAGE);
       return withStore(values.config, async (store) => {
-        for (const a of await store.aliases.list()) console.log(`${a.address}\t${a.targets.join(" ")}`);
+        for (const a of await store.aliases.details()) console.log(aliasLine(a));
+        return 0;
+      });
+    case "disable":
+    case "enable":
+      if (!address || targets.length > 0) throw new UsageError(`alias ${action} takes one address`, ALIAS_USAGE);
+      return withStore(values.config, async (store) => {
+        const a = await store.aliases.setDisabled(address, action === "disable");
+        console.log(`${a.address} ${a.disabled ? "disabled" : "enabled"}`);
         return 0;
       });
     case "remove":
@@ -40,6 +61,17 @@ export async function aliasCommand(argv: string[]): Promise<number> {
         console.log(targets.length ? `removed ${targets.join(", ")} from ${address}` : `removed alias ${address}`);
         return 0;
       });
+    case "owners": {
+      const [setting, ...extra] = targets;
+      if (!address || (setting !== "on" && setting !== "off") || extra.length > 0) {
+        throw new UsageError("alias owners takes a domain and on or off", ALIAS_USAGE);
+      }
+      return withStore(values.config, async (store) => {
+        await store.aliases.allowOwners(address, setting === "on");
+        console.log(`owners ${setting === "on" ? "may" : "may not"} manage their aliases at ${address}`);
+        return 0;
+      });
+    }
     default:
       throw new UsageError(action ? `Unknown alias command: ${action}` : "Missing alias command", ALIAS_USAGE);
   }

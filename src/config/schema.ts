@@ -230,6 +230,13 @@ export const configSchema = v.strictObject({
   ),
   /** DKIM signing keys per domain. */
   dkim: v.optional(v.record(checkedName(checkDomainName), dkimKey), {}),
+  aliases: v.optional(
+    v.strictObject({
+      /** A disabled alias refuses mail at RCPT (`550 5.1.1`), or accepts and drops it ("drop"). */
+      onDisabled: v.optional(v.picklist(["refuse", "drop"]), "refuse"),
+    }),
+    {},
+  ),
   /** HTTP(S) targets of aliases. */
   webhooks: v.optional(
     v.strictObject({

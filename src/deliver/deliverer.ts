@@ -156,6 +156,7 @@ export class Deliverer {
       blobHash: result.stored[0]?.blobHash ?? sha256Hex(raw),
     };
     if (report.queueId !== undefined) this.options.onQueued?.();
+    await this.#count(routing.aliases);
     if (this.options.onDelivered) {
       const event: DeliveredMessage = {
         sender: message.sender,
@@ -178,6 +179,16 @@ export class Deliverer {
         .catch((e: unknown) => log.warn("onMessage failed", { error: (e as Error).message }));
     }
     return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash };
+  }
+
+  /** The aliases' counters, after the commit; a failure is logged, never the delivery's. */
+  async #count(aliases: { used: string[]; dropped: string[] }): Promise<void> {
+    try {
+      await this.store.aliases.recordUse(aliases.used, "forwarded");
+      await this.store.aliases.recordUse(aliases.dropped, "refused");
+    } catch (e) {
+      log.warn("alias counters not updated", { error: (e as Error).message });
+    }
   }
 }
 

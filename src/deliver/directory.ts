@@ -1,14 +1,20 @@
 /**
- * Who an address is: a local account, an alias (exact, plus-address or catch-all), unknown at a
- * local domain, or not ours at all. Used at RCPT time and again when routing the accepted message.
+ * Who an address is: a local account, an alias (exact, plus-address, pattern or catch-all, in that
+ * order), a disabled alias, unknown at a local domain, or not ours at all. Used at RCPT time and
+ * again when routing the accepted message.
  */
 import { Srs } from "../forward/srs.ts";
+import { bestPattern } from "../forward/alias-pattern.ts";
 import { normalizeDomain, parseAddress } from "../mime/address.ts";
+import type { AliasRoute } from "../store/aliases.ts";
 import type { Store } from "../store/store.ts";
 
 export type Recipient =
   | { kind: "account"; address: string; accountId: number; quota: number | null }
-  | { kind: "alias"; address: string; targets: string[] }
+  /** `alias` is the alias row's own address (a pattern, `@domain`), absent for role addresses. */
+  | { kind: "alias"; address: string; targets: string[]; alias?: string }
+  /** A disabled alias: refused at RCPT, or accepted and dropped when `drop` (aliases.onDisabled). */
+  | { kind: "disabled"; address: string; alias: string; drop: boolean }
   | { kind: "unknown"; address: string }
   | { kind: "remote"; address: string }
   /** One of our SRS addresses, verified: mail for it goes to `target`. */
@@ -22,6 +28,8 @@ export interface DirectoryOptions {
   /** SRS for forwarded mail; its domain receives the bounces. */
   srs?: Srs;
   srsDomain?: string;
+  /** What a disabled alias does with mail: refuse it at RCPT (`550 5.1.1`, the default) or drop it. */
+  onDisabled?: "refuse" | "drop";
   /** This server's name: its domain, or the nearest served parent of it, is the primary domain. */
   hostname?: string;
   /**
@@ -99,15 +107,27 @@ export class Directory {
       if (account && !account.disabled) {
         return { kind: "account", address: full, accountId: account.id, quota: account.quota };
       }
-      const alias = await this.store.aliases.get(full);
-      if (alias) return { kind: "alias", address: full, targets: alias.targets };
+      const alias = await this.store.aliases.route(full);
+      if (alias) return this.#alias(alias, full);
     }
     const role = ROLES.find((r) => r === parsed.local);
     const routed = role && (await this.#role(role, normalized, hops));
     if (routed) return routed;
-    const catchAll = await this.store.aliases.get(`@${parsed.domain}`);
-    if (catchAll) return { kind: "alias", address: normalized, targets: catchAll.targets };
+    const patterns = await this.store.aliases.patterns(parsed.domain);
+    for (const local of candidates) {
+      const pattern = bestPattern(patterns, local);
+      if (pattern) return this.#alias(pattern, normalized);
+    }
+    const catchAll = await this.store.aliases.route(`@${parsed.domain}`);
+    if (catchAll) return this.#alias(catchAll, normalized);
     return { kind: "unknown", address: normalized };
+  }
+
+  #alias(alias: AliasRoute, address: string): Recipient {
+    if (alias.disabled) {
+      return { kind: "disabled", address, alias: alias.address, drop: this.options.onDisabled === "drop" };
+    }
+    return { kind: "alias", address, targets: alias.targets, alias: alias.address };
   }
 
   /**
@@ -137,7 +157,7 @@ export class Directory {
       (await this.#defaultPostmaster());
     if (!target || target.toLowerCase() === address) return null;
     const resolved = await this.#lookup(target, hops + 1);
-    if (resolved.kind === "unknown" || resolved.kind === "forged") return null;
+    if (resolved.kind === "unknown" || resolved.kind === "forged" || resolved.kind === "disabled") return null;
     return { kind: "alias", address, targets: [target] };
   }
 

@@ -15,6 +15,8 @@ export interface Routing {
   remote: EnvelopeRecipient[];
   /** Remote targets reached through an alias (or an SRS bounce): forwarded, sender rewritten with SRS. */
   forwarded: EnvelopeRecipient[];
+  /** Aliases (by their own address) the message went through, and disabled ones that dropped it: for their counters. */
+  aliases: { used: string[]; dropped: string[] };
 }
 
 export async function route(directory: Directory, recipients: readonly EnvelopeRecipient[]): Promise<Routing> {
@@ -22,6 +24,8 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
   const remote = new Map<string, EnvelopeRecipient>();
   const forwarded = new Map<string, EnvelopeRecipient>();
   const seen = new Set<string>();
+  const used = new Set<string>();
+  const dropped = new Set<string>();
 
   const visit = async (rcpt: EnvelopeRecipient, depth: number): Promise<void> => {
     if (isWebhookUrl(rcpt.address)) {
@@ -36,6 +40,7 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
         if (!local.has(resolved.accountId)) local.set(resolved.accountId, resolved.address);
         return;
       case "alias":
+        if (resolved.alias) used.add(resolved.alias);
         // ORCPT keeps the address the sender used (RFC 3461 §4.2), for DSNs and webhooks.
         for (const target of resolved.targets) {
           await visit({ ...rcpt, address: target, orcpt: rcpt.orcpt ?? `rfc822;${resolved.address}` }, depth + 1);
@@ -47,6 +52,10 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
       case "srs":
         // A bounce to one of our SRS addresses goes back to where the original sender is.
         await visit({ ...rcpt, address: resolved.target }, depth + 1);
+        return;
+      case "disabled":
+        // Refused at RCPT time unless aliases.onDisabled is "drop": then accepted and dropped here.
+        dropped.add(resolved.alias);
         return;
       case "unknown":
       case "forged":
@@ -60,5 +69,6 @@ export async function route(directory: Directory, recipients: readonly EnvelopeR
     local: [...local].map(([accountId, address]) => ({ accountId, address })),
     remote: [...remote.values()],
     forwarded: [...forwarded.values()],
+    aliases: { used: [...used], dropped: [...dropped] },
   };
 }

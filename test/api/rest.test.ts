@@ -96,6 +96,11 @@ describe("REST admin API", () => {
     expect(await (await call("GET", "/api/v1/aliases")).json()).toEqual([{
       address: "team@example.test",
       targets: ["ann@example.test", "https://hooks.example/x"],
+      disabled: false,
+      owner: null,
+      forwarded: 0,
+      refused: 0,
+      lastUsedAt: null,
     }]);
     expect((await call("POST", "/api/v1/aliases", { address: "bad@example.test", targets: [] })).status).toBe(400);
     expect((await call("DELETE", "/api/v1/aliases/team@example.test")).status).toBe(204);
@@ -302,6 +307,7 @@ describe("REST admin API", () => {
       "DELETE /api/v1/accounts/{address}/tokens/{id}",
       "DELETE /api/v1/aliases/{address}",
       "DELETE /api/v1/domains/{name}",
+      "DELETE /api/v1/me/aliases/{address}",
       "DELETE /api/v1/queue/{id}",
       "GET /api/v1/accounts",
       "GET /api/v1/accounts/{address}",
@@ -312,15 +318,21 @@ describe("REST admin API", () => {
       "GET /api/v1/accounts/{address}/messages/{id}/raw",
       "GET /api/v1/accounts/{address}/tokens",
       "GET /api/v1/aliases",
+      "GET /api/v1/aliases/{address}",
       "GET /api/v1/domains",
+      "GET /api/v1/me/aliases",
       "GET /api/v1/queue",
       "GET /api/v1/queue/{id}",
       "PATCH /api/v1/accounts/{address}",
       "PATCH /api/v1/accounts/{address}/messages/{id}",
+      "PATCH /api/v1/aliases/{address}",
+      "PATCH /api/v1/domains/{name}/owner-aliases",
+      "PATCH /api/v1/me/aliases/{address}",
       "POST /api/v1/accounts",
       "POST /api/v1/accounts/{address}/tokens",
       "POST /api/v1/aliases",
       "POST /api/v1/domains",
+      "POST /api/v1/me/aliases",
       "POST /api/v1/queue/{id}/retry",
     ]);
     // Validated against the official OpenAPI 3.1 JSON schema.

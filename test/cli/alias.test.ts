@@ -1,6 +1,7 @@
 /**
- * `postern alias` beyond add/list/remove (issue 19): plain-HTTP webhook targets are accepted for
- * loopback hosts, and for others only with webhooks.allowHttp.
+ * `postern alias` beyond add/list/remove (issue 19): plain-HTTP webhook targets (loopback, or
+ * anywhere with webhooks.allowHttp), disable/enable, state and counters in `alias list`, pattern
+ * aliases, and which domains let owners manage their own aliases.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -35,5 +36,27 @@ describe("postern alias", () => {
     const allowed = await postern(["alias", "add", "lan@alias.test", "http://hooks.internal.test/in"], permissive);
     expect(allowed.code).toBe(0);
     expect((await postern(["alias", "list"])).stdout).toContain("lan@alias.test\thttp://hooks.internal.test/in");
+  });
+
+  test("disable, enable, and state and counters in the list; a pattern alias", async () => {
+    expect((await postern(["alias", "add", "shop-*@alias.test", "me@real.test"])).code).toBe(0);
+    expect((await postern(["alias", "add", "leaked@alias.test", "me@real.test"])).code).toBe(0);
+    const off = await postern(["alias", "disable", "Leaked@alias.test"]);
+    expect(off).toMatchObject({ code: 0, stdout: "leaked@alias.test disabled\n" });
+    const lines = (await postern(["alias", "list"])).stdout.split("\n");
+    expect(lines).toContain("leaked@alias.test\tme@real.test\tdisabled\tforwarded=0\trefused=0\tlast-used=never");
+    expect(lines).toContain("shop-*@alias.test\tme@real.test\tenabled\tforwarded=0\trefused=0\tlast-used=never");
+    expect((await postern(["alias", "enable", "leaked@alias.test"])).stdout).toBe("leaked@alias.test enabled\n");
+    const missing = await postern(["alias", "disable", "nobody@alias.test"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("No such alias: nobody@alias.test");
+    expect((await postern(["alias", "disable"])).code).toBe(2);
+  });
+
+  test("owners on|off opens a domain to accounts' own aliases", async () => {
+    expect((await postern(["alias", "owners", "alias.test", "on"])).stdout).toContain("may manage");
+    expect((await postern(["alias", "owners", "alias.test", "off"])).stdout).toContain("may not manage");
+    expect((await postern(["alias", "owners", "alias.test", "maybe"])).code).toBe(2);
+    expect((await postern(["alias", "owners", "nowhere.test", "on"])).code).toBe(1);
   });
 });

@@ -2,7 +2,9 @@
  * The forward-only alias service end to end (issue 19): `postern serve` (on the runtime named by
  * POSTERN_TEST_RUNTIME) forwards through `delivery.transport` `"*"` to a remote MX in this
  * process — no DNS record names it — takes bounces back for senders at hyphenated domains
- * (SRS0 and SRS1, hashes with `+` and `/`), and posts to a plain-HTTP webhook on loopback.
+ * (SRS0 and SRS1, hashes with `+` and `/`), and posts to a plain-HTTP webhook on loopback. A
+ * disabled alias is refused at RCPT; a pattern alias matches and an exact one wins over it; the
+ * counters in `postern alias list` follow.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
@@ -65,6 +67,10 @@ beforeAll(async () => {
       ["alias", "add", "friend@alias-domain.test", "me@real-mailbox.test"],
       // Plain HTTP to loopback needs no switch (issue 19, bug 4).
       ["alias", "add", "hook@alias-domain.test", `http://127.0.0.1:${hookServer.port}/incoming`],
+      ["alias", "add", "shop-*@alias-domain.test", "shopping@real-mailbox.test"],
+      ["alias", "add", "shop-special@alias-domain.test", "special@real-mailbox.test"],
+      ["alias", "add", "leaked@alias-domain.test", "me@real-mailbox.test"],
+      ["alias", "disable", "leaked@alias-domain.test"],
     ],
   });
 }, 60_000);
@@ -146,5 +152,29 @@ describe(`forward-only aliases on ${runtime()}`, () => {
     const call = await until("the webhook call", () => hooks.find((h) => h.message.subject === "to the hook"));
     expect(call.envelope).toMatchObject({ from: "Writer@some-origin.test", to: "hook@alias-domain.test" });
     expect(call.envelope.srsFrom).toMatch(/^SRS0=[^=]{4}=[A-Z2-7]{2}=some-origin\.test=Writer@mx\.postern\.test$/);
+  });
+
+  test("a disabled alias is refused at RCPT with 550 5.1.1, and counted", async () => {
+    const error = await inbound("spam@origin-site.test", ["leaked@alias-domain.test"], "to a leak").catch((
+      e: { response?: string },
+    ) => e.response);
+    expect(error).toMatch(/^550 5\.1\.1/);
+    const list = await mail.server.cli(["alias", "list"]);
+    expect(list.stdout).toMatch(
+      /^leaked@alias-domain\.test\tme@real-mailbox\.test\tdisabled\tforwarded=0\trefused=1\tlast-used=20/m,
+    );
+    expect(remote.received.some((r) => r.content.includes("Subject: to a leak"))).toBe(false);
+  });
+
+  test("a pattern alias matches, an exact one wins over it, and each counts what it forwarded", async () => {
+    await inbound("buyer@origin-site.test", ["shop-amazon@alias-domain.test"], "pattern hit");
+    await inbound("buyer@origin-site.test", ["shop-special@alias-domain.test"], "exact hit");
+    const pattern = await until("the pattern forward", bySubject("pattern hit"));
+    const exact = await until("the exact forward", bySubject("exact hit"));
+    expect(pattern.transaction.recipients.map((r) => r.address)).toEqual(["shopping@real-mailbox.test"]);
+    expect(exact.transaction.recipients.map((r) => r.address)).toEqual(["special@real-mailbox.test"]);
+    const lines = (await mail.server.cli(["alias", "list"])).stdout.split("\n");
+    expect(lines.find((l) => l.startsWith("shop-*@"))).toContain("\tforwarded=1\t");
+    expect(lines.find((l) => l.startsWith("shop-special@"))).toContain("\tforwarded=1\t");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * REST administration of domains, accounts and aliases (`/api/v1`).
+ * REST administration of domains and accounts (`/api/v1`); aliases are in aliases.ts.
  */
 import type { Context } from "hono";
 import * as v from "valibot";
@@ -15,7 +15,6 @@ const Account = v.object({
   quota: v.nullable(v.number()),
   disabled: v.boolean(),
 });
-const Alias = v.object({ address: v.string(), targets: v.array(v.string()) });
 const password = v.pipe(v.string(), v.minLength(8, "must be at least 8 characters"), v.maxLength(1024));
 
 /** Store errors become problem documents: exists/in-use → 409, not-found → 404, invalid → 400. */
@@ -149,44 +148,6 @@ export function adminRoutes(routes: RouteRegistry, store: Store): void {
     handler: (c, { params }) =>
       attempt(c, async () => {
         await store.accounts.remove(params.address);
-        return c.body(null, 204);
-      }),
-  });
-
-  routes.add({
-    method: "get",
-    path: "/api/v1/aliases",
-    tag: "aliases",
-    summary: "List aliases and catch-alls",
-    response: { status: 200, schema: v.array(Alias) },
-    handler: async (c) => c.json((await store.aliases.list()).map((a) => ({ address: a.address, targets: a.targets }))),
-  });
-  routes.add({
-    method: "post",
-    path: "/api/v1/aliases",
-    tag: "aliases",
-    summary: "Add an alias (or targets to an existing one)",
-    body: v.strictObject({
-      address: v.pipe(v.string(), v.minLength(3)),
-      targets: v.pipe(v.array(v.string()), v.minLength(1, "needs at least one target")),
-    }),
-    response: { status: 201, schema: Alias },
-    handler: (c, { body }) =>
-      attempt(c, async () => {
-        const a = await store.aliases.add(body.address, body.targets);
-        return c.json({ address: a.address, targets: a.targets }, 201);
-      }),
-  });
-  routes.add({
-    method: "delete",
-    path: "/api/v1/aliases/{address}",
-    tag: "aliases",
-    summary: "Remove an alias",
-    params: v.object({ address: v.string() }),
-    response: { status: 204 },
-    handler: (c, { params }) =>
-      attempt(c, async () => {
-        await store.aliases.remove(params.address);
         return c.body(null, 204);
       }),
   });

@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import { adminRoutes } from "./admin.ts";
+import { aliasRoutes, ownerAuth } from "./aliases.ts";
 import { mailRoutes } from "./mail.ts";
 import { queueRoutes } from "./queue.ts";
 import { RouteRegistry } from "./registry.ts";
@@ -13,6 +14,8 @@ import { RouteRegistry } from "./registry.ts";
 export interface RestOptions {
   store: Store;
   adminToken?: string;
+  /** webhooks.allowHttp, for alias targets added through REST. */
+  allowHttpWebhooks?: boolean;
   version: string;
   maxBodyBytes?: number;
   /** Runs the outbound queue now (after a retry request). */
@@ -28,10 +31,14 @@ function tokenMatches(given: string, expected: string): boolean {
 export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
   const routes = new RouteRegistry();
   adminRoutes(routes, options.store);
+  aliasRoutes(routes, options.store, { allowHttp: options.allowHttpWebhooks });
   mailRoutes(routes, options.store);
   queueRoutes(routes, options.store, options.wakeQueue ?? (() => {}));
 
+  // An account's own aliases: its API token, not the admin's (issue 19).
+  app.use("/api/v1/me/*", ownerAuth(options.store));
   app.use("/api/v1/*", async (c, next) => {
+    if (c.req.path.startsWith("/api/v1/me/")) return next();
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer (.+)$/i.exec(header)?.[1];
     if (!options.adminToken) return problem(c, 401, "unauthorized", "The admin API is off: set api.adminToken");
