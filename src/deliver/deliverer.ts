@@ -96,7 +96,7 @@ export class Deliverer {
   async deliver(accepted: AcceptedMessage): Promise<DeliveryReport> {
     let message = accepted;
     let raw = message.raw;
-    const routing = await route(this.directory, message.recipients);
+    let routing = await route(this.directory, message.recipients);
     if (message.inbound) {
       const auth = await authenticateMessage({
         raw,
@@ -126,6 +126,15 @@ export class Deliverer {
         `Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`,
         raw,
       );
+    }
+    // Junk is not forwarded (issue 19): it would spend the forwarder's reputation. Mail only for
+    // aliases that lead elsewhere is refused; beside local recipients, those get it in Junk alone.
+    if (message.junk && routing.forwarded.length > 0) {
+      if (routing.local.length === 0 && routing.remote.length === 0) {
+        throw new DeliveryRefused(550, "5.7.1", "Message classified as junk; it is not forwarded");
+      }
+      log.info("junk not forwarded", { recipients: routing.forwarded.map((r) => r.address) });
+      routing = { ...routing, forwarded: [] };
     }
     const summary = await summarize(raw);
 
