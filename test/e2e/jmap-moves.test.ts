@@ -66,6 +66,45 @@ async function createMailbox(name: string, parentId: string | null = null): Prom
 }
 
 describe(`JMAP moves and mailbox destroy on ${runtime()}`, () => {
+  test("mailbox hierarchy: parentId on create, get, query and update; names are one level (issue 17 item 7)", async () => {
+    const session = (await (await fetch(`${jo.base}/jmap/session`, { headers: { authorization: jo.authorization } }))
+      .json()) as { accounts: Record<string, { accountCapabilities: Record<string, Record<string, unknown>> }> };
+    expect(session.accounts[jo.accountId]!.accountCapabilities["urn:ietf:params:jmap:mail"]!.mayCreateTopLevelMailbox)
+      .toBe(true);
+    const responses = await jo.request([
+      ["Mailbox/set", { accountId: jo.accountId, create: { top: { name: "Work", parentId: null } } }, "0"],
+      ["Mailbox/set", { accountId: jo.accountId, create: { sub: { name: "Clients", parentId: "#top" } } }, "1"],
+    ]);
+    const top = (responses[0]![1].created as Record<string, { id: string }>).top!.id;
+    const sub = (responses[1]![1].created as Record<string, { id: string }>).sub!.id;
+    const got = (await jo.call("Mailbox/get", { ids: [top, sub], properties: ["name", "parentId"] })) as {
+      list: Array<{ id: string; name: string; parentId: string | null }>;
+    };
+    expect(got.list).toEqual([{ id: top, name: "Work", parentId: null }, { id: sub, name: "Clients", parentId: top }]);
+    const children = (await jo.call("Mailbox/query", { filter: { parentId: top } })) as { ids: string[] };
+    expect(children.ids).toEqual([sub]);
+    // A name with the separator, a parent that does not exist, a mailbox inside itself: invalidProperties.
+    const bad = (await jo.call("Mailbox/set", {
+      create: { slash: { name: "a/b" }, orphan: { name: "x", parentId: "MB999999" } },
+      update: { [top]: { parentId: sub } },
+    })) as {
+      notCreated: Record<string, { type: string; properties: string[] }>;
+      notUpdated: Record<string, { type: string; properties: string[] }>;
+    };
+    expect(bad.notCreated.slash).toMatchObject({ type: "invalidProperties", properties: ["name"] });
+    expect(bad.notCreated.orphan).toMatchObject({ type: "invalidProperties", properties: ["parentId"] });
+    expect(bad.notUpdated[top]).toMatchObject({ type: "invalidProperties", properties: ["parentId"] });
+    // Moving to the top level and renaming keep the id; IMAP's path follows.
+    const moved = (await jo.call("Mailbox/set", { update: { [sub]: { parentId: null, name: "Customers" } } })) as {
+      updated: Record<string, null>;
+    };
+    expect(moved.updated).toEqual({ [sub]: null });
+    const after = (await jo.call("Mailbox/get", { ids: [sub], properties: ["name", "parentId"] })) as {
+      list: Array<{ name: string; parentId: string | null }>;
+    };
+    expect(after.list[0]).toMatchObject({ name: "Customers", parentId: null });
+  });
+
   test("a move by mailboxIds keeps the id; Email/changes says updated", async () => {
     const id = await newEmail([roles.inbox!]);
     const state = ((await jo.call("Email/get", { ids: [] })) as { state: string }).state;
@@ -133,7 +172,7 @@ describe(`JMAP moves and mailbox destroy on ${runtime()}`, () => {
 
   test("Mailbox/set destroy of a mailbox with a child: mailboxHasChild, by parentId or by name", async () => {
     const parent = await createMailbox("Parent");
-    const child = await createMailbox("Parent/Child");
+    const child = await createMailbox("Child", parent);
     const set = (await jo.call("Mailbox/set", { destroy: [parent] })) as SetResponse;
     expect(set.notDestroyed?.[parent]?.type).toBe("mailboxHasChild");
     const got = (await jo.call("Mailbox/get", { ids: [parent, child] })) as { list: unknown[] };

@@ -3,7 +3,10 @@
  * and the EventSource push channel. Authentication is an API token (`Bearer`) or the account's
  * own credentials (`Basic`, throttled like every other password check).
  */
+import type { BlockList } from "node:net";
 import type { Context, Hono } from "hono";
+import type { Banned } from "../../auth/login.ts";
+import { clientAddress, readBody } from "../client.ts";
 import { streamSSE } from "hono/streaming";
 import type { AuthThrottle } from "../../auth/throttle.ts";
 import { checkPassword } from "../../backends/password.ts";
@@ -21,9 +24,16 @@ export interface JmapOptions {
   deliverer?: Deliverer;
   throttle?: AuthThrottle;
   maxRequestBytes?: number;
+  /** api.trustedProxies: whose X-Forwarded-For names the client for the login throttle. */
+  trustedProxies?: BlockList | null;
+  /** Where uploads wait while they arrive (`<dataDir>/spool`); in memory without it. */
+  spoolDir?: string;
 }
 
-const jmapError = (c: Context, status: 400 | 401 | 413, type: string, detail: string) =>
+/** RFC 8620 §2: maxSizeUpload. */
+const MAX_UPLOAD = 50_000_000;
+
+const jmapError = (c: Context, status: 400 | 401 | 413 | 429, type: string, detail: string) =>
   c.body(JSON.stringify({ type, status, detail }), status, {
     "content-type": "application/problem+json",
     ...(status === 401 ? { "www-authenticate": 'Basic realm="postern", Bearer' } : {}),
@@ -37,7 +47,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
   const { store } = options;
   const maxRequest = options.maxRequestBytes ?? 10_000_000;
 
-  const authenticate = async (c: Context): Promise<JmapAccount | null> => {
+  const authenticate = async (c: Context): Promise<JmapAccount | null | Banned> => {
     const header = c.req.header("authorization") ?? "";
     const bearer = /^Bearer (.+)$/i.exec(header)?.[1];
     if (bearer) return store.tokens.verify(bearer.trim());
@@ -48,7 +58,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     if (colon < 0) return null;
     const [user, pass] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
     return options.throttle
-      ? checkPassword(store, options.throttle, user, pass, c.req.header("x-forwarded-for") ?? "http")
+      ? checkPassword(store, options.throttle, user, pass, clientAddress(c, options.trustedProxies ?? null))
       : ((await store.accounts.verify(user, pass)) ?? null);
   };
 
@@ -56,6 +66,9 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.use("/jmap/*", async (c, next) => {
     const account = await authenticate(c);
+    if (account === "banned") {
+      return jmapError(c, 429, "about:blank", "Too many failed logins from your address; try again later");
+    }
     if (!account) {
       return jmapError(
         c,
@@ -76,7 +89,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     return c.json({
       capabilities: {
         "urn:ietf:params:jmap:core": {
-          maxSizeUpload: 50_000_000,
+          maxSizeUpload: MAX_UPLOAD,
           maxConcurrentUpload: 4,
           maxSizeRequest: maxRequest,
           maxConcurrentRequests: 4,
@@ -101,7 +114,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
               maxSizeMailboxName: 255,
               maxSizeAttachmentsPerEmail: 50_000_000,
               emailQuerySortOptions: ["receivedAt", "sentAt", "size", "subject", "from", "to"],
-              mayCreateTopLevelMailbox: false,
+              mayCreateTopLevelMailbox: true,
             },
             ...(options.deliverer ? { [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} } } : {}),
           },
@@ -123,12 +136,13 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.post("/jmap/api", async (c) => {
     const account = accountOf(c);
-    if (Number(c.req.header("content-length") ?? 0) > maxRequest) {
+    const bytes = await readBody(c, maxRequest);
+    if (bytes === "too-large") {
       return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "The request is too large");
     }
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       return jmapError(c, 400, "urn:ietf:params:jmap:error:notJSON", "The request body is not JSON");
     }
@@ -149,8 +163,8 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
   app.post("/jmap/upload/:accountId", async (c) => {
     const account = accountOf(c);
     if (c.req.param("accountId") !== accountJmapId(account.id)) return c.body(null, 404);
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length > 50_000_000) {
+    const bytes = await readBody(c, MAX_UPLOAD, options.spoolDir);
+    if (bytes === "too-large") {
       return jmapError(c, 413, "urn:ietf:params:jmap:error:limit", "Uploads are limited to 50 MB");
     }
     const hash = await store.mail.upload(account.id, bytes);

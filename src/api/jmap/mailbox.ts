@@ -6,7 +6,7 @@ import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
 import { changesOf, queryChangesOf } from "./changes.ts";
 import { queryWindow } from "./query-window.ts";
-import { MethodError } from "./request.ts";
+import { type CallContext, MethodError } from "./request.ts";
 
 export interface JmapAccount {
   id: number;
@@ -29,6 +29,15 @@ export async function accountState(store: Store, account: JmapAccount): Promise<
 /** RFC 8621 §2: roles are the IANA names, lower case ("\\Sent" → "sent"). */
 export function jmapRole(role: string | null): string | null {
   return role ? role.replace(/^\\/, "").toLowerCase() : null;
+}
+
+/** The last level of a mailbox path ("Parent/Child" → "Child"). */
+const leafName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/** The mailbox one level up, if the account has it (RFC 8621 §2 parentId). */
+function parentBox<B extends { name: string }>(box: B, boxes: readonly B[]): B | null {
+  const at = box.name.lastIndexOf("/");
+  return at < 0 ? null : boxes.find((b) => b.name === box.name.slice(0, at)) ?? null;
 }
 
 /** A list of ids (or of property names), or null when absent or null (RFC 8620 §5.1). */
@@ -64,8 +73,8 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
         const c = byBox.get(box.id);
         list.push({
           id: mailboxId(box.id),
-          name: box.name,
-          parentId: null,
+          name: leafName(box.name),
+          parentId: parentBox(box, boxes) ? mailboxId(parentBox(box, boxes)!.id) : null,
           role: jmapRole(box.role),
           sortOrder: box.role === "inbox" ? 0 : 10,
           totalEmails: c?.total ?? 0,
@@ -99,7 +108,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
      * A mailbox with children is not destroyed (mailboxHasChild), nor one that holds mail unless
      * onDestroyRemoveEmails is true (mailboxHasEmail).
      */
-    async "Mailbox/set"(args: Record<string, unknown>) {
+    async "Mailbox/set"(args: Record<string, unknown>, context?: CallContext) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
       if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
@@ -107,50 +116,74 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       }
       let boxes = await store.mailboxes.list(account.id);
       const created: Record<string, { id: string }> = {};
-      const notCreated: Record<string, { type: string; description?: string }> = {};
+      const notCreated: Record<string, { type: string; description?: string; properties?: string[] }> = {};
       const updated: Record<string, null> = {};
-      const notUpdated: Record<string, { type: string; description?: string }> = {};
+      const notUpdated: Record<string, { type: string; description?: string; properties?: string[] }> = {};
       const destroyed: string[] = [];
       const notDestroyed: Record<string, { type: string; description?: string }> = {};
+      // RFC 8621 §2: a name is one level of the hierarchy; the store keeps the path ("Parent/Child").
       const validName = (name: unknown): name is string =>
-        typeof name === "string" && name.length > 0 && name.length <= 255 && name.toUpperCase() !== "INBOX";
+        typeof name === "string" && name.length > 0 && name.length <= 255 && !name.includes("/") &&
+        name.toUpperCase() !== "INBOX";
       const failure = (e: unknown) => {
         if (!(e instanceof StoreError)) throw e;
         return { type: e.code === "not-found" ? "notFound" : "invalidProperties", description: e.message };
       };
-      for (const [key, spec] of Object.entries((args.create as Record<string, { name?: unknown }>) ?? {})) {
-        if (!validName(spec.name)) notCreated[key] = { type: "invalidProperties", description: "name" };
-        else if (boxes.some((b) => b.name === spec.name)) {
-          notCreated[key] = { type: "invalidProperties", description: "A mailbox of that name exists" };
-        } else {
+      const invalid = (property: string, description: string) => ({
+        type: "invalidProperties",
+        description,
+        properties: [property],
+      });
+      /** The parent a parentId names: a mailbox, null for the top level, undefined for none such. */
+      const parentOf = (value: unknown) => {
+        if (value === null) return null;
+        const id = typeof value === "string" && value.startsWith("#") ? context?.createdIds.get(value.slice(1)) : value;
+        return boxes.find((b) => mailboxId(b.id) === id);
+      };
+      for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
+        const parent = parentOf(spec.parentId ?? null);
+        const path = parent ? `${parent.name}/${spec.name}` : String(spec.name);
+        const extra = Object.keys(spec).find((k) => !["name", "parentId", "isSubscribed"].includes(k));
+        if (extra) notCreated[key] = invalid(extra, `${extra} cannot be set`);
+        else if (!validName(spec.name)) notCreated[key] = invalid("name", "A name without /, not INBOX");
+        else if (parent === undefined) notCreated[key] = invalid("parentId", "No such mailbox");
+        else if (boxes.some((b) => b.name === path)) notCreated[key] = invalid("name", "A mailbox of that name exists");
+        else {
           try {
-            const box = await store.mail.createMailbox(account.id, spec.name, null);
+            const box = await store.mail.createMailbox(account.id, path, null);
+            if (spec.isSubscribed === false) await store.mail.setSubscribed(box, false);
             created[key] = { id: mailboxId(box.id) };
+            context?.createdIds.set(key, mailboxId(box.id));
+            boxes = await store.mailboxes.list(account.id);
           } catch (e) {
             notCreated[key] = failure(e);
           }
         }
       }
-      boxes = await store.mailboxes.list(account.id);
-      for (
-        const [id, patch] of Object.entries(
-          (args.update as Record<string, { name?: unknown; isSubscribed?: unknown }>) ?? {},
-        )
-      ) {
+      for (const [id, patch] of Object.entries((args.update as Record<string, Record<string, unknown>>) ?? {})) {
         const box = boxes.find((b) => mailboxId(b.id) === id);
-        const rename = "name" in patch && patch.name !== box?.name;
-        if (!box) notUpdated[id] = { type: "notFound" };
-        else if (Object.keys(patch).some((k) => k !== "name" && k !== "isSubscribed")) {
-          notUpdated[id] = { type: "invalidProperties", description: "Only name and isSubscribed can change" };
-        } else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") {
-          notUpdated[id] = { type: "invalidProperties", description: "isSubscribed" };
-        } else if (rename && (box.role === "inbox" || !validName(patch.name))) {
-          notUpdated[id] = { type: "invalidProperties", description: "name (INBOX cannot be renamed)" };
-        } else if (rename && boxes.some((b) => b.name === patch.name)) {
-          notUpdated[id] = { type: "invalidProperties", description: "A mailbox of that name exists" };
+        if (!box) {
+          notUpdated[id] = { type: "notFound" };
+          continue;
+        }
+        const parent = "parentId" in patch ? parentOf(patch.parentId) : parentBox(box, boxes);
+        const leaf = "name" in patch ? patch.name : leafName(box.name);
+        const path = parent ? `${parent.name}/${leaf}` : String(leaf);
+        const rename = path !== box.name;
+        const extra = Object.keys(patch).find((k) => !["name", "parentId", "isSubscribed"].includes(k));
+        if (extra) notUpdated[id] = invalid(extra, `${extra} cannot be changed`);
+        else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") {
+          notUpdated[id] = invalid("isSubscribed", "A boolean");
+        } else if (parent === undefined) notUpdated[id] = invalid("parentId", "No such mailbox");
+        else if (parent && (parent.id === box.id || parent.name.startsWith(`${box.name}/`))) {
+          notUpdated[id] = invalid("parentId", "A mailbox cannot be inside itself");
+        } else if (rename && (box.role === "inbox" || !validName(leaf))) {
+          notUpdated[id] = invalid("name", "A name without /, not INBOX (INBOX cannot be renamed)");
+        } else if (rename && boxes.some((b) => b.name === path)) {
+          notUpdated[id] = invalid("name", "A mailbox of that name exists");
         } else {
           try {
-            if (rename) await store.mail.renameMailbox(box, patch.name as string);
+            if (rename) await store.mail.renameMailbox(box, path);
             if (typeof patch.isSubscribed === "boolean" && patch.isSubscribed !== box.subscribed) {
               await store.mail.setSubscribed(box, patch.isSubscribed);
             }
@@ -229,13 +262,15 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
 async function queryMailboxes(store: Store, account: JmapAccount, args: Record<string, unknown>): Promise<string[]> {
   const filter = (args.filter ?? {}) as Record<string, unknown>;
   let boxes = await store.mailboxes.list(account.id);
+  const every = boxes;
   for (const [key, value] of Object.entries(filter)) {
     if (key === "role") boxes = boxes.filter((b) => jmapRole(b.role) === value);
     else if (key === "hasAnyRole") boxes = boxes.filter((b) => (b.role !== null) === value);
     else if (key === "name") boxes = boxes.filter((b) => b.name.toLowerCase().includes(String(value).toLowerCase()));
     else if (key === "isSubscribed") boxes = boxes.filter((b) => b.subscribed === value);
-    else if (key === "parentId") boxes = value === null ? boxes : [];
-    else throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
+    else if (key === "parentId") {
+      boxes = boxes.filter((b) => (parentBox(b, every) ? mailboxId(parentBox(b, every)!.id) : null) === value);
+    } else throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
   }
   const sort = Array.isArray(args.sort) ? (args.sort as Array<{ property: string; isAscending?: boolean }>) : [];
   for (const { property, isAscending = true } of [...sort].reverse()) {
