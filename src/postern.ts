@@ -3,6 +3,7 @@
  * `postern serve` and embedding programs both come through here.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { SecureContext } from "node:tls";
 import { createApp } from "./api/app.ts";
 import { AuthThrottle } from "./auth/throttle.ts";
@@ -124,7 +125,15 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       secureContext,
       directory,
       deliverer,
-      authThrottle: new AuthThrottle({ threshold: config.limits.authFailures, counters: store.policy }),
+      authThrottle: new AuthThrottle({
+        threshold: config.limits.authFailures,
+        counters: store.policy,
+        ban: {
+          failures: config.auth.ban.failures,
+          durationMs: config.auth.ban.duration * 1000,
+          allow: config.auth.ban.allow,
+        },
+      }),
       policy: buildPipeline(config, resolve, storeGreylist(store), storeRateCounter(store), runtime.hooks),
     };
     const addresses: Postern["addresses"] = {};
@@ -166,6 +175,8 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         wakeQueue: () => queueRunner?.wake(),
         throttle: context.authThrottle,
         deliverer: context.deliverer,
+        trustedProxies: config.api.trustedProxies,
+        spoolDir: join(config.dataDir, "spool"),
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
       http = await serveHttp({

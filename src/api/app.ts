@@ -9,6 +9,7 @@ import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
+import { addressList } from "../util/ip-list.ts";
 
 export interface AppOptions {
   version: string;
@@ -22,6 +23,10 @@ export interface AppOptions {
   wakeQueue?: () => void;
   throttle?: AuthThrottle;
   deliverer?: Deliverer;
+  /** api.trustedProxies */
+  trustedProxies?: readonly string[];
+  /** `<dataDir>/spool`, for uploads while they arrive. */
+  spoolDir?: string;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -62,7 +67,13 @@ export function createApp(options: AppOptions): Hono {
       version: options.version,
       wakeQueue: options.wakeQueue,
     });
-    mountJmap(app, { store: options.store, throttle: options.throttle, deliverer: options.deliverer });
+    mountJmap(app, {
+      store: options.store,
+      throttle: options.throttle,
+      deliverer: options.deliverer,
+      trustedProxies: options.trustedProxies?.length ? addressList(options.trustedProxies) : null,
+      spoolDir: options.spoolDir,
+    });
   }
 
   app.notFound((c) =>

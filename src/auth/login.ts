@@ -18,13 +18,17 @@ export type LoginOutcome<A> =
   | { kind: "authenticated"; account: A }
   /**
    * Wrong credentials, or an authorization identity other than the user's own. The reply must
-   * not say which (RFC 4954 §6). `failures` is the new count; `close` once it reaches the limit.
+   * not say which (RFC 4954 §6). `failures` is the new count; `close` once it reaches the limit,
+   * or at once when the client's address is `banned` (the password was not even checked).
    */
-  | { kind: "failed"; failures: number; close: boolean };
+  | { kind: "failed"; failures: number; close: boolean; banned?: true };
+
+/** What a password check answers for an address banned for too many failures (src/auth/throttle.ts). */
+export type Banned = "banned";
 
 export interface LoginAttempt<A> {
   /** The backend's password check: the account, or null for unknown user or wrong password. */
-  verify(username: string, password: string): Promise<A | null>;
+  verify(username: string, password: string): Promise<A | null | Banned>;
   /** Failed logins so far in this session. */
   failures: number;
   maxFailures: number;
@@ -60,7 +64,8 @@ export async function loginStep<A>(step: SaslStep, attempt: LoginAttempt<A>): Pr
   if (step.kind === "error") return { kind: step.reason };
   const { authzid, username, password } = step.credentials;
   const account = authzid && authzid !== username ? null : await attempt.verify(username, password);
-  if (account) return { kind: "authenticated", account };
   const failures = attempt.failures + 1;
+  if (account === "banned") return { kind: "failed", failures, close: true, banned: true };
+  if (account) return { kind: "authenticated", account };
   return { kind: "failed", failures, close: failures >= attempt.maxFailures };
 }

@@ -6,7 +6,15 @@
  *
  * The counts live in the database (`store.policy`, keys `auth-ip|<ip>` and `auth-user|<name>`),
  * so several `postern serve` processes sharing it throttle as one, and a restart forgets nothing.
+ *
+ * Slowing alone still lets parallel guesses through, so an address with `ban.failures` failures in
+ * the window is refused outright for `ban.durationMs` (key `authban|<ip>`, one row at the moment of
+ * the ban), unless it is on the allow-list. Each ban is logged as one line a fail2ban filter can
+ * match: `WARN auth ban ip=<ip> failures=<n> seconds=<s>`.
  */
+import type { BlockList } from "node:net";
+import { addressList, listHas } from "../util/ip-list.ts";
+import { log } from "../util/log.ts";
 
 /** Counters by key and window start (epoch ms); `store.policy` implements this over rate_counters. */
 export interface ThrottleCounters {
@@ -20,10 +28,20 @@ export interface ThrottleCounters {
   pruneCounters(prefix: string, before: number): Promise<void>;
 }
 
+export interface BanOptions {
+  /** Failures from one address within the window that ban it. */
+  failures: number;
+  durationMs: number;
+  /** Addresses and networks (`10.0.0.0/8`, `::1`) never banned. */
+  allow?: readonly string[];
+}
+
 export interface ThrottleOptions {
   /** Failures allowed in the window before attempts are slowed. */
   threshold: number;
   counters: ThrottleCounters;
+  /** Without it, addresses are only slowed, never banned. */
+  ban?: BanOptions;
   windowMs?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -33,6 +51,8 @@ export interface ThrottleOptions {
 const PREFIX = "auth-";
 const ipKey = (ip: string) => `${PREFIX}ip|${ip}`;
 const userKey = (username: string) => `${PREFIX}user|${username.toLowerCase()}`;
+const BAN_PREFIX = "authban|";
+const banKey = (ip: string) => `${BAN_PREFIX}${ip}`;
 
 /**
  * Failures are counted in buckets of a fifteenth of the window, and the buckets that started
@@ -42,15 +62,27 @@ const userKey = (username: string) => `${PREFIX}user|${username.toLowerCase()}`;
 const BUCKETS = 15;
 
 export class AuthThrottle {
-  readonly #options: Required<Omit<ThrottleOptions, "counters">>;
+  readonly #options: Required<Omit<ThrottleOptions, "counters" | "ban">>;
   readonly #counters: ThrottleCounters;
   readonly #bucketMs: number;
+  readonly #ban: (BanOptions & { allowed: BlockList }) | null;
   #prunedAt = -Infinity;
+  /** Bans made by this process since it started (for /metrics). */
+  bans = 0;
 
-  constructor({ counters, ...options }: ThrottleOptions) {
+  constructor({ counters, ban, ...options }: ThrottleOptions) {
     this.#options = { windowMs: 15 * 60_000, baseDelayMs: 250, maxDelayMs: 8000, now: Date.now, ...options };
     this.#counters = counters;
     this.#bucketMs = Math.max(1, Math.ceil(this.#options.windowMs / BUCKETS));
+    this.#ban = ban ? { ...ban, allowed: addressList(ban.allow ?? []) } : null;
+  }
+
+  /** Whether `ip` is banned now (too many failures lately, and not on the allow-list). */
+  async banned(ip: string): Promise<boolean> {
+    if (!this.#ban || listHas(this.#ban.allowed, ip)) return false;
+    const since = this.#options.now() - this.#ban.durationMs + 1;
+    const counts = await this.#counters.sumCounters([banKey(ip)], since);
+    return (counts.get(banKey(ip)) ?? 0) > 0;
   }
 
   /** How long to wait before checking this attempt's password. */
@@ -65,12 +97,24 @@ export class AuthThrottle {
   async failed(ip: string, username: string): Promise<void> {
     const now = this.#options.now();
     await this.#counters.bumpCounters([ipKey(ip), userKey(username)], now - (now % this.#bucketMs));
+    await this.#maybeBan(ip, now);
     // Buckets out of the window are never read again; each process sweeps them once a window,
     // so a flood of IPs cannot grow the table without end.
     if (now - this.#prunedAt >= this.#options.windowMs) {
       this.#prunedAt = now;
       await this.#counters.pruneCounters(PREFIX, this.#since(now));
+      if (this.#ban) await this.#counters.pruneCounters(BAN_PREFIX, now - this.#ban.durationMs + 1);
     }
+  }
+
+  async #maybeBan(ip: string, now: number): Promise<void> {
+    const ban = this.#ban;
+    if (!ban || listHas(ban.allowed, ip)) return;
+    const failures = (await this.#counters.sumCounters([ipKey(ip)], this.#since(now))).get(ipKey(ip)) ?? 0;
+    if (failures < ban.failures || (await this.banned(ip))) return;
+    await this.#counters.bumpCounters([banKey(ip)], now);
+    this.bans++;
+    log.warn("auth ban", { ip, failures, seconds: Math.round(ban.durationMs / 1000) });
   }
 
   async succeeded(username: string): Promise<void> {

@@ -3,6 +3,7 @@
  * transaction); the store publishes its changes after the commit, which wakes IDLE sessions and
  * the JMAP push.
  */
+import type { Banned } from "../auth/login.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type {
   ImapAccount,
@@ -40,7 +41,11 @@ export class StoreImapBackend implements ImapBackend {
     this.#throttle = throttle;
   }
 
-  authenticate(username: string, password: string, peer: { remoteAddress: string }): Promise<ImapAccount | null> {
+  authenticate(
+    username: string,
+    password: string,
+    peer: { remoteAddress: string },
+  ): Promise<ImapAccount | null | Banned> {
     return checkPassword(this.#db, this.#throttle, username, password, peer.remoteAddress);
   }
 

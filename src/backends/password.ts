@@ -5,6 +5,7 @@
  * stored hash is still the one a password was verified against.
  */
 import { CredentialCache } from "../auth/credential-cache.ts";
+import type { Banned } from "../auth/login.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Store } from "../store/store.ts";
 
@@ -21,7 +22,9 @@ export async function checkPassword(
   password: string,
   remoteAddress: string,
   cache: CredentialCache = credentials,
-): Promise<{ id: number; address: string } | null> {
+): Promise<{ id: number; address: string } | null | Banned> {
+  // An address with too many failures lately is refused without looking at the password.
+  if (await throttle.banned(remoteAddress)) return "banned";
   const delay = await throttle.delayFor(remoteAddress, username);
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   const account = await store.accounts.verify(

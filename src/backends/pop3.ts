@@ -7,6 +7,7 @@
  * shares it; this backend renews its locks while it holds any, and a process that dies lets its
  * locks lapse after LOCK_MS.
  */
+import type { Banned } from "../auth/login.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Maildrop, Pop3Account, Pop3Backend, Pop3Peer } from "../pop3/backend.ts";
 import type { Store } from "../store/store.ts";
@@ -26,7 +27,7 @@ export class StorePop3Backend implements Pop3Backend {
     private readonly throttle: AuthThrottle,
   ) {}
 
-  authenticate(username: string, password: string, peer: Pop3Peer): Promise<Pop3Account | null> {
+  authenticate(username: string, password: string, peer: Pop3Peer): Promise<Pop3Account | null | Banned> {
     return checkPassword(this.store, this.throttle, username, password, peer.remoteAddress);
   }
 

@@ -2,6 +2,7 @@
  * The SMTP session's backend over the store: password checks with throttling, recipient and
  * sender policy, and delivery through the `Deliverer`.
  */
+import type { Banned } from "../auth/login.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import { checkPassword } from "./password.ts";
 import { parseAddressList } from "../mime/address-list.ts";
@@ -43,7 +44,11 @@ export interface StoreSmtpBackendOptions {
 export class StoreSmtpBackend implements SmtpBackend {
   constructor(private readonly options: StoreSmtpBackendOptions) {}
 
-  authenticate(username: string, password: string, session: SessionInfo): Promise<AuthenticatedAccount | null> {
+  authenticate(
+    username: string,
+    password: string,
+    session: SessionInfo,
+  ): Promise<AuthenticatedAccount | null | Banned> {
     return checkPassword(this.options.store, this.options.throttle, username, password, session.remoteAddress);
   }
 

@@ -5,11 +5,24 @@
 import * as v from "valibot";
 import { normalizeDomain, parseAddress } from "../mime/address.ts";
 import { checkDomainName, checkSelector, type NameCheck } from "../util/domain-name.ts";
+import { addressList } from "../util/ip-list.ts";
 import { policySchema } from "./policy-schema.ts";
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const nonEmpty = v.pipe(v.string(), v.nonEmpty("must not be empty"));
+/** IP addresses and CIDR networks (`192.0.2.1`, `10.0.0.0/8`, `2001:db8::/32`). */
+const addresses = v.pipe(
+  v.array(v.string()),
+  v.check((list) => {
+    try {
+      addressList(list);
+      return true;
+    } catch {
+      return false;
+    }
+  }, (issue) => `not a list of IP addresses and networks: ${JSON.stringify(issue.input)}`),
+);
 /** `host:port`, e.g. `smtp.example.net:587` or `[::1]:2525`. */
 export const hostPort = v.pipe(
   v.string(),
@@ -154,14 +167,6 @@ export const configSchema = v.strictObject({
       messageMemory: v.optional(positiveInt, 64 * 1024 * 1024),
       /** Refuse message data containing NUL with `550 5.6.0` (Postfix: `message_reject_characters = \0`). */
       rejectNul: v.optional(v.boolean(), true),
-
-      /**
-       * Bytes of received messages being checked and stored at once, across all SMTP sessions; the rest wait
-       * (a message larger than this proceeds alone). Data still arriving is spooled to `<dataDir>/spool`.
-       */
-      messageMemory: v.optional(positiveInt, 64 * 1024 * 1024),
-      /** Refuse message data containing NUL with `550 5.6.0` (Postfix: `message_reject_characters = \0`). */
-      rejectNul: v.optional(v.boolean(), true),
     }),
     {},
   ),
@@ -169,6 +174,18 @@ export const configSchema = v.strictObject({
     v.strictObject({
       /** Allow passwords over connections without TLS (development only). */
       allowPlaintext: v.optional(v.boolean(), false),
+      /**
+       * Refuse an address outright after `failures` failed logins within 15 minutes, for `duration` seconds
+       * (SMTP 421 4.7.0, IMAP BYE, POP3 -ERR [AUTH], HTTP 429), except addresses and networks in `allow`.
+       */
+      ban: v.optional(
+        v.strictObject({
+          failures: v.optional(positiveInt, 10),
+          duration: v.optional(positiveInt, 3600),
+          allow: v.optional(addresses, []),
+        }),
+        {},
+      ),
     }),
     {},
   ),
@@ -176,6 +193,11 @@ export const configSchema = v.strictObject({
     v.strictObject({
       /** Bearer token for the REST admin API under /api/v1; without it the admin API answers 401. */
       adminToken: v.optional(v.pipe(v.string(), v.minLength(16, "must be at least 16 characters"))),
+      /**
+       * Proxies (addresses or networks) whose `X-Forwarded-For`/`Forwarded` header names the client; from anyone
+       * else the socket's peer address is the client, whatever the headers say.
+       */
+      trustedProxies: v.optional(addresses, []),
     }),
     {},
   ),

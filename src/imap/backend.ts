@@ -2,6 +2,7 @@
  * What the IMAP session needs from the rest of Postern, as an interface it is given.
  * `src/backends/imap.ts` implements it over the store; every write resolves after its commit.
  */
+import type { Banned } from "../auth/login.ts";
 import type { MessageSummary } from "../mime/summary.ts";
 import type { TlsInfo } from "../connection.ts";
 
@@ -55,7 +56,7 @@ export interface ImapBackend {
     username: string,
     password: string,
     peer: { remoteAddress: string; tls: TlsInfo | null },
-  ): Promise<ImapAccount | null>;
+  ): Promise<ImapAccount | null | Banned>;
   mailboxes(account: ImapAccount): Promise<MailboxInfo[]>;
   /** Every message of a mailbox, in UID order (SELECT). */
   messages(mailboxId: number): Promise<MessageMeta[]>;

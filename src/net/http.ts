@@ -2,15 +2,22 @@
  * Serving a fetch handler (the Hono app) on the runtime's own HTTP server: Bun.serve on Bun,
  * Deno.serve on Deno. The one place HTTP touches a runtime API.
  */
+import { normalizeIp } from "./connection.ts";
+
 export interface HttpServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-type Fetch = (request: Request) => Response | Promise<Response>;
+/** The peer's address goes to the app as its environment (Hono's `c.env`), for src/api/client.ts. */
+type Fetch = (request: Request, env: { remoteAddress: string }) => Response | Promise<Response>;
 
 interface BunLike {
-  serve(options: { hostname: string; port: number; fetch: Fetch; maxRequestBodySize?: number }): {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: (request: Request, server: { requestIP(r: Request): { address: string } | null }) => ReturnType<Fetch>;
+  }): {
     port: number;
     stop(closeActive?: boolean): Promise<void> | void;
   };
@@ -19,14 +26,19 @@ interface BunLike {
 interface DenoLike {
   serve(
     options: { hostname: string; port: number; onListen?: () => void; signal?: AbortSignal },
-    handler: Fetch,
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => ReturnType<Fetch>,
   ): { addr: { port: number }; finished: Promise<void>; shutdown(): Promise<void> };
 }
 
 export async function serveHttp(options: { host: string; port: number; fetch: Fetch }): Promise<HttpServer> {
   const g = globalThis as { Bun?: BunLike; Deno?: DenoLike };
   if (g.Bun) {
-    const server = g.Bun.serve({ hostname: options.host, port: options.port, fetch: options.fetch });
+    const server = g.Bun.serve({
+      hostname: options.host,
+      port: options.port,
+      fetch: (request, server) =>
+        options.fetch(request, { remoteAddress: normalizeIp(server.requestIP(request)?.address ?? "") }),
+    });
     return {
       port: server.port,
       close: async () => {
@@ -35,7 +47,10 @@ export async function serveHttp(options: { host: string; port: number; fetch: Fe
     };
   }
   if (g.Deno) {
-    const server = g.Deno.serve({ hostname: options.host, port: options.port, onListen: () => {} }, options.fetch);
+    const server = g.Deno.serve(
+      { hostname: options.host, port: options.port, onListen: () => {} },
+      (request, info) => options.fetch(request, { remoteAddress: normalizeIp(info.remoteAddr.hostname) }),
+    );
     return {
       port: server.addr.port,
       close: () => server.shutdown(),

@@ -3,6 +3,7 @@
  * of the account's INBOX (RFC 1939 §3 "maildrop"). `src/backends/pop3.ts` implements it over
  * the store; tests implement it in memory.
  */
+import type { Banned } from "../auth/login.ts";
 import type { TlsInfo } from "../connection.ts";
 
 export interface Pop3Account {
@@ -35,7 +36,7 @@ export interface Pop3Peer {
 }
 
 export interface Pop3Backend {
-  authenticate(username: string, password: string, peer: Pop3Peer): Promise<Pop3Account | null>;
+  authenticate(username: string, password: string, peer: Pop3Peer): Promise<Pop3Account | null | Banned>;
   /** "in-use" when another POP3 session holds this account's maildrop. */
   openMaildrop(account: Pop3Account): Promise<Maildrop | "in-use">;
 }

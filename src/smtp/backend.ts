@@ -3,6 +3,7 @@
  * session never reaches the store: `src/deliver/smtp-backend.ts` implements this, and tests
  * implement it with a few lines of in-memory code.
  */
+import type { Banned } from "../auth/login.ts";
 import type { TlsInfo } from "../connection.ts";
 import type { Reply } from "./reply.ts";
 
@@ -62,7 +63,11 @@ export type DeliveryResult = { ok: true } | { ok: false; reply: Reply };
 
 export interface SmtpBackend {
   /** Checks a password. Slow on purpose for repeated failures (the backend throttles). */
-  authenticate(username: string, password: string, session: SessionInfo): Promise<AuthenticatedAccount | null>;
+  authenticate(
+    username: string,
+    password: string,
+    session: SessionInfo,
+  ): Promise<AuthenticatedAccount | null | Banned>;
   /** Submission: may this account use this envelope sender? */
   mayUseSender(account: AuthenticatedAccount, sender: string): Promise<boolean>;
   checkRecipient(address: string, session: SessionInfo): Promise<RecipientVerdict>;

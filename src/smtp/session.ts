@@ -283,6 +283,12 @@ export class SmtpSession {
         this.#authFailures = outcome.failures;
         // RFC 4954 §6: the same reply whether or not the account exists.
         const failed = reply(535, "5.7.8", "Authentication credentials invalid");
+        if (outcome.banned) {
+          return {
+            replies: [reply(421, "4.7.0", "Too many failed logins from your address, try again later")],
+            action: { kind: "close" },
+          };
+        }
         if (outcome.close) {
           return {
             replies: [failed, reply(421, "4.7.0", "Too many authentication failures")],

@@ -57,6 +57,38 @@ for (const [name, makeCounters] of implementations) {
     const throttle = async (options: Omit<ThrottleOptions, "counters">) =>
       new AuthThrottle({ ...options, counters: await makeCounters() });
 
+    test("an address is banned at the ban's failure count, for its duration; the allow-list and others are not", async () => {
+      let now = 1_000_000;
+      const t = await throttle({
+        threshold: 100,
+        now: () => now,
+        ban: { failures: 3, durationMs: 60_000, allow: ["10.0.0.0/8", "2001:db8::/32"] },
+      });
+      for (let i = 0; i < 2; i++) await t.failed("192.0.2.7", `user${i}@x.test`);
+      expect(await t.banned("192.0.2.7")).toBe(false);
+      await t.failed("192.0.2.7", "user2@x.test");
+      expect(await t.banned("192.0.2.7")).toBe(true);
+      expect(t.bans).toBe(1);
+      // More failures while banned do not ban again.
+      await t.failed("192.0.2.7", "user3@x.test");
+      expect(t.bans).toBe(1);
+      expect(await t.banned("192.0.2.8")).toBe(false);
+      for (const ip of ["10.1.2.3", "2001:db8::5"]) {
+        for (let i = 0; i < 5; i++) await t.failed(ip, "x@x.test");
+        expect(await t.banned(ip)).toBe(false);
+      }
+      now += 59_000;
+      expect(await t.banned("192.0.2.7")).toBe(true);
+      now += 2_000;
+      expect(await t.banned("192.0.2.7")).toBe(false);
+    });
+
+    test("without ban options nobody is banned", async () => {
+      const t = await throttle({ threshold: 1 });
+      for (let i = 0; i < 20; i++) await t.failed("192.0.2.9", "x@x.test");
+      expect(await t.banned("192.0.2.9")).toBe(false);
+    });
+
     test("no delay up to the threshold, then doubling up to the ceiling", async () => {
       const t = await throttle({ threshold: 3, baseDelayMs: 100, maxDelayMs: 1000, now: () => 0 });
       const delays: number[] = [];

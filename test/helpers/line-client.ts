@@ -16,11 +16,15 @@ export class LineClient {
     this.#listen(socket);
   }
 
-  static async connect(port: number, options: { host?: string; tls?: boolean } = {}): Promise<LineClient> {
+  static async connect(
+    port: number,
+    options: { host?: string; tls?: boolean; localAddress?: string } = {},
+  ): Promise<LineClient> {
     const host = options.host ?? "127.0.0.1";
+    const local = options.localAddress ? { localAddress: options.localAddress } : {};
     const socket: Socket = options.tls
-      ? tlsConnect({ host, port, rejectUnauthorized: false, servername: "localhost" })
-      : tcpConnect(port, host);
+      ? tlsConnect({ host, port, ...local, rejectUnauthorized: false, servername: "localhost" })
+      : tcpConnect({ port, host, ...local });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.tls ? "secureConnect" : "connect", () => resolve());
       socket.once("error", reject);

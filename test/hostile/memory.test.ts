@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
 import { preLoginLiteral, sendLargeMessage } from "./big-senders.ts";
@@ -30,7 +31,7 @@ let mail: MailServer;
 
 beforeAll(async () => {
   mail = await startMailServer({
-    waitFor: ["smtp", "imap"],
+    waitFor: ["smtp", "imap", "http"],
     users: { "jo@example.test": "jo-password" },
     config: { limits: { connectionsPerIp: 100 }, auth: { allowPlaintext: true } },
   });
@@ -88,6 +89,37 @@ describe(`memory bounds for client data on ${runtime()}`, () => {
     }
   });
 
+  test(
+    "HTTP: an upload over the limit is refused from its Content-Length, unread; a chunked one is cut off at it",
+    async () => {
+      const auth = `Basic ${Buffer.from("jo@example.test:jo-password").toString("base64")}`;
+      const accountId = await (async () => {
+        const session = await fetch(`http://127.0.0.1:${mail.server.ports.http}/jmap/session`, {
+          headers: { authorization: auth },
+        });
+        return Object.keys((await session.json()).accounts)[0]!;
+      })();
+      // Declared too large: the answer comes before any of the body is sent.
+      const declared = await rawHttp(
+        `POST /jmap/upload/${accountId} HTTP/1.1\r\nhost: x\r\nauthorization: ${auth}\r\ncontent-length: 60000000\r\n\r\n`,
+        0,
+      );
+      expect(declared.status).toBe(413);
+      expect(declared.text).toContain("application/problem+json");
+      // Chunked, with no length: read up to the 50 MB limit, then refused.
+      const { result, growth } = await measured(() =>
+        Promise.all(Array.from({ length: 4 }, () =>
+          rawHttp(
+            `POST /jmap/upload/${accountId} HTTP/1.1\r\nhost: x\r\nauthorization: ${auth}\r\ntransfer-encoding: chunked\r\n\r\n`,
+            60,
+          )))
+      );
+      console.log(`4 chunked 60 MiB uploads: RSS +${growth.toFixed(0)} MiB`);
+      for (const r of result) expect(r.status).toBe(413);
+    },
+    120_000,
+  );
+
   for (const mode of ["data", "bdat"] as const) {
     test(
       `${SENDERS} SMTP senders of ${OVERSIZE_MIB} MiB each (${mode.toUpperCase()}), over the 25 MiB limit: refused, RSS +${BOUND_MIB} MiB at most`,
@@ -131,3 +163,38 @@ describe(`memory bounds for client data on ${runtime()}`, () => {
     LONG ? 900_000 : 300_000,
   );
 });
+
+/**
+ * Sends `head`, then `mib` MiB of chunked body (until the server answers), and resolves with the status line's code
+ * and what was read. The server may answer and close before the body is through.
+ */
+function rawHttp(head: string, mib: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port: mail.server.ports.http! });
+    let text = "";
+    let answered = false;
+    const done = () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      socket.destroy();
+      resolve({ status, text });
+    };
+    socket.on("data", (chunk) => {
+      text += chunk.toString("latin1");
+      if (!answered && /\r\n\r\n/.test(text)) {
+        answered = true;
+        setTimeout(done, 100);
+      }
+    });
+    socket.on("close", () => answered || done());
+    socket.on("error", (e) => (answered ? undefined : reject(e)));
+    socket.write(head);
+    const block = Buffer.alloc(1024 * 1024, 0x61);
+    const chunk = Buffer.concat([Buffer.from(`${block.length.toString(16)}\r\n`), block, Buffer.from("\r\n")]);
+    (async () => {
+      for (let i = 0; i < mib && !answered && !socket.destroyed; i++) {
+        if (!socket.write(chunk)) await new Promise((r) => socket.once("drain", r));
+      }
+      if (mib > 0 && !answered && !socket.destroyed) socket.write("0\r\n\r\n");
+    })();
+  });
+}

@@ -3,6 +3,7 @@
  * validate requests (with problem documents naming each bad field) and to generate the
  * OpenAPI 3.1 document (`/api/openapi.json`) through @valibot/to-json-schema.
  */
+import { readBody } from "../client.ts";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import type { Context, Hono } from "hono";
 import * as v from "valibot";
@@ -53,13 +54,13 @@ export class RouteRegistry {
         if (query && !query.success) return invalid(c, query.issues, "query");
         let body: v.SafeParseResult<Schema> | null = null;
         if (spec.body) {
-          const length = Number(c.req.header("content-length") ?? 0);
-          if (length > maxBodyBytes) {
+          const bytes = await readBody(c, maxBodyBytes);
+          if (bytes === "too-large") {
             return problem(c, 413, "too-large", `The body may be at most ${maxBodyBytes} bytes`);
           }
           let json: unknown;
           try {
-            json = await c.req.json();
+            json = JSON.parse(new TextDecoder().decode(bytes));
           } catch {
             return problem(c, 400, "not-json", "The request body must be a JSON document");
           }
