@@ -47,17 +47,16 @@ export function createApp(options: AppOptions): Hono {
       c.json({ status: "ok", version: options.version, uptime: Math.round((Date.now() - options.startedAt) / 1000) }),
   );
 
-  app.get(
-    "/metrics",
-    (c) =>
-      c.text(
-        renderMetrics(options.metrics(), { inFlight, version: options.version, startedAt: options.startedAt }),
-        200,
-        {
-          "content-type": "text/plain; version=0.0.4; charset=utf-8",
-        },
-      ),
-  );
+  app.get("/metrics", async (c) => {
+    const bannedAddresses = await options.throttle?.activeBans();
+    const text = renderMetrics(options.metrics(), {
+      inFlight,
+      version: options.version,
+      startedAt: options.startedAt,
+      bannedAddresses,
+    });
+    return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
 
   if (options.store) {
     mountRest(app, {

@@ -13,7 +13,7 @@ const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').repl
 
 export function renderMetrics(
   listeners: ListenerStats[],
-  extra: { inFlight: number; version: string; startedAt: number; dns?: DnsStats },
+  extra: { inFlight: number; version: string; startedAt: number; dns?: DnsStats; bannedAddresses?: number },
 ): string {
   const lines = [
     "# HELP postern_build_info Postern's version.",
@@ -29,6 +29,9 @@ export function renderMetrics(
     "# HELP postern_connections_total Connections accepted since start, per listener.",
     "# TYPE postern_connections_total counter",
     ...listeners.map((l) => `postern_connections_total{listener="${escape(l.name)}"} ${l.total}`),
+    "# HELP postern_auth_banned_addresses Addresses banned now for too many failed logins (auth.ban).",
+    "# TYPE postern_auth_banned_addresses gauge",
+    `postern_auth_banned_addresses ${extra.bannedAddresses ?? 0}`,
     ...dnsMetrics(extra.dns ?? dnsStats),
   ];
   return `${lines.join("\n")}\n`;

@@ -24,6 +24,8 @@ export interface ThrottleCounters {
   bumpCounters(keys: readonly string[], windowStart: number): Promise<void>;
   /** Forgets every window of a key. */
   clearCounter(key: string): Promise<void>;
+  /** How many keys beginning with `prefix` have a window that started at or after `since`. */
+  countKeys(prefix: string, since: number): Promise<number>;
   /** Forgets the windows that started before `before`, of every key beginning with `prefix`. */
   pruneCounters(prefix: string, before: number): Promise<void>;
 }
@@ -67,14 +69,18 @@ export class AuthThrottle {
   readonly #bucketMs: number;
   readonly #ban: (BanOptions & { allowed: BlockList }) | null;
   #prunedAt = -Infinity;
-  /** Bans made by this process since it started (for /metrics). */
-  bans = 0;
 
   constructor({ counters, ban, ...options }: ThrottleOptions) {
     this.#options = { windowMs: 15 * 60_000, baseDelayMs: 250, maxDelayMs: 8000, now: Date.now, ...options };
     this.#counters = counters;
     this.#bucketMs = Math.max(1, Math.ceil(this.#options.windowMs / BUCKETS));
     this.#ban = ban ? { ...ban, allowed: addressList(ban.allow ?? []) } : null;
+  }
+
+  /** Addresses banned now, by every process sharing the database (for /metrics). */
+  async activeBans(): Promise<number> {
+    if (!this.#ban) return 0;
+    return this.#counters.countKeys(BAN_PREFIX, this.#options.now() - this.#ban.durationMs + 1);
   }
 
   /** Whether `ip` is banned now (too many failures lately, and not on the allow-list). */
@@ -113,7 +119,6 @@ export class AuthThrottle {
     const failures = (await this.#counters.sumCounters([ipKey(ip)], this.#since(now))).get(ipKey(ip)) ?? 0;
     if (failures < ban.failures || (await this.banned(ip))) return;
     await this.#counters.bumpCounters([banKey(ip)], now);
-    this.bans++;
     log.warn("auth ban", { ip, failures, seconds: Math.round(ban.durationMs / 1000) });
   }
 

@@ -95,6 +95,16 @@ export class PolicyStateRepository {
   }
 
   /** Deletes the windows that started before `before`, of every key beginning with `prefix` (ASCII). */
+  /** How many keys beginning with `prefix` have a window that started at or after `since`. */
+  async countKeys(prefix: string, since: number): Promise<number> {
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const [row] = await this.db
+      .select({ n: sql<number>`count(DISTINCT ${rateCounters.key})` })
+      .from(rateCounters)
+      .where(and(gte(rateCounters.key, prefix), lt(rateCounters.key, end), gte(rateCounters.windowStart, since)));
+    return Number(row?.n ?? 0);
+  }
+
   async pruneCounters(prefix: string, before: number): Promise<void> {
     // A key range rather than LIKE, so the primary key index finds the rows.
     const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);

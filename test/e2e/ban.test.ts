@@ -96,6 +96,8 @@ describe(`login bans on ${runtime()}`, () => {
     for (let i = 0; i < 4; i++) await imapLogin("127.0.0.9", "wrong");
     expect((await imapLogin("127.0.0.9", "jo-password")).join("\n")).toContain("a OK");
 
+    const metrics = await (await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`)).text();
+    expect(metrics).toMatch(/^postern_auth_banned_addresses 1$/m);
     const log = mail.server.log();
     expect(log).toMatch(/WARN auth ban ip=127\.0\.0\.5 failures=3 seconds=60/);
   });
