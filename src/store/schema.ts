@@ -236,7 +236,8 @@ export const queueRecipients = sqliteTable(
     /** RFC 3461 NOTIFY, comma-separated, and ORCPT. */
     notify: text("notify"),
     orcpt: text("orcpt"),
-    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull().default("pending"),
+    /** `held`: kept out of delivery by an operator (`postern queue hold`) until released. */
+    status: text("status", { enum: ["pending", "held", "delivered", "failed"] }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull().default(
       sql`(unixepoch('subsec') * 1000)`,
