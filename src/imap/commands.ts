@@ -1,9 +1,10 @@
 /**
  * IMAP commands as values (RFC 9051 §6, with CONDSTORE/QRESYNC RFC 7162, LIST-EXTENDED RFC 5258,
- * SPECIAL-USE RFC 6154, UIDPLUS RFC 4315, MOVE RFC 6851, ESEARCH RFC 4731).
+ * SPECIAL-USE RFC 6154, UIDPLUS RFC 4315, MOVE RFC 6851, ESEARCH RFC 4731, SORT and THREAD RFC 5256).
  */
 import type { SearchKey } from "./search.ts";
 import type { SequenceSet } from "./sequence-set.ts";
+import type { SortCriterion } from "./sort.ts";
 
 /** A section of BODY[...] / BINARY[...] (RFC 9051 §6.4.5). */
 export interface Section {
@@ -41,6 +42,9 @@ export type ImapCommand =
     | { name: "APPEND"; mailbox: string; flags: string[]; date: Date | null; message: Uint8Array }
     | { name: "EXPUNGE"; uids: SequenceSet | null }
     | { name: "SEARCH"; returnOptions: string[] | null; charset: string | null; key: SearchKey }
+    /** RFC 5256 SORT; RETURN options are ESORT (RFC 5267 §3). */
+    | { name: "SORT"; returnOptions: string[] | null; criteria: SortCriterion[]; charset: string; key: SearchKey }
+    | { name: "THREAD"; algorithm: "ORDEREDSUBJECT" | "REFERENCES"; charset: string; key: SearchKey }
     | { name: "FETCH"; set: SequenceSet; items: FetchItem[]; changedSince: number | null; vanished: boolean }
     | {
       name: "STORE";

@@ -17,7 +17,7 @@ import {
   utf8,
 } from "./context.ts";
 import { fetchNeeds, fetchResponse } from "./fetch.ts";
-import { matches, searchNeeds } from "./search-eval.ts";
+import { matching, usesModseq } from "./search-run.ts";
 import { formatSequenceSet } from "./sequence-set.ts";
 import type { MailboxView } from "./view.ts";
 
@@ -121,41 +121,11 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
   if (cmd.charset && !["UTF-8", "US-ASCII"].includes(cmd.charset)) {
     return no("Supported charsets: UTF-8, US-ASCII", "BADCHARSET (UTF-8 US-ASCII)");
   }
-  const modseqKey = JSON.stringify(cmd.key).includes('"modseq"');
+  const modseqKey = usesModseq(cmd.key);
   if (modseqKey) enableCondstore(ctx);
-  const needs = searchNeeds(cmd.key);
-  const found: number[] = [];
-  let highestModseq = 0;
-  const uids = [...view.uids];
-  for (let i = 0; i < uids.length; i += BATCH) {
-    const batch = uids.slice(i, i + BATCH);
-    const rows = await ctx.backend.summaries(view.mailbox.id, batch);
-    const raws = needs.raw ? await ctx.backend.raws(view.mailbox.id, batch) : null;
-    for (const uid of batch) {
-      const row = rows.get(uid);
-      const state = view.state(uid);
-      if (!row || !state) continue;
-      const raw = raws?.get(uid) ?? null;
-      const target = {
-        seq: view.seqOf(uid),
-        uid,
-        flags: state.flags,
-        modseq: state.modseq,
-        size: row.size,
-        internalDate: row.internalDate,
-        summary: row.summary,
-        raw,
-        recent: view.isRecent(uid),
-        maxSeq: view.exists,
-        maxUid: view.maxUid,
-        saved: view.saved,
-      };
-      if (matches(cmd.key, target)) {
-        found.push(uid);
-        highestModseq = Math.max(highestModseq, state.modseq);
-      }
-    }
-  }
+  const matched = await matching(ctx, cmd.key);
+  const found = matched.map((m) => m.uid);
+  const highestModseq = matched.reduce((max, m) => Math.max(max, m.modseq), 0);
   const numbers = cmd.uid ? found : found.map((uid) => view.seqOf(uid));
   if (cmd.returnOptions === null) {
     const modseq = modseqKey && found.length ? ` (MODSEQ ${highestModseq})` : "";
@@ -163,12 +133,13 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
   } else {
     // RFC 4731 ESEARCH; RETURN () means ALL. SAVE (RFC 5182) keeps the result for "$".
     const options = cmd.returnOptions.length ? cmd.returnOptions : ["ALL"];
-    if (options.includes("SAVE")) view.saved = found;
+    if (options.includes("SAVE")) view.saved = savedResult(found, options);
     const parts: string[] = [];
-    if (options.includes("MIN") && numbers.length) parts.push(`MIN ${Math.min(...numbers)}`);
-    if (options.includes("MAX") && numbers.length) parts.push(`MAX ${Math.max(...numbers)}`);
+    // Found in ascending UID order, which is ascending sequence order too.
+    if (options.includes("MIN") && numbers.length) parts.push(`MIN ${numbers[0]}`);
+    if (options.includes("MAX") && numbers.length) parts.push(`MAX ${numbers.at(-1)}`);
     if (options.includes("ALL") && numbers.length) {
-      parts.push(`ALL ${formatSequenceSet([...numbers].sort((a, b) => a - b))}`);
+      parts.push(`ALL ${formatSequenceSet(numbers)}`);
     }
     if (options.includes("COUNT")) parts.push(`COUNT ${numbers.length}`);
     if (modseqKey && found.length) parts.push(`MODSEQ ${highestModseq}`);
@@ -221,4 +192,17 @@ export async function expunge(ctx: HandlerContext, cmd: Cmd<"EXPUNGE"> | null): 
     cmd ? "EXPUNGE completed" : "CLOSE completed",
     cmd && condstore(ctx) ? `HIGHESTMODSEQ ${view.highestModseq}` : undefined,
   );
+}
+
+/**
+ * What SEARCH RETURN (SAVE ...) keeps for "$" (RFC 5182 §2.1): the whole result, or only the
+ * MIN and/or MAX when SAVE comes with them.
+ */
+export function savedResult(uids: readonly number[], options: readonly string[]): number[] {
+  if (uids.length === 0 || !(options.includes("MIN") || options.includes("MAX"))) return [...uids];
+  // `uids` ascend: the first is the MIN, the last the MAX.
+  const kept = new Set<number>();
+  if (options.includes("MIN")) kept.add(uids[0]!);
+  if (options.includes("MAX")) kept.add(uids.at(-1)!);
+  return [...kept];
 }

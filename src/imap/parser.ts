@@ -9,6 +9,7 @@ import { parseFetchItems } from "./fetch-items.ts";
 import { mailboxFromWire } from "./mailbox-name.ts";
 import { parseSearchKeys } from "./search.ts";
 import { parseSequenceSet } from "./sequence-set.ts";
+import { parseSortCriteria } from "./sort.ts";
 
 export type ParseResult =
   | { ok: true; command: ImapCommand }
@@ -36,8 +37,8 @@ export function parseCommand(raw: RawCommand, options: ParseOptions): ParseResul
       uid = true;
       c.sp();
       name = c.atom().toUpperCase();
-      if (!["FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE"].includes(name)) {
-        c.fail("FETCH, STORE, SEARCH, COPY, MOVE or EXPUNGE after UID");
+      if (!["FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE", "SORT", "THREAD"].includes(name)) {
+        c.fail("FETCH, STORE, SEARCH, SORT, THREAD, COPY, MOVE or EXPUNGE after UID");
       }
     }
     // A mailbox name that is an astring but not valid modified UTF-7 (RFC 3501 §5.1.3) leaves the
@@ -212,6 +213,32 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
         c.sp();
       }
       return { name, returnOptions, charset, key: parseSearchKeys(c) };
+    }
+    case "SORT": {
+      c.sp();
+      let returnOptions: string[] | null = null;
+      if (c.peekWord("RETURN ")) {
+        c.expect("RETURN");
+        c.sp();
+        returnOptions = c.list(() => c.atom().toUpperCase(), true);
+        c.sp();
+      }
+      const criteria = parseSortCriteria(c);
+      c.sp();
+      const charset = c.astring().toUpperCase();
+      c.sp();
+      return { name, returnOptions, criteria, charset, key: parseSearchKeys(c) };
+    }
+    case "THREAD": {
+      c.sp();
+      const algorithm = c.atom().toUpperCase();
+      if (algorithm !== "ORDEREDSUBJECT" && algorithm !== "REFERENCES") {
+        c.fail(`ORDEREDSUBJECT or REFERENCES (not ${algorithm})`);
+      }
+      c.sp();
+      const charset = c.astring().toUpperCase();
+      c.sp();
+      return { name, algorithm, charset, key: parseSearchKeys(c) };
     }
     case "FETCH": {
       c.sp();

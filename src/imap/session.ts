@@ -12,6 +12,7 @@ import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";
 import * as mailbox from "./mailbox-commands.ts";
 import * as message from "./message-commands.ts";
+import * as sorting from "./sort-commands.ts";
 import { allowed, capabilities, refusal, type StateName } from "./state.ts";
 
 export interface ImapSessionOptions {
@@ -260,6 +261,10 @@ export class ImapSession {
         return message.store(ctx!, cmd);
       case "SEARCH":
         return message.search(ctx!, cmd);
+      case "SORT":
+        return sorting.sort(ctx!, cmd);
+      case "THREAD":
+        return sorting.thread(ctx!, cmd);
       case "COPY":
       case "MOVE":
         return message.copyOrMove(ctx!, cmd);

@@ -1,7 +1,7 @@
 /**
  * IMAP conformance, scripted sessions with exact responses against `postern serve` (issue 16):
  * subscriptions and LIST-EXTENDED, \Recent, BINARY of quoted-printable, CONDSTORE in untagged
- * FETCH, and the smaller cases.
+ * FETCH, the smaller cases, and the extensions (SORT, THREAD, ESORT, SEARCHRES...).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { imapScript } from "../helpers/imap-script.ts";
@@ -9,7 +9,7 @@ import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
 
 let mail: MailServer;
-const USERS = ["sub", "rec", "bin", "mod", "misc"].map((u) => `${u}@example.test`);
+const USERS = ["sub", "rec", "bin", "mod", "misc", "sort"].map((u) => `${u}@example.test`);
 
 beforeAll(async () => {
   mail = await startMailServer({
@@ -226,6 +226,48 @@ describe(`smaller cases on ${runtime()}`, () => {
     expect(moved.untagged[0]).toMatch(/^\* OK \[COPYUID \d+ 1 3\]/);
     expect(moved.untagged.slice(1)).toEqual(["* 1 EXPUNGE", "* 2 EXISTS"]);
     expect((await s.run("FETCH 1:2 (UID)")).untagged).toEqual(["* 1 FETCH (UID 2)", "* 2 FETCH (UID 3)"]);
+    await s.close();
+  });
+});
+
+describe(`SORT, THREAD, ESORT, SEARCHRES on ${runtime()}`, () => {
+  test("SORT and UID SORT by subject, date and size; ESORT RETURN; THREAD REFERENCES and ORDEREDSUBJECT (RFC 5256, RFC 5267)", async () => {
+    const s = await open("sort@example.test");
+    await s.run("ENABLE IMAP4rev2");
+    expect((await s.run("CAPABILITY")).untagged[0]).toMatch(/ SORT .*ESORT .*THREAD=REFERENCES/);
+    await s.run("CREATE Lists");
+    const mails = [
+      ["<a@x>", "", "Tue, 1 Dec 2026 10:00:00 +0000", "Plans"],
+      ["<b@x>", "<a@x>", "Tue, 1 Dec 2026 12:00:00 +0000", "Re: Plans"],
+      ["<c@x>", "", "Tue, 1 Dec 2026 09:00:00 +0000", "[team] Budget"],
+      ["<d@x>", "<a@x> <b@x>", "Tue, 1 Dec 2026 11:00:00 +0000", "Re: Re: Plans"],
+      ["<e@x>", "", "Tue, 1 Dec 2026 13:00:00 +0000", "Fwd: budget"],
+    ];
+    for (const [id, refs, date, subject] of mails) {
+      const body = `Message-ID: ${id}\r\n${refs ? `References: ${refs}\r\n` : ""}Date: ${date}\r\nSubject: ${subject}` +
+        `\r\n\r\n${"x".repeat(id!.charCodeAt(1))}\r\n`;
+      expect((await s.runLiteral("APPEND Lists", body)).done).toMatch(/^OK/);
+    }
+    expect((await s.run("SELECT Lists")).done).toMatch(/^OK/);
+    expect((await s.run("SORT (SUBJECT DATE) UTF-8 ALL")).untagged).toEqual(["* SORT 3 5 1 4 2"]);
+    expect((await s.run("SORT (REVERSE DATE) UTF-8 ALL")).untagged).toEqual(["* SORT 5 2 4 1 3"]);
+    expect((await s.run("SORT (SIZE) US-ASCII NOT SUBJECT budget")).untagged).toEqual(["* SORT 1 2 4"]);
+    const uids = (await s.run("UID SEARCH ALL")).untagged[0]!.split(" ").slice(2).map(Number);
+    expect((await s.run("UID SORT (DATE) UTF-8 ALL")).untagged).toEqual([
+      `* SORT ${[3, 1, 4, 2, 5].map((n) => uids[n - 1]).join(" ")}`,
+    ]);
+    // ESORT: MIN and MAX in sort order, ALL as an ordered set.
+    const esort = (await s.run("SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL")).untagged;
+    expect(esort[0]).toMatch(/^\* ESEARCH \(TAG "t\d+"\) MIN 3 MAX 5 ALL 3,1,4,2,5 COUNT 5$/);
+    expect((await s.run("SORT (DATE) KOI8-R ALL")).done).toMatch(/^NO \[BADCHARSET/);
+    expect((await s.run("THREAD REFERENCES UTF-8 ALL")).untagged).toEqual(["* THREAD (3 5)(1 2 4)"]);
+    expect((await s.run("THREAD ORDEREDSUBJECT UTF-8 ALL")).untagged).toEqual(["* THREAD (3 5)(1 (4)(2))"]);
+    expect((await s.run("THREAD REFERENCES UTF-8 SUBJECT nothing-matches")).untagged).toEqual(["* THREAD"]);
+    // SEARCHRES: SAVE with MIN keeps only the minimum (RFC 5182 §2.1); "$" then names it.
+    expect((await s.run("SEARCH RETURN (SAVE MIN) SUBJECT plans")).untagged).toEqual([
+      expect.stringMatching(/^\* ESEARCH \(TAG "t\d+"\) MIN 1$/),
+    ]);
+    expect((await s.run("FETCH $ (UID)")).untagged).toEqual([`* 1 FETCH (UID ${uids[0]})`]);
     await s.close();
   });
 });

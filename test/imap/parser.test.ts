@@ -206,4 +206,29 @@ describe("IMAP command parser", () => {
     expect(parseDateTime(" 7-Jul-1996 02:44:25 +0000")?.toISOString()).toBe("1996-07-07T02:44:25.000Z");
     expect(parseDateTime("17-Foo-1996 02:44:25 -0700")).toBeNull();
   });
+
+  test("SORT and THREAD (RFC 5256), UID forms, ESORT RETURN (RFC 5267)", () => {
+    expect(ok("t1 SORT (REVERSE DATE subject) UTF-8 ALL")).toMatchObject({
+      name: "SORT",
+      uid: false,
+      returnOptions: null,
+      criteria: [{ key: "DATE", reverse: true }, { key: "SUBJECT", reverse: false }],
+      charset: "UTF-8",
+      key: { op: "all" },
+    });
+    expect(ok("t2 UID SORT RETURN (MIN COUNT) (ARRIVAL) us-ascii UNSEEN")).toMatchObject({
+      uid: true,
+      returnOptions: ["MIN", "COUNT"],
+      charset: "US-ASCII",
+    });
+    expect(ok("t3 UID THREAD REFERENCES UTF-8 SINCE 1-Jan-2026")).toMatchObject({
+      name: "THREAD",
+      uid: true,
+      algorithm: "REFERENCES",
+    });
+    expect(parse("t4 SORT (NAME) UTF-8 ALL").ok).toBe(false);
+    expect(parse("t5 SORT () UTF-8 ALL").ok).toBe(false);
+    expect(parse("t6 SORT (DATE) ALL").ok).toBe(false);
+    expect(parse("t7 THREAD X-JWZ UTF-8 ALL").ok).toBe(false);
+  });
 });

@@ -29,6 +29,8 @@ const everyCommand: ImapCommand["name"][] = [
   "APPEND",
   "EXPUNGE",
   "SEARCH",
+  "SORT",
+  "THREAD",
   "FETCH",
   "STORE",
   "COPY",
@@ -74,6 +76,8 @@ describe("IMAP states", () => {
       UNSELECT: "selected",
       EXPUNGE: "selected",
       SEARCH: "selected",
+      SORT: "selected",
+      THREAD: "selected",
       FETCH: "selected",
       STORE: "selected",
       COPY: "selected",
@@ -98,6 +102,10 @@ describe("IMAP states", () => {
         "SPECIAL-USE",
         "LIST-STATUS",
         "ESEARCH",
+        "SORT",
+        "ESORT",
+        "THREAD=REFERENCES",
+        "THREAD=ORDEREDSUBJECT",
       ]),
     );
   });
