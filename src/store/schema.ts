@@ -90,6 +90,8 @@ export const mailboxes = sqliteTable(
      * claim UIDs above it sees them as recent, and no other (RFC 3501 §2.3.2).
      */
     recentUid: integer("recent_uid").notNull().default(0),
+    /** JMAP sortOrder (RFC 8621 §2); null: the default, 0 for INBOX and 10 for the others. */
+    sortOrder: integer("sort_order"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
@@ -196,8 +198,8 @@ export const changes = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     mailboxId: integer("mailbox_id"),
-    /** "email" or "mailbox" (JMAP type names). */
-    type: text("type", { enum: ["email", "mailbox"] }).notNull(),
+    /** The JMAP type: "email", "mailbox", "identity" or "submission" (EmailSubmission). */
+    type: text("type", { enum: ["email", "mailbox", "identity", "submission"] }).notNull(),
     /** The email or mailbox id (JMAP's object). */
     objectId: integer("object_id").notNull(),
     /** For an email: its uid in `mailboxId`, so IMAP can report VANISHED without the row. */
@@ -309,3 +311,62 @@ export const apiTokens = sqliteTable(
   },
   (t) => [uniqueIndex("api_tokens_hash").on(t.hash)],
 );
+
+/** A JMAP Identity (RFC 8621 §6): an address the account sends from, with its name and signatures. */
+export const identities = sqliteTable(
+  "identities",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull().default(""),
+    /** The account's address or one of its aliases. */
+    email: text("email").notNull(),
+    /** EmailAddress lists (JSON) or null. */
+    replyTo: text("reply_to", { mode: "json" }).$type<Array<{ name: string | null; email: string }>>(),
+    bcc: text("bcc", { mode: "json" }).$type<Array<{ name: string | null; email: string }>>(),
+    textSignature: text("text_signature").notNull().default(""),
+    htmlSignature: text("html_signature").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [index("identities_account").on(t.accountId)],
+);
+
+/**
+ * A JMAP EmailSubmission (RFC 8621 §7): what was sent, to whom, and how delivery went — kept
+ * per recipient in `deliveryStatus`, which the queue updates as it records its attempts.
+ */
+export const emailSubmissions = sqliteTable(
+  "email_submissions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    identityId: integer("identity_id").notNull(),
+    emailId: integer("email_id").notNull(),
+    threadId: text("thread_id").notNull(),
+    /** The SMTP envelope (RFC 8621 §7 Envelope), JSON. */
+    envelope: text("envelope", { mode: "json" }).$type<{
+      mailFrom: { email: string; parameters: null };
+      rcptTo: Array<{ email: string; parameters: null }>;
+    }>().notNull(),
+    sendAt: integer("send_at", { mode: "timestamp_ms" }).notNull(),
+    undoStatus: text("undo_status", { enum: ["pending", "final", "canceled"] }).notNull().default("final"),
+    /** Recipient → { smtpReply, delivered, displayed } (RFC 8621 §7 DeliveryStatus), JSON. */
+    deliveryStatus: text("delivery_status", { mode: "json" }).$type<
+      Record<string, { smtpReply: string; delivered: "queued" | "yes" | "no" | "unknown"; displayed: "unknown" }>
+    >().notNull(),
+    /** The outbound queue entry of its remote recipients, while there is one. */
+    queueId: integer("queue_id"),
+  },
+  (t) => [index("email_submissions_account").on(t.accountId), index("email_submissions_queue").on(t.queueId)],
+);
+
+/** A JMAP VacationResponse (RFC 8621 §8): one per account, kept until Sieve takes it over. */
+export const vacationResponses = sqliteTable("vacation_responses", {
+  accountId: integer("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  isEnabled: integer("is_enabled", { mode: "boolean" }).notNull().default(false),
+  fromDate: integer("from_date", { mode: "timestamp_ms" }),
+  toDate: integer("to_date", { mode: "timestamp_ms" }),
+  subject: text("subject"),
+  textBody: text("text_body"),
+  htmlBody: text("html_body"),
+});
