@@ -1,6 +1,6 @@
 /**
- * `npm test` / `bun run test`: the whole suite on Bun, then the end-to-end and interoperability tests again with the
- * server started under Deno and as the compiled binary (see test/helpers/runtime.ts).
+ * `npm test` / `bun run test`: the whole suite on Bun, then the end-to-end, interoperability and hostile-client tests
+ * again with the server started under Deno and as the compiled binary (see test/helpers/runtime.ts).
  * `POSTERN_TEST_ONLY=bun` (or deno, binary) runs one leg.
  */
 const only = process.env.POSTERN_TEST_ONLY;
@@ -20,13 +20,13 @@ if (!only || only === "bun") {
   run("suite on Bun", ["bun", "test", "--timeout", "30000", ...extra], { POSTERN_TEST_RUNTIME: "bun" });
 }
 if (!only || only === "deno") {
-  run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], {
+  run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop", "test/hostile"], {
     POSTERN_TEST_RUNTIME: "deno",
   });
 }
 if (!only || only === "binary") {
   run("build the binary", ["bun", "scripts/build.ts"]);
-  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop"], {
+  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop", "test/hostile"], {
     POSTERN_TEST_RUNTIME: "binary",
   });
 }
