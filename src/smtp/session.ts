@@ -6,6 +6,7 @@
  * go through the `SmtpBackend` interface it is given, so tests drive it with plain strings.
  */
 import type { ByteBudget } from "../util/byte-budget.ts";
+import { collectGarbage, LARGE_MESSAGE } from "../util/gc.ts";
 import { Spool } from "../util/spool.ts";
 import { loginStep, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslMechanism, SaslStep } from "../auth/sasl.ts";
@@ -428,7 +429,8 @@ export class SmtpSession {
    * the reservation counts.
    */
   async #deliver(tx: Transaction): Promise<Step> {
-    const release = await this.#options.memory?.acquire(tx.spool.size * PROCESSING_COPIES);
+    const size = tx.spool.size;
+    const release = await this.#options.memory?.acquire(size * PROCESSING_COPIES);
     try {
       const trace = new TextEncoder().encode(receivedHeader({
         helo: this.#helo,
@@ -452,6 +454,7 @@ export class SmtpSession {
       return await this.#store(tx, message);
     } finally {
       release?.();
+      if (size >= LARGE_MESSAGE) collectGarbage();
     }
   }
 
