@@ -143,20 +143,17 @@ export class StoreImapBackend implements ImapBackend {
   async append(
     account: ImapAccount,
     mailboxId: number,
-    message: Uint8Array,
-    flags: string[],
-    date: Date | null,
-  ): Promise<WriteResult<{ uidValidity: number; uid: number }>> {
-    const appended = await this.#db.mail.append({
-      accountId: account.id,
+    messages: ReadonlyArray<{ message: Uint8Array; flags: string[]; date: Date | null }>,
+  ): Promise<WriteResult<{ uidValidity: number; uids: number[] }>> {
+    const now = new Date();
+    const appended = await this.#db.imap.appendAll(
+      account.id,
       mailboxId,
-      raw: message,
-      flags,
-      receivedAt: date ?? new Date(),
-    });
-    // RFC 9051 §7.1: OVERQUOTA, the message would take the account over its quota.
+      messages.map((m) => ({ raw: m.message, flags: m.flags, receivedAt: m.date ?? now })),
+    );
+    // RFC 9051 §7.1: OVERQUOTA, the messages would take the account over its quota.
     if (appended === "overQuota") return { ok: false, code: "OVERQUOTA", message: "Quota exceeded" };
-    return { ok: true, value: { uidValidity: appended.uidValidity, uid: appended.uid } };
+    return { ok: true, value: { uidValidity: appended[0]!.uidValidity, uids: appended.map((a) => a.uid) } };
   }
 
   store(

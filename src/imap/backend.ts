@@ -83,13 +83,12 @@ export interface ImapBackend {
    * `after` up to `upTo` are recent for this session alone (RFC 3501 §2.3.2).
    */
   claimRecent(mailboxId: number): Promise<{ after: number; upTo: number }>;
+  /** APPEND and MULTIAPPEND (RFC 3502): every message, in order, in one transaction, or none. */
   append(
     account: ImapAccount,
     mailboxId: number,
-    message: Uint8Array,
-    flags: string[],
-    date: Date | null,
-  ): Promise<WriteResult<{ uidValidity: number; uid: number }>>;
+    messages: ReadonlyArray<{ message: Uint8Array; flags: string[]; date: Date | null }>,
+  ): Promise<WriteResult<{ uidValidity: number; uids: number[] }>>;
   store(
     mailboxId: number,
     uids: readonly number[],

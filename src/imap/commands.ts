@@ -39,7 +39,8 @@ export type ImapCommand =
     | { name: "LIST"; reference: string; patterns: string[]; selectOptions: string[]; returnOptions: ListReturn }
     | { name: "LSUB"; reference: string; pattern: string }
     | { name: "STATUS"; mailbox: string; items: string[] }
-    | { name: "APPEND"; mailbox: string; flags: string[]; date: Date | null; message: Uint8Array }
+    /** One message, or several with MULTIAPPEND (RFC 3502). */
+    | { name: "APPEND"; mailbox: string; messages: AppendMessage[] }
     | { name: "EXPUNGE"; uids: SequenceSet | null }
     | { name: "SEARCH"; returnOptions: string[] | null; charset: string | null; key: SearchKey }
     /** RFC 5256 SORT; RETURN options are ESORT (RFC 5267 §3). */
@@ -56,6 +57,12 @@ export type ImapCommand =
     }
     | { name: "COPY" | "MOVE"; set: SequenceSet; mailbox: string }
   );
+
+export interface AppendMessage {
+  flags: string[];
+  date: Date | null;
+  message: Uint8Array;
+}
 
 export interface Qresync {
   uidValidity: number;

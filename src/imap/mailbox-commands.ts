@@ -183,16 +183,15 @@ export async function status(ctx: HandlerContext, cmd: Cmd<"STATUS">): Promise<C
 export async function append(ctx: HandlerContext, cmd: Cmd<"APPEND">): Promise<Completion> {
   const mailbox = await findMailbox(ctx, cmd.mailbox);
   if (!mailbox) return no("No such mailbox", "TRYCREATE");
-  if (cmd.message.length === 0) return no("Empty message");
+  if (cmd.messages.some((m) => m.message.length === 0)) return no("Empty message");
+  // MULTIAPPEND (RFC 3502 §3): all the messages are stored, or none.
   const result = await ctx.backend.append(
     ctx.account,
     mailbox.id,
-    cmd.message,
-    cmd.flags.filter((f) => f !== "\\Recent"),
-    cmd.date,
+    cmd.messages.map((m) => ({ ...m, flags: m.flags.filter((f) => f !== "\\Recent") })),
   );
   if (!result.ok) return no(result.message, result.code);
-  // The new message shows up as EXISTS at once when it went into the selected mailbox.
+  // The new messages show up as EXISTS at once when they went into the selected mailbox.
   if (ctx.view?.mailbox.id === mailbox.id) await refresh(ctx, true);
-  return ok("APPEND completed", `APPENDUID ${result.value.uidValidity} ${result.value.uid}`);
+  return ok("APPEND completed", `APPENDUID ${result.value.uidValidity} ${formatSequenceSet(result.value.uids)}`);
 }

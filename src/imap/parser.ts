@@ -3,7 +3,7 @@
  * Errors name what was wrong; the session answers them with BAD.
  */
 import type { RawCommand } from "./command-reader.ts";
-import type { ImapCommand, ListReturn, Qresync, StoreMode } from "./commands.ts";
+import type { AppendMessage, ImapCommand, ListReturn, Qresync, StoreMode } from "./commands.ts";
 import { Cursor, ImapSyntaxError } from "./cursor.ts";
 import { parseFetchItems } from "./fetch-items.ts";
 import { mailboxFromWire } from "./mailbox-name.ts";
@@ -179,18 +179,23 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
     case "APPEND": {
       c.sp();
       const box = mailbox();
-      c.sp();
-      let flags: string[] = [];
-      let date: Date | null = null;
-      if (c.peek() === "(") {
-        flags = c.list(() => c.flag(), true);
+      const messages: AppendMessage[] = [];
+      // RFC 3502 §6: append-message *(SP append-message) after the mailbox.
+      do {
         c.sp();
-      }
-      if (c.peek() === '"') {
-        date = parseDateTime(c.quoted()) ?? c.fail('a date-time like "01-Feb-2024 10:00:00 +0000"');
-        c.sp();
-      }
-      return { name, mailbox: box, flags, date, message: c.literalBytes() };
+        let flags: string[] = [];
+        let date: Date | null = null;
+        if (c.peek() === "(") {
+          flags = c.list(() => c.flag(), true);
+          c.sp();
+        }
+        if (c.peek() === '"') {
+          date = parseDateTime(c.quoted()) ?? c.fail('a date-time like "01-Feb-2024 10:00:00 +0000"');
+          c.sp();
+        }
+        messages.push({ flags, date, message: c.literalBytes() });
+      } while (c.peek() === " ");
+      return { name, mailbox: box, messages };
     }
     case "EXPUNGE":
       if (!uid) return { name, uids: null };

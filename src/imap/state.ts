@@ -80,6 +80,7 @@ export function capabilities(context: CapabilityContext): string[] {
     "NAMESPACE",
     "UNSELECT",
     "UIDPLUS",
+    "MULTIAPPEND",
     "MOVE",
     "CHILDREN",
     "LIST-EXTENDED",

@@ -2,10 +2,13 @@
  * What IMAP keeps beside the mail: subscriptions (RFC 9051 §6.3.7, §6.3.8), names kept apart from
  * mailboxes — a name may be subscribed whether or not a mailbox of that name exists, and DELETE
  * leaves it subscribed (the mailboxes' `subscribed` flag mirrors this table through triggers,
- * migration 0011, for JMAP) — and the claim on \Recent of IMAP4rev1 sessions (RFC 3501 §2.3.2).
+ * migration 0011, for JMAP) — the claim on \Recent of IMAP4rev1 sessions (RFC 3501 §2.3.2), and
+ * MULTIAPPEND's all-or-nothing append (multi-append.ts).
  */
 import { and, asc, eq, sql } from "drizzle-orm";
+import type { Appended } from "./append.ts";
 import type { Db } from "./db.ts";
+import { appendAll, type AppendItem } from "./multi-append.ts";
 import { mailboxes, subscriptions } from "./schema.ts";
 import type { Store } from "./store.ts";
 
@@ -52,5 +55,10 @@ export class ImapStateStore {
       await tx.update(mailboxes).set({ recentUid: sql`${row.uidNext - 1}` }).where(eq(mailboxes.id, mailboxId));
       return { after: row.recentUid, upTo: row.uidNext - 1 };
     });
+  }
+
+  /** MULTIAPPEND (RFC 3502): every message into the mailbox in one transaction, or none. */
+  appendAll(accountId: number, mailboxId: number, items: readonly AppendItem[]): Promise<Appended[] | "overQuota"> {
+    return appendAll(this.store, accountId, mailboxId, items);
   }
 }

@@ -271,3 +271,29 @@ describe(`SORT, THREAD, ESORT, SEARCHRES on ${runtime()}`, () => {
     await s.close();
   });
 });
+
+describe(`MULTIAPPEND on ${runtime()}`, () => {
+  test("several messages in one APPEND, APPENDUID with their UIDs; one bad message stores none (RFC 3502)", async () => {
+    const s = await open("sort@example.test");
+    expect((await s.run("CAPABILITY")).untagged[0]).toContain(" MULTIAPPEND");
+    await s.run("CREATE Multi");
+    const one = "Subject: one\r\n\r\n1\r\n";
+    const two = "Subject: two\r\n\r\n2\r\n";
+    await s.raw.line(`m1 APPEND Multi (\\Seen) {${one.length}+}`);
+    await s.raw.send(`${one} (\\Flagged) "05-Feb-2024 10:30:00 +0100" {${two.length}+}\r\n${two}\r\n`);
+    const done = await s.raw.readUntil((l) => l.startsWith("m1 "));
+    expect(done.at(-1)).toMatch(/^m1 OK \[APPENDUID \d+ 1:2\] /);
+    await s.raw.line(`m2 APPEND Multi {${one.length}+}`);
+    await s.raw.send(`${one} {0+}\r\n\r\n`);
+    expect((await s.raw.readUntil((l) => l.startsWith("m2 "))).at(-1)).toMatch(/^m2 NO /);
+    expect((await s.run("STATUS Multi (MESSAGES)")).untagged).toEqual(['* STATUS "Multi" (MESSAGES 2)']);
+    await s.run("EXAMINE Multi");
+    expect((await s.run("FETCH 1:2 (FLAGS INTERNALDATE)")).untagged).toEqual([
+      expect.stringMatching(/^\* 1 FETCH \(FLAGS \(\\Seen( \\Recent)?\) INTERNALDATE "/),
+      expect.stringMatching(
+        /^\* 2 FETCH \(FLAGS \(\\Flagged( \\Recent)?\) INTERNALDATE "05-Feb-2024 09:30:00 \+0000"\)$/,
+      ),
+    ]);
+    await s.close();
+  });
+});

@@ -77,12 +77,16 @@ describe("IMAP command parser", () => {
     expect(ok("st STATUS INBOX (MESSAGES UIDNEXT SIZE)")).toMatchObject({ items: ["MESSAGES", "UIDNEXT", "SIZE"] });
   });
 
-  test("APPEND with flags, date and a literal", () => {
+  test("APPEND with flags, date and a literal; MULTIAPPEND with several (RFC 3502)", () => {
     const cmd = ok('ap APPEND Drafts (\\Seen \\Draft) "05-Feb-2024 10:30:00 +0100" \0', ["Subject: x\r\n\r\nhi"]);
-    expect(cmd).toMatchObject({ name: "APPEND", mailbox: "Drafts", flags: ["\\Seen", "\\Draft"] });
-    expect((cmd as { date: Date }).date.toISOString()).toBe("2024-02-05T09:30:00.000Z");
-    expect(new TextDecoder().decode((cmd as { message: Uint8Array }).message)).toBe("Subject: x\r\n\r\nhi");
-    expect(ok("ap2 APPEND INBOX \0", ["x"])).toMatchObject({ flags: [], date: null });
+    if (cmd.name !== "APPEND") throw new Error("not APPEND");
+    expect(cmd).toMatchObject({ name: "APPEND", mailbox: "Drafts", messages: [{ flags: ["\\Seen", "\\Draft"] }] });
+    expect(cmd.messages[0]!.date!.toISOString()).toBe("2024-02-05T09:30:00.000Z");
+    expect(new TextDecoder().decode(cmd.messages[0]!.message)).toBe("Subject: x\r\n\r\nhi");
+    expect(ok("ap2 APPEND INBOX \0", ["x"])).toMatchObject({ messages: [{ flags: [], date: null }] });
+    const multi = ok('ap3 APPEND INBOX \0 (\\Seen) \0 "05-Feb-2024 10:30:00 +0100" \0', ["a", "b", "c"]);
+    expect(multi).toMatchObject({ messages: [{ flags: [] }, { flags: ["\\Seen"] }, { flags: [] }] });
+    expect(parse("ap4 APPEND INBOX \0 ", ["a"]).ok).toBe(false);
   });
 
   test("FETCH items: macros, sections, partials, BINARY, modifiers", () => {

@@ -74,3 +74,24 @@ describe("\\Recent", () => {
     expect(await store.imap.claimRecent(inbox.id)).toEqual({ after: 2, upTo: 3 });
   });
 });
+
+describe("MULTIAPPEND", () => {
+  test("every message in one transaction, UIDs in order; over quota together, none is stored", async () => {
+    const inbox = await box("INBOX");
+    const item = (text: string) => ({ raw: new TextEncoder().encode(text), flags: [], receivedAt: new Date() });
+    const appended = await store.imap.appendAll(accountId, inbox.id, [
+      item("Subject: a\r\n\r\n1"),
+      item("Subject: b\r\n\r\n2"),
+    ]);
+    if (appended === "overQuota") throw new Error("over quota");
+    expect(appended.map((a) => a.uid)).toEqual([1, 2]);
+    const small =
+      (await store.accounts.add({ address: "q@example.test", password: "long enough password", quota: 100 })).id;
+    const smallInbox = (await store.mailboxes.byName(small, "INBOX"))!;
+    const big = "x".repeat(60);
+    expect(await store.imap.appendAll(small, smallInbox.id, [item(big), item(big)])).toBe("overQuota");
+    expect(await store.messages.list(smallInbox.id)).toHaveLength(0);
+    await expect(store.imap.appendAll(small, inbox.id, [item("x")])).rejects.toThrow("No mailbox");
+    expect(await store.messages.list(inbox.id)).toHaveLength(2);
+  });
+});
