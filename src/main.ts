@@ -3,10 +3,13 @@
 import { ALIAS_USAGE, aliasCommand } from "./cli/alias.ts";
 import { UsageError } from "./cli/args.ts";
 import { DKIM_USAGE, dkimCommand } from "./cli/dkim.ts";
+import { DNS_USAGE, dnsCommand } from "./cli/dns.ts";
 import { DOMAIN_USAGE, domainCommand } from "./cli/domain.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { QUEUE_USAGE, queueCommand } from "./cli/queue.ts";
 import { reindexCommand } from "./cli/reindex.ts";
 import { serveCommand } from "./cli/serve.ts";
+import { SETUP_USAGE, setupCommand } from "./cli/setup.ts";
 import { USER_USAGE, userCommand } from "./cli/user.ts";
 import { ConfigError } from "./config/load.ts";
 import { SchemaTooNewError, StoreError } from "./store/errors.ts";
@@ -17,6 +20,8 @@ const USAGE = `Postern ${VERSION}: an embeddable edge mail gateway
 Usage: postern <command> [options]
 
 Commands:
+  setup <host> <admin address>
+                             write a new config, create the domain and admin, print the DNS records
   serve                      start the configured listeners
   migrate                    apply database migrations
   reindex [--account ADDRESS]
@@ -27,6 +32,9 @@ Commands:
   alias add|list|enable|disable|remove|owners
                              manage aliases, patterns and catch-alls
   dkim generate <domain>     create a DKIM key and print its DNS record
+  dns [check] <domain>       print the DNS records to publish, or check them
+  queue list|show|retry|hold|release|delete
+                             inspect and manage the outbound queue
 
 Every command takes --config FILE (or POSTERN_CONFIG); POSTERN_* variables override config keys.
   --version                  print the version
@@ -38,7 +46,13 @@ ${USER_USAGE}
 
 ${ALIAS_USAGE}
 
-${DKIM_USAGE}`;
+${DKIM_USAGE}
+
+${QUEUE_USAGE}
+
+${SETUP_USAGE}
+
+${DNS_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
@@ -48,6 +62,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   user: userCommand,
   alias: aliasCommand,
   dkim: dkimCommand,
+  queue: queueCommand,
+  setup: setupCommand,
+  dns: dnsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,14 +8,17 @@
  * statement, and only that owner's `record` counts. A lease whose process died expires and is
  * taken over by the next claim.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, min, or, sql } from "drizzle-orm";
 import { collectBlobs } from "./append.ts";
 import type { Db, Tx } from "./db.ts";
-import { queue, queueRecipients } from "./schema.ts";
+import { blobs, queue, queueRecipients } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export type QueuedMessage = typeof queue.$inferSelect;
 export type QueuedRecipient = typeof queueRecipients.$inferSelect;
+
+/** A queued message as `postern queue list` and the REST API show it. */
+export type QueueListing = QueuedMessage & { size: number; recipients: QueuedRecipient[] };
 
 export interface NewQueueEntry {
   sender: string;
@@ -135,19 +138,34 @@ export class QueueRepository {
     return row;
   }
 
-  /** Queued messages with their recipients (all, or one), oldest first, at most 1,000. */
-  async list(id?: number): Promise<Array<QueuedMessage & { recipients: QueuedRecipient[] }>> {
-    const rows = await this.db.select().from(queue).where(id === undefined ? undefined : eq(queue.id, id)).orderBy(
-      asc(queue.id),
-    ).limit(1000);
+  /** Queued messages with their size and recipients (all, or one), oldest first, at most 1,000. */
+  async list(id?: number): Promise<QueueListing[]> {
+    const rows = await this.db
+      .select({ message: queue, size: blobs.size })
+      .from(queue)
+      .innerJoin(blobs, eq(blobs.hash, queue.blobHash))
+      .where(id === undefined ? undefined : eq(queue.id, id))
+      .orderBy(asc(queue.id))
+      .limit(1000);
     const out = [];
-    for (const row of rows) {
+    for (const { message, size } of rows) {
       out.push({
-        ...row,
-        recipients: await this.db.select().from(queueRecipients).where(eq(queueRecipients.queueId, row.id)),
+        ...message,
+        size,
+        recipients: await this.db
+          .select()
+          .from(queueRecipients)
+          .where(eq(queueRecipients.queueId, message.id))
+          .orderBy(asc(queueRecipients.id)),
       });
     }
     return out;
+  }
+
+  /** How many messages wait in the queue, and when the oldest arrived (for /metrics). */
+  async stats(): Promise<{ messages: number; oldest: Date | null }> {
+    const [row] = await this.db.select({ messages: sql<number>`count(*)`, oldest: min(queue.createdAt) }).from(queue);
+    return { messages: Number(row?.messages ?? 0), oldest: row?.oldest ?? null };
   }
 
   /**
@@ -163,7 +181,10 @@ export class QueueRepository {
         const rows = await tx
           .update(queueRecipients)
           .set({
-            status: o.status,
+            // A recipient held while its attempt ran stays held if that attempt only deferred it.
+            status: o.status === "pending"
+              ? sql`CASE ${queueRecipients.status} WHEN 'held' THEN 'held' ELSE 'pending' END`
+              : o.status,
             attempts: o.attempts,
             lastReply: o.lastReply,
             nextAttemptAt: o.nextAttemptAt,
@@ -178,7 +199,7 @@ export class QueueRepository {
       const [left] = await tx
         .select({ id: queueRecipients.id })
         .from(queueRecipients)
-        .where(and(eq(queueRecipients.queueId, queueId), eq(queueRecipients.status, "pending")))
+        .where(and(eq(queueRecipients.queueId, queueId), inArray(queueRecipients.status, ["pending", "held"])))
         .limit(1);
       if (!left) await this.#drop(tx, queueId);
       return recorded;
@@ -195,6 +216,50 @@ export class QueueRepository {
         .set({ leaseOwner: null, leaseUntil: null })
         .where(and(eq(queueRecipients.queueId, queueId), lt(queueRecipients.leaseUntil, now)));
     });
+  }
+
+  /** Makes every pending recipient of every queued message due now (`postern queue retry --all`). */
+  async retryAll(): Promise<number> {
+    const now = new Date();
+    return await this.store.write(async (tx) => {
+      const due = await tx
+        .update(queueRecipients)
+        .set({ nextAttemptAt: now })
+        .where(eq(queueRecipients.status, "pending"))
+        .returning({ id: queueRecipients.id });
+      await tx
+        .update(queueRecipients)
+        .set({ leaseOwner: null, leaseUntil: null })
+        .where(lt(queueRecipients.leaseUntil, now));
+      return due.length;
+    });
+  }
+
+  /**
+   * Keeps a message's pending recipients out of delivery until `releaseHeld` (Postfix's `postsuper -h`).
+   * An attempt already running finishes; if it only defers, the recipient stays held.
+   */
+  async hold(queueId: number): Promise<number> {
+    const rows = await this.store.write((tx) =>
+      tx
+        .update(queueRecipients)
+        .set({ status: "held" })
+        .where(and(eq(queueRecipients.queueId, queueId), eq(queueRecipients.status, "pending")))
+        .returning({ id: queueRecipients.id })
+    );
+    return rows.length;
+  }
+
+  /** Gives a held message's recipients back to delivery, due now. */
+  async releaseHeld(queueId: number): Promise<number> {
+    const rows = await this.store.write((tx) =>
+      tx
+        .update(queueRecipients)
+        .set({ status: "pending", nextAttemptAt: new Date() })
+        .where(and(eq(queueRecipients.queueId, queueId), eq(queueRecipients.status, "held")))
+        .returning({ id: queueRecipients.id })
+    );
+    return rows.length;
   }
 
   /** Drops a queued message without a bounce. */

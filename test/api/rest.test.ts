@@ -256,7 +256,7 @@ describe("REST admin API", () => {
       { id: number; recipients: Array<{ recipient: string; status: string }> }
     >;
     expect(listed).toHaveLength(1);
-    expect(listed[0]!.recipients).toMatchObject([{ recipient: "far@away.test", status: "pending" }]);
+    expect(listed[0]!.recipients).toMatchObject([{ recipient: "far@away.test", status: "queued" }]);
     expect((await call("GET", `/api/v1/queue/${listed[0]!.id}`)).status).toBe(200);
     expect((await call("POST", `/api/v1/queue/${listed[0]!.id}/retry`)).status).toBe(202);
     expect((await call("DELETE", `/api/v1/queue/${listed[0]!.id}`)).status).toBe(204);
@@ -333,6 +333,9 @@ describe("REST admin API", () => {
       "POST /api/v1/aliases",
       "POST /api/v1/domains",
       "POST /api/v1/me/aliases",
+      "POST /api/v1/queue/retry",
+      "POST /api/v1/queue/{id}/hold",
+      "POST /api/v1/queue/{id}/release",
       "POST /api/v1/queue/{id}/retry",
     ]);
     // Validated against the official OpenAPI 3.1 JSON schema.
