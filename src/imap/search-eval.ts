@@ -22,6 +22,8 @@ export interface SearchTarget {
   raw: Uint8Array | null;
   /** \Recent in this IMAP4rev1 session (RFC 3501 §2.3.2). */
   recent?: boolean;
+  /** The time SEARCH runs at, for OLDER/YOUNGER (RFC 5032); the clock when absent. */
+  now?: number;
   /** For `*` in sets and `$`. */
   maxSeq: number;
   maxUid: number;
@@ -70,6 +72,11 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
       return (m.recent ?? false) === key.set;
     case "size":
       return key.cmp === "larger" ? m.size > key.size : m.size < key.size;
+    case "age": {
+      // RFC 5032 §3: OLDER n is an internal date more than n seconds ago, YOUNGER n within them.
+      const age = ((m.now ?? Date.now()) - m.internalDate.getTime()) / 1000;
+      return key.cmp === "older" ? age > key.seconds : age <= key.seconds;
+    }
     case "modseq":
       return m.modseq >= key.modseq;
     case "uid":

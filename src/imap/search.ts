@@ -1,5 +1,6 @@
 /**
- * SEARCH keys (RFC 9051 §6.4.4, IMAP4rev1's RECENT/NEW/OLD, MODSEQ from RFC 7162 §3.1.5) as a
+ * SEARCH keys (RFC 9051 §6.4.4, IMAP4rev1's RECENT/NEW/OLD, MODSEQ from RFC 7162 §3.1.5, WITHIN's
+ * OLDER/YOUNGER from RFC 5032) as a
  * tree, parsed from the command.
  */
 import type { Cursor } from "./cursor.ts";
@@ -18,6 +19,8 @@ export type SearchKey =
   | { op: "body" | "text"; value: string }
   | { op: "date"; which: "internal" | "sent"; cmp: "before" | "on" | "since"; day: string }
   | { op: "size"; cmp: "larger" | "smaller"; size: number }
+  /** WITHIN (RFC 5032): the internal date against now, in seconds. */
+  | { op: "age"; cmp: "older" | "younger"; seconds: number }
   | { op: "uid" | "seq"; set: SequenceSet }
   | { op: "modseq"; modseq: number };
 
@@ -110,6 +113,10 @@ function parseSearchKey(c: Cursor, depth: number): SearchKey {
     case "SMALLER":
       c.sp();
       return { op: "size", cmp: word === "LARGER" ? "larger" : "smaller", size: c.number64() };
+    case "OLDER":
+    case "YOUNGER":
+      c.sp();
+      return { op: "age", cmp: word === "OLDER" ? "older" : "younger", seconds: c.nzNumber() };
     case "UID":
       c.sp();
       return { op: "uid", set: parseSequenceSet(c) };

@@ -90,6 +90,7 @@ export function capabilities(context: CapabilityContext): string[] {
     "STATUS=SIZE",
     "ESEARCH",
     "SEARCHRES",
+    "WITHIN",
     "SORT",
     "SORT=DISPLAY",
     "ESORT",

@@ -297,3 +297,18 @@ describe(`MULTIAPPEND on ${runtime()}`, () => {
     await s.close();
   });
 });
+
+describe(`WITHIN on ${runtime()}`, () => {
+  test("SEARCH OLDER and YOUNGER by the internal date (RFC 5032)", async () => {
+    const s = await open("misc@example.test");
+    expect((await s.run("CAPABILITY")).untagged[0]).toContain(" WITHIN");
+    await s.run("CREATE Within");
+    await s.runLiteral('APPEND Within "01-Jan-2020 00:00:00 +0000"', "Subject: old\r\n\r\nx\r\n");
+    await s.runLiteral("APPEND Within", "Subject: new\r\n\r\nx\r\n");
+    await s.run("EXAMINE Within");
+    expect((await s.run("SEARCH YOUNGER 3600")).untagged).toEqual(["* SEARCH 2"]);
+    expect((await s.run("SEARCH OLDER 3600")).untagged).toEqual(["* SEARCH 1"]);
+    expect((await s.run("SEARCH OLDER 0")).done).toMatch(/^BAD /);
+    await s.close();
+  });
+});

@@ -235,4 +235,13 @@ describe("IMAP command parser", () => {
     expect(parse("t6 SORT (DATE) ALL").ok).toBe(false);
     expect(parse("t7 THREAD X-JWZ UTF-8 ALL").ok).toBe(false);
   });
+
+  test("WITHIN: OLDER and YOUNGER take seconds (RFC 5032)", () => {
+    expect(key("w1 SEARCH YOUNGER 3600 OLDER 60")).toEqual({
+      op: "and",
+      keys: [{ op: "age", cmp: "younger", seconds: 3600 }, { op: "age", cmp: "older", seconds: 60 }],
+    });
+    expect(parse("w2 SEARCH OLDER 0").ok).toBe(false);
+    expect(parse("w3 SEARCH YOUNGER x").ok).toBe(false);
+  });
 });

@@ -61,6 +61,17 @@ describe("SEARCH FROM / TO / CC (RFC 9051 §6.4.4)", () => {
   });
 });
 
+describe("WITHIN: OLDER and YOUNGER (RFC 5032)", () => {
+  test("the internal date against the time of the search, in seconds", () => {
+    const m = { ...target("Subject: x\r\n\r\n"), now: Date.parse("2026-11-28T12:01:00Z") };
+    const age = (cmp: "older" | "younger", seconds: number): SearchKey => ({ op: "age", cmp, seconds });
+    expect(matches(age("younger", 60), m)).toBe(true);
+    expect(matches(age("younger", 59), m)).toBe(false);
+    expect(matches(age("older", 59), m)).toBe(true);
+    expect(matches(age("older", 60), m)).toBe(false);
+  });
+});
+
 describe("SENTBEFORE / SENTON / SENTSINCE (RFC 9051 §6.4.4)", () => {
   const sent = (date: string): SearchTarget => ({
     ...target(`Date: ${date}\r\nSubject: x\r\n\r\nbody\r\n`),
