@@ -6,6 +6,7 @@
 import { Srs } from "../forward/srs.ts";
 import { bestPattern } from "../forward/alias-pattern.ts";
 import { normalizeDomain, parseAddress } from "../mime/address.ts";
+import { MAX_LOCAL_PART } from "../smtp/path.ts";
 import type { AliasRoute } from "../store/aliases.ts";
 import type { Store } from "../store/store.ts";
 
@@ -88,7 +89,10 @@ export class Directory {
     }
     const srsHit = this.#srs(address);
     if (srsHit) return srsHit;
-    const parsed = parseAddress(address);
+    // SMTP takes local parts past RFC 5321's 64 octets (src/smtp/path.ts): no account or alias
+    // has one, but a pattern or catch-all of one of our domains may match it, and it is never
+    // "remote" at one of our domains (that would relay it back to ourselves).
+    const parsed = parseAddress(address, MAX_LOCAL_PART);
     if (!parsed) return { kind: "remote", address };
     const normalized = `${parsed.local}@${parsed.domain}`;
     const domain = await this.store.domains.get(parsed.domain);

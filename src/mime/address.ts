@@ -16,12 +16,15 @@ export function normalizeDomain(domain: string): string | null {
   return checked.ok ? checked.name : null;
 }
 
-/** Splits and normalises `local@domain`; null when it is not an address. */
-export function parseAddress(address: string): ParsedAddress | null {
+/**
+ * Splits and normalises `local@domain`; null when it is not an address. Stored addresses keep
+ * RFC 5321's 64-octet local part; `maxLocalPart` raises it for addresses SMTP accepted (SRS).
+ */
+export function parseAddress(address: string, maxLocalPart = 64): ParsedAddress | null {
   const at = address.lastIndexOf("@");
   if (at <= 0 || at === address.length - 1) return null;
   const local = address.slice(0, at);
-  if (local.length > 64 || /[\s<>]/.test(local)) return null;
+  if (local.length > maxLocalPart || /[\s<>]/.test(local)) return null;
   const domain = normalizeDomain(address.slice(at + 1));
   if (!domain) return null;
   return { local: local.toLowerCase(), domain };

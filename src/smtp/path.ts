@@ -1,6 +1,6 @@
 /**
  * Reverse-path and forward-path syntax of MAIL and RCPT (RFC 5321 §4.1.2), with the UTF-8
- * addresses of RFC 6531 §3.3 and the length limits of RFC 5321 §4.5.3.1.
+ * addresses of RFC 6531 §3.3 and length limits after RFC 5321 §4.5.3.1.
  */
 
 export interface Mailbox {
@@ -26,6 +26,17 @@ export interface PathOptions {
 
 const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\u{10ffff}]+$/u;
 const LABEL = /^(?:[A-Za-z0-9\u0080-\u{10ffff}](?:[A-Za-z0-9\-\u0080-\u{10ffff}]*[A-Za-z0-9\u0080-\u{10ffff}])?)$/u;
+/**
+ * RFC 5321 §4.5.3.1.1 names 64 octets for a local part and §4.5.3.1.3 256 for a path, but
+ * §4.5.3.1 asks servers to accept longer objects where they can: SRS0/SRS1 addresses of long
+ * senders (a forwarder's bounce address) pass 64 octets, and Postfix takes them. Postern takes a
+ * local part up to 255 octets and a path up to 512, in MAIL as in RCPT (another forwarder's SRS
+ * address arrives as a reverse-path); the domain keeps RFC 1035's 255.
+ */
+export const MAX_LOCAL_PART = 255;
+export const MAX_PATH = 512;
+const MAX_DOMAIN = 255;
+
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 export function parsePath(input: string, options: PathOptions = {}): PathResult {
@@ -88,11 +99,13 @@ export function parsePath(input: string, options: PathOptions = {}): PathResult 
 
   const localPart = quoted && !local.split(".").every((atom) => ATEXT.test(atom)) ? quoteLocal(local) : local;
   const bytes = (s: string) => new TextEncoder().encode(s).length;
-  // RFC 5321 §4.5.3.1.1-3: local part 64 octets, domain 255, path 256 including the brackets.
-  if (bytes(localPart) > 64) return { ok: false, reason: "local part longer than 64 octets" };
-  if (bytes(domain) > 255) return { ok: false, reason: "domain longer than 255 octets" };
+  // The path's length includes the brackets (RFC 5321 §4.5.3.1.3).
+  if (bytes(localPart) > MAX_LOCAL_PART) {
+    return { ok: false, reason: `local part longer than ${MAX_LOCAL_PART} octets` };
+  }
+  if (bytes(domain) > MAX_DOMAIN) return { ok: false, reason: `domain longer than ${MAX_DOMAIN} octets` };
   const address = `${localPart}@${domain.startsWith("[") ? domain : domain.toLowerCase()}`;
-  if (bytes(address) + 2 > 256) return { ok: false, reason: "path longer than 256 octets" };
+  if (bytes(address) + 2 > MAX_PATH) return { ok: false, reason: `path longer than ${MAX_PATH} octets` };
   return {
     ok: true,
     mailbox: {

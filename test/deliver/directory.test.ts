@@ -54,4 +54,19 @@ describe("Directory", () => {
       target: sender,
     });
   });
+
+  test("a local part past 64 octets (SMTP takes up to 255) reaches a catch-all, is unknown at a domain without one, and stays remote elsewhere", async () => {
+    const directory = new Directory(store);
+    const long = `${"long-local-part.".repeat(6)}end`;
+    expect(long.length).toBeGreaterThan(64);
+    expect(await directory.resolve(`${long}@fwd.test`)).toMatchObject({ kind: "alias", targets: ["bob@example.test"] });
+    expect(await directory.resolve(`${long}@example.test`)).toEqual({
+      kind: "unknown",
+      address: `${long}@example.test`,
+    });
+    expect(await directory.resolve(`${long}@Elsewhere.test`)).toEqual({
+      kind: "remote",
+      address: `${long}@elsewhere.test`,
+    });
+  });
 });

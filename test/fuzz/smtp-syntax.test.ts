@@ -4,9 +4,11 @@
  *
  * - `parseCommand` never throws on arbitrary or near-valid lines; a refusal is a 5xx reply value
  *   with a 5.x.x enhanced code;
- * - an accepted MAIL/RCPT mailbox keeps the RFC 5321 §4.5.3.1 limits (local part 64 octets,
- *   domain 255, path 256), is put together consistently, and its canonical address parses back
- *   to the same mailbox; generated dot-atom@domain addresses parse to exactly themselves;
+ * - an accepted MAIL/RCPT mailbox keeps Postern's limits (local part 255 octets, domain 255, path
+ *   512: RFC 5321 §4.5.3.1 asks for tolerance of longer objects than its 64/255/256, and SRS
+ *   addresses need it), is put together consistently, and its canonical address parses back
+ *   to the same mailbox; generated dot-atom@domain addresses parse to exactly themselves, and a
+ *   local part is refused exactly when it passes 255 octets;
  * - DATA: dot-stuffed content (RFC 5321 §4.5.2) decodes back to itself whatever the chunking;
  *   the data ends exactly at the first <CRLF>.<CRLF> (§4.1.1.4, the SMTP smuggling defence)
  *   and what follows it is left untouched; the decoder's state does not depend on the chunking.
@@ -17,7 +19,7 @@ import { LineFramer } from "../../src/net/line-framer.ts";
 import { parseCommand } from "../../src/smtp/command.ts";
 import { dotStuff } from "../../src/mime/dot-stuffing.ts";
 import { DataDecoder } from "../../src/smtp/data.ts";
-import { type Mailbox, parsePath } from "../../src/smtp/path.ts";
+import { type Mailbox, MAX_LOCAL_PART, MAX_PATH, parsePath } from "../../src/smtp/path.ts";
 import { binary, bytes, concat, cuts, junk, nearValid, settings, split, TEST_TIMEOUT_MS, wire } from "./arbitraries.ts";
 import { commandLine, path } from "./smtp-wire.ts";
 
@@ -32,9 +34,9 @@ function expectConsistent(m: Mailbox): void {
     expect(m).toEqual({ localPart: "postmaster", domain: "", address: "postmaster", utf8: false });
     return;
   }
-  expect(octets(m.localPart)).toBeLessThanOrEqual(64);
+  expect(octets(m.localPart)).toBeLessThanOrEqual(MAX_LOCAL_PART);
   expect(octets(m.domain)).toBeLessThanOrEqual(255);
-  expect(octets(m.address) + 2).toBeLessThanOrEqual(256);
+  expect(octets(m.address) + 2).toBeLessThanOrEqual(MAX_PATH);
   expect(m.address).toBe(`${m.localPart}@${m.domain}`);
   if (!m.domain.startsWith("[")) expect(m.domain).toBe(m.domain.toLowerCase());
   expect(m.utf8).toBe(/[^\x00-\x7f]/.test(m.address));
@@ -77,6 +79,44 @@ describe("SMTP command and path properties", () => {
       }),
       settings(4),
     );
+  }, TEST_TIMEOUT_MS);
+
+  test("a local part is accepted up to 255 octets (past RFC 5321's 64, for SRS) and refused past it", () => {
+    const atom = fc.stringMatching(/^[A-Za-z0-9=+/-]{1,40}$/);
+    const local = fc.array(atom, { minLength: 1, maxLength: 10 }).map((a) => a.join("."));
+    fc.assert(
+      fc.property(local, fc.constantFrom("RCPT TO:", "MAIL FROM:"), (l, verb) => {
+        const parsed = parseCommand(`${verb}<${l}@forwarder.test>`);
+        if (octets(l) <= MAX_LOCAL_PART) {
+          expect(parsed.ok).toBe(true);
+          if (!parsed.ok) return;
+          const m = parsed.command.verb === "RCPT"
+            ? parsed.command.to
+            : parsed.command.verb === "MAIL"
+            ? parsed.command.from
+            : null;
+          expect(m?.localPart).toBe(l);
+        } else {
+          expect(parsed.ok).toBe(false);
+          if (!parsed.ok) expect(parsed.reply.code).toBe(501);
+        }
+      }),
+      settings(2),
+    );
+    // The SRS1 bounce address of a long sender: 100 octets and more.
+    const srs1 = `SRS1=AbC+=first-hop.example.test==Zx/9=K2=${"very-long-department-name.".repeat(3)}example=${
+      "x".repeat(20)
+    }`;
+    expect(octets(srs1)).toBeGreaterThan(64);
+    expect(parsePath(`<${srs1}@mx.forwarder.test>`).ok).toBe(true);
+    expect(parsePath(`<${"a".repeat(256)}@b.test>`)).toEqual({
+      ok: false,
+      reason: "local part longer than 255 octets",
+    });
+    // A 255-octet local part at a 255-octet domain: 513 octets with the brackets.
+    const longest = ["b", "c", "d", "e"].map((c) => c.repeat(63)).join(".");
+    expect(parsePath(`<${"a".repeat(255)}@${longest}>`)).toEqual({ ok: false, reason: "path longer than 512 octets" });
+    expect(parsePath(`<${"a".repeat(254)}@${longest}>`).ok).toBe(true);
   }, TEST_TIMEOUT_MS);
 
   test("a generated dot-atom@domain parses to exactly itself", () => {
