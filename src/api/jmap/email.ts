@@ -3,14 +3,13 @@
  * Email is the store's email: one identity (`M<id>`) in one or more mailboxes, kept across moves;
  * keywords are the IMAP flags ($seen ↔ \Seen, …), so both protocols see the same state.
  */
-import { decodeCharset } from "../../mime/charset.ts";
-import { type MimePart, partAt } from "../../mime/structure.ts";
-import { decodePartBody, type MessageSummary } from "../../mime/summary.ts";
 import type { EmailView } from "../../store/emails.ts";
 import { StoreError } from "../../store/errors.ts";
 import type { KeywordChange } from "../../store/mail-store.ts";
 import type { Store } from "../../store/store.ts";
 import { readBlob } from "./blob.ts";
+import { emailParse } from "./email-parse.ts";
+import { DEFAULT_EMAIL_PROPERTIES, emailGetOptions, emailObject } from "./email-object.ts";
 import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./email-create.ts";
 import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
@@ -46,25 +45,6 @@ export function flagOf(keyword: string): string {
   return FROM_KEYWORD[keyword.toLowerCase()] ?? keyword;
 }
 
-function charsetOf(part: MimePart): string {
-  return part.params.charset ?? "us-ascii";
-}
-
-function bodyPart(summary: MessageSummary, path: string, blobId: string) {
-  const part = partAt(summary.body, path);
-  if (!part) return null;
-  return {
-    partId: path,
-    blobId: `${blobId}.${path}`,
-    size: part.bodyEnd - part.bodyStart,
-    type: `${part.type}/${part.subtype}`,
-    charset: part.type === "text" ? charsetOf(part) : null,
-    disposition: part.disposition?.type ?? null,
-    name: part.disposition?.params.filename ?? part.params.name ?? null,
-    cid: part.id?.replace(/^<|>$/g, "") ?? null,
-  };
-}
-
 export function emailMethods(store: Store, account: JmapAccount) {
   const load = async (ids: readonly number[]) => (ids.length ? store.emails.get(account.id, ids) : []);
   const owned = async () => new Set((await store.mailboxes.list(account.id)).map((b) => b.id));
@@ -78,65 +58,28 @@ export function emailMethods(store: Store, account: JmapAccount) {
       // RFC 8620 §5.1: ids null asks for every email; too many to return at once.
       if (!requested) throw new MethodError("requestTooLarge", "Email/get needs ids");
       if (requested.length > 500) throw new MethodError("requestTooLarge", "At most 500 ids");
+      const options = emailGetOptions(args, DEFAULT_EMAIL_PROPERTIES);
       const state = await accountState(store, account);
       const wanted = ids(requested);
       // In the order asked for (RFC 8620 §5.1 allows any, clients expect this one).
       const order = new Map(wanted.map((id, i) => [id, i]));
       const rows = (await load(wanted)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-      const props = Array.isArray(args.properties) ? new Set(args.properties as string[]) : null;
-      const wantText = args.fetchTextBodyValues === true || args.fetchAllBodyValues === true;
-      const wantHtml = args.fetchHTMLBodyValues === true || args.fetchAllBodyValues === true;
-      const maxBytes = typeof args.maxBodyValueBytes === "number" && args.maxBodyValueBytes > 0
-        ? args.maxBodyValueBytes
-        : Infinity;
       const list = [];
       for (const row of rows) {
-        const s = row.summary;
-        const blobId = `B${row.blobHash}`;
-        const needsRaw = wantText || wantHtml;
-        const raw = needsRaw ? ((await store.emails.readBlob(row.blobHash)) ?? null) : null;
-        const email: Record<string, unknown> = {
-          id: emailId(row.id),
-          blobId,
-          threadId: row.threadId,
-          mailboxIds: Object.fromEntries(row.mailboxIds.map((id) => [mailboxId(id), true])),
-          keywords: keywordsOf(row.flags),
-          size: row.size,
-          receivedAt: utcDate(row.receivedAt),
-          messageId: s.messageId ? [s.messageId] : null,
-          inReplyTo: s.inReplyTo?.length ? s.inReplyTo : null,
-          references: s.references?.length ? s.references : null,
-          sender: s.sender?.length ? s.sender : null,
-          from: s.from?.length ? s.from : null,
-          to: s.to?.length ? s.to : null,
-          cc: s.cc?.length ? s.cc : null,
-          bcc: s.bcc?.length ? s.bcc : null,
-          replyTo: s.replyTo?.length ? s.replyTo : null,
-          subject: s.subject,
-          sentAt: s.sentAt ? utcDate(new Date(s.sentAt)) : null,
-          hasAttachment: s.hasAttachment,
-          preview: s.preview,
-          textBody: s.textParts.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
-          htmlBody: s.htmlParts.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
-          attachments: s.attachments.map((p) => bodyPart(s, p, blobId)).filter(Boolean),
-        };
-        const values: Record<string, { value: string; isTruncated: boolean; isEncodingProblem: boolean }> = {};
-        for (const [wanted, paths] of [[wantText, s.textParts], [wantHtml, s.htmlParts]] as const) {
-          if (!wanted || !raw) continue;
-          for (const path of paths) {
-            const part = partAt(s.body, path);
-            if (!part) continue;
-            const text = decodeCharset(decodePartBody(raw, part), charsetOf(part));
-            values[path] = {
-              value: text.length > maxBytes ? text.slice(0, maxBytes) : text,
-              isTruncated: text.length > maxBytes,
-              isEncodingProblem: false,
-            };
-          }
-        }
-        email.bodyValues = values;
         list.push(
-          props ? Object.fromEntries(Object.entries(email).filter(([k]) => k === "id" || props.has(k))) : email,
+          await emailObject({
+            blobId: `B${row.blobHash}`,
+            summary: row.summary,
+            raw: async () => (await store.emails.readBlob(row.blobHash)) ?? null,
+            stored: {
+              id: emailId(row.id),
+              threadId: row.threadId,
+              mailboxIds: Object.fromEntries(row.mailboxIds.map((id) => [mailboxId(id), true as const])),
+              keywords: keywordsOf(row.flags),
+              size: row.size,
+              receivedAt: row.receivedAt,
+            },
+          }, options),
         );
       }
       const found = new Set(list.map((e) => e.id));
@@ -147,6 +90,8 @@ export function emailMethods(store: Store, account: JmapAccount) {
         notFound: requested.filter((id) => !found.has(id as string)),
       };
     },
+
+    "Email/parse": (args: Record<string, unknown>) => emailParse(store, account, args),
 
     async "Email/query"(args: Record<string, unknown>) {
       checkAccount(args, account);
