@@ -23,7 +23,7 @@ import {
   mailboxId,
   parseId,
 } from "./mailbox.ts";
-import { type CallContext, MethodError, utcDate } from "./request.ts";
+import { type CallContext, MethodError } from "./request.ts";
 
 export const emailId = (id: number) => `M${id}`;
 
