@@ -17,6 +17,8 @@ export const domains = sqliteTable("domains", {
   kind: text("kind", { enum: ["mailbox", "forward"] }).notNull().default("mailbox"),
   /** Accounts may manage their own aliases here with their API token (`/api/v1/me/aliases`). */
   ownerAliases: integer("owner_aliases", { mode: "boolean" }).notNull().default(false),
+  /** Mail forwarded through its aliases gets a reverse address in Reply-To (reply through the alias). */
+  reverseAliases: integer("reverse_aliases", { mode: "boolean" }).notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -65,6 +67,21 @@ export const aliasTargets = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.aliasId, t.target] })],
 );
+
+/**
+ * A reverse address (`r+<token>@domain`, issue 19): mail from the alias's owner to it goes on to
+ * the correspondent, from the alias. The token is an HMAC of alias and correspondent.
+ */
+export const reverseAliases = sqliteTable("reverse_aliases", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  token: text("token").notNull().unique(),
+  domainId: integer("domain_id").notNull().references(() => domains.id, { onDelete: "cascade" }),
+  /** The alias address the correspondent wrote to (a pattern's match, not the pattern). */
+  alias: text("alias").notNull(),
+  correspondent: text("correspondent").notNull(),
+  lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  createdAt: createdAt(),
+});
 
 /** An IMAP mailbox / JMAP Mailbox. UIDVALIDITY and UIDNEXT follow RFC 9051 §2.3.1.1. */
 export const mailboxes = sqliteTable(
