@@ -177,6 +177,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         deliverer: context.deliverer,
         trustedProxies: config.api.trustedProxies,
         spoolDir: join(config.dataDir, "spool"),
+        wellKnown: { hostname: config.hostname, mtaSts: config.mtaSts, listeners: addresses },
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
       http = await serveHttp({

@@ -10,6 +10,7 @@ import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
 import { addressList } from "../util/ip-list.ts";
+import { mountWellKnown, type WellKnownOptions } from "./well-known/index.ts";
 
 export interface AppOptions {
   version: string;
@@ -27,6 +28,8 @@ export interface AppOptions {
   trustedProxies?: readonly string[];
   /** `<dataDir>/spool`, for uploads while they arrive. */
   spoolDir?: string;
+  /** MTA-STS policy, client autoconfiguration and ACME challenges (src/api/well-known/). */
+  wellKnown?: WellKnownOptions;
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -57,6 +60,8 @@ export function createApp(options: AppOptions): Hono {
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
+
+  if (options.wellKnown) mountWellKnown(app, options.wellKnown);
 
   if (options.store) {
     mountRest(app, {

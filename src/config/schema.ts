@@ -259,6 +259,16 @@ export const configSchema = v.strictObject({
     }),
     {},
   ),
+  /** The MTA-STS policy (RFC 8461) served at /.well-known/mta-sts.txt for every domain, MX = `hostname`. */
+  mtaSts: v.optional(
+    v.strictObject({
+      /** "testing" asks senders only to report failures (RFC 8460); "enforce" to refuse delivery without valid TLS. */
+      mode: v.optional(v.picklist(["enforce", "testing", "none"]), "testing"),
+      /** Seconds senders keep the policy (RFC 8461 §3.2: at most a year); default one week. */
+      maxAge: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(31_557_600)), 604_800),
+    }),
+    {},
+  ),
   /** HTTP(S) targets of aliases. */
   webhooks: v.optional(
     v.strictObject({

@@ -1,6 +1,6 @@
 /**
  * A minimal authoritative DNS server over UDP on loopback, for tests that need SPF, DKIM,
- * DMARC or MX answers without the internet (RFC 1035 §4 message format, A/AAAA/TXT/MX only).
+ * DMARC or MX answers without the internet (RFC 1035 §4 message format; A, AAAA, CNAME, MX, PTR, SRV and TXT).
  * Names not in the table get NXDOMAIN. Answers have TTL 0 (never cached) unless `ttl` is given;
  * with `negativeTtl`, NXDOMAIN and empty answers carry an SOA allowing that much negative caching
  * (RFC 2308 §3), as real zones do (the benchmarks use both).
@@ -8,13 +8,14 @@
 import { createSocket, type Socket } from "node:dgram";
 import { concatBytes } from "../../src/util/bytes.ts";
 
-export type DnsRecord = { type: "A"; address: string } | { type: "TXT"; text: string } | {
-  type: "MX";
-  priority: number;
-  exchange: string;
-};
+export type DnsRecord =
+  | { type: "A" | "AAAA"; address: string }
+  | { type: "TXT"; text: string }
+  | { type: "MX"; priority: number; exchange: string }
+  | { type: "CNAME" | "PTR"; target: string }
+  | { type: "SRV"; priority: number; weight: number; port: number; target: string };
 
-const TYPES = { A: 1, MX: 15, TXT: 16 } as const;
+const TYPES = { A: 1, CNAME: 5, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33 } as const;
 
 export class DnsServer {
   readonly records = new Map<string, DnsRecord[]>();
@@ -122,6 +123,19 @@ function resourceRecord(record: DnsRecord, ttl: number): Uint8Array {
     case "MX":
       rdata = concatBytes([Uint8Array.of(record.priority >> 8, record.priority & 0xff), encodeName(record.exchange)]);
       break;
+    case "AAAA":
+      rdata = ipv6Bytes(record.address);
+      break;
+    case "CNAME":
+    case "PTR":
+      rdata = encodeName(record.target);
+      break;
+    case "SRV": {
+      // RFC 2782: priority, weight, port (16 bits each), then the target name.
+      const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
+      rdata = concatBytes([u16(record.priority), u16(record.weight), u16(record.port), encodeName(record.target)]);
+      break;
+    }
   }
   const head = new Uint8Array(12);
   head[0] = 0xc0;
@@ -142,4 +156,13 @@ function encodeName(name: string): Uint8Array {
     return concatBytes([Uint8Array.of(bytes.length), bytes]);
   });
   return concatBytes([...parts, Uint8Array.of(0)]);
+}
+
+function ipv6Bytes(address: string): Uint8Array {
+  const [head, tail = ""] = address.split("::");
+  const groups = (part: string) => (part ? part.split(":") : []);
+  const left = groups(head!);
+  const right = groups(tail);
+  const full = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return Uint8Array.from(full.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]));
 }
