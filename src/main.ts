@@ -2,6 +2,7 @@
 /** The `postern` command line. Commands live in src/cli/; this file only dispatches. */
 import { ALIAS_USAGE, aliasCommand } from "./cli/alias.ts";
 import { UsageError } from "./cli/args.ts";
+import { BACKUP_USAGE, backupCommand, restoreCommand } from "./cli/backup.ts";
 import { DKIM_USAGE, dkimCommand } from "./cli/dkim.ts";
 import { DNS_USAGE, dnsCommand } from "./cli/dns.ts";
 import { DOMAIN_USAGE, domainCommand } from "./cli/domain.ts";
@@ -35,6 +36,8 @@ Commands:
   dns [check] <domain>       print the DNS records to publish, or check them
   queue list|show|retry|hold|release|delete
                              inspect and manage the outbound queue
+  backup <file>              write a consistent copy of the data, keys and secrets (while serving)
+  restore <file>             restore a backup into an empty data directory
 
 Every command takes --config FILE (or POSTERN_CONFIG); POSTERN_* variables override config keys.
   --version                  print the version
@@ -50,6 +53,8 @@ ${DKIM_USAGE}
 
 ${QUEUE_USAGE}
 
+${BACKUP_USAGE}
+
 ${SETUP_USAGE}
 
 ${DNS_USAGE}`;
@@ -63,6 +68,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   alias: aliasCommand,
   dkim: dkimCommand,
   queue: queueCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
   setup: setupCommand,
   dns: dnsCommand,
 };
