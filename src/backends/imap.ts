@@ -11,9 +11,11 @@ import type {
   MailboxChanges,
   MailboxInfo,
   MessageMeta,
+  StoredMessage,
   WriteResult,
 } from "../imap/backend.ts";
-import type { MessageSummary } from "../mime/summary.ts";
+import { emailId } from "../api/jmap/email.ts";
+import { mailboxId } from "../api/jmap/mailbox.ts";
 import { StoreError } from "../store/errors.ts";
 import type { Mailbox } from "../store/mailboxes.ts";
 import type { Store } from "../store/store.ts";
@@ -29,6 +31,7 @@ function info(m: Mailbox): MailboxInfo {
     uidNext: m.uidNext,
     highestModseq: m.highestModseq,
     recentUid: m.recentUid,
+    objectId: mailboxId(m.id),
   };
 }
 
@@ -69,11 +72,10 @@ export class StoreImapBackend implements ImapBackend {
     return { mailbox: info(box), changed: delta.changed, vanished: delta.vanished };
   }
 
-  summaries(
-    mailboxId: number,
-    uids: readonly number[],
-  ): Promise<Map<number, MessageMeta & { summary: MessageSummary }>> {
-    return this.#db.messages.withSummaries(mailboxId, uids);
+  async summaries(mailbox: number, uids: readonly number[]): Promise<Map<number, StoredMessage>> {
+    const rows = await this.#db.messages.withSummaries(mailbox, uids);
+    // OBJECTID (RFC 8474): the ids JMAP gives the same email and thread.
+    return new Map([...rows].map(([uid, row]) => [uid, { ...row, emailId: emailId(row.emailId) }]));
   }
 
   raw(mailboxId: number, uid: number): Promise<Uint8Array | null> {

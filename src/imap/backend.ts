@@ -22,6 +22,8 @@ export interface MailboxInfo {
   highestModseq: number;
   /** The highest UID some IMAP4rev1 session was already shown as \Recent. */
   recentUid: number;
+  /** OBJECTID MAILBOXID (RFC 8474 §4): the JMAP Mailbox id. */
+  objectId: string;
 }
 
 /** The per-message state a selected mailbox keeps in memory. */
@@ -34,6 +36,13 @@ export interface MessageState {
 export interface MessageMeta extends MessageState {
   size: number;
   internalDate: Date;
+}
+
+/** A message with its stored summary and its OBJECTID ids (RFC 8474 §5: the JMAP Email and Thread ids). */
+export interface StoredMessage extends MessageMeta {
+  summary: MessageSummary;
+  emailId: string;
+  threadId: string;
 }
 
 /** What changed in a mailbox since a MODSEQ, from the change log. */
@@ -62,10 +71,7 @@ export interface ImapBackend {
   messages(mailboxId: number): Promise<MessageMeta[]>;
   changesSince(mailboxId: number, modseq: number): Promise<MailboxChanges | null>;
   /** Stored summaries (ENVELOPE, BODYSTRUCTURE come from here, never from reparsing). */
-  summaries(
-    mailboxId: number,
-    uids: readonly number[],
-  ): Promise<Map<number, MessageMeta & { summary: MessageSummary }>>;
+  summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, StoredMessage>>;
   raw(mailboxId: number, uid: number): Promise<Uint8Array | null>;
   /** Raw messages of several UIDs in one query (FETCH BODY[] and SEARCH TEXT over many messages). */
   raws(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array>>;

@@ -1,5 +1,6 @@
 /**
- * FETCH data items (RFC 9051 §6.4.5, BINARY RFC 3516, MODSEQ RFC 7162), with the ALL, FAST and
+ * FETCH data items (RFC 9051 §6.4.5, BINARY RFC 3516, MODSEQ RFC 7162, EMAILID and THREADID
+ * RFC 8474, PREVIEW RFC 8970), with the ALL, FAST and
  * FULL macros expanded.
  */
 import type { FetchItem, Section } from "./commands.ts";
@@ -16,6 +17,8 @@ const SIMPLE = new Set([
   "RFC822",
   "RFC822.HEADER",
   "RFC822.TEXT",
+  "EMAILID",
+  "THREADID",
 ]);
 
 const MACROS: Record<string, string[]> = {
@@ -51,6 +54,11 @@ function parseFetchItem(c: Cursor): FetchItem {
     return { item: binary ? "BINARY[]" : "BODY[]", section, peek, ...(partial ? { partial } : {}) };
   }
   if (SIMPLE.has(word)) return { item: word } as FetchItem;
+  if (word === "PREVIEW") {
+    // RFC 8970 §3.1: PREVIEW (LAZY); the stored preview is always at hand.
+    c.accept(" (LAZY)");
+    return { item: "PREVIEW" };
+  }
   return c.fail(`a fetch item (not ${word})`);
 }
 

@@ -8,7 +8,7 @@ import { type MimePart, partAt } from "../mime/structure.ts";
 import type { MessageSummary } from "../mime/summary.ts";
 import type { FetchItem, Section } from "./commands.ts";
 import { sectionText } from "./fetch-items.ts";
-import { bodyStructure, envelope } from "./response.ts";
+import { bodyStructure, envelope, nstring } from "./response.ts";
 
 export interface FetchSource {
   seq: number;
@@ -19,6 +19,9 @@ export interface FetchSource {
   internalDate: Date;
   summary: MessageSummary | null;
   raw: Uint8Array | null;
+  /** OBJECTID (RFC 8474). */
+  emailId?: string;
+  threadId?: string;
 }
 
 const enc = new TextEncoder();
@@ -83,6 +86,16 @@ export function fetchResponse(
         break;
       case "ENVELOPE":
         add(`ENVELOPE ${envelope(source.summary!.envelope, options.utf8)}`);
+        break;
+      case "EMAILID":
+        add(`EMAILID (${source.emailId})`);
+        break;
+      case "THREADID":
+        add(source.threadId ? `THREADID (${source.threadId})` : "THREADID NIL");
+        break;
+      case "PREVIEW":
+        // RFC 8970 §3.2: UTF-8 text, as a literal where a quoted string may not carry it.
+        add(`PREVIEW ${nstring(source.summary?.preview ?? null, options.utf8)}`);
         break;
       case "BODYSTRUCTURE":
         add(`BODYSTRUCTURE ${bodyStructure(source.summary!.body, true, options.utf8)}`);

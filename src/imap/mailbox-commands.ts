@@ -45,6 +45,8 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
     `* OK [PERMANENTFLAGS (${view.readOnly ? "" : PERMANENT_FLAGS})] Flags permitted\r\n`,
     `* OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid\r\n`,
     `* OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID\r\n`,
+    // RFC 8474 §4.2: the mailbox's OBJECTID.
+    `* OK [MAILBOXID (${mailbox.objectId})] Ok\r\n`,
   );
   // RFC 7162 §3.1.2.1: every successful SELECT/EXAMINE reports HIGHESTMODSEQ (every mailbox has one;
   // NOMODSEQ never applies).
@@ -83,7 +85,8 @@ export async function create(ctx: HandlerContext, cmd: Cmd<"CREATE">): Promise<C
     return no(`${use} is not a special use`, "USEATTR");
   }
   const result = await ctx.backend.createMailbox(ctx.account, name, use);
-  return result.ok ? ok("CREATE completed") : no(result.message, result.code);
+  // RFC 8474 §4.1: CREATE answers with the new mailbox's MAILBOXID.
+  return result.ok ? ok("CREATE completed", `MAILBOXID (${result.value.objectId})`) : no(result.message, result.code);
 }
 
 export async function remove(ctx: HandlerContext, cmd: Cmd<"DELETE">): Promise<Completion> {
@@ -148,6 +151,7 @@ const STATUS_ITEMS = new Set([
   "SIZE",
   "HIGHESTMODSEQ",
   "RECENT",
+  "MAILBOXID",
 ]);
 
 async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: readonly string[]): Promise<string> {
@@ -166,7 +170,11 @@ async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: read
     HIGHESTMODSEQ: mailbox.highestModseq,
     RECENT: recent,
   };
-  const pairs = items.map((item) => `${item} ${values[item]}`).join(" ");
+  // RFC 8474 §4.3: MAILBOXID is an objectid in parentheses.
+  const pairs = items.map((item) =>
+    item === "MAILBOXID" ? `MAILBOXID (${mailbox.objectId})` : `${item} ${values[item]}`
+  )
+    .join(" ");
   return `* STATUS ${imapString(mailboxToWire(mailbox.name, utf8(ctx)), utf8(ctx))} (${pairs})\r\n`;
 }
 

@@ -75,6 +75,8 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
             internalDate: row.internalDate,
             summary: row.summary,
             raw,
+            emailId: row.emailId,
+            threadId: row.threadId,
           },
           setSeen && !cmd.items.some((it) => it.item === "FLAGS") ? [...cmd.items, { item: "FLAGS" }] : cmd.items,
           { utf8: utf8(ctx), uid: cmd.uid, condstore: condstore(ctx) },

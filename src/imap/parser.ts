@@ -193,7 +193,11 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
           date = parseDateTime(c.quoted()) ?? c.fail('a date-time like "01-Feb-2024 10:00:00 +0000"');
           c.sp();
         }
-        messages.push({ flags, date, message: c.literalBytes() });
+        // RFC 6855 §4: a message with UTF-8 in its header comes as UTF8 (~{n}).
+        const utf8 = c.accept("UTF8 (");
+        const message = c.literalBytes();
+        if (utf8) c.expect(")");
+        messages.push({ flags, date, message });
       } while (c.peek() === " ");
       return { name, mailbox: box, messages };
     }

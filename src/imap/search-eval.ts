@@ -20,6 +20,9 @@ export interface SearchTarget {
   internalDate: Date;
   summary: MessageSummary | null;
   raw: Uint8Array | null;
+  /** OBJECTID (RFC 8474). */
+  emailId?: string;
+  threadId?: string;
   /** \Recent in this IMAP4rev1 session (RFC 3501 §2.3.2). */
   recent?: boolean;
   /** The time SEARCH runs at, for OLDER/YOUNGER (RFC 5032); the clock when absent. */
@@ -79,6 +82,10 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
     }
     case "modseq":
       return m.modseq >= key.modseq;
+    case "emailid":
+      return m.emailId === key.id;
+    case "threadid":
+      return m.threadId === key.id;
     case "uid":
       return key.set.saved ? m.saved.includes(m.uid) : contains(key.set, m.uid, m.maxUid);
     case "seq":

@@ -43,6 +43,8 @@ export async function matching(ctx: HandlerContext, key: SearchKey): Promise<Mat
         internalDate: row.internalDate,
         summary: row.summary,
         raw: raws?.get(uid) ?? null,
+        emailId: row.emailId,
+        threadId: row.threadId,
         recent: view.isRecent(uid),
         maxSeq: view.exists,
         maxUid: view.maxUid,

@@ -22,7 +22,9 @@ export type SearchKey =
   /** WITHIN (RFC 5032): the internal date against now, in seconds. */
   | { op: "age"; cmp: "older" | "younger"; seconds: number }
   | { op: "uid" | "seq"; set: SequenceSet }
-  | { op: "modseq"; modseq: number };
+  | { op: "modseq"; modseq: number }
+  /** OBJECTID (RFC 8474 §6). */
+  | { op: "emailid" | "threadid"; id: string };
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
   ANSWERED: ["\\Answered", true],
@@ -120,6 +122,10 @@ function parseSearchKey(c: Cursor, depth: number): SearchKey {
     case "UID":
       c.sp();
       return { op: "uid", set: parseSequenceSet(c) };
+    case "EMAILID":
+    case "THREADID":
+      c.sp();
+      return { op: word === "EMAILID" ? "emailid" : "threadid", id: c.atom() };
     case "NOT":
       c.sp();
       return { op: "not", key: parseSearchKey(c, depth + 1) };

@@ -91,6 +91,8 @@ export function capabilities(context: CapabilityContext): string[] {
     "ESEARCH",
     "SEARCHRES",
     "WITHIN",
+    "OBJECTID",
+    "PREVIEW",
     "SORT",
     "SORT=DISPLAY",
     "ESORT",

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { imapScript } from "../helpers/imap-script.ts";
+import { jmapSession } from "../helpers/jmap.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
 
@@ -13,7 +14,7 @@ const USERS = ["sub", "rec", "bin", "mod", "misc", "sort"].map((u) => `${u}@exam
 
 beforeAll(async () => {
   mail = await startMailServer({
-    waitFor: ["imaps"],
+    waitFor: ["imaps", "http"],
     users: Object.fromEntries(USERS.map((u) => [u, `${u}-password`])),
   });
 }, 60_000);
@@ -309,6 +310,66 @@ describe(`WITHIN on ${runtime()}`, () => {
     expect((await s.run("SEARCH YOUNGER 3600")).untagged).toEqual(["* SEARCH 2"]);
     expect((await s.run("SEARCH OLDER 3600")).untagged).toEqual(["* SEARCH 1"]);
     expect((await s.run("SEARCH OLDER 0")).done).toMatch(/^BAD /);
+    await s.close();
+  });
+});
+
+describe(`UTF8=ACCEPT on ${runtime()}`, () => {
+  test("UTF-8 mailbox names and strings once enabled, modified UTF-7 otherwise; APPEND UTF8 (~{n}) (RFC 6855)", async () => {
+    const s = await open("misc@example.test");
+    expect((await s.run("ENABLE UTF8=ACCEPT")).untagged).toEqual(["* ENABLED UTF8=ACCEPT"]);
+    expect((await s.run('CREATE "Grüße"')).done).toMatch(/^OK/);
+    // The test client reads bytes as Latin-1: decode lines back to UTF-8 to compare.
+    const utf8 = (line: string) => new TextDecoder().decode(Uint8Array.from(line, (ch) => ch.charCodeAt(0)));
+    expect((await s.run('LIST "" "Gr*"')).untagged.map(utf8)).toEqual(['* LIST (\\HasNoChildren) "/" "Grüße"']);
+    const message = "Subject: Übersicht\r\nFrom: Zoë <zoe@example.test>\r\n\r\nhallo\r\n";
+    const bytes = new TextEncoder().encode(message).length;
+    await s.raw.line(`u1 APPEND "Grüße" UTF8 (~{${bytes}+}`);
+    await s.raw.send(`${message})\r\n`);
+    expect((await s.raw.readUntil((l) => l.startsWith("u1 "))).at(-1)).toMatch(/^u1 OK \[APPENDUID/);
+    await s.run('EXAMINE "Grüße"');
+    const fetched = (await s.run("FETCH 1 (ENVELOPE)")).untagged[0]!;
+    expect(utf8(fetched)).toContain('"Übersicht" (("Zoë" NIL "zoe" "example.test"))');
+    const other = await open("misc@example.test");
+    expect((await other.run('LIST "" "Gr*"')).untagged).toEqual(['* LIST (\\HasNoChildren) "/" "Gr&APwA3w-e"']);
+    for (const c of [s, other]) await c.close();
+  });
+});
+
+describe(`OBJECTID and PREVIEW on ${runtime()}`, () => {
+  test("MAILBOXID, EMAILID and THREADID are the JMAP ids; SEARCH EMAILID/THREADID; FETCH PREVIEW (RFC 8474, RFC 8970)", async () => {
+    const s = await open("misc@example.test");
+    const caps = (await s.run("CAPABILITY")).untagged[0]!;
+    expect(caps).toContain(" OBJECTID");
+    expect(caps).toContain(" PREVIEW");
+    const created = await s.run("CREATE Objects");
+    const mailboxId = /^OK \[MAILBOXID \(([\w-]+)\)\]/.exec(created.done)![1]!;
+    await s.runLiteral("APPEND Objects", "Message-ID: <o1@x>\r\nSubject: first\r\n\r\nThe preview text of one.\r\n");
+    await s.runLiteral(
+      "APPEND Objects",
+      "Message-ID: <o2@x>\r\nReferences: <o1@x>\r\nSubject: Re: first\r\n\r\ntwo\r\n",
+    );
+    await s.runLiteral("APPEND Objects", "Subject: other\r\n\r\nthree\r\n");
+    const selected = await s.run("EXAMINE Objects");
+    expect(selected.untagged).toContain(`* OK [MAILBOXID (${mailboxId})] Ok`);
+    expect((await s.run("STATUS Objects (MAILBOXID MESSAGES)")).untagged).toEqual([
+      `* STATUS "Objects" (MAILBOXID (${mailboxId}) MESSAGES 3)`,
+    ]);
+    const lines = (await s.run("FETCH 1:3 (EMAILID THREADID)")).untagged;
+    const ids = lines.map((l) => /EMAILID \(([\w-]+)\) THREADID \(([\w-]+)\)/.exec(l)!.slice(1));
+    expect(ids[0]![1]).toBe(ids[1]![1]);
+    expect(ids[2]![1]).not.toBe(ids[0]![1]);
+    expect((await s.run(`SEARCH THREADID ${ids[0]![1]}`)).untagged).toEqual(["* SEARCH 1 2"]);
+    expect((await s.run(`SEARCH EMAILID ${ids[2]![0]}`)).untagged).toEqual(["* SEARCH 3"]);
+    expect((await s.run("FETCH 1 (PREVIEW (LAZY))")).untagged).toEqual([
+      '* 1 FETCH (PREVIEW "The preview text of one.")',
+    ]);
+    // The same ids over JMAP.
+    const jmap = await jmapSession(mail, "misc@example.test", "misc@example.test-password");
+    const got = await jmap.call("Email/get", { ids: ids.map((i) => i[0]), properties: ["threadId", "mailboxIds"] });
+    const list = got.list as Array<{ id: string; threadId: string; mailboxIds: Record<string, boolean> }>;
+    expect(list.map((e) => [e.id, e.threadId])).toEqual(ids);
+    expect(Object.keys(list[0]!.mailboxIds)).toEqual([mailboxId]);
     await s.close();
   });
 });

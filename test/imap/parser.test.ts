@@ -244,4 +244,15 @@ describe("IMAP command parser", () => {
     expect(parse("w2 SEARCH OLDER 0").ok).toBe(false);
     expect(parse("w3 SEARCH YOUNGER x").ok).toBe(false);
   });
+
+  test("OBJECTID and PREVIEW: FETCH EMAILID THREADID PREVIEW (LAZY), SEARCH EMAILID/THREADID (RFC 8474, RFC 8970)", () => {
+    expect(ok("o1 FETCH 1 (EMAILID THREADID PREVIEW (LAZY) FLAGS)")).toMatchObject({
+      items: [{ item: "EMAILID" }, { item: "THREADID" }, { item: "PREVIEW" }, { item: "FLAGS" }],
+    });
+    expect(ok("o2 FETCH 1 PREVIEW (CHANGEDSINCE 5)")).toMatchObject({ items: [{ item: "PREVIEW" }], changedSince: 5 });
+    expect(key("o3 SEARCH EMAILID M12 THREADID T0a1")).toEqual({
+      op: "and",
+      keys: [{ op: "emailid", id: "M12" }, { op: "threadid", id: "T0a1" }],
+    });
+  });
 });
