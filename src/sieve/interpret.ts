@@ -166,7 +166,8 @@ function flags(c: Node, s: Scope): void {
 function vacation(c: Node, s: Scope): void {
   const reason = s.str(c.args[0]);
   // RFC 5230 §4.1: :days 0 means the shortest period the site allows; RFC 6131 :seconds likewise.
-  const seconds = c.tags.seconds ? s.num(c.tags.seconds) : (c.tags.days ? s.num(c.tags.days) : 7) * 86_400;
+  const asked = c.tags.seconds ? s.num(c.tags.seconds) : (c.tags.days ? s.num(c.tags.days) : 7) * 86_400;
+  const seconds = Math.max(asked, s.run.limits.vacationMinPeriod);
   const subject = c.tags.subject ? s.str(c.tags.subject) : null;
   const from = c.tags.from ? s.str(c.tags.from) : null;
   // RFC 5230 §4.2: without :handle, the arguments identify the reply.

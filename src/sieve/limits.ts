@@ -14,6 +14,8 @@ export interface SieveLimits {
   variableSize: number;
   /** Nested include depth (RFC 6609). */
   includeDepth: number;
+  /** RFC 5230 §4.1, RFC 6131 §2: the shortest vacation period a script may ask for, in seconds. */
+  vacationMinPeriod: number;
 }
 
 export const DEFAULT_LIMITS: SieveLimits = {
@@ -24,4 +26,5 @@ export const DEFAULT_LIMITS: SieveLimits = {
   steps: 100_000,
   variableSize: 4096,
   includeDepth: 10,
+  vacationMinPeriod: 86_400,
 };

@@ -154,7 +154,10 @@ function hasflagValues(n: Node, s: Scope): string[] {
 function dateValues(n: Node, s: Scope): string[] {
   const part = s.str(n.args[1]).toLowerCase();
   const out: string[] = [];
-  for (const value of fieldValues(n, s, [s.str(n.args[0])])) {
+  const name = s.str(n.args[0]).toLowerCase();
+  for (const field of fieldValues(n, s, [name])) {
+    // RFC 5260 §4.1: in Received, the date-time follows the last ";".
+    const value = name === "received" ? field.slice(field.lastIndexOf(";") + 1) : field;
     const ms = parseDate(value);
     if (ms === null) continue;
     let zone = s.run.env.zoneOffset ?? 0;

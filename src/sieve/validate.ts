@@ -99,6 +99,8 @@ function checkNode(n: TestNode | CommandNode, kind: "command" | "test", caps: Se
       args.push(a);
       continue;
     }
+    // RFC 5228 §2.6.2: tagged arguments come before the positional ones.
+    if (args.length > 0) fail(a.pos, `tag ':${a.name}' must come before the positional arguments of '${n.name}'`);
     const spec = sig.tags?.[a.name];
     if (!spec) return fail(a.pos, `unknown tag ':${a.name}' for ${kind} '${n.name}'`);
     if (spec.ext && !caps.has(spec.ext)) fail(a.pos, `tag ':${a.name}' requires the '${spec.ext}' extension`);

@@ -1,0 +1,1 @@
+# No commands: the implicit keep files everything into INBOX (RFC 5228 §2.10.2).

@@ -1,0 +1,6 @@
+require ["envelope", "subaddress", "fileinto", "variables"];
+if envelope :detail :matches "to" "*" {
+  fileinto "sub/${1}";
+} elsif envelope :user :is "to" "bob" {
+  fileinto "plain-bob";
+}

@@ -1,0 +1,5 @@
+require ["fileinto", "copy"];
+keep;
+fileinto "INBOX";
+fileinto :copy "Archive";
+fileinto "Archive";
