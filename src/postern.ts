@@ -177,7 +177,12 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         deliverer: context.deliverer,
         trustedProxies: config.api.trustedProxies,
         spoolDir: join(config.dataDir, "spool"),
-        wellKnown: { hostname: config.hostname, mtaSts: config.mtaSts, listeners: addresses },
+        wellKnown: {
+          hostname: config.hostname,
+          mtaSts: config.mtaSts,
+          listeners: addresses,
+          serves: async (domain) => (await store.domains.get(domain))?.kind === "mailbox",
+        },
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
       http = await serveHttp({

@@ -4,15 +4,36 @@
  */
 import type { Hono } from "hono";
 import type { Config, ListenerName } from "../../config/schema.ts";
+import { mountAutoconfig } from "./autoconfig.ts";
+import { mountAutodiscover } from "./autodiscover.ts";
+import { type ClientServer, clientServers } from "./client-servers.ts";
+import { mountMobileconfig } from "./mobileconfig.ts";
 import { mountMtaSts } from "./mta-sts.ts";
 
 export interface WellKnownOptions {
   hostname: string;
   mtaSts: Config["mtaSts"];
-  /** The mail listeners that are on, with their bound ports. */
+  /** The mail listeners that are on, with their bound ports (read when a document is asked for). */
   listeners: Partial<Record<ListenerName, { port: number }>>;
+  /** Whether mail for `domain` is served here; client settings are given only for those domains. */
+  serves?: (domain: string) => Promise<boolean>;
+}
+
+/** What the client-configuration routes need. */
+export interface WellKnownContext {
+  hostname: string;
+  servers(): ClientServer[];
+  serves(domain: string): Promise<boolean>;
 }
 
 export function mountWellKnown(app: Hono, options: WellKnownOptions): void {
   mountMtaSts(app, options.hostname, options.mtaSts);
+  const context: WellKnownContext = {
+    hostname: options.hostname,
+    servers: () => clientServers(options.listeners),
+    serves: options.serves ?? (() => Promise.resolve(true)),
+  };
+  mountAutoconfig(app, context);
+  mountAutodiscover(app, context);
+  mountMobileconfig(app, context);
 }
