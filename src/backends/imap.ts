@@ -78,6 +78,10 @@ export class StoreImapBackend implements ImapBackend {
     return new Map([...rows].map(([uid, row]) => [uid, { ...row, emailId: emailId(row.emailId) }]));
   }
 
+  saveDates(mailboxId: number, uids: readonly number[]): Promise<Map<number, Date>> {
+    return this.#db.imap.saveDates(mailboxId, uids);
+  }
+
   raw(mailboxId: number, uid: number): Promise<Uint8Array | null> {
     return this.#db.messages.raw(mailboxId, uid);
   }

@@ -73,6 +73,8 @@ export interface ImapBackend {
   /** Stored summaries (ENVELOPE, BODYSTRUCTURE come from here, never from reparsing). */
   summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, StoredMessage>>;
   raw(mailboxId: number, uid: number): Promise<Uint8Array | null>;
+  /** SAVEDATE (RFC 8514): when each message was saved into this mailbox. */
+  saveDates(mailboxId: number, uids: readonly number[]): Promise<Map<number, Date>>;
   /** Raw messages of several UIDs in one query (FETCH BODY[] and SEARCH TEXT over many messages). */
   raws(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Messages with size, dates and the sum of sizes (STATUS SIZE). */

@@ -18,6 +18,8 @@ export type FetchItem =
   | { item: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" }
   /** OBJECTID (RFC 8474 §5) and PREVIEW (RFC 8970; LAZY changes nothing, the preview is stored). */
   | { item: "EMAILID" | "THREADID" | "PREVIEW" }
+  /** SAVEDATE (RFC 8514). */
+  | { item: "SAVEDATE" }
   | { item: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
   | { item: "BODY[]"; section: Section; peek: boolean; partial?: { offset: number; length: number } }
   | { item: "BINARY[]"; section: Section; peek: boolean; partial?: { offset: number; length: number } }

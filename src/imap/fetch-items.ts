@@ -19,6 +19,7 @@ const SIMPLE = new Set([
   "RFC822.TEXT",
   "EMAILID",
   "THREADID",
+  "SAVEDATE",
 ]);
 
 const MACROS: Record<string, string[]> = {

@@ -22,6 +22,8 @@ export interface FetchSource {
   /** OBJECTID (RFC 8474). */
   emailId?: string;
   threadId?: string;
+  /** SAVEDATE (RFC 8514), when the items ask for it. */
+  saveDate?: Date | null;
 }
 
 const enc = new TextEncoder();
@@ -92,6 +94,9 @@ export function fetchResponse(
         break;
       case "THREADID":
         add(source.threadId ? `THREADID (${source.threadId})` : "THREADID NIL");
+        break;
+      case "SAVEDATE":
+        add(source.saveDate ? `SAVEDATE "${formatInternalDate(source.saveDate)}"` : "SAVEDATE NIL");
         break;
       case "PREVIEW":
         // RFC 8970 §3.2: UTF-8 text, as a literal where a quoted string may not carry it.

@@ -58,6 +58,9 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
     }
     const rows = await ctx.backend.summaries(view.mailbox.id, batch);
     const raws = needs.raw ? await ctx.backend.raws(view.mailbox.id, batch) : null;
+    const saved = cmd.items.some((i) => i.item === "SAVEDATE")
+      ? await ctx.backend.saveDates(view.mailbox.id, batch)
+      : null;
     for (const uid of batch) {
       const row = rows.get(uid);
       const state = view.state(uid);
@@ -77,6 +80,7 @@ export async function fetch(ctx: HandlerContext, cmd: Cmd<"FETCH">, flush: () =>
             raw,
             emailId: row.emailId,
             threadId: row.threadId,
+            saveDate: saved?.get(uid) ?? null,
           },
           setSeen && !cmd.items.some((it) => it.item === "FLAGS") ? [...cmd.items, { item: "FLAGS" }] : cmd.items,
           { utf8: utf8(ctx), uid: cmd.uid, condstore: condstore(ctx) },

@@ -20,6 +20,8 @@ export interface SearchTarget {
   internalDate: Date;
   summary: MessageSummary | null;
   raw: Uint8Array | null;
+  /** SAVEDATE (RFC 8514), loaded when the key asks for it. */
+  saveDate?: Date | null;
   /** OBJECTID (RFC 8474). */
   emailId?: string;
   threadId?: string;
@@ -59,6 +61,11 @@ export function searchNeeds(key: SearchKey): { summary: boolean; raw: boolean } 
   }
 }
 
+/** Whether evaluating `key` needs the save dates of the messages (RFC 8514). */
+export function needsSaveDate(key: SearchKey): boolean {
+  return JSON.stringify(key).includes('"which":"saved"');
+}
+
 export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, string> = new Map()): boolean {
   switch (key.op) {
     case "and":
@@ -68,6 +75,7 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
     case "not":
       return !matches(key.key, m, cache);
     case "all":
+    case "savedatesupported":
       return true;
     case "flag":
       return m.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase()) === key.set;
@@ -95,6 +103,8 @@ export function matches(key: SearchKey, m: SearchTarget, cache: Map<string, stri
       // and zone (so "Mon, 30 Nov 2026 23:30 -0800" is on the 30th, not the 1st in UTC).
       const day = key.which === "internal"
         ? m.internalDate.toISOString().slice(0, 10)
+        : key.which === "saved"
+        ? (m.saveDate ?? m.internalDate).toISOString().slice(0, 10)
         : dayAsWritten(m.summary?.envelope.date ?? null) ??
           (m.summary?.sentAt != null ? new Date(m.summary.sentAt).toISOString().slice(0, 10) : null);
       if (day === null) return false;

@@ -4,7 +4,7 @@
  */
 import type { MessageSummary } from "../mime/summary.ts";
 import type { HandlerContext } from "./context.ts";
-import { matches, searchNeeds } from "./search-eval.ts";
+import { matches, needsSaveDate, searchNeeds } from "./search-eval.ts";
 import type { SearchKey } from "./search.ts";
 
 /** A matching message, with what SORT and THREAD read of it. */
@@ -30,6 +30,7 @@ export async function matching(ctx: HandlerContext, key: SearchKey): Promise<Mat
     const batch = uids.slice(i, i + BATCH);
     const rows = await ctx.backend.summaries(view.mailbox.id, batch);
     const raws = needs.raw ? await ctx.backend.raws(view.mailbox.id, batch) : null;
+    const saved = needsSaveDate(key) ? await ctx.backend.saveDates(view.mailbox.id, batch) : null;
     for (const uid of batch) {
       const row = rows.get(uid);
       const state = view.state(uid);
@@ -43,6 +44,7 @@ export async function matching(ctx: HandlerContext, key: SearchKey): Promise<Mat
         internalDate: row.internalDate,
         summary: row.summary,
         raw: raws?.get(uid) ?? null,
+        saveDate: saved?.get(uid) ?? null,
         emailId: row.emailId,
         threadId: row.threadId,
         recent: view.isRecent(uid),

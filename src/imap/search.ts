@@ -17,7 +17,9 @@ export type SearchKey =
   | { op: "recent"; set: boolean }
   | { op: "header"; field: string; value: string }
   | { op: "body" | "text"; value: string }
-  | { op: "date"; which: "internal" | "sent"; cmp: "before" | "on" | "since"; day: string }
+  | { op: "date"; which: "internal" | "sent" | "saved"; cmp: "before" | "on" | "since"; day: string }
+  /** SAVEDATESUPPORTED (RFC 8514 §4.3): every mailbox here keeps save dates. */
+  | { op: "savedatesupported" }
   | { op: "size"; cmp: "larger" | "smaller"; size: number }
   /** WITHIN (RFC 5032): the internal date against now, in seconds. */
   | { op: "age"; cmp: "older" | "younger"; seconds: number }
@@ -39,7 +41,10 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   UNSEEN: ["\\Seen", false],
 };
 const HEADER_KEYS = new Set(["BCC", "CC", "FROM", "SUBJECT", "TO"]);
-const DATE_KEYS: Record<string, ["internal" | "sent", "before" | "on" | "since"]> = {
+const DATE_KEYS: Record<string, ["internal" | "sent" | "saved", "before" | "on" | "since"]> = {
+  SAVEDBEFORE: ["saved", "before"],
+  SAVEDON: ["saved", "on"],
+  SAVEDSINCE: ["saved", "since"],
   BEFORE: ["internal", "before"],
   ON: ["internal", "on"],
   SINCE: ["internal", "since"],
@@ -90,6 +95,8 @@ function parseSearchKey(c: Cursor, depth: number): SearchKey {
   switch (word) {
     case "ALL":
       return { op: "all" };
+    case "SAVEDATESUPPORTED":
+      return { op: "savedatesupported" };
     case "RECENT":
       return { op: "recent", set: true };
     case "OLD":

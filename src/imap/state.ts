@@ -93,6 +93,7 @@ export function capabilities(context: CapabilityContext): string[] {
     "WITHIN",
     "OBJECTID",
     "PREVIEW",
+    "SAVEDATE",
     "SORT",
     "SORT=DISPLAY",
     "ESORT",

@@ -5,11 +5,12 @@
  * migration 0011, for JMAP) — the claim on \Recent of IMAP4rev1 sessions (RFC 3501 §2.3.2), and
  * MULTIAPPEND's all-or-nothing append (multi-append.ts).
  */
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Appended } from "./append.ts";
 import type { Db } from "./db.ts";
 import { appendAll, type AppendItem } from "./multi-append.ts";
-import { mailboxes, subscriptions } from "./schema.ts";
+import { chunks } from "./membership.ts";
+import { changes, mailboxes, subscriptions } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export class ImapStateStore {
@@ -55,6 +56,23 @@ export class ImapStateStore {
       await tx.update(mailboxes).set({ recentUid: sql`${row.uidNext - 1}` }).where(eq(mailboxes.id, mailboxId));
       return { after: row.recentUid, upTo: row.uidNext - 1 };
     });
+  }
+
+  /**
+   * SAVEDATE (RFC 8514): when each message was saved into the mailbox (appended, delivered, copied
+   * or moved there), which is when the change log recorded its membership being created.
+   */
+  async saveDates(mailboxId: number, uids: readonly number[]): Promise<Map<number, Date>> {
+    const out = new Map<number, Date>();
+    for (const part of chunks([...new Set(uids)])) {
+      const rows = await this.db
+        .select({ uid: changes.uid, at: sql<number>`max(${changes.createdAt})` })
+        .from(changes)
+        .where(and(eq(changes.mailboxId, mailboxId), eq(changes.mailboxOp, "created"), inArray(changes.uid, part)))
+        .groupBy(changes.uid);
+      for (const row of rows) if (row.uid !== null) out.set(row.uid, new Date(Number(row.at)));
+    }
+    return out;
   }
 
   /** MULTIAPPEND (RFC 3502): every message into the mailbox in one transaction, or none. */

@@ -373,3 +373,23 @@ describe(`OBJECTID and PREVIEW on ${runtime()}`, () => {
     await s.close();
   });
 });
+
+describe(`SAVEDATE on ${runtime()}`, () => {
+  test("FETCH SAVEDATE is when the message came into this mailbox, not its internal date; SEARCH SAVED* (RFC 8514)", async () => {
+    const s = await open("misc@example.test");
+    expect((await s.run("CAPABILITY")).untagged[0]).toContain(" SAVEDATE");
+    await s.run("CREATE Saved");
+    await s.runLiteral('APPEND Saved "01-Jan-2020 00:00:00 +0000"', "Subject: s\r\n\r\nx\r\n");
+    await s.run("EXAMINE Saved");
+    const line = (await s.run("FETCH 1 (INTERNALDATE SAVEDATE)")).untagged[0]!;
+    expect(line).toMatch(/INTERNALDATE "01-Jan-2020 00:00:00 \+0000" SAVEDATE "\d\d-\w{3}-20\d\d /);
+    const saved = /SAVEDATE "(\d\d)-(\w{3})-(\d{4})/.exec(line)!;
+    const today = `${Number(saved[1])}-${saved[2]}-${saved[3]}`;
+    expect(Math.abs(Date.parse(`${saved[2]} ${saved[1]}, ${saved[3]} UTC`) - Date.now())).toBeLessThan(2 * 86_400_000);
+    expect((await s.run(`SEARCH SAVEDON ${today}`)).untagged).toEqual(["* SEARCH 1"]);
+    expect((await s.run("SEARCH SAVEDBEFORE 1-Jan-2021")).untagged).toEqual(["* SEARCH"]);
+    expect((await s.run("SEARCH BEFORE 1-Jan-2021 SAVEDSINCE 1-Jan-2021")).untagged).toEqual(["* SEARCH 1"]);
+    expect((await s.run("SEARCH SAVEDATESUPPORTED")).untagged).toEqual(["* SEARCH 1"]);
+    await s.close();
+  });
+});

@@ -255,4 +255,12 @@ describe("IMAP command parser", () => {
       keys: [{ op: "emailid", id: "M12" }, { op: "threadid", id: "T0a1" }],
     });
   });
+
+  test("SAVEDATE: the FETCH item and SAVEDBEFORE/SAVEDON/SAVEDSINCE/SAVEDATESUPPORTED (RFC 8514)", () => {
+    expect(ok("sd1 FETCH 1 (SAVEDATE)")).toMatchObject({ items: [{ item: "SAVEDATE" }] });
+    expect(key("sd2 SEARCH SAVEDSINCE 1-Feb-2026 SAVEDATESUPPORTED")).toEqual({
+      op: "and",
+      keys: [{ op: "date", which: "saved", cmp: "since", day: "2026-02-01" }, { op: "savedatesupported" }],
+    });
+  });
 });
