@@ -15,13 +15,26 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** Raw SQL on the delivery path: the same text every time, so its prepared statement is reused. */
+const insertBlob = (hash: string, size: number, data: Buffer) =>
+  sql`INSERT INTO blobs (hash, size, data) VALUES (${hash}, ${size}, ${data}) ON CONFLICT DO NOTHING`;
+
+const NOTHING = Buffer.alloc(0);
+/** Blobs from this size on are unbound from the kept statement after their insert. */
+const LARGE_BLOB = 1 << 20;
+
 /** Stores the raw bytes once; a blob already present is kept as it is. Returns its hash. */
 export async function putBlob(tx: Tx, bytes: Uint8Array): Promise<string> {
   const hash = sha256Hex(bytes);
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // Raw SQL on the delivery path: the same text every time, so its prepared statement is reused.
-  await tx.run(sql`INSERT INTO blobs (hash, size, data) VALUES (${hash}, ${bytes.byteLength}, ${data})
-    ON CONFLICT DO NOTHING`);
+  await tx.run(insertBlob(hash, bytes.byteLength, data));
+  if (bytes.byteLength >= LARGE_BLOB) {
+    // A kept statement holds a copy of its last parameters until it is bound again (src/store/connections.ts):
+    // a 20 MiB message stayed in memory, twice over, until the next delivery. Running it again with the same
+    // hash conflicts (nothing is written) and binds an empty blob instead. Measured: ten 20 MiB deliveries left
+    // RSS 81 MiB higher without this, 1 MiB with it.
+    await tx.run(insertBlob(hash, bytes.byteLength, NOTHING));
+  }
   return hash;
 }
 
