@@ -70,14 +70,15 @@ beforeAll(async () => {
     ],
     { stdout: "ignore", stderr: "ignore" },
   );
-  for (let i = 0; i < 120 && !(up = await listening(normal)); i++) await Bun.sleep(250);
+  // rspamd compiles its rules at start: seconds on an idle machine, a minute on a busy one.
+  for (let i = 0; i < 360 && !(up = await listening(normal)); i++) await Bun.sleep(250);
   if (!up) console.warn("rspamd did not come up; see its log in the test's temp directory");
   mail = await startMailServer({
     waitFor: ["smtp"],
     users: { "pat@example.test": "pat-password" },
     config: { policy: { rspamd: up ? { url: `http://127.0.0.1:${normal}`, timeout: 30_000 } : undefined } },
   });
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   await mail?.stop();
