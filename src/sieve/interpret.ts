@@ -11,7 +11,7 @@ import { matchValues } from "./match.ts";
 import type { SieveMessage } from "./message.ts";
 import { RunState, RuntimeFailure, Scope } from "./state.ts";
 import { evaluateTest } from "./tests.ts";
-import type { Node, ValidScript } from "./validate.ts";
+import { type Node, REDIRECT_ADDRESS, type ValidScript } from "./validate.ts";
 import { applyModifiers } from "./variables.ts";
 
 export interface SieveResult {
@@ -112,7 +112,7 @@ function action(c: Node, s: Scope): void {
     }
     case "redirect": {
       const address = s.str(c.args[0]);
-      if (!/^[^@\s<>]+@[^@\s<>]+$/.test(address)) run.fail(c.pos, `invalid redirect address '${address}'`);
+      if (!REDIRECT_ADDRESS.test(address)) run.fail(c.pos, `invalid redirect address '${address}'`);
       addAction(run, c.pos, { type: "redirect", address, copy: Boolean(c.tags.copy) });
       if (!c.tags.copy) run.implicitKeep = false;
       return;

@@ -112,33 +112,71 @@ function matchOne(m: Matcher, value: string, key: string): boolean | string[] {
   }
 }
 
-const wildcardCache = new Map<string, RegExp>();
-
-/** RFC 5228 §2.7.1: "*" matches any run, "?" one character, "\" quotes; captures follow RFC 5229 §3.2. */
+/**
+ * RFC 5228 §2.7.1: "*" matches any run, "?" one character, "\\" quotes the next one. Matched in O(value × pattern)
+ * with the classic two-pointer scan (no backtracking regex, so no catastrophic cases); each "*" takes the shortest
+ * run that lets the rest match, as RFC 5229 §3.2's examples expect. Captures keep the value's case.
+ */
 function wildcard(comparator: string, value: string, key: string): false | string[] {
-  const pattern = fold(comparator, key);
-  let re = wildcardCache.get(pattern);
-  if (!re) {
-    let source = "";
-    for (let i = 0; i < pattern.length; i++) {
-      const ch = pattern[i]!;
-      if (ch === "\\" && i + 1 < pattern.length) source += escapeRegex(pattern[++i]!);
-      else if (ch === "*") source += "([\\s\\S]*?)";
-      else if (ch === "?") source += "([\\s\\S])";
-      else source += escapeRegex(ch);
-    }
-    re = new RegExp(`^${source}$`, "du");
-    if (wildcardCache.size > 256) wildcardCache.clear();
-    wildcardCache.set(pattern, re);
+  type Token = { kind: "char"; ch: string } | { kind: "one" } | { kind: "star" };
+  const tokens: Token[] = [];
+  const pattern = Array.from(fold(comparator, key));
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === "\\" && i + 1 < pattern.length) tokens.push({ kind: "char", ch: pattern[++i]! });
+    else if (ch === "*") tokens.push({ kind: "star" });
+    else if (ch === "?") tokens.push({ kind: "one" });
+    else tokens.push({ kind: "char", ch });
   }
-  const folded = fold(comparator, value);
-  const m = re.exec(folded);
-  if (!m) return false;
-  // Slice the original value so captures keep their case.
-  return m.indices!.map((span) => (span ? value.slice(span[0], span[1]) : ""));
+  const original = Array.from(value);
+  const chars = Array.from(fold(comparator, value));
+  const n = chars.length;
+  const m = tokens.length;
+  /** Where in the value each token starts matching. */
+  const at = new Array<number>(m + 1).fill(0);
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (i < n) {
+    const t = tokens[j];
+    if (t && (t.kind === "one" || (t.kind === "char" && t.ch === chars[i]))) {
+      at[j++] = i++;
+    } else if (t && t.kind === "star") {
+      star = j;
+      at[j++] = i;
+      resume = i;
+    } else if (star !== -1) {
+      // Give the last "*" one more character and match the rest again from there.
+      j = star + 1;
+      i = ++resume;
+    } else return false;
+  }
+  while (j < m && tokens[j]!.kind === "star") at[j++] = n;
+  if (j !== m) return false;
+  at[m] = n;
+  const captures = [value];
+  for (let k = 0; k < m; k++) {
+    const t = tokens[k]!;
+    if (t.kind === "one") captures.push(original[at[k]!]!);
+    else if (t.kind === "star") captures.push(original.slice(at[k]!, at[k + 1]!).join(""));
+  }
+  return captures;
 }
 
+/**
+ * JavaScript regular expressions backtrack: a quantified group that itself holds a quantifier ("(a+)+") or a back
+ * reference can take exponential time on a crafted header. Such patterns are refused, and values are cut at
+ * REGEX_INPUT_MAX characters.
+ */
+export function unsafeRegex(pattern: string): boolean {
+  return /\([^)]*[*+?}][^)]*\)\s*[*+?{]/.test(pattern) || /\\[1-9]/.test(pattern);
+}
+const REGEX_INPUT_MAX = 65_536;
+
 function regex(comparator: string, value: string, key: string): false | string[] {
+  if (unsafeRegex(key)) return false;
+  if (value.length > REGEX_INPUT_MAX) value = value.slice(0, REGEX_INPUT_MAX);
   let re: RegExp;
   try {
     re = new RegExp(key, comparator === "i;ascii-casemap" ? "iu" : "u");
@@ -148,8 +186,6 @@ function regex(comparator: string, value: string, key: string): false | string[]
   const m = re.exec(value);
   return m ? m.map((s) => s ?? "") : false;
 }
-
-const escapeRegex = (ch: string) => /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
 
 /** RFC 5229 §4: "*", "?" and "\" quoted for :matches. */
 export const quoteWildcard = (s: string) => s.replace(/[*?\\]/g, (c) => `\\${c}`);

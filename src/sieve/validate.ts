@@ -6,7 +6,7 @@
 import type { Argument, CommandNode, TestNode } from "./ast.ts";
 import { decodeEncodedCharacters } from "./encoded-character.ts";
 import { type Position, SieveError } from "./errors.ts";
-import { COMPARATORS, RELATIONS } from "./match.ts";
+import { COMPARATORS, RELATIONS, supports, unsafeRegex } from "./match.ts";
 import { type ArgType, CAPABILITIES, IMPLIES, type Signature, SIGNATURES } from "./signatures.ts";
 import { DATE_PARTS } from "./date.ts";
 
@@ -157,6 +157,7 @@ const stringsOf = (
   a: Argument | true | undefined,
 ): string[] => (a && a !== true && a.type === "strings" ? a.values : []);
 const hasVariables = (s: string) => s.includes("${");
+export const REDIRECT_ADDRESS = /^[^@\s<>"]+@[^@\s<>]+$/;
 
 /** Checks on argument values that the table cannot express. */
 function checkValues(n: Node, caps: Set<string>): void {
@@ -180,6 +181,7 @@ function checkValues(n: Node, caps: Set<string>): void {
       } catch {
         fail(keys!.pos, `invalid regular expression '${k}'`);
       }
+      if (unsafeRegex(k)) fail(keys!.pos, `regular expression '${k}' nests quantifiers or uses back references`);
     }
   }
   const index = n.tags.index;
@@ -187,7 +189,19 @@ function checkValues(n: Node, caps: Set<string>): void {
     fail(index.pos, ":index must be 1 or more");
   }
   if (n.tags.last && !n.tags.index) fail(n.pos, ":last needs :index");
+  const matchType = ["contains", "matches", "regex"].find((t) => n.tags[t]);
+  if (cmp && cmp !== true && matchType && !supports(stringsOf(cmp)[0]!.toLowerCase(), matchType as "contains")) {
+    fail(cmp.pos, `comparator '${stringsOf(cmp)[0]}' does not support :${matchType}`);
+  }
   switch (n.name) {
+    case "redirect": {
+      // RFC 5228 §4.2: the address must be a valid RFC 5322 address (checked here when it holds no variable).
+      const address = stringsOf(n.args[0])[0]!;
+      if (!(caps.has("variables") && hasVariables(address)) && !REDIRECT_ADDRESS.test(address)) {
+        fail(n.args[0]!.pos, `invalid redirect address '${address}'`);
+      }
+      break;
+    }
     case "size":
       if (!n.tags.over && !n.tags.under) fail(n.pos, "size needs :over or :under");
       break;

@@ -32,6 +32,15 @@ describe("limits", () => {
     expect(run(redirects).error?.detail).toBe("more than 4 redirects");
   });
 
+  test(":matches runs in time proportional to value × pattern, whatever the stars", () => {
+    const long = "a".repeat(20_000);
+    const raw = new TextEncoder().encode(`Subject: ${long}\r\n\r\n`);
+    const started = performance.now();
+    const r = run(`if header :matches "subject" "*a*a*a*a*a*a*a*a*b" { discard; }`, { raw });
+    expect(summary(r)).toEqual(["implicit keep"]);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   test("steps: an expensive script is stopped and the message kept", () => {
     const keys = JSON.stringify(Array.from({ length: 2000 }, (_, i) => `*${i}*x*`));
     const script = `if header :matches ["from", "to", "subject", "date", "message-id"] ${keys} { discard; }`;

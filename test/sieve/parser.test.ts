@@ -105,6 +105,11 @@ describe("error positions (line:column)", () => {
     ['require "envelope";\nif envelope "resent" "x" {}', "line 2, column 13: unknown envelope part 'resent'"],
     ['require "variables";\nset "a-b" "x";', "line 2, column 5: invalid variable name 'a-b'"],
     ['require "regex";\nif header :regex "a" "(" {}', "line 2, column 22: invalid regular expression '('"],
+    [
+      'require "regex";\nif header :regex "a" "^(a+)+$" {}',
+      "line 2, column 22: regular expression '^(a+)+$' nests quantifiers or uses back references",
+    ],
+    ['redirect "bad address";', "line 1, column 10: invalid redirect address 'bad address'"],
   ];
   for (const [source, message] of cases) {
     test(message, () => expect(errorOf(source)).toBe(message));
