@@ -11,12 +11,14 @@ import type { Db, Tx } from "./db.ts";
 import { changes } from "./schema.ts";
 
 export type ChangeOp = "created" | "updated" | "destroyed";
+/** The JMAP types the log follows ("submission" is EmailSubmission, "vacation" VacationResponse). */
+export type ChangeType = "email" | "mailbox" | "identity" | "submission" | "vacation";
 
 export interface ChangeEntry {
   accountId: number;
   mailboxId: number | null;
-  type: "email" | "mailbox";
-  /** The email or mailbox id. */
+  type: ChangeType;
+  /** The email or mailbox id (or identity, submission). */
   objectId: number;
   /** What happened to the object as JMAP sees it. */
   op: ChangeOp;
@@ -162,7 +164,7 @@ export class ChangeLogReader {
   }
 
   /** The account's log of one type after `since`, up to and including `upTo`, oldest first. */
-  since(accountId: number, type: "email" | "mailbox", since: number, upTo: number): Promise<LogEntry[]> {
+  since(accountId: number, type: ChangeType, since: number, upTo: number): Promise<LogEntry[]> {
     return this.db
       .select(logColumns)
       .from(changes)

@@ -6,7 +6,7 @@ import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { MessageSummary } from "../mime/summary.ts";
 import type { Db } from "./db.ts";
 import { chunks } from "./membership.ts";
-import { wouldExceedQuota } from "./quota.ts";
+import { storageUsed, wouldExceedQuota } from "./quota.ts";
 import { currentSummaries } from "./summary-read.ts";
 import { blobs, emails, messages, uploads } from "./schema.ts";
 import type { Store } from "./store.ts";
@@ -153,6 +153,11 @@ export class EmailRepository {
   async readBlob(hash: string): Promise<Uint8Array | undefined> {
     const [row] = await this.db.select({ data: blobs.data }).from(blobs).where(eq(blobs.hash, hash));
     return row ? new Uint8Array(row.data) : undefined;
+  }
+
+  /** Bytes the account's mailboxes hold, as its quota counts them (JMAP Quota, RFC 9425). */
+  storageUsed(accountId: number): Promise<number> {
+    return storageUsed(this.db, accountId);
   }
 
   /** True when adding `bytes` would take the account over its quota (`quota` when the caller read it already). */

@@ -119,6 +119,14 @@ export class MailboxRepository {
     return this.db.select().from(mailboxes).where(eq(mailboxes.accountId, accountId)).orderBy(asc(mailboxes.id));
   }
 
+  /** JMAP sortOrder (RFC 8621 §2), logged as an update of the mailbox. */
+  setSortOrder(box: Mailbox, sortOrder: number): Promise<void> {
+    return this.store.write(async (tx, changes) => {
+      await tx.update(mailboxes).set({ sortOrder }).where(eq(mailboxes.id, box.id));
+      await logMailboxChange(changes, box, "updated");
+    });
+  }
+
   async byId(id: number): Promise<Mailbox | undefined> {
     const [row] = await this.db.select().from(mailboxes).where(eq(mailboxes.id, id));
     return row;

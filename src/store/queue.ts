@@ -12,6 +12,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, min, or, sql } from 
 import { collectBlobs } from "./append.ts";
 import type { Db, Tx } from "./db.ts";
 import { blobs, queue, queueRecipients } from "./schema.ts";
+import { recordQueueOutcome } from "./submissions.ts";
 import type { Store } from "./store.ts";
 
 export type QueuedMessage = typeof queue.$inferSelect;
@@ -175,7 +176,7 @@ export class QueueRepository {
    * recipient left leaves the queue, and its blob with it unless a mailbox holds it.
    */
   record(owner: string, queueId: number, outcomes: readonly AttemptOutcome[]): Promise<number[]> {
-    return this.store.write(async (tx) => {
+    return this.store.write(async (tx, changes) => {
       const recorded: number[] = [];
       for (const o of outcomes) {
         const rows = await tx
@@ -196,6 +197,8 @@ export class QueueRepository {
           .returning({ id: queueRecipients.id });
         if (rows.length) recorded.push(o.recipientId);
       }
+      // JMAP EmailSubmission deliveryStatus follows (RFC 8621 §7), before the rows may go.
+      if (recorded.length) await recordQueueOutcome(tx, changes, queueId);
       const [left] = await tx
         .select({ id: queueRecipients.id })
         .from(queueRecipients)

@@ -215,8 +215,8 @@ export const changes = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     mailboxId: integer("mailbox_id"),
-    /** The JMAP type: "email", "mailbox", "identity" or "submission" (EmailSubmission). */
-    type: text("type", { enum: ["email", "mailbox", "identity", "submission"] }).notNull(),
+    /** The JMAP type: "email", "mailbox", "identity", "submission" (EmailSubmission) or "vacation". */
+    type: text("type", { enum: ["email", "mailbox", "identity", "submission", "vacation"] }).notNull(),
     /** The email or mailbox id (JMAP's object). */
     objectId: integer("object_id").notNull(),
     /** For an email: its uid in `mailboxId`, so IMAP can report VANISHED without the row. */
@@ -387,3 +387,24 @@ export const vacationResponses = sqliteTable("vacation_responses", {
   textBody: text("text_body"),
   htmlBody: text("html_body"),
 });
+
+/**
+ * The Sieve scripts of an account (RFC 5228, issue 21), by name; at most one is active (RFC 5804 §1.1), the one run at
+ * delivery.
+ */
+export const sieveScripts = sqliteTable(
+  "sieve_scripts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    content: text("content").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+  },
+  (t) => [
+    uniqueIndex("sieve_scripts_account_name").on(t.accountId, t.name),
+    uniqueIndex("sieve_scripts_account_active").on(t.accountId).where(sql`active = 1`),
+  ],
+);

@@ -29,6 +29,9 @@ import { ChangeWatcher } from "./change-watch.ts";
 import { EmailRepository } from "./emails.ts";
 import { MailStore } from "./mail-store.ts";
 import { PolicyStateRepository } from "./policy-state.ts";
+import { IdentityRepository } from "./identities.ts";
+import { SubmissionRepository } from "./submissions.ts";
+import { VacationRepository } from "./vacation.ts";
 import { QueueRepository } from "./queue.ts";
 import { SummaryReindexer } from "./reindex.ts";
 import { ImapStateStore } from "./subscriptions.ts";
@@ -59,6 +62,10 @@ export class Store {
   readonly mail: MailStore;
   readonly queue: QueueRepository;
   readonly policy: PolicyStateRepository;
+  /** JMAP Identity, EmailSubmission and VacationResponse objects. */
+  readonly identities: IdentityRepository;
+  readonly submissions: SubmissionRepository;
+  readonly vacation: VacationRepository;
   /** POP3 maildrop locks shared by every process on the database. */
   readonly maildrops: MaildropLocks;
   /** Recomputes summaries stored by an older build (`postern reindex`, and at `serve`). */
@@ -102,6 +109,9 @@ export class Store {
     this.mail = new MailStore(this, db);
     this.queue = new QueueRepository(this, db);
     this.policy = new PolicyStateRepository(this, db);
+    this.identities = new IdentityRepository(this, db);
+    this.submissions = new SubmissionRepository(this, db);
+    this.vacation = new VacationRepository(this, db);
     this.maildrops = new MaildropLocks(this, db);
     this.summaries = new SummaryReindexer(this, db);
     this.changeLog = new ChangeLogReader(db);

@@ -59,6 +59,9 @@ describe(`JMAP on ${runtime()}`, () => {
       "urn:ietf:params:jmap:core",
       "urn:ietf:params:jmap:mail",
       "urn:ietf:params:jmap:submission",
+      "urn:ietf:params:jmap:vacationresponse",
+      "urn:ietf:params:jmap:quota",
+      "urn:ietf:params:jmap:blob",
     ]);
     expect((await fetch(`${base}/jmap/session`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
     const basic = await fetch(`${base}/jmap/session`, {

@@ -2,9 +2,9 @@
  * Foo/changes and Foo/queryChanges (RFC 8620 §5.2, §5.6) over the change log — the same log IMAP
  * takes its MODSEQs from, so a state string is the id of the account's newest change.
  */
-import type { ChangeOp as Op, LogEntry } from "../../store/change-log.ts";
+import type { ChangeOp as Op, ChangeType, LogEntry } from "../../store/change-log.ts";
 import type { Store } from "../../store/store.ts";
-import { accountJmapId, accountState, type JmapAccount } from "./mailbox.ts";
+import { accountJmapId, accountState, type JmapAccount, mailboxId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 
 function parseState(state: unknown): number {
@@ -27,7 +27,7 @@ function parseMaxChanges(value: unknown): number | null {
 async function logSince(
   store: Store,
   account: JmapAccount,
-  type: "email" | "mailbox",
+  type: ChangeType,
   since: number,
 ): Promise<{ log: LogEntry[]; state: string }> {
   const state = await accountState(store, account);
@@ -75,11 +75,11 @@ function classify<K>(
   return { created, updated, destroyed };
 }
 
-/** Email/changes and Mailbox/changes. */
+/** Email/changes, Mailbox/changes, Identity/changes and EmailSubmission/changes. */
 export async function changesOf(
   store: Store,
   account: JmapAccount,
-  type: "email" | "mailbox",
+  type: ChangeType,
   args: Record<string, unknown>,
   idOf: (id: number) => string,
 ) {
@@ -163,5 +163,47 @@ export async function queryChangesOf(
     removed: changed,
     added,
     ...(args.calculateTotal === true ? { total: ids.length } : {}),
+  };
+}
+
+/** RFC 8621 §2.2: the Mailbox properties that move when only its emails change. */
+const COUNTS = ["totalEmails", "unreadEmails", "totalThreads", "unreadThreads"];
+
+/**
+ * Mailbox/changes (RFC 8621 §2.2): the mailbox log, and the mailboxes whose emails changed (their
+ * counts moved). `updatedProperties` lists the counts when those are all that changed in every
+ * updated mailbox, null otherwise.
+ */
+export async function mailboxChanges(store: Store, account: JmapAccount, args: Record<string, unknown>) {
+  const since = parseState(args.sinceState);
+  const boxes = await logSince(store, account, "mailbox", since);
+  const emails = await store.changeLog.since(account.id, "email", since, Number(boxes.state));
+  const merged = [
+    ...boxes.log.map((e) => ({ id: e.id, objectId: e.objectId, op: e.op, counts: false })),
+    ...emails.filter((e) => e.mailboxId !== null).map((e) => ({
+      id: e.id,
+      objectId: e.mailboxId!,
+      op: "updated" as Op,
+      counts: true,
+    })),
+  ].sort((a, b) => a.id - b.id);
+  const { log, more } = limit(merged, (e) => e.objectId, parseMaxChanges(args.maxChanges));
+  const ops = new Map<number, Set<Op>>();
+  const properties = new Set<number>();
+  for (const entry of log) {
+    ops.set(entry.objectId, (ops.get(entry.objectId) ?? new Set()).add(entry.op));
+    if (!entry.counts) properties.add(entry.objectId);
+  }
+  const result = classify(ops, (_, set) => !set.has("created"), (id) => !ops.get(id)!.has("destroyed"));
+  const countsOnly = result.updated.length > 0 && result.updated.every((id) => !properties.has(id));
+  return {
+    accountId: accountJmapId(account.id),
+    oldState: args.sinceState,
+    newState: more ? String(log[log.length - 1]!.id) : boxes.state,
+    hasMoreChanges: more,
+    created: result.created.map(mailboxId),
+    updated: result.updated.map(mailboxId),
+    destroyed: result.destroyed.map(mailboxId),
+    updatedProperties: countsOnly ? COUNTS : null,
   };
 }

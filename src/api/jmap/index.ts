@@ -16,6 +16,9 @@ import { emailMethods } from "./email.ts";
 import { accountJmapId, accountState, type JmapAccount, mailboxMethods } from "./mailbox.ts";
 import { CAPABILITIES, checkRequest, type Method, runCalls } from "./request.ts";
 import { SUBMISSION, submissionMethods } from "./submission.ts";
+import { BLOB, BLOB_CAPABILITY, blobMethods } from "./blob-methods.ts";
+import { QUOTA, quotaMethods } from "./quota.ts";
+import { VACATION, vacationMethods } from "./vacation.ts";
 import type { Deliverer } from "../../deliver/deliverer.ts";
 
 export interface JmapOptions {
@@ -100,6 +103,9 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         },
         "urn:ietf:params:jmap:mail": {},
         ...(options.deliverer ? { [SUBMISSION]: {} } : {}),
+        [VACATION]: {},
+        [QUOTA]: {},
+        [BLOB]: {},
       },
       accounts: {
         [id]: {
@@ -117,6 +123,9 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
               mayCreateTopLevelMailbox: true,
             },
             ...(options.deliverer ? { [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} } } : {}),
+            [VACATION]: {},
+            [QUOTA]: {},
+            [BLOB]: BLOB_CAPABILITY,
           },
         },
       },
@@ -124,6 +133,9 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         "urn:ietf:params:jmap:core": id,
         "urn:ietf:params:jmap:mail": id,
         ...(options.deliverer ? { [SUBMISSION]: id } : {}),
+        [VACATION]: id,
+        [QUOTA]: id,
+        [BLOB]: id,
       },
       username: account.address,
       apiUrl: `${origin}/jmap/api`,
@@ -146,13 +158,17 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     } catch {
       return jmapError(c, 400, "urn:ietf:params:jmap:error:notJSON", "The request body is not JSON");
     }
-    const request = checkRequest(body, options.deliverer ? [...CAPABILITIES, SUBMISSION] : CAPABILITIES);
+    const known = [...CAPABILITIES, VACATION, QUOTA, BLOB, ...(options.deliverer ? [SUBMISSION] : [])];
+    const request = checkRequest(body, known);
     if ("type" in request) return jmapError(c, 400, request.type, request.detail);
     const email = emailMethods(store, account);
     const methods: Record<string, Method> = {
       "Core/echo": async (args) => args,
       ...mailboxMethods(store, account),
       ...email,
+      ...vacationMethods(store, account),
+      ...quotaMethods(store, account),
+      ...blobMethods(store, account),
       ...(options.deliverer ? submissionMethods(store, account, options.deliverer, email["Email/set"]) : {}),
     };
     const methodResponses = await runCalls(request.methodCalls, methods, request.using);

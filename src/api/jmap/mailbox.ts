@@ -4,7 +4,7 @@
  */
 import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
-import { changesOf, queryChangesOf } from "./changes.ts";
+import { mailboxChanges, queryChangesOf } from "./changes.ts";
 import { queryWindow } from "./query-window.ts";
 import { type CallContext, MethodError } from "./request.ts";
 
@@ -30,6 +30,17 @@ export async function accountState(store: Store, account: JmapAccount): Promise<
 export function jmapRole(role: string | null): string | null {
   return role ? role.replace(/^\\/, "").toLowerCase() : null;
 }
+
+/** RFC 8621 §2 sortOrder: as set, else 0 for INBOX and 10 for the others. */
+const sortOrderOf = (box: { role: string | null; sortOrder: number | null }) =>
+  box.sortOrder ?? (box.role === "inbox" ? 0 : 10);
+
+/** RFC 8621 §2: a sortOrder is an UnsignedInt (RFC 8620 §1.3: below 2^53). */
+const isUnsignedInt = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+
+/** Mailbox properties only the server sets (RFC 8620 §5.3: setting them is invalidProperties). */
+const SERVER_SET = ["id", "totalEmails", "unreadEmails", "totalThreads", "unreadThreads", "myRights"];
 
 /** The last level of a mailbox path ("Parent/Child" → "Child"). */
 const leafName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
@@ -76,7 +87,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
           name: leafName(box.name),
           parentId: parentBox(box, boxes) ? mailboxId(parentBox(box, boxes)!.id) : null,
           role: jmapRole(box.role),
-          sortOrder: box.role === "inbox" ? 0 : 10,
+          sortOrder: sortOrderOf(box),
           totalEmails: c?.total ?? 0,
           unreadEmails: c?.unread ?? 0,
           totalThreads: c?.threads ?? 0,
@@ -143,15 +154,24 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
         const parent = parentOf(spec.parentId ?? null);
         const path = parent ? `${parent.name}/${spec.name}` : String(spec.name);
-        const extra = Object.keys(spec).find((k) => !["name", "parentId", "isSubscribed"].includes(k));
-        if (extra) notCreated[key] = invalid(extra, `${extra} cannot be set`);
-        else if (!validName(spec.name)) notCreated[key] = invalid("name", "A name without /, not INBOX");
+        const extra = Object.keys(spec).find((k) =>
+          !["name", "parentId", "isSubscribed", "sortOrder"].includes(k) && !(k === "role" && spec.role === null)
+        );
+        if (extra) {
+          notCreated[key] = invalid(
+            extra,
+            SERVER_SET.includes(extra) ? `${extra} is set by the server` : `${extra} cannot be set`,
+          );
+        } else if ("sortOrder" in spec && !isUnsignedInt(spec.sortOrder)) {
+          notCreated[key] = invalid("sortOrder", "sortOrder is an unsigned integer");
+        } else if (!validName(spec.name)) notCreated[key] = invalid("name", "A name without /, not INBOX");
         else if (parent === undefined) notCreated[key] = invalid("parentId", "No such mailbox");
         else if (boxes.some((b) => b.name === path)) notCreated[key] = invalid("name", "A mailbox of that name exists");
         else {
           try {
             const box = await store.mail.createMailbox(account.id, path, null);
             if (spec.isSubscribed === false) await store.mail.setSubscribed(box, false);
+            if (isUnsignedInt(spec.sortOrder)) await store.mailboxes.setSortOrder(box, spec.sortOrder);
             created[key] = { id: mailboxId(box.id) };
             context?.createdIds.set(key, mailboxId(box.id));
             boxes = await store.mailboxes.list(account.id);
@@ -170,9 +190,18 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
         const leaf = "name" in patch ? patch.name : leafName(box.name);
         const path = parent ? `${parent.name}/${leaf}` : String(leaf);
         const rename = path !== box.name;
-        const extra = Object.keys(patch).find((k) => !["name", "parentId", "isSubscribed"].includes(k));
-        if (extra) notUpdated[id] = invalid(extra, `${extra} cannot be changed`);
-        else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") {
+        const extra = Object.keys(patch).find((k) =>
+          !["name", "parentId", "isSubscribed", "sortOrder"].includes(k) &&
+          !(k === "role" && patch.role === jmapRole(box.role))
+        );
+        if (extra) {
+          notUpdated[id] = invalid(
+            extra,
+            SERVER_SET.includes(extra) ? `${extra} is set by the server` : `${extra} cannot be changed`,
+          );
+        } else if ("sortOrder" in patch && !isUnsignedInt(patch.sortOrder)) {
+          notUpdated[id] = invalid("sortOrder", "sortOrder is an unsigned integer");
+        } else if ("isSubscribed" in patch && typeof patch.isSubscribed !== "boolean") {
           notUpdated[id] = invalid("isSubscribed", "A boolean");
         } else if (parent === undefined) notUpdated[id] = invalid("parentId", "No such mailbox");
         else if (parent && (parent.id === box.id || parent.name.startsWith(`${box.name}/`))) {
@@ -186,6 +215,9 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
             if (rename) await store.mail.renameMailbox(box, path);
             if (typeof patch.isSubscribed === "boolean" && patch.isSubscribed !== box.subscribed) {
               await store.mail.setSubscribed(box, patch.isSubscribed);
+            }
+            if (isUnsignedInt(patch.sortOrder) && patch.sortOrder !== sortOrderOf(box)) {
+              await store.mailboxes.setSortOrder(box, patch.sortOrder);
             }
             updated[id] = null;
           } catch (e) {
@@ -254,7 +286,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
 
     async "Mailbox/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      return changesOf(store, account, "mailbox", args, mailboxId);
+      return mailboxChanges(store, account, args);
     },
   };
 }
@@ -277,8 +309,9 @@ async function queryMailboxes(store: Store, account: JmapAccount, args: Record<s
     if (property !== "name" && property !== "sortOrder") {
       throw new MethodError("unsupportedSort", `Sort by ${property} is not supported`);
     }
-    const key = (b: (typeof boxes)[number]) => (property === "name" ? b.name : b.role === "inbox" ? "0" : "1");
-    boxes = [...boxes].sort((a, b) => (isAscending ? 1 : -1) * key(a).localeCompare(key(b)));
+    const compare = (a: (typeof boxes)[number], b: (typeof boxes)[number]) =>
+      property === "name" ? a.name.localeCompare(b.name) : sortOrderOf(a) - sortOrderOf(b);
+    boxes = [...boxes].sort((a, b) => (isAscending ? 1 : -1) * compare(a, b));
   }
   return boxes.map((b) => mailboxId(b.id));
 }

@@ -46,6 +46,11 @@ const CAPABILITY_OF: Record<string, string> = {
   SearchSnippet: "urn:ietf:params:jmap:mail",
   Identity: "urn:ietf:params:jmap:submission",
   EmailSubmission: "urn:ietf:params:jmap:submission",
+  VacationResponse: "urn:ietf:params:jmap:vacationresponse",
+  Quota: "urn:ietf:params:jmap:quota",
+  Blob: "urn:ietf:params:jmap:blob",
+  // RFC 8620 §6.3: Blob/copy is a core method.
+  "Blob/copy": "urn:ietf:params:jmap:core",
 };
 
 /** A UTCDate (RFC 8620 §1.4): "Z", and no fraction when it is zero. */
@@ -152,7 +157,7 @@ export async function runCalls(
   const responses: Invocation[] = [];
   const context: CallContext = { createdIds: new Map() };
   for (const [name, args, callId] of calls) {
-    const capability = CAPABILITY_OF[name.split("/")[0]!];
+    const capability = CAPABILITY_OF[name] ?? CAPABILITY_OF[name.split("/")[0]!];
     const method = capability && using.includes(capability) ? methods[name] : undefined;
     if (!method) {
       responses.push(["error", { type: "unknownMethod", description: `No method ${name}` }, callId]);

@@ -23,6 +23,7 @@ export interface Envelope {
 }
 
 export interface Planned {
+  identityId: number;
   emailId: string;
   threadId: string;
   envelope: Envelope;
@@ -53,10 +54,17 @@ const invalid = (property: string, description: string): SetError => ({
   properties: [property],
 });
 
+/** What a create is checked against: the account's identities and the addresses it may send as. */
+export interface Sender {
+  identityIds: readonly string[];
+  /** Lower case. */
+  sendable: readonly string[];
+}
+
 export async function planSubmission(
   store: Store,
   account: JmapAccount,
-  identityId: string,
+  sender: Sender,
   spec: unknown,
   context: CallContext,
 ): Promise<Planned | SetError> {
@@ -64,7 +72,9 @@ export async function planSubmission(
   const { identityId: identity, emailId: ref, envelope: given, ...rest } = spec as Record<string, unknown>;
   const unknown = Object.keys(rest).find((k) => k !== "undoStatus" || rest[k] !== "final");
   if (unknown) return invalid(unknown, `${unknown} cannot be set`);
-  if (identity !== identityId) return invalid("identityId", "No such identity");
+  if (typeof identity !== "string" || !sender.identityIds.includes(identity)) {
+    return invalid("identityId", "No such identity");
+  }
   const resolved = typeof ref === "string" && ref.startsWith("#") ? context.createdIds.get(ref.slice(1)) : ref;
   const number = parseId("M", resolved);
   const [email] = number ? await store.emails.get(account.id, [number]) : [];
@@ -99,10 +109,19 @@ export async function planSubmission(
       rcptTo: rcptTo.map((r) => ({ email: (r as { email: string }).email, parameters: null })),
     };
   }
-  if (envelope.mailFrom.email.toLowerCase() !== account.address.toLowerCase()) {
-    return { type: "forbiddenMailFrom", description: `Only ${account.address} may be used` };
+  if (!sender.sendable.includes(envelope.mailFrom.email.toLowerCase())) {
+    return { type: "forbiddenMailFrom", description: `${envelope.mailFrom.email} is not an address of this account` };
   }
+  // RFC 8621 §7.5 forbiddenFrom: the From field too names only addresses the account may send as.
+  const from = email.summary.from.find((a) => !sender.sendable.includes(a.email.toLowerCase()));
+  if (from) return { type: "forbiddenFrom", description: `This account may not send as ${from.email}` };
   if (envelope.rcptTo.length === 0) return { type: "noRecipients", description: "The envelope has no recipient" };
   // RFC 5322 §3.6.3: Bcc recipients get the message, but not the field that names them.
-  return { emailId: jmapEmailId(email.id), threadId: email.threadId, envelope, raw: withoutFields(raw, ["bcc"]) };
+  return {
+    identityId: parseId("I", identity)!,
+    emailId: jmapEmailId(email.id),
+    threadId: email.threadId,
+    envelope,
+    raw: withoutFields(raw, ["bcc"]),
+  };
 }

@@ -1,49 +1,90 @@
 /**
- * JMAP submission (RFC 8621 §6-7): Identity/get (the account's own address) and
- * EmailSubmission/set, which sends a stored Email through the same path as SMTP submission —
- * local recipients get it at once, the rest go through the outbound queue.
+ * JMAP EmailSubmission (RFC 8621 §7): /set sends a stored Email through the same path as SMTP
+ * submission — local recipients get it at once, the rest go through the outbound queue — and
+ * records the submission in the store, where /get, /query and /changes read it and the queue
+ * keeps its deliveryStatus current. Identities are in identity.ts.
  */
 import { type Deliverer, DeliveryRefused } from "../../deliver/deliverer.ts";
+import type { EmailSubmission } from "../../store/submissions.ts";
 import type { Store } from "../../store/store.ts";
-import { accountJmapId, accountState, checkAccount, type JmapAccount } from "./mailbox.ts";
-import { type CallContext, type Method, MethodError, WithImplicit } from "./request.ts";
-import {
-  type Envelope,
-  idList,
-  objectArgument,
-  type Planned,
-  planSubmission,
-  type SetError,
-} from "./submission-plan.ts";
+import { changesOf } from "./changes.ts";
+import { emailId as jmapEmailId } from "./email.ts";
+import { identityId, identityMethods } from "./identity.ts";
+import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
+import { type CallContext, type Method, MethodError, utcDate, WithImplicit } from "./request.ts";
+import { queryWindow } from "./query-window.ts";
+import { idList, objectArgument, type Planned, planSubmission, type SetError } from "./submission-plan.ts";
 
 export const SUBMISSION = "urn:ietf:params:jmap:submission";
 
-interface Submission {
-  id: string;
-  identityId: string;
-  emailId: string;
-  threadId: string;
-  envelope: Envelope;
-  sendAt: string;
-  undoStatus: "final";
-  deliveryStatus: null;
-  dsnBlobIds: string[];
-  mdnBlobIds: string[];
+export const submissionId = (id: number) => `S${id}`;
+
+const PROPERTIES = [
+  "id",
+  "identityId",
+  "emailId",
+  "threadId",
+  "envelope",
+  "sendAt",
+  "undoStatus",
+  "deliveryStatus",
+  "dsnBlobIds",
+  "mdnBlobIds",
+];
+
+function submissionObject(row: EmailSubmission): Record<string, unknown> {
+  return {
+    id: submissionId(row.id),
+    identityId: identityId(row.identityId),
+    emailId: jmapEmailId(row.emailId),
+    threadId: row.threadId,
+    envelope: row.envelope,
+    sendAt: utcDate(row.sendAt),
+    undoStatus: row.undoStatus,
+    deliveryStatus: row.deliveryStatus,
+    dsnBlobIds: [],
+    mdnBlobIds: [],
+  };
 }
 
-/**
- * Sent submissions of this process, for EmailSubmission/get (they are final at once), per store
- * and account: two embedded instances, or two accounts, never see each other's.
- */
-const sentByStore = new WeakMap<Store, Map<number, Map<string, Submission>>>();
-let next = 1;
+/** RFC 8621 §7.3 FilterCondition, and the sorts it names. */
+function matches(row: Record<string, unknown>, filter: Record<string, unknown>): boolean {
+  for (const [key, value] of Object.entries(filter)) {
+    const list = (v: unknown) => {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+        throw new MethodError("invalidArguments", `filter ${key} is a list of ids`);
+      }
+      return v as string[];
+    };
+    if (key === "identityIds" && !list(value).includes(row.identityId as string)) return false;
+    else if (key === "emailIds" && !list(value).includes(row.emailId as string)) return false;
+    else if (key === "threadIds" && !list(value).includes(row.threadId as string)) return false;
+    else if (key === "undoStatus" && row.undoStatus !== value) return false;
+    else if (key === "before" && !((row.sendAt as string) < String(value))) return false;
+    else if (key === "after" && !((row.sendAt as string) >= String(value))) return false;
+    else if (!["identityIds", "emailIds", "threadIds", "undoStatus", "before", "after"].includes(key)) {
+      throw new MethodError("unsupportedFilter", `Filter ${key} is not supported`);
+    }
+  }
+  return true;
+}
 
-function sentOf(store: Store, accountId: number): Map<string, Submission> {
-  let accounts = sentByStore.get(store);
-  if (!accounts) sentByStore.set(store, accounts = new Map());
-  let sent = accounts.get(accountId);
-  if (!sent) accounts.set(accountId, sent = new Map());
-  return sent;
+async function querySubmissions(store: Store, account: JmapAccount, args: Record<string, unknown>) {
+  let rows = (await store.submissions.list(account.id)).map(submissionObject);
+  const filter = args.filter ?? null;
+  if (filter !== null && (typeof filter !== "object" || Array.isArray(filter))) {
+    throw new MethodError("invalidArguments", "filter is a FilterCondition");
+  }
+  if (filter) rows = rows.filter((r) => matches(r, filter as Record<string, unknown>));
+  const sort = Array.isArray(args.sort) ? (args.sort as Array<{ property?: unknown; isAscending?: unknown }>) : [];
+  const keys: Record<string, string> = { emailId: "emailId", threadId: "threadId", sentAt: "sendAt" };
+  for (const { property, isAscending } of [...sort].reverse()) {
+    const key = keys[String(property)];
+    if (!key) throw new MethodError("unsupportedSort", `Sort by ${String(property)} is not supported`);
+    const sign = isAscending === false ? -1 : 1;
+    rows = [...rows].sort((a, b) => sign * String(a[key]).localeCompare(String(b[key])));
+  }
+  return rows.map((r) => r.id as string);
 }
 
 export function submissionMethods(
@@ -52,45 +93,55 @@ export function submissionMethods(
   deliverer: Deliverer,
   emailSet: Method,
 ) {
-  const identityId = "I1";
-  const sent = sentOf(store, account.id);
+  const owned = async (ids?: readonly string[]) => {
+    const numbers = ids?.map((id) => parseId("S", id)).filter((n): n is number => n !== null);
+    return store.submissions.list(account.id, numbers);
+  };
   return {
-    async "Identity/get"(args: Record<string, unknown>) {
-      checkAccount(args, account);
-      return {
-        accountId: accountJmapId(account.id),
-        state: "0",
-        notFound: [],
-        list: [{
-          id: identityId,
-          name: "",
-          email: account.address,
-          replyTo: null,
-          bcc: null,
-          textSignature: "",
-          htmlSignature: "",
-          mayDelete: false,
-        }],
-      };
-    },
+    ...identityMethods(store, account),
 
     async "EmailSubmission/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const ids = Array.isArray(args.ids) ? (args.ids as string[]) : [...sent.keys()];
-      const list = ids.map((id) => sent.get(id)).filter((s): s is Submission => s !== undefined);
+      const requested = idsArgument(args.ids);
+      const properties = idsArgument(args.properties, "properties");
+      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
+      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const state = await accountState(store, account);
+      const all = (await owned(requested ?? undefined)).map(submissionObject);
+      const list = properties
+        ? all.map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => k === "id" || properties.includes(k))))
+        : all;
       return {
         accountId: accountJmapId(account.id),
-        state: await accountState(store, account),
+        state,
         list,
-        notFound: ids.filter((id) => !sent.has(id)),
+        notFound: requested ? requested.filter((id) => !all.some((s) => s.id === id)) : [],
       };
+    },
+
+    async "EmailSubmission/query"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const state = await accountState(store, account);
+      const ids = await querySubmissions(store, account, args);
+      return {
+        accountId: accountJmapId(account.id),
+        queryState: state,
+        canCalculateChanges: false,
+        ...queryWindow(ids, args),
+        ...(args.calculateTotal === true ? { total: ids.length } : {}),
+      };
+    },
+
+    async "EmailSubmission/changes"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      return changesOf(store, account, "submission", args, submissionId);
     },
 
     /**
      * RFC 8621 §7.5. The whole call is checked before anything is sent: the arguments, each
      * create (identity, email, envelope) and each update or destroy; then each valid create is
-     * handed to delivery, and onSuccessUpdateEmail / onSuccessDestroyEmail run as an implicit
-     * Email/set whose response follows this one.
+     * handed to delivery and recorded, and onSuccessUpdateEmail / onSuccessDestroyEmail run as an
+     * implicit Email/set whose response follows this one.
      */
     async "EmailSubmission/set"(args: Record<string, unknown>, context: CallContext) {
       checkAccount(args, account);
@@ -103,28 +154,36 @@ export function submissionMethods(
       const destroy = idList(args, "destroy");
       const onUpdate = objectArgument(args, "onSuccessUpdateEmail");
       const onDestroy = idList(args, "onSuccessDestroyEmail");
+      const existing = new Map(
+        (await owned([...Object.keys(update), ...destroy, ...Object.keys(onUpdate), ...onDestroy]))
+          .map((row) => [submissionId(row.id), row]),
+      );
       for (const [ref, patch] of Object.entries(onUpdate)) {
         if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
           throw new MethodError("invalidArguments", `onSuccessUpdateEmail/${ref} is not a patch`);
         }
       }
       for (const ref of [...Object.keys(onUpdate), ...onDestroy]) {
-        if (ref.startsWith("#") ? !(ref.slice(1) in create) : !sent.has(ref)) {
+        if (ref.startsWith("#") ? !(ref.slice(1) in create) : !existing.has(ref)) {
           throw new MethodError("invalidArguments", `${ref} names no EmailSubmission of this call`);
         }
       }
 
+      const sender = {
+        identityIds: (await store.identities.list(account.id)).map((i) => identityId(i.id)),
+        sendable: (await store.identities.sendableAddresses(account.id)).map((a) => a.toLowerCase()),
+      };
       const notCreated: Record<string, SetError> = {};
       const planned: Array<{ key: string; plan: Planned }> = [];
       for (const [key, spec] of Object.entries(create)) {
-        const plan = await planSubmission(store, account, identityId, spec, context);
+        const plan = await planSubmission(store, account, sender, spec, context);
         if ("type" in plan) notCreated[key] = plan;
         else planned.push({ key, plan });
       }
       // Sent submissions are final (undoStatus "final" from the start): none can be canceled.
       const notUpdated: Record<string, SetError> = {};
       for (const [id, patch] of Object.entries(update)) {
-        notUpdated[id] = !sent.has(id)
+        notUpdated[id] = !existing.has(id)
           ? { type: "notFound" }
           : (patch as Record<string, unknown>)?.undoStatus === "canceled"
           ? { type: "cannotUnsend", description: "The message was sent already" }
@@ -136,12 +195,14 @@ export function submissionMethods(
       }
       const destroyed: string[] = [];
       const notDestroyed: Record<string, SetError> = {};
-      for (const id of destroy) if (!sent.has(id)) notDestroyed[id] = { type: "notFound" };
+      for (const id of destroy) if (!existing.has(id)) notDestroyed[id] = { type: "notFound" };
 
       const created: Record<string, { id: string; sendAt: string; undoStatus: string }> = {};
+      const emailOfCreated = new Map<string, string>();
       for (const { key, plan } of planned) {
+        let queueId: number | undefined;
         try {
-          await deliverer.deliver({
+          ({ queueId } = await deliverer.deliver({
             sender: plan.envelope.mailFrom.email,
             recipients: plan.envelope.rcptTo.map((r) => ({ address: r.email })),
             raw: plan.raw,
@@ -150,45 +211,37 @@ export function submissionMethods(
             inbound: false,
             remoteIp: "127.0.0.1",
             helo: "jmap",
-          });
+          }));
         } catch (e) {
           if (!(e instanceof DeliveryRefused)) throw e;
           notCreated[key] = { type: "forbiddenToSend", description: e.message };
           continue;
         }
-        const id = `S${next++}`;
-        const submission: Submission = {
-          id,
-          identityId,
-          emailId: plan.emailId,
+        // Acknowledged once the record has committed (the mail itself committed in deliver()).
+        const row = await store.submissions.create(account.id, {
+          identityId: plan.identityId,
+          emailId: parseId("M", plan.emailId)!,
           threadId: plan.threadId,
           envelope: plan.envelope,
-          sendAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-          undoStatus: "final",
-          deliveryStatus: null,
-          dsnBlobIds: [],
-          mdnBlobIds: [],
-        };
-        sent.set(id, submission);
-        created[key] = { id, sendAt: submission.sendAt, undoStatus: "final" };
+          sendAt: new Date(Math.floor(Date.now() / 1000) * 1000),
+          queueId: queueId ?? null,
+        });
+        created[key] = { id: submissionId(row.id), sendAt: utcDate(row.sendAt), undoStatus: row.undoStatus };
+        emailOfCreated.set(key, plan.emailId);
       }
       // Destroying a submission forgets it; the message stays sent.
       const emailOfDestroyed = new Map<string, string>();
       for (const id of destroy) {
         if (notDestroyed[id]) continue;
-        emailOfDestroyed.set(id, sent.get(id)!.emailId);
-        sent.delete(id);
-        destroyed.push(id);
+        if (await store.submissions.destroy(account.id, existing.get(id)!.id)) {
+          emailOfDestroyed.set(id, jmapEmailId(existing.get(id)!.emailId));
+          destroyed.push(id);
+        } else notDestroyed[id] = { type: "notFound" };
       }
 
       // RFC 8621 §7.5: keys are EmailSubmission ids (or #creation ids) whose create/update/destroy succeeded.
-      const emailOf = (ref: string) => {
-        if (ref.startsWith("#")) {
-          const made = created[ref.slice(1)];
-          return made ? sent.get(made.id)?.emailId : undefined;
-        }
-        return emailOfDestroyed.get(ref);
-      };
+      const emailOf = (ref: string) =>
+        ref.startsWith("#") ? emailOfCreated.get(ref.slice(1)) : emailOfDestroyed.get(ref);
       const emailUpdate: Record<string, unknown> = {};
       for (const [ref, patch] of Object.entries(onUpdate)) {
         const emailId = emailOf(ref);
