@@ -60,5 +60,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0014_reverse_aliases",
     "sql": "CREATE TABLE `reverse_aliases` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`token` text NOT NULL,\n\t`domain_id` integer NOT NULL,\n\t`alias` text NOT NULL,\n\t`correspondent` text NOT NULL,\n\t`last_used_at` integer,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`domain_id`) REFERENCES `domains`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `reverse_aliases_token_unique` ON `reverse_aliases` (`token`);--> statement-breakpoint\nALTER TABLE `domains` ADD `reverse_aliases` integer DEFAULT false NOT NULL;"
+  },
+  {
+    "tag": "0015_sieve_scripts",
+    "sql": "CREATE TABLE `sieve_scripts` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`content` text NOT NULL,\n\t`active` integer DEFAULT false NOT NULL,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\t`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `sieve_scripts_account_name` ON `sieve_scripts` (`account_id`,`name`);--> statement-breakpoint\nCREATE UNIQUE INDEX `sieve_scripts_account_active` ON `sieve_scripts` (`account_id`) WHERE active = 1;"
   }
 ];
