@@ -146,6 +146,11 @@ export class StoreImapBackend implements ImapBackend {
     return this.#db.imap.claimRecent(mailboxId);
   }
 
+  async unclaimedRecent(mailbox: MailboxInfo): Promise<number> {
+    if (mailbox.recentUid >= mailbox.uidNext - 1) return 0;
+    return await this.#db.imap.countAbove(mailbox.id, mailbox.recentUid);
+  }
+
   async append(
     account: ImapAccount,
     mailboxId: number,

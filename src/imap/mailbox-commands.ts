@@ -157,9 +157,7 @@ const STATUS_ITEMS = new Set([
 async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: readonly string[]): Promise<string> {
   const counts = await ctx.backend.status(mailbox.id);
   // RFC 3501 §6.3.10: the messages no session has been shown as \Recent yet.
-  const recent = items.includes("RECENT") && mailbox.recentUid < mailbox.uidNext - 1
-    ? (await ctx.backend.messages(mailbox.id)).filter((m) => m.uid > mailbox.recentUid).length
-    : 0;
+  const recent = items.includes("RECENT") ? await ctx.backend.unclaimedRecent(mailbox) : 0;
   const values: Record<string, number> = {
     MESSAGES: counts.messages,
     UIDNEXT: mailbox.uidNext,

@@ -10,7 +10,7 @@ import type { Appended } from "./append.ts";
 import type { Db } from "./db.ts";
 import { appendAll, type AppendItem } from "./multi-append.ts";
 import { chunks } from "./membership.ts";
-import { changes, mailboxes, subscriptions } from "./schema.ts";
+import { changes, mailboxes, messages, subscriptions } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export class ImapStateStore {
@@ -56,6 +56,13 @@ export class ImapStateStore {
       await tx.update(mailboxes).set({ recentUid: sql`${row.uidNext - 1}` }).where(eq(mailboxes.id, mailboxId));
       return { after: row.recentUid, upTo: row.uidNext - 1 };
     });
+  }
+
+  /** How many messages of the mailbox have a UID above `uid` (STATUS RECENT; one index range). */
+  async countAbove(mailboxId: number, uid: number): Promise<number> {
+    const [row] = await this.db.select({ n: sql<number>`count(*)` }).from(messages)
+      .where(and(eq(messages.mailboxId, mailboxId), sql`${messages.uid} > ${uid}`));
+    return Number(row?.n ?? 0);
   }
 
   /**
