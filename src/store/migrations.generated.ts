@@ -64,5 +64,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0015_sieve_scripts",
     "sql": "CREATE TABLE `sieve_scripts` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`name` text NOT NULL,\n\t`content` text NOT NULL,\n\t`active` integer DEFAULT false NOT NULL,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\t`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `sieve_scripts_account_name` ON `sieve_scripts` (`account_id`,`name`);--> statement-breakpoint\nCREATE UNIQUE INDEX `sieve_scripts_account_active` ON `sieve_scripts` (`account_id`) WHERE active = 1;"
+  },
+  {
+    "tag": "0016_web_sessions",
+    "sql": "CREATE TABLE `web_sessions` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`csrf` text NOT NULL,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);"
   }
 ];

@@ -408,3 +408,20 @@ export const sieveScripts = sqliteTable(
     uniqueIndex("sieve_scripts_account_active").on(t.accountId).where(sql`active = 1`),
   ],
 );
+
+/**
+ * Webmail sign-ins (issue 22): the cookie is a random token of which only the SHA-256 is kept, like API tokens; the
+ * CSRF token the page must echo in a header; the last use, for the idle timeout. Signing out deletes the row.
+ */
+export const webSessions = sqliteTable(
+  "web_sessions",
+  {
+    /** Hex SHA-256 of the cookie's token. */
+    id: text("id").primaryKey(),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    csrf: text("csrf").notNull(),
+    createdAt: createdAt(),
+    lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("web_sessions_account").on(t.accountId)],
+);
