@@ -7,11 +7,11 @@
  * by the server.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import nodemailer from "nodemailer";
 import { LineClient } from "../helpers/line-client.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { rssMiB } from "../helpers/rss.ts";
 import { type Attack, attack } from "./attackers.ts";
 
 const LONG = process.env.POSTERN_TEST_LONG === "1";
@@ -38,11 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await mail?.stop();
 });
-
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-  return kb / 1024;
-}
 
 async function legitimateRound(): Promise<void> {
   const ports = mail.server.ports;

@@ -8,10 +8,10 @@
  * POSTERN_TEST_LONG=1 runs the counts of the issue (50 connections); the short suite runs fewer.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { measuredRss } from "../helpers/rss.ts";
 import { preLoginLiteral, sendLargeMessage } from "./big-senders.ts";
 
 const LONG = process.env.POSTERN_TEST_LONG === "1";
@@ -46,23 +46,9 @@ afterAll(async () => {
   await mail?.stop();
 });
 
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-  return kb / 1024;
-}
-
 /** Runs `work` while sampling the server's RSS; resolves with its result and the growth over the baseline. */
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; growth: number; baseline: number }> {
-  const pid = mail.server.proc.pid!;
-  const baseline = rssMiB(pid);
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
-  try {
-    const result = await work();
-    return { result, growth: peak - baseline, baseline };
-  } finally {
-    clearInterval(sampler);
-  }
+function measured<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  return measuredRss(mail.server.proc.pid!, work);
 }
 
 describe(`memory bounds for client data on ${runtime()}`, () => {
