@@ -11,6 +11,7 @@ import { QUEUE_USAGE, queueCommand } from "./cli/queue.ts";
 import { reindexCommand } from "./cli/reindex.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { SETUP_USAGE, setupCommand } from "./cli/setup.ts";
+import { SIEVE_USAGE, sieveCommand } from "./cli/sieve.ts";
 import { USER_USAGE, userCommand } from "./cli/user.ts";
 import { ConfigError } from "./config/load.ts";
 import { SchemaTooNewError, StoreError } from "./store/errors.ts";
@@ -32,6 +33,8 @@ Commands:
                              manage accounts
   alias add|list|enable|disable|remove|owners
                              manage aliases, patterns and catch-alls
+  sieve list|get|put|activate|delete <account>
+                             manage an account's Sieve filters
   dkim generate <domain>     create a DKIM key and print its DNS record
   dns [check] <domain>       print the DNS records to publish, or check them
   queue list|show|retry|hold|release|delete
@@ -57,7 +60,9 @@ ${BACKUP_USAGE}
 
 ${SETUP_USAGE}
 
-${DNS_USAGE}`;
+${DNS_USAGE}
+
+${SIEVE_USAGE}`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
@@ -72,6 +77,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   restore: restoreCommand,
   setup: setupCommand,
   dns: dnsCommand,
+  sieve: sieveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -23,6 +23,7 @@ import { MaildropLocks } from "./maildrop-locks.ts";
 import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
 import { TokenRepository } from "./tokens.ts";
+import { WebSessionRepository } from "./web-sessions.ts";
 import { type ChangeEvent, ChangeFeed } from "./change-feed.ts";
 import { ChangeIds, ChangeLogReader, ChangeRecorder } from "./change-log.ts";
 import { ChangeWatcher } from "./change-watch.ts";
@@ -32,6 +33,7 @@ import { PolicyStateRepository } from "./policy-state.ts";
 import { IdentityRepository } from "./identities.ts";
 import { SubmissionRepository } from "./submissions.ts";
 import { VacationRepository } from "./vacation.ts";
+import { SieveScriptRepository } from "./sieve-scripts.ts";
 import { QueueRepository } from "./queue.ts";
 import { SummaryReindexer } from "./reindex.ts";
 import { ImapStateStore } from "./subscriptions.ts";
@@ -57,6 +59,8 @@ export class Store {
   readonly mailboxes: MailboxRepository;
   readonly messages: MessageRepository;
   readonly tokens: TokenRepository;
+  /** Webmail sign-ins (issue 22). */
+  readonly webSessions: WebSessionRepository;
   readonly emails: EmailRepository;
   /** Every write to mail: append, deliver, copy, move, expunge, flags, mailboxes. */
   readonly mail: MailStore;
@@ -66,6 +70,8 @@ export class Store {
   readonly identities: IdentityRepository;
   readonly submissions: SubmissionRepository;
   readonly vacation: VacationRepository;
+  /** Per-account Sieve scripts (issue 21). */
+  readonly sieve: SieveScriptRepository;
   /** POP3 maildrop locks shared by every process on the database. */
   readonly maildrops: MaildropLocks;
   /** Recomputes summaries stored by an older build (`postern reindex`, and at `serve`). */
@@ -105,6 +111,7 @@ export class Store {
     this.mailboxes = new MailboxRepository(this, db);
     this.messages = new MessageRepository(this, db);
     this.tokens = new TokenRepository(this, db);
+    this.webSessions = new WebSessionRepository(this, db);
     this.emails = new EmailRepository(this, db);
     this.mail = new MailStore(this, db);
     this.queue = new QueueRepository(this, db);
@@ -112,6 +119,7 @@ export class Store {
     this.identities = new IdentityRepository(this, db);
     this.submissions = new SubmissionRepository(this, db);
     this.vacation = new VacationRepository(this, db);
+    this.sieve = new SieveScriptRepository(this, db);
     this.maildrops = new MaildropLocks(this, db);
     this.summaries = new SummaryReindexer(this, db);
     this.changeLog = new ChangeLogReader(db);

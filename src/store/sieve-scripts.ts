@@ -1,0 +1,95 @@
+/**
+ * The Sieve scripts of each account (issue 21): named scripts, at most one active (RFC 5804 §1.1: the one run at
+ * delivery). Scripts are checked by the caller (src/sieve/) before they are stored; this file only keeps them.
+ */
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "./db.ts";
+import { StoreError } from "./errors.ts";
+import { sieveScripts } from "./schema.ts";
+import type { Store } from "./store.ts";
+
+export interface SieveScriptInfo {
+  name: string;
+  active: boolean;
+  size: number;
+  updatedAt: Date;
+}
+
+/** RFC 5804 §1.6: a script name is 1..128 characters, no control characters, no "/" (kept simple and portable). */
+export function validScriptName(name: string): boolean {
+  return name.length >= 1 && name.length <= 128 && !/[\x00-\x1f\x7f/]/.test(name);
+}
+
+export class SieveScriptRepository {
+  constructor(
+    private readonly store: Store,
+    private readonly db: Db,
+  ) {}
+
+  async list(accountId: number): Promise<SieveScriptInfo[]> {
+    const rows = await this.db.select().from(sieveScripts).where(eq(sieveScripts.accountId, accountId)).orderBy(
+      asc(sieveScripts.name),
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      active: r.active,
+      size: new TextEncoder().encode(r.content).length,
+      updatedAt: r.updatedAt,
+    }));
+  }
+
+  async get(accountId: number, name: string): Promise<string | null> {
+    const [row] = await this.db.select({ content: sieveScripts.content }).from(sieveScripts).where(
+      and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
+    );
+    return row?.content ?? null;
+  }
+
+  /** The active script, if any: what delivery runs. */
+  async active(accountId: number): Promise<{ name: string; content: string } | null> {
+    const [row] = await this.db.select({ name: sieveScripts.name, content: sieveScripts.content }).from(sieveScripts)
+      .where(and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.active, true)));
+    return row ?? null;
+  }
+
+  /** Creates or replaces a script; an active script stays active. */
+  put(accountId: number, name: string, content: string): Promise<void> {
+    if (!validScriptName(name)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(name)}`);
+    return this.store.write(async (tx) => {
+      await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
+        target: [sieveScripts.accountId, sieveScripts.name],
+        set: { content, updatedAt: new Date() },
+      });
+    });
+  }
+
+  /** Makes `name` the active script, or deactivates every script when `name` is null (RFC 5804 §2.8). */
+  activate(accountId: number, name: string | null): Promise<void> {
+    return this.store.write(async (tx) => {
+      if (name !== null) {
+        const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(
+          and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
+        );
+        if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(name)}`);
+      }
+      await tx.update(sieveScripts).set({ active: false }).where(eq(sieveScripts.accountId, accountId));
+      if (name !== null) {
+        await tx.update(sieveScripts).set({ active: true }).where(
+          and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
+        );
+      }
+    });
+  }
+
+  /** Deletes a script; RFC 5804 §2.10: the active script cannot be deleted. */
+  delete(accountId: number, name: string): Promise<void> {
+    return this.store.write(async (tx) => {
+      const [row] = await tx.select({ active: sieveScripts.active }).from(sieveScripts).where(
+        and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
+      );
+      if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(name)}`);
+      if (row.active) throw new StoreError("in-use", `Script ${JSON.stringify(name)} is active; deactivate it first`);
+      await tx.delete(sieveScripts).where(and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)));
+    });
+  }
+}
