@@ -4,6 +4,17 @@
  * `POSTERN_TEST_ONLY=bun` (or deno, binary) runs one leg.
  */
 const only = process.env.POSTERN_TEST_ONLY;
+/** What starts `postern serve` (or runs the CLI) and so runs again under Deno and as the binary. */
+const SERVER_TESTS = [
+  "test/e2e",
+  "test/interop",
+  "test/hostile",
+  // Regression tests of issue 18 that live beside their unit tests.
+  "test/net/tls-ciphers.test.ts",
+  "test/net/dns-faults.test.ts",
+  "test/deliver/role-addresses.test.ts",
+  "test/cli/domain-name.test.ts",
+];
 const extra = process.argv.slice(2);
 
 function run(title: string, cmd: string[], env: Record<string, string> = {}): void {
@@ -20,13 +31,13 @@ if (!only || only === "bun") {
   run("suite on Bun", ["bun", "test", "--timeout", "30000", ...extra], { POSTERN_TEST_RUNTIME: "bun" });
 }
 if (!only || only === "deno") {
-  run("e2e on Deno", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop", "test/hostile"], {
+  run("e2e on Deno", ["bun", "test", "--timeout", "30000", ...SERVER_TESTS], {
     POSTERN_TEST_RUNTIME: "deno",
   });
 }
 if (!only || only === "binary") {
   run("build the binary", ["bun", "scripts/build.ts"]);
-  run("e2e on the binary", ["bun", "test", "--timeout", "30000", "test/e2e", "test/interop", "test/hostile"], {
+  run("e2e on the binary", ["bun", "test", "--timeout", "30000", ...SERVER_TESTS], {
     POSTERN_TEST_RUNTIME: "binary",
   });
 }
