@@ -159,6 +159,8 @@ describe(`JMAP on ${runtime()}`, () => {
     await reader.cancel();
     await reading.catch(() => {});
     expect(events.join("")).toContain('"@type":"StateChange"');
+    // One state string for every type: each is named, Identity and EmailSubmission too.
+    expect(events.join("")).toContain('"EmailSubmission":"');
     expect(events.length).toBeGreaterThanOrEqual(2);
     const [changes] = await jam.api.Email.changes({ accountId, sinceState: before.state });
     expect(changes.created).toHaveLength(1);

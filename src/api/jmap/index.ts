@@ -10,6 +10,7 @@ import { clientAddress, readBody } from "../client.ts";
 import { streamSSE } from "hono/streaming";
 import type { AuthThrottle } from "../../auth/throttle.ts";
 import { checkPassword } from "../../backends/password.ts";
+import { webSessionAccount } from "../web/session.ts";
 import type { Store } from "../../store/store.ts";
 import { blobIdOf, downloadHeaders, readBlob } from "./blob.ts";
 import { emailMethods } from "./email.ts";
@@ -55,7 +56,8 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     const bearer = /^Bearer (.+)$/i.exec(header)?.[1];
     if (bearer) return store.tokens.verify(bearer.trim());
     const basic = /^Basic (.+)$/i.exec(header)?.[1];
-    if (!basic) return null;
+    // The webmail's session cookie, with its CSRF token on every change (src/api/web/session.ts).
+    if (!basic) return header ? null : webSessionAccount(c, store);
     const decoded = Buffer.from(basic, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon < 0) return null;
@@ -203,6 +205,14 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.get("/jmap/eventsource", (c) => {
     const account = accountOf(c);
+    const types = [
+      "Email",
+      "Mailbox",
+      "Thread",
+      "VacationResponse",
+      "Quota",
+      ...(options.deliverer ? ["Identity", "EmailSubmission"] : []),
+    ];
     // RFC 8620 §7.3: the server may raise the interval to its minimum, and says so in each ping.
     const asked = Number(c.req.query("ping") ?? 0);
     const ping = Number.isFinite(asked) && asked > 0 ? Math.min(Math.max(asked, MIN_PING), MAX_PING) : 0;
@@ -217,7 +227,8 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
           event: "state",
           data: JSON.stringify({
             "@type": "StateChange",
-            changed: { [id]: { Email: state, Mailbox: state, Thread: state } },
+            // One state string serves every type (the account's change log), so each type is named.
+            changed: { [id]: Object.fromEntries(types.map((t) => [t, state])) },
           }),
         });
       };
