@@ -4,14 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { SecureContext } from "node:tls";
 import { createApp } from "./api/app.ts";
 import { AuthThrottle } from "./auth/throttle.ts";
 import { type DeliveredMessage, Deliverer } from "./deliver/deliverer.ts";
 import { Directory } from "./deliver/directory.ts";
 import { createResolver } from "./net/dns.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
-import { createSecureContext, loadOrCreateCertificate } from "./net/certificate.ts";
 import { type HttpServer, serveHttp } from "./net/http.ts";
 import { listen, type Listener } from "./net/listener.ts";
 import { log } from "./util/log.ts";
@@ -25,12 +23,15 @@ import { QueueRunner } from "./queue/runner.ts";
 import { SUMMARY_VERSION } from "./mime/summary.ts";
 import { Store } from "./store/store.ts";
 import { VERSION } from "./util/version.ts";
+import { type CertificateManager, createCertificateManager } from "./tls/certificates.ts";
 
 export interface Postern {
   readonly config: Config;
   readonly store: Store;
   /** Bound addresses, by listener name (port 0 in config becomes the real port here). */
   readonly addresses: Partial<Record<ListenerName, { host: string; port: number }>>;
+  /** Re-reads the certificate files and orders an ACME certificate if one is due (SIGHUP). */
+  reloadCertificates(): Promise<void>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -55,17 +56,13 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
   const listeners: Listener[] = [];
   let http: HttpServer | undefined;
   let queueRunner: QueueRunner | undefined;
+  let certificates: CertificateManager | undefined;
   try {
     const migrations = await store.migrate();
     if (migrations.applied.length) log.info("applied migrations", { tags: migrations.applied.join(",") });
 
-    const pem = loadOrCreateCertificate({
-      hostname: config.hostname,
-      dataDir: config.dataDir,
-      certFile: config.tls.cert,
-      keyFile: config.tls.key,
-    });
-    const secureContext: SecureContext = createSecureContext(await pem, { ciphers: config.tls.ciphers });
+    certificates = await createCertificateManager(config);
+    const secureContext = certificates.current;
     // SRS addresses live under our host name: bounces to them come back to this server.
     const srs = config.srs.secret ? new Srs({ secret: config.srs.secret, domain: config.hostname }) : undefined;
     const directory = new Directory(store, {
@@ -182,6 +179,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
           mtaSts: config.mtaSts,
           listeners: addresses,
           serves: async (domain) => (await store.domains.get(domain))?.kind === "mailbox",
+          acmeChallenge: certificates.challenge,
         },
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
@@ -192,6 +190,10 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       });
       addresses.http = { host: config.listeners.http.host, port: http.port };
       log.info("listening", { listener: "http", address: `${config.listeners.http.host}:${http.port}` });
+      // HTTP-01 challenges are answered from here on.
+      certificates.startAcme();
+    } else if (config.tls.acme !== false && runtime.cluster?.primary !== false) {
+      log.warn("tls.acme needs the HTTP listener for its challenges; no certificate is ordered");
     }
 
     queueRunner.start();
@@ -205,7 +207,9 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       config,
       store,
       addresses,
+      reloadCertificates: () => certificates!.reload(),
       async stop(graceMs = 5000) {
+        certificates?.stop();
         reindexing.abort();
         await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop(), reindexed]);
         log.info("store statistics", { ...store.stats() });
@@ -213,6 +217,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       },
     };
   } catch (e) {
+    certificates?.stop();
     await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close(), queueRunner?.stop()]);
     store.close();
     throw e;

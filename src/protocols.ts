@@ -4,7 +4,6 @@
  * logs that it was left out.
  */
 import { join } from "node:path";
-import type { SecureContext } from "node:tls";
 import type { AuthThrottle } from "./auth/throttle.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
 import type { Deliverer } from "./deliver/deliverer.ts";
@@ -13,6 +12,7 @@ import { StoreImapBackend } from "./backends/imap.ts";
 import { StorePop3Backend } from "./backends/pop3.ts";
 import { StoreSmtpBackend } from "./backends/smtp.ts";
 import type { ConnectionHandler } from "./connection.ts";
+import type { SecureContextSource } from "./net/certificate.ts";
 import type { PolicyPipeline } from "./policy/pipeline.ts";
 import { imapHandler } from "./imap/server.ts";
 import { pop3Handler } from "./pop3/server.ts";
@@ -24,7 +24,7 @@ import { Spool } from "./util/spool.ts";
 export interface ServerContext {
   config: Config;
   store: Store;
-  secureContext: SecureContext;
+  secureContext: SecureContextSource;
   directory: Directory;
   deliverer: Deliverer;
   /** Shared by every protocol, so guessing over IMAP also slows SMTP AUTH. */

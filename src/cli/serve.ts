@@ -65,6 +65,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       const done = () => {
         process.off("SIGINT", onInt);
         process.off("SIGTERM", onTerm);
+        process.off("SIGHUP", onHup);
         resolve();
       };
       Promise.all([pool?.stop(5000), postern.stop()]).then(done, (e) => {
@@ -72,10 +73,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
         done();
       });
     };
+    const onHup = () => {
+      log.info("reloading certificates", { signal: "SIGHUP" });
+      pool?.signal("SIGHUP");
+      postern.reloadCertificates().catch((e) => log.error("reloading certificates failed", { error: e }));
+    };
     const onInt = () => stop("SIGINT");
     const onTerm = () => stop("SIGTERM");
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
+    // SIGHUP: certificate files re-read now (they are also polled), an ACME certificate ordered if due.
+    process.on("SIGHUP", onHup);
     if (worker > 0) unwatch = onPrimaryGone(() => stop("primary gone"));
   });
   unwatch?.();

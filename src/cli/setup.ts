@@ -1,7 +1,7 @@
 /**
  * `postern setup <mail.example.com> <admin@example.com>`: from nothing to a configured server — the
  * config file, the database with the domain and its admin account, an admin API token, an SRS secret,
- * a DKIM key — and every DNS record to publish.
+ * ACME certificates, a DKIM key — and every DNS record to publish.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -23,7 +23,7 @@ export const SETUP_USAGE = `Usage:
 /** A secret of `bytes` random bytes, URL-safe. */
 const secret = (bytes: number) => randomBytes(bytes).toString("base64url");
 
-/** The production listeners: every mail port on all addresses; the HTTP listener on 80 for ACME and autoconfig. */
+/** The production listeners: every mail port on all addresses; the HTTP listener on 80 for ACME HTTP-01 and autoconfig. */
 function productionListeners() {
   const on = (port: number) => ({ host: "0.0.0.0", port });
   return {
@@ -77,6 +77,13 @@ export async function setupCommand(argv: string[]): Promise<number> {
     listeners: productionListeners(),
     api: { adminToken: secret(32) },
     srs: { secret: secret(24) },
+    // Let's Encrypt for the host name and the web names `postern dns` asks for (issue 20, item 2).
+    tls: {
+      acme: {
+        email: `${address.local}@${domain}`,
+        names: [hostname.name, ...["mta-sts", "autoconfig", "autodiscover"].map((sub) => `${sub}.${domain}`)],
+      },
+    },
   };
   // Checked before anything is written: what setup writes, serve must start with.
   const config = parseConfig(input, file);
@@ -107,7 +114,8 @@ export async function setupCommand(argv: string[]): Promise<number> {
     "",
     printRecords(domainRecords(config, domain, ips), config.hostname),
     "",
-    `Then start the server: postern serve --config ${file}`,
+    `Once they resolve (postern dns check ${domain}), start the server: postern serve --config ${file}`,
+    "It orders a Let's Encrypt certificate for the names above (tls.acme) through the HTTP listener on port 80.",
   ];
   console.log(out.join("\n"));
   return 0;

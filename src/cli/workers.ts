@@ -68,6 +68,11 @@ export class Workers {
     });
   }
 
+  /** Passes a signal on to every worker (SIGHUP: reload certificates). */
+  signal(signal: NodeJS.Signals): void {
+    for (const child of this.#children.values()) child.kill(signal);
+  }
+
   /** Asks every worker to stop (SIGTERM) and waits for them, at most `graceMs` plus a second. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;

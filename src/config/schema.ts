@@ -122,6 +122,32 @@ export const configSchema = v.strictObject({
       key: v.optional(nonEmpty),
       /** OpenSSL cipher list for TLS 1.2; default: ECDHE with AES-GCM or ChaCha20-Poly1305 only. */
       ciphers: v.optional(nonEmpty),
+      /**
+       * Certificates from an ACME CA (RFC 8555; Let's Encrypt by default) instead of `cert`/`key`: HTTP-01
+       * challenges are answered on the HTTP listener (port 80 from the outside), the certificate and keys
+       * kept in `<dataDir>/tls/acme/`, renewed `renewBefore` seconds before expiry, taken by new
+       * connections without a restart. Setting it agrees to the CA's terms of service.
+       */
+      acme: v.optional(
+        v.union([
+          v.literal(false),
+          v.strictObject({
+            directory: v.optional(
+              v.pipe(v.string(), v.url("must be a URL")),
+              "https://acme-v02.api.letsencrypt.org/directory",
+            ),
+            /** The account's contact address (expiry notices). */
+            email: v.optional(mailAddress),
+            /** Names on the certificate; default `[hostname]`. */
+            names: v.optional(v.pipe(v.array(checkedName(checkDomainName)), v.minLength(1, "must name at least one"))),
+            /** Seconds before expiry to renew; default 30 days. */
+            renewBefore: v.optional(positiveInt, 30 * 86_400),
+            /** PEM file of CAs to trust for the directory's HTTPS (a private or test CA such as Pebble). */
+            caFile: v.optional(nonEmpty),
+          }),
+        ], "must be false or an object"),
+        false,
+      ),
     }),
     {},
   ),

@@ -14,6 +14,7 @@ import * as mailbox from "./mailbox-commands.ts";
 import * as message from "./message-commands.ts";
 import * as sorting from "./sort-commands.ts";
 import { allowed, capabilities, refusal, type StateName } from "./state.ts";
+import type { MailboxView } from "./view.ts";
 
 export interface ImapSessionOptions {
   hostname: string;
@@ -39,16 +40,23 @@ export interface ImapStep {
 
 const ENABLEABLE = new Set(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]);
 
+/**
+ * The session's state (RFC 9051 §3) with the data each state has: before login the failed
+ * attempts and a SASL exchange in progress; once logged in the handler context (account, enabled
+ * extensions, and in the selected state the mailbox view).
+ */
+type SessionState =
+  | { name: "not-authenticated"; authFailures: number; sasl: { tag: string; exchange: SaslExchange } | null }
+  | { name: "authenticated"; ctx: HandlerContext }
+  | { name: "selected"; ctx: HandlerContext & { view: MailboxView } }
+  | { name: "logout"; ctx: HandlerContext | null };
+
 export class ImapSession {
   #options: ImapSessionOptions;
   #backend: ImapBackend;
-  #state: StateName = "not-authenticated";
+  #state: SessionState = { name: "not-authenticated", authFailures: 0, sasl: null };
   #tls: TlsInfo | null;
-  #account: ImapAccount | null = null;
-  #ctx: HandlerContext | null = null;
-  #sasl: { tag: string; exchange: SaslExchange } | null = null;
   #idleTag: string | null = null;
-  #authFailures = 0;
   /** Untagged output before login, when there is no handler context yet. */
   #scratch: Array<string | Uint8Array> = [];
   /** Set by AUTHENTICATE when the client must answer a challenge. */
@@ -63,7 +71,12 @@ export class ImapSession {
   }
 
   get state(): StateName {
-    return this.#state;
+    return this.#state.name;
+  }
+
+  /** The handler context once logged in. */
+  get #ctx(): HandlerContext | null {
+    return "ctx" in this.#state ? this.#state.ctx : null;
   }
 
   /** UTF8=ACCEPT enabled: mailbox names arrive as UTF-8 (RFC 6855). */
@@ -72,12 +85,18 @@ export class ImapSession {
   }
 
   get account(): ImapAccount | null {
-    return this.#account;
+    return this.#ctx?.account ?? null;
+  }
+
+  /** After a command that may select or unselect: the state the context's view says. */
+  #settle(ctx: HandlerContext): void {
+    const view = ctx.view;
+    this.#state = view ? { name: "selected", ctx: Object.assign(ctx, { view }) } : { name: "authenticated", ctx };
   }
 
   #caps(): string {
     return capabilities({
-      state: this.#state,
+      state: this.#state.name,
       tls: this.#tls !== null,
       allowPlaintext: this.#options.allowPlaintextAuth,
     }).join(" ");
@@ -89,7 +108,7 @@ export class ImapSession {
 
   /** Idle timeout (RFC 9051 §5.4: at least 30 minutes) or shutdown. */
   interrupted(reason: "timeout" | "shutdown"): ImapStep {
-    this.#state = "logout";
+    this.#state = { name: "logout", ctx: this.#ctx };
     return {
       out: [`* BYE ${reason === "timeout" ? "Autologout; idle for too long" : "Server shutting down"}\r\n`],
       action: { kind: "close" },
@@ -106,8 +125,8 @@ export class ImapSession {
    * the same state check as any command (RFC 3501 §5.1.3).
    */
   refuseName(tag: string | null, name: ImapCommand["name"], message: string): ImapStep {
-    if (tag === null || !allowed(this.#state, name)) {
-      return this.syntaxError(tag, tag === null ? message : refusal(this.#state, name));
+    if (tag === null || !allowed(this.#state.name, name)) {
+      return this.syntaxError(tag, tag === null ? message : refusal(this.#state.name, name));
     }
     return this.#done(tag, [], no(message, "CANNOT"));
   }
@@ -124,7 +143,9 @@ export class ImapSession {
     cmd: ImapCommand,
     flush: (out: Array<string | Uint8Array>) => Promise<void> = async () => {},
   ): Promise<ImapStep> {
-    if (!allowed(this.#state, cmd.name)) return this.#done(cmd.tag, [], bad(refusal(this.#state, cmd.name)));
+    if (!allowed(this.#state.name, cmd.name)) {
+      return this.#done(cmd.tag, [], bad(refusal(this.#state.name, cmd.name)));
+    }
     const ctx = this.#ctx;
     this.#scratch = [];
     if (ctx) {
@@ -143,7 +164,7 @@ export class ImapSession {
       completion = no("Server error, try again later", "SERVERBUG");
     }
     if (cmd.name === "LOGOUT") {
-      this.#state = "logout";
+      this.#state = { name: "logout", ctx: this.#ctx };
       return {
         out: [`* BYE ${this.#options.hostname} logging out\r\n`, `${cmd.tag} OK LOGOUT completed\r\n`],
         action: { kind: "close" },
@@ -178,105 +199,143 @@ export class ImapSession {
     ctx: HandlerContext | null,
     flush: (out: Array<string | Uint8Array>) => Promise<void>,
   ): Promise<Completion> {
+    // Commands of any state (RFC 9051 §6.1).
     switch (cmd.name) {
       case "CAPABILITY":
         (ctx?.out ?? this.#scratch).push(`* CAPABILITY ${this.#caps()}\r\n`);
         return ok("CAPABILITY completed");
       case "NOOP":
-      case "CHECK":
         if (ctx) await refresh(ctx, true);
-        return ok(`${cmd.name} completed`);
+        return ok("NOOP completed");
       case "LOGOUT":
         return ok("LOGOUT completed");
       case "ID":
         (ctx?.out ?? this.#scratch).push(`* ID ("name" "Postern")\r\n`);
         return ok("ID completed");
+    }
+    const state = this.#state;
+    if (state.name === "not-authenticated") return this.#notAuthenticated(cmd, state);
+    if (state.name === "logout") return bad("Logging out");
+    return this.#loggedIn(cmd, state.ctx, flush);
+  }
+
+  /** RFC 9051 §6.2: STARTTLS, LOGIN, AUTHENTICATE. */
+  #notAuthenticated(
+    cmd: ImapCommand,
+    state: Extract<SessionState, { name: "not-authenticated" }>,
+  ): Promise<Completion> {
+    switch (cmd.name) {
       case "STARTTLS":
-        return this.#tls ? bad("TLS is already active") : ok("");
+        return Promise.resolve(this.#tls ? bad("TLS is already active") : ok(""));
       case "LOGIN":
-        if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
+        if (!this.#tls && !this.#options.allowPlaintextAuth) {
+          return Promise.resolve(no("Use STARTTLS first", "PRIVACYREQUIRED"));
+        }
         return this.#login(passwordStep(cmd.username, cmd.password));
       case "AUTHENTICATE": {
         const sasl = startSasl(cmd.mechanism, ["PLAIN"], cmd.initialResponse);
-        if (!sasl) return no("Only AUTHENTICATE PLAIN is offered", "CANNOT");
-        if (!this.#tls && !this.#options.allowPlaintextAuth) return no("Use STARTTLS first", "PRIVACYREQUIRED");
-        this.#sasl = { tag: cmd.tag, exchange: sasl.exchange };
+        if (!sasl) return Promise.resolve(no("Only AUTHENTICATE PLAIN is offered", "CANNOT"));
+        if (!this.#tls && !this.#options.allowPlaintextAuth) {
+          return Promise.resolve(no("Use STARTTLS first", "PRIVACYREQUIRED"));
+        }
+        state.sasl = { tag: cmd.tag, exchange: sasl.exchange };
         return this.#login(sasl.step);
       }
+      default:
+        // The state table let through only the commands above.
+        return Promise.resolve(bad(refusal(state.name, cmd.name)));
+    }
+  }
+
+  /** RFC 9051 §6.3 and §6.4: the authenticated and selected states, with the handler context. */
+  async #loggedIn(
+    cmd: ImapCommand,
+    ctx: HandlerContext,
+    flush: (out: Array<string | Uint8Array>) => Promise<void>,
+  ): Promise<Completion> {
+    switch (cmd.name) {
+      case "CHECK":
+        await refresh(ctx, true);
+        return ok("CHECK completed");
       case "ENABLE": {
         const enabled = cmd.capabilities.filter((c) => ENABLEABLE.has(c));
-        for (const c of enabled) ctx!.enabled.add(c);
-        if (enabled.includes("QRESYNC")) ctx!.enabled.add("CONDSTORE");
-        ctx!.out.push(`* ENABLED${enabled.map((c) => ` ${c}`).join("")}\r\n`);
+        for (const c of enabled) ctx.enabled.add(c);
+        if (enabled.includes("QRESYNC")) ctx.enabled.add("CONDSTORE");
+        ctx.out.push(`* ENABLED${enabled.map((c) => ` ${c}`).join("")}\r\n`);
         return ok("ENABLE completed");
       }
       case "NAMESPACE":
-        ctx!.out.push('* NAMESPACE (("" "/")) NIL NIL\r\n');
+        ctx.out.push('* NAMESPACE (("" "/")) NIL NIL\r\n');
         return ok("NAMESPACE completed");
       case "IDLE":
-        if (ctx) await refresh(ctx, true);
+        await refresh(ctx, true);
         return ok("idling");
       case "SELECT":
       case "EXAMINE": {
-        const result = await mailbox.select(ctx!, cmd);
-        this.#state = ctx!.view ? "selected" : "authenticated";
+        const result = await mailbox.select(ctx, cmd);
+        this.#settle(ctx);
         return result;
       }
       case "CLOSE": {
-        const result = await message.expunge(ctx!, null);
-        ctx!.view = null;
-        this.#state = "authenticated";
+        const result = await message.expunge(ctx, null);
+        ctx.view = null;
+        this.#settle(ctx);
         return result;
       }
       case "UNSELECT":
-        ctx!.view = null;
-        this.#state = "authenticated";
+        ctx.view = null;
+        this.#settle(ctx);
         return ok("UNSELECT completed");
       case "CREATE":
-        return mailbox.create(ctx!, cmd);
+        return mailbox.create(ctx, cmd);
       case "DELETE": {
-        const result = await mailbox.remove(ctx!, cmd);
-        if (!ctx!.view) this.#state = "authenticated";
+        const result = await mailbox.remove(ctx, cmd);
+        this.#settle(ctx);
         return result;
       }
       case "RENAME":
-        return mailbox.rename(ctx!, cmd);
+        return mailbox.rename(ctx, cmd);
       case "SUBSCRIBE":
       case "UNSUBSCRIBE":
-        return mailbox.subscribe(ctx!, cmd);
+        return mailbox.subscribe(ctx, cmd);
       case "LIST":
-        return mailbox.list(ctx!, cmd);
+        return mailbox.list(ctx, cmd);
       case "LSUB":
-        return mailbox.lsub(ctx!, cmd);
+        return mailbox.lsub(ctx, cmd);
       case "STATUS":
-        return mailbox.status(ctx!, cmd);
+        return mailbox.status(ctx, cmd);
       case "APPEND":
-        return mailbox.append(ctx!, cmd);
+        return mailbox.append(ctx, cmd);
       case "FETCH":
-        return message.fetch(ctx!, cmd, async () => {
-          await flush(ctx!.out);
-          ctx!.out = [];
+        return message.fetch(ctx, cmd, async () => {
+          await flush(ctx.out);
+          ctx.out = [];
         });
       case "STORE":
-        return message.store(ctx!, cmd);
+        return message.store(ctx, cmd);
       case "SEARCH":
-        return message.search(ctx!, cmd);
+        return message.search(ctx, cmd);
       case "SORT":
-        return sorting.sort(ctx!, cmd);
+        return sorting.sort(ctx, cmd);
       case "THREAD":
-        return sorting.thread(ctx!, cmd);
+        return sorting.thread(ctx, cmd);
       case "COPY":
       case "MOVE":
-        return message.copyOrMove(ctx!, cmd);
+        return message.copyOrMove(ctx, cmd);
       case "EXPUNGE":
-        return message.expunge(ctx!, cmd);
+        return message.expunge(ctx, cmd);
+      default:
+        // The state table let through only the commands above.
+        return bad(refusal(this.#state.name, cmd.name));
     }
   }
 
   /** The client's answer to an AUTHENTICATE continuation. */
   async saslResponse(line: string): Promise<ImapStep> {
-    const tag = this.#sasl!.tag;
-    const completion = await this.#login(this.#sasl!.exchange.respond(line));
+    const state = this.#state;
+    if (state.name !== "not-authenticated" || !state.sasl) return this.syntaxError(null, "No AUTHENTICATE in progress");
+    const tag = state.sasl.tag;
+    const completion = await this.#login(state.sasl.exchange.respond(line));
     if (this.#challenge !== null) {
       const challenge = this.#challenge;
       this.#challenge = null;
@@ -294,31 +353,39 @@ export class ImapSession {
    * as a continuation; anything else ends the exchange.
    */
   async #login(step: SaslStep): Promise<Completion> {
+    const state = this.#state;
+    if (state.name !== "not-authenticated") return bad("Already logged in");
     const outcome = await loginStep(step, {
       verify: (username, password) =>
         this.#backend.authenticate(username, password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls }),
-      failures: this.#authFailures,
+      failures: state.authFailures,
       maxFailures: this.#options.maxAuthFailures,
     });
     if (outcome.kind === "challenge") {
       this.#challenge = outcome.challenge;
       return ok("");
     }
-    this.#sasl = null;
+    state.sasl = null;
     switch (outcome.kind) {
       case "cancelled":
         return bad("AUTHENTICATE cancelled");
       case "malformed":
         return bad("Malformed AUTHENTICATE response");
       case "failed":
-        this.#authFailures = outcome.failures;
+        state.authFailures = outcome.failures;
         if (outcome.close) this.#closing = true;
         return no("Authentication failed", "AUTHENTICATIONFAILED");
       case "authenticated": {
         const account = outcome.account;
-        this.#account = account;
-        this.#state = "authenticated";
-        this.#ctx = { backend: this.#backend, account, view: null, enabled: new Set(), out: [], currentTag: "" };
+        const ctx = {
+          backend: this.#backend,
+          account,
+          view: null,
+          enabled: new Set<string>(),
+          out: [],
+          currentTag: "",
+        };
+        this.#state = { name: "authenticated", ctx };
         return ok(`Logged in as ${account.address}`, `CAPABILITY ${this.#caps()}`);
       }
     }
@@ -326,7 +393,8 @@ export class ImapSession {
 
   /** Changes arrived while idling: the untagged responses to send (RFC 2177). */
   async idleUpdate(): Promise<Array<string | Uint8Array>> {
-    const ctx = this.#ctx!;
+    const ctx = this.#ctx;
+    if (!ctx) return [];
     ctx.out = [];
     await refresh(ctx, true);
     return ctx.out;
@@ -340,6 +408,7 @@ export class ImapSession {
 
   /** Subscribes to the account's changes (for IDLE); returns the unsubscribe function. */
   watch(listener: () => void): () => void {
-    return this.#account ? this.#backend.watch(this.#account, listener) : () => {};
+    const account = this.account;
+    return account ? this.#backend.watch(account, listener) : () => {};
   }
 }

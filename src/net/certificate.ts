@@ -115,3 +115,13 @@ export function createSecureContext(pem: CertificatePem, options: TlsOptions = {
     throw new Error(`tls.ciphers: ${JSON.stringify(ciphers)} cannot be used: ${(e as Error).message}`);
   }
 }
+
+/**
+ * A TLS context, or a function giving the current one: with a function, certificates are replaced
+ * without a restart (each new connection and STARTTLS takes the context current at that moment).
+ */
+export type SecureContextSource = SecureContext | (() => SecureContext);
+
+export function currentSecureContext(source: SecureContextSource): SecureContext {
+  return typeof source === "function" ? source() : source;
+}

@@ -5,7 +5,8 @@
  * buffered, so a fast client cannot fill memory faster than the server consumes it.
  */
 import { isIP, type Socket } from "node:net";
-import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
+import { connect as tlsConnect, TLSSocket } from "node:tls";
+import { currentSecureContext, type SecureContextSource } from "./certificate.ts";
 import { LineFramer } from "./line-framer.ts";
 import type { Connection, LinePart, LineResult, TlsInfo } from "../connection.ts";
 
@@ -18,7 +19,7 @@ let nextId = 1;
 export interface SocketConnectionOptions {
   listener: string;
   /** Server side: our certificate. Client side (outbound SMTP): none. */
-  secureContext?: SecureContext;
+  secureContext?: SecureContextSource;
   idleTimeoutMs: number;
   /** Client side of an outbound connection: STARTTLS verifies (or not) the peer for `servername`. */
   client?: { servername: string; verify: boolean };
@@ -32,7 +33,7 @@ export class SocketConnection implements Connection {
   readonly localAddress: string;
   readonly localPort: number;
   #socket: Socket;
-  #secureContext: SecureContext | undefined;
+  #secureContext: SecureContextSource | undefined;
   #client: SocketConnectionOptions["client"];
   #framer = new LineFramer();
   #tls: TlsInfo | null = null;
@@ -161,7 +162,10 @@ export class SocketConnection implements Connection {
         ...(isIP(client.servername) ? {} : { servername: client.servername }),
         rejectUnauthorized: client.verify,
       })
-      : new TLSSocket(plain, { isServer: true, secureContext: this.#secureContext });
+      : new TLSSocket(plain, {
+        isServer: true,
+        secureContext: this.#secureContext && currentSecureContext(this.#secureContext),
+      });
     this.#socket = secure;
     this.#attach(secure);
     const event = client ? "secureConnect" : "secure";

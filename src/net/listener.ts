@@ -3,7 +3,8 @@
  * handler, enforcing the per-IP connection limit and closing everything gracefully on stop.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { type SecureContext, TLSSocket } from "node:tls";
+import { TLSSocket } from "node:tls";
+import { currentSecureContext, type SecureContextSource } from "./certificate.ts";
 import { log } from "../util/log.ts";
 import { normalizeIp, SocketConnection } from "./connection.ts";
 import type { ConnectionHandler } from "../connection.ts";
@@ -16,7 +17,8 @@ export interface ListenOptions {
   port: number;
   /** "implicit": TLS from the first byte (465, 993, 995). */
   tls: "none" | "implicit";
-  secureContext: SecureContext;
+  /** A function: read for each new connection, so a renewed certificate applies without a restart. */
+  secureContext: SecureContextSource;
   maxConnectionsPerIp: number;
   idleTimeoutMs: number;
   /** Written (plain listeners only) to a connection refused for the per-IP limit. */
@@ -95,7 +97,10 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     perIp.set(ip, count + 1);
     if (options.tls === "none") return serve(socket, ip);
 
-    const secure = new TLSSocket(socket, { isServer: true, secureContext: options.secureContext });
+    const secure = new TLSSocket(socket, {
+      isServer: true,
+      secureContext: currentSecureContext(options.secureContext),
+    });
     handshaking.add(secure);
     let served = false;
     const timer = setTimeout(() => secure.destroy(), Math.min(HANDSHAKE_TIMEOUT_MS, options.idleTimeoutMs));

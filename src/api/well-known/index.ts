@@ -17,6 +17,8 @@ export interface WellKnownOptions {
   listeners: Partial<Record<ListenerName, { port: number }>>;
   /** Whether mail for `domain` is served here; client settings are given only for those domains. */
   serves?: (domain: string) => Promise<boolean>;
+  /** The key authorization of an ACME HTTP-01 token being validated now. */
+  acmeChallenge?: (token: string) => string | undefined;
 }
 
 /** What the client-configuration routes need. */
@@ -28,6 +30,13 @@ export interface WellKnownContext {
 
 export function mountWellKnown(app: Hono, options: WellKnownOptions): void {
   mountMtaSts(app, options.hostname, options.mtaSts);
+  // RFC 8555 §8.3: the CA fetches http://<name>/.well-known/acme-challenge/<token> (port 80) and expects the key authorization.
+  app.get("/.well-known/acme-challenge/:token", (c) => {
+    const answer = options.acmeChallenge?.(c.req.param("token"));
+    return answer === undefined
+      ? c.text("No such challenge\n", 404)
+      : c.body(answer, 200, { "content-type": "application/octet-stream" });
+  });
   const context: WellKnownContext = {
     hostname: options.hostname,
     servers: () => clientServers(options.listeners),
