@@ -6,9 +6,13 @@
  * fail with "Cannot find module '@libsql/linux-x64-gnu'". The plugin below replaces that require
  * with a literal one for the build's target, so Bun embeds the .node file.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { renderWebAssets, WEB_ASSETS_FILE } from "./build-web.ts";
 
 const target = process.env.POSTERN_BUILD_LIBSQL_TARGET ?? `${process.platform}-${process.arch}-gnu`;
+
+// The webmail and admin console (src/web/) are embedded through the module the server imports; build them first.
+writeFileSync(WEB_ASSETS_FILE, await renderWebAssets());
 
 const result = await Bun.build({
   entrypoints: ["./src/main.ts"],

@@ -9,6 +9,7 @@ import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
+import { mountWeb } from "./web/index.ts";
 import { addressList } from "../util/ip-list.ts";
 import { mountWellKnown, type WellKnownOptions } from "./well-known/index.ts";
 
@@ -78,6 +79,9 @@ export function createApp(options: AppOptions): Hono {
       trustedProxies: options.trustedProxies?.length ? addressList(options.trustedProxies) : null,
       spoolDir: options.spoolDir,
     });
+    // The webmail at /mail and the admin console at /admin (issue 22).
+    const trustedProxies = options.trustedProxies?.length ? addressList(options.trustedProxies) : null;
+    mountWeb(app, { store: options.store, throttle: options.throttle, trustedProxies });
   }
 
   app.notFound((c) =>

@@ -23,6 +23,7 @@ import { MaildropLocks } from "./maildrop-locks.ts";
 import { MessageRepository } from "./messages.ts";
 import { migrate, type MigrationResult } from "./migrate.ts";
 import { TokenRepository } from "./tokens.ts";
+import { WebSessionRepository } from "./web-sessions.ts";
 import { type ChangeEvent, ChangeFeed } from "./change-feed.ts";
 import { ChangeIds, ChangeLogReader, ChangeRecorder } from "./change-log.ts";
 import { ChangeWatcher } from "./change-watch.ts";
@@ -58,6 +59,8 @@ export class Store {
   readonly mailboxes: MailboxRepository;
   readonly messages: MessageRepository;
   readonly tokens: TokenRepository;
+  /** Webmail sign-ins (issue 22). */
+  readonly webSessions: WebSessionRepository;
   readonly emails: EmailRepository;
   /** Every write to mail: append, deliver, copy, move, expunge, flags, mailboxes. */
   readonly mail: MailStore;
@@ -108,6 +111,7 @@ export class Store {
     this.mailboxes = new MailboxRepository(this, db);
     this.messages = new MessageRepository(this, db);
     this.tokens = new TokenRepository(this, db);
+    this.webSessions = new WebSessionRepository(this, db);
     this.emails = new EmailRepository(this, db);
     this.mail = new MailStore(this, db);
     this.queue = new QueueRepository(this, db);

@@ -1,0 +1,73 @@
+/**
+ * Webmail sessions over HTTP (issue 22): the cookie (HttpOnly, SameSite=Strict, Secure when the page came over
+ * HTTPS), the CSRF token every state-changing request must echo in a header, and the idle timeout. The rows live in
+ * the store (src/store/web-sessions.ts); JMAP accepts a session through `webSessionAccount`.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Store } from "../../store/store.ts";
+
+export const SESSION_COOKIE = "postern_session";
+/** The header that carries the CSRF token; a cross-site form or image cannot set it. */
+export const CSRF_HEADER = "x-postern-csrf";
+/** A session unused for this long is over (OWASP's guidance for low-risk applications: 15–30 minutes). */
+export const IDLE_MS = 30 * 60_000;
+
+/** RFC 9110 §9.2.1: the methods that change nothing need no CSRF token. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Behind a TLS-terminating proxy the request URL is http: the proxy's X-Forwarded-Proto says otherwise. */
+function overTls(c: Context): boolean {
+  return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+}
+
+export function setSessionCookie(c: Context, token: string): void {
+  // No Max-Age: the cookie ends with the browser session; the server ends it after IDLE_MS without use.
+  setCookie(c, SESSION_COOKIE, token, { path: "/", httpOnly: true, sameSite: "Strict", secure: overTls(c) });
+}
+
+export function clearSessionCookie(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "Strict", secure: overTls(c) });
+}
+
+export function sessionToken(c: Context): string | undefined {
+  return getCookie(c, SESSION_COOKIE);
+}
+
+export function csrfMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * A request from another origin: the browser names it in `Origin` (Fetch standard), which a page cannot forge. Absent
+ * on same-origin GETs and from non-browser clients, which carry no cookie by accident.
+ */
+export function crossOrigin(c: Context): boolean {
+  const origin = c.req.header("origin");
+  if (!origin || origin === "null") return origin === "null";
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The account of the request's session cookie, for JMAP and the webmail's own routes: none without a live session,
+ * and none for a state-changing request without the session's CSRF token or from another origin.
+ */
+export async function webSessionAccount(c: Context, store: Store): Promise<{ id: number; address: string } | null> {
+  const token = sessionToken(c);
+  if (!token) return null;
+  const session = await store.webSessions.use(token, IDLE_MS);
+  if (!session) return null;
+  if (!SAFE_METHODS.has(c.req.method) && (crossOrigin(c) || !csrfMatches(c.req.header(CSRF_HEADER), session.csrf))) {
+    return null;
+  }
+  return { id: session.accountId, address: session.address };
+}

@@ -1,0 +1,35 @@
+/** The mailbox list: special-use mailboxes first with their icons, then the rest by name; unread counts. */
+import { html } from "htm/preact";
+import { type Mailbox, ROLE_ICONS, ROLE_ORDER } from "./types.ts";
+
+export function sortMailboxes(list: Mailbox[]): Mailbox[] {
+  const rank = (m: Mailbox) => m.role && ROLE_ORDER.includes(m.role) ? ROLE_ORDER.indexOf(m.role) : ROLE_ORDER.length;
+  return [...list].sort((a, b) => rank(a) - rank(b) || a.sortOrder - b.sortOrder || a.name.localeCompare(b.name));
+}
+
+export function MailboxList(
+  props: { mailboxes: Mailbox[]; selected: string | null; onSelect: (id: string) => void },
+) {
+  return html`
+    <nav class="mailboxes" aria-label="Mailboxes">
+      <ul>
+        ${sortMailboxes(props.mailboxes).map((m) =>
+          html`
+            <li key=${m.id}>
+              <button
+                class=${m.id === props.selected ? "mailbox selected" : "mailbox"}
+                data-role=${m.role ?? ""}
+                aria-current=${m.id === props.selected ? "true" : undefined}
+                onClick=${() => props.onSelect(m.id)}
+              >
+                <span class="icon" aria-hidden="true">${(m.role && ROLE_ICONS[m.role]) || "📁"}</span>
+                <span class="name">${m.name}</span>
+                ${m.unreadEmails > 0 ? html`<span class="unread" aria-label="unread">${m.unreadEmails}</span>` : null}
+              </button>
+            </li>
+          `
+        )}
+      </ul>
+    </nav>
+  `;
+}

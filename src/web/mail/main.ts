@@ -1,0 +1,184 @@
+/**
+ * The webmail (issue 22): sign-in, then mailboxes, messages and the reader side by side, kept current by the JMAP
+ * EventSource; compose in place of the reader. Served at /mail by src/api/web/.
+ */
+import { html, render } from "htm/preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { Compose } from "./compose.ts";
+import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./jmap.ts";
+import { MailboxList } from "./mailboxes.ts";
+import { MessageList, PAGE_SIZE } from "./message-list.ts";
+import { Reader } from "./reader.ts";
+import type { Draft, EmailSummary, Mailbox } from "./types.ts";
+
+const LIST_PROPERTIES = [
+  "id",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "from",
+  "to",
+  "subject",
+  "preview",
+  "receivedAt",
+  "hasAttachment",
+];
+
+const EMPTY_DRAFT: Draft = { to: "", cc: "", subject: "", text: "" };
+
+function SignIn(props: { onSignedIn: (user: SignedIn) => void }) {
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    setBusy(true);
+    const result = await signIn(String(form.get("username")), String(form.get("password")));
+    setBusy(false);
+    if (typeof result === "string") setError(result);
+    else props.onSignedIn(result);
+  };
+  return html`
+    <main class="sign-in">
+      <form onSubmit=${submit} aria-label="Sign in">
+        <h1>Postern Mail</h1>
+        <label>Address <input name="username" type="email" autocomplete="username" required autofocus /></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+        ${error ? html`<p class="error" role="alert">${error}</p>` : null}
+        <button type="submit" class="primary" disabled=${busy}>Sign in</button>
+      </form>
+    </main>
+  `;
+}
+
+function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
+  const { jmap } = props;
+  const [mailboxes, setMailboxes] = useState<Mailbox[]>([]);
+  const [boxId, setBoxId] = useState<string | null>(null);
+  const [search, setSearch] = useState("");
+  const [emails, setEmails] = useState<EmailSummary[]>([]);
+  const [total, setTotal] = useState(0);
+  const [position, setPosition] = useState(0);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [composing, setComposing] = useState<Draft | null>(null);
+  const [tick, setTick] = useState(0);
+  const [error, setError] = useState("");
+
+  const fail = useCallback((e: unknown) => {
+    if (e instanceof JmapError && e.message === "signed-out") props.onSignedOut();
+    else setError(String((e as Error).message ?? e));
+  }, []);
+
+  useEffect(() => jmap.watch(() => setTick((t) => t + 1)), []);
+
+  useEffect(() => {
+    jmap.call<{ list: Mailbox[] }>("Mailbox/get", {
+      properties: ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails"],
+    }).then(({ list }) => {
+      setMailboxes(list);
+      setBoxId((current) => current ?? list.find((m) => m.role === "inbox")?.id ?? list[0]?.id ?? null);
+    }, fail);
+  }, [tick]);
+
+  useEffect(() => {
+    if (!boxId) return;
+    const filter = search.trim() ? { inMailbox: boxId, text: search.trim() } : { inMailbox: boxId };
+    jmap.request([
+      ["Email/query", {
+        filter,
+        sort: [{ property: "receivedAt", isAscending: false }],
+        position,
+        limit: PAGE_SIZE,
+        calculateTotal: true,
+      }, "q"],
+      ["Email/get", { "#ids": { resultOf: "q", name: "Email/query", path: "/ids" }, properties: LIST_PROPERTIES }, "g"],
+    ]).then(([query, got]) => {
+      setTotal((query![1] as { total?: number }).total ?? 0);
+      setEmails((got![1] as { list: EmailSummary[] }).list);
+    }, fail);
+  }, [boxId, search, position, tick]);
+
+  const selectBox = (id: string) => {
+    setBoxId(id);
+    setPosition(0);
+    setOpenId(null);
+    setComposing(null);
+  };
+  const box = mailboxes.find((m) => m.id === boxId);
+
+  return html`
+    <div class="mail">
+      <header class="top">
+        <h1>Postern Mail</h1>
+        <form class="search" role="search" onSubmit=${(e: Event) => {
+          e.preventDefault();
+          const value = new FormData(e.target as HTMLFormElement).get("q");
+          setSearch(String(value ?? ""));
+          setPosition(0);
+        }}>
+          <input name="q" type="search" placeholder="Search mail" aria-label="Search mail" />
+        </form>
+        <span class="user">${jmap.user.address}</span>
+        <button class="sign-out" onClick=${async () => {
+          await signOut(jmap.user);
+          props.onSignedOut();
+        }}>Sign out</button>
+      </header>
+      <aside class="side">
+        <button class="primary compose-button" onClick=${() => {
+          setComposing(EMPTY_DRAFT);
+          setOpenId(null);
+        }}>Compose</button>
+        <${MailboxList} mailboxes=${mailboxes} selected=${boxId} onSelect=${selectBox} />
+      </aside>
+      <div class="list-pane">
+        <h2 class="box-title">${search ? `Search: ${search}` : box?.name ?? ""}</h2>
+        <${MessageList}
+          emails=${emails}
+          total=${total}
+          position=${position}
+          selected=${openId}
+          onOpen=${(id: string) => {
+            setOpenId(id);
+            setComposing(null);
+          }}
+          onPage=${setPosition}
+        />
+      </div>
+      <div class="read-pane">
+        ${error
+          ? html`<p class="error" role="alert">${error} <button onClick=${() => setError("")}>×</button></p>`
+          : null}
+        ${composing
+          ? html`<${Compose} jmap=${jmap} mailboxes=${mailboxes} initial=${composing} onDone=${(sent: boolean) => {
+            setComposing(null);
+            if (sent) setTick((t) => t + 1);
+          }} />`
+          : openId
+          ? html`
+            <${Reader} key=${openId} jmap=${jmap} id=${openId} mailboxes=${mailboxes}
+              onReply=${(d: Draft) => setComposing(d)}
+              onGone=${() => setOpenId(null)}
+              onError=${fail} />
+          `
+          : html`<p class="placeholder">Select a message to read it.</p>`}
+      </div>
+    </div>
+  `;
+}
+
+function App() {
+  const [jmap, setJmap] = useState<Jmap | null | undefined>(undefined);
+  const start = (user: SignedIn | null) => {
+    if (!user) return setJmap(null);
+    Jmap.open(user).then(setJmap, () => setJmap(null));
+  };
+  useEffect(() => {
+    currentUser().then(start, () => setJmap(null));
+  }, []);
+  if (jmap === undefined) return html`<p class="loading">Loading…</p>`;
+  if (jmap === null) return html`<${SignIn} onSignedIn=${start} />`;
+  return html`<${Mail} jmap=${jmap} onSignedOut=${() => setJmap(null)} />`;
+}
+
+render(html`<${App} />`, document.getElementById("app")!);

@@ -1,0 +1,53 @@
+/** The message list of a mailbox or a search: sender, subject, preview, date, flags, attachment marker; paged. */
+import { html } from "htm/preact";
+import { type EmailSummary, senderName, shortDate } from "./types.ts";
+
+export const PAGE_SIZE = 50;
+
+export function MessageList(props: {
+  emails: EmailSummary[];
+  total: number;
+  position: number;
+  selected: string | null;
+  onOpen: (id: string) => void;
+  onPage: (position: number) => void;
+}) {
+  const { emails, total, position } = props;
+  return html`
+    <section class="messages" aria-label="Messages">
+      ${emails.length === 0 ? html`<p class="empty">No messages</p>` : null}
+      <ul>
+        ${emails.map((e) => {
+          const unread = !e.keywords.$seen;
+          const classes = ["message", unread ? "unread" : "", e.id === props.selected ? "selected" : ""].join(" ");
+          return html`
+            <li key=${e.id}>
+              <button class=${classes} data-id=${e.id} onClick=${() => props.onOpen(e.id)}>
+                <span class="from">${senderName(e.from)}</span>
+                <span class="flags">
+                  ${e.keywords.$flagged ? html`<span class="flagged" title="Flagged">★</span>` : null}
+                  ${e.keywords.$answered ? html`<span title="Answered">↩</span>` : null}
+                  ${e.hasAttachment ? html`<span class="attachment" title="Attachment">📎</span>` : null}
+                </span>
+                <time datetime=${e.receivedAt}>${shortDate(e.receivedAt)}</time>
+                <span class="subject">${e.subject || "(no subject)"}</span>
+                <span class="preview">${e.preview}</span>
+              </button>
+            </li>
+          `;
+        })}
+      </ul>
+      ${total > PAGE_SIZE
+        ? html`
+          <div class="pager">
+            <button disabled=${position === 0} onClick=${() =>
+              props.onPage(Math.max(0, position - PAGE_SIZE))}>Newer</button>
+            <span>${position + 1}–${Math.min(total, position + PAGE_SIZE)} of ${total}</span>
+            <button disabled=${position + PAGE_SIZE >= total} onClick=${() =>
+              props.onPage(position + PAGE_SIZE)}>Older</button>
+          </div>
+        `
+        : null}
+    </section>
+  `;
+}

@@ -1,0 +1,175 @@
+/**
+ * Reading one message: headers, the text (plain, or HTML sanitised into a sandboxed frame), attachments to download,
+ * and the actions on it (reply, flag, unread, move, delete). Opening a message marks it read.
+ */
+import { html } from "htm/preact";
+import { useEffect, useState } from "preact/hooks";
+import type { Jmap } from "./jmap.ts";
+import { sanitizeMessageHtml } from "./sanitize.ts";
+import { type Draft, type EmailFull, formatAddresses, type Mailbox } from "./types.ts";
+
+const PROPERTIES = [
+  "id",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "from",
+  "to",
+  "cc",
+  "replyTo",
+  "subject",
+  "receivedAt",
+  "sentAt",
+  "messageId",
+  "references",
+  "preview",
+  "hasAttachment",
+  "textBody",
+  "htmlBody",
+  "attachments",
+  "bodyValues",
+];
+
+export function Reader(props: {
+  jmap: Jmap;
+  id: string;
+  mailboxes: Mailbox[];
+  onReply: (draft: Draft) => void;
+  onGone: () => void;
+  onError: (message: string) => void;
+}) {
+  const { jmap, id } = props;
+  const [email, setEmail] = useState<EmailFull | null>(null);
+  useEffect(() => {
+    let live = true;
+    setEmail(null);
+    (async () => {
+      const { list } = await jmap.call<{ list: EmailFull[] }>("Email/get", {
+        ids: [id],
+        properties: PROPERTIES,
+        fetchTextBodyValues: true,
+        fetchHTMLBodyValues: true,
+        maxBodyValueBytes: 2_000_000,
+      });
+      const found = list[0];
+      if (!live) return;
+      if (!found) return props.onGone();
+      setEmail(found);
+      if (!found.keywords.$seen) await jmap.call("Email/set", { update: { [id]: { "keywords/$seen": true } } });
+    })().catch((e) => props.onError(String(e.message ?? e)));
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  if (!email) return html`<article class="reader loading" aria-busy="true">Loading…</article>`;
+
+  const update = async (patch: Record<string, unknown>) => {
+    try {
+      await jmap.call("Email/set", { update: { [email.id]: patch } });
+      const next = { ...email, keywords: { ...email.keywords }, mailboxIds: { ...email.mailboxIds } };
+      for (const [path, value] of Object.entries(patch)) {
+        const [kind, key] = path.split("/") as [string, string];
+        const target = kind === "keywords" ? next.keywords : next.mailboxIds;
+        if (value) target[key] = true;
+        else delete target[key];
+      }
+      setEmail(next);
+    } catch (e) {
+      props.onError(String((e as Error).message));
+    }
+  };
+  const moveTo = async (mailboxId: string) => {
+    const patch: Record<string, unknown> = { mailboxIds: { [mailboxId]: true } };
+    await update(patch);
+    props.onGone();
+  };
+  const trash = props.mailboxes.find((m) => m.role === "trash");
+  const remove = async () => {
+    try {
+      if (!trash || email.mailboxIds[trash.id]) await jmap.call("Email/set", { destroy: [email.id] });
+      else await jmap.call("Email/set", { update: { [email.id]: { mailboxIds: { [trash.id]: true } } } });
+      props.onGone();
+    } catch (e) {
+      props.onError(String((e as Error).message));
+    }
+  };
+  const reply = () => {
+    const to = formatAddresses(email.replyTo?.length ? email.replyTo : email.from);
+    const quoted = plainText(email).split("\n").map((line) => `> ${line}`).join("\n");
+    props.onReply({
+      to,
+      cc: "",
+      subject: /^re:/i.test(email.subject ?? "") ? email.subject! : `Re: ${email.subject ?? ""}`,
+      text: `\n\n${formatAddresses(email.from)} wrote:\n${quoted}`,
+      inReplyTo: email.messageId,
+      references: [...(email.references ?? []), ...(email.messageId ?? [])],
+    });
+  };
+
+  const htmlPart = email.htmlBody.find((p) => p.type === "text/html" && p.partId && email.bodyValues[p.partId]);
+  const safe = htmlPart ? sanitizeMessageHtml(email.bodyValues[htmlPart.partId!]!.value) : null;
+  const flagged = !!email.keywords.$flagged;
+
+  return html`
+    <article class="reader" aria-label="Message">
+      <div class="toolbar" role="toolbar">
+        <button onClick=${reply}>Reply</button>
+        <button class="flag" aria-pressed=${flagged} onClick=${() => update({ "keywords/$flagged": !flagged || null })}>
+          ${flagged ? "Unflag" : "Flag"}
+        </button>
+        <button onClick=${() => update({ "keywords/$seen": null })}>Mark unread</button>
+        <label>Move to <select class="move" onChange=${(e: Event) => moveTo((e.target as HTMLSelectElement).value)}>
+          <option value="">…</option>
+          ${props.mailboxes.filter((m) => !email.mailboxIds[m.id]).map((m) =>
+            html`<option value=${m.id}>${m.name}</option>`
+          )}
+        </select></label>
+        <button class="delete" onClick=${remove}>Delete</button>
+      </div>
+      <h2 class="subject">${email.subject || "(no subject)"}</h2>
+      <dl class="headers">
+        <dt>From</dt><dd class="from">${formatAddresses(email.from)}</dd>
+        <dt>To</dt><dd>${formatAddresses(email.to)}</dd>
+        ${email.cc?.length
+          ? html`
+            <dt>Cc</dt>
+            <dd>${formatAddresses(email.cc)}</dd>
+          `
+          : null}
+        <dt>Date</dt><dd><time datetime=${email.sentAt ?? email.receivedAt}>${new Date(email.sentAt ?? email.receivedAt)
+          .toLocaleString()}</time></dd>
+      </dl>
+      ${safe && safe.blockedImages > 0
+        ? html`<p class="notice blocked-images">${safe.blockedImages} remote image(s) blocked.</p>`
+        : null}
+      ${safe
+        ? html`
+          <iframe class="body-html" title="Message body" sandbox="allow-popups allow-popups-to-escape-sandbox"
+            referrerpolicy="no-referrer" srcdoc=${safe.document}></iframe>
+        `
+        : html`<pre class="body-text">${plainText(email)}</pre>`}
+      ${email.attachments.length
+        ? html`
+          <ul class="attachments" aria-label="Attachments">
+            ${email.attachments.filter((a) => a.blobId).map((a) =>
+              html`<li><a download=${a.name ?? "attachment"} href=${
+                jmap.downloadUrl(a.blobId!, a.name ?? "attachment", a.type)
+              }>📎 ${a.name ?? "attachment"}</a> <span class="size">${formatSize(a.size)}</span></li>`
+            )}
+          </ul>
+        `
+        : null}
+    </article>
+  `;
+}
+
+function plainText(email: EmailFull): string {
+  return email.textBody.map((p) => (p.partId && email.bodyValues[p.partId]?.value) ?? "").join("\n");
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,50 @@
+/**
+ * A message's HTML made safe to show: DOMPurify removes scripts, event handlers, forms and anything else active;
+ * remote images (and other remote fetches: srcset, background, poster) are dropped and counted, so opening a
+ * message tells no tracker it was read. The result goes into a sandboxed `srcdoc` frame (no scripts, an opaque
+ * origin) with its own strict Content-Security-Policy.
+ */
+import DOMPurify from "dompurify";
+
+/** The frame's own policy: no network at all, only inline styles and `data:` images. */
+const FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+
+const REMOTE_ATTRIBUTES = ["srcset", "background", "poster", "lowsrc", "dynsrc"];
+
+export interface SafeHtml {
+  /** The whole document for the frame's srcdoc. */
+  document: string;
+  /** How many remote images were blocked. */
+  blockedImages: number;
+}
+
+export function sanitizeMessageHtml(html: string): SafeHtml {
+  let blockedImages = 0;
+  const purify = DOMPurify();
+  purify.addHook("afterSanitizeAttributes", (node) => {
+    const element = node as Element;
+    if (element.tagName === "IMG") {
+      const src = element.getAttribute("src") ?? "";
+      if (!/^data:image\//i.test(src)) {
+        if (src) blockedImages++;
+        element.removeAttribute("src");
+        element.setAttribute("alt", element.getAttribute("alt") || "[image blocked]");
+      }
+    }
+    for (const name of REMOTE_ATTRIBUTES) element.removeAttribute(name);
+    if (element.tagName === "A" && element.hasAttribute("href")) {
+      element.setAttribute("target", "_blank");
+      element.setAttribute("rel", "noopener noreferrer");
+    }
+  });
+  const body = purify.sanitize(html, {
+    FORBID_TAGS: ["form", "input", "button", "textarea", "select", "link", "meta", "base"],
+    FORBID_ATTR: ["action", "formaction"],
+    WHOLE_DOCUMENT: false,
+  }) as string;
+  const document = `<!doctype html><html><head><meta charset="utf-8">` +
+    `<meta http-equiv="Content-Security-Policy" content="${FRAME_CSP}">` +
+    `<base target="_blank"><style>body{font-family:system-ui,sans-serif;margin:0;padding:12px;` +
+    `word-wrap:break-word}img{max-width:100%}</style></head><body>${body}</body></html>`;
+  return { document, blockedImages };
+}

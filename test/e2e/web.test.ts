@@ -1,0 +1,128 @@
+/**
+ * The web applications over plain HTTP (issue 22), on every runtime the suite starts the server with: the pages and
+ * scripts are served from the build (with their Content-Security-Policy), and the webmail session works end to end:
+ * the cookie's attributes, JMAP with the cookie only with the CSRF token, another origin refused, sign-out revokes
+ * the session on the server, and failed sign-ins go through the login throttle. The browser flows are in
+ * test/web/browser.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+let mail: MailServer;
+let base: string;
+
+beforeAll(async () => {
+  mail = await startMailServer({
+    waitFor: ["http"],
+    users: { "jo@example.test": "jo-password" },
+    // Requests that name a client in X-Forwarded-For count as that client, so the ban test bans 192.0.2.7 only.
+    config: { api: { trustedProxies: ["127.0.0.1"] }, auth: { ban: { failures: 3, duration: 60 } } },
+  });
+  base = `http://127.0.0.1:${mail.server.ports.http}`;
+}, 60_000);
+
+afterAll(async () => {
+  await mail?.stop();
+});
+
+const signIn = (username: string, password: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}/mail/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ username, password }),
+  });
+
+async function session() {
+  const response = await signIn("jo@example.test", "jo-password");
+  expect(response.status).toBe(200);
+  const cookie = response.headers.get("set-cookie")!;
+  const { csrf } = await response.json() as { csrf: string };
+  return { cookie, csrf, jar: cookie.split(";")[0]! };
+}
+
+const jmapEcho = (headers: Record<string, string>) =>
+  fetch(`${base}/jmap/api`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ using: ["urn:ietf:params:jmap:core"], methodCalls: [["Core/echo", { hi: 1 }, "0"]] }),
+  });
+
+describe(`web applications on ${runtime()}`, () => {
+  test("pages and scripts are served from the build, with a strict Content-Security-Policy", async () => {
+    for (const app of ["mail", "admin"]) {
+      const page = await fetch(`${base}/${app}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toStartWith("text/html");
+      const csp = page.headers.get("content-security-policy")!;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(await page.text()).toContain(`<script type="module" src="/${app}/app.js">`);
+      const script = await fetch(`${base}/${app}/app.js`);
+      expect(script.headers.get("content-type")).toStartWith("text/javascript");
+      expect((await script.text()).length).toBeGreaterThan(10_000);
+      expect((await fetch(`${base}/${app}/app.css`)).status).toBe(200);
+      const bare = await fetch(`${base}/${app}`, { redirect: "manual" });
+      expect(bare.status).toBe(301);
+    }
+  });
+
+  test("sign-in sets an HttpOnly SameSite=Strict cookie; JMAP takes it with the CSRF token only", async () => {
+    const { cookie, csrf, jar } = await session();
+    expect(cookie).toMatch(/^postern_session=[\w-]{43};/);
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).not.toContain("Secure"); // plain HTTP here
+    const who = await fetch(`${base}/mail/session`, { headers: { cookie: jar } });
+    expect(await who.json()).toEqual({ address: "jo@example.test", csrf });
+
+    expect((await fetch(`${base}/jmap/session`, { headers: { cookie: jar } })).status).toBe(200);
+    expect((await jmapEcho({ cookie: jar })).status).toBe(401);
+    expect((await jmapEcho({ cookie: jar, "x-postern-csrf": "wrong" })).status).toBe(401);
+    const ok = await jmapEcho({ cookie: jar, "x-postern-csrf": csrf });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).methodResponses).toEqual([["Core/echo", { hi: 1 }, "0"]]);
+    // A page on another origin cannot use it even if it learnt the token.
+    expect((await jmapEcho({ cookie: jar, "x-postern-csrf": csrf, origin: "http://evil.test" })).status).toBe(401);
+  });
+
+  test("sign-in needs JSON from this origin; a wrong password is refused", async () => {
+    expect((await signIn("jo@example.test", "nope")).status).toBe(401);
+    const form = await fetch(`${base}/mail/session`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "username=jo@example.test&password=jo-password",
+    });
+    expect(form.status).toBe(403);
+    expect((await signIn("jo@example.test", "jo-password", { origin: "http://evil.test" })).status).toBe(403);
+    const bad = await fetch(`${base}/mail/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  test("sign-out needs the CSRF token and revokes the session on the server", async () => {
+    const { csrf, jar } = await session();
+    expect((await fetch(`${base}/mail/session`, { method: "DELETE", headers: { cookie: jar } })).status).toBe(403);
+    const out = await fetch(`${base}/mail/session`, {
+      method: "DELETE",
+      headers: { cookie: jar, "x-postern-csrf": csrf },
+    });
+    expect(out.status).toBe(204);
+    expect(out.headers.get("set-cookie")).toMatch(/postern_session=;.*Max-Age=0/);
+    // The old cookie, replayed, no longer works anywhere.
+    expect((await fetch(`${base}/mail/session`, { headers: { cookie: jar } })).status).toBe(401);
+    expect((await fetch(`${base}/jmap/session`, { headers: { cookie: jar } })).status).toBe(401);
+  });
+
+  test("failed sign-ins count in the login throttle: the address is banned, others still sign in", async () => {
+    const from = { "x-forwarded-for": "192.0.2.7" };
+    for (let i = 0; i < 3; i++) expect((await signIn("jo@example.test", "wrong", from)).status).toBe(401);
+    const banned = await signIn("jo@example.test", "jo-password", from);
+    expect(banned.status).toBe(429);
+    expect((await signIn("jo@example.test", "jo-password", { "x-forwarded-for": "192.0.2.8" })).status).toBe(200);
+  });
+});

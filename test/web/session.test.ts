@@ -1,0 +1,52 @@
+/** Webmail sessions in the store (issue 22): idle timeout, revocation, disabled accounts, expiry of old rows. */
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { openTempStore } from "../helpers/store.ts";
+
+let t: Awaited<ReturnType<typeof openTempStore>>;
+let accountId: number;
+
+beforeEach(async () => {
+  t = await openTempStore();
+  await t.store.domains.add("example.test");
+  accountId = (await t.store.accounts.add({ address: "jo@example.test", password: "jo-password" })).id;
+});
+afterEach(() => t.cleanup());
+
+const MINUTE = 60_000;
+
+test("a session keeps only the token's hash, and works until it is idle for too long", async () => {
+  const { token, csrf } = await t.store.webSessions.create(accountId);
+  const rows = await t.sql("SELECT id, csrf FROM web_sessions");
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.id).not.toBe(token);
+  expect(rows[0]!.csrf).toBe(csrf);
+
+  const now = Date.now();
+  expect(await t.store.webSessions.use(token, 30 * MINUTE, new Date(now + 20 * MINUTE))).toEqual({
+    accountId,
+    address: "jo@example.test",
+    csrf,
+  });
+  // Used at +20 min: idle is counted from then.
+  expect(await t.store.webSessions.use(token, 30 * MINUTE, new Date(now + 45 * MINUTE))).not.toBeNull();
+  expect(await t.store.webSessions.use(token, 30 * MINUTE, new Date(now + 80 * MINUTE))).toBeNull();
+  expect(await t.count("web_sessions")).toBe(0);
+  expect(await t.store.webSessions.use("not-a-token", 30 * MINUTE)).toBeNull();
+});
+
+test("revoking ends one session; expire removes idle rows; removing the account removes the rest", async () => {
+  const a = await t.store.webSessions.create(accountId);
+  const b = await t.store.webSessions.create(accountId);
+  await t.store.webSessions.revoke(a.token);
+  expect(await t.store.webSessions.use(a.token, 30 * MINUTE)).toBeNull();
+  expect(await t.store.webSessions.use(b.token, 30 * MINUTE)).not.toBeNull();
+
+  await t.store.webSessions.create(accountId);
+  expect(await t.store.webSessions.expire(30 * MINUTE, new Date(Date.now() + 31 * MINUTE))).toBe(2);
+  expect(await t.count("web_sessions")).toBe(0);
+
+  const c = await t.store.webSessions.create(accountId);
+  await t.store.accounts.remove("jo@example.test");
+  expect(await t.store.webSessions.use(c.token, 30 * MINUTE)).toBeNull();
+  expect(await t.count("web_sessions")).toBe(0);
+});
