@@ -14,6 +14,10 @@ const SERVER_TESTS = [
   "test/net/dns-faults.test.ts",
   "test/deliver/role-addresses.test.ts",
   "test/cli/domain-name.test.ts",
+  // Issue 20: setup's config served, certificates reloaded and ordered from Pebble.
+  "test/cli/setup.test.ts",
+  "test/net/cert-reload.test.ts",
+  "test/net/acme.test.ts",
 ];
 const extra = process.argv.slice(2);
 
