@@ -14,6 +14,7 @@ import { sha256Hex } from "../store/append.ts";
 import type { Store } from "../store/store.ts";
 import type { Directory } from "./directory.ts";
 import { route } from "./route.ts";
+import { sieveFilings } from "./sieve.ts";
 
 export interface EnvelopeRecipient {
   address: string;
@@ -149,9 +150,18 @@ export class Deliverer {
       ret: message.ret,
       accountId: message.accountId,
     };
+    // Issue 21: each local account's active Sieve script decides where its copy goes.
+    const sieve = await sieveFilings(
+      this.store,
+      this.directory,
+      routing.local,
+      { ...message, raw },
+      this.options.hostname,
+    );
     const result = await this.store.mail.deliver({
       raw,
       summary,
+      sieve,
       local: routing.local.map((target) => ({ accountId: target.accountId, junk: message.junk === true })),
       queue: [
         { ...queued, sender: message.sender, recipients: routing.remote },
@@ -174,8 +184,9 @@ export class Deliverer {
         summary,
         inbound: message.inbound,
         authenticatedAs: message.authenticatedAs,
-        stored: report.appended.map((a, i) => ({
-          address: routing.local[i]!.address,
+        // A Sieve script may file one copy in several mailboxes, or none.
+        stored: report.appended.map((a) => ({
+          address: routing.local.find((t) => t.accountId === a.accountId)?.address ?? "",
           mailboxId: a.mailboxId,
           uid: a.uid,
         })),

@@ -21,6 +21,7 @@ import {
 import { enqueue, type NewQueueEntry } from "./queue.ts";
 import { wouldExceedQuota } from "./quota.ts";
 import { mailboxes, messages, uploads } from "./schema.ts";
+import { fileBySieve, type SieveFiling } from "./sieve-delivery.ts";
 import type { Store } from "./store.ts";
 
 export type { Appended } from "./append.ts";
@@ -42,6 +43,8 @@ export interface AppendInput {
 export interface DeliveryInput {
   raw: Uint8Array;
   summary: MessageSummary;
+  /** Where each account's active Sieve script files its copy (issue 21); accounts without one get the default. */
+  sieve?: ReadonlyMap<number, SieveFiling>;
   /** One per local account: its INBOX, or its Junk mailbox when `junk` and it has one. */
   local: Array<{ accountId: number; junk: boolean }>;
   queue: NewQueueEntry[];
@@ -81,6 +84,12 @@ export class MailStore {
       const blobHash = await putBlob(tx, input.raw);
       const stored: Appended[] = [];
       for (const target of input.local) {
+        const filing = input.sieve?.get(target.accountId);
+        if (filing) {
+          const message = { raw: input.raw, summary: input.summary, blobHash: () => Promise.resolve(blobHash) };
+          stored.push(...(await fileBySieve(tx, changes, { ...target, filing }, message)));
+          continue;
+        }
         stored.push(
           await appendEmail(tx, changes, {
             accountId: target.accountId,

@@ -1,0 +1,119 @@
+/**
+ * Sieve at local delivery (issue 21), end to end on the runtime named by POSTERN_TEST_RUNTIME: a script stored with
+ * `postern sieve put --activate` files mail by header (with flags, into a mailbox it creates) and by subaddress,
+ * files one email into two mailboxes, discards, and flags what it keeps; a script removed from service leaves mail in
+ * INBOX. Checked over IMAP with imapflow.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+const SCRIPT = `require ["fileinto", "mailbox", "imap4flags", "envelope", "subaddress", "variables"];
+if header :contains "subject" "invoice" {
+  fileinto :create :flags "\\\\Flagged" "Bills";
+} elsif envelope :detail :matches "to" "*" {
+  fileinto :create "Lists/\${1}";
+} elsif header :is "subject" "drop me" {
+  discard;
+} elsif header :is "subject" "twice" {
+  fileinto :create "Copies";
+  fileinto "Archive";
+} else {
+  addflag "$Sieved";
+}
+`;
+
+let mail: MailServer;
+let imap: ImapFlow;
+
+beforeAll(async () => {
+  mail = await startMailServer({ waitFor: ["smtp", "imap"], users: { "ivy@example.test": "ivy-password" } });
+  const file = `${mail.server.dir}/filter.sieve`;
+  await Bun.write(file, SCRIPT);
+  const put = await mail.server.cli(["sieve", "put", "ivy@example.test", "main", file, "--activate"]);
+  expect(put.code).toBe(0);
+  imap = new ImapFlow({
+    host: "127.0.0.1",
+    port: mail.server.ports.imap!,
+    secure: false,
+    doSTARTTLS: true,
+    auth: { user: "ivy@example.test", pass: "ivy-password" },
+    tls: { rejectUnauthorized: false },
+    logger: false,
+  });
+  imap.on("error", () => {});
+  await imap.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await imap?.logout().catch(() => {});
+  await mail?.stop();
+});
+
+function send(to: string, subject: string) {
+  return nodemailer
+    .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
+    .sendMail({
+      envelope: { from: "x@remote.test", to: [to] },
+      raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${
+        subject.replace(/\W/g, "")
+      }@remote.test>\r\n\r\nhello\r\n`,
+    });
+}
+
+/** Subject → flags of every message in a mailbox; null when the mailbox does not exist. */
+async function contents(path: string): Promise<Record<string, string[]> | null> {
+  const boxes = await imap.list();
+  if (!boxes.some((b) => b.path === path)) return null;
+  const lock = await imap.getMailboxLock(path);
+  try {
+    const out: Record<string, string[]> = {};
+    if ((imap.mailbox as { exists: number }).exists === 0) return out;
+    for await (const m of imap.fetch("1:*", { envelope: true, flags: true })) {
+      out[m.envelope!.subject!] = [...(m.flags ?? [])].sort();
+    }
+    return out;
+  } finally {
+    lock.release();
+  }
+}
+
+describe(`Sieve at delivery on ${runtime()}`, () => {
+  test("files by header and subaddress, creates mailboxes, flags, copies and discards", async () => {
+    await send("ivy@example.test", "Your invoice 42");
+    await send("ivy+news@example.test", "Weekly news");
+    await send("ivy@example.test", "drop me");
+    await send("ivy@example.test", "twice");
+    await send("ivy@example.test", "hello");
+
+    expect(await contents("Bills")).toEqual({ "Your invoice 42": ["\\Flagged"] });
+    expect(await contents("Lists/news")).toEqual({ "Weekly news": [] });
+    expect(await contents("INBOX")).toEqual({ hello: ["$Sieved"] });
+    expect(await contents("Copies")).toEqual({ twice: [] });
+    expect(await contents("Archive")).toEqual({ twice: [] });
+
+    // The two copies of "twice" are one email (RFC 8474 EMAILID where the server offers OBJECTID).
+    const ids: string[] = [];
+    for (const path of ["Copies", "Archive"]) {
+      const lock = await imap.getMailboxLock(path);
+      try {
+        for await (const m of imap.fetch("1:*", { emailId: true })) ids.push(String(m.emailId));
+      } finally {
+        lock.release();
+      }
+    }
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe("undefined");
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  test("with no active script, mail goes to INBOX again", async () => {
+    expect((await mail.server.cli(["sieve", "activate", "ivy@example.test"])).code).toBe(0);
+    await send("ivy@example.test", "Another invoice");
+    expect(Object.keys((await contents("INBOX"))!).sort()).toEqual(["Another invoice", "hello"]);
+    const list = await mail.server.cli(["sieve", "list", "ivy@example.test"]);
+    expect(list.stdout).toMatch(/^main\t\t\d+\t/);
+  });
+});
