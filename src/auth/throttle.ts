@@ -10,7 +10,8 @@
  * Slowing alone still lets parallel guesses through, so an address with `ban.failures` failures in
  * the window is refused outright for `ban.durationMs` (key `authban|<ip>`, one row at the moment of
  * the ban), unless it is on the allow-list. Each ban is logged as one line a fail2ban filter can
- * match: `WARN auth ban ip=<ip> failures=<n> seconds=<s>`.
+ * match: `level=warn msg="auth ban" ip=<ip> failures=<n> seconds=<s>` (each failure is its own
+ * `msg="auth failed"` line, src/backends/password.ts; filter in contrib/fail2ban/).
  */
 import type { BlockList } from "node:net";
 import { addressList, listHas } from "../util/ip-list.ts";

@@ -8,6 +8,7 @@ import { CredentialCache } from "../auth/credential-cache.ts";
 import type { Banned } from "../auth/login.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Store } from "../store/store.ts";
+import { log } from "../util/log.ts";
 
 /**
  * One per process, whatever the protocol or the store: an entry only says that a password
@@ -33,9 +34,12 @@ export async function checkPassword(
     (pw, storedHash, address) => cache.check(address, pw, storedHash),
   );
   if (!account) {
+    // The line contrib/fail2ban/postern.conf matches: one per failed password, with the client address.
+    log.warn("auth failed", { ip: remoteAddress, user: username });
     await throttle.failed(remoteAddress, username);
     return null;
   }
+  log.info("auth ok", { ip: remoteAddress, user: account.address });
   await throttle.succeeded(username);
   return { id: account.id, address: account.address };
 }

@@ -160,7 +160,22 @@ export class StoreSmtpBackend implements SmtpBackend {
       ? concatBytes([new TextEncoder().encode(verdict.headers.map((h) => `${h}\r\n`).join("")), content])
       : content;
     try {
-      await this.#deliver(transaction, tagged, session, verdict?.action === "junk");
+      const report = await this.#deliver(transaction, tagged, session, verdict?.action === "junk");
+      // The message's line in the log: the id of the 250 reply, and what was decided about it.
+      log.info("accepted", {
+        id: transaction.id,
+        queue: report.queueId,
+        ip: session.remoteAddress,
+        helo: session.helo,
+        from: `<${transaction.sender}>`,
+        to: transaction.recipients.map((r) => `<${r.address}>`).join(","),
+        size: content.length,
+        tls: session.tls?.protocol ?? "none",
+        user: session.account?.address,
+        results: report.authResults ?? "none",
+        verdict: verdict?.action ?? "accept",
+        stored: report.stored,
+      });
     } catch (e) {
       if (e instanceof DeliveryRefused) return { ok: false, reply: reply(e.code, e.enhanced, e.message) };
       // RFC 5321 §4.2.2 452 and RFC 3463 X.3.1: the sender keeps the message and retries.

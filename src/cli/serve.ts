@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { loadConfig } from "../config/load.ts";
-import { log } from "../util/log.ts";
+import { configureLog, log } from "../util/log.ts";
 import { startPostern } from "../postern.ts";
 import { VERSION } from "../util/version.ts";
 import { parse, UsageError } from "./args.ts";
@@ -22,6 +22,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const worker = values.worker === undefined ? 0 : Number(values.worker);
   const config = loadConfig({ file: values.config });
+  configureLog(config.log);
   const cluster = workers > 1 || worker > 0
     ? { primary: worker === 0, ports: values["listen-ports"] ? parsePorts(values["listen-ports"]) : undefined }
     : undefined;

@@ -310,6 +310,16 @@ export const configSchema = v.strictObject({
     {},
   ),
   policy: policySchema,
+  /** The server's log on stderr (src/util/log.ts); `POSTERN_LOG_LEVEL` sets the level too. */
+  log: v.optional(
+    v.strictObject({
+      /** Lines below this are dropped. */
+      level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+      /** `logfmt` (key=value, one line per event) or `json` (one object per line). */
+      format: v.optional(v.picklist(["logfmt", "json"]), "logfmt"),
+    }),
+    {},
+  ),
 });
 
 export type ConfigInput = v.InferInput<typeof configSchema>;

@@ -60,6 +60,8 @@ export interface DeliveryReport {
   /** Outbound queue id when some recipients are remote. */
   queueId?: number;
   blobHash: string;
+  /** For the log: "spf=pass dkim=pass dmarc=pass" for inbound mail, "auth=pass" for submissions. */
+  authResults?: string;
 }
 
 /** What an embedding program's `onMessage` hears after a message is committed. */
@@ -97,6 +99,7 @@ export class Deliverer {
   async deliver(accepted: AcceptedMessage): Promise<DeliveryReport> {
     let message = accepted;
     let raw = message.raw;
+    let authResults: string | undefined;
     let routing = await route(this.directory, message.recipients);
     if (message.inbound) {
       const auth = await authenticateMessage({
@@ -110,6 +113,7 @@ export class Deliverer {
         seal: routing.forwarded.length > 0 ? this.options.arcKey?.() : undefined,
       });
       raw = prepend(auth.headers, raw);
+      authResults = `spf=${auth.spf} dkim=${auth.dkim.join(",") || "none"} dmarc=${auth.dmarc}`;
       // RFC 7489 §6.6.2: with enforcement on, a failing message follows its domain's policy.
       if (this.options.dmarcEnforce && auth.dmarc === "fail") {
         if (auth.dmarcPolicy === "reject") {
@@ -122,6 +126,7 @@ export class Deliverer {
         if (auth.dmarcPolicy === "quarantine") message = { ...message, junk: true };
       }
     } else if (message.authenticatedAs) {
+      authResults = "auth=pass";
       // RFC 8601 §2.7.4: record who submitted the message.
       raw = prepend(
         `Authentication-Results: ${this.options.hostname}; auth=pass smtp.auth=${message.authenticatedAs}\r\n`,
@@ -198,7 +203,7 @@ export class Deliverer {
         .then(() => onDelivered(event))
         .catch((e: unknown) => log.warn("onMessage failed", { error: (e as Error).message }));
     }
-    return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash };
+    return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash, authResults };
   }
 
   /** The aliases' counters, after the commit; a failure is logged, never the delivery's. */

@@ -67,12 +67,15 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     });
     open.add(conn);
     total++;
+    const started = Date.now();
+    log.info("connect", { listener: options.name, ip, port: socket.remotePort, tls: conn.tls?.protocol });
     let released = false;
     const done = () => {
       if (released) return;
       released = true;
       open.delete(conn);
       release(ip);
+      log.debug("disconnect", { listener: options.name, ip, seconds: (Date.now() - started) / 1000 });
     };
     conn.onClose(done);
     options
@@ -89,6 +92,9 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     const ip = normalizeIp(socket.remoteAddress ?? "");
     const count = perIp.get(ip) ?? 0;
     if (closing || count >= options.maxConnectionsPerIp) {
+      if (!closing) {
+        log.warn("connection refused", { listener: options.name, ip, reason: "maxConnectionsPerIp", open: count });
+      }
       if (options.refusalLine && options.tls === "none" && !closing) socket.end(`${options.refusalLine}\r\n`);
       else socket.destroy();
       socket.on("error", () => {});

@@ -11,7 +11,7 @@ import type { QueuedMessage, QueuedRecipient } from "../store/queue.ts";
 import type { Store } from "../store/store.ts";
 import { type Attempt, decide, type Decision, type Notice } from "./decision.ts";
 import { buildDsn } from "./dsn.ts";
-import { destinationOf, isWebhook, Transport, type TransportOptions } from "./transport.ts";
+import { destinationOf, isWebhook, type RecipientReply, Transport, type TransportOptions } from "./transport.ts";
 
 /** The transport's settings (routes, relay, TLS, webhooks, signing) and the scheduler's own. */
 export interface QueueRunnerOptions extends TransportOptions {
@@ -139,7 +139,7 @@ export class QueueRunner {
       }
       const attempts: Attempt[] = rows.map((r, i) => ({ ...r, ...replies[i]! }));
       const decision = decide(message, attempts, now, this.#options);
-      this.#log(message, attempts, decision);
+      logAttempts(message, attempts, replies, decision, (this.#options.now ?? Date.now)());
       // A message whose recipients are all done leaves the queue (and its blob, if no mailbox holds it).
       const recorded = new Set(await store.queue.record(owner, message.id, decision.outcomes));
       if (recorded.size < rows.length) {
@@ -154,20 +154,6 @@ export class QueueRunner {
         log.error("queue claim not released", { queue: rows[0]!.queueId, error: String(error) })
       );
     }
-  }
-
-  /** One line per attempt, like Postfix's status=sent/deferred/bounced. */
-  #log(message: QueuedMessage, attempts: readonly Attempt[], decision: Decision): void {
-    decision.outcomes.forEach((o, i) => {
-      const a = attempts[i]!;
-      log.info("delivery", {
-        queue: message.id,
-        to: a.recipient,
-        status: o.status === "pending" ? "deferred" : o.status === "failed" ? "bounced" : "sent",
-        relay: a.mta ?? "none",
-        reply: o.lastReply,
-      });
-    });
   }
 
   /** The DSN (RFC 3464) to the sender; the decision already left out the null sender. */
@@ -190,4 +176,34 @@ export class QueueRunner {
       helo: this.#options.hostname,
     });
   }
+}
+
+/**
+ * One line per recipient and attempt, in Postfix's shape as logfmt: `queue=12 to=<a@b.example>
+ * relay=mx.b.example[192.0.2.1]:25 delay=1.2 dsn=2.0.0 status=sent reply="250 2.0.0 Ok"`. `delay`
+ * is seconds since the message arrived; `status` is sent, deferred or bounced.
+ */
+function logAttempts(
+  message: QueuedMessage,
+  attempts: readonly Attempt[],
+  replies: readonly RecipientReply[],
+  decision: Decision,
+  now: number,
+): void {
+  decision.outcomes.forEach((o, i) => {
+    const a = attempts[i]!;
+    const reply = a.reply;
+    const dsn = reply.enhanced ?? `${String(reply.code)[0]}.0.0`;
+    const status = o.status === "pending" ? "deferred" : o.status === "failed" ? "bounced" : "sent";
+    (status === "sent" ? log.info : log.warn)("delivery", {
+      queue: message.id,
+      to: `<${a.recipient}>`,
+      relay: replies[i]?.relay ?? "none",
+      delay: ((now - message.createdAt.getTime()) / 1000).toFixed(1),
+      attempt: o.attempts,
+      dsn,
+      status,
+      reply: o.lastReply,
+    });
+  });
 }

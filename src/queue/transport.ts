@@ -45,6 +45,8 @@ export interface RecipientReply {
   reply: ClientReply;
   /** The server that answered, when one did (the DSN's Remote-MTA). */
   mta?: string;
+  /** Where the attempt went, for the log in Postfix's shape: `host[ip]:port`, or the webhook's host. */
+  relay?: string;
 }
 
 /** Whether a queued recipient is a webhook target rather than a mail address. */
@@ -95,7 +97,7 @@ export class Transport {
         { envelope: { from: envelope.sender, to, ...(srsFrom ? { srsFrom } : {}) }, raw },
         this.#options.webhooks ?? { timeoutMs: 30_000 },
       );
-      replies.push({ reply, mta: new URL(r.recipient).host });
+      replies.push({ reply, mta: new URL(r.recipient).host, relay: new URL(r.recipient).host });
     }
     return replies;
   }
@@ -120,11 +122,13 @@ export class Transport {
     }
     const content = this.#options.sign ? await this.#options.sign(raw, envelope.sender) : raw;
     let last: ClientReply = { code: 451, enhanced: "4.4.1", text: "No destination answered" };
+    let lastRelay: string | undefined;
     for (const hop of route.hops) {
       let replies: RecipientReply[] | undefined;
       // Opportunistic TLS (RFC 3207 §4.1): a hop whose handshake fails is tried again in clear.
       for (const skipTls of this.#options.requireTls ? [false] : [false, true]) {
         const attempt = await this.#hop(hop, envelope, recipients, content, route.relay, skipTls);
+        lastRelay = attempt.relay;
         if ("unreachable" in attempt) {
           last = attempt.unreachable;
           break;
@@ -136,7 +140,7 @@ export class Transport {
       if (replies?.some(({ reply }) => reply.code < 400 || reply.code >= 500)) return replies;
       if (replies) last = replies[0]!.reply;
     }
-    return recipients.map(() => ({ reply: last }));
+    return recipients.map(() => ({ reply: last, relay: lastRelay }));
   }
 
   /** One SMTP session with one hop; a connection that cannot be made is a reply of its own. */
@@ -147,10 +151,12 @@ export class Transport {
     content: Uint8Array,
     relay: boolean,
     skipTls: boolean,
-  ): Promise<{ replies: RecipientReply[] } | { unreachable: ClientReply }> {
+  ): Promise<({ replies: RecipientReply[] } | { unreachable: ClientReply }) & { relay: string }> {
     let conn;
+    let where = `${hop.host}[]:${hop.port}`;
     try {
       const address = await this.#address(hop.host);
+      where = `${hop.host}[${address}]:${hop.port}`;
       conn = await dial({
         host: address,
         port: hop.port,
@@ -161,6 +167,7 @@ export class Transport {
       });
     } catch (e) {
       return {
+        relay: where,
         unreachable: {
           code: 451,
           enhanced: "4.4.1",
@@ -189,7 +196,10 @@ export class Transport {
           skipTls,
         },
       );
-      return { replies: recipients.map((_r, i) => ({ reply: result.recipients[i]!.reply, mta: hop.host })) };
+      return {
+        relay: where,
+        replies: recipients.map((_r, i) => ({ reply: result.recipients[i]!.reply, mta: hop.host, relay: where })),
+      };
     } finally {
       conn.close();
     }

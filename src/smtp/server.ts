@@ -2,7 +2,8 @@
  * The SMTP server loop: the only SMTP code that does I/O. It reads from a `Connection`, feeds
  * the pure `SmtpSession`, writes its replies and carries out its actions.
  */
-import type { Connection } from "../connection.ts";
+import type { Connection, LineResult } from "../connection.ts";
+import { log } from "../util/log.ts";
 import type { SmtpBackend } from "./backend.ts";
 import { DataDecoder } from "./data.ts";
 import { formatReply, type Reply } from "./reply.ts";
@@ -42,6 +43,7 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
       return;
     }
     let step: Step = await session.commandLine(line);
+    logRefusal(conn, commandOf(line), step.replies);
     // Carry out actions until the session wants the next command.
     for (;;) {
       const action = step.action;
@@ -77,6 +79,7 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
           if (decoder.pending >= SPOOL_WRITE) await action.spool.write(decoder.take());
         }
         step = await session.dataEnded(decoder);
+        logRefusal(conn, "DATA", step.replies);
       } else if (action.discard || !action.spool) {
         if (!(await conn.skipBytes(action.size))) return abort(conn, out, session);
         step = await session.chunkReceived(null);
@@ -89,8 +92,36 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
         }
         step = await session.chunkReceived(action.size);
       }
+      if (action.kind !== "read-data") logRefusal(conn, "BDAT", step.replies);
       conn.setIdleTimeout(options.commandTimeoutMs);
     }
+  }
+}
+
+/** The verb and argument of a MAIL or RCPT command (what a refusal line names), else the verb. */
+function commandOf(line: LineResult): { verb: string; arg?: string } | null {
+  if (line.kind !== "line") return null;
+  const text = new TextDecoder().decode(line.bytes.subarray(0, 512));
+  const m = /^(MAIL FROM|RCPT TO):\s*(<[^>]*>)/i.exec(text);
+  return m ? { verb: m[1]!.slice(0, 4).toUpperCase(), arg: m[2] } : { verb: text.split(" ")[0]!.toUpperCase() };
+}
+
+/**
+ * One line per refused sender, recipient or message, with the reply sent (its text is the
+ * reason). Replies to other commands (a bad EHLO, an unknown verb) are not refusals of mail.
+ */
+function logRefusal(conn: Connection, command: { verb: string; arg?: string } | string | null, replies: Reply[]) {
+  const { verb, arg } = typeof command === "string" ? { verb: command, arg: undefined } : command ?? { verb: "" };
+  if (!["MAIL", "RCPT", "DATA", "BDAT"].includes(verb)) return;
+  for (const r of replies) {
+    if (r.code < 400) continue;
+    log.info("refused", {
+      listener: conn.listener,
+      ip: conn.remoteAddress,
+      stage: verb.toLowerCase(),
+      ...(verb === "MAIL" ? { from: arg } : verb === "RCPT" ? { to: arg } : {}),
+      reply: formatReply(r).trimEnd().replace(/\r\n/g, " "),
+    });
   }
 }
 

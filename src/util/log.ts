@@ -1,27 +1,66 @@
 /**
- * A small structured logger: one line per event on stderr, `time level message key=value ...`.
- * `POSTERN_LOG=debug|info|warn|error` is not a config key: it is read by the CLI only.
+ * The one logger: a line per event on stderr, as logfmt by default
+ * (`time=2026-11-29T01:02:03.456Z level=info msg=accepted id=… from=<a@b> …`) or as one JSON
+ * object a line (`log.format: "json"`). `log.level` (or `POSTERN_LOG_LEVEL`) drops the lines
+ * below it. Values a client sent (a HELO, an address) are quoted and escaped like JSON strings,
+ * so a line break in them can never start a line of its own.
  */
 export type Level = "debug" | "info" | "warn" | "error";
+export type LogFormat = "logfmt" | "json";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 let threshold: Level = "info";
+let format: LogFormat = "logfmt";
+let sink: (line: string) => void = (line) => process.stderr.write(line);
 
 export function setLogLevel(level: Level): void {
   threshold = level;
 }
 
-function format(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.message);
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  return /^[\w.:/@\[\]-]+$/.test(text ?? "") ? text! : JSON.stringify(text);
+export function setLogFormat(value: LogFormat): void {
+  format = value;
+}
+
+/** Sets the level and format from the config (`log.level`, `log.format`). */
+export function configureLog(options: { level: Level; format: LogFormat }): void {
+  threshold = options.level;
+  format = options.format;
+}
+
+/** Sends lines somewhere else than stderr (for tests); returns a function that puts stderr back. */
+export function captureLog(write: (line: string) => void): () => void {
+  const previous = sink;
+  sink = write;
+  return () => {
+    sink = previous;
+  };
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof Error) return value.message;
+  if (value instanceof Date) return value.toISOString();
+  return value;
+}
+
+/** A logfmt value: bare when it holds no space, quote, `=` or control character; else a JSON string. */
+function logfmtValue(value: unknown): string {
+  const v = plain(value);
+  const text = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
+  return text !== "" && /^[^\s"=\\\x00-\x1f\x7f]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 function write(level: Level, message: string, fields: Record<string, unknown> = {}): void {
   if (ORDER[level] < ORDER[threshold]) return;
-  const parts = [new Date().toISOString(), level.toUpperCase(), message];
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${format(v)}`);
-  process.stderr.write(`${parts.join(" ")}\n`);
+  const time = new Date().toISOString();
+  if (format === "json") {
+    const entry: Record<string, unknown> = { time, level, msg: message };
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = plain(v);
+    sink(`${JSON.stringify(entry)}\n`);
+    return;
+  }
+  const parts = [`time=${time}`, `level=${level}`, `msg=${logfmtValue(message)}`];
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${logfmtValue(v)}`);
+  sink(`${parts.join(" ")}\n`);
 }
 
 export const log = {
@@ -30,3 +69,13 @@ export const log = {
   warn: (m: string, f?: Record<string, unknown>) => write("warn", m, f),
   error: (m: string, f?: Record<string, unknown>) => write("error", m, f),
 };
+
+/** Parses one logfmt line into its fields (for tests and tools; values stay strings). */
+export function parseLogfmt(line: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|[^\s]*)/g;
+  for (const m of line.matchAll(re)) {
+    out[m[1]!] = m[2]!.startsWith('"') ? JSON.parse(m[2]!) as string : m[2]!;
+  }
+  return out;
+}

@@ -99,7 +99,7 @@ describe(`login bans on ${runtime()}`, () => {
     const metrics = await (await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`)).text();
     expect(metrics).toMatch(/^postern_auth_banned_addresses 1$/m);
     const log = mail.server.log();
-    expect(log).toMatch(/WARN auth ban ip=127\.0\.0\.5 failures=3 seconds=60/);
+    expect(log).toMatch(/level=warn msg="auth ban" ip=127\.0\.0\.5 failures=3 seconds=60/);
   });
 
   test("HTTP: a rotating X-Forwarded-For does not dodge the ban; a trusted proxy's header names the client", async () => {

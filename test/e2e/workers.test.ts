@@ -195,7 +195,7 @@ async function deliverAndCount(
 
 /** `store statistics` lines logged at stop: one per process. */
 function statistics(log: string): Array<{ statements: number; commits: number }> {
-  return [...log.matchAll(/store statistics statements=(\d+) commits=(\d+)/g)].map((m) => ({
+  return [...log.matchAll(/msg="store statistics" statements=(\d+) commits=(\d+)/g)].map((m) => ({
     statements: Number(m[1]),
     commits: Number(m[2]),
   }));

@@ -66,9 +66,10 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
       (async () => {
         for await (const chunk of proc.stderr) {
           logText += decoder.decode(chunk, { stream: true });
-          for (const m of logText.matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) {
-            ports[m[1]!] = Number(m[2]);
-          }
+          // logfmt, or JSON with log.format "json"
+          const listening =
+            /listening listener=(\w+) address=[^\s]*:(\d+)|"msg":"listening","listener":"(\w+)","address":"[^"]*:(\d+)"/g;
+          for (const m of logText.matchAll(listening)) ports[(m[1] ?? m[3])!] = Number(m[2] ?? m[4]);
           if (wanted.every((w) => ports[w])) {
             startupMs ||= performance.now() - started;
             resolve();

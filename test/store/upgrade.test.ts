@@ -372,8 +372,8 @@ describe("upgrade from an early schema, end to end", () => {
       server = await startServer({ config: { dataDir }, waitFor: ["imap", "http"] });
       // The background run logs its start and its end with the counts.
       for (let i = 0; i < 100 && !server.log().includes("reindexed message summaries"); i++) await Bun.sleep(50);
-      expect(server.log()).toMatch(/reindexing message summaries stale=3 version=\d+/);
-      expect(server.log()).toMatch(/reindexed message summaries scanned=3 updated=3/);
+      expect(server.log()).toMatch(/msg="reindexing message summaries" stale=3 version=\d+/);
+      expect(server.log()).toMatch(/msg="reindexed message summaries" scanned=3 updated=3/);
 
       const jo = old.filter((m) => m.account === "jo@example.test");
       const imap = new ImapFlow({
