@@ -1,0 +1,95 @@
+/**
+ * Per-account Sieve scripts (src/store/sieve-scripts.ts) and filing by Sieve inside the delivery transaction
+ * (src/store/sieve-delivery.ts), issue 21.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { summarize } from "../../src/mime/summary.ts";
+import { imapFlags } from "../../src/store/sieve-delivery.ts";
+import type { Store } from "../../src/store/store.ts";
+import { openTempStore } from "../helpers/store.ts";
+
+let store: Store;
+let cleanup: () => void;
+let accountId: number;
+let other: number;
+
+beforeEach(async () => {
+  ({ store, cleanup } = await openTempStore());
+  await store.domains.add("example.test");
+  accountId = (await store.accounts.add({ address: "u@example.test", password: "long enough password" })).id;
+  other = (await store.accounts.add({ address: "v@example.test", password: "long enough password" })).id;
+});
+afterEach(() => cleanup());
+
+describe("sieve scripts", () => {
+  test("put, list, get, replace; one active script per account", async () => {
+    await store.sieve.put(accountId, "a", "keep;\n");
+    await store.sieve.put(accountId, "b", "discard;\n");
+    await store.sieve.put(other, "a", "stop;\n");
+    await store.sieve.activate(accountId, "a");
+    await store.sieve.activate(accountId, "b");
+    await store.sieve.put(accountId, "b", "keep; # new\n");
+    expect((await store.sieve.list(accountId)).map((s) => [s.name, s.active, s.size])).toEqual([
+      ["a", false, 6],
+      ["b", true, 12],
+    ]);
+    expect(await store.sieve.active(accountId)).toEqual({ name: "b", content: "keep; # new\n" });
+    expect(await store.sieve.active(other)).toBeNull();
+    expect(await store.sieve.get(other, "a")).toBe("stop;\n");
+    expect(await store.sieve.get(accountId, "missing")).toBeNull();
+  });
+
+  test("the active script cannot be deleted; deactivating frees it; unknown names and bad names are refused", async () => {
+    await store.sieve.put(accountId, "a", "keep;\n");
+    await store.sieve.activate(accountId, "a");
+    await expect(store.sieve.delete(accountId, "a")).rejects.toMatchObject({ code: "in-use" });
+    await store.sieve.activate(accountId, null);
+    await store.sieve.delete(accountId, "a");
+    expect(await store.sieve.list(accountId)).toEqual([]);
+    await expect(store.sieve.activate(accountId, "nope")).rejects.toMatchObject({ code: "not-found" });
+    await expect(store.sieve.delete(accountId, "nope")).rejects.toMatchObject({ code: "not-found" });
+    expect(() => store.sieve.put(accountId, "a/b", "keep;")).toThrow("Invalid script name");
+  });
+
+  test("scripts go with their account", async () => {
+    await store.sieve.put(accountId, "a", "keep;\n");
+    await store.accounts.remove("u@example.test");
+    expect(await store.sieve.list(accountId)).toEqual([]);
+  });
+});
+
+describe("filing by Sieve at delivery", () => {
+  const raw = new TextEncoder().encode("Subject: s\r\nMessage-ID: <s@x>\r\n\r\nbody\r\n");
+
+  test("several mailboxes hold one email; :create makes parents; a missing mailbox falls back to INBOX", async () => {
+    const result = await store.mail.deliver({
+      raw,
+      summary: summarize(raw),
+      sieve: new Map([[accountId, {
+        destinations: [
+          { mailbox: "Lists/acme", flags: ["\\seen", "$Work", "\\Recent"], create: true },
+          { mailbox: "Archive", flags: [], create: false },
+          { mailbox: "Nowhere", flags: [], create: false },
+          { mailbox: "inbox", flags: [], create: false },
+        ],
+      }], [other, { destinations: [] }]]),
+      local: [{ accountId, junk: false }, { accountId: other, junk: false }],
+      queue: [],
+    });
+    // Nowhere and "inbox" both mean INBOX: stored once there.
+    expect(result.stored).toHaveLength(3);
+    expect(new Set(result.stored.map((s) => s.emailId)).size).toBe(1);
+    const names = new Map((await store.mailboxes.list(accountId)).map((m) => [m.id, m.name]));
+    expect(result.stored.map((s) => names.get(s.mailboxId))).toEqual(["Lists/acme", "Archive", "INBOX"]);
+    expect([...names.values()]).toContain("Lists");
+    expect(await store.mailboxes.list(other)).not.toContainEqual(expect.objectContaining({ name: "Lists" }));
+  });
+
+  test("IMAP spelling of system flags; unknown backslash flags and bad keywords are dropped", () => {
+    expect(imapFlags(["\\SEEN", "\\flagged", "\\Recent", "\\Bogus", "$Label1", "a(b", "\\seen"])).toEqual([
+      "\\Seen",
+      "\\Flagged",
+      "$Label1",
+    ]);
+  });
+});
