@@ -23,9 +23,12 @@ export const SETUP_USAGE = `Usage:
 /** A secret of `bytes` random bytes, URL-safe. */
 const secret = (bytes: number) => randomBytes(bytes).toString("base64url");
 
-/** The production listeners: every mail port on all addresses; the HTTP listener on 80 for ACME HTTP-01 and autoconfig. */
+/**
+ * The production listeners: every mail port on all addresses; the HTTP listener on 80 for ACME HTTP-01 and
+ * autoconfig. "::" takes IPv4 too (Linux, Bun and Deno alike); a machine without IPv6 needs "0.0.0.0".
+ */
 function productionListeners() {
-  const on = (port: number) => ({ host: "0.0.0.0", port });
+  const on = (port: number) => ({ host: "::", port });
   return {
     smtp: on(25),
     submission: on(587),

@@ -70,7 +70,7 @@ describe("postern setup", () => {
     const written = JSON.parse(readFileSync(config, "utf8"));
     expect(written.hostname).toBe("mail.example.test");
     expect(written.api.adminToken.length).toBeGreaterThanOrEqual(32);
-    expect(written.listeners.smtp).toEqual({ host: "0.0.0.0", port: 25 });
+    expect(written.listeners.smtp).toEqual({ host: "::", port: 25 });
     expect(written.tls.acme).toEqual({
       email: "admin@example.test",
       names: ["mail.example.test", "mta-sts.example.test", "autoconfig.example.test", "autodiscover.example.test"],
