@@ -146,6 +146,10 @@ export class StoreImapBackend implements ImapBackend {
     return this.#db.imap.claimRecent(mailboxId);
   }
 
+  quota(account: ImapAccount): Promise<{ limit: number | null; used: number }> {
+    return this.#db.imap.quota(account.id);
+  }
+
   async unclaimedRecent(mailbox: MailboxInfo): Promise<number> {
     if (mailbox.recentUid >= mailbox.uidNext - 1) return 0;
     return await this.#db.imap.countAbove(mailbox.id, mailbox.recentUid);

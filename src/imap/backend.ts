@@ -91,6 +91,8 @@ export interface ImapBackend {
    * `after` up to `upTo` are recent for this session alone (RFC 3501 §2.3.2).
    */
   claimRecent(mailboxId: number): Promise<{ after: number; upTo: number }>;
+  /** The account's storage quota in bytes (null: none) and its usage (RFC 9208). */
+  quota(account: ImapAccount): Promise<{ limit: number | null; used: number }>;
   /** How many messages no IMAP4rev1 session has claimed as \Recent yet (STATUS RECENT). */
   unclaimedRecent(mailbox: MailboxInfo): Promise<number>;
   /** APPEND and MULTIAPPEND (RFC 3502): every message, in order, in one transaction, or none. */

@@ -60,6 +60,10 @@ export type ImapCommand =
       unchangedSince: number | null;
     }
     | { name: "COPY" | "MOVE"; set: SequenceSet; mailbox: string }
+    /** QUOTA (RFC 9208 §4): a quota root, a mailbox's roots, or an attempt to set limits. */
+    | { name: "GETQUOTA"; root: string }
+    | { name: "GETQUOTAROOT"; mailbox: string }
+    | { name: "SETQUOTA"; root: string; limits: Array<{ resource: string; limit: number }> }
   );
 
 export interface AppendMessage {

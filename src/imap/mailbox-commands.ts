@@ -152,12 +152,18 @@ const STATUS_ITEMS = new Set([
   "HIGHESTMODSEQ",
   "RECENT",
   "MAILBOXID",
+  "DELETED-STORAGE",
 ]);
 
 async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: readonly string[]): Promise<string> {
   const counts = await ctx.backend.status(mailbox.id);
   // RFC 3501 §6.3.10: the messages no session has been shown as \Recent yet.
   const recent = items.includes("RECENT") ? await ctx.backend.unclaimedRecent(mailbox) : 0;
+  // RFC 9208 §4.2: what EXPUNGE would free, in the STORAGE resource's units of 1024 octets.
+  const deletedBytes = items.includes("DELETED-STORAGE")
+    ? (await ctx.backend.messages(mailbox.id)).filter((m) => m.flags.includes("\\Deleted"))
+      .reduce((sum, m) => sum + m.size, 0)
+    : 0;
   const values: Record<string, number> = {
     MESSAGES: counts.messages,
     UIDNEXT: mailbox.uidNext,
@@ -167,6 +173,7 @@ async function statusLine(ctx: HandlerContext, mailbox: MailboxInfo, items: read
     SIZE: counts.size,
     HIGHESTMODSEQ: mailbox.highestModseq,
     RECENT: recent,
+    "DELETED-STORAGE": Math.ceil(deletedBytes / 1024),
   };
   // RFC 8474 §4.3: MAILBOXID is an objectid in parentheses.
   const pairs = items.map((item) =>

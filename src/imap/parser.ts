@@ -290,6 +290,21 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
       const flags = c.peek() === "(" ? c.list(() => c.flag(), true) : spaceSeparatedFlags(c);
       return { name, set, mode, silent: m![2] !== undefined, flags, unchangedSince };
     }
+    case "GETQUOTA":
+    case "GETQUOTAROOT":
+      c.sp();
+      return name === "GETQUOTA" ? { name, root: c.astring() } : { name, mailbox: mailbox() };
+    case "SETQUOTA": {
+      c.sp();
+      const root = c.astring();
+      c.sp();
+      const limits = c.list(() => {
+        const resource = c.atom().toUpperCase();
+        c.sp();
+        return { resource, limit: c.number64() };
+      }, true);
+      return { name, root, limits };
+    }
     case "COPY":
     case "MOVE": {
       c.sp();

@@ -12,6 +12,7 @@ import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";
 import * as mailbox from "./mailbox-commands.ts";
 import * as message from "./message-commands.ts";
+import * as quota from "./quota-commands.ts";
 import * as sorting from "./sort-commands.ts";
 import { allowed, capabilities, refusal, type StateName } from "./state.ts";
 import type { MailboxView } from "./view.ts";
@@ -324,6 +325,12 @@ export class ImapSession {
         return message.copyOrMove(ctx, cmd);
       case "EXPUNGE":
         return message.expunge(ctx, cmd);
+      case "GETQUOTA":
+        return quota.getQuota(ctx, cmd);
+      case "GETQUOTAROOT":
+        return quota.getQuotaRoot(ctx, cmd);
+      case "SETQUOTA":
+        return quota.setQuota();
       default:
         // The state table let through only the commands above.
         return bad(refusal(this.#state.name, cmd.name));

@@ -25,6 +25,9 @@ const AUTHENTICATED: readonly Name[] = [
   "STATUS",
   "APPEND",
   "IDLE",
+  "GETQUOTA",
+  "GETQUOTAROOT",
+  "SETQUOTA",
 ];
 
 /** RFC 9051 §6.1-6.4: the commands valid in each state. UID forms follow their base command. */
@@ -94,6 +97,8 @@ export function capabilities(context: CapabilityContext): string[] {
     "OBJECTID",
     "PREVIEW",
     "SAVEDATE",
+    "QUOTA",
+    "QUOTA=RES-STORAGE",
     "SORT",
     "SORT=DISPLAY",
     "ESORT",

@@ -10,7 +10,8 @@ import type { Appended } from "./append.ts";
 import type { Db } from "./db.ts";
 import { appendAll, type AppendItem } from "./multi-append.ts";
 import { chunks } from "./membership.ts";
-import { changes, mailboxes, messages, subscriptions } from "./schema.ts";
+import { storageUsed } from "./quota.ts";
+import { accounts, changes, mailboxes, messages, subscriptions } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export class ImapStateStore {
@@ -56,6 +57,12 @@ export class ImapStateStore {
       await tx.update(mailboxes).set({ recentUid: sql`${row.uidNext - 1}` }).where(eq(mailboxes.id, mailboxId));
       return { after: row.recentUid, upTo: row.uidNext - 1 };
     });
+  }
+
+  /** The account's quota in bytes (null: none) and what it uses (IMAP QUOTA, RFC 9208). */
+  async quota(accountId: number): Promise<{ limit: number | null; used: number }> {
+    const [row] = await this.db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId));
+    return { limit: row?.quota ?? null, used: await storageUsed(this.db, accountId) };
   }
 
   /** How many messages of the mailbox have a UID above `uid` (STATUS RECENT; one index range). */

@@ -215,6 +215,14 @@ export class MemoryImapBackend implements ImapBackend {
     return { after, upTo: box.uidNext - 1 };
   }
 
+  /** The account's quota in bytes; null for none. */
+  quotaLimit: number | null = null;
+
+  async quota(): Promise<{ limit: number | null; used: number }> {
+    const used = [...this.#boxes.values()].flatMap((b) => b.messages).reduce((sum, m) => sum + m.size, 0);
+    return { limit: this.quotaLimit, used };
+  }
+
   async unclaimedRecent(mailbox: MailboxInfo): Promise<number> {
     return this.#box(mailbox.id).messages.filter((m) => m.uid > mailbox.recentUid).length;
   }

@@ -77,6 +77,9 @@ const SAMPLES: Record<string, [string, string[]?]> = {
   STORE: ["STORE 1 +FLAGS (\\Seen)"],
   COPY: ["COPY 1 Trash"],
   MOVE: ["MOVE 1 Trash"],
+  GETQUOTA: ['GETQUOTA ""'],
+  GETQUOTAROOT: ["GETQUOTAROOT INBOX"],
+  SETQUOTA: ['SETQUOTA "" (STORAGE 10)'],
   LOGOUT: ["LOGOUT"],
 };
 
@@ -187,5 +190,25 @@ describe("IMAP session: a conversation", () => {
     // Both messages are recent here: this session was the first to see either.
     expect(await s.session.idleUpdate()).toEqual(["* 2 EXISTS\r\n", "* 2 RECENT\r\n"]);
     expect(s.session.idleDone().out).toEqual([`${idle.tag} OK IDLE terminated\r\n`]);
+  });
+});
+
+describe("IMAP session: QUOTA (RFC 9208)", () => {
+  test('one root "" with STORAGE in KiB when the account has a quota; none without; SETQUOTA refused', async () => {
+    const s = await inState("authenticated");
+    expect((await s.run("GETQUOTAROOT INBOX")).untagged).toEqual(['* QUOTAROOT "INBOX"']);
+    expect((await s.run('GETQUOTA ""')).done).toBe("NO [NONEXISTENT] No such quota root");
+    s.backend.quotaLimit = 10 * 1024 * 1024;
+    s.backend.deliver("INBOX", `Subject: big\r\n\r\n${"x".repeat(3000)}\r\n`);
+    const root = await s.run("GETQUOTAROOT INBOX");
+    expect(root.untagged).toEqual(['* QUOTAROOT "INBOX" ""', '* QUOTA "" (STORAGE 3 10240)']);
+    expect((await s.run('GETQUOTA ""')).untagged).toEqual(['* QUOTA "" (STORAGE 3 10240)']);
+    expect((await s.run('SETQUOTA "" (STORAGE 1)')).done).toMatch(/^NO \[NOPERM\] /);
+    expect((await s.run("GETQUOTAROOT Nowhere")).done).toBe("NO [NONEXISTENT] No such mailbox");
+    await s.run("SELECT INBOX");
+    await s.run("STORE 2 +FLAGS (\\Deleted)");
+    expect((await s.run("STATUS INBOX (DELETED DELETED-STORAGE)")).untagged).toEqual([
+      '* STATUS "INBOX" (DELETED 1 DELETED-STORAGE 3)',
+    ]);
   });
 });
