@@ -6,7 +6,7 @@
  * is presented to new connections without a restart.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { Subprocess } from "bun";
@@ -183,6 +183,19 @@ describe.skipIf(missing.length > 0)(`ACME against Pebble on ${runtime()}`, () =>
     expect(renewed.fingerprint).not.toBe(first);
     expect(server.proc.pid).toBe(pid);
     expect(server.proc.exitCode).toBeNull();
+  });
+
+  test("after a restart the stored certificate serves while it is not due: nothing is ordered", async () => {
+    const current = (await settled(server.ports.imaps!, undefined)).fingerprint;
+    const config = JSON.parse(readFileSync(server.configFile, "utf8"));
+    config.tls.acme.renewBefore = 86_400;
+    writeFileSync(server.configFile, JSON.stringify(config));
+    await server.restart();
+    const presented = await handshake(server.ports.imaps!);
+    expect(presented.authorized).toBe(true);
+    expect(presented.fingerprint).toBe(current);
+    await Bun.sleep(500);
+    expect(server.log()).not.toContain("acme: ordering");
   });
 
   test("an unknown challenge token is 404", async () => {
