@@ -83,6 +83,12 @@ export class StoreSmtpBackend implements SmtpBackend {
         case "remote":
           if (!session.account) return "relay-denied";
           break;
+        case "reverse":
+          // Reply through an alias (issue 19): only the alias's owner, logged in, may use it.
+          if (!session.account || !resolved.owners.includes(session.account.id)) {
+            return { reply: reply(550, "5.7.1", "Only the alias's owner may write to a reverse address") };
+          }
+          break;
         case "account":
           // Postfix's quota-status answer; RFC 5321 §4.5.3.1.10 has clients retry a 552 at RCPT.
           // The directory read the quota already: most accounts have none and cost no query here.

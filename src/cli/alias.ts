@@ -12,7 +12,10 @@ export const ALIAS_USAGE = `Usage:
   postern alias enable <address>
   postern alias remove <address> [<target>...]
   postern alias owners <domain> on|off        let accounts manage their own aliases at the domain
-                                              with their API token (/api/v1/me/aliases)`;
+                                              with their API token (/api/v1/me/aliases)
+  postern alias reverse <domain> on|off       reply through the alias: forwarded mail gets a Reply-To
+                                              of reverse addresses (r+<token>@domain) that the owner
+                                              writes to from submission (needs srs.secret)`;
 
 /** One line of `alias list`: what an operator greps for, and stable for scripts. */
 export function aliasLine(a: AliasDetails): string {
@@ -69,6 +72,20 @@ export async function aliasCommand(argv: string[]): Promise<number> {
       return withStore(values.config, async (store) => {
         await store.aliases.allowOwners(address, setting === "on");
         console.log(`owners ${setting === "on" ? "may" : "may not"} manage their aliases at ${address}`);
+        return 0;
+      });
+    }
+    case "reverse": {
+      const [setting, ...extra] = targets;
+      if (!address || (setting !== "on" && setting !== "off") || extra.length > 0) {
+        throw new UsageError("alias reverse takes a domain and on or off", ALIAS_USAGE);
+      }
+      return withStore(values.config, async (store, config) => {
+        await store.aliases.reverse.enable(address, setting === "on");
+        console.log(`reverse aliases ${setting === "on" ? "on" : "off"} at ${address}`);
+        if (setting === "on" && !config.srs.secret) {
+          console.error("warning: srs.secret is not set; reverse aliases need it");
+        }
         return 0;
       });
     }

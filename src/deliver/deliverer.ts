@@ -13,6 +13,7 @@ import { type MessageSummary, summarize } from "../mime/summary.ts";
 import { sha256Hex } from "../store/append.ts";
 import type { Store } from "../store/store.ts";
 import type { Directory } from "./directory.ts";
+import { aliasReplies, reverseReplyToCopies } from "./reverse.ts";
 import { route } from "./route.ts";
 import { sieveFilings } from "./sieve.ts";
 
@@ -143,6 +144,19 @@ export class Deliverer {
       routing = { ...routing, forwarded: [] };
     }
     const summary = await summarize(raw);
+    const queued = {
+      envid: message.envid,
+      ret: message.ret,
+      accountId: message.accountId,
+    };
+    // Reverse aliases (issue 19): only an owner of the alias writes through its reverse address.
+    const replies = aliasReplies(routing.replies, { ...message, raw }, queued);
+    if (!replies.ok) {
+      throw new DeliveryRefused(550, "5.7.1", `Only the owner of ${replies.alias} may write to its reverse addresses`);
+    }
+    const copies = this.directory.reverse
+      ? await reverseReplyToCopies(this.store, this.directory.reverse, routing.local, raw, message.sender)
+      : new Map();
 
     // Forwarded mail leaves with an SRS sender so SPF still passes at the next hop; the null
     // sender is never rewritten (Srs.forward keeps it empty). A webhook is no next hop that checks
@@ -150,11 +164,6 @@ export class Deliverer {
     const srs = this.options.srs;
     const webhooks = routing.forwarded.filter((r) => isWebhookUrl(r.address));
     const forwarded = routing.forwarded.filter((r) => !isWebhookUrl(r.address));
-    const queued = {
-      envid: message.envid,
-      ret: message.ret,
-      accountId: message.accountId,
-    };
     // Issue 21: each local account's active Sieve script decides where its copy goes.
     const sieve = await sieveFilings(
       this.store,
@@ -167,11 +176,16 @@ export class Deliverer {
       raw,
       summary,
       sieve,
-      local: routing.local.map((target) => ({ accountId: target.accountId, junk: message.junk === true })),
+      local: routing.local.map((target) => ({
+        accountId: target.accountId,
+        junk: message.junk === true,
+        copy: target.via ? copies.get(target.via) : undefined,
+      })),
       queue: [
         { ...queued, sender: message.sender, recipients: routing.remote },
         { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: forwarded },
         { ...queued, sender: message.sender, recipients: webhooks },
+        ...replies.entries,
       ],
     });
     const report = {
@@ -180,7 +194,7 @@ export class Deliverer {
       blobHash: result.stored[0]?.blobHash ?? sha256Hex(raw),
     };
     if (report.queueId !== undefined) this.options.onQueued?.();
-    await this.#count(routing.aliases);
+    await this.#count(routing.aliases, replies.tokens);
     if (this.options.onDelivered) {
       const event: DeliveredMessage = {
         sender: message.sender,
@@ -195,7 +209,8 @@ export class Deliverer {
           mailboxId: a.mailboxId,
           uid: a.uid,
         })),
-        queued: [...routing.remote, ...routing.forwarded].map((r) => r.address),
+        queued: [...routing.remote, ...routing.forwarded, ...routing.replies.map((r) => ({ address: r.correspondent }))]
+          .map((r) => r.address),
       };
       const onDelivered = this.options.onDelivered;
       // Not awaited: after the commit, it cannot delay or fail the reply; a throw is logged.
@@ -207,10 +222,11 @@ export class Deliverer {
   }
 
   /** The aliases' counters, after the commit; a failure is logged, never the delivery's. */
-  async #count(aliases: { used: string[]; dropped: string[] }): Promise<void> {
+  async #count(aliases: { used: string[]; dropped: string[] }, reverseTokens: string[]): Promise<void> {
     try {
       await this.store.aliases.recordUse(aliases.used, "forwarded");
       await this.store.aliases.recordUse(aliases.dropped, "refused");
+      await this.store.aliases.reverse.recordUse(reverseTokens);
     } catch (e) {
       log.warn("alias counters not updated", { error: (e as Error).message });
     }

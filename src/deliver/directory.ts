@@ -3,6 +3,7 @@
  * order), a disabled alias, unknown at a local domain, or not ours at all. Used at RCPT time and
  * again when routing the accepted message.
  */
+import { ReverseAddresses } from "../forward/reverse-alias.ts";
 import { Srs } from "../forward/srs.ts";
 import { bestPattern } from "../forward/alias-pattern.ts";
 import { normalizeDomain, parseAddress } from "../mime/address.ts";
@@ -12,8 +13,16 @@ import type { Store } from "../store/store.ts";
 
 export type Recipient =
   | { kind: "account"; address: string; accountId: number; quota: number | null }
-  /** `alias` is the alias row's own address (a pattern, `@domain`), absent for role addresses. */
-  | { kind: "alias"; address: string; targets: string[]; alias?: string }
+  /**
+   * `alias` is the alias row's own address (a pattern, `@domain`), absent for role addresses;
+   * `reverse` when its domain gives forwarded mail reverse addresses; `ownerId` its owner's account.
+   */
+  | { kind: "alias"; address: string; targets: string[]; alias?: string; reverse?: boolean; ownerId?: number | null }
+  /**
+   * A reverse address (reply through the alias, issue 19): mail from one of the `owners`
+   * accounts goes on to `correspondent` from `alias`; from anyone else it is refused.
+   */
+  | { kind: "reverse"; address: string; token: string; alias: string; correspondent: string; owners: number[] }
   /** A disabled alias: refused at RCPT, or accepted and dropped when `drop` (aliases.onDisabled). */
   | { kind: "disabled"; address: string; alias: string; drop: boolean }
   | { kind: "unknown"; address: string }
@@ -59,11 +68,15 @@ const CACHE_ENTRIES = 10_000;
 
 export class Directory {
   #cache = new Map<string, { result: Promise<Recipient>; until: number; version: number }>();
+  /** Reverse addresses need the SRS secret: without one, no domain has them. */
+  readonly reverse: ReverseAddresses | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly options: DirectoryOptions = {},
-  ) {}
+  ) {
+    this.reverse = options.srs && new ReverseAddresses(options.srs.deriveKey("reverse alias"));
+  }
 
   async isLocalDomain(domain: string): Promise<boolean> {
     return (await this.store.domains.get(domain)) !== undefined;
@@ -99,6 +112,8 @@ export class Directory {
     // RFC 5321 §2.4: only the destination may fold a local part's case; the sender of a bounce
     // coming back through SRS gets it as written (an SRS hash is case-sensitive base64, too).
     if (!domain) return { kind: "remote", address: `${address.slice(0, address.lastIndexOf("@"))}@${parsed.domain}` };
+    const token = domain.reverseAliases ? ReverseAddresses.tokenOf(parsed.local) : null;
+    if (token) return await this.#reverseAlias(token, normalized, hops);
 
     const candidates = [parsed.local];
     const separator = this.options.separator ?? "+";
@@ -112,7 +127,7 @@ export class Directory {
         return { kind: "account", address: full, accountId: account.id, quota: account.quota };
       }
       const alias = await this.store.aliases.route(full);
-      if (alias) return this.#alias(alias, full);
+      if (alias) return this.#alias(alias, full, domain.reverseAliases);
     }
     const role = ROLES.find((r) => r === parsed.local);
     const routed = role && (await this.#role(role, normalized, hops));
@@ -120,18 +135,49 @@ export class Directory {
     const patterns = await this.store.aliases.patterns(parsed.domain);
     for (const local of candidates) {
       const pattern = bestPattern(patterns, local);
-      if (pattern) return this.#alias(pattern, normalized);
+      if (pattern) return this.#alias(pattern, normalized, domain.reverseAliases);
     }
     const catchAll = await this.store.aliases.route(`@${parsed.domain}`);
-    if (catchAll) return this.#alias(catchAll, normalized);
+    if (catchAll) return this.#alias(catchAll, normalized, domain.reverseAliases);
     return { kind: "unknown", address: normalized };
   }
 
-  #alias(alias: AliasRoute, address: string): Recipient {
+  #alias(alias: AliasRoute, address: string, reverse: boolean): Recipient {
     if (alias.disabled) {
       return { kind: "disabled", address, alias: alias.address, drop: this.options.onDisabled === "drop" };
     }
-    return { kind: "alias", address, targets: alias.targets, alias: alias.address };
+    return {
+      kind: "alias",
+      address,
+      targets: alias.targets,
+      alias: alias.address,
+      reverse: reverse && this.reverse !== undefined,
+      ownerId: alias.ownerId,
+    };
+  }
+
+  /**
+   * A reverse address: known, made with our key, and its alias still forwarding. Its owners are
+   * the alias's owner and the local accounts it delivers to. Anything else is unknown (550 5.1.1).
+   */
+  async #reverseAlias(token: string, address: string, hops: number): Promise<Recipient> {
+    const mapping = await this.store.aliases.reverse.find(token);
+    if (!mapping || !this.reverse?.verify(mapping)) return { kind: "unknown", address };
+    const alias = await this.#lookup(mapping.alias, hops + 1);
+    if (alias.kind !== "alias") return { kind: "unknown", address };
+    const owners = new Set<number>(alias.ownerId ? [alias.ownerId] : []);
+    for (const target of alias.targets) {
+      const account = await this.store.accounts.get(target);
+      if (account && !account.disabled) owners.add(account.id);
+    }
+    return {
+      kind: "reverse",
+      address,
+      token,
+      alias: mapping.alias,
+      correspondent: mapping.correspondent,
+      owners: [...owners],
+    };
   }
 
   /**

@@ -132,6 +132,14 @@ export class Srs {
     return `SRS0=${this.#hash(tt, host, local)}${SEP}${tt}${SEP}${host}${SEP}${local}@${domain}`;
   }
 
+  /**
+   * A key for another use of the SRS secret (reverse aliases, say), derived with HMAC-SHA256
+   * under a label so that no hash made with it can stand for an SRS hash or the other way round.
+   */
+  deriveKey(purpose: string): Uint8Array {
+    return createHmac("sha256", this.#options.secret).update(`postern ${purpose}`).digest();
+  }
+
   /** Whether a local part looks like one of ours (SRS0/SRS1, any separator, any case). */
   static isSrs(address: string): boolean {
     return TAG.test(address);

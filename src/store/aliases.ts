@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, like, type SQL, sql } from "drizzle-orm";
 import { isWebhookUrl, webhookRefusal } from "../forward/webhook-target.ts";
 import { normalizeAddress, normalizeDomain } from "../mime/address.ts";
 import { StoreError } from "./errors.ts";
+import { ReverseAliasRepository } from "./reverse-aliases.ts";
 import { accounts, aliases, aliasTargets, domains } from "./schema.ts";
 import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
@@ -11,13 +12,15 @@ export interface Alias {
   targets: string[];
 }
 
-/** What routing needs: the targets, and whether the alias is turned off. */
+/** What routing needs: the targets, whether the alias is turned off, and who owns it. */
 export interface AliasRoute extends Alias {
   disabled: boolean;
+  /** The account managing it with its API token; null for the admin's. */
+  ownerId: number | null;
 }
 
 /** An alias with its state and counters, for the admin (REST, CLI) and its owner. */
-export interface AliasDetails extends AliasRoute {
+export interface AliasDetails extends Omit<AliasRoute, "ownerId"> {
   /** The account that manages it with its API token; null for the admin's own. */
   owner: string | null;
   /** Messages forwarded (or delivered) through it. */
@@ -59,10 +62,15 @@ export function classifyTarget(target: string, options: AddOptions = {}): { targ
 type Row = typeof aliases.$inferSelect;
 
 export class AliasRepository {
+  /** Reverse addresses (reply through the alias): the domain switch and the mapping. */
+  readonly reverse: ReverseAliasRepository;
+
   constructor(
     private readonly store: Store,
     private readonly db: Db,
-  ) {}
+  ) {
+    this.reverse = new ReverseAliasRepository(store, db);
+  }
 
   /**
    * Creates the alias, or adds targets to an existing one. With `ownerId` (an account's own API
@@ -116,25 +124,34 @@ export class AliasRepository {
   /** The alias with this exact address (a pattern's own address included), for routing. */
   async route(address: string): Promise<AliasRoute | undefined> {
     const name = normalizeAliasAddress(address);
-    if (!name) return undefined;
-    const rows = await this.db
-      .select({ target: aliasTargets.target, disabled: aliases.disabled })
-      .from(aliases)
-      .innerJoin(aliasTargets, eq(aliasTargets.aliasId, aliases.id))
-      .where(eq(aliases.address, name.address));
-    if (rows.length === 0) return undefined;
-    return { address: name.address, targets: rows.map((r) => r.target).sort(), disabled: rows[0]!.disabled };
+    return name ? (await this.#routes(eq(aliases.address, name.address)))[0] : undefined;
   }
 
   /** The pattern aliases of a domain (local parts with `*`). */
   async patterns(domain: string): Promise<AliasRoute[]> {
     const name = normalizeDomain(domain);
-    if (!name) return [];
-    return (await this.#details(like(aliases.address, `%*%@${name}`))).map(({ address, targets, disabled }) => ({
-      address,
-      targets,
-      disabled,
-    }));
+    return name ? this.#routes(like(aliases.address, `%*%@${name}`)) : [];
+  }
+
+  async #routes(where: SQL): Promise<AliasRoute[]> {
+    const rows = await this.db
+      .select({
+        address: aliases.address,
+        target: aliasTargets.target,
+        disabled: aliases.disabled,
+        ownerId: aliases.ownerId,
+      })
+      .from(aliases)
+      .innerJoin(aliasTargets, eq(aliasTargets.aliasId, aliases.id))
+      .where(where)
+      .orderBy(asc(aliases.address), asc(aliasTargets.target));
+    const byAddress = new Map<string, AliasRoute>();
+    for (const { address, target, disabled, ownerId } of rows) {
+      const found = byAddress.get(address);
+      if (found) found.targets.push(target);
+      else byAddress.set(address, { address, targets: [target], disabled, ownerId });
+    }
+    return [...byAddress.values()];
   }
 
   /** Every alias with its state and counters; only an account's own with `ownerId`. */

@@ -45,9 +45,13 @@ export interface DeliveryInput {
   summary: MessageSummary;
   /** Where each account's active Sieve script files its copy (issue 21); accounts without one get the default. */
   sieve?: ReadonlyMap<number, SieveFiling>;
-  /** One per local account: its INBOX, or its Junk mailbox when `junk` and it has one. */
-  local: Array<{ accountId: number; junk: boolean }>;
-  queue: NewQueueEntry[];
+  /**
+   * One per local account: its INBOX, or its Junk mailbox when `junk` and it has one. A copy
+   * may be its own variant of the message (`copy`: a rewritten Reply-To, issue 19).
+   */
+  local: Array<{ accountId: number; junk: boolean; copy?: { raw: Uint8Array; summary: MessageSummary } }>;
+  /** An entry with `raw` sends that variant of the message (a reply through an alias). */
+  queue: Array<NewQueueEntry & { raw?: Uint8Array }>;
 }
 
 /** How an email's keywords change (JMAP Email/set, REST PATCH). */
@@ -81,12 +85,16 @@ export class MailStore {
   /** SMTP delivery: the blob once, an email per local account, the queue rows, in one transaction. */
   deliver(input: DeliveryInput): Promise<{ stored: Appended[]; queueIds: number[] }> {
     return this.store.write(async (tx, changes) => {
-      const blobHash = await putBlob(tx, input.raw);
+      // The message's blob, once, if some copy or entry is not a variant of its own.
+      let shared: string | undefined;
+      const blobHash = async () => (shared ??= await putBlob(tx, input.raw));
       const stored: Appended[] = [];
       for (const target of input.local) {
+        const copy = target.copy ?? input;
         const filing = input.sieve?.get(target.accountId);
         if (filing) {
-          const message = { raw: input.raw, summary: input.summary, blobHash: () => Promise.resolve(blobHash) };
+          const blob = target.copy ? () => putBlob(tx, copy.raw) : blobHash;
+          const message = { raw: copy.raw, summary: copy.summary, blobHash: blob };
           stored.push(...(await fileBySieve(tx, changes, { ...target, filing }, message)));
           continue;
         }
@@ -94,14 +102,18 @@ export class MailStore {
           await appendEmail(tx, changes, {
             accountId: target.accountId,
             mailbox: { role: target.junk ? "\\Junk" : "inbox" },
-            raw: input.raw,
-            summary: input.summary,
-            blobHash,
+            raw: copy.raw,
+            summary: copy.summary,
+            blobHash: target.copy ? await putBlob(tx, copy.raw) : await blobHash(),
           }),
         );
       }
       const queueIds: number[] = [];
-      for (const entry of input.queue) if (entry.recipients.length) queueIds.push(await enqueue(tx, blobHash, entry));
+      for (const { raw, ...entry } of input.queue) {
+        if (entry.recipients.length) {
+          queueIds.push(await enqueue(tx, raw ? await putBlob(tx, raw) : await blobHash(), entry));
+        }
+      }
       return { stored, queueIds };
     });
   }

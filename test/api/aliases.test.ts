@@ -150,4 +150,18 @@ describe("REST: an account's own aliases (/api/v1/me/aliases)", () => {
     expect((await call("POST", "/api/v1/me/aliases", { address: "again@alias.test" }, annToken)).status).toBe(400);
     expect((await call("PATCH", "/api/v1/domains/nowhere.test/owner-aliases", { allowed: true })).status).toBe(404);
   });
+
+  test("reverse aliases are turned on and off per domain by the admin only", async () => {
+    const flag = async () => (await store.domains.get("alias.test"))?.reverseAliases;
+    expect(await flag()).toBe(false);
+    expect((await call("PATCH", "/api/v1/domains/alias.test/reverse-aliases", { enabled: true })).status).toBe(204);
+    expect(await flag()).toBe(true);
+    expect(
+      (await call("PATCH", "/api/v1/domains/alias.test/reverse-aliases", { enabled: false }, annToken)).status,
+    ).toBe(401);
+    expect((await call("PATCH", "/api/v1/domains/alias.test/reverse-aliases", { enabled: "yes" })).status).toBe(400);
+    expect((await call("PATCH", "/api/v1/domains/nowhere.test/reverse-aliases", { enabled: true })).status).toBe(404);
+    expect((await call("PATCH", "/api/v1/domains/alias.test/reverse-aliases", { enabled: false })).status).toBe(204);
+    expect(await flag()).toBe(false);
+  });
 });

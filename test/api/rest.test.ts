@@ -327,6 +327,7 @@ describe("REST admin API", () => {
       "PATCH /api/v1/accounts/{address}/messages/{id}",
       "PATCH /api/v1/aliases/{address}",
       "PATCH /api/v1/domains/{name}/owner-aliases",
+      "PATCH /api/v1/domains/{name}/reverse-aliases",
       "PATCH /api/v1/me/aliases/{address}",
       "POST /api/v1/accounts",
       "POST /api/v1/accounts/{address}/tokens",

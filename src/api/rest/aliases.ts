@@ -127,6 +127,20 @@ export function aliasRoutes(routes: RouteRegistry, store: Store, options: { allo
         return c.body(null, 204);
       }),
   });
+  routes.add({
+    method: "patch",
+    path: "/api/v1/domains/{name}/reverse-aliases",
+    tag: "aliases",
+    summary: "Reply through the alias: give mail forwarded through the domain's aliases reverse addresses, or stop",
+    params: v.object({ name: v.string() }),
+    body: v.strictObject({ enabled: v.boolean() }),
+    response: { status: 204 },
+    handler: (c, { params, body }) =>
+      attempt(c, async () => {
+        await store.aliases.reverse.enable(params.name, body.enabled);
+        return c.body(null, 204);
+      }),
+  });
 
   // The owner's own aliases. Targets are the owner's own address; another account's alias is "not found".
   routes.add({
