@@ -51,8 +51,26 @@ interface Container {
 }
 
 function isAncestor(ancestor: Container, of: Container): boolean {
+  // A container without children is nobody's ancestor: in the common case (replies in sequence
+  // order) this spares the walk up a long chain, which would make a deep thread quadratic.
+  if (ancestor.children.length === 0) return ancestor === of;
   for (let c: Container | null = of; c; c = c.parent) if (c === ancestor) return true;
   return false;
+}
+
+/**
+ * Every container under `roots`, each before its descendants. Walked with a stack, not recursion:
+ * a thread may be tens of thousands of replies deep.
+ */
+function preOrder<T extends { children: T[] }>(roots: readonly T[]): T[] {
+  const order: T[] = [];
+  const stack = [...roots];
+  while (stack.length) {
+    const c = stack.pop()!;
+    order.push(c);
+    for (const child of c.children) stack.push(child);
+  }
+  return order;
 }
 
 function unlink(child: Container): void {
@@ -110,47 +128,51 @@ export function references(messages: readonly Match[]): ThreadNode[] {
     unlink(c);
     if (last) link(last, c);
   }
-  // Step 2: the root set. Step 3: prune dummies.
-  const roots = prune(
-    [...new Set([...byId.values(), ...own.values()])].filter((c) => c.parent === null),
-    true,
-  );
+  // Step 2: the root set. Step 3: prune dummies, children before their parents.
+  const rootSet = [...new Set([...byId.values(), ...own.values()])].filter((c) => c.parent === null);
+  const below = preOrder(rootSet);
+  for (let i = below.length - 1; i >= 0; i--) below[i]!.children = pruneLevel(below[i]!.children, false);
+  const roots = pruneLevel(rootSet, true);
   // Step 4: top level in sent-date order (a dummy by its first child, its children sorted first).
-  const nodes = roots.map(toNode);
+  const nodes = toNodes(roots);
   for (const n of nodes) if (!n.message) n.children.sort(compareNodes);
   nodes.sort(compareNodes);
   // Step 5: gather threads whose subjects share a base subject.
   const merged = gatherBySubject(nodes);
   // Step 6: every set of siblings in sent-date order, the deepest first.
-  const sortDeep = (n: ThreadNode) => {
-    n.children.forEach(sortDeep);
-    n.children.sort(compareNodes);
-  };
-  merged.forEach(sortDeep);
+  const all = preOrder(merged);
+  for (let i = all.length - 1; i >= 0; i--) all[i]!.children.sort(compareNodes);
   return merged.sort(compareNodes);
 }
 
 /**
- * Step 3: a dummy without children goes; a dummy with children gives them to its own level,
- * except at the top level when it has more than one.
+ * Step 3 for one level whose children are pruned already: a dummy without children goes; a dummy
+ * with children gives them to its own level, except at the top level when it has more than one.
  */
-function prune(level: Container[], top: boolean): Container[] {
+function pruneLevel(level: Container[], top: boolean): Container[] {
   const out: Container[] = [];
   for (const c of level) {
-    c.children = prune(c.children, false);
     if (c.message) out.push(c);
     else if (c.children.length === 0) continue;
     else if (top && c.children.length > 1) out.push(c);
     else {
-      for (const child of c.children) child.parent = c.parent;
-      out.push(...c.children);
+      for (const child of c.children) {
+        child.parent = c.parent;
+        out.push(child);
+      }
     }
   }
   return out;
 }
 
-function toNode(c: Container): ThreadNode {
-  return { message: c.message, children: c.children.map(toNode) };
+function toNodes(roots: readonly Container[]): ThreadNode[] {
+  const made = new Map<Container, ThreadNode>();
+  const all = preOrder(roots);
+  for (let i = all.length - 1; i >= 0; i--) {
+    const c = all[i]!;
+    made.set(c, { message: c.message, children: c.children.map((child) => made.get(child)!) });
+  }
+  return roots.map((c) => made.get(c)!);
 }
 
 /** The thread subject (a dummy's is its first child's), as an i;ascii-casemap key. */
@@ -196,12 +218,28 @@ function gatherBySubject(roots: ThreadNode[]): ThreadNode[] {
 
 /** The THREAD response: "(2)(3 6 (4 23)(44 7 96))", numbers by `number`. */
 export function formatThreads(threads: readonly ThreadNode[], number: (m: Match) => number): string {
-  const members = (n: ThreadNode): string => {
-    const children = n.children.length === 1 && n.message
-      ? ` ${members(n.children[0]!)}`
-      : n.children.map((c) => `(${members(c)})`).join("");
-    if (!n.message) return children;
-    return n.children.length > 1 ? `${number(n.message)} ${children}` : `${number(n.message)}${children}`;
-  };
-  return threads.map((t) => `(${members(t)})`).join("");
+  const parts: string[] = [];
+  for (const thread of threads) {
+    // thread-members for a chain of single children, thread-nested where it branches (RFC 5256
+    // §4); with a stack of what is left to write, as a chain may be very long.
+    parts.push("(");
+    const stack: Array<ThreadNode | string> = [thread];
+    while (stack.length) {
+      const item = stack.pop()!;
+      if (typeof item === "string") {
+        parts.push(item);
+        continue;
+      }
+      if (item.message) parts.push(String(number(item.message)));
+      if (item.children.length === 0) continue;
+      if (item.message) parts.push(" ");
+      if (item.children.length === 1 && item.message) {
+        stack.push(item.children[0]!);
+        continue;
+      }
+      for (let i = item.children.length - 1; i >= 0; i--) stack.push(")", item.children[i]!, "(");
+    }
+    parts.push(")");
+  }
+  return parts.join("");
 }

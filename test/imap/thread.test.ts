@@ -78,6 +78,28 @@ describe("THREAD=REFERENCES", () => {
   });
 });
 
+describe("THREAD on a very deep thread", () => {
+  test("50,000 replies in one chain: no stack overflow, and quick", () => {
+    const base = summarize(new TextEncoder().encode("Subject: deep\r\n\r\nx\r\n"));
+    const ms: Match[] = [];
+    for (let i = 1; i <= 50_000; i++) {
+      ms.push({
+        seq: i,
+        uid: i,
+        modseq: i,
+        size: 1,
+        internalDate: new Date(i * 1000),
+        summary: { ...base, messageId: `m${i}@x`, references: i > 1 ? [`m${i - 1}@x`] : [], sentAt: i * 1000 },
+      });
+    }
+    const start = performance.now();
+    const out = formatThreads(references(ms), bySeq);
+    expect(out.startsWith("(1 2 3 ")).toBe(true);
+    expect(out.endsWith(" 49999 50000)")).toBe(true);
+    expect(performance.now() - start).toBeLessThan(3000);
+  });
+});
+
 describe("THREAD=ORDEREDSUBJECT", () => {
   test("grouped by base subject, each group under its earliest message, groups by their first", () => {
     seq = 0;
