@@ -21,6 +21,8 @@ export interface AliasRoute extends Alias {
 
 /** An alias with its state and counters, for the admin (REST, CLI) and its owner. */
 export interface AliasDetails extends Omit<AliasRoute, "ownerId"> {
+  /** The row's id: stable for the alias's life (JMAP's Alias id). */
+  id: number;
   /** The account that manages it with its API token; null for the admin's own. */
   owner: string | null;
   /** Messages forwarded (or delivered) through it. */
@@ -250,6 +252,7 @@ export class AliasRepository {
 
 function details(alias: Row, target: string, owner: string | null): AliasDetails {
   return {
+    id: alias.id,
     address: alias.address,
     targets: [target],
     disabled: alias.disabled,

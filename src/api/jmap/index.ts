@@ -21,6 +21,7 @@ import { BLOB, BLOB_CAPABILITY, blobMethods } from "./blob-methods.ts";
 import { QUOTA, quotaMethods } from "./quota.ts";
 import { VACATION, vacationMethods } from "./vacation.ts";
 import type { Deliverer } from "../../deliver/deliverer.ts";
+import { ALIASES, aliasMethods } from "./aliases.ts";
 
 export interface JmapOptions {
   store: Store;
@@ -108,6 +109,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         [VACATION]: {},
         [QUOTA]: {},
         [BLOB]: {},
+        [ALIASES]: {},
       },
       accounts: {
         [id]: {
@@ -128,6 +130,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
             [VACATION]: {},
             [QUOTA]: {},
             [BLOB]: BLOB_CAPABILITY,
+            [ALIASES]: {},
           },
         },
       },
@@ -138,6 +141,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         [VACATION]: id,
         [QUOTA]: id,
         [BLOB]: id,
+        [ALIASES]: id,
       },
       username: account.address,
       apiUrl: `${origin}/jmap/api`,
@@ -160,7 +164,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     } catch {
       return jmapError(c, 400, "urn:ietf:params:jmap:error:notJSON", "The request body is not JSON");
     }
-    const known = [...CAPABILITIES, VACATION, QUOTA, BLOB, ...(options.deliverer ? [SUBMISSION] : [])];
+    const known = [...CAPABILITIES, VACATION, QUOTA, BLOB, ALIASES, ...(options.deliverer ? [SUBMISSION] : [])];
     const request = checkRequest(body, known);
     if ("type" in request) return jmapError(c, 400, request.type, request.detail);
     const email = emailMethods(store, account);
@@ -171,6 +175,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
       ...vacationMethods(store, account),
       ...quotaMethods(store, account),
       ...blobMethods(store, account),
+      ...aliasMethods(store, account),
       ...(options.deliverer ? submissionMethods(store, account, options.deliverer, email["Email/set"]) : {}),
     };
     const methodResponses = await runCalls(request.methodCalls, methods, request.using);

@@ -49,6 +49,7 @@ const CAPABILITY_OF: Record<string, string> = {
   VacationResponse: "urn:ietf:params:jmap:vacationresponse",
   Quota: "urn:ietf:params:jmap:quota",
   Blob: "urn:ietf:params:jmap:blob",
+  Alias: "urn:postern:aliases",
   // RFC 8620 §6.3: Blob/copy is a core method.
   "Blob/copy": "urn:ietf:params:jmap:core",
 };

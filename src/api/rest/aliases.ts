@@ -25,7 +25,7 @@ const Toggle = v.strictObject({ disabled: v.boolean() });
 const byAddress = v.object({ address: v.string() });
 const aliasAddress = v.pipe(v.string(), v.minLength(3));
 
-function json(a: AliasDetails): v.InferOutput<typeof Alias> {
+function json({ id: _id, ...a }: AliasDetails): v.InferOutput<typeof Alias> {
   return { ...a, lastUsedAt: a.lastUsedAt?.toISOString() ?? null };
 }
 
