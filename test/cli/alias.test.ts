@@ -1,7 +1,7 @@
 /**
  * `postern alias` beyond add/list/remove (issue 19): plain-HTTP webhook targets (loopback, or
  * anywhere with webhooks.allowHttp), disable/enable, state and counters in `alias list`, pattern
- * aliases, and which domains let owners manage their own aliases.
+ * aliases, which domains let owners manage their own aliases, and which have reverse aliases.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -58,5 +58,15 @@ describe("postern alias", () => {
     expect((await postern(["alias", "owners", "alias.test", "off"])).stdout).toContain("may not manage");
     expect((await postern(["alias", "owners", "alias.test", "maybe"])).code).toBe(2);
     expect((await postern(["alias", "owners", "nowhere.test", "on"])).code).toBe(1);
+  });
+
+  test("reverse on|off turns reply-through-the-alias on for a domain, and warns without srs.secret", async () => {
+    const on = await postern(["alias", "reverse", "alias.test", "on"]);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain("reverse aliases on at alias.test");
+    expect(on.stderr).toContain("srs.secret");
+    expect((await postern(["alias", "reverse", "alias.test", "off"])).stdout).toContain("reverse aliases off");
+    expect((await postern(["alias", "reverse", "alias.test"])).code).toBe(2);
+    expect((await postern(["alias", "reverse", "nowhere.test", "on"])).code).toBe(1);
   });
 });
