@@ -18,8 +18,20 @@ export function preview(raw: Uint8Array, textParts: readonly MimePart[], htmlPar
   const part = plain ?? html;
   if (!part) return "";
   const text = partText(raw, part, part === plain ? TEXT_WINDOW : HTML_WINDOW);
-  const collapsed = (part === plain ? text : htmlToText(text)).replace(/\s+/g, " ").trim();
+  const collapsed = collapseStart(part === plain ? text : htmlToText(text), PREVIEW_LENGTH * 2);
   return Array.from(collapsed.slice(0, PREVIEW_LENGTH * 2)).slice(0, PREVIEW_LENGTH).join("");
+}
+
+/**
+ * The start of `text` with white space collapsed, at least `length` characters of it when there are: a growing
+ * prefix is collapsed rather than the whole text, which is the same at the start (a cut run of white space
+ * still becomes one space).
+ */
+export function collapseStart(text: string, length: number): string {
+  for (let window = length * 4;; window *= 4) {
+    const collapsed = text.slice(0, window).replace(/\s+/g, " ").trim();
+    if (collapsed.length >= length || window >= text.length) return collapsed;
+  }
 }
 
 /** The start of a text part's content, transfer encoding and charset undone. */
