@@ -103,11 +103,15 @@ export class ServeProcess {
     this.proc = proc;
     const decoder = new TextDecoder();
     this.#reading = (async () => {
+      // Only the lines that arrived since the last chunk are scanned: a busy server logs megabytes.
+      let scanned = 0;
       for await (const chunk of proc.stderr) {
         this.#log += decoder.decode(chunk, { stream: true });
-        for (const m of this.#log.matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) {
+        const end = this.#log.lastIndexOf("\n") + 1;
+        for (const m of this.#log.slice(scanned, end).matchAll(/listening listener=(\w+) address=[^\s]*:(\d+)/g)) {
           this.ports[m[1]!] ??= Number(m[2]);
         }
+        scanned = Math.max(scanned, end);
       }
     })().catch(() => {});
     // Keep draining stdout so the child never blocks on a full pipe.

@@ -64,12 +64,18 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     const ready = new Promise<void>((resolve, reject) => {
       const decoder = new TextDecoder();
       (async () => {
+        // Only the lines that arrived since the last chunk are scanned: a busy server logs megabytes.
+        let scanned = 0;
         for await (const chunk of proc.stderr) {
           logText += decoder.decode(chunk, { stream: true });
+          const end = logText.lastIndexOf("\n") + 1;
           // logfmt, or JSON with log.format "json"
           const listening =
             /listening listener=(\w+) address=[^\s]*:(\d+)|"msg":"listening","listener":"(\w+)","address":"[^"]*:(\d+)"/g;
-          for (const m of logText.matchAll(listening)) ports[(m[1] ?? m[3])!] = Number(m[2] ?? m[4]);
+          for (const m of logText.slice(scanned, end).matchAll(listening)) {
+            ports[(m[1] ?? m[3])!] = Number(m[2] ?? m[4]);
+          }
+          scanned = Math.max(scanned, end);
           if (wanted.every((w) => ports[w])) {
             startupMs ||= performance.now() - started;
             resolve();
