@@ -46,13 +46,15 @@ beforeAll(async () => {
     waitFor: ["smtp", "submission"],
     users: { [OWNER]: "owner-password", "stranger@example.test": "stranger-password" },
     config: {
-      hostname: "mx.postern.test",
+      // As in the README's guide: the forwarder is named under the alias domain, whose key seals.
+      hostname: "mx.alias-domain.test",
       delivery: { transport: { "*": `127.0.0.1:${mx.address().port}` }, retryDelay: 1 },
       srs: { secret: "srs-secret-for-reverse-aliases" },
     },
     setup: [
       ["domain", "add", "alias-domain.test", "--forward"],
       ["alias", "add", "friend@alias-domain.test", OWNER],
+      ["alias", "add", "far@alias-domain.test", "you@remote-mailbox.test"],
       ["alias", "reverse", "alias-domain.test", "on"],
       ["domain", "add", "plain-alias.test", "--forward"],
       ["alias", "add", "plain@plain-alias.test", OWNER],
@@ -170,13 +172,42 @@ describe(`reverse aliases on ${runtime()}`, () => {
     const { authenticate } = await import("mailauth");
     const result = await authenticate(Buffer.from(got.content), {
       ip: "127.0.0.1",
-      helo: "mx.postern.test",
+      helo: "mx.alias-domain.test",
       sender: "friend@alias-domain.test",
       mta: "mx.remote.test",
       resolver: createResolver([`127.0.0.1:${mail.dns.port}`]) as never,
     });
     const dkim = result.dkim.results as Array<{ signingDomain?: string; status: { result: string } }>;
     expect(dkim.map((r) => [r.signingDomain, r.status.result])).toEqual([["alias-domain.test", "pass"]]);
+  });
+
+  test("a copy forwarded elsewhere keeps its Reply-To, is ARC-sealed and DKIM-signed by the alias domain", async () => {
+    await inbound(
+      "jane@origin.test",
+      "far@alias-domain.test",
+      "From: Jane Doe <jane@origin.test>\r\nReply-To: desk@origin.test\r\nTo: far@alias-domain.test\r\n" +
+        "Subject: to a remote target\r\n\r\nhi\r\n",
+    );
+    const got = await until(
+      "the forwarded copy",
+      () => remote.received.find((r) => r.content.includes("Subject: to a remote target")),
+    );
+    expect(got.transaction.sender).toMatch(
+      /^SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=origin\.test=jane@mx\.alias-domain\.test$/,
+    );
+    expect(got.content).toContain("Reply-To: desk@origin.test\r\n");
+    expect(got.content).toMatch(/^ARC-Seal: i=1;[^]*d=alias-domain\.test/m);
+    const { authenticate } = await import("mailauth");
+    const result = await authenticate(Buffer.from(got.content), {
+      ip: "127.0.0.1",
+      helo: "mx.alias-domain.test",
+      sender: got.transaction.sender,
+      mta: "mx.remote.test",
+      resolver: createResolver([`127.0.0.1:${mail.dns.port}`]) as never,
+    });
+    const dkim = result.dkim.results as Array<{ signingDomain?: string; status: { result: string } }>;
+    expect(dkim.map((r) => [r.signingDomain, r.status.result])).toEqual([["alias-domain.test", "pass"]]);
+    expect((result.arc as { status: { result: string } }).status.result).toBe("pass");
   });
 
   test("anyone but the owner is refused at RCPT: another account, and mail from outside", async () => {
