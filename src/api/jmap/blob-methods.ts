@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { strictUtf8 } from "../../mime/charset.ts";
 import type { Store } from "../../store/store.ts";
 import { readBlob } from "./blob.ts";
-import { accountJmapId, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
+import { accountJmapId, checkAccount, type JmapAccount } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 
 export const BLOB = "urn:ietf:params:jmap:blob";
@@ -20,28 +20,20 @@ export const BLOB_CAPABILITY = {
   supportedDigestAlgorithms: Object.keys(DIGESTS),
 };
 
-function optionalInteger(value: unknown, name: string): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-    throw new MethodError("invalidArguments", `${name} is a non-negative integer`);
-  }
-  return value;
-}
-
 export function blobMethods(store: Store, account: JmapAccount) {
   return {
     async "Blob/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      const ids = idsArgument(args.ids);
-      if (!ids) throw new MethodError("invalidArguments", "ids is required");
-      const properties = idsArgument(args.properties, "properties") ?? ["data", "size"];
+      // Types checked by schemas.ts.
+      const ids = args.ids as string[];
+      const properties = (args.properties as string[] | null | undefined) ?? ["data", "size"];
       for (const p of properties) {
         const ok = ["data", "data:asText", "data:asBase64", "size"].includes(p) ||
           (p.startsWith("digest:") && p.slice("digest:".length) in DIGESTS);
         if (!ok) throw new MethodError("invalidArguments", `Unknown property ${p}`);
       }
-      const offset = optionalInteger(args.offset, "offset") ?? 0;
-      const length = optionalInteger(args.length, "length");
+      const offset = (args.offset as number | null | undefined) ?? 0;
+      const length = (args.length as number | null | undefined) ?? null;
       const list: Array<Record<string, unknown>> = [];
       const notFound: string[] = [];
       for (const id of new Set(ids)) {
@@ -83,7 +75,7 @@ export function blobMethods(store: Store, account: JmapAccount) {
       if (args.fromAccountId !== accountJmapId(account.id)) {
         throw new MethodError("fromAccountNotFound", `No account ${String(args.fromAccountId)} is accessible`);
       }
-      const ids = idsArgument(args.blobIds, "blobIds") ?? [];
+      const ids = (args.blobIds as string[] | null | undefined) ?? [];
       const copied: Record<string, string> = {};
       const notCopied: Record<string, { type: string }> = {};
       for (const id of ids) {

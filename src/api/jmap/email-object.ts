@@ -89,14 +89,6 @@ export interface EmailSource {
   };
 }
 
-function stringList(value: unknown, name: string): string[] | null {
-  if (value === undefined || value === null) return null;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-    throw new MethodError("invalidArguments", `${name} must be a list of strings`);
-  }
-  return value;
-}
-
 function headerProperties(list: readonly string[]): Map<string, HeaderProperty> {
   const out = new Map<string, HeaderProperty>();
   for (const p of list) {
@@ -111,26 +103,21 @@ function headerProperties(list: readonly string[]): Map<string, HeaderProperty> 
   return out;
 }
 
-/** Email/get and Email/parse arguments (RFC 8621 §4.2); unknown properties are invalidArguments. */
+/**
+ * Email/get and Email/parse arguments (RFC 8621 §4.2), their types checked by schemas.ts;
+ * unknown properties are invalidArguments.
+ */
 export function emailGetOptions(args: Record<string, unknown>, defaults: readonly string[]): EmailGetOptions {
-  const properties = stringList(args.properties, "properties") ?? [...defaults];
+  const properties = (args.properties as string[] | null | undefined) ?? [...defaults];
   const headers = headerProperties(properties);
   const known = new Set([...DEFAULT_EMAIL_PROPERTIES, ...OTHER_EMAIL_PROPERTIES]);
   const unknown = properties.find((p) => !known.has(p) && !headers.has(p));
   if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
-  const bodyProperties = stringList(args.bodyProperties, "bodyProperties") ?? DEFAULT_BODY_PROPERTIES;
+  const bodyProperties = (args.bodyProperties as string[] | null | undefined) ?? DEFAULT_BODY_PROPERTIES;
   const bodyHeaders = headerProperties(bodyProperties);
   const unknownBody = bodyProperties.find((p) => !BODY_PROPERTIES.has(p) && !bodyHeaders.has(p));
   if (unknownBody) throw new MethodError("invalidArguments", `Unknown body property ${unknownBody}`);
-  for (const flag of ["fetchTextBodyValues", "fetchHTMLBodyValues", "fetchAllBodyValues"]) {
-    if (args[flag] !== undefined && args[flag] !== null && typeof args[flag] !== "boolean") {
-      throw new MethodError("invalidArguments", `${flag} must be a boolean`);
-    }
-  }
   const max = args.maxBodyValueBytes;
-  if (max !== undefined && max !== null && (typeof max !== "number" || !Number.isInteger(max) || max < 0)) {
-    throw new MethodError("invalidArguments", "maxBodyValueBytes must be a non-negative integer");
-  }
   return {
     properties,
     headers,

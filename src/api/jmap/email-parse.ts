@@ -8,13 +8,12 @@ import { summarize } from "../../mime/summary.ts";
 import type { Store } from "../../store/store.ts";
 import { readBlob } from "./blob.ts";
 import { DEFAULT_PARSE_PROPERTIES, emailGetOptions, emailObject } from "./email-object.ts";
-import { accountJmapId, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
+import { accountJmapId, checkAccount, type JmapAccount } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 
 export async function emailParse(store: Store, account: JmapAccount, args: Record<string, unknown>) {
   checkAccount(args, account);
-  const blobIds = idsArgument(args.blobIds, "blobIds");
-  if (!blobIds) throw new MethodError("invalidArguments", "blobIds is required");
+  const blobIds = args.blobIds as string[];
   if (blobIds.length > 500) throw new MethodError("requestTooLarge", "At most 500 blobIds");
   const options = emailGetOptions(args, DEFAULT_PARSE_PROPERTIES);
   const parsed: Record<string, Record<string, unknown>> = {};

@@ -52,7 +52,7 @@ export function quotaMethods(store: Store, account: JmapAccount) {
     async "Quota/changes"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const state = await accountState(store, account);
-      if (typeof args.sinceState !== "string" || Number(args.sinceState) > Number(state)) {
+      if (Number(args.sinceState) > Number(state)) {
         throw new MethodError("cannotCalculateChanges", "Unknown state");
       }
       const changed = args.sinceState === state ? [] : (await quotas(store, account)).map((q) => q.id);

@@ -2,6 +2,7 @@
  * The JMAP request envelope (RFC 8620 §3): validation of `using` and `methodCalls`, result
  * references (§3.7, JSON pointers with `*`), and dispatch with per-method errors.
  */
+import { checkArguments } from "./schemas.ts";
 
 export type Invocation = [string, Record<string, unknown>, string];
 
@@ -165,7 +166,9 @@ export async function runCalls(
       continue;
     }
     try {
-      const result = await method(resolveReferences(args, responses), context);
+      const resolved = resolveReferences(args, responses);
+      checkArguments(name, resolved);
+      const result = await method(resolved, context);
       const [response, implicit] = result instanceof WithImplicit ? [result.response, result.implicit] : [result, []];
       for (const [n, r] of [[name, response] as const, ...implicit]) {
         recordCreated(r, context.createdIds);

@@ -8,11 +8,10 @@ import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
 import { MethodError, utcDate } from "./request.ts";
 import { idList, objectArgument, type SetError } from "./submission-plan.ts";
+import { UTC_DATE } from "./schemas.ts";
 
 export const VACATION = "urn:ietf:params:jmap:vacationresponse";
 const SINGLETON = "singleton";
-/** RFC 8620 §1.4 UTCDate. */
-const UTC_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 
 function vacationObject(v: VacationResponse): Record<string, unknown> {
   return {
