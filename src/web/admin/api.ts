@@ -44,6 +44,8 @@ export class AdminApi {
       const detail = problem.errors?.map((e) => `${e.path}: ${e.message}`).join("; ") || problem.detail;
       throw new Error(detail ?? problem.title ?? `Error ${response.status}`);
     }
-    return (response.status === 204 ? null : await response.json()) as T;
+    // Some answers (204, a retry's 202) have no body.
+    const text = await response.text();
+    return (text ? JSON.parse(text) : null) as T;
   }
 }

@@ -111,8 +111,10 @@ export function Accounts(props: { api: AdminApi }) {
     };
     if (await run(() => props.api.request("POST", "/accounts", body))) form.reset();
   };
-  const setDisabled = (a: Account) =>
-    run(() => props.api.request("PATCH", `/accounts/${encodeURIComponent(a.address)}`, { disabled: !a.disabled }));
+  const resetPassword = (a: Account) => {
+    const password = prompt(`New password for ${a.address} (8 characters or more)`);
+    if (password) run(() => props.api.request("PATCH", `/accounts/${encodeURIComponent(a.address)}`, { password }));
+  };
   return html`
     <section aria-label="Accounts">
       <form class="inline" onSubmit=${add} aria-label="Add an account">
@@ -142,7 +144,7 @@ export function Accounts(props: { api: AdminApi }) {
                 <td>${a.displayName ?? ""}</td>
                 <td>${a.quota === null ? "none" : `${Math.round(a.quota / 1024 / 1024)} MiB`}</td>
                 <td>${a.disabled ? "disabled" : "active"}</td>
-                <td><button onClick=${() => setDisabled(a)}>${a.disabled ? "Enable" : "Disable"}</button></td>
+                <td><button onClick=${() => resetPassword(a)}>Reset password</button></td>
               </tr>
             `
           )}

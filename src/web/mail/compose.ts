@@ -4,6 +4,7 @@
  */
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
+import { Icon } from "../icons.ts";
 import type { Jmap } from "./jmap.ts";
 import type { Draft, Mailbox } from "./types.ts";
 
@@ -123,7 +124,7 @@ export function Compose(props: { jmap: Jmap; mailboxes: Mailbox[]; initial: Draf
       <label class="attach">Attach files <input name="files" type="file" multiple onChange=${attach} /></label>
       <ul class="attachments">
         ${attachments.map((a, i) =>
-          html`<li>📎 ${a.name} <button type="button" aria-label=${`Remove ${a.name}`} onClick=${() =>
+          html`<li><${Icon} name="attachment" /> ${a.name} <button type="button" aria-label=${`Remove ${a.name}`} onClick=${() =>
             setAttachments(attachments.filter((_, j) => j !== i))}>×</button></li>`
         )}
       </ul>

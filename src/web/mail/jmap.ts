@@ -73,9 +73,12 @@ export class Jmap {
     return `/jmap/download/${this.accountId}/${encodeURIComponent(blobId)}/${encoded}?type=${encodeURIComponent(type)}`;
   }
 
-  /** RFC 8620 §7.3: a StateChange for each committed change; `onChange` runs for each. */
+  /**
+   * RFC 8620 §7.3: a StateChange for each committed change; `onChange` runs for each. No pings: the browser
+   * reconnects by itself if the connection drops, and a ping timer on the server outlives a client that left.
+   */
   watch(onChange: () => void): () => void {
-    const source = new EventSource("/jmap/eventsource?types=*&closeafter=no&ping=60");
+    const source = new EventSource("/jmap/eventsource?types=*&closeafter=no&ping=0");
     source.addEventListener("state", () => onChange());
     return () => source.close();
   }

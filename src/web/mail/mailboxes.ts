@@ -1,6 +1,7 @@
 /** The mailbox list: special-use mailboxes first with their icons, then the rest by name; unread counts. */
 import { html } from "htm/preact";
-import { type Mailbox, ROLE_ICONS, ROLE_ORDER } from "./types.ts";
+import { Icon } from "../icons.ts";
+import { type Mailbox, mailboxName, ROLE_ICONS, ROLE_ORDER } from "./types.ts";
 
 export function sortMailboxes(list: Mailbox[]): Mailbox[] {
   const rank = (m: Mailbox) => m.role && ROLE_ORDER.includes(m.role) ? ROLE_ORDER.indexOf(m.role) : ROLE_ORDER.length;
@@ -22,8 +23,8 @@ export function MailboxList(
                 aria-current=${m.id === props.selected ? "true" : undefined}
                 onClick=${() => props.onSelect(m.id)}
               >
-                <span class="icon" aria-hidden="true">${(m.role && ROLE_ICONS[m.role]) || "📁"}</span>
-                <span class="name">${m.name}</span>
+                <${Icon} name=${(m.role && ROLE_ICONS[m.role]) || "folder"} />
+                <span class="name">${mailboxName(m)}</span>
                 ${m.unreadEmails > 0 ? html`<span class="unread" aria-label="unread">${m.unreadEmails}</span>` : null}
               </button>
             </li>

@@ -9,7 +9,7 @@ import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./
 import { MailboxList } from "./mailboxes.ts";
 import { MessageList, PAGE_SIZE } from "./message-list.ts";
 import { Reader } from "./reader.ts";
-import type { Draft, EmailSummary, Mailbox } from "./types.ts";
+import { type Draft, type EmailSummary, type Mailbox, mailboxName } from "./types.ts";
 
 const LIST_PROPERTIES = [
   "id",
@@ -132,7 +132,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
         <${MailboxList} mailboxes=${mailboxes} selected=${boxId} onSelect=${selectBox} />
       </aside>
       <div class="list-pane">
-        <h2 class="box-title">${search ? `Search: ${search}` : box?.name ?? ""}</h2>
+        <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
         <${MessageList}
           emails=${emails}
           total=${total}

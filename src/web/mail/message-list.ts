@@ -1,5 +1,6 @@
 /** The message list of a mailbox or a search: sender, subject, preview, date, flags, attachment marker; paged. */
 import { html } from "htm/preact";
+import { Icon } from "../icons.ts";
 import { type EmailSummary, senderName, shortDate } from "./types.ts";
 
 export const PAGE_SIZE = 50;
@@ -25,9 +26,13 @@ export function MessageList(props: {
               <button class=${classes} data-id=${e.id} onClick=${() => props.onOpen(e.id)}>
                 <span class="from">${senderName(e.from)}</span>
                 <span class="flags">
-                  ${e.keywords.$flagged ? html`<span class="flagged" title="Flagged">★</span>` : null}
-                  ${e.keywords.$answered ? html`<span title="Answered">↩</span>` : null}
-                  ${e.hasAttachment ? html`<span class="attachment" title="Attachment">📎</span>` : null}
+                  ${e.keywords.$flagged
+                    ? html`<span class="flagged"><${Icon} name="star" label="Flagged" filled /></span>`
+                    : null}
+                  ${e.keywords.$answered ? html`<${Icon} name="answered" label="Answered" />` : null}
+                  ${e.hasAttachment
+                    ? html`<span class="attachment"><${Icon} name="attachment" label="Attachment" /></span>`
+                    : null}
                 </span>
                 <time datetime=${e.receivedAt}>${shortDate(e.receivedAt)}</time>
                 <span class="subject">${e.subject || "(no subject)"}</span>

@@ -4,9 +4,10 @@
  */
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { Icon } from "../icons.ts";
 import type { Jmap } from "./jmap.ts";
 import { sanitizeMessageHtml } from "./sanitize.ts";
-import { type Draft, type EmailFull, formatAddresses, type Mailbox } from "./types.ts";
+import { type Draft, type EmailFull, formatAddresses, type Mailbox, mailboxName } from "./types.ts";
 
 const PROPERTIES = [
   "id",
@@ -122,7 +123,7 @@ export function Reader(props: {
         <label>Move to <select class="move" onChange=${(e: Event) => moveTo((e.target as HTMLSelectElement).value)}>
           <option value="">…</option>
           ${props.mailboxes.filter((m) => !email.mailboxIds[m.id]).map((m) =>
-            html`<option value=${m.id}>${m.name}</option>`
+            html`<option value=${m.id}>${mailboxName(m)}</option>`
           )}
         </select></label>
         <button class="delete" onClick=${remove}>Delete</button>
@@ -155,7 +156,9 @@ export function Reader(props: {
             ${email.attachments.filter((a) => a.blobId).map((a) =>
               html`<li><a download=${a.name ?? "attachment"} href=${
                 jmap.downloadUrl(a.blobId!, a.name ?? "attachment", a.type)
-              }>📎 ${a.name ?? "attachment"}</a> <span class="size">${formatSize(a.size)}</span></li>`
+              }><${Icon} name="attachment" /> ${a.name ?? "attachment"}</a> <span class="size">${
+                formatSize(a.size)
+              }</span></li>`
             )}
           </ul>
         `

@@ -18,9 +18,17 @@ export interface SafeHtml {
   blockedImages: number;
 }
 
+/** CSS `url(...)` values other than `data:` become `none` (background images are trackers too). */
+function withoutRemoteUrls(css: string): string {
+  return css.replace(/url\s*\(\s*(['"]?)(?!data:)[^)]*\)/gi, "none");
+}
+
 export function sanitizeMessageHtml(html: string): SafeHtml {
   let blockedImages = 0;
   const purify = DOMPurify();
+  purify.addHook("uponSanitizeElement", (node, data) => {
+    if (data.tagName === "style" && node.textContent) node.textContent = withoutRemoteUrls(node.textContent);
+  });
   purify.addHook("afterSanitizeAttributes", (node) => {
     const element = node as Element;
     if (element.tagName === "IMG") {
@@ -32,6 +40,8 @@ export function sanitizeMessageHtml(html: string): SafeHtml {
       }
     }
     for (const name of REMOTE_ATTRIBUTES) element.removeAttribute(name);
+    const style = element.getAttribute("style");
+    if (style && /url\s*\(/i.test(style)) element.setAttribute("style", withoutRemoteUrls(style));
     if (element.tagName === "A" && element.hasAttribute("href")) {
       element.setAttribute("target", "_blank");
       element.setAttribute("rel", "noopener noreferrer");

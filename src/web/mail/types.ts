@@ -1,4 +1,6 @@
 /** The JMAP objects the webmail shows (RFC 8621), with only the properties it asks for. */
+import type { IconName } from "../icons.ts";
+
 export interface EmailAddress {
   name: string | null;
   email: string;
@@ -60,6 +62,9 @@ export interface Draft {
 
 export const formatAddress = (a: EmailAddress) => a.name ? `${a.name} <${a.email}>` : a.email;
 export const formatAddresses = (list: EmailAddress[] | null | undefined) => (list ?? []).map(formatAddress).join(", ");
+/** RFC 8621 §2: the inbox is "INBOX" to IMAP; people read "Inbox". */
+export const mailboxName = (m: Mailbox) => m.role === "inbox" ? "Inbox" : m.name;
+
 export const senderName = (list: EmailAddress[] | null | undefined) => {
   const first = list?.[0];
   return first ? first.name || first.email : "(no sender)";
@@ -79,11 +84,11 @@ export function shortDate(iso: string, now = new Date()): string {
 
 /** RFC 8621 §2: the roles the webmail names and orders first. */
 export const ROLE_ORDER = ["inbox", "drafts", "sent", "archive", "junk", "trash"];
-export const ROLE_ICONS: Record<string, string> = {
-  inbox: "📥",
-  drafts: "📝",
-  sent: "📤",
-  archive: "🗄",
-  junk: "⚠",
-  trash: "🗑",
+export const ROLE_ICONS: Record<string, IconName> = {
+  inbox: "inbox",
+  drafts: "drafts",
+  sent: "sent",
+  archive: "archive",
+  junk: "junk",
+  trash: "trash",
 };

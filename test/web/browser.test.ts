@@ -1,0 +1,359 @@
+/**
+ * The webmail and the admin console in a real browser (issue 22): Debian's Chromium driven by playwright-core (no
+ * browser download) against a real `postern serve`. One browser for the whole file; each user has a context of their
+ * own (cookies apart). Skipped with a message where /usr/bin/chromium (CHROMIUM_PATH) is missing.
+ *
+ * With WEB_SCREENSHOTS=1 the main views are saved to docs/screenshots/ (shown in the README); otherwise to a
+ * temporary directory, so a test run leaves the tree unchanged.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import nodemailer from "nodemailer";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { freePortPair } from "../helpers/ports.ts";
+import { ROOT, runtime } from "../helpers/runtime.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`skipping the browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+const SHOTS = process.env.WEB_SCREENSHOTS
+  ? join(ROOT, "docs/screenshots")
+  : mkdtempSync(join(tmpdir(), "postern-shots-"));
+const ADMIN_TOKEN = "admin-token-for-the-browser-test";
+
+let mail: MailServer;
+let browser: Browser;
+let base: string;
+/** Requests that reached the "remote" server a message's HTML points at: there must be none. */
+const remoteHits: string[] = [];
+let remote: { port: number; stop(): void };
+const contexts: BrowserContext[] = [];
+
+/** Bytes that survive no text conversion unchanged: every byte value, CR and LF alone, NUL. */
+const attachmentBytes = new Uint8Array(4099).map((_, i) => (i * 37 + 11) % 256);
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(request) {
+      remoteHits.push(new URL(request.url).pathname);
+      return new Response("tracked", { headers: { "access-control-allow-origin": "*" } });
+    },
+  });
+  remote = { port: server.port!, stop: () => server.stop(true) };
+  mail = await startMailServer({
+    waitFor: ["smtp", "http"],
+    users: { "jo@example.test": "jo-password", "kim@example.test": "kim-password" },
+    config: {
+      api: { adminToken: ADMIN_TOKEN },
+      // Outbound mail goes to a port where nothing listens, so it stays deferred in the queue.
+      delivery: { relayHost: `127.0.0.1:${(await freePortPair())[0]}`, retryDelay: 600 },
+    },
+  });
+  base = `http://127.0.0.1:${mail.server.ports.http}`;
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  mkdirSync(SHOTS, { recursive: true });
+}, 90_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await mail?.stop();
+  remote?.stop();
+}, 30_000);
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 760 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+async function signIn(page: Page, address: string, password: string) {
+  await page.goto(`${base}/mail/`);
+  await page.fill("input[name=username]", address);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.locator(".mailbox[data-role=inbox].selected").waitFor();
+}
+
+async function smtpSend(raw: string, to: string) {
+  await nodemailer
+    .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
+    .sendMail({ envelope: { from: "sender@elsewhere.test", to: [to] }, raw });
+}
+
+const message = (page: Page, subject: string) => page.locator(".messages .message", { hasText: subject });
+
+async function downloadBytes(page: Page, link: ReturnType<Page["locator"]>): Promise<Uint8Array> {
+  const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+  return new Uint8Array(readFileSync((await download.path())!));
+}
+
+let jo: Page;
+let kim: Page;
+/** The download URL of Jo's attachment, which Kim must not be able to use. */
+let joAttachmentUrl = "";
+let joHtmlEmailId = "";
+
+describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runtime()})`, () => {
+  test("sign in: a wrong password is refused, then the inbox opens", async () => {
+    jo = await newPage();
+    await jo.goto(`${base}/mail/`);
+    await jo.screenshot({ path: join(SHOTS, "webmail-sign-in.png") });
+    await jo.fill("input[name=username]", "jo@example.test");
+    await jo.fill("input[name=password]", "not-the-password");
+    await jo.click("button[type=submit]");
+    await expect(jo.locator("[role=alert]").textContent()).resolves.toContain("Wrong address or password");
+    await signIn(jo, "jo@example.test", "jo-password");
+    const [cookie] = await jo.context().cookies();
+    expect(cookie).toMatchObject({ name: "postern_session", httpOnly: true, sameSite: "Strict", secure: false });
+    // HttpOnly: the page's own script cannot read it.
+    expect(await jo.evaluate(() => document.cookie)).toBe("");
+  });
+
+  test("a message delivered over SMTP appears without reload; opening it marks it read", async () => {
+    await smtpSend(
+      "From: Sam Sender <sender@elsewhere.test>\r\nTo: jo@example.test\r\nSubject: Hello from SMTP\r\n" +
+        "Date: Sat, 28 Nov 2026 09:30:00 +0000\r\n\r\nPlain words over SMTP.\r\nSecond line.\r\n",
+      "jo@example.test",
+    );
+    await message(jo, "Hello from SMTP").waitFor();
+    await expect(jo.locator(".mailbox[data-role=inbox] .unread").textContent()).resolves.toBe("1");
+    expect(await message(jo, "Hello from SMTP").getAttribute("class")).toContain("unread");
+    await message(jo, "Hello from SMTP").click();
+    await expect(jo.locator(".reader .body-text").textContent()).resolves.toContain("Plain words over SMTP.");
+    await expect(jo.locator(".reader .from").textContent()).resolves.toContain("Sam Sender");
+    await jo.locator(".mailbox[data-role=inbox] .unread").waitFor({ state: "detached" });
+  });
+
+  test("an HTML message: its script does not run and no remote image loads; the attachment is byte-identical", async () => {
+    const remoteUrl = `http://127.0.0.1:${remote.port}`;
+    const html = `<html><body><h1>Quarterly news</h1><p style="color:#225">Hello in <b>HTML</b>.</p>` +
+      `<script>fetch("${remoteUrl}/script");parent.document.title="pwned"</script>` +
+      `<img src="${remoteUrl}/pixel.png" alt="tracker">` +
+      `<img src="x" onerror="fetch('${remoteUrl}/onerror')">` +
+      `<div style="background:url(${remoteUrl}/background.png)">styled</div>` +
+      `<a href="javascript:fetch('${remoteUrl}/link')">a link</a></body></html>`;
+    const b64 = Buffer.from(attachmentBytes).toString("base64").replace(/.{76}/g, "$&\r\n");
+    await smtpSend(
+      [
+        "From: News <news@elsewhere.test>",
+        "To: jo@example.test",
+        "Subject: HTML with a script",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="outer"',
+        "",
+        "--outer",
+        'Content-Type: multipart/alternative; boundary="alt"',
+        "",
+        "--alt",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "Hello in plain text.",
+        "--alt",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        html,
+        "--alt--",
+        "--outer",
+        'Content-Type: application/octet-stream; name="data.bin"',
+        'Content-Disposition: attachment; filename="data.bin"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        b64,
+        "--outer--",
+        "",
+      ].join("\r\n"),
+      "jo@example.test",
+    );
+    await message(jo, "HTML with a script").click();
+    joHtmlEmailId = (await message(jo, "HTML with a script").getAttribute("data-id"))!;
+    const frame = jo.locator("iframe.body-html");
+    await frame.waitFor();
+    expect(await frame.getAttribute("sandbox")).toBe("allow-popups allow-popups-to-escape-sandbox");
+    const srcdoc = (await frame.getAttribute("srcdoc"))!;
+    expect(srcdoc).toContain("Content-Security-Policy");
+    expect(srcdoc).not.toMatch(/<script|onerror|javascript:|127\.0\.0\.1/i);
+    await expect(jo.frameLocator("iframe.body-html").locator("h1").textContent()).resolves.toBe("Quarterly news");
+    await expect(jo.locator(".blocked-images").textContent()).resolves.toContain("2 remote image(s) blocked");
+    await jo.screenshot({ path: join(SHOTS, "webmail-message.png") });
+
+    const link = jo.locator(".reader .attachments a", { hasText: "data.bin" });
+    joAttachmentUrl = (await link.getAttribute("href"))!;
+    expect(await downloadBytes(jo, link)).toEqual(attachmentBytes);
+    await Bun.sleep(500);
+    expect(remoteHits).toEqual([]);
+    expect(await jo.title()).toBe("Postern Mail");
+  });
+
+  test("compose with an attachment to Kim; her webmail shows it and it downloads byte-identical", async () => {
+    await jo.click(".compose-button");
+    await jo.fill(".compose input[name=to]", "Kim <kim@example.test>");
+    await jo.fill(".compose input[name=subject]", "Minutes of the meeting");
+    await jo.fill(".compose textarea[name=text]", "Kim,\n\nthe minutes are attached.\n\nJo");
+    await jo.setInputFiles(".compose input[type=file]", {
+      name: "minutes.bin",
+      mimeType: "application/octet-stream",
+      buffer: Buffer.from(attachmentBytes),
+    });
+    await jo.locator(".compose .attachments li", { hasText: "minutes.bin" }).waitFor();
+    await jo.screenshot({ path: join(SHOTS, "webmail-compose.png") });
+    await jo.click(".compose button[type=submit]");
+    await jo.locator(".compose").waitFor({ state: "detached" });
+    // Sent: in Jo's Sent mailbox without $draft.
+    await jo.click(".mailbox[data-role=sent]");
+    await message(jo, "Minutes of the meeting").waitFor();
+
+    kim = await newPage();
+    await signIn(kim, "kim@example.test", "kim-password");
+    await message(kim, "Minutes of the meeting").click();
+    await expect(kim.locator(".reader .body-text").textContent()).resolves.toContain("the minutes are attached.");
+    const link = kim.locator(".reader .attachments a", { hasText: "minutes.bin" });
+    expect(await downloadBytes(kim, link)).toEqual(attachmentBytes);
+  });
+
+  test("flag, search, move and delete", async () => {
+    await jo.click(".mailbox[data-role=inbox]");
+    await message(jo, "Hello from SMTP").click();
+    await jo.click(".reader button.flag");
+    await message(jo, "Hello from SMTP").locator(".flagged").waitFor();
+
+    await jo.fill(".search input", "script");
+    await jo.press(".search input", "Enter");
+    await expect(jo.locator(".box-title").textContent()).resolves.toBe("Search: script");
+    await message(jo, "HTML with a script").waitFor();
+    await message(jo, "Hello from SMTP").waitFor({ state: "detached" });
+    await jo.fill(".search input", "");
+    await jo.press(".search input", "Enter");
+    await message(jo, "Hello from SMTP").waitFor();
+    await jo.screenshot({ path: join(SHOTS, "webmail-inbox.png") });
+
+    await message(jo, "HTML with a script").click();
+    await jo.selectOption(".reader select.move", { label: "Archive" });
+    await message(jo, "HTML with a script").waitFor({ state: "detached" });
+    await jo.click(".mailbox[data-role=archive]");
+    await message(jo, "HTML with a script").click();
+    await jo.click(".reader button.delete");
+    await message(jo, "HTML with a script").waitFor({ state: "detached" });
+    await jo.click(".mailbox[data-role=trash]");
+    await message(jo, "HTML with a script").waitFor();
+  });
+
+  test("a JMAP request without the CSRF token is refused; another account's message and blob are refused", async () => {
+    const status = await jo.evaluate(async () => {
+      const body = JSON.stringify({ using: ["urn:ietf:params:jmap:core"], methodCalls: [["Core/echo", {}, "0"]] });
+      const without = await fetch("/jmap/api", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const { csrf } = await (await fetch("/mail/session")).json();
+      const headers = { "content-type": "application/json", "x-postern-csrf": csrf };
+      const withToken = await fetch("/jmap/api", { method: "POST", headers, body });
+      return [without.status, withToken.status];
+    });
+    expect(status).toEqual([401, 200]);
+
+    // Kim, signed in, asks for Jo's attachment by its URL, with her own account id, and Jo's message by its id.
+    const joEmailId = joHtmlEmailId;
+    const refused = await kim.evaluate(async ({ url, emailId }) => {
+      const { csrf } = await (await fetch("/mail/session")).json();
+      const session = await (await fetch("/jmap/session")).json();
+      const kimAccount = session.primaryAccounts["urn:ietf:params:jmap:mail"];
+      const asKim = url.replace(/^\/jmap\/download\/[^/]+\//, `/jmap/download/${kimAccount}/`);
+      const get = await fetch("/jmap/api", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-postern-csrf": csrf },
+        body: JSON.stringify({
+          using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+          methodCalls: [["Email/get", { accountId: kimAccount, ids: [emailId], properties: ["subject"] }, "0"]],
+        }),
+      });
+      return {
+        joUrl: (await fetch(url)).status,
+        kimUrl: (await fetch(asKim)).status,
+        get: (await get.json()).methodResponses[0][1],
+      };
+    }, { url: joAttachmentUrl, emailId: joEmailId });
+    expect(refused.joUrl).toBe(404);
+    expect(refused.kimUrl).toBe(404);
+    expect(refused.get.list).toEqual([]);
+    expect(refused.get.notFound).toEqual([joEmailId]);
+  });
+
+  test("admin: sign in with the token, create a domain and an account, reset its password, retry a deferred queue item", async () => {
+    // Something for the queue: Jo writes to a remote address; the relay does not answer.
+    await jo.click(".compose-button");
+    await jo.fill(".compose input[name=to]", "far@remote.test");
+    await jo.fill(".compose input[name=subject]", "To the outside");
+    await jo.click(".compose button[type=submit]");
+    await jo.locator(".compose").waitFor({ state: "detached" });
+
+    const admin = await newPage();
+    await admin.goto(`${base}/admin/`);
+    await admin.fill("input[name=token]", "wrong-token");
+    await admin.click("button[type=submit]");
+    await expect(admin.locator("[role=alert]").textContent()).resolves.toContain("not valid");
+    await admin.fill("input[name=token]", ADMIN_TOKEN);
+    await admin.click("button[type=submit]");
+
+    await admin.fill("input[name=name]", "new.test");
+    await admin.click("form[aria-label='Add a domain'] button[type=submit]");
+    await admin.locator("td", { hasText: "new.test" }).waitFor();
+
+    await admin.click("button.tab:has-text('Accounts')");
+    await admin.fill("input[name=address]", "ana@new.test");
+    await admin.fill("input[name=password]", "ana-password");
+    await admin.fill("input[name=displayName]", "Ana");
+    await admin.click("form[aria-label='Add an account'] button[type=submit]");
+    await admin.locator("td", { hasText: "ana@new.test" }).waitFor();
+    await admin.screenshot({ path: join(SHOTS, "admin-accounts.png") });
+    const accounts = await (await fetch(`${base}/api/v1/accounts`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })).json() as Array<{ address: string }>;
+    expect(accounts.map((a) => a.address)).toContain("ana@new.test");
+
+    // A new password from the console; the account signs in to the webmail with it.
+    admin.once("dialog", (dialog) => dialog.accept("ana-new-password"));
+    await admin.locator("tr", { hasText: "ana@new.test" }).locator("button", { hasText: "Reset password" }).click();
+    const ana = await newPage();
+    for (let i = 0; i < 50; i++) {
+      const r = await fetch(`${base}/mail/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "ana@new.test", password: "ana-new-password" }),
+      });
+      if (r.status === 200) break;
+      await Bun.sleep(100);
+    }
+    await signIn(ana, "ana@new.test", "ana-new-password");
+
+    await admin.click("button.tab:has-text('Queue')");
+    const row = admin.locator("tr", { hasText: "far@remote.test" });
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toMatch(/far@remote\.test: (queued|deferred)/);
+    await admin.locator("tr", { hasText: "far@remote.test" }).locator("td", { hasText: /deferred/ }).waitFor();
+    const before = await queueAttempts();
+    await row.locator("button", { hasText: "Retry" }).click();
+    for (let i = 0; i < 100 && (await queueAttempts()) === before; i++) await Bun.sleep(100);
+    expect(await queueAttempts()).toBeGreaterThan(before);
+    expect(await admin.locator("[role=alert]").count()).toBe(0);
+    await admin.screenshot({ path: join(SHOTS, "admin-queue.png") });
+  });
+});
+
+async function queueAttempts(): Promise<number> {
+  const queue = await (await fetch(`${base}/api/v1/queue`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  })).json() as Array<{ recipients: Array<{ recipient: string; attempts: number }> }>;
+  return queue.flatMap((m) => m.recipients).find((r) => r.recipient === "far@remote.test")?.attempts ?? 0;
+}
