@@ -3,8 +3,8 @@
  * the body test (RFC 5173). `messageView` builds one from the raw bytes; delivery code may build its own.
  */
 import { decodeCharset } from "../mime/charset.ts";
-import { decodeTransfer } from "../mime/decode.ts";
 import { parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
+import { htmlToText, partText } from "../mime/preview.ts";
 import { type MimePart, parseStructure } from "../mime/structure.ts";
 
 export interface SieveHeader {
@@ -51,12 +51,18 @@ export function messageView(raw: Uint8Array, envelope: SieveEnvelope): SieveMess
       const out: string[] = [];
       for (const part of leaves(root)) {
         if (!types.some((t) => typeMatches(t, part))) continue;
-        const bytes = decodeTransfer(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
-        out.push(decodeCharset(bytes, part.params.charset ?? "us-ascii"));
+        const text = partText(raw, part);
+        // RFC 5173 §5.3: :text gives the text of each text part; HTML is turned into text (as Pigeonhole does).
+        out.push(transform.kind === "text" && part.subtype === "html" ? htmlText(text) : text);
       }
       return out;
     },
   };
+}
+
+/** HTML as text: tags dropped, white space runs made one space, trimmed (what Pigeonhole's :text gives). */
+function htmlText(html: string): string {
+  return htmlToText(html).replace(/\s+/g, " ").trim();
 }
 
 /** RFC 5173 §5.2: "" matches every part, "type" any subtype, "type/subtype" exactly. */

@@ -38,7 +38,8 @@ export function evaluateTest(n: Node, s: Scope): boolean {
     case "envelope":
       return match(n, s, envelopeValues(n, s), n.args[1]);
     case "body":
-      return match(n, s, s.run.message.body(bodyTransform(n, s)), n.args[0]);
+      // RFC 5173 §6: the body test does not set match variables.
+      return match(n, s, s.run.message.body(bodyTransform(n, s)), n.args[0], false);
     case "string":
       // RFC 5229 §5: empty source strings are not counted by :count.
       return match(n, s, s.strs(n.args[0]).filter((v) => !n.tags.count || v !== ""), n.args[1]);
@@ -71,7 +72,13 @@ export function evaluateTest(n: Node, s: Scope): boolean {
   }
 }
 
-function match(n: Node, s: Scope, values: string[], keysArg: Node["args"][number] | undefined): boolean {
+function match(
+  n: Node,
+  s: Scope,
+  values: string[],
+  keysArg: Node["args"][number] | undefined,
+  setsMatchVariables = true,
+): boolean {
   const m: Matcher = s.matcher(n);
   if (!supports(m.comparator, m.type.kind)) {
     s.run.fail(n.pos, `comparator '${m.comparator}' does not support :${m.type.kind}`);
@@ -79,7 +86,9 @@ function match(n: Node, s: Scope, values: string[], keysArg: Node["args"][number
   const keys = s.strs(keysArg);
   const result = matchValues(m, values, keys);
   s.run.step(n.pos, result.steps);
-  if (result.matched && result.captures && s.capabilities.has("variables")) s.matches = result.captures;
+  if (result.matched && result.captures && setsMatchVariables && s.capabilities.has("variables")) {
+    s.matches = result.captures;
+  }
   return result.matched;
 }
 

@@ -215,10 +215,18 @@ describe("RFC 5173 body, regex draft", () => {
     expect(summary(run(script, { raw }))).toEqual(["fileinto text", "fileinto html", "fileinto raw"]);
   });
 
-  test(":regex captures", () => {
+  test(":regex captures; the body test sets no match variables (RFC 5173 §6)", () => {
     const script = `require ["body", "regex", "variables", "fileinto"];
-      if body :regex "order ([0-9]+)" { fileinto "order-\${1}"; }`;
-    expect(summary(run(script, { raw }))).toEqual(["fileinto order-4711"]);
+      if header :regex "content-type" "boundary=(.)" { set "b" "\${1}"; }
+      if body :regex "order ([0-9]+)" { fileinto "order-\${1}-\${b}"; }`;
+    expect(summary(run(script, { raw }))).toEqual(["fileinto order-b-b"]);
+  });
+
+  test(":text turns HTML into text; :content keeps it", () => {
+    const script = `require ["body", "fileinto"];
+      if body :text :contains "<p>" { fileinto "tags"; }
+      if body :text :contains "html part" { fileinto "text"; }`;
+    expect(summary(run(script, { raw }))).toEqual(["fileinto text"]);
   });
 });
 
