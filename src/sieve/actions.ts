@@ -38,10 +38,9 @@ export function addAction(run: RunState, pos: Position, action: SieveAction): vo
       const target = stored(action);
       const same = list.find((a) => stored(a) === target);
       if (same && (same.type === "keep" || same.type === "fileinto")) {
-        // RFC 5228 §2.10.3: storing twice into one mailbox stores once; RFC 5232 §5: the flags add up.
-        for (const f of action.flags) {
-          if (!same.flags.some((g) => g.toLowerCase() === f.toLowerCase())) same.flags.push(f);
-        }
+        // RFC 5228 §2.10.3: storing twice into one mailbox stores once. RFC 5232 leaves the flags open; the last
+        // store's flags are kept, as Pigeonhole does.
+        same.flags = [...action.flags];
         if (action.type === "fileinto" && same.type === "fileinto") same.create ||= action.create;
         return;
       }

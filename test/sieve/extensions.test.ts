@@ -60,6 +60,13 @@ describe("RFC 5232 imap4flags", () => {
     expect(summary(run(script))).toEqual(["fileinto X [b c]", "fileinto Y [a]", "keep"]);
   });
 
+  test("storing twice into one mailbox keeps the last store's flags, as Pigeonhole does", () => {
+    const script = `require ["imap4flags", "fileinto"];
+      fileinto :flags "a" "X";
+      fileinto :flags "b c" "X";`;
+    expect(summary(run(script))).toEqual(["fileinto X [b c]"]);
+  });
+
   test("hasflag on a variable", () => {
     const script = `require ["imap4flags", "variables"];
       addflag "v" "one two";
