@@ -135,7 +135,7 @@ export async function threadChanges(store: Store, account: JmapAccount, args: Re
 export async function queryChangesOf(
   store: Store,
   account: JmapAccount,
-  type: "email" | "mailbox",
+  type: ChangeType,
   args: Record<string, unknown>,
   current: () => Promise<string[]>,
   idOf: (id: number) => string,

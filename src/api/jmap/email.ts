@@ -11,7 +11,7 @@ import { readBlob } from "./blob.ts";
 import { emailParse } from "./email-parse.ts";
 import { DEFAULT_EMAIL_PROPERTIES, emailGetOptions, emailObject } from "./email-object.ts";
 import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./email-create.ts";
-import { compare, fastQuery, type Filter, matchesFilter } from "./email-query.ts";
+import { fastQuery, queryEmails, threadWide } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
 import { queryWindow } from "./query-window.ts";
 import {
@@ -102,20 +102,21 @@ export function emailMethods(store: Store, account: JmapAccount) {
       return {
         accountId: accountJmapId(account.id),
         queryState: state,
-        canCalculateChanges: args.collapseThreads !== true,
+        canCalculateChanges: !threadWide(args),
         ...queryWindow(all, args),
         ...(args.calculateTotal === true ? { total: all.length } : {}),
       };
     },
 
     /**
-     * With collapseThreads, a change to one email can change which email stands for its thread;
-     * such queries say canCalculateChanges: false and are re-run (RFC 8620 §5.6).
+     * With collapseThreads or a thread-wide condition or sort, a change to one email can change
+     * whether another one of its thread is in the results, or where; such queries say
+     * canCalculateChanges: false and are re-run (RFC 8620 §5.6).
      */
     async "Email/queryChanges"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      if (args.collapseThreads === true) {
-        throw new MethodError("cannotCalculateChanges", "Re-run Email/query with collapseThreads");
+      if (threadWide(args)) {
+        throw new MethodError("cannotCalculateChanges", "Re-run Email/query: its results depend on whole threads");
       }
       return queryChangesOf(store, account, "email", args, () => queryEmails(store, account, args), emailId);
     },
@@ -306,29 +307,6 @@ function withRealMailboxIds(object: Record<string, unknown>, real: (id: string) 
     else out[key] = value;
   }
   return out;
-}
-
-/** Every id the query matches, in order (RFC 8621 §4.4). */
-async function queryEmails(store: Store, account: JmapAccount, args: Record<string, unknown>): Promise<string[]> {
-  let rows = await store.emails.all(account.id);
-  if (args.filter) rows = rows.filter((r) => matchesFilter(r, args.filter as Filter));
-  const sort = Array.isArray(args.sort) && args.sort.length
-    ? (args.sort as Array<{ property: string; isAscending?: boolean }>)
-    : [{ property: "receivedAt", isAscending: false }];
-  // Ties go by id in the first sort's direction, as in the indexed list view (fastQuery).
-  const tie = sort[0]!.isAscending === false ? -1 : 1;
-  rows.sort((a, b) => {
-    for (const { property, isAscending = true } of sort) {
-      const d = compare(a, b, property);
-      if (d !== 0) return isAscending ? d : -d;
-    }
-    return tie * (a.id - b.id);
-  });
-  if (args.collapseThreads === true) {
-    const seen = new Set<string>();
-    rows = rows.filter((r) => (seen.has(r.threadId) ? false : (seen.add(r.threadId), true)));
-  }
-  return rows.map((r) => emailId(r.id));
 }
 
 /**

@@ -51,6 +51,8 @@ const Comparator = plain(v.looseObject({
   property: v.string(),
   isAscending: v.optional(v.boolean()),
   collation: v.optional(v.string()),
+  // RFC 8621 §4.4.2: the keyword of the hasKeyword and *InThreadHaveKeyword sorts.
+  keyword: v.optional(v.string()),
 }));
 
 /**

@@ -7,7 +7,7 @@
 import { type Deliverer, DeliveryRefused } from "../../deliver/deliverer.ts";
 import type { EmailSubmission } from "../../store/submissions.ts";
 import type { Store } from "../../store/store.ts";
-import { changesOf } from "./changes.ts";
+import { changesOf, queryChangesOf } from "./changes.ts";
 import { emailId as jmapEmailId } from "./email.ts";
 import { identityId, identityMethods } from "./identity.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
@@ -119,10 +119,23 @@ export function submissionMethods(
       return {
         accountId: accountJmapId(account.id),
         queryState: state,
-        canCalculateChanges: false,
+        canCalculateChanges: true,
         ...queryWindow(ids, args),
         ...(args.calculateTotal === true ? { total: ids.length } : {}),
       };
+    },
+
+    /** RFC 8620 §5.6 over the submission log (creates, deliveryStatus updates, destroys). */
+    async "EmailSubmission/queryChanges"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      return queryChangesOf(
+        store,
+        account,
+        "submission",
+        args,
+        () => querySubmissions(store, account, args),
+        submissionId,
+      );
     },
 
     async "EmailSubmission/changes"(args: Record<string, unknown>) {
