@@ -195,7 +195,7 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     expect(await jo.title()).toBe("Postern Mail");
   });
 
-  test("compose with an attachment to Kim; her webmail shows it and it downloads byte-identical", async () => {
+  test("compose with an attachment to Kim; her webmail shows it byte-identical; her reply joins the thread", async () => {
     await jo.click(".compose-button");
     await jo.fill(".compose input[name=to]", "Kim <kim@example.test>");
     await jo.fill(".compose input[name=subject]", "Minutes of the meeting");
@@ -219,9 +219,28 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await expect(kim.locator(".reader .body-text").textContent()).resolves.toContain("the minutes are attached.");
     const link = kim.locator(".reader .attachments a", { hasText: "minutes.bin" });
     expect(await downloadBytes(kim, link)).toEqual(attachmentBytes);
+
+    // Kim replies; the reply reaches Jo's inbox live, and the conversation shows both messages.
+    await kim.click(".reader button:has-text('Reply')");
+    expect(await kim.inputValue(".compose input[name=subject]")).toBe("Re: Minutes of the meeting");
+    expect(await kim.inputValue(".compose input[name=to]")).toBe("jo@example.test");
+    await kim.fill(".compose textarea[name=text]", "Thanks, Jo.");
+    await kim.click(".compose button[type=submit]");
+    await kim.locator(".compose").waitFor({ state: "detached" });
+    await jo.click(".mailbox[data-role=inbox]");
+    await message(jo, "Re: Minutes of the meeting").click();
+    await expect(jo.locator(".reader .body-text").textContent()).resolves.toContain("Thanks, Jo.");
+    const thread = jo.locator(".reader .thread li");
+    await thread.nth(1).waitFor();
+    expect(await thread.allTextContents()).toEqual([
+      expect.stringContaining("Minutes of the meeting"),
+      expect.stringContaining("Re: Minutes of the meeting"),
+    ]);
+    await thread.first().locator("button").click();
+    await expect(jo.locator(".reader .body-text").textContent()).resolves.toContain("the minutes are attached.");
   });
 
-  test("flag, search, move and delete", async () => {
+  test("flag, search, move, delete, spam; create a folder and delete it", async () => {
     await jo.click(".mailbox[data-role=inbox]");
     await message(jo, "Hello from SMTP").click();
     await jo.click(".reader button.flag");
@@ -246,6 +265,35 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await message(jo, "HTML with a script").waitFor({ state: "detached" });
     await jo.click(".mailbox[data-role=trash]");
     await message(jo, "HTML with a script").waitFor();
+
+    // Spam goes to Junk.
+    await jo.click(".mailbox[data-role=inbox]");
+    await message(jo, "Re: Minutes of the meeting").click();
+    await jo.click(".reader button.spam");
+    await message(jo, "Re: Minutes of the meeting").waitFor({ state: "detached" });
+    await jo.click(".mailbox[data-role=junk]");
+    await message(jo, "Re: Minutes of the meeting").waitFor();
+
+    // A folder: created, refused while it holds a message, deleted once empty.
+    jo.once("dialog", (dialog) => dialog.accept("Projects"));
+    await jo.click(".new-folder");
+    const projects = jo.locator(".mailbox", { hasText: "Projects" });
+    await projects.waitFor();
+    await message(jo, "Re: Minutes of the meeting").click();
+    await jo.selectOption(".reader select.move", { label: "Projects" });
+    await projects.click();
+    await message(jo, "Re: Minutes of the meeting").waitFor();
+    jo.once("dialog", (dialog) => dialog.accept());
+    await jo.click(".delete-folder");
+    await expect(jo.locator("[role=alert]").textContent()).resolves.toContain("not empty");
+    await jo.click("[role=alert] button");
+    await message(jo, "Re: Minutes of the meeting").click();
+    await jo.click(".reader button.delete");
+    await message(jo, "Re: Minutes of the meeting").waitFor({ state: "detached" });
+    jo.once("dialog", (dialog) => dialog.accept());
+    await jo.click(".delete-folder");
+    await projects.waitFor({ state: "detached" });
+    await jo.locator(".mailbox[data-role=inbox].selected").waitFor();
   });
 
   test("a JMAP request without the CSRF token is refused; another account's message and blob are refused", async () => {

@@ -6,7 +6,7 @@ import { html, render } from "htm/preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { Compose } from "./compose.ts";
 import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./jmap.ts";
-import { MailboxList } from "./mailboxes.ts";
+import { createFolder, deleteFolder, MailboxList } from "./mailboxes.ts";
 import { MessageList, PAGE_SIZE } from "./message-list.ts";
 import { Reader } from "./reader.ts";
 import { type Draft, type EmailSummary, type Mailbox, mailboxName } from "./types.ts";
@@ -105,6 +105,22 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
     setComposing(null);
   };
   const box = mailboxes.find((m) => m.id === boxId);
+  const newFolder = async () => {
+    const name = prompt("Name of the new folder")?.trim();
+    if (!name) return;
+    await createFolder(jmap, name).catch(fail);
+    setTick((t) => t + 1);
+  };
+  const removeFolder = async () => {
+    if (!box || box.role || !confirm(`Delete the folder ${box.name}?`)) return;
+    try {
+      await deleteFolder(jmap, box.id);
+      selectBox(mailboxes.find((m) => m.role === "inbox")?.id ?? mailboxes[0]!.id);
+      setTick((t) => t + 1);
+    } catch (e) {
+      fail(e);
+    }
+  };
 
   return html`
     <div class="mail">
@@ -130,9 +146,15 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
           setOpenId(null);
         }}>Compose</button>
         <${MailboxList} mailboxes=${mailboxes} selected=${boxId} onSelect=${selectBox} />
+        <button class="new-folder" onClick=${newFolder}>New folder</button>
       </aside>
       <div class="list-pane">
-        <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
+        <div class="list-head">
+          <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
+          ${box && !box.role && !search
+            ? html`<button class="delete-folder" onClick=${removeFolder}>Delete folder</button>`
+            : null}
+        </div>
         <${MessageList}
           emails=${emails}
           total=${total}
@@ -158,6 +180,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
           ? html`
             <${Reader} key=${openId} jmap=${jmap} id=${openId} mailboxes=${mailboxes}
               onReply=${(d: Draft) => setComposing(d)}
+              onOpen=${setOpenId}
               onGone=${() => setOpenId(null)}
               onError=${fail} />
           `

@@ -7,6 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Icon } from "../icons.ts";
 import type { Jmap } from "./jmap.ts";
 import { sanitizeMessageHtml } from "./sanitize.ts";
+import { Conversation } from "./thread.ts";
 import { type Draft, type EmailFull, formatAddresses, type Mailbox, mailboxName } from "./types.ts";
 
 const PROPERTIES = [
@@ -36,6 +37,7 @@ export function Reader(props: {
   id: string;
   mailboxes: Mailbox[];
   onReply: (draft: Draft) => void;
+  onOpen: (id: string) => void;
   onGone: () => void;
   onError: (message: string) => void;
 }) {
@@ -70,6 +72,7 @@ export function Reader(props: {
       await jmap.call("Email/set", { update: { [email.id]: patch } });
       const next = { ...email, keywords: { ...email.keywords }, mailboxIds: { ...email.mailboxIds } };
       for (const [path, value] of Object.entries(patch)) {
+        if (!path.includes("/")) continue;
         const [kind, key] = path.split("/") as [string, string];
         const target = kind === "keywords" ? next.keywords : next.mailboxIds;
         if (value) target[key] = true;
@@ -83,6 +86,13 @@ export function Reader(props: {
   const moveTo = async (mailboxId: string) => {
     const patch: Record<string, unknown> = { mailboxIds: { [mailboxId]: true } };
     await update(patch);
+    props.onGone();
+  };
+  const junk = props.mailboxes.find((m) => m.role === "junk");
+  // RFC 8621 §4.1.1 and the IANA keyword registry: $junk marks spam for filters that learn from it.
+  const markSpam = async () => {
+    if (!junk) return;
+    await update({ mailboxIds: { [junk.id]: true }, "keywords/$junk": true, "keywords/$notjunk": null });
     props.onGone();
   };
   const trash = props.mailboxes.find((m) => m.role === "trash");
@@ -126,8 +136,10 @@ export function Reader(props: {
             html`<option value=${m.id}>${mailboxName(m)}</option>`
           )}
         </select></label>
+        ${junk && !email.mailboxIds[junk.id] ? html`<button class="spam" onClick=${markSpam}>Spam</button>` : null}
         <button class="delete" onClick=${remove}>Delete</button>
       </div>
+      <${Conversation} jmap=${jmap} threadId=${email.threadId} current=${email.id} onOpen=${props.onOpen} />
       <h2 class="subject">${email.subject || "(no subject)"}</h2>
       <dl class="headers">
         <dt>From</dt><dd class="from">${formatAddresses(email.from)}</dd>
