@@ -68,5 +68,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0016_web_sessions",
     "sql": "CREATE TABLE `web_sessions` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`csrf` text NOT NULL,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);"
+  },
+  {
+    "tag": "0017_push_subscriptions",
+    "sql": "CREATE TABLE `push_subscriptions` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`device_client_id` text NOT NULL,\n\t`url` text NOT NULL,\n\t`keys` text,\n\t`verification_code` text NOT NULL,\n\t`verified` integer DEFAULT false NOT NULL,\n\t`expires` integer,\n\t`types` text,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE INDEX `push_subscriptions_account` ON `push_subscriptions` (`account_id`);"
   }
 ];

@@ -425,3 +425,27 @@ export const webSessions = sqliteTable(
   },
   (t) => [index("web_sessions_account").on(t.accountId)],
 );
+
+/**
+ * A JMAP PushSubscription (RFC 8620 §7.2), made with an account's credentials. The server's
+ * verification code is sent to `url`; pushes go there once the client has set it back (`verified`).
+ */
+export const pushSubscriptions = sqliteTable(
+  "push_subscriptions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    deviceClientId: text("device_client_id").notNull(),
+    url: text("url").notNull(),
+    /** RFC 8620 §7.2 keys (p256dh, auth: base64url), JSON; null without encryption. */
+    keys: text("keys", { mode: "json" }).$type<{ p256dh: string; auth: string } | null>(),
+    /** The code sent in the PushVerification. */
+    verificationCode: text("verification_code").notNull(),
+    verified: integer("verified", { mode: "boolean" }).notNull().default(false),
+    expires: integer("expires", { mode: "timestamp_ms" }),
+    /** The type names to push, JSON; null for all. */
+    types: text("types", { mode: "json" }).$type<string[] | null>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("push_subscriptions_account").on(t.accountId)],
+);
