@@ -88,6 +88,15 @@ export interface Connection {
    * handshake are discarded (RFC 3207 §4.2, the STARTTLS command-injection defence).
    */
   startTls(): Promise<void>;
+  /** True once `startCompression` has run. */
+  readonly compressed: boolean;
+  /**
+   * From now on both directions are raw DEFLATE (RFC 1951), as IMAP COMPRESS=DEFLATE asks (RFC 4978 §3):
+   * input is inflated before framing (the line and literal limits apply to the inflated bytes) and every
+   * `write` ends with a sync flush, so the peer can decode each response as soon as it arrives. Over TLS it
+   * compresses inside TLS. Throws if compression is already active.
+   */
+  startCompression(): void;
   /** Changes the idle timeout, in milliseconds, for the following reads. */
   setIdleTimeout(ms: number): void;
   /** Ends the connection after flushing queued writes. */

@@ -34,6 +34,8 @@ export type ImapCommand =
     | { name: "LOGIN"; username: string; password: string }
     | { name: "AUTHENTICATE"; mechanism: string; initialResponse?: string }
     | { name: "ENABLE"; capabilities: string[] }
+    /** COMPRESS (RFC 4978 §3). */
+    | { name: "COMPRESS"; mechanism: string }
     | { name: "ID"; params: Record<string, string | null> | null }
     | { name: "SELECT" | "EXAMINE"; mailbox: string; condstore: boolean; qresync?: Qresync }
     | { name: "CREATE"; mailbox: string; specialUse: string[] }

@@ -100,6 +100,9 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
       } while (c.peek() === " ");
       return { name, capabilities };
     }
+    case "COMPRESS":
+      c.sp();
+      return { name, mechanism: c.atom().toUpperCase() };
     case "ID": {
       c.sp();
       if (c.accept("NIL")) return { name, params: null };

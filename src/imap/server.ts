@@ -83,7 +83,13 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
           ? session.refuseName(parsed.tag, parsed.refusal.name, parsed.message)
           : session.syntaxError(parsed.tag, parsed.message);
       }
-      await send(conn, step.out);
+      if (step.action.kind === "compress") {
+        // The completion goes out as it is; the input handler is switched before any compressed byte can
+        // arrive, since the client sends nothing more until it has read it (RFC 4978 §3).
+        const sent = send(conn, step.out);
+        conn.startCompression();
+        await sent;
+      } else await send(conn, step.out);
       if (!loggedIn && session.state !== "not-authenticated" && session.state !== "logout") {
         loggedIn = true;
         conn.setIdleTimeout(options.idleTimeoutMs);
@@ -105,6 +111,7 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
         case "idle":
           if (!(await idle(conn, session, options.maxLineLength))) return;
           break;
+        case "compress":
         case "continue":
           break;
       }

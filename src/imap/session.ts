@@ -30,6 +30,8 @@ export type ImapAction =
   /** Send a "+ " continuation and feed the next line to `saslResponse`. */
   | { kind: "sasl" }
   | { kind: "starttls" }
+  /** Send the completion uncompressed, then compress both directions (RFC 4978 §3). */
+  | { kind: "compress" }
   /** Send "+ idling", then call `idleUpdate` on changes and `idleDone` on DONE. */
   | { kind: "idle" }
   | { kind: "close" };
@@ -64,6 +66,8 @@ export class ImapSession {
   #challenge: string | null = null;
   /** Set when too many failed logins end the session. */
   #closing = false;
+  /** COMPRESS DEFLATE is active (RFC 4978). */
+  #compressed = false;
 
   constructor(options: ImapSessionOptions, backend: ImapBackend) {
     this.#options = options;
@@ -174,6 +178,10 @@ export class ImapSession {
     if (cmd.name === "STARTTLS" && completion.status === "OK") {
       return { out: [`${cmd.tag} OK Begin TLS negotiation now\r\n`], action: { kind: "starttls" } };
     }
+    if (cmd.name === "COMPRESS" && completion.status === "OK") {
+      this.#compressed = true;
+      return { out: [...(ctx?.out ?? []), `${cmd.tag} OK DEFLATE active\r\n`], action: { kind: "compress" } };
+    }
     if (cmd.name === "IDLE" && completion.status === "OK") {
       this.#idleTag = cmd.tag;
       return { out: ctx?.out ?? [], action: { kind: "idle" } };
@@ -265,6 +273,10 @@ export class ImapSession {
         ctx.out.push(`* ENABLED${enabled.map((c) => ` ${c}`).join("")}\r\n`);
         return ok("ENABLE completed");
       }
+      case "COMPRESS":
+        // RFC 4978 §3: DEFLATE is the one mechanism; a second COMPRESS is refused.
+        if (cmd.mechanism !== "DEFLATE") return bad(`Unknown compression mechanism ${cmd.mechanism}`);
+        return this.#compressed ? no("DEFLATE is already active", "COMPRESSIONACTIVE") : ok("");
       case "NAMESPACE":
         ctx.out.push('* NAMESPACE (("" "/")) NIL NIL\r\n');
         return ok("NAMESPACE completed");

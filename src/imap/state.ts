@@ -12,6 +12,7 @@ const ANY: readonly Name[] = ["CAPABILITY", "NOOP", "LOGOUT", "ID"];
 const AUTHENTICATED: readonly Name[] = [
   ...ANY,
   "ENABLE",
+  "COMPRESS",
   "SELECT",
   "EXAMINE",
   "CREATE",
@@ -108,5 +109,6 @@ export function capabilities(context: CapabilityContext): string[] {
     "CONDSTORE",
     "QRESYNC",
     "UTF8=ACCEPT",
+    "COMPRESS=DEFLATE",
   ];
 }

@@ -6,6 +6,7 @@
  */
 import { isIP, type Socket } from "node:net";
 import { connect as tlsConnect, TLSSocket } from "node:tls";
+import { constants as zlib, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from "node:zlib";
 import { currentSecureContext, type SecureContextSource } from "./certificate.ts";
 import { LineFramer } from "./line-framer.ts";
 import type { Connection, LinePart, LineResult, TlsInfo } from "../connection.ts";
@@ -15,6 +16,13 @@ const HIGH_WATER = 256 * 1024;
 const DEFAULT_MAX_LINE = 4096;
 
 let nextId = 1;
+
+/** Both directions of a compressed connection (RFC 4978); `lastWrite` settles when the socket took the last output. */
+interface Compression {
+  inflate: InflateRaw;
+  deflate: DeflateRaw;
+  lastWrite: Promise<void>;
+}
 
 export interface SocketConnectionOptions {
   listener: string;
@@ -44,9 +52,11 @@ export class SocketConnection implements Connection {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastActive = 0;
   #wake: (() => void) | undefined;
+  #compression: Compression | null = null;
+  /** Framed input: from the socket, or once compressed from the inflater the socket feeds. */
   #onData = (chunk: Uint8Array) => {
     this.#framer.push(chunk);
-    if (this.#framer.length > HIGH_WATER) this.#socket.pause();
+    if (this.#framer.length > HIGH_WATER) this.#input.pause();
     this.#armTimer();
     this.#notify();
   };
@@ -73,6 +83,9 @@ export class SocketConnection implements Connection {
 
   get tls(): TlsInfo | null {
     return this.#tls;
+  }
+  get compressed(): boolean {
+    return this.#compression !== null;
   }
   get closed(): boolean {
     return this.#closed || this.#ended;
@@ -122,7 +135,7 @@ export class SocketConnection implements Connection {
       const bytes = this.#framer.readBytes(count);
       if (bytes) return this.#consumed(bytes);
       // Let the buffer hold the whole count even above the high-water mark.
-      if (this.#framer.length < count) this.#socket.resume();
+      if (this.#framer.length < count) this.#input.resume();
       if (!(await this.#more(true))) return null;
     }
   }
@@ -143,6 +156,14 @@ export class SocketConnection implements Connection {
 
   write(data: string | Uint8Array): Promise<void> {
     if (this.#closed || this.#socket.destroyed) return Promise.resolve();
+    const compression = this.#compression;
+    if (compression) {
+      // RFC 4978 §4: a sync flush after each batch of responses, so the client is never left waiting for more.
+      return new Promise((resolve) => {
+        compression.deflate.write(data);
+        compression.deflate.flush(zlib.Z_SYNC_FLUSH, () => void compression.lastWrite.then(resolve));
+      });
+    }
     return new Promise((resolve) => {
       this.#socket.write(data, () => resolve());
     });
@@ -150,6 +171,7 @@ export class SocketConnection implements Connection {
 
   async startTls(): Promise<void> {
     if (this.#tls) throw new Error("TLS is already active");
+    if (this.#compression) throw new Error("TLS cannot start inside compression");
     // RFC 3207 §4.2: anything the client pipelined after STARTTLS is discarded, not read as commands.
     this.#framer.clear();
     const plain = this.#socket;
@@ -185,6 +207,35 @@ export class SocketConnection implements Connection {
     this.#tls = tlsInfo(secure);
   }
 
+  startCompression(): void {
+    if (this.#compression) throw new Error("Compression is already active");
+    const socket = this.#socket;
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw();
+    const compression: Compression = { inflate, deflate, lastWrite: Promise.resolve() };
+    this.#compression = compression;
+    // Input: socket → inflater → framer. The inflater is paused when the framer is full (like the socket
+    // before), its input queue then fills and the socket is paused until it drains, so a small compressed
+    // chunk that inflates to a lot is never held whole: memory stays at the high-water mark plus zlib's chunk.
+    socket.off("data", this.#onData);
+    socket.on("data", this.#onCompressed);
+    // The end of input is where the inflater has handed on everything, not where the socket ended.
+    socket.off("end", this.#onEnd);
+    socket.on("end", () => inflate.end());
+    inflate.on("end", this.#onEnd);
+    inflate.on("data", this.#onData);
+    inflate.on("drain", () => socket.resume());
+    // Data that does not inflate ends the input like a broken connection.
+    inflate.on("error", this.#onEnd);
+    deflate.on("data", (chunk: Uint8Array) => {
+      compression.lastWrite = new Promise((resolve) => socket.write(chunk, () => resolve()));
+    });
+    deflate.on("error", this.#onEnd);
+    // Bytes that arrived after the command were compressed by the client already.
+    const pending = this.#framer.length > 0 ? this.#framer.readAtMost(this.#framer.length) : undefined;
+    if (pending) this.#onCompressed(pending.slice());
+  }
+
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms;
     // The new limit may be shorter than what the running timer waits for.
@@ -211,6 +262,16 @@ export class SocketConnection implements Connection {
     this.#notify();
   }
 
+  #onCompressed = (chunk: Uint8Array) => {
+    if (!this.#compression!.inflate.write(chunk)) this.#socket.pause();
+    this.#armTimer();
+  };
+
+  /** What `#onData` reads from, to pause and resume. */
+  get #input(): { pause(): unknown; resume(): unknown; isPaused(): boolean } {
+    return this.#compression?.inflate ?? this.#socket;
+  }
+
   #attach(socket: Socket): void {
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
@@ -229,12 +290,14 @@ export class SocketConnection implements Connection {
     this.#ended = true;
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#compression?.inflate.destroy();
+    this.#compression?.deflate.destroy();
     this.#notify();
     for (const listener of this.#closedListeners.splice(0)) listener();
   };
 
   #consumed<T>(value: T): T {
-    if (this.#framer.length < HIGH_WATER && this.#socket.isPaused()) this.#socket.resume();
+    if (this.#framer.length < HIGH_WATER && this.#input.isPaused()) this.#input.resume();
     this.#armTimer();
     return value;
   }
@@ -242,7 +305,7 @@ export class SocketConnection implements Connection {
   /** Waits for more input; false at end of input, close, or idle timeout. */
   #more(force = false): Promise<boolean> {
     if (this.#ended || this.#closed || this.#interrupted !== null) return Promise.resolve(false);
-    if (force || this.#framer.length < HIGH_WATER) this.#socket.resume();
+    if (force || this.#framer.length < HIGH_WATER) this.#input.resume();
     return new Promise((resolve) => {
       this.#wake = () => resolve(!(this.#ended || this.#closed || this.#interrupted !== null));
     });

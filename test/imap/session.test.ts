@@ -53,6 +53,7 @@ const SAMPLES: Record<string, [string, string[]?]> = {
   LOGIN: ["LOGIN alice secret"],
   AUTHENTICATE: [`AUTHENTICATE PLAIN ${btoa("\0alice\0secret")}`],
   ENABLE: ["ENABLE CONDSTORE"],
+  COMPRESS: ["COMPRESS DEFLATE"],
   SELECT: ["SELECT INBOX"],
   EXAMINE: ["EXAMINE INBOX"],
   CREATE: ["CREATE Projects"],
@@ -210,5 +211,22 @@ describe("IMAP session: QUOTA (RFC 9208)", () => {
     expect((await s.run("STATUS INBOX (DELETED DELETED-STORAGE)")).untagged).toEqual([
       '* STATUS "INBOX" (DELETED 1 DELETED-STORAGE 3)',
     ]);
+  });
+});
+
+describe("IMAP session: COMPRESS (RFC 4978)", () => {
+  test("COMPRESS DEFLATE is OK once with the compress action; again NO [COMPRESSIONACTIVE]; others BAD", async () => {
+    const s = await inState("authenticated");
+    expect((await s.run("CAPABILITY")).untagged[0]).toMatch(/ COMPRESS=DEFLATE( |$)/);
+    const other = await s.run("COMPRESS GZIP");
+    expect(other.done).toBe("BAD Unknown compression mechanism GZIP");
+    expect(other.step.action.kind).toBe("continue");
+    // RFC 4978 §3 example: "a COMPRESS DEFLATE" → "a OK DEFLATE active".
+    const first = await s.run("COMPRESS DEFLATE");
+    expect(first.lines).toEqual([`${first.tag} OK DEFLATE active`]);
+    expect(first.step.action.kind).toBe("compress");
+    const second = await s.run("compress deflate");
+    expect(second.done).toBe("NO [COMPRESSIONACTIVE] DEFLATE is already active");
+    expect(second.step.action.kind).toBe("continue");
   });
 });
