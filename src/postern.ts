@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
+import { domainRecords } from "./cli/dns.ts";
 import { AuthThrottle } from "./auth/throttle.ts";
 import { type DeliveredMessage, Deliverer } from "./deliver/deliverer.ts";
 import { Directory } from "./deliver/directory.ts";
@@ -174,6 +175,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         deliverer: context.deliverer,
         trustedProxies: config.api.trustedProxies,
         spoolDir: join(config.dataDir, "spool"),
+        dnsRecords: (domain) => domainRecords(config, domain, []),
         wellKnown: {
           hostname: config.hostname,
           mtaSts: config.mtaSts,

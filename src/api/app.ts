@@ -10,6 +10,7 @@ import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
 import { mountWeb } from "./web/index.ts";
+import type { DnsRecord } from "../dns-records/records.ts";
 import { addressList } from "../util/ip-list.ts";
 import { mountWellKnown, type WellKnownOptions } from "./well-known/index.ts";
 
@@ -29,6 +30,8 @@ export interface AppOptions {
   trustedProxies?: readonly string[];
   /** `<dataDir>/spool`, for uploads while they arrive. */
   spoolDir?: string;
+  /** The DNS records a domain should publish (`postern dns`), for the admin console. */
+  dnsRecords?: (domain: string) => DnsRecord[];
   /** MTA-STS policy, client autoconfiguration and ACME challenges (src/api/well-known/). */
   wellKnown?: WellKnownOptions;
 }
@@ -81,7 +84,13 @@ export function createApp(options: AppOptions): Hono {
     });
     // The webmail at /mail and the admin console at /admin (issue 22).
     const trustedProxies = options.trustedProxies?.length ? addressList(options.trustedProxies) : null;
-    mountWeb(app, { store: options.store, throttle: options.throttle, trustedProxies });
+    mountWeb(app, {
+      store: options.store,
+      throttle: options.throttle,
+      trustedProxies,
+      adminToken: options.adminToken,
+      dnsRecords: options.dnsRecords,
+    });
   }
 
   app.notFound((c) =>

@@ -11,13 +11,17 @@ import { runtime } from "../helpers/runtime.ts";
 
 let mail: MailServer;
 let base: string;
+const ADMIN_TOKEN = "admin-token-for-the-web-test";
 
 beforeAll(async () => {
   mail = await startMailServer({
     waitFor: ["http"],
     users: { "jo@example.test": "jo-password" },
     // Requests that name a client in X-Forwarded-For count as that client, so the ban test bans 192.0.2.7 only.
-    config: { api: { trustedProxies: ["127.0.0.1"] }, auth: { ban: { failures: 3, duration: 60 } } },
+    config: {
+      api: { trustedProxies: ["127.0.0.1"], adminToken: ADMIN_TOKEN },
+      auth: { ban: { failures: 3, duration: 60 } },
+    },
   });
   base = `http://127.0.0.1:${mail.server.ports.http}`;
 }, 60_000);
@@ -124,5 +128,20 @@ describe(`web applications on ${runtime()}`, () => {
     const banned = await signIn("jo@example.test", "jo-password", from);
     expect(banned.status).toBe(429);
     expect((await signIn("jo@example.test", "jo-password", { "x-forwarded-for": "192.0.2.8" })).status).toBe(200);
+  });
+
+  test("the admin console's DNS records: the admin token only, a domain served here only", async () => {
+    const url = `${base}/admin/dns/example.test`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    expect((await fetch(`${base}/admin/dns/elsewhere.test`, { headers: auth })).status).toBe(404);
+    const { domain, records } = await (await fetch(url, { headers: auth })).json() as {
+      domain: string;
+      records: Array<{ kind: string; name: string; line: string }>;
+    };
+    expect(domain).toBe("example.test");
+    expect(records.find((r) => r.kind === "mx")?.line).toBe("example.test. 3600 IN MX 10 mx.postern.test.");
+    expect(records.map((r) => r.kind)).toContain("dmarc");
   });
 });

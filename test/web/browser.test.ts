@@ -338,7 +338,7 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     expect(refused.get.notFound).toEqual([joEmailId]);
   });
 
-  test("admin: sign in with the token, create a domain and an account, reset its password, retry a deferred queue item", async () => {
+  test("admin: sign in with the token, create a domain, see its DNS records, create an account, reset its password, retry a deferred queue item", async () => {
     // Something for the queue: Jo writes to a remote address; the relay does not answer.
     await jo.click(".compose-button");
     await jo.fill(".compose input[name=to]", "far@remote.test");
@@ -357,6 +357,15 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await admin.fill("input[name=name]", "new.test");
     await admin.click("form[aria-label='Add a domain'] button[type=submit]");
     await admin.locator("td", { hasText: "new.test" }).waitFor();
+    // What `postern dns new.test` prints.
+    await admin.locator("tr", { hasText: "new.test" }).locator("button", { hasText: "DNS records" }).click();
+    const records = admin.locator(".dns pre");
+    await records.filter({ hasText: "IN MX" }).waitFor();
+    const zone = (await records.textContent())!;
+    expect(zone).toContain("new.test. 3600 IN MX 10 mx.postern.test.");
+    expect(zone).toContain("_dmarc.new.test. 3600 IN TXT");
+    expect(zone).toContain('"v=spf1');
+    await admin.screenshot({ path: join(SHOTS, "admin-dns.png") });
 
     await admin.click("button.tab:has-text('Accounts')");
     await admin.fill("input[name=address]", "ana@new.test");

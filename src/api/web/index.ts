@@ -10,6 +10,7 @@ import type { BlockList } from "node:net";
 import type { Context, Hono } from "hono";
 import type { AuthThrottle } from "../../auth/throttle.ts";
 import { checkPassword } from "../../backends/password.ts";
+import { type DnsRecord, formatRecord } from "../../dns-records/records.ts";
 import type { Store } from "../../store/store.ts";
 import { clientAddress, readBody } from "../client.ts";
 import { problem } from "../problem.ts";
@@ -19,6 +20,7 @@ import {
   clearSessionCookie,
   crossOrigin,
   IDLE_MS,
+  sameSecret,
   sessionToken,
   setSessionCookie,
   webSessionAccount,
@@ -28,6 +30,10 @@ export interface WebOptions {
   store: Store;
   throttle?: AuthThrottle;
   trustedProxies?: BlockList | null;
+  /** api.adminToken: the admin console's DNS view asks for it like the REST API does. */
+  adminToken?: string;
+  /** The records `postern dns <domain>` prints (src/cli/dns.ts). */
+  dnsRecords?: (domain: string) => DnsRecord[];
 }
 
 type AssetName = keyof typeof WEB_ASSETS;
@@ -96,6 +102,19 @@ export function mountWeb(app: Hono, options: WebOptions): void {
     void store.webSessions.expire(IDLE_MS).catch(() => {});
     setSessionCookie(c, token);
     return c.json({ address: account.address, csrf }, 200, { "cache-control": "no-store" });
+  });
+
+  // The admin console's view of `postern dns <domain>`: each record with what it is for and its zone-file line.
+  app.get("/admin/dns/:domain", async (c) => {
+    const token = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (!options.adminToken || !sameSecret(token, options.adminToken)) {
+      return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer …)");
+    }
+    const domain = await store.domains.get(c.req.param("domain"));
+    if (!domain) return problem(c, 404, "not-found", `No domain ${c.req.param("domain")}`);
+    if (!options.dnsRecords) return problem(c, 404, "not-found", "DNS records are not available here");
+    const records = options.dnsRecords(domain.name).map((r) => ({ ...r, line: formatRecord(r) }));
+    return c.json({ domain: domain.name, records }, 200, { "cache-control": "no-store" });
   });
 
   // Signing out needs the CSRF token too: another site must not be able to end a session.

@@ -35,7 +35,8 @@ export function sessionToken(c: Context): string | undefined {
   return getCookie(c, SESSION_COOKIE);
 }
 
-export function csrfMatches(given: string | undefined, expected: string): boolean {
+/** A secret compared in constant time (the CSRF token, the admin token). */
+export function sameSecret(given: string | undefined, expected: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -66,7 +67,7 @@ export async function webSessionAccount(c: Context, store: Store): Promise<{ id:
   if (!token) return null;
   const session = await store.webSessions.use(token, IDLE_MS);
   if (!session) return null;
-  if (!SAFE_METHODS.has(c.req.method) && (crossOrigin(c) || !csrfMatches(c.req.header(CSRF_HEADER), session.csrf))) {
+  if (!SAFE_METHODS.has(c.req.method) && (crossOrigin(c) || !sameSecret(c.req.header(CSRF_HEADER), session.csrf))) {
     return null;
   }
   return { id: session.accountId, address: session.address };

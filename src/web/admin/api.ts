@@ -29,8 +29,14 @@ export class AdminApi {
     return { authorization: `Bearer ${this.token}`, "content-type": "application/json" };
   }
 
+  /** The records `postern dns <domain>` prints, from the server's config and the domain's DKIM key. */
+  dnsRecords(domain: string): Promise<{ records: Array<{ purpose: string; line: string; kind: string }> }> {
+    return this.request("GET", `/admin/dns/${encodeURIComponent(domain)}`);
+  }
+
+  /** A REST call: `path` under /api/v1, or an absolute path of the console's own. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`/api/v1${path}`, {
+    const response = await fetch(path.startsWith("/admin/") ? path : `/api/v1${path}`, {
       method,
       headers: this.#headers(),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

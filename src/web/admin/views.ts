@@ -59,8 +59,29 @@ const formValues = (e: Event) => {
 
 const Error = (props: { text: string }) => props.text ? html`<p class="error" role="alert">${props.text}</p>` : null;
 
+/** The DNS records of one domain as a zone-file fragment, each under a comment saying what it is for. */
+function DnsRecords(props: { api: AdminApi; domain: string; onClose: () => void }) {
+  const [text, setText] = useState("Loading…");
+  useEffect(() => {
+    props.api.dnsRecords(props.domain).then(({ records }) => {
+      const lines = records.flatMap((r) => [`; ${r.purpose}`, r.line]);
+      if (!records.some((r) => r.kind === "address")) {
+        lines.unshift("; The host name also needs A/AAAA records with this server's public addresses, and their PTR.");
+      }
+      setText(lines.join("\n"));
+    }, (e) => setText(`; ${e.message}`));
+  }, [props.domain]);
+  return html`
+    <section class="dns" aria-label=${`DNS records of ${props.domain}`}>
+      <div class="inline"><h2>DNS records of ${props.domain}</h2><button onClick=${props.onClose}>Close</button></div>
+      <pre>${text}</pre>
+    </section>
+  `;
+}
+
 export function Domains(props: { api: AdminApi }) {
   const { list, error, run } = useList<Domain>(props.api, "/domains");
+  const [dnsOf, setDnsOf] = useState<string | null>(null);
   const add = async (e: Event) => {
     const { form, values } = formValues(e);
     if (await run(() => props.api.request("POST", "/domains", { name: values.name, kind: values.kind }))) form.reset();
@@ -88,13 +109,17 @@ export function Domains(props: { api: AdminApi }) {
               <tr key=${d.name}>
                 <td>${d.name}</td>
                 <td>${d.kind}</td>
-                <td><button onClick=${() =>
-                  run(() => props.api.request("DELETE", `/domains/${encodeURIComponent(d.name)}`))}>Remove</button></td>
+                <td class="actions">
+                  <button onClick=${() => setDnsOf(d.name)}>DNS records</button>
+                  <button onClick=${() =>
+                    run(() => props.api.request("DELETE", `/domains/${encodeURIComponent(d.name)}`))}>Remove</button>
+                </td>
               </tr>
             `
           )}
         </tbody>
       </table>
+      ${dnsOf ? html`<${DnsRecords} api=${props.api} domain=${dnsOf} onClose=${() => setDnsOf(null)} />` : null}
     </section>
   `;
 }
