@@ -8,7 +8,7 @@
  * ports and databases.
  */
 import { ConfigError, parseConfig } from "./config/load.ts";
-import type { Config, ConfigInput, ListenerName } from "./config/schema.ts";
+import { type Config, type ConfigInput, LISTENER_NAMES, type ListenerName } from "./config/schema.ts";
 import type { DeliveredMessage } from "./deliver/deliverer.ts";
 import type { EmailAddress, MessageSummary } from "./mime/summary.ts";
 import type { HookContext, HookFunction, HookModule } from "./policy/hooks.ts";
@@ -20,9 +20,10 @@ import type { DomainRepository } from "./store/domains.ts";
 import { SchemaTooNewError, StoreError } from "./store/errors.ts";
 import type { Mailbox } from "./store/mailboxes.ts";
 import type { Store } from "./store/store.ts";
+import { configureLog } from "./util/log.ts";
 
 export { ConfigError, SchemaTooNewError, StoreError };
-export { setLogLevel } from "./util/log.ts";
+export { setLogFormat, setLogLevel } from "./util/log.ts";
 export type {
   Config,
   ConfigInput,
@@ -80,10 +81,16 @@ export interface EmbeddedPostern {
 }
 
 export async function createPostern(options: PosternOptions = {}): Promise<EmbeddedPostern> {
+  // Issue 20: an embedding program opens the listeners it names, no others (not the default ports).
+  const given = (options.config?.listeners ?? {}) as Partial<Record<ListenerName, unknown>>;
+  const listeners = Object.fromEntries(LISTENER_NAMES.map((name) => [name, given[name] ?? false]));
+  const configDir = options.configDir ?? process.cwd();
   const config = {
-    ...parseConfig(options.config ?? {}, "createPostern config"),
-    configDir: options.configDir ?? process.cwd(),
+    ...parseConfig({ ...options.config, listeners }, "createPostern config", undefined, configDir),
+    configDir,
   };
+  // The logger is the process's: set from the config only when the program gave a `log` key.
+  if (options.config?.log) configureLog(config.log);
   const postern = await startPostern(config, { hooks: options.hooks, onMessage: options.onMessage });
   const { store } = postern;
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { loadConfig } from "../config/load.ts";
+import { ListenError } from "../net/listen-error.ts";
 import { configureLog, log } from "../util/log.ts";
 import { startPostern } from "../postern.ts";
 import { VERSION } from "../util/version.ts";
@@ -26,7 +27,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const cluster = workers > 1 || worker > 0
     ? { primary: worker === 0, ports: values["listen-ports"] ? parsePorts(values["listen-ports"]) : undefined }
     : undefined;
-  const postern = await startPostern(config, { cluster });
+  let postern;
+  try {
+    postern = await startPostern(config, { cluster });
+  } catch (e) {
+    // A busy or forbidden port: the listener, the address and the setting, not a stack trace.
+    if (!(e instanceof ListenError)) throw e;
+    console.error(`postern: ${e.message}`);
+    return 2;
+  }
 
   let pool: Workers | undefined;
   if (worker === 0) {

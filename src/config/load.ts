@@ -66,8 +66,17 @@ function deepest(issue: v.GenericIssue, base: string[] = []): { issue: v.Generic
   return best;
 }
 
-/** Validates a config object (from a file, the environment or an embedding program). */
-export function parseConfig(input: unknown, source = "config", envUsed = new Map<string, string>()): Config {
+/**
+ * Validates a config object (from a file, the environment or an embedding program). A relative
+ * `dataDir` (and `file:` database path) is taken from `baseDir`: the config file's folder, so a
+ * command run elsewhere finds the same data (issue 20, item 9); the current directory otherwise.
+ */
+export function parseConfig(
+  input: unknown,
+  source = "config",
+  envUsed = new Map<string, string>(),
+  baseDir = process.cwd(),
+): Config {
   const result = v.safeParse(configSchema, input);
   if (!result.success) {
     const { issue, path } = deepest(result.issues[0]);
@@ -78,8 +87,11 @@ export function parseConfig(input: unknown, source = "config", envUsed = new Map
     throw new ConfigError(key, issue.input, reason, from);
   }
   const parsed = result.output;
-  const dataDir = resolve(parsed.dataDir);
-  const url = parsed.database.url ?? `file:${dataDir}/postern.db`;
+  // A value from a POSTERN_* variable is relative to where the command runs, as in a shell.
+  const dataDir = resolve(envUsed.has("dataDir") ? process.cwd() : baseDir, parsed.dataDir);
+  const url = parsed.database.url === undefined
+    ? `file:${dataDir}/postern.db`
+    : relativeFileUrl(parsed.database.url, envUsed.has("database.url") ? process.cwd() : baseDir);
   if (parsed.tls.cert === undefined !== (parsed.tls.key === undefined)) {
     throw new ConfigError(
       parsed.tls.cert ? "tls.key" : "tls.cert",
@@ -89,6 +101,13 @@ export function parseConfig(input: unknown, source = "config", envUsed = new Map
     );
   }
   return { ...parsed, dataDir, database: { ...parsed.database, url } };
+}
+
+/** `file:relative/path.db` made absolute against `baseDir`; any other URL as it is. */
+function relativeFileUrl(url: string, baseDir: string): string {
+  const m = /^file:([^?]*)(\?.*)?$/.exec(url);
+  if (!m || m[1]!.startsWith("/") || m[1] === ":memory:" || m[1] === "") return url;
+  return `file:${resolve(baseDir, m[1]!)}${m[2] ?? ""}`;
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
@@ -102,7 +121,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (e instanceof EnvValueError) throw new ConfigError(e.variable, e.value, e.message, "environment");
     throw e;
   }
-  const config = parseConfig(input, file ?? "defaults", used);
-  // Relative paths in the config (policy hook modules) are relative to the config file.
-  return { ...config, configDir: file ? dirname(resolve(file)) : process.cwd() };
+  // Relative paths in the config (dataDir, the database file, policy hook modules) are relative to the config file.
+  const configDir = file ? dirname(resolve(file)) : process.cwd();
+  const config = parseConfig(input, file ?? "defaults", used, configDir);
+  return { ...config, configDir };
 }

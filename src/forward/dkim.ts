@@ -4,9 +4,10 @@
  * `<dataDir>/dkim/<domain>.<selector>.key`, where `postern dkim generate` writes them.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { concatBytes } from "../util/bytes.ts";
+import { dkimDirStamp, dkimRecord, listDkimKeyFiles } from "./dkim-keys.ts";
 import { validName } from "../util/domain-name.ts";
 import { parseAddressList } from "../mime/address-list.ts";
 import { headerValue, parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
@@ -23,18 +24,14 @@ export function loadDkimKeys(
   dataDir: string,
 ): Map<string, DkimKey> {
   const keys = new Map<string, DkimKey>();
-  const dir = join(dataDir, "dkim");
-  if (existsSync(dir)) {
-    for (const file of readdirSync(dir)) {
-      const m = /^(.+)\.([^.]+)\.key$/.exec(file);
-      if (m) {
-        keys.set(m[1]!.toLowerCase(), {
-          domain: m[1]!.toLowerCase(),
-          selector: m[2]!,
-          privateKey: readFileSync(join(dir, file), "utf8"),
-        });
-      }
-    }
+  // Of several keys for a domain, the active one signs (dkim-keys.ts: rotation).
+  for (const file of listDkimKeyFiles(dataDir)) {
+    if (!file.active) continue;
+    keys.set(file.domain, {
+      domain: file.domain,
+      selector: file.selector,
+      privateKey: readFileSync(file.path, "utf8"),
+    });
   }
   for (const [domain, { selector, privateKey }] of Object.entries(config)) {
     keys.set(domain.toLowerCase(), {
@@ -74,8 +71,7 @@ export function keyForHost(keys: Map<string, DkimKey>, hostname: string): DkimKe
 }
 
 function dirStamp(dataDir: string): string {
-  const dir = join(dataDir, "dkim");
-  return existsSync(dir) ? readdirSync(dir).join("/") : "";
+  return dkimDirStamp(dataDir);
 }
 
 /** Creates a key for `domain` in the data directory; returns the DNS TXT record to publish. */
@@ -97,11 +93,9 @@ export function generateDkimKey(
   const path = join(dir, `${domain}.${selector}.key`);
   // `mode` applies only when a file is created: restrict a key being replaced before writing into it.
   if (existsSync(path)) chmodSync(path, 0o600);
-  writeFileSync(path, pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
-  const spki = pair.publicKey.export({ type: "spki", format: "der" });
-  // RFC 8463 §4.2: an Ed25519 record carries the raw 32-byte key, not the SPKI structure.
-  const p = (algorithm === "ed25519" ? spki.subarray(spki.length - 32) : spki).toString("base64");
-  return { path, name: `${selector}._domainkey.${domain}`, record: `v=DKIM1; k=${algorithm}; p=${p}` };
+  const pem = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  writeFileSync(path, pem, { mode: 0o600 });
+  return { path, name: `${selector}._domainkey.${domain}`, record: dkimRecord(pem) };
 }
 
 /** The domain a message should be signed for: its From: domain (for DMARC alignment), else the envelope sender's. */

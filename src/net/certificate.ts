@@ -4,6 +4,9 @@
  * `<dataDir>/tls/` so STARTTLS and implicit TLS work on a fresh install.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { createSecureContext as tlsSecureContext, type SecureContext } from "node:tls";
 import { log } from "../util/log.ts";
@@ -18,6 +21,40 @@ export interface CertificateOptions {
   dataDir: string;
   certFile?: string;
   keyFile?: string;
+  /** The listeners' hosts: the self-signed certificate names them too (a wildcard: this machine's addresses). */
+  listenHosts?: readonly string[];
+}
+
+/** The names a self-signed certificate covers: `hostname`, localhost and every address a listener is reached at. */
+export function selfSignedNames(
+  hostname: string,
+  listenHosts: readonly string[] = [],
+): { dns: string[]; ips: string[] } {
+  const dns = new Set([hostname.toLowerCase(), "localhost"]);
+  const ips = new Set(["127.0.0.1", "::1"]);
+  for (const host of listenHosts) {
+    if (host === "0.0.0.0" || host === "::" || host === "") {
+      for (const list of Object.values(networkInterfaces())) {
+        for (const a of list ?? []) if (!a.address.startsWith("fe80:")) ips.add(a.address);
+      }
+    } else if (isIP(host)) ips.add(host);
+    else dns.add(host.toLowerCase());
+  }
+  // A host name given as an address (hostname "192.0.2.1") goes in as an IP entry.
+  const named = [...dns].filter((name) => !isIP(name));
+  for (const name of dns) if (isIP(name)) ips.add(name);
+  return { dns: named, ips: [...ips] };
+}
+
+/** Whether the certificate covers every one of `names` (an older one may name localhost alone). */
+function covers(certPem: string, names: { dns: string[]; ips: string[] }): boolean {
+  try {
+    const cert = new X509Certificate(certPem);
+    return names.dns.every((n) => cert.checkHost(n) !== undefined) &&
+      names.ips.every((ip) => cert.checkIP(ip) !== undefined);
+  } catch {
+    return false;
+  }
 }
 
 export async function loadOrCreateCertificate(options: CertificateOptions): Promise<CertificatePem> {
@@ -30,17 +67,24 @@ export async function loadOrCreateCertificate(options: CertificateOptions): Prom
   const dir = join(options.dataDir, "tls");
   const certPath = join(dir, "selfsigned.crt");
   const keyPath = join(dir, "selfsigned.key");
+  const names = selfSignedNames(options.hostname, options.listenHosts);
   if (existsSync(certPath) && existsSync(keyPath)) {
-    return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8") };
+    const cert = readFileSync(certPath, "utf8");
+    // Kept while it names the host name and the listeners' addresses; made again when they change.
+    if (covers(cert, names)) return { cert, key: readFileSync(keyPath, "utf8") };
   }
-  const pem = await createSelfSigned(options.hostname);
+  const pem = await createSelfSigned(options.hostname, names);
   // The private key is for the owner only; the directories made here (the data directory too, on a fresh install) are 0700.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // `mode` applies only when a file is created: restrict a key left by an earlier run before writing into it.
   if (existsSync(keyPath)) chmodSync(keyPath, 0o600);
   writeFileSync(keyPath, pem.key, { mode: 0o600 });
   writeFileSync(certPath, pem.cert);
-  log.info("generated a self-signed certificate", { hostname: options.hostname, path: certPath });
+  log.info("generated a self-signed certificate", {
+    hostname: options.hostname,
+    names: [...names.dns, ...names.ips].join(","),
+    path: certPath,
+  });
   return pem;
 }
 
@@ -52,8 +96,14 @@ function readPem(path: string, key: string): string {
   }
 }
 
-/** An ECDSA P-256 certificate valid for ten years, with `hostname` as CN and subjectAltName. */
-export async function createSelfSigned(hostname: string): Promise<CertificatePem> {
+/**
+ * An ECDSA P-256 certificate valid for ten years, with `hostname` as CN and, as subjectAltNames,
+ * `hostname` and `names` (RFC 6125 §6.4.4: clients check the SANs, not the CN).
+ */
+export async function createSelfSigned(
+  hostname: string,
+  names: { dns: string[]; ips: string[] } = { dns: [hostname], ips: [] },
+): Promise<CertificatePem> {
   // @peculiar/x509 needs the reflect-metadata shim at import time; load both only when generating.
   await import("reflect-metadata");
   const x509 = await import("@peculiar/x509");
@@ -74,7 +124,10 @@ export async function createSelfSigned(hostname: string): Promise<CertificatePem
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: hostname }]),
+      new x509.SubjectAlternativeNameExtension([
+        ...[...new Set([hostname, ...names.dns])].map((value) => ({ type: "dns" as const, value })),
+        ...names.ips.map((value) => ({ type: "ip" as const, value })),
+      ]),
     ],
   });
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));

@@ -3,6 +3,7 @@
  * Deno.serve on Deno. The one place HTTP touches a runtime API.
  */
 import { normalizeIp } from "./connection.ts";
+import { bindErrorCode, ListenError } from "./listen-error.ts";
 
 export interface HttpServer {
   readonly port: number;
@@ -31,6 +32,16 @@ interface DenoLike {
 }
 
 export async function serveHttp(options: { host: string; port: number; fetch: Fetch }): Promise<HttpServer> {
+  try {
+    return serveOn(options);
+  } catch (e) {
+    // A busy port says which listener and which setting (issue 20, item 9).
+    const code = bindErrorCode(e);
+    throw code ? new ListenError("http", options.host, options.port, code) : e;
+  }
+}
+
+function serveOn(options: { host: string; port: number; fetch: Fetch }): HttpServer {
   const g = globalThis as { Bun?: BunLike; Deno?: DenoLike };
   if (g.Bun) {
     const server = g.Bun.serve({

@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { currentSecureContext, type SecureContextSource } from "./certificate.ts";
 import { log } from "../util/log.ts";
+import { bindErrorCode, ListenError } from "./listen-error.ts";
 import { normalizeIp, SocketConnection } from "./connection.ts";
 import type { ConnectionHandler } from "../connection.ts";
 
@@ -123,15 +124,19 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       serve(secure, ip);
     });
   });
-  server.on("error", (e) => log.error("listener error", { listener: options.name, error: String(e) }));
-
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    // A port that cannot be bound names the listener and the setting to change (issue 20, item 9).
+    const onBindError = (e: Error) => {
+      const code = bindErrorCode(e);
+      reject(code ? new ListenError(options.name, options.host, options.port, code) : e);
+    };
+    server.once("error", onBindError);
     server.listen({ port: options.port, host: options.host, reusePort: options.reusePort === true }, () => {
-      server.off("error", reject);
+      server.off("error", onBindError);
       resolve();
     });
   });
+  server.on("error", (e) => log.error("listener error", { listener: options.name, error: String(e) }));
   const bound = server.address();
   const address = {
     host: options.host,

@@ -66,6 +66,7 @@ export async function createCertificateManager(config: Config): Promise<Certific
     pem = await loadOrCreateCertificate({
       hostname: config.hostname,
       dataDir: config.dataDir,
+      listenHosts: Object.values(config.listeners).flatMap((l) => (l ? [l.host] : [])),
       certFile: tls.cert,
       keyFile: tls.key,
     });
