@@ -165,7 +165,7 @@ export class Deliverer {
     const webhooks = routing.forwarded.filter((r) => isWebhookUrl(r.address));
     const forwarded = routing.forwarded.filter((r) => !isWebhookUrl(r.address));
     // Issue 21: each local account's active Sieve script decides where its copy goes.
-    const sieve = await sieveFilings(
+    const { filings: sieve, redirects } = await sieveFilings(
       this.store,
       this.directory,
       routing.local,
@@ -185,6 +185,12 @@ export class Deliverer {
         { ...queued, sender: message.sender, recipients: routing.remote },
         { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: forwarded },
         { ...queued, sender: message.sender, recipients: webhooks },
+        // Sieve redirects (RFC 5228 §4.2) leave like forwarded mail; the hop limit stops loops.
+        {
+          ...queued,
+          sender: srs ? srs.forward(message.sender) : message.sender,
+          recipients: redirects.map((address) => ({ address })),
+        },
         ...replies.entries,
       ],
     });
@@ -209,8 +215,11 @@ export class Deliverer {
           mailboxId: a.mailboxId,
           uid: a.uid,
         })),
-        queued: [...routing.remote, ...routing.forwarded, ...routing.replies.map((r) => ({ address: r.correspondent }))]
-          .map((r) => r.address),
+        queued: [
+          ...[...routing.remote, ...routing.forwarded, ...routing.replies.map((r) => ({ address: r.correspondent }))]
+            .map((r) => r.address),
+          ...redirects,
+        ],
       };
       const onDelivered = this.options.onDelivered;
       // Not awaited: after the commit, it cannot delay or fail the reply; a throw is logged.

@@ -1,8 +1,9 @@
 /**
  * Sieve at local delivery (issue 21): for each local account with an active script, runs it on the message (after
- * the policy pipeline) and turns its actions into where the store files the copy. A script that fails to compile or
- * run, or an action not carried out at delivery yet (redirect, reject, vacation, editheader), never loses mail: the
- * copy is kept in INBOX and the reason logged.
+ * the policy pipeline) and turns its actions into where the store files the copy and the addresses it is redirected
+ * to (queued like forwarded mail, with an SRS sender). A script that fails to compile or run, or an action not carried
+ * out at delivery yet (reject, vacation, editheader), never loses mail: the copy is kept in INBOX and the reason
+ * logged.
  */
 import { compileSieve, messageView, runScript, type SieveAction, type ValidScript } from "../sieve/index.ts";
 import type { SieveFiling } from "../store/sieve-delivery.ts";
@@ -38,14 +39,23 @@ async function recipientFor(
   return target.address;
 }
 
+export interface SieveOutcome {
+  /** Where each account's copy goes, for the accounts that have an active script. */
+  filings: Map<number, SieveFiling>;
+  /** RFC 5228 §4.2: addresses the message is redirected to, once each. */
+  redirects: string[];
+}
+
 export async function sieveFilings(
   store: Store,
   directory: Directory,
   local: readonly { accountId: number; address: string }[],
-  message: { raw: Uint8Array; sender: string; recipients: readonly EnvelopeRecipient[] },
+  message: { raw: Uint8Array; sender: string; recipients: readonly EnvelopeRecipient[]; junk?: boolean },
   hostname: string,
-): Promise<Map<number, SieveFiling>> {
+): Promise<SieveOutcome> {
   const filings = new Map<number, SieveFiling>();
+  /** By lower-cased address; a local part's case is kept as written (RFC 5321 §2.4). */
+  const redirects = new Map<string, string>();
   for (const target of local) {
     const active = await store.sieve.active(target.accountId);
     if (!active) continue;
@@ -62,22 +72,34 @@ export async function sieveFilings(
     if (result.error) {
       log.warn("sieve script failed; kept in INBOX", { account: target.address, error: result.error.message });
     }
-    filings.set(target.accountId, filing(result.actions, target.address));
+    const junk = message.junk === true;
+    filings.set(target.accountId, filing(result.actions, target.address, junk));
+    // Junk is not sent on (issue 19): it would spend this server's reputation; the copy is kept instead.
+    for (const a of result.actions) {
+      if (a.type === "redirect" && !junk && !redirects.has(a.address.toLowerCase())) {
+        redirects.set(a.address.toLowerCase(), a.address);
+      }
+    }
   }
-  return filings;
+  return { filings, redirects: [...redirects.values()] };
 }
 
 /** Keep and fileinto become destinations; the actions delivery does not carry out yet keep the message instead. */
-function filing(actions: readonly SieveAction[], account: string): SieveFiling {
+function filing(actions: readonly SieveAction[], account: string, junk: boolean): SieveFiling {
   const destinations: SieveFiling["destinations"] = [];
   let keepInstead = false;
   for (const a of actions) {
     if (a.type === "keep") destinations.push({ mailbox: null, flags: a.flags, create: false });
     else if (a.type === "fileinto") destinations.push({ mailbox: a.mailbox, flags: a.flags, create: a.create });
-    else if (a.type === "redirect" || a.type === "reject") {
-      log.warn(`sieve ${a.type} is not carried out at delivery yet; kept in INBOX`, { account });
+    else if (a.type === "reject") {
+      log.warn("sieve reject is not carried out at delivery yet; kept in INBOX", { account });
       keepInstead = true;
-    } else if (a.type !== "discard") log.info(`sieve ${a.type} is not carried out at delivery yet`, { account });
+    } else if (a.type === "redirect" && junk) {
+      log.info("sieve redirect of junk not carried out; kept", { account, to: a.address });
+      keepInstead = true;
+    } else if (a.type !== "discard" && a.type !== "redirect") {
+      log.info(`sieve ${a.type} is not carried out at delivery yet`, { account });
+    }
   }
   if (keepInstead && !destinations.some((d) => d.mailbox === null)) {
     destinations.push({ mailbox: null, flags: [], create: false });

@@ -1,16 +1,20 @@
 /**
  * Sieve at local delivery (issue 21), end to end on the runtime named by POSTERN_TEST_RUNTIME: a script stored with
  * `postern sieve put --activate` files mail by header (with flags, into a mailbox it creates) and by subaddress,
- * files one email into two mailboxes, discards, and flags what it keeps; a script removed from service leaves mail in
- * INBOX. Checked over IMAP with imapflow.
+ * files one email into two mailboxes, discards, flags what it keeps, and redirects (a copy, and a message it does not
+ * keep) to a recording MX with an SRS sender; a script removed from service leaves mail in INBOX. Checked over IMAP
+ * with imapflow.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
+import { listen, type Listener } from "../../src/net/listener.ts";
+import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
 
-const SCRIPT = `require ["fileinto", "mailbox", "imap4flags", "envelope", "subaddress", "variables"];
+const SCRIPT = `require ["fileinto", "mailbox", "imap4flags", "envelope", "subaddress", "variables", "copy"];
 if header :contains "subject" "invoice" {
   fileinto :create :flags "\\\\Flagged" "Bills";
 } elsif envelope :detail :matches "to" "*" {
@@ -20,19 +24,52 @@ if header :contains "subject" "invoice" {
 } elsif header :is "subject" "twice" {
   fileinto :create "Copies";
   fileinto "Archive";
+} elsif header :is "subject" "for the boss" {
+  redirect :copy "Boss@remote.test";
+} elsif header :is "subject" "send away" {
+  redirect "archive@remote.test";
 } else {
   addflag "$Sieved";
 }
 `;
 
+/** The remote MX: accepts everything and records it. */
+class RecordingBackend implements SmtpBackend {
+  received: Array<{ transaction: MailTransaction; content: string }> = [];
+  async authenticate() {
+    return null;
+  }
+  async mayUseSender() {
+    return true;
+  }
+  async checkRecipient() {
+    return "accept" as const;
+  }
+  async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
+    this.received.push({ transaction, content: new TextDecoder().decode(content) });
+    return { ok: true };
+  }
+}
+
+const remote = new RecordingBackend();
+let mx: Listener;
 let mail: MailServer;
 let imap: ImapFlow;
 
 beforeAll(async () => {
-  mail = await startMailServer({ waitFor: ["smtp", "imap"], users: { "ivy@example.test": "ivy-password" } });
+  mx = await listen(await remoteMxOptions(remote));
+  mail = await startMailServer({
+    waitFor: ["smtp", "imap"],
+    users: { "ivy@example.test": "ivy-password" },
+    config: {
+      delivery: { transport: { "remote.test": `127.0.0.1:${mx.address().port}` }, retryDelay: 1 },
+      srs: { secret: "srs-secret-for-sieve-tests" },
+    },
+  });
   const file = `${mail.server.dir}/filter.sieve`;
   await Bun.write(file, SCRIPT);
   const put = await mail.server.cli(["sieve", "put", "ivy@example.test", "main", file, "--activate"]);
+  expect(put.stderr).toBe("");
   expect(put.code).toBe(0);
   imap = new ImapFlow({
     host: "127.0.0.1",
@@ -50,6 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await imap?.logout().catch(() => {});
   await mail?.stop();
+  await mx?.close(0);
 });
 
 function send(to: string, subject: string) {
@@ -69,6 +107,8 @@ async function contents(path: string): Promise<Record<string, string[]> | null> 
   if (!boxes.some((b) => b.path === path)) return null;
   const lock = await imap.getMailboxLock(path);
   try {
+    // The mailbox may be selected already: let the server report what arrived since.
+    await imap.noop();
     const out: Record<string, string[]> = {};
     if ((imap.mailbox as { exists: number }).exists === 0) return out;
     for await (const m of imap.fetch("1:*", { envelope: true, flags: true })) {
@@ -109,10 +149,29 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     expect(ids[0]).toBe(ids[1]);
   });
 
+  test("redirect and redirect :copy leave through the queue with an SRS sender", async () => {
+    await send("ivy@example.test", "for the boss");
+    await send("ivy@example.test", "send away");
+    const deadline = Date.now() + 20_000;
+    while (remote.received.length < 2 && Date.now() < deadline) await Bun.sleep(100);
+    const arrived = remote.received.map((r) => ({
+      to: r.transaction.recipients.map((x) => x.address),
+      srs: /^SRS0=[^@]+=remote\.test=x@/i.test(r.transaction.sender),
+      subject: /^Subject: (.*)$/m.exec(r.content)?.[1]?.trim(),
+    })).sort((a, b) => a.subject!.localeCompare(b.subject!));
+    expect(arrived).toEqual([
+      { to: ["Boss@remote.test"], srs: true, subject: "for the boss" },
+      { to: ["archive@remote.test"], srs: true, subject: "send away" },
+    ]);
+    // :copy keeps the message; a plain redirect does not.
+    const inbox = await contents("INBOX");
+    expect(Object.keys(inbox!).sort()).toEqual(["for the boss", "hello"]);
+  });
+
   test("with no active script, mail goes to INBOX again", async () => {
     expect((await mail.server.cli(["sieve", "activate", "ivy@example.test"])).code).toBe(0);
     await send("ivy@example.test", "Another invoice");
-    expect(Object.keys((await contents("INBOX"))!).sort()).toEqual(["Another invoice", "hello"]);
+    expect(Object.keys((await contents("INBOX"))!).sort()).toEqual(["Another invoice", "for the boss", "hello"]);
     const list = await mail.server.cli(["sieve", "list", "ivy@example.test"]);
     expect(list.stdout).toMatch(/^main\t\t\d+\t/);
   });
