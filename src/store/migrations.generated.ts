@@ -72,5 +72,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0017_push_subscriptions",
     "sql": "CREATE TABLE `push_subscriptions` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`account_id` integer NOT NULL,\n\t`device_client_id` text NOT NULL,\n\t`url` text NOT NULL,\n\t`keys` text,\n\t`verification_code` text NOT NULL,\n\t`verified` integer DEFAULT false NOT NULL,\n\t`expires` integer,\n\t`types` text,\n\t`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n--> statement-breakpoint\nCREATE INDEX `push_subscriptions_account` ON `push_subscriptions` (`account_id`);"
+  },
+  {
+    "tag": "0018_sieve_vacation_replies",
+    "sql": "CREATE TABLE `sieve_vacation_replies` (\n\t`account_id` integer NOT NULL,\n\t`handle` text NOT NULL,\n\t`sender` text NOT NULL,\n\t`sent_at` integer NOT NULL,\n\tPRIMARY KEY(`account_id`, `handle`, `sender`),\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n"
   }
 ];

@@ -449,3 +449,19 @@ export const pushSubscriptions = sqliteTable(
   },
   (t) => [index("push_subscriptions_account").on(t.accountId)],
 );
+
+/**
+ * Vacation replies sent (RFC 5230 §4.2, RFC 6131): one per account, handle and sender within the period the script
+ * asked for.
+ */
+export const sieveVacationReplies = sqliteTable(
+  "sieve_vacation_replies",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    handle: text("handle").notNull(),
+    /** The address replied to, lower-cased. */
+    sender: text("sender").notNull(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.handle, t.sender] })],
+);
