@@ -33,6 +33,7 @@ import { PolicyStateRepository } from "./policy-state.ts";
 import { IdentityRepository } from "./identities.ts";
 import { SubmissionRepository } from "./submissions.ts";
 import { VacationRepository } from "./vacation.ts";
+import { PushSubscriptionRepository } from "./push-subscriptions.ts";
 import { SieveScriptRepository } from "./sieve-scripts.ts";
 import { QueueRepository } from "./queue.ts";
 import { SummaryReindexer } from "./reindex.ts";
@@ -70,6 +71,8 @@ export class Store {
   readonly identities: IdentityRepository;
   readonly submissions: SubmissionRepository;
   readonly vacation: VacationRepository;
+  /** JMAP PushSubscriptions (RFC 8620 §7.2). */
+  readonly pushSubscriptions: PushSubscriptionRepository;
   /** Per-account Sieve scripts (issue 21). */
   readonly sieve: SieveScriptRepository;
   /** POP3 maildrop locks shared by every process on the database. */
@@ -119,6 +122,7 @@ export class Store {
     this.identities = new IdentityRepository(this, db);
     this.submissions = new SubmissionRepository(this, db);
     this.vacation = new VacationRepository(this, db);
+    this.pushSubscriptions = new PushSubscriptionRepository(this, db);
     this.sieve = new SieveScriptRepository(this, db);
     this.maildrops = new MaildropLocks(this, db);
     this.summaries = new SummaryReindexer(this, db);

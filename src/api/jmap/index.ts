@@ -22,6 +22,8 @@ import { QUOTA, quotaMethods } from "./quota.ts";
 import { VACATION, vacationMethods } from "./vacation.ts";
 import type { Deliverer } from "../../deliver/deliverer.ts";
 import { ALIASES, aliasMethods } from "./aliases.ts";
+import { PushNotifier, pushTypes, stateChange } from "./push.ts";
+import { pushSubscriptionMethods } from "./push-subscription.ts";
 
 export interface JmapOptions {
   store: Store;
@@ -51,6 +53,8 @@ const MAX_PING = 600;
 export function mountJmap(app: Hono, options: JmapOptions): void {
   const { store } = options;
   const maxRequest = options.maxRequestBytes ?? 10_000_000;
+  const push = new PushNotifier(store, pushTypes(options.deliverer !== undefined));
+  push.start().catch((e) => console.error("JMAP push subscriptions could not be read:", e));
 
   const authenticate = async (c: Context): Promise<JmapAccount | null | Banned> => {
     const header = c.req.header("authorization") ?? "";
@@ -186,6 +190,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
       ...quotaMethods(store, account),
       ...blobMethods(store, account),
       ...aliasMethods(store, account),
+      ...pushSubscriptionMethods(store, account, push),
       ...(options.deliverer ? submissionMethods(store, account, options.deliverer, email["Email/set"]) : {}),
     };
     const methodResponses = await runCalls(request.methodCalls, methods, request.using);
@@ -220,14 +225,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.get("/jmap/eventsource", (c) => {
     const account = accountOf(c);
-    const types = [
-      "Email",
-      "Mailbox",
-      "Thread",
-      "VacationResponse",
-      "Quota",
-      ...(options.deliverer ? ["Identity", "EmailSubmission"] : []),
-    ];
+    const types = pushTypes(options.deliverer !== undefined);
     // RFC 8620 §7.3: the server may raise the interval to its minimum, and says so in each ping.
     const asked = Number(c.req.query("ping") ?? 0);
     const ping = Number.isFinite(asked) && asked > 0 ? Math.min(Math.max(asked, MIN_PING), MAX_PING) : 0;
@@ -237,15 +235,8 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         const state = await accountState(store, account);
         if (state === last) return;
         last = state;
-        const id = accountJmapId(account.id);
-        await stream.writeSSE({
-          event: "state",
-          data: JSON.stringify({
-            "@type": "StateChange",
-            // One state string serves every type (the account's change log), so each type is named.
-            changed: { [id]: Object.fromEntries(types.map((t) => [t, state])) },
-          }),
-        });
+        // One state string serves every type (the account's change log), so each type is named.
+        await stream.writeSSE({ event: "state", data: JSON.stringify(stateChange(account, state, types)) });
       };
       let wake: (() => void) | null = null;
       const unsubscribe = store.changes.subscribe(account.id, () => wake?.());

@@ -51,7 +51,8 @@ const CAPABILITY_OF: Record<string, string> = {
   Quota: "urn:ietf:params:jmap:quota",
   Blob: "urn:ietf:params:jmap:blob",
   Alias: "urn:postern:aliases",
-  // RFC 8620 §6.3: Blob/copy is a core method.
+  // RFC 8620 §7.2 and §6.3: PushSubscription and Blob/copy are core.
+  PushSubscription: "urn:ietf:params:jmap:core",
   "Blob/copy": "urn:ietf:params:jmap:core",
 };
 

@@ -209,6 +209,14 @@ const ARGUMENTS: Record<string, v.GenericSchema> = {
 
   "Blob/get": v.looseObject({ ...get, ids: List, offset: optional(UnsignedInt), length: optional(UnsignedInt) }),
   "Blob/copy": v.looseObject({ fromAccountId: Id, ...accountArgs, blobIds: optional(List) }),
+
+  // RFC 8620 §7.2: no accountId, no ifInState.
+  "PushSubscription/get": v.looseObject({ ids: optional(List), properties: optional(List) }),
+  "PushSubscription/set": v.looseObject({
+    create: optional(Objects),
+    update: optional(Objects),
+    destroy: optional(List),
+  }),
 };
 
 /** Throws invalidArguments naming the first argument that does not fit the method's schema. */
