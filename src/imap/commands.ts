@@ -48,9 +48,25 @@ export type ImapCommand =
     /** One message, or several with MULTIAPPEND (RFC 3502). */
     | { name: "APPEND"; mailbox: string; messages: AppendMessage[] }
     | { name: "EXPUNGE"; uids: SequenceSet | null }
-    | { name: "SEARCH"; returnOptions: string[] | null; charset: string | null; key: SearchKey }
-    /** RFC 5256 SORT; RETURN options are ESORT (RFC 5267 §3). */
-    | { name: "SORT"; returnOptions: string[] | null; criteria: SortCriterion[]; charset: string; key: SearchKey }
+    /** `partial`: RETURN (PARTIAL first:last), CONTEXT=SEARCH (RFC 5267 §4.4). */
+    | {
+      name: "SEARCH";
+      returnOptions: string[] | null;
+      partial: PartialRange | null;
+      charset: string | null;
+      key: SearchKey;
+    }
+    /** RFC 5256 SORT; RETURN options are ESORT (RFC 5267 §3) and CONTEXT=SORT (§4). */
+    | {
+      name: "SORT";
+      returnOptions: string[] | null;
+      partial: PartialRange | null;
+      criteria: SortCriterion[];
+      charset: string;
+      key: SearchKey;
+    }
+    /** RFC 5267 §4.3.5: stop the updates of the searches with these tags. */
+    | { name: "CANCELUPDATE"; tags: string[] }
     | { name: "THREAD"; algorithm: "ORDEREDSUBJECT" | "REFERENCES"; charset: string; key: SearchKey }
     | { name: "FETCH"; set: SequenceSet; items: FetchItem[]; changedSince: number | null; vanished: boolean }
     | {
@@ -67,6 +83,12 @@ export type ImapCommand =
     | { name: "GETQUOTAROOT"; mailbox: string }
     | { name: "SETQUOTA"; root: string; limits: Array<{ resource: string; limit: number }> }
   );
+
+/** A range of result positions, 1-based, `first` ≤ `last` (RFC 5267 §4.4: 500:400 is 400:500). */
+export interface PartialRange {
+  first: number;
+  last: number;
+}
 
 export interface AppendMessage {
   flags: string[];

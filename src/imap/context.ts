@@ -3,6 +3,7 @@
  * mailbox's view, the enabled extensions, and the untagged output collected so far.
  */
 import type { ImapAccount, ImapBackend, MailboxInfo } from "./backend.ts";
+import { contextUpdates, removedByExpunge } from "./search-context.ts";
 import type { MailboxView } from "./view.ts";
 
 /** The tagged completion of a command (RFC 9051 §7.1). */
@@ -59,9 +60,17 @@ export async function refresh(ctx: HandlerContext, allowExpunge: boolean): Promi
   if (!view) return;
   const changes = await ctx.backend.changesSince(view.mailbox.id, view.highestModseq);
   const recent = changes ? await claimRecent(ctx, view, changes.mailbox) : undefined;
+  const contexts = view.contexts.size > 0;
+  // RFC 5267 §4.3.4: results leaving by expunge are removed before the EXPUNGE, while their numbers hold.
+  if (contexts && allowExpunge) {
+    const gone = new Set([...view.pendingVanished, ...(changes?.vanished ?? [])]);
+    if (gone.size) ctx.out.push(...removedByExpunge(view, gone));
+  }
   ctx.out.push(
     ...view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx), recent }),
   );
+  // §4.3.3: additions after EXISTS, so new message numbers are valid.
+  if (contexts && view.takeStale()) ctx.out.push(...(await contextUpdates(ctx)));
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   utf8,
 } from "./context.ts";
 import { fetchNeeds, fetchResponse } from "./fetch.ts";
+import { keepContext, partialItem, resultOptions } from "./search-context.ts";
 import { matching, usesModseq } from "./search-run.ts";
 import { formatSequenceSet } from "./sequence-set.ts";
 import type { MailboxView } from "./view.ts";
@@ -127,6 +128,9 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
   if (cmd.charset && !["UTF-8", "US-ASCII"].includes(cmd.charset)) {
     return no("Supported charsets: UTF-8, US-ASCII", "BADCHARSET (UTF-8 US-ASCII)");
   }
+  const update = cmd.returnOptions?.includes("UPDATE") ?? false;
+  // RFC 5267 §4.3: a tag still naming an updating search cannot name another.
+  if (update && view.contexts.has(cmd.tag)) return bad("Tag reuse: an UPDATE search already has this tag");
   const modseqKey = usesModseq(cmd.key);
   if (modseqKey) enableCondstore(ctx);
   const matched = await matching(ctx, cmd.key);
@@ -138,8 +142,11 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
     ctx.out.push(`* SEARCH${numbers.map((n) => ` ${n}`).join("")}${modseq}\r\n`);
   } else {
     // RFC 4731 ESEARCH; RETURN () means ALL. SAVE (RFC 5182) keeps the result for "$".
-    const options = cmd.returnOptions.length ? cmd.returnOptions : ["ALL"];
+    const options = resultOptions(cmd.returnOptions);
     if (options.includes("SAVE")) view.saved = savedResult(found, options);
+    if (update) {
+      ctx.out.push(...keepContext(ctx, { tag: cmd.tag, uid: cmd.uid, key: cmd.key, criteria: null, result: found }));
+    }
     const parts: string[] = [];
     // Found in ascending UID order, which is ascending sequence order too.
     if (options.includes("MIN") && numbers.length) parts.push(`MIN ${numbers[0]}`);
@@ -148,6 +155,7 @@ export async function search(ctx: HandlerContext, cmd: Cmd<"SEARCH">): Promise<C
       parts.push(`ALL ${formatSequenceSet(numbers)}`);
     }
     if (options.includes("COUNT")) parts.push(`COUNT ${numbers.length}`);
+    if (cmd.partial) parts.push(partialItem(numbers, cmd.partial));
     if (modseqKey && found.length) parts.push(`MODSEQ ${highestModseq}`);
     if (!options.includes("SAVE") || options.length > 1) {
       ctx.out.push(

@@ -3,7 +3,7 @@
  * Errors name what was wrong; the session answers them with BAD.
  */
 import type { RawCommand } from "./command-reader.ts";
-import type { AppendMessage, ImapCommand, ListReturn, Qresync, StoreMode } from "./commands.ts";
+import type { AppendMessage, ImapCommand, ListReturn, PartialRange, Qresync, StoreMode } from "./commands.ts";
 import { Cursor, ImapSyntaxError } from "./cursor.ts";
 import { parseFetchItems } from "./fetch-items.ts";
 import { mailboxFromWire } from "./mailbox-name.ts";
@@ -209,37 +209,25 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
       c.sp();
       return { name, uids: parseSequenceSet(c) };
     case "SEARCH": {
-      let returnOptions: string[] | null = null;
       let charset: string | null = null;
       c.sp();
-      if (c.peekWord("RETURN ")) {
-        c.expect("RETURN");
-        c.sp();
-        returnOptions = c.list(() => c.atom().toUpperCase(), true);
-        c.sp();
-      }
+      const { returnOptions, partial } = searchReturn(c);
       if (c.peekWord("CHARSET ")) {
         c.expect("CHARSET");
         c.sp();
         charset = c.astring().toUpperCase();
         c.sp();
       }
-      return { name, returnOptions, charset, key: parseSearchKeys(c) };
+      return { name, returnOptions, partial, charset, key: parseSearchKeys(c) };
     }
     case "SORT": {
       c.sp();
-      let returnOptions: string[] | null = null;
-      if (c.peekWord("RETURN ")) {
-        c.expect("RETURN");
-        c.sp();
-        returnOptions = c.list(() => c.atom().toUpperCase(), true);
-        c.sp();
-      }
+      const { returnOptions, partial } = searchReturn(c);
       const criteria = parseSortCriteria(c);
       c.sp();
       const charset = c.astring().toUpperCase();
       c.sp();
-      return { name, returnOptions, criteria, charset, key: parseSearchKeys(c) };
+      return { name, returnOptions, partial, criteria, charset, key: parseSearchKeys(c) };
     }
     case "THREAD": {
       c.sp();
@@ -293,6 +281,15 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
       const flags = c.peek() === "(" ? c.list(() => c.flag(), true) : spaceSeparatedFlags(c);
       return { name, set, mode, silent: m![2] !== undefined, flags, unchangedSince };
     }
+    case "CANCELUPDATE": {
+      // RFC 5267 §5: "CANCELUPDATE" 1*(SP quoted)
+      const tags: string[] = [];
+      do {
+        c.sp();
+        tags.push(c.quoted());
+      } while (c.peek() === " ");
+      return { name, tags };
+    }
     case "GETQUOTA":
     case "GETQUOTAROOT":
       c.sp();
@@ -318,6 +315,33 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
     default:
       return c.fail(`a command (${name} is unknown)`);
   }
+}
+
+/**
+ * `RETURN (options) ` before the search key, if present (ESEARCH RFC 4731, ESORT and CONTEXT RFC 5267):
+ * option names upper-cased; PARTIAL's range apart (RFC 5267 §4.4). At most one of PARTIAL and ALL.
+ */
+function searchReturn(c: Cursor): { returnOptions: string[] | null; partial: PartialRange | null } {
+  if (!c.peekWord("RETURN ")) return { returnOptions: null, partial: null };
+  c.expect("RETURN");
+  c.sp();
+  let partial: PartialRange | null = null;
+  const returnOptions = c.list(() => {
+    const option = c.atom().toUpperCase();
+    if (option === "PARTIAL") {
+      c.sp();
+      const a = c.nzNumber();
+      c.expect(":");
+      const b = c.nzNumber();
+      partial = { first: Math.min(a, b), last: Math.max(a, b) };
+    }
+    return option;
+  }, true);
+  if (returnOptions.filter((o) => o === "PARTIAL" || o === "ALL").length > 1) {
+    c.fail("at most one of PARTIAL and ALL (RFC 5267 §4.4)");
+  }
+  c.sp();
+  return { returnOptions, partial };
 }
 
 function spaceSeparatedFlags(c: Cursor): string[] {

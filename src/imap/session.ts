@@ -330,6 +330,14 @@ export class ImapSession {
         return message.search(ctx, cmd);
       case "SORT":
         return sorting.sort(ctx, cmd);
+      case "CANCELUPDATE": {
+        // RFC 5267 §4.3.5: the named searches send no more updates.
+        const contexts = ctx.view!.contexts;
+        const unknown = cmd.tags.find((tag) => !contexts.has(tag));
+        if (unknown !== undefined) return no(`No search with UPDATE has the tag ${unknown}`);
+        for (const tag of cmd.tags) contexts.delete(tag);
+        return ok("CANCELUPDATE completed");
+      }
       case "THREAD":
         return sorting.thread(ctx, cmd);
       case "COPY":

@@ -4,6 +4,7 @@
  * (RFC 9051 §7.4 EXISTS/EXPUNGE, §7.5 FETCH; VANISHED with QRESYNC, RFC 7162 §3.2.10).
  */
 import type { MailboxChanges, MailboxInfo, MessageState } from "./backend.ts";
+import type { SearchContext } from "./search-context.ts";
 import { contains, formatSequenceSet, type SequenceSet } from "./sequence-set.ts";
 
 export interface UpdateOptions {
@@ -46,6 +47,10 @@ export class MailboxView {
   #pendingVanished = new Set<number>();
   /** The last SEARCH result saved with SAVE (RFC 5182), as UIDs. */
   saved: number[] = [];
+  /** SEARCH and SORT results kept up to date (RETURN (UPDATE), RFC 5267 §4.3), by the command's tag. */
+  readonly contexts = new Map<string, SearchContext>();
+  /** A message came, went or changed since `takeStale` last looked: the contexts need a new look. */
+  #stale = false;
   /** The flags the last FLAGS response listed, by lower-cased name (RFC 9051 §7.3.5). */
   #announced = new Map<string, string>();
   /**
@@ -161,10 +166,18 @@ export class MailboxView {
     );
   }
 
+  /** True when messages changed since the last call (for the update contexts, RFC 5267 §4.3). */
+  takeStale(): boolean {
+    const stale = this.#stale;
+    this.#stale = false;
+    return stale;
+  }
+
   /** Records flags this session itself just stored, so the refresh does not echo them back. */
   setState(state: MessageState): void {
     const seq = this.seqOf(state.uid);
     if (seq !== 0) {
+      this.#stale = true;
       this.#flags[seq - 1] = intern(state.flags);
       this.#modseqs[seq - 1] = state.modseq;
     }
@@ -178,7 +191,12 @@ export class MailboxView {
     let added = false;
     if (options.recent) this.addRecent(options.recent);
     if (changes) {
-      for (const uid of changes.vanished) if (this.#has(uid)) this.#pendingVanished.add(uid);
+      for (const uid of changes.vanished) {
+        if (this.#has(uid)) {
+          this.#pendingVanished.add(uid);
+          this.#stale = true;
+        }
+      }
       for (const change of changes.changed) {
         if (this.#pendingVanished.has(change.uid)) continue;
         const known = this.state(change.uid);
@@ -190,6 +208,7 @@ export class MailboxView {
             const grew = this.announce(change.flags);
             if (grew.length) announced.splice(0, announced.length, ...grew);
             added = true;
+            this.#stale = true;
           }
           continue;
         }
@@ -224,6 +243,11 @@ export class MailboxView {
     // Expunges not yet announced stay in #pendingVanished, so the MODSEQ may move past them.
     if (changes) this.highestModseq = Math.max(this.highestModseq, changes.mailbox.highestModseq);
     return out;
+  }
+
+  /** UIDs expunged elsewhere that the next update may announce. */
+  get pendingVanished(): ReadonlySet<number> {
+    return this.#pendingVanished;
   }
 
   #expunge(qresync: boolean): string[] {

@@ -22,8 +22,7 @@ function open(backend = new MemoryImapBackend()) {
   }, backend);
   let n = 0;
   /** Runs one command line (a literal as `{literal}`); returns the output lines without CRLF. */
-  const run = async (line: string, literals: string[] = []) => {
-    const tag = `a${++n}`;
+  const run = async (line: string, literals: string[] = [], tag = `a${++n}`) => {
     const parsed = parseCommand(
       {
         text: `${tag} ${line}`.replaceAll("{literal}", "\0"),
@@ -54,6 +53,7 @@ const SAMPLES: Record<string, [string, string[]?]> = {
   AUTHENTICATE: [`AUTHENTICATE PLAIN ${btoa("\0alice\0secret")}`],
   ENABLE: ["ENABLE CONDSTORE"],
   COMPRESS: ["COMPRESS DEFLATE"],
+  CANCELUPDATE: ['CANCELUPDATE "a1"'],
   SELECT: ["SELECT INBOX"],
   EXAMINE: ["EXAMINE INBOX"],
   CREATE: ["CREATE Projects"],
@@ -228,5 +228,104 @@ describe("IMAP session: COMPRESS (RFC 4978)", () => {
     const second = await s.run("compress deflate");
     expect(second.done).toBe("NO [COMPRESSIONACTIVE] DEFLATE is already active");
     expect(second.step.action.kind).toBe("continue");
+  });
+});
+
+describe("IMAP session: CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4)", () => {
+  /** INBOX with five messages (UIDs 1-5); \Flagged on 2 and 4; selected in an IMAP4rev2 session. */
+  async function five() {
+    const s = await inState("authenticated");
+    for (const [subject, flags] of [["b", ["\\Flagged"]], ["e", []], ["a", ["\\Flagged"]], ["d", []]] as const) {
+      s.backend.deliver("INBOX", `Subject: ${subject}\r\n\r\nx\r\n`, [...flags]);
+    }
+    await s.run("ENABLE IMAP4rev2");
+    await s.run("SELECT INBOX");
+    return s;
+  }
+
+  test("SEARCH RETURN (UPDATE): ADDTO after EXISTS, REMOVEFROM before EXPUNGE, CANCELUPDATE ends them", async () => {
+    const s = await five();
+    // §4.3 example shape: the first answer, then updates carrying the search's tag.
+    const first = await s.run("UID SEARCH RETURN (UPDATE) FLAGGED", [], "B01");
+    expect(first.lines).toEqual(['* ESEARCH (TAG "B01") UID ALL 2,4', "B01 OK SEARCH completed"]);
+    // Another session flags 5: a FETCH and an ADDTO with context position 0 (§4.3.3).
+    await s.backend.store(1, [5], "add", ["\\Flagged"], null);
+    expect((await s.run("NOOP")).untagged).toEqual([
+      "* 5 FETCH (UID 5 FLAGS (\\Flagged))",
+      '* ESEARCH (TAG "B01") UID ADDTO (0 5)',
+    ]);
+    // A flagged delivery: ADDTO after EXISTS.
+    s.backend.deliver("INBOX", "Subject: c\r\n\r\nx\r\n", ["\\Flagged"]);
+    expect((await s.run("NOOP")).untagged).toEqual(["* 6 EXISTS", '* ESEARCH (TAG "B01") UID ADDTO (0 6)']);
+    // §4.3.4 example shape: REMOVEFROM goes before the EXPUNGE.
+    await s.backend.expunge(1, [4]);
+    expect((await s.run("NOOP")).untagged).toEqual(['* ESEARCH (TAG "B01") UID REMOVEFROM (0 4)', "* 4 EXPUNGE"]);
+    // Unflagged by another session: REMOVEFROM after the FETCH.
+    await s.backend.store(1, [2], "remove", ["\\Flagged"], null);
+    expect((await s.run("NOOP")).untagged).toEqual([
+      "* 2 FETCH (UID 2 FLAGS ())",
+      '* ESEARCH (TAG "B01") UID REMOVEFROM (0 2)',
+    ]);
+    // This session's own STORE updates the context too.
+    const own = await s.run("UID STORE 1 +FLAGS (\\Flagged)");
+    expect(own.untagged).toEqual(["* 1 FETCH (UID 1 FLAGS (\\Flagged))", '* ESEARCH (TAG "B01") UID ADDTO (0 1)']);
+    // §4.3: a tag in use by an updating search may not be reused.
+    expect((await s.run("UID SEARCH RETURN (UPDATE) ALL", [], "B01")).done).toMatch(/^BAD Tag reuse/);
+    // §4.3.5 example: CANCELUPDATE "B01"; then nothing more.
+    expect((await s.run('CANCELUPDATE "B01"', [], "B04")).lines).toEqual(["B04 OK CANCELUPDATE completed"]);
+    await s.backend.store(1, [3], "add", ["\\Flagged"], null);
+    expect((await s.run("NOOP")).untagged).toEqual(["* 3 FETCH (UID 3 FLAGS (\\Flagged))"]);
+    expect((await s.run('CANCELUPDATE "B01"')).done).toBe("NO No search with UPDATE has the tag B01");
+  });
+
+  test("message-number contexts: REMOVEFROM names the number before the EXPUNGE shifts it", async () => {
+    const s = await five();
+    expect((await s.run("SEARCH RETURN (UPDATE COUNT) NOT FLAGGED", [], "C1")).untagged).toEqual([
+      '* ESEARCH (TAG "C1") COUNT 3',
+    ]);
+    await s.backend.expunge(1, [1, 3]);
+    expect((await s.run("NOOP")).untagged).toEqual([
+      '* ESEARCH (TAG "C1") REMOVEFROM (0 1,3)',
+      "* 3 EXPUNGE",
+      "* 1 EXPUNGE",
+    ]);
+    s.backend.deliver("INBOX", "Subject: f\r\n\r\nx\r\n");
+    expect((await s.run("NOOP")).untagged).toEqual(["* 4 EXISTS", '* ESEARCH (TAG "C1") ADDTO (0 4)']);
+  });
+
+  test("SORT RETURN (UPDATE): positions in sort order; PARTIAL windows; NOUPDATE past the limit", async () => {
+    const s = await five();
+    // Subjects by UID: 1 first, 2 b, 3 e, 4 a, 5 d; by SUBJECT: a(4) b(2) d(5) e(3) first(1).
+    const sorted = await s.run("UID SORT RETURN (UPDATE ALL) (SUBJECT) UTF-8 ALL", [], "S1");
+    expect(sorted.untagged).toEqual(['* ESEARCH (TAG "S1") UID ALL 4,2,5,3,1']);
+    s.backend.deliver("INBOX", "Subject: c\r\n\r\nx\r\n");
+    s.backend.deliver("INBOX", "Subject: ca\r\n\r\nx\r\n");
+    // c(6) and ca(7) go in at position 3, before d (§4.3.3: the first of the set takes the position).
+    expect((await s.run("NOOP")).untagged).toEqual(["* 7 EXISTS", '* ESEARCH (TAG "S1") UID ADDTO (3 6:7)']);
+    await s.backend.expunge(1, [2]);
+    expect((await s.run("NOOP")).untagged).toEqual(['* ESEARCH (TAG "S1") UID REMOVEFROM (2 2)', "* 2 EXPUNGE"]);
+    // PARTIAL (§4.4): positions in sort order; past the end is shorter; none is NIL; 500:400 is 400:500.
+    expect((await s.run("UID SORT RETURN (PARTIAL 2:3) (SUBJECT) UTF-8 ALL")).untagged[0]).toMatch(
+      /UID PARTIAL \(2:3 6:7\)$/,
+    );
+    expect((await s.run("UID SEARCH RETURN (PARTIAL 5:9) ALL")).untagged[0]).toMatch(/UID PARTIAL \(5:9 6:7\)$/);
+    expect((await s.run("UID SEARCH RETURN (PARTIAL 24500:24000) ALL")).untagged[0]).toMatch(
+      /UID PARTIAL \(24000:24500 NIL\)$/,
+    );
+    const both = parseCommand({ text: "x SEARCH RETURN (PARTIAL 1:2 ALL) ALL", literals: [] }, { utf8Accept: false });
+    expect(both.ok ? "" : both.message).toMatch(/at most one of PARTIAL and ALL/);
+    // §4.3.1: past the limit the search still answers, with an untagged NO [NOUPDATE].
+    for (let i = 2; i <= 8; i++) await s.run("SEARCH RETURN (UPDATE) ALL", [], `U${i}`);
+    const refused = await s.run("SEARCH RETURN (UPDATE COUNT) ALL", [], "B02");
+    expect(refused.untagged).toEqual([
+      '* NO [NOUPDATE "B02"] Too many update contexts',
+      '* ESEARCH (TAG "B02") COUNT 6',
+    ]);
+    expect(refused.done).toBe("OK SEARCH completed");
+    // Contexts end with the selection (§4.3).
+    await s.run("UNSELECT");
+    await s.run("SELECT INBOX");
+    s.backend.deliver("INBOX", "Subject: g\r\n\r\nx\r\n");
+    expect((await s.run("NOOP")).untagged).toEqual(["* 7 EXISTS"]);
   });
 });
