@@ -42,6 +42,14 @@ export function dayAsWritten(value: string | null): string | null {
 }
 
 export function parseDate(value: string | null): number | null {
+  return parseDateTime(value)?.time ?? null;
+}
+
+/**
+ * The instant (epoch milliseconds) and the zone offset as written, in minutes east of UTC
+ * (`-0000`, RFC 5322 §3.3's unknown zone, reads as 0).
+ */
+export function parseDateTime(value: string | null): { time: number; offset: number } | null {
   if (!value) return null;
   const m = DATE_TIME.exec(stripDateComments(value).replace(/\s+/g, " ").trim());
   if (!m) return null;
@@ -64,7 +72,7 @@ export function parseDate(value: string | null): number | null {
   const ms = Date.UTC(year, month, day, hour, minute, Math.min(second, 59)); // a leap second reads as :59
   // Reject days the month does not have (Date.UTC would roll "31 Feb" over into March).
   if (new Date(ms).getUTCDate() !== day || day < 1) return null;
-  return ms - offset * 60_000;
+  return { time: ms - offset * 60_000, offset };
 }
 
 function stripDateComments(text: string): string {

@@ -184,6 +184,7 @@ describe(`JMAP compose on ${runtime()}`, () => {
     const got = (await jo.call("Email/get", { ids: [created!.id], properties: ["sentAt", "messageId", "references"] }))
       .list as Array<Record<string, unknown>>;
     expect(got[0]).toMatchObject({
+      sentAt: "2026-03-04T05:06:07+02:00",
       messageId: ["custom.1@example.test"],
       references: ["a@remote.test", "b@remote.test"],
     });

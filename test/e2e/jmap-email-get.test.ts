@@ -146,7 +146,8 @@ describe(`JMAP Email/get on ${runtime()}`, () => {
     ]);
     expect((email["header:To:asAddresses"] as unknown[]).length).toBe(3);
     expect(email["header:Message-ID:asMessageIds"]).toEqual(["outer@remote.test"]);
-    expect(email["header:Date:asDate"]).toBe("2026-02-02T10:00:00Z");
+    // A Date (RFC 8620 §1.4) in the zone the field was written in.
+    expect(email["header:Date:asDate"]).toBe("2026-02-02T11:00:00+01:00");
     expect(email["header:List-Unsubscribe:asURLs"]).toEqual(["mailto:leave@remote.test", "https://remote.test/leave"]);
     expect((email["header:Received:all"] as string[]).length).toBe(2);
     // Without :all, the last instance (RFC 8621 §4.1.3).
@@ -154,6 +155,31 @@ describe(`JMAP Email/get on ${runtime()}`, () => {
     expect(email["header:X-Missing"]).toBeNull();
     expect(email["header:X-Missing:all"]).toEqual([]);
     expect(email.id).toBe(id);
+  });
+
+  test("sentAt keeps the offset the sender wrote (RFC 8621 §4.1.4: a Date, not a UTCDate)", async () => {
+    const cases: Array<[string, string | null]> = [
+      ["Mon, 2 Feb 2026 11:00:00 +0100", "2026-02-02T11:00:00+01:00"],
+      ["Tue, 3 Feb 2026 23:30:05 +0530", "2026-02-03T23:30:05+05:30"],
+      ["3 Feb 2026 08:00 EST", "2026-02-03T08:00:00-05:00"],
+      ["Wed, 4 Feb 2026 12:00:00 -0930", "2026-02-04T12:00:00-09:30"],
+      ["Wed, 4 Feb 2026 12:00:00 +0000", "2026-02-04T12:00:00Z"],
+      // RFC 5322 §3.3: -0000 is UTC with the zone unknown.
+      ["Wed, 4 Feb 2026 12:00:00 -0000", "2026-02-04T12:00:00Z"],
+      ["not a date", null],
+    ];
+    const inbox = (await jo.roles()).inbox!;
+    for (const [date, expected] of cases) {
+      const upload = await jo.upload(`Date: ${date}\r\nSubject: dated\r\n\r\nx\r\n`, "message/rfc822");
+      const imported = (await jo.call("Email/import", {
+        emails: { m: { blobId: upload.blobId, mailboxIds: { [inbox]: true } } },
+      })) as { created: Record<string, { id: string }> };
+      const got = (await jo.call("Email/get", {
+        ids: [imported.created.m!.id],
+        properties: ["sentAt", "header:Date:asDate"],
+      })) as { list: Array<Record<string, unknown>> };
+      expect([date, got.list[0]!.sentAt, got.list[0]!["header:Date:asDate"]]).toEqual([date, expected, expected]);
+    }
   });
 
   test("an unknown property or a form a field cannot take is invalidArguments", async () => {

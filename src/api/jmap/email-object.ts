@@ -12,7 +12,8 @@ import type { MimePart } from "../../mime/structure.ts";
 import { decodePartBody, type MessageSummary, partAt } from "../../mime/summary.ts";
 import { type HeaderProperty, InvalidProperty, parseHeaderProperty } from "./compose-headers.ts";
 import { allHeaders, headerPropertyValue } from "./header-forms.ts";
-import { MethodError, utcDate } from "./request.ts";
+import { MethodError, utcDate, zonedDate } from "./request.ts";
+import { parseDateTime } from "../../mime/date.ts";
 
 /** RFC 8621 §4.2: the properties returned when none are asked for. */
 export const DEFAULT_EMAIL_PROPERTIES = [
@@ -87,6 +88,16 @@ export interface EmailSource {
     size: number;
     receivedAt: Date;
   };
+}
+
+/**
+ * RFC 8621 §4.1.4 sentAt: the Date header field as a Date (RFC 8620 §1.4), in the zone the
+ * sender wrote (read from the stored ENVELOPE's date, as written).
+ */
+function sentAt(s: MessageSummary): string | null {
+  if (s.sentAt === null) return null;
+  const written = parseDateTime(s.envelope.date);
+  return written ? zonedDate(written.time, written.offset) : utcDate(new Date(s.sentAt));
 }
 
 function headerProperties(list: readonly string[]): Map<string, HeaderProperty> {
@@ -303,7 +314,7 @@ export async function emailObject(source: EmailSource, options: EmailGetOptions)
         email.subject = s.subject;
         break;
       case "sentAt":
-        email.sentAt = s.sentAt === null ? null : utcDate(new Date(s.sentAt));
+        email.sentAt = sentAt(s);
         break;
       case "hasAttachment":
         email.hasAttachment = s.hasAttachment;

@@ -4,11 +4,11 @@
  * in its form is null (§4.1.2: "if … cannot be parsed … the value is null").
  */
 import { parseAddressList } from "../../mime/address-list.ts";
-import { parseDate } from "../../mime/date.ts";
+import { parseDateTime } from "../../mime/date.ts";
 import { decodeEncodedWords, type HeaderField } from "../../mime/header.ts";
 import { messageIds } from "../../mime/message-id.ts";
 import type { HeaderProperty } from "./compose-headers.ts";
-import { utcDate } from "./request.ts";
+import { zonedDate } from "./request.ts";
 
 /** §4.1.2.1 Raw: the octets after the colon up to the final CRLF, folding kept. */
 export function rawValue(field: HeaderField): string {
@@ -53,8 +53,9 @@ export function parsedValue(field: HeaderField, form: HeaderProperty["form"]): u
       return ids.length ? ids : null;
     }
     case "Date": {
-      const at = parseDate(raw.replace(/\r?\n(?=[ \t])/g, " ").trim());
-      return at === null ? null : utcDate(new Date(at));
+      // §4.1.2.6: a Date, in the zone the field was written in.
+      const at = parseDateTime(raw.replace(/\r?\n(?=[ \t])/g, " ").trim());
+      return at === null ? null : zonedDate(at.time, at.offset);
     }
     case "URLs": {
       // §4.1.2.7: the URLs in angle brackets of a comma-separated list (RFC 2369).

@@ -59,6 +59,20 @@ const CAPABILITY_OF: Record<string, string> = {
 /** A UTCDate (RFC 8620 §1.4): "Z", and no fraction when it is zero. */
 export const utcDate = (date: Date) => date.toISOString().replace(/\.000Z$/, "Z");
 
+/**
+ * A Date (RFC 8620 §1.4, RFC 3339 date-time) in the zone it was written in: the wall-clock time
+ * there and its offset ("+02:00"; "Z" for UTC).
+ */
+export function zonedDate(time: number, offset: number): string {
+  const local = utcDate(new Date(time + offset * 60_000));
+  if (offset === 0) return local;
+  const abs = Math.abs(offset);
+  const zone = `${offset < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${
+    String(abs % 60).padStart(2, "0")
+  }`;
+  return local.replace(/Z$/, zone);
+}
+
 export type RequestError = { type: string; status: number; detail: string };
 
 export function checkRequest(
