@@ -56,11 +56,13 @@ export function createApp(options: AppOptions): Hono {
 
   app.get("/metrics", async (c) => {
     const bannedAddresses = await options.throttle?.activeBans();
+    const queue = await options.store?.queue.stats();
     const text = renderMetrics(options.metrics(), {
       inFlight,
       version: options.version,
       startedAt: options.startedAt,
       bannedAddresses,
+      queue,
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });

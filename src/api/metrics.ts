@@ -1,5 +1,6 @@
 /** Prometheus text exposition (format 0.0.4) of Postern's counters. */
 import { DNS_BUCKETS, type DnsStats, dnsStats } from "../net/dns-stats.ts";
+import { localSnapshot, mergeSnapshot, peerSnapshots, type Snapshot, TIME_BUCKETS } from "../util/counters.ts";
 
 export interface ListenerStats {
   name: string;
@@ -13,7 +14,17 @@ const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').repl
 
 export function renderMetrics(
   listeners: ListenerStats[],
-  extra: { inFlight: number; version: string; startedAt: number; dns?: DnsStats; bannedAddresses?: number },
+  extra: {
+    inFlight: number;
+    version: string;
+    startedAt: number;
+    dns?: DnsStats;
+    bannedAddresses?: number;
+    /** The outbound queue, from the database (every process's). */
+    queue?: { messages: number; oldest: Date | null };
+    /** Counters of this process and its workers; the process's own and its workers' snapshots by default. */
+    counters?: Snapshot;
+  },
 ): string {
   const lines = [
     "# HELP postern_build_info Postern's version.",
@@ -33,8 +44,75 @@ export function renderMetrics(
     "# TYPE postern_auth_banned_addresses gauge",
     `postern_auth_banned_addresses ${extra.bannedAddresses ?? 0}`,
     ...dnsMetrics(extra.dns ?? dnsStats),
+    ...(extra.queue ? queueMetrics(extra.queue) : []),
+    ...counterMetrics(extra.counters ?? mergeSnapshot(localSnapshot(), peerSnapshots())),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+function queueMetrics(queue: { messages: number; oldest: Date | null }): string[] {
+  const age = queue.oldest ? Math.max(0, (Date.now() - queue.oldest.getTime()) / 1000) : 0;
+  return [
+    "# HELP postern_queue_messages Messages waiting in the outbound queue.",
+    "# TYPE postern_queue_messages gauge",
+    `postern_queue_messages ${queue.messages}`,
+    "# HELP postern_queue_oldest_age_seconds Age of the oldest message in the outbound queue (0 when empty).",
+    "# TYPE postern_queue_oldest_age_seconds gauge",
+    `postern_queue_oldest_age_seconds ${age.toFixed(3)}`,
+  ];
+}
+
+/** What src/util/counters.ts counts: each metric's HELP and TYPE once, then its series. */
+const COUNTERS: Record<string, { type: "counter" | "histogram"; help: string }> = {
+  postern_messages_received_total: {
+    type: "counter",
+    help: "Messages accepted (250 after the content), per listener.",
+  },
+  postern_smtp_refused_total: {
+    type: "counter",
+    help:
+      "Senders, recipients and messages refused, per listener, stage (mail, rcpt, data, bdat) and enhanced status code.",
+  },
+  postern_deliveries_total: {
+    type: "counter",
+    help: "Outbound delivery attempts per recipient, per status (sent, deferred, bounced).",
+  },
+  postern_auth_attempts_total: {
+    type: "counter",
+    help: "Password checks on every protocol (SMTP AUTH, IMAP, POP3, HTTP Basic), per result (ok, failed).",
+  },
+  postern_smtp_transaction_seconds: {
+    type: "histogram",
+    help: "Time from an accepted MAIL FROM to the reply after the message, per listener.",
+  },
+  postern_delivery_seconds: {
+    type: "histogram",
+    help: "Time from arrival in the outbound queue to delivery or bounce, per status.",
+  },
+};
+
+function counterMetrics(snapshot: Snapshot): string[] {
+  const lines: string[] = [];
+  for (const [name, { type, help }] of Object.entries(COUNTERS)) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const series = (k: string) => k === name || k.startsWith(`${name}{`);
+    if (type === "counter") {
+      for (const [k, n] of Object.entries(snapshot.counters).filter(([k]) => series(k)).sort()) lines.push(`${k} ${n}`);
+      continue;
+    }
+    for (const [k, h] of Object.entries(snapshot.histograms).filter(([k]) => series(k)).sort()) {
+      const labels = k.slice(name.length + 1, -1); // inside the braces, or "" for none
+      const withLe = (le: string) => `${name}_bucket{${labels ? `${labels},` : ""}le="${le}"}`;
+      let cumulative = 0;
+      [...TIME_BUCKETS.map(String), "+Inf"].forEach((le, i) => {
+        cumulative += h.buckets[i] ?? 0;
+        lines.push(`${withLe(le)} ${cumulative}`);
+      });
+      const suffix = labels ? `{${labels}}` : "";
+      lines.push(`${name}_sum${suffix} ${h.sum.toFixed(6)}`, `${name}_count${suffix} ${h.count}`);
+    }
+  }
+  return lines;
 }
 
 /** DNS lookups sent, failures by record type and error code, and their duration as a histogram. */

@@ -8,6 +8,7 @@ import { CredentialCache } from "../auth/credential-cache.ts";
 import type { Banned } from "../auth/login.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Store } from "../store/store.ts";
+import { count } from "../util/counters.ts";
 import { log } from "../util/log.ts";
 
 /**
@@ -36,10 +37,12 @@ export async function checkPassword(
   if (!account) {
     // The line contrib/fail2ban/postern.conf matches: one per failed password, with the client address.
     log.warn("auth failed", { ip: remoteAddress, user: username });
+    count("postern_auth_attempts_total", { result: "failed" });
     await throttle.failed(remoteAddress, username);
     return null;
   }
   log.info("auth ok", { ip: remoteAddress, user: account.address });
+  count("postern_auth_attempts_total", { result: "ok" });
   await throttle.succeeded(username);
   return { id: account.id, address: account.address };
 }

@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import { ListenError } from "../net/listen-error.ts";
+import { readPeerSnapshotsFrom, writeSnapshotsTo } from "../util/counters.ts";
 import { configureLog, log } from "../util/log.ts";
 import { startPostern } from "../postern.ts";
 import { VERSION } from "../util/version.ts";
@@ -27,6 +29,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const cluster = workers > 1 || worker > 0
     ? { primary: worker === 0, ports: values["listen-ports"] ? parsePorts(values["listen-ports"]) : undefined }
     : undefined;
+  // /metrics is served by the primary alone: workers leave it their counters (util/counters.ts).
+  const runDir = join(config.dataDir, "run");
+  if (worker === 0) readPeerSnapshotsFrom(runDir);
+  const stopSnapshots = worker > 0 ? writeSnapshotsTo(runDir) : undefined;
   let postern;
   try {
     postern = await startPostern(config, { cluster });
@@ -97,6 +103,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (worker > 0) unwatch = onPrimaryGone(() => stop("primary gone"));
   });
   unwatch?.();
+  stopSnapshots?.();
   if (worker === 0) log.info("postern stopped");
   return 0;
 }

@@ -5,6 +5,7 @@
  * DSNs owed through the deliverer. Rows survive restarts: the queue is the table.
  */
 import type { Deliverer } from "../deliver/deliverer.ts";
+import { count, observe } from "../util/counters.ts";
 import { log } from "../util/log.ts";
 import { ownerIsGone } from "../util/owner.ts";
 import type { QueuedMessage, QueuedRecipient } from "../store/queue.ts";
@@ -195,11 +196,15 @@ function logAttempts(
     const reply = a.reply;
     const dsn = reply.enhanced ?? `${String(reply.code)[0]}.0.0`;
     const status = o.status === "pending" ? "deferred" : o.status === "failed" ? "bounced" : "sent";
+    const delay = (now - message.createdAt.getTime()) / 1000;
+    count("postern_deliveries_total", { status });
+    // From arrival to the end of the road: delivered, or bounced.
+    if (status !== "deferred") observe("postern_delivery_seconds", delay, { status });
     (status === "sent" ? log.info : log.warn)("delivery", {
       queue: message.id,
       to: `<${a.recipient}>`,
       relay: replies[i]?.relay ?? "none",
-      delay: ((now - message.createdAt.getTime()) / 1000).toFixed(1),
+      delay: delay.toFixed(1),
       attempt: o.attempts,
       dsn,
       status,

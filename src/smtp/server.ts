@@ -3,6 +3,7 @@
  * the pure `SmtpSession`, writes its replies and carries out its actions.
  */
 import type { Connection, LineResult } from "../connection.ts";
+import { count, observe } from "../util/counters.ts";
 import { log } from "../util/log.ts";
 import type { SmtpBackend } from "./backend.ts";
 import { DataDecoder } from "./data.ts";
@@ -33,6 +34,7 @@ const SPOOL_WRITE = 64 * 1024;
 
 async function serve(conn: Connection, session: SmtpSession, options: SmtpServerOptions): Promise<void> {
   const out = new ReplyWriter(conn);
+  const outcomes = new MailOutcomes(conn);
   await out.send([session.greeting()], true);
   conn.setIdleTimeout(options.commandTimeoutMs);
 
@@ -43,7 +45,7 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
       return;
     }
     let step: Step = await session.commandLine(line);
-    logRefusal(conn, commandOf(line), step.replies);
+    outcomes.command(line, step.replies);
     // Carry out actions until the session wants the next command.
     for (;;) {
       const action = step.action;
@@ -79,7 +81,7 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
           if (decoder.pending >= SPOOL_WRITE) await action.spool.write(decoder.take());
         }
         step = await session.dataEnded(decoder);
-        logRefusal(conn, "DATA", step.replies);
+        outcomes.content("DATA", step.replies);
       } else if (action.discard || !action.spool) {
         if (!(await conn.skipBytes(action.size))) return abort(conn, out, session);
         step = await session.chunkReceived(null);
@@ -92,36 +94,78 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
         }
         step = await session.chunkReceived(action.size);
       }
-      if (action.kind !== "read-data") logRefusal(conn, "BDAT", step.replies);
+      if (action.kind !== "read-data") outcomes.content("BDAT", step.replies);
       conn.setIdleTimeout(options.commandTimeoutMs);
     }
   }
 }
 
-/** The verb and argument of a MAIL or RCPT command (what a refusal line names), else the verb. */
-function commandOf(line: LineResult): { verb: string; arg?: string } | null {
+interface Command {
+  verb: string;
+  /** The path of MAIL FROM or RCPT TO, as sent. */
+  arg?: string;
+  /** BDAT … LAST */
+  last?: boolean;
+}
+
+/** The verb of a command line, with what the log and the counters need of MAIL, RCPT and BDAT. */
+function commandOf(line: LineResult): Command | null {
   if (line.kind !== "line") return null;
   const text = new TextDecoder().decode(line.bytes.subarray(0, 512));
   const m = /^(MAIL FROM|RCPT TO):\s*(<[^>]*>)/i.exec(text);
-  return m ? { verb: m[1]!.slice(0, 4).toUpperCase(), arg: m[2] } : { verb: text.split(" ")[0]!.toUpperCase() };
+  if (m) return { verb: m[1]!.slice(0, 4).toUpperCase(), arg: m[2] };
+  const verb = text.split(" ")[0]!.toUpperCase();
+  return verb === "BDAT" ? { verb, last: /\sLAST\s*$/i.test(text) } : { verb };
 }
 
 /**
- * One line per refused sender, recipient or message, with the reply sent (its text is the
- * reason). Replies to other commands (a bad EHLO, an unknown verb) are not refusals of mail.
+ * What one connection's replies say about its mail, for the log and /metrics (issue 20, items 4
+ * and 5): one line per refused sender, recipient or message with the reply sent (its text is the
+ * reason; replies to other commands, a bad EHLO say, are not refusals of mail), messages received
+ * and refused per listener and enhanced code, and the time from an accepted MAIL to the reply
+ * after the message.
  */
-function logRefusal(conn: Connection, command: { verb: string; arg?: string } | string | null, replies: Reply[]) {
-  const { verb, arg } = typeof command === "string" ? { verb: command, arg: undefined } : command ?? { verb: "" };
-  if (!["MAIL", "RCPT", "DATA", "BDAT"].includes(verb)) return;
-  for (const r of replies) {
-    if (r.code < 400) continue;
-    log.info("refused", {
-      listener: conn.listener,
-      ip: conn.remoteAddress,
-      stage: verb.toLowerCase(),
-      ...(verb === "MAIL" ? { from: arg } : verb === "RCPT" ? { to: arg } : {}),
-      reply: formatReply(r).trimEnd().replace(/\r\n/g, " "),
-    });
+class MailOutcomes {
+  #mailAt = 0;
+  #bdatLast = false;
+  constructor(private readonly conn: Connection) {}
+
+  command(line: LineResult, replies: Reply[]): void {
+    const command = commandOf(line);
+    if (!command) return;
+    if (command.verb === "MAIL" && replies.some((r) => r.code === 250)) this.#mailAt = performance.now();
+    if (command.verb === "BDAT") this.#bdatLast = command.last === true;
+    this.#refusals(command, replies);
+  }
+
+  /** The replies after a message's content (DATA) or one of its chunks (BDAT). */
+  content(verb: "DATA" | "BDAT", replies: Reply[]): void {
+    this.#refusals({ verb }, replies);
+    const refused = replies.some((r) => r.code >= 400);
+    if (!refused && verb === "BDAT" && !this.#bdatLast) return; // more chunks to come
+    const listener = this.conn.listener;
+    if (!refused) count("postern_messages_received_total", { listener });
+    if (this.#mailAt) {
+      observe("postern_smtp_transaction_seconds", (performance.now() - this.#mailAt) / 1000, { listener });
+    }
+    this.#mailAt = 0;
+  }
+
+  #refusals(command: Command, replies: Reply[]): void {
+    const { verb, arg } = command;
+    if (!["MAIL", "RCPT", "DATA", "BDAT"].includes(verb)) return;
+    for (const r of replies) {
+      if (r.code < 400) continue;
+      const stage = verb.toLowerCase();
+      count("postern_smtp_refused_total", { listener: this.conn.listener, stage, code: r.enhanced ?? String(r.code) });
+      log.info("refused", {
+        listener: this.conn.listener,
+        ip: this.conn.remoteAddress,
+        stage,
+        ...(verb === "MAIL" ? { from: arg } : verb === "RCPT" ? { to: arg } : {}),
+        reply: formatReply(r).trimEnd().replace(/\r\n/g, " "),
+      });
+    }
   }
 }
 

@@ -1,0 +1,147 @@
+/**
+ * /metrics after real traffic (issue 20, item 5), with `serve` running a primary and a worker
+ * (whichever takes a connection, the primary's /metrics adds up both): messages received and
+ * refused per listener and code, login results, deliveries by status, the queue's size and
+ * oldest age, SMTP transaction and delivery time histograms; the exposition parses.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import nodemailer from "nodemailer";
+import { listen, type Listener } from "../../src/net/listener.ts";
+import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
+import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { freePortPair } from "../helpers/ports.ts";
+import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { runtime } from "../helpers/runtime.ts";
+
+class Relay implements SmtpBackend {
+  received: MailTransaction[] = [];
+  async authenticate() {
+    return null;
+  }
+  async mayUseSender() {
+    return true;
+  }
+  async checkRecipient() {
+    return "accept" as const;
+  }
+  async deliver(transaction: MailTransaction): Promise<DeliveryResult> {
+    this.received.push(transaction);
+    return { ok: true };
+  }
+}
+
+let mail: MailServer;
+let relayPort: number;
+let relay: Listener | undefined;
+
+beforeAll(async () => {
+  [relayPort] = await freePortPair();
+  mail = await startMailServer({
+    waitFor: ["smtp", "submission", "http"],
+    users: { "rita@example.test": "rita-password" },
+    config: { delivery: { relayHost: `127.0.0.1:${relayPort}`, retryDelay: 1 } },
+  });
+}, 60_000);
+afterAll(async () => {
+  await mail?.stop();
+  await relay?.close(0);
+});
+
+/** The value of one series, or 0 when it is not there yet. */
+function value(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+async function scrape(): Promise<string> {
+  return await (await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`)).text();
+}
+
+/** Scrapes until `ok` holds (a worker's counters arrive within a few seconds). */
+async function scrapeUntil(what: string, ok: (text: string) => boolean, ms = 20_000): Promise<string> {
+  const end = Date.now() + ms;
+  let text = "";
+  while (Date.now() < end) {
+    text = await scrape();
+    if (ok(text)) return text;
+    await Bun.sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}:\n${text}`);
+}
+
+describe(`metrics on ${runtime()}`, () => {
+  test("after a received message, a refused recipient, logins and a delivery", async () => {
+    const smtp = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: mail.server.ports.smtp,
+      ignoreTLS: true,
+      name: "client.test",
+    });
+    await smtp.sendMail({
+      envelope: { from: "x@remote.test", to: ["rita@example.test"] },
+      raw: "From: x@remote.test\r\nSubject: counted\r\n\r\nhello\r\n",
+    });
+    await expect(
+      smtp.sendMail({
+        envelope: { from: "x@remote.test", to: ["nobody@example.test"] },
+        raw: "Subject: x\r\n\r\nx\r\n",
+      }),
+    ).rejects.toThrow();
+    const submission = (pass: string) =>
+      nodemailer.createTransport({
+        host: "127.0.0.1",
+        port: mail.server.ports.submission,
+        requireTLS: true,
+        name: "client.test",
+        tls: { rejectUnauthorized: false },
+        auth: { user: "rita@example.test", pass },
+      });
+    await expect(submission("wrong").verify()).rejects.toThrow();
+    await submission("rita-password").sendMail({
+      envelope: { from: "rita@example.test", to: ["far@remote.test"] },
+      raw: "From: rita@example.test\r\nTo: far@remote.test\r\nSubject: out\r\n\r\nbye\r\n",
+    });
+
+    // The relay is down: the message waits in the queue, deferred.
+    const waiting = await scrapeUntil(
+      "a deferral",
+      (t) => value(t, 'postern_deliveries_total{status="deferred"}') >= 1 && value(t, "postern_queue_messages") === 1,
+    );
+    expect(value(waiting, "postern_queue_oldest_age_seconds")).toBeGreaterThan(0);
+
+    relay = await listen({ ...(await remoteMxOptions(new Relay())), port: relayPort });
+    const text = await scrapeUntil(
+      "every count",
+      (t) =>
+        value(t, 'postern_deliveries_total{status="sent"}') === 1 &&
+        value(t, 'postern_messages_received_total{listener="smtp"}') === 1 &&
+        value(t, 'postern_messages_received_total{listener="submission"}') === 1 &&
+        value(t, 'postern_auth_attempts_total{result="failed"}') === 1 &&
+        value(t, 'postern_auth_attempts_total{result="ok"}') === 1,
+    );
+    expect(value(text, 'postern_smtp_refused_total{listener="smtp",stage="rcpt",code="5.1.1"}')).toBe(1);
+    expect(value(text, "postern_queue_messages")).toBe(0);
+    expect(value(text, "postern_queue_oldest_age_seconds")).toBe(0);
+    expect(value(text, 'postern_delivery_seconds_count{status="sent"}')).toBe(1);
+    expect(value(text, 'postern_delivery_seconds_bucket{status="sent",le="+Inf"}')).toBe(1);
+    expect(value(text, 'postern_delivery_seconds_sum{status="sent"}')).toBeGreaterThan(0);
+    expect(value(text, 'postern_smtp_transaction_seconds_count{listener="smtp"}')).toBeGreaterThanOrEqual(1);
+    expect(value(text, 'postern_smtp_transaction_seconds_bucket{listener="smtp",le="+Inf"}'))
+      .toBe(value(text, 'postern_smtp_transaction_seconds_count{listener="smtp"}'));
+
+    // The exposition (format 0.0.4): every series has a TYPE, every sample line parses, buckets grow.
+    const types = new Map<string, string>();
+    for (const line of text.trimEnd().split("\n")) {
+      const typed = /^# TYPE (\w+) (counter|gauge|histogram)$/.exec(line);
+      if (typed) types.set(typed[1]!, typed[2]!);
+      if (line.startsWith("#")) continue;
+      const m = /^(\w+)(\{(?:\w+="(?:[^"\\]|\\.)*",?)*\})? (-?[\d.e+]+|\+Inf|NaN)$/.exec(line);
+      expect(m, line).not.toBeNull();
+      const base = m![1]!.replace(/_(bucket|sum|count)$/, "");
+      expect(types.has(m![1]!) || types.get(base) === "histogram", line).toBe(true);
+    }
+    const buckets = text.split("\n").filter((l) => l.startsWith('postern_delivery_seconds_bucket{status="sent"'))
+      .map((l) => Number(l.split(" ")[1]));
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+  }, 60_000);
+});
