@@ -165,7 +165,7 @@ export class Deliverer {
     const webhooks = routing.forwarded.filter((r) => isWebhookUrl(r.address));
     const forwarded = routing.forwarded.filter((r) => !isWebhookUrl(r.address));
     // Issue 21: each local account's active Sieve script decides where its copy goes.
-    const { filings: sieve, redirects } = await sieveFilings(
+    const { filings: sieve, redirects, replies: sieveReplies } = await sieveFilings(
       this.store,
       this.directory,
       routing.local,
@@ -191,6 +191,7 @@ export class Deliverer {
           sender: srs ? srs.forward(message.sender) : message.sender,
           recipients: redirects.map((address) => ({ address })),
         },
+        ...sieveReplies,
         ...replies.entries,
       ],
     });

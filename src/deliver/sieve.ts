@@ -2,16 +2,19 @@
  * Sieve at local delivery (issue 21): for each local account with an active script, runs it on the message (after
  * the policy pipeline) and turns its actions into where the store files the copy and the addresses it is redirected
  * to (queued like forwarded mail, with an SRS sender). A script that fails to compile or run, or an action not carried
- * out at delivery yet (reject, vacation, editheader), never loses mail: the copy is kept in INBOX and the reason
- * logged.
+ * out at delivery yet (reject, editheader), never loses mail: the copy is kept in INBOX and the reason logged.
+ * Vacation replies (RFC 5230, RFC 3834 rules in vacation.ts) go once per sender and period, recorded in the store.
  */
+import { parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
 import { compileSieve, messageView, runScript, type SieveAction, type ValidScript } from "../sieve/index.ts";
+import type { NewQueueEntry } from "../store/queue.ts";
 import type { SieveFiling } from "../store/sieve-delivery.ts";
 import type { Store } from "../store/store.ts";
 import { log } from "../util/log.ts";
 import { VERSION } from "../util/version.ts";
 import type { EnvelopeRecipient } from "./deliverer.ts";
 import type { Directory } from "./directory.ts";
+import { vacationReply, vacationSkipReason } from "./vacation.ts";
 
 const compiled = new Map<string, ValidScript | null>();
 const COMPILED_MAX = 256;
@@ -44,6 +47,8 @@ export interface SieveOutcome {
   filings: Map<number, SieveFiling>;
   /** RFC 5228 §4.2: addresses the message is redirected to, once each. */
   redirects: string[];
+  /** RFC 5230 vacation replies due, to queue with the delivery (null sender, their own content). */
+  replies: Array<NewQueueEntry & { raw: Uint8Array }>;
 }
 
 export async function sieveFilings(
@@ -56,6 +61,8 @@ export async function sieveFilings(
   const filings = new Map<number, SieveFiling>();
   /** By lower-cased address; a local part's case is kept as written (RFC 5321 §2.4). */
   const redirects = new Map<string, string>();
+  const replies: SieveOutcome["replies"] = [];
+  let headers: ReturnType<typeof parseHeaderFields> | undefined;
   for (const target of local) {
     const active = await store.sieve.active(target.accountId);
     if (!active) continue;
@@ -73,6 +80,22 @@ export async function sieveFilings(
       log.warn("sieve script failed; kept in INBOX", { account: target.address, error: result.error.message });
     }
     const junk = message.junk === true;
+    for (const action of result.actions) {
+      if (action.type !== "vacation") continue;
+      headers ??= parseHeaderFields(message.raw.subarray(0, splitHeaderBody(message.raw).headerEnd));
+      const ctx = { action, account: target.address, recipient: to, sender: message.sender, headers, junk };
+      const skip = vacationSkipReason(ctx);
+      if (skip) log.info("sieve vacation: no reply", { account: target.address, to: message.sender, reason: skip });
+      else if (await store.sieve.vacationDue(target.accountId, action.handle, message.sender, action.seconds)) {
+        replies.push({
+          sender: "",
+          accountId: target.accountId,
+          recipients: [{ address: message.sender }],
+          raw: vacationReply(ctx, hostname),
+        });
+        log.info("sieve vacation: reply", { account: target.address, to: message.sender });
+      }
+    }
     filings.set(target.accountId, filing(result.actions, target.address, junk));
     // Junk is not sent on (issue 19): it would spend this server's reputation; the copy is kept instead.
     for (const a of result.actions) {
@@ -81,7 +104,7 @@ export async function sieveFilings(
       }
     }
   }
-  return { filings, redirects: [...redirects.values()] };
+  return { filings, redirects: [...redirects.values()], replies };
 }
 
 /** Keep and fileinto become destinations; the actions delivery does not carry out yet keep the message instead. */
@@ -97,7 +120,7 @@ function filing(actions: readonly SieveAction[], account: string, junk: boolean)
     } else if (a.type === "redirect" && junk) {
       log.info("sieve redirect of junk not carried out; kept", { account, to: a.address });
       keepInstead = true;
-    } else if (a.type !== "discard" && a.type !== "redirect") {
+    } else if (a.type !== "discard" && a.type !== "redirect" && a.type !== "vacation") {
       log.info(`sieve ${a.type} is not carried out at delivery yet`, { account });
     }
   }

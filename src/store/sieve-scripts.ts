@@ -5,7 +5,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
-import { sieveScripts } from "./schema.ts";
+import { sieveScripts, sieveVacationReplies } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export interface SieveScriptInfo {
@@ -90,6 +90,44 @@ export class SieveScriptRepository {
       if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(name)}`);
       if (row.active) throw new StoreError("in-use", `Script ${JSON.stringify(name)} is active; deactivate it first`);
       await tx.delete(sieveScripts).where(and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)));
+    });
+  }
+
+  /**
+   * Renames a script, keeping its content and whether it is active (RFC 5804 §2.11.1); `newName` must not be taken.
+   */
+  rename(accountId: number, oldName: string, newName: string): Promise<void> {
+    if (!validScriptName(newName)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(newName)}`);
+    return this.store.write(async (tx) => {
+      const named = (name: string) => and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name));
+      const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(oldName));
+      if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(oldName)}`);
+      if (oldName === newName) return;
+      const [taken] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(newName));
+      if (taken) throw new StoreError("exists", `A script named ${JSON.stringify(newName)} exists`);
+      await tx.update(sieveScripts).set({ name: newName, updatedAt: new Date() }).where(eq(sieveScripts.id, row.id));
+    });
+  }
+
+  /**
+   * RFC 5230 §4.2: whether a vacation reply to `sender` under `handle` is due, none having gone within `seconds`;
+   * when it is, the reply is recorded as sent at `now`, in the same transaction, so two deliveries never both reply.
+   */
+  vacationDue(accountId: number, handle: string, sender: string, seconds: number, now = new Date()): Promise<boolean> {
+    const key = and(
+      eq(sieveVacationReplies.accountId, accountId),
+      eq(sieveVacationReplies.handle, handle),
+      eq(sieveVacationReplies.sender, sender.toLowerCase()),
+    );
+    return this.store.write(async (tx) => {
+      const [row] = await tx.select({ sentAt: sieveVacationReplies.sentAt }).from(sieveVacationReplies).where(key);
+      if (row && now.getTime() - row.sentAt.getTime() < seconds * 1000) return false;
+      await tx.insert(sieveVacationReplies).values({ accountId, handle, sender: sender.toLowerCase(), sentAt: now })
+        .onConflictDoUpdate({
+          target: [sieveVacationReplies.accountId, sieveVacationReplies.handle, sieveVacationReplies.sender],
+          set: { sentAt: now },
+        });
+      return true;
     });
   }
 }

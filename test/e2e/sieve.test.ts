@@ -2,8 +2,8 @@
  * Sieve at local delivery (issue 21), end to end on the runtime named by POSTERN_TEST_RUNTIME: a script stored with
  * `postern sieve put --activate` files mail by header (with flags, into a mailbox it creates) and by subaddress,
  * files one email into two mailboxes, discards, flags what it keeps, and redirects (a copy, and a message it does not
- * keep) to a recording MX with an SRS sender; a script removed from service leaves mail in INBOX. Checked over IMAP
- * with imapflow.
+ * keep) to a recording MX with an SRS sender; a script removed from service leaves mail in INBOX. Another account's
+ * vacation script replies once per sender, never to list mail. Checked over IMAP with imapflow.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
@@ -60,7 +60,7 @@ beforeAll(async () => {
   mx = await listen(await remoteMxOptions(remote));
   mail = await startMailServer({
     waitFor: ["smtp", "imap"],
-    users: { "ivy@example.test": "ivy-password" },
+    users: { "ivy@example.test": "ivy-password", "zed@example.test": "zed-password" },
     config: {
       delivery: { transport: { "remote.test": `127.0.0.1:${mx.address().port}` }, retryDelay: 1 },
       srs: { secret: "srs-secret-for-sieve-tests" },
@@ -71,6 +71,19 @@ beforeAll(async () => {
   const put = await mail.server.cli(["sieve", "put", "ivy@example.test", "main", file, "--activate"]);
   expect(put.stderr).toBe("");
   expect(put.code).toBe(0);
+  await Bun.write(
+    `${mail.server.dir}/away.sieve`,
+    'require "vacation";\nvacation :days 1 :subject "Away" "Back on Monday.";\n',
+  );
+  const away = await mail.server.cli([
+    "sieve",
+    "put",
+    "zed@example.test",
+    "away",
+    `${mail.server.dir}/away.sieve`,
+    "--activate",
+  ]);
+  expect(away.stderr).toBe("");
   imap = new ImapFlow({
     host: "127.0.0.1",
     port: mail.server.ports.imap!,
@@ -90,12 +103,12 @@ afterAll(async () => {
   await mx?.close(0);
 });
 
-function send(to: string, subject: string) {
+function send(to: string, subject: string, extra = "") {
   return nodemailer
     .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
     .sendMail({
       envelope: { from: "x@remote.test", to: [to] },
-      raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${
+      raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\n${extra}Message-ID: <${
         subject.replace(/\W/g, "")
       }@remote.test>\r\n\r\nhello\r\n`,
     });
@@ -174,5 +187,23 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     expect(Object.keys((await contents("INBOX"))!).sort()).toEqual(["Another invoice", "for the boss", "hello"]);
     const list = await mail.server.cli(["sieve", "list", "ivy@example.test"]);
     expect(list.stdout).toMatch(/^main\t\t\d+\t/);
+  });
+
+  test("vacation: one reply per sender and period, none to a list", async () => {
+    await send("zed@example.test", "first question");
+    await send("zed@example.test", "second question");
+    await send("zed@example.test", "list traffic", "List-Id: <chat.remote.test>\r\n");
+    const replies = () => remote.received.filter((r) => r.transaction.recipients[0]?.address === "x@remote.test");
+    const deadline = Date.now() + 20_000;
+    while (replies().length < 1 && Date.now() < deadline) await Bun.sleep(100);
+    await Bun.sleep(1500); // room for a wrong second reply to arrive
+    expect(replies()).toHaveLength(1);
+    const [reply] = replies();
+    expect(reply!.transaction.sender).toBe("");
+    expect(reply!.content).toMatch(/^From: zed@example\.test\r$/m);
+    expect(reply!.content).toMatch(/^Subject: Away\r$/m);
+    expect(reply!.content).toMatch(/^Auto-Submitted: auto-replied\r$/m);
+    expect(reply!.content).toMatch(/^In-Reply-To: <firstquestion@remote\.test>\r$/m);
+    expect(reply!.content).toContain("Back on Monday.");
   });
 });

@@ -58,6 +58,19 @@ describe("sieve scripts", () => {
   });
 });
 
+describe("vacation replies sent", () => {
+  test("one per account, handle and sender within the period; the period restarts with the next reply", async () => {
+    const t0 = new Date(1_000_000);
+    const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+    expect(await store.sieve.vacationDue(accountId, "h", "Jane@Remote.test", 3600, t0)).toBe(true);
+    expect(await store.sieve.vacationDue(accountId, "h", "jane@remote.test", 3600, at(3599))).toBe(false);
+    expect(await store.sieve.vacationDue(accountId, "other", "jane@remote.test", 3600, at(10))).toBe(true);
+    expect(await store.sieve.vacationDue(other, "h", "jane@remote.test", 3600, at(10))).toBe(true);
+    expect(await store.sieve.vacationDue(accountId, "h", "jane@remote.test", 3600, at(3600))).toBe(true);
+    expect(await store.sieve.vacationDue(accountId, "h", "jane@remote.test", 3600, at(7199))).toBe(false);
+  });
+});
+
 describe("filing by Sieve at delivery", () => {
   const raw = new TextEncoder().encode("Subject: s\r\nMessage-ID: <s@x>\r\n\r\nbody\r\n");
 
