@@ -58,7 +58,7 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${mail.server.ports.http}`;
   const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   mkdirSync(SHOTS, { recursive: true });
 }, 90_000);
 
@@ -405,6 +405,28 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     expect(await queueAttempts()).toBeGreaterThan(before);
     expect(await admin.locator("[role=alert]").count()).toBe(0);
     await admin.screenshot({ path: join(SHOTS, "admin-queue.png") });
+  });
+
+  test("keyboard: j/k move through the list, s flags, c composes", async () => {
+    await jo.click(".mailbox[data-role=sent]");
+    await message(jo, "To the outside").waitFor();
+    await jo.locator(".box-title").click();
+    const subject = jo.locator(".reader h2.subject");
+    await jo.keyboard.press("j");
+    await expect(subject.textContent()).resolves.toBe("To the outside");
+    await jo.keyboard.press("j");
+    await expect(subject.textContent()).resolves.toBe("Minutes of the meeting");
+    await jo.keyboard.press("k");
+    await expect(subject.textContent()).resolves.toBe("To the outside");
+    await jo.keyboard.press("s");
+    await message(jo, "To the outside").locator(".flagged").waitFor();
+    await jo.keyboard.press("c");
+    await jo.locator(".compose").waitFor();
+    // Typing in a field is typing, not a shortcut.
+    await jo.fill(".compose input[name=subject]", "");
+    await jo.type(".compose input[name=subject]", "jkcs");
+    expect(await jo.inputValue(".compose input[name=subject]")).toBe("jkcs");
+    await jo.click(".compose button:has-text('Discard')");
   });
 });
 

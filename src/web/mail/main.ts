@@ -5,6 +5,7 @@
 import { html, render } from "htm/preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { Compose } from "./compose.ts";
+import { SHORTCUTS, useKeys } from "./keys.ts";
 import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./jmap.ts";
 import { createFolder, deleteFolder, MailboxList } from "./mailboxes.ts";
 import { MessageList, PAGE_SIZE } from "./message-list.ts";
@@ -105,6 +106,23 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
     setComposing(null);
   };
   const box = mailboxes.find((m) => m.id === boxId);
+  const step = (by: number) => {
+    const at = emails.findIndex((e) => e.id === openId);
+    const next = emails[at < 0 ? 0 : Math.min(emails.length - 1, Math.max(0, at + by))];
+    if (next) {
+      setComposing(null);
+      setOpenId(next.id);
+    }
+  };
+  useKeys(() => ({
+    j: () => step(1),
+    k: () => step(-1),
+    c: () => {
+      setComposing(EMPTY_DRAFT);
+      setOpenId(null);
+    },
+    "/": () => document.querySelector<HTMLInputElement>(".search input")?.focus(),
+  }));
   const newFolder = async () => {
     const name = prompt("Name of the new folder")?.trim();
     if (!name) return;
@@ -184,7 +202,10 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
               onGone=${() => setOpenId(null)}
               onError=${fail} />
           `
-          : html`<p class="placeholder">Select a message to read it.</p>`}
+          : html`
+            <p class="placeholder">Select a message to read it.</p>
+            <p class="placeholder keys">Keys: ${SHORTCUTS}</p>
+          `}
       </div>
     </div>
   `;

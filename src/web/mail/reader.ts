@@ -3,9 +3,10 @@
  * and the actions on it (reply, flag, unread, move, delete). Opening a message marks it read.
  */
 import { html } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../icons.ts";
 import type { Jmap } from "./jmap.ts";
+import { useKeys } from "./keys.ts";
 import { sanitizeMessageHtml } from "./sanitize.ts";
 import { Conversation } from "./thread.ts";
 import { type Draft, type EmailFull, formatAddresses, type Mailbox, mailboxName } from "./types.ts";
@@ -65,6 +66,9 @@ export function Reader(props: {
     };
   }, [id]);
 
+  const keys = useRef<Record<string, () => void>>({});
+  useKeys(() => keys.current);
+
   if (!email) return html`<article class="reader loading" aria-busy="true">Loading…</article>`;
 
   const update = async (patch: Record<string, unknown>) => {
@@ -121,15 +125,18 @@ export function Reader(props: {
   const htmlPart = email.htmlBody.find((p) => p.type === "text/html" && p.partId && email.bodyValues[p.partId]);
   const safe = htmlPart ? sanitizeMessageHtml(email.bodyValues[htmlPart.partId!]!.value) : null;
   const flagged = !!email.keywords.$flagged;
+  const toggleFlag = () => update({ "keywords/$flagged": !flagged || null });
+  const markUnread = () => update({ "keywords/$seen": null });
+  keys.current = { r: reply, s: toggleFlag, u: markUnread, "#": remove, "!": markSpam };
 
   return html`
     <article class="reader" aria-label="Message">
       <div class="toolbar" role="toolbar">
         <button onClick=${reply}>Reply</button>
-        <button class="flag" aria-pressed=${flagged} onClick=${() => update({ "keywords/$flagged": !flagged || null })}>
+        <button class="flag" aria-pressed=${flagged} onClick=${toggleFlag}>
           ${flagged ? "Unflag" : "Flag"}
         </button>
-        <button onClick=${() => update({ "keywords/$seen": null })}>Mark unread</button>
+        <button onClick=${markUnread}>Mark unread</button>
         <label>Move to <select class="move" onChange=${(e: Event) => moveTo((e.target as HTMLSelectElement).value)}>
           <option value="">…</option>
           ${props.mailboxes.filter((m) => !email.mailboxIds[m.id]).map((m) =>
