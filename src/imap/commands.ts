@@ -93,8 +93,12 @@ export interface PartialRange {
 export interface AppendMessage {
   flags: string[];
   date: Date | null;
-  message: Uint8Array;
+  /** The message, or with CATENATE (RFC 4469) the parts to make it of. */
+  message: Uint8Array | CatenatePart[];
 }
+
+/** RFC 4469 §5: cat-part = text-literal / url. */
+export type CatenatePart = { kind: "text"; bytes: Uint8Array } | { kind: "url"; url: string };
 
 export interface Qresync {
   uidValidity: number;

@@ -24,6 +24,8 @@ export interface HandlerContext {
   currentTag: string;
   /** Untagged responses and literals to send before the completion. */
   out: Array<string | Uint8Array>;
+  /** The largest message APPEND may store (a CATENATE result included, RFC 4469 §5 TOOBIG). */
+  maxMessageSize: number;
 }
 
 export const ok = (text: string, code?: string): Completion => ({ status: "OK", text, ...(code ? { code } : {}) });

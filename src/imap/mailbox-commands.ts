@@ -2,6 +2,7 @@
  * Mailbox commands (RFC 9051 §6.3): SELECT/EXAMINE (with CONDSTORE/QRESYNC), CREATE, DELETE,
  * RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND.
  */
+import { catenate } from "./catenate.ts";
 import type { MailboxInfo } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
 import {
@@ -196,13 +197,20 @@ export async function status(ctx: HandlerContext, cmd: Cmd<"STATUS">): Promise<C
 export async function append(ctx: HandlerContext, cmd: Cmd<"APPEND">): Promise<Completion> {
   const mailbox = await findMailbox(ctx, cmd.mailbox);
   if (!mailbox) return no("No such mailbox", "TRYCREATE");
-  if (cmd.messages.some((m) => m.message.length === 0)) return no("Empty message");
+  const messages: Array<{ message: Uint8Array; flags: string[]; date: Date | null }> = [];
+  for (const m of cmd.messages) {
+    let message: Uint8Array;
+    if (Array.isArray(m.message)) {
+      // CATENATE (RFC 4469 §3): the parts are put together before anything is stored.
+      const made = await catenate(ctx, m.message, ctx.maxMessageSize);
+      if (!made.ok) return made.completion;
+      message = made.message;
+    } else message = m.message;
+    if (message.length === 0) return no("Empty message");
+    messages.push({ message, date: m.date, flags: m.flags.filter((f) => f !== "\\Recent") });
+  }
   // MULTIAPPEND (RFC 3502 §3): all the messages are stored, or none.
-  const result = await ctx.backend.append(
-    ctx.account,
-    mailbox.id,
-    cmd.messages.map((m) => ({ ...m, flags: m.flags.filter((f) => f !== "\\Recent") })),
-  );
+  const result = await ctx.backend.append(ctx.account, mailbox.id, messages);
   if (!result.ok) return no(result.message, result.code);
   // The new messages show up as EXISTS at once when they went into the selected mailbox.
   if (ctx.view?.mailbox.id === mailbox.id) await refresh(ctx, true);

@@ -3,7 +3,15 @@
  * Errors name what was wrong; the session answers them with BAD.
  */
 import type { RawCommand } from "./command-reader.ts";
-import type { AppendMessage, ImapCommand, ListReturn, PartialRange, Qresync, StoreMode } from "./commands.ts";
+import type {
+  AppendMessage,
+  CatenatePart,
+  ImapCommand,
+  ListReturn,
+  PartialRange,
+  Qresync,
+  StoreMode,
+} from "./commands.ts";
 import { Cursor, ImapSyntaxError } from "./cursor.ts";
 import { parseFetchItems } from "./fetch-items.ts";
 import { mailboxFromWire } from "./mailbox-name.ts";
@@ -196,6 +204,10 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
           date = parseDateTime(c.quoted()) ?? c.fail('a date-time like "01-Feb-2024 10:00:00 +0000"');
           c.sp();
         }
+        if (c.accept("CATENATE ")) {
+          messages.push({ flags, date, message: catenateParts(c) });
+          continue;
+        }
         // RFC 6855 §4: a message with UTF-8 in its header comes as UTF8 (~{n}).
         const utf8 = c.accept("UTF8 (");
         const message = c.literalBytes();
@@ -342,6 +354,17 @@ function searchReturn(c: Cursor): { returnOptions: string[] | null; partial: Par
   }
   c.sp();
   return { returnOptions, partial };
+}
+
+/** RFC 4469 §5: "(" cat-part *(SP cat-part) ")", cat-part = "TEXT" SP literal / "URL" SP astring. */
+function catenateParts(c: Cursor): CatenatePart[] {
+  return c.list((): CatenatePart => {
+    const kind = c.atom().toUpperCase();
+    c.sp();
+    if (kind === "TEXT") return { kind: "text", bytes: c.literalBytes() };
+    if (kind === "URL") return { kind: "url", url: c.astring() };
+    return c.fail(`TEXT or URL (not ${kind})`);
+  });
 }
 
 function spaceSeparatedFlags(c: Cursor): string[] {

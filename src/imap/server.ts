@@ -13,6 +13,12 @@ import { ImapSession, type ImapSessionOptions, type ImapStep } from "./session.t
 export interface ImapServerOptions extends Omit<ImapSessionOptions, "remoteAddress" | "tls"> {
   /** Largest APPEND literal (the message size limit). */
   maxLiteralSize: number;
+  /**
+   * Largest command once logged in, its literals together: a MULTIAPPEND (RFC 3502) or CATENATE (RFC 4469) of
+   * several messages, each up to `maxLiteralSize`, is held whole to be stored in one transaction. Default ten times
+   * `maxLiteralSize`.
+   */
+  maxCommandSize?: number;
   maxLineLength: number;
   /** Autologout before authentication. */
   loginTimeoutMs: number;
@@ -29,7 +35,10 @@ async function send(conn: Connection, chunks: ReadonlyArray<string | Uint8Array>
 
 export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
   return async (conn: Connection): Promise<void> => {
-    const session = new ImapSession({ ...options, remoteAddress: conn.remoteAddress, tls: conn.tls }, backend);
+    const session = new ImapSession(
+      { ...options, remoteAddress: conn.remoteAddress, tls: conn.tls, maxMessageSize: options.maxLiteralSize },
+      backend,
+    );
     const reader = new CommandReader(PRE_LOGIN_LIMITS);
     conn.setIdleTimeout(options.loginTimeoutMs);
     await send(conn, [session.greeting()]);
@@ -95,7 +104,7 @@ export function imapHandler(options: ImapServerOptions, backend: ImapBackend) {
         conn.setIdleTimeout(options.idleTimeoutMs);
         reader.setLimits({
           maxLiteralSize: options.maxLiteralSize,
-          maxCommandSize: options.maxLiteralSize + 1_000_000,
+          maxCommandSize: options.maxCommandSize ?? 10 * options.maxLiteralSize + 1_000_000,
         });
       }
       switch (step.action.kind) {

@@ -23,6 +23,8 @@ export interface ImapSessionOptions {
   tls: TlsInfo | null;
   allowPlaintextAuth: boolean;
   maxAuthFailures: number;
+  /** The message size limit, for what CATENATE puts together (RFC 4469); literals are bounded by the reader. */
+  maxMessageSize?: number;
 }
 
 export type ImapAction =
@@ -411,6 +413,7 @@ export class ImapSession {
           enabled: new Set<string>(),
           out: [],
           currentTag: "",
+          maxMessageSize: this.#options.maxMessageSize ?? Infinity,
         };
         this.#state = { name: "authenticated", ctx };
         return ok(`Logged in as ${account.address}`, `CAPABILITY ${this.#caps()}`);

@@ -86,6 +86,7 @@ export function capabilities(context: CapabilityContext): string[] {
     "UNSELECT",
     "UIDPLUS",
     "MULTIAPPEND",
+    "CATENATE",
     "MOVE",
     "CHILDREN",
     "LIST-EXTENDED",

@@ -82,11 +82,32 @@ describe("IMAP command parser", () => {
     if (cmd.name !== "APPEND") throw new Error("not APPEND");
     expect(cmd).toMatchObject({ name: "APPEND", mailbox: "Drafts", messages: [{ flags: ["\\Seen", "\\Draft"] }] });
     expect(cmd.messages[0]!.date!.toISOString()).toBe("2024-02-05T09:30:00.000Z");
-    expect(new TextDecoder().decode(cmd.messages[0]!.message)).toBe("Subject: x\r\n\r\nhi");
+    expect(new TextDecoder().decode(cmd.messages[0]!.message as Uint8Array)).toBe("Subject: x\r\n\r\nhi");
     expect(ok("ap2 APPEND INBOX \0", ["x"])).toMatchObject({ messages: [{ flags: [], date: null }] });
     const multi = ok('ap3 APPEND INBOX \0 (\\Seen) \0 "05-Feb-2024 10:30:00 +0100" \0', ["a", "b", "c"]);
     expect(multi).toMatchObject({ messages: [{ flags: [] }, { flags: ["\\Seen"] }, { flags: [] }] });
     expect(parse("ap4 APPEND INBOX \0 ", ["a"]).ok).toBe(false);
+  });
+
+  test("APPEND with CATENATE: TEXT literals and URLs, with MULTIAPPEND (RFC 4469 §5)", () => {
+    const url = "/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER";
+    const cmd = ok(`c1 APPEND Drafts (\\Seen) CATENATE (URL "${url}" TEXT \0 URL /INBOX/;UID=3) \0`, ["--b\r\n", "x"]);
+    expect(cmd).toMatchObject({
+      name: "APPEND",
+      messages: [
+        {
+          flags: ["\\Seen"],
+          message: [
+            { kind: "url", url },
+            { kind: "text", bytes: new TextEncoder().encode("--b\r\n") },
+            { kind: "url", url: "/INBOX/;UID=3" },
+          ],
+        },
+        { flags: [], message: new TextEncoder().encode("x") },
+      ],
+    });
+    expect(parse("c2 APPEND Drafts CATENATE ()", []).ok).toBe(false);
+    expect(parse("c3 APPEND Drafts CATENATE (BODY \0)", ["x"]).ok).toBe(false);
   });
 
   test("FETCH items: macros, sections, partials, BINARY, modifiers", () => {

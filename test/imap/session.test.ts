@@ -12,13 +12,14 @@ import { MemoryImapBackend } from "../helpers/imap-backend.ts";
 
 const TLS = { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" };
 
-function open(backend = new MemoryImapBackend()) {
+function open(backend = new MemoryImapBackend(), maxMessageSize?: number) {
   const session = new ImapSession({
     hostname: "mx.example.org",
     remoteAddress: "192.0.2.1",
     tls: TLS,
     allowPlaintextAuth: false,
     maxAuthFailures: 3,
+    ...(maxMessageSize ? { maxMessageSize } : {}),
   }, backend);
   let n = 0;
   /** Runs one command line (a literal as `{literal}`); returns the output lines without CRLF. */
@@ -327,5 +328,67 @@ describe("IMAP session: CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4)", () => {
     await s.run("SELECT INBOX");
     s.backend.deliver("INBOX", "Subject: g\r\n\r\nx\r\n");
     expect((await s.run("NOOP")).untagged).toEqual(["* 7 EXISTS"]);
+  });
+});
+
+describe("IMAP session: CATENATE (RFC 4469)", () => {
+  const DRAFT = 'Subject: draft\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+    "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: text/plain\r\n\r\nworld\r\n--b--\r\n";
+
+  test("a message made of TEXT literals and URL parts of stored messages, as in the RFC's §4 example", async () => {
+    const s = open(new MemoryImapBackend(), 2000);
+    s.backend.deliver("INBOX", "Subject: first\r\n\r\nbody\r\n");
+    s.backend.deliver("INBOX", DRAFT);
+    await s.run("LOGIN alice secret");
+    const base = "/INBOX;UIDVALIDITY=1001/;UID=2";
+    const r = await s.run(
+      `APPEND Trash (\\Seen \\Draft $MDNSent) CATENATE (URL "${base}/;section=HEADER" TEXT {literal} ` +
+        `URL "${base}/;SECTION=1.MIME" URL "${base}/;SECTION=1" TEXT {literal} URL "/INBOX;UIDVALIDITY=1001/;UID=1" ` +
+        `TEXT {literal} URL "imap://alice%40example.org;AUTH=*@mx.example.org/INBOX/;UID=2/;SECTION=2/;PARTIAL=1.3" TEXT {literal})`,
+      ["--b\r\n", "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n", "\r\n--b\r\n\r\n", "\r\n--b--\r\n"],
+    );
+    expect(r.done).toBe("OK [APPENDUID 1002 1] APPEND completed");
+    await s.run("SELECT Trash");
+    const fetched = await s.run("FETCH 1 (FLAGS BODY.PEEK[])");
+    const header = DRAFT.slice(0, DRAFT.indexOf("\r\n\r\n") + 4);
+    const expected = `${header}--b\r\nContent-Type: text/plain\r\n\r\nhello` +
+      "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: first\r\n\r\nbody\r\n" +
+      "\r\n--b\r\n\r\norl\r\n--b--\r\n";
+    expect(fetched.untagged.join("\r\n")).toBe(
+      `* 1 FETCH (FLAGS (\\Seen \\Draft $MDNSent \\Recent) BODY[] {${expected.length}}\r\n${expected})`,
+    );
+  });
+
+  test("anything but the account's own messages is NO [BADURL] and stores nothing; too big is TOOBIG", async () => {
+    const s = open(new MemoryImapBackend(), 100);
+    s.backend.deliver("INBOX", DRAFT.slice(0, 90));
+    await s.run("LOGIN alice secret");
+    for (
+      const url of [
+        "/INBOX;UIDVALIDITY=999/;UID=1", // another UIDVALIDITY
+        "/INBOX/;UID=7", // no such message
+        "/Nowhere/;UID=1",
+        "/INBOX/;UID=1/;SECTION=4", // no such part
+        "/INBOX/;UID=1/;SECTION=HEADER.FIELDS%20(FROM)",
+        "/INBOX/;UID=1/;URLAUTH=anonymous:internal:0123",
+        "imap://bob@mx.example.org/INBOX/;UID=1", // another user
+        "imap://mx.example.org/INBOX/;UID=1", // anonymous
+        "http://example.org/INBOX/;UID=1",
+        "/INBOX", // a mailbox, not a message
+      ]
+    ) {
+      const r = await s.run(`APPEND Trash CATENATE (TEXT {literal} URL "${url}")`, ["x"]);
+      expect(r.done, url).toBe(`NO [BADURL "${url}"] The URL names no message of this account`);
+    }
+    const quoted = await s.run('APPEND Trash CATENATE (URL "/a]\\"b")');
+    expect(quoted.done).toBe('NO [BADURL "/a\\"b"] The URL names no message of this account');
+    // Two copies of a 90-octet message would be 180 octets, over the 100 allowed.
+    const big = await s.run('APPEND Trash CATENATE (URL "/INBOX/;UID=1" URL "/INBOX/;UID=1")');
+    expect(big.done).toBe("NO [TOOBIG] The message would be too large");
+    // MULTIAPPEND with a bad CATENATE stores none of the messages (RFC 3502 §3).
+    const multi = await s.run('APPEND Trash {literal} CATENATE (URL "/INBOX/;UID=9")', ["Subject: ok\r\n\r\nx\r\n"]);
+    expect(multi.done).toMatch(/^NO \[BADURL /);
+    expect((await s.run("STATUS Trash (MESSAGES)")).untagged).toEqual(['* STATUS "Trash" (MESSAGES 0)']);
+    expect((await s.run("APPEND Trash CATENATE (TEXT {literal})", [""])).done).toBe("NO Empty message");
   });
 });
