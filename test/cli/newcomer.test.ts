@@ -56,7 +56,7 @@ describe("dkim keys", () => {
     const forced = await dkim("generate", "example.test", "--selector", "s1", "--force");
     expect(forced.code).toBe(0);
     expect(readFileSync(path, "utf8")).not.toBe(key);
-  });
+  }, 60_000);
 
   test("a second selector waits for activate; show prints both records; the running keyring follows", async () => {
     const keyring = createKeyring({}, dataDir);
@@ -82,7 +82,7 @@ describe("dkim keys", () => {
     expect((await dkim("activate", "example.test", "s9")).code).toBe(1);
     expect((await dkim("show", "other.test")).code).toBe(1);
     expect((await dkim("activate", "example.test")).code).toBe(2);
-  });
+  }, 60_000);
 });
 
 describe("configuration and start-up", () => {
@@ -93,7 +93,7 @@ describe("configuration and start-up", () => {
     expect(existsSync(join(dataDir, "postern.db"))).toBe(true);
     const listed = await runPostern(["domain", "list"], { env: { POSTERN_CONFIG: file } });
     expect(listed.stdout).toContain("rel.test");
-  });
+  }, 30_000);
 
   test("a busy port names the listener, the address and the setting, and exits 2 without a stack trace", async () => {
     const [port] = await freePortPair();
