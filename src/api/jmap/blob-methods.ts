@@ -7,21 +7,25 @@ import { strictUtf8 } from "../../mime/charset.ts";
 import type { Store } from "../../store/store.ts";
 import { readBlob } from "./blob.ts";
 import { accountJmapId, checkAccount, type JmapAccount } from "./mailbox.ts";
-import { MethodError } from "./request.ts";
+import { type CallContext, MethodError } from "./request.ts";
+import { blobLookup, blobUpload, LOOKUP_TYPES, MAX_BLOB_SET, MAX_DATA_SOURCES } from "./blob-upload.ts";
 
 export const BLOB = "urn:ietf:params:jmap:blob";
 
 /** RFC 9404 §4.1: the digest algorithms, by their names in the IANA HTTP Digest registry. */
 const DIGESTS: Record<string, string> = { "sha": "sha1", "sha-256": "sha256", "sha-512": "sha512" };
 export const BLOB_CAPABILITY = {
-  maxSizeBlobSet: null,
-  maxDataSources: 64,
-  supportedTypeNames: ["Email"],
+  maxSizeBlobSet: MAX_BLOB_SET,
+  maxDataSources: MAX_DATA_SOURCES,
+  supportedTypeNames: LOOKUP_TYPES,
   supportedDigestAlgorithms: Object.keys(DIGESTS),
 };
 
 export function blobMethods(store: Store, account: JmapAccount) {
   return {
+    "Blob/upload": (args: Record<string, unknown>, context: CallContext) => blobUpload(store, account, args, context),
+    "Blob/lookup": (args: Record<string, unknown>) => blobLookup(store, account, args),
+
     async "Blob/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       // Types checked by schemas.ts.

@@ -183,8 +183,11 @@ export function emailMethods(store: Store, account: JmapAccount) {
     },
 
     /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does (and threaded). */
-    async "Email/import"(args: Record<string, unknown>) {
+    async "Email/import"(args: Record<string, unknown>, context?: CallContext) {
       checkAccount(args, account);
+      // RFC 9404 §4.1: a blob made by Blob/upload earlier in the request, by its creation id.
+      const real = (id: unknown) =>
+        typeof id === "string" && id.startsWith("#") ? context?.createdIds.get(id.slice(1)) ?? id : id;
       const oldState = await accountState(store, account);
       if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
         throw new MethodError("stateMismatch");
@@ -193,7 +196,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};
       for (const [key, spec] of Object.entries((args.emails as Record<string, Record<string, unknown>>) ?? {})) {
-        const raw = await readBlob(store, account, spec.blobId);
+        const raw = await readBlob(store, account, real(spec.blobId));
         if (!raw) {
           notCreated[key] = { type: "blobNotFound" };
           continue;

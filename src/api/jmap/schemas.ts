@@ -209,6 +209,9 @@ const ARGUMENTS: Record<string, v.GenericSchema> = {
 
   "Blob/get": v.looseObject({ ...get, ids: List, offset: optional(UnsignedInt), length: optional(UnsignedInt) }),
   "Blob/copy": v.looseObject({ fromAccountId: Id, ...accountArgs, blobIds: optional(List) }),
+  // RFC 9404 §4.1, §4.3.
+  "Blob/upload": v.looseObject({ ...accountArgs, create: Objects }),
+  "Blob/lookup": v.looseObject({ ...accountArgs, typeNames: List, ids: List }),
 
   // RFC 8620 §7.2: no accountId, no ifInState.
   "PushSubscription/get": v.looseObject({ ids: optional(List), properties: optional(List) }),

@@ -15,6 +15,8 @@ export interface SetError {
   description?: string;
   properties?: string[];
   invalidRecipients?: string[];
+  /** blobNotFound: the blob ids that were not found (RFC 9404 §4.1). */
+  notFound?: string[];
 }
 
 export interface Envelope {
