@@ -4,7 +4,7 @@
  *
  * - `data/postern.db`: a consistent snapshot of the database taken while the server runs
  *   (`VACUUM INTO`, store/backup.ts), so every message acknowledged before it started is in it;
- * - `data/…`: the rest of the data directory (DKIM keys, the self-signed TLS key), not the spool;
+ * - `data/…`: the rest of the data directory (DKIM keys, TLS keys), not the spool or run/;
  * - `config/postern.json`: the config file; `config/secrets.json`: the secrets in effect (from the
  *   file or `POSTERN_*` variables); `config/files/…`: key files the config names outside the data
  *   directory (`tls.cert`, `tls.key`, DKIM keys, `webhooks.caFile`);
@@ -117,8 +117,10 @@ export async function backupCommand(argv: string[]): Promise<number> {
       files.push({ name, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
     };
     add("data/postern.db", snapshot);
+    // Not the spool (messages still arriving) nor run/ (the workers' metrics): nothing to restore.
+    const transient = [join(config.dataDir, "spool"), join(config.dataDir, "run")];
     const skip = (path: string) =>
-      path === join(config.dataDir, "spool") || path.startsWith(dbPath) || path === target || path === snapshot;
+      transient.includes(path) || path.startsWith(dbPath) || path === target || path === snapshot;
     for (const file of walk(config.dataDir, skip)) add(`data/${file}`, join(config.dataDir, file));
     if (configFile) add("config/postern.json", resolve(configFile));
     addBytes("config/secrets.json", new TextEncoder().encode(`${JSON.stringify(secretsOf(config), null, 2)}\n`));
