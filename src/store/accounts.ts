@@ -4,7 +4,7 @@ import { normalizeAddress } from "../mime/address.ts";
 import { isUniqueViolation, StoreError } from "./errors.ts";
 import { createMailbox, DEFAULT_MAILBOXES } from "./mailboxes.ts";
 import { collectBlobs } from "./append.ts";
-import { accounts, domains, emails, subscriptions } from "./schema.ts";
+import { accounts, domains, emails, subscriptions, webSessions } from "./schema.ts";
 import type { Db } from "./db.ts";
 import type { Store } from "./store.ts";
 
@@ -91,9 +91,11 @@ export class AccountRepository {
     const account = await this.get(address);
     if (!account) throw new StoreError("not-found", `No such account: ${address}`);
     const passwordHash = await hashPassword(password);
-    await this.store.writeDirectory((tx) =>
-      tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id))
-    );
+    await this.store.writeDirectory(async (tx) => {
+      await tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id));
+      // A new password signs the account out of the webmail everywhere (issue 22).
+      await tx.delete(webSessions).where(eq(webSessions.accountId, account.id));
+    });
   }
 
   /** Removes an account with its mailboxes and messages. */

@@ -50,3 +50,9 @@ test("revoking ends one session; expire removes idle rows; removing the account 
   expect(await t.store.webSessions.use(c.token, 30 * MINUTE)).toBeNull();
   expect(await t.count("web_sessions")).toBe(0);
 });
+
+test("a new password signs the account out of the webmail", async () => {
+  const { token } = await t.store.webSessions.create(accountId);
+  await t.store.accounts.setPassword("jo@example.test", "a-new-password");
+  expect(await t.store.webSessions.use(token, 30 * MINUTE)).toBeNull();
+});
