@@ -64,6 +64,10 @@ function queueMetrics(queue: { messages: number; oldest: Date | null }): string[
 
 /** What src/util/counters.ts counts: each metric's HELP and TYPE once, then its series. */
 const COUNTERS: Record<string, { type: "counter" | "histogram"; help: string }> = {
+  postern_sessions_total: {
+    type: "counter",
+    help: "Sessions (connections served) per listener, by every process: smtp, submission(s), imap(s), pop3(s).",
+  },
   postern_messages_received_total: {
     type: "counter",
     help: "Messages accepted (250 after the content), per listener.",

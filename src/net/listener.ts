@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { currentSecureContext, type SecureContextSource } from "./certificate.ts";
+import { count } from "../util/counters.ts";
 import { log } from "../util/log.ts";
 import { bindErrorCode, ListenError } from "./listen-error.ts";
 import { normalizeIp, SocketConnection } from "./connection.ts";
@@ -70,6 +71,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     total++;
     const started = Date.now();
     log.info("connect", { listener: options.name, ip, port: socket.remotePort, tls: conn.tls?.protocol });
+    count("postern_sessions_total", { listener: options.name });
     let released = false;
     const done = () => {
       if (released) return;

@@ -120,6 +120,8 @@ describe(`metrics on ${runtime()}`, () => {
         value(t, 'postern_auth_attempts_total{result="ok"}') === 1,
     );
     expect(value(text, 'postern_smtp_refused_total{listener="smtp",stage="rcpt",code="5.1.1"}')).toBe(1);
+    expect(value(text, 'postern_sessions_total{listener="smtp"}')).toBeGreaterThanOrEqual(1);
+    expect(value(text, 'postern_sessions_total{listener="submission"}')).toBeGreaterThanOrEqual(2);
     expect(value(text, "postern_queue_messages")).toBe(0);
     expect(value(text, "postern_queue_oldest_age_seconds")).toBe(0);
     expect(value(text, 'postern_delivery_seconds_count{status="sent"}')).toBe(1);
