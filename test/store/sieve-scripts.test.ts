@@ -51,6 +51,18 @@ describe("sieve scripts", () => {
     expect(() => store.sieve.put(accountId, "a/b", "keep;")).toThrow("Invalid script name");
   });
 
+  test("rename keeps the script active; the new name must be free and valid, the old one must exist", async () => {
+    await store.sieve.put(accountId, "a", "keep;\n");
+    await store.sieve.put(accountId, "b", "discard;\n");
+    await store.sieve.activate(accountId, "a");
+    await store.sieve.rename(accountId, "a", "c");
+    expect(await store.sieve.active(accountId)).toEqual({ name: "c", content: "keep;\n" });
+    await expect(store.sieve.rename(accountId, "c", "b")).rejects.toMatchObject({ code: "exists" });
+    await expect(store.sieve.rename(accountId, "a", "d")).rejects.toMatchObject({ code: "not-found" });
+    expect(() => store.sieve.rename(accountId, "c", "")).toThrow("Invalid script name");
+    expect((await store.sieve.list(accountId)).map((s) => s.name)).toEqual(["b", "c"]);
+  });
+
   test("scripts go with their account", async () => {
     await store.sieve.put(accountId, "a", "keep;\n");
     await store.accounts.remove("u@example.test");
