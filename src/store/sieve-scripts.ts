@@ -81,20 +81,6 @@ export class SieveScriptRepository {
     });
   }
 
-  /** RFC 5804 §2.11: renames a script, which stays active if it was; the new name must be free. */
-  rename(accountId: number, from: string, to: string): Promise<void> {
-    if (!validScriptName(to)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(to)}`);
-    const named = (name: string) => and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name));
-    return this.store.write(async (tx) => {
-      const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(from));
-      if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(from)}`);
-      if (from === to) return;
-      const [taken] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(to));
-      if (taken) throw new StoreError("exists", `A script named ${JSON.stringify(to)} exists`);
-      await tx.update(sieveScripts).set({ name: to, updatedAt: new Date() }).where(eq(sieveScripts.id, row.id));
-    });
-  }
-
   /** Deletes a script; RFC 5804 §2.10: the active script cannot be deleted. */
   delete(accountId: number, name: string): Promise<void> {
     return this.store.write(async (tx) => {
