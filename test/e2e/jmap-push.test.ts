@@ -14,15 +14,18 @@ let jo: JmapSession;
 let kim: JmapSession;
 let inbox: string;
 let endpoint: ReturnType<typeof Bun.serve>;
-/** Every JSON object POSTed to the endpoint, by path. */
-const received: Array<{ path: string; body: Record<string, unknown> }> = [];
+/** Every JSON object POSTed to the endpoint, by path; encrypted ones are kept as they came. */
+const received: Array<{ path: string; body: Record<string, unknown>; encrypted?: Uint8Array }> = [];
 
 beforeAll(async () => {
   endpoint = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
-      received.push({ path: new URL(request.url).pathname, body: (await request.json()) as Record<string, unknown> });
+      const path = new URL(request.url).pathname;
+      if (request.headers.get("content-encoding") === "aes128gcm") {
+        received.push({ path, body: {}, encrypted: new Uint8Array(await request.arrayBuffer()) });
+      } else received.push({ path, body: (await request.json()) as Record<string, unknown> });
       return new Response(null, { status: 201 });
     },
   });
@@ -53,6 +56,60 @@ async function waitFor(path: string, count: number, ms = 5000) {
   const started = Date.now();
   while (received.filter((r) => r.path === path).length < count && Date.now() - started < ms) await Bun.sleep(20);
   return received.filter((r) => r.path === path).map((r) => r.body);
+}
+
+/**
+ * The user agent's side of RFC 8291 with WebCrypto's HKDF (the server uses node:crypto HMACs): a
+ * P-256 key pair and an auth secret, and decryption of what arrives.
+ */
+async function userAgent() {
+  const pair = (await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, [
+    "deriveBits",
+  ])) as CryptoKeyPair;
+  const uaPublic = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const auth = crypto.getRandomValues(new Uint8Array(16));
+  const hkdf = async (salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, bytes: number) =>
+    new Uint8Array(
+      await crypto.subtle.deriveBits(
+        { name: "HKDF", hash: "SHA-256", salt: salt as Uint8Array<ArrayBuffer>, info: info as Uint8Array<ArrayBuffer> },
+        await crypto.subtle.importKey("raw", ikm as Uint8Array<ArrayBuffer>, "HKDF", false, ["deriveBits"]),
+        bytes * 8,
+      ),
+    );
+  const text = (s: string) => new TextEncoder().encode(s);
+  return {
+    keys: { p256dh: Buffer.from(uaPublic).toString("base64url"), auth: Buffer.from(auth).toString("base64url") },
+    async decrypt(body: Uint8Array): Promise<Record<string, unknown>> {
+      const salt = body.subarray(0, 16);
+      const asPublic = body.subarray(21, 21 + body[20]!);
+      const sender = await crypto.subtle.importKey(
+        "raw",
+        asPublic as Uint8Array<ArrayBuffer>,
+        { name: "ECDH", namedCurve: "P-256" },
+        false,
+        [],
+      );
+      const secret = new Uint8Array(
+        await crypto.subtle.deriveBits({ name: "ECDH", public: sender }, pair.privateKey, 256),
+      );
+      const ikm = await hkdf(auth, secret, Buffer.concat([text("WebPush: info\0"), uaPublic, asPublic]), 32);
+      const cek = await hkdf(salt, ikm, text("Content-Encoding: aes128gcm\0"), 16);
+      const nonce = await hkdf(salt, ikm, text("Content-Encoding: nonce\0"), 12);
+      const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["decrypt"]);
+      const record = new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: nonce },
+          key,
+          body.subarray(21 + body[20]!) as Uint8Array<ArrayBuffer>,
+        ),
+      );
+      // RFC 8188 §2: the last record ends with 0x02, then any zero padding.
+      let end = record.length;
+      while (end > 0 && record[end - 1] === 0) end--;
+      expect(record[end - 1]).toBe(2);
+      return JSON.parse(new TextDecoder().decode(record.subarray(0, end - 1)));
+    },
+  };
 }
 
 async function importOne(subject: string) {
@@ -107,6 +164,30 @@ describe(`JMAP PushSubscription on ${runtime()}`, () => {
     }]);
     // §7.2: url and keys are private to the device.
     expect((await call(jo, "PushSubscription/get", { properties: ["url"] })).type).toBe("forbidden");
+  });
+
+  test("with keys, every push is encrypted (RFC 8620 §7.2, RFC 8291 aes128gcm)", async () => {
+    const ua = await userAgent();
+    const made = await call(jo, "PushSubscription/set", {
+      create: { p: { deviceClientId: "browser", url: url("/e"), keys: ua.keys, types: ["Email"] } },
+    });
+    const { id } = made.created.p;
+    await waitFor("/e", 1);
+    const [sealed] = received.filter((r) => r.path === "/e");
+    expect(sealed!.encrypted).toBeDefined();
+    const verification = await ua.decrypt(sealed!.encrypted!);
+    expect(verification).toMatchObject({ "@type": "PushVerification", pushSubscriptionId: id });
+    await call(jo, "PushSubscription/set", { update: { [id]: { verificationCode: verification.verificationCode } } });
+    await importOne("for the browser");
+    await waitFor("/e", 2);
+    const change = await ua.decrypt(received.filter((r) => r.path === "/e")[1]!.encrypted!);
+    expect(change).toMatchObject({
+      "@type": "StateChange",
+      changed: { [jo.accountId]: { Email: expect.any(String) } },
+    });
+    // keys are private to the device (§7.2).
+    expect((await call(jo, "PushSubscription/get", { ids: [id] })).list[0].keys).toBeUndefined();
+    await call(jo, "PushSubscription/set", { destroy: [id] });
   });
 
   test("a subscription is checked whole when created", async () => {

@@ -1,8 +1,8 @@
 /**
  * JMAP PushSubscription/get and /set (RFC 8620 §7.2). Subscriptions belong to the credentials'
  * account but are not account data: no accountId, no state. A new one is sent a verification
- * code (push.ts) and is pushed to once the client has set that code on it; `expires` is capped
- * at a week and honoured.
+ * code (push.ts) and is pushed to once the client has set that code on it, encrypted when it
+ * has keys (RFC 8291); `expires` is capped at a week and honoured.
  */
 import { randomBytes } from "node:crypto";
 import { webhookRefusal } from "../../forward/webhook-target.ts";
@@ -10,6 +10,7 @@ import type { PushSubscription, PushSubscriptionPatch } from "../../store/push-s
 import type { Store } from "../../store/store.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
 import { type PushNotifier, pushSubscriptionId } from "./push.ts";
+import { type PushKeys, usableKeys } from "./push-encryption.ts";
 import { MethodError, utcDate } from "./request.ts";
 import { UTC_DATE } from "./schemas.ts";
 import type { SetError } from "./submission-plan.ts";
@@ -92,8 +93,8 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
         else if (typeof spec.deviceClientId !== "string" || !spec.deviceClientId) {
           notCreated[key] = invalid("deviceClientId", "deviceClientId is a non-empty string");
         } else if (refusal) notCreated[key] = invalid("url", `${refusal} (https, or http to a loopback host)`);
-        else if (spec.keys !== undefined && spec.keys !== null) {
-          notCreated[key] = invalid("keys", "Encrypted pushes (RFC 8291) are not supported: leave keys null");
+        else if (spec.keys !== undefined && spec.keys !== null && !usableKeys(spec.keys)) {
+          notCreated[key] = invalid("keys", "keys are a P-256 p256dh and a 16-octet auth, base64url (RFC 8291)");
         } // §7.2: the code comes from the server.
         else if (spec.verificationCode !== undefined && spec.verificationCode !== null) {
           notCreated[key] = invalid("verificationCode", "verificationCode is null when a subscription is created");
@@ -103,14 +104,14 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
           const row = await store.pushSubscriptions.create(account.id, {
             deviceClientId: spec.deviceClientId,
             url: spec.url as string,
-            keys: null,
+            keys: spec.keys ? { p256dh: (spec.keys as PushKeys).p256dh, auth: (spec.keys as PushKeys).auth } : null,
             verificationCode: randomBytes(18).toString("base64url"),
             expires,
             types,
           });
           // Committed first: the client may set the code back as soon as it arrives.
           notifier.verify(row);
-          created[key] = { id: pushSubscriptionId(row.id), keys: null, expires: utcDate(expires) };
+          created[key] = { id: pushSubscriptionId(row.id), expires: utcDate(expires) };
         }
       }
 

@@ -7,6 +7,7 @@
 import type { PushSubscription } from "../../store/push-subscriptions.ts";
 import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, type JmapAccount } from "./mailbox.ts";
+import { encryptPush } from "./push-encryption.ts";
 
 /** The data types of an account, all of which share its one state string. */
 export function pushTypes(submission: boolean): string[] {
@@ -57,7 +58,7 @@ export class PushNotifier {
 
   /** RFC 8620 §7.2.2: the code the client must set on the subscription before pushes start. */
   verify(subscription: PushSubscription): void {
-    void this.#post(subscription.url, {
+    void this.#post(subscription, {
       "@type": "PushVerification",
       pushSubscriptionId: pushSubscriptionId(subscription.id),
       verificationCode: subscription.verificationCode,
@@ -83,17 +84,26 @@ export class PushNotifier {
     const state = await accountState(this.#store, { id: accountId, address: "" });
     for (const subscription of subscriptions) {
       const types = subscription.types ? this.#types.filter((t) => subscription.types!.includes(t)) : this.#types;
-      if (types.length) await this.#post(subscription.url, stateChange({ id: accountId, address: "" }, state, types));
+      if (types.length) await this.#post(subscription, stateChange({ id: accountId, address: "" }, state, types));
     }
   }
 
-  /** POSTs one JSON object; a failure is logged, and the next change is pushed all the same. */
-  async #post(url: string, object: unknown): Promise<void> {
+  /**
+   * POSTs one JSON object, encrypted when the subscription has keys (RFC 8620 §7.2, RFC 8291); a
+   * failure is logged, and the next change is pushed all the same.
+   */
+  async #post(subscription: PushSubscription, object: unknown): Promise<void> {
+    const url = subscription.url;
+    const json = new TextEncoder().encode(JSON.stringify(object));
+    const body = subscription.keys ? encryptPush(json, subscription.keys) : json;
+    const headers: Record<string, string> = subscription.keys
+      ? { "content-type": "application/octet-stream", "content-encoding": "aes128gcm", ttl: "86400" }
+      : { "content-type": "application/json", ttl: "86400" };
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ttl: "86400" },
-        body: JSON.stringify(object),
+        headers,
+        body: body as Uint8Array<ArrayBuffer>,
         redirect: "manual",
         signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
       });
