@@ -114,6 +114,20 @@ describe(`JMAP protocol details on ${runtime()}`, () => {
     expect(((await kim.call("Email/query", {})) as { ids: string[] }).ids).toEqual([]);
   });
 
+  test("EventSource: types picks the types told of, closeafter=state ends after the next change (RFC 8620 §7.3)", async () => {
+    const res = await fetch(`${jo.base}/jmap/eventsource?types=Mailbox,Nothing&closeafter=state&ping=0`, {
+      headers: { authorization: jo.authorization },
+    });
+    const text = res.text();
+    // Nothing is sent on connecting; a change is.
+    await Bun.sleep(300);
+    await jo.call("Mailbox/set", { create: { n: { name: "for the event" } } });
+    const body = await Promise.race([text, Bun.sleep(5000).then(() => "still open")]);
+    const events = body.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)));
+    expect(events).toHaveLength(1);
+    expect(events[0].changed[jo.accountId]).toEqual({ Mailbox: expect.any(String) });
+  });
+
   test("the EventSource ping interval has a minimum of one second (RFC 8620 §7.3)", async () => {
     const started = Date.now();
     const res = await fetch(`${jo.base}/jmap/eventsource?types=*&closeafter=no&ping=0.01`, {

@@ -225,18 +225,24 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
 
   app.get("/jmap/eventsource", (c) => {
     const account = accountOf(c);
-    const types = pushTypes(options.deliverer !== undefined);
-    // RFC 8620 §7.3: the server may raise the interval to its minimum, and says so in each ping.
+    // RFC 8620 §7.3: types is "*" or the comma-separated type names to be told of; with
+    // closeafter=state the response ends after a state event (the first change after connecting).
+    const only = c.req.query("types");
+    const types = pushTypes(options.deliverer !== undefined)
+      .filter((t) => !only || only === "*" || only.split(",").includes(t));
+    const closeAfterState = c.req.query("closeafter") === "state";
+    // The server may raise the interval to its minimum, and says so in each ping.
     const asked = Number(c.req.query("ping") ?? 0);
     const ping = Number.isFinite(asked) && asked > 0 ? Math.min(Math.max(asked, MIN_PING), MAX_PING) : 0;
     return streamSSE(c, async (stream) => {
       let last = "";
       const send = async () => {
         const state = await accountState(store, account);
-        if (state === last) return;
+        if (state === last || !types.length) return false;
         last = state;
         // One state string serves every type (the account's change log), so each type is named.
         await stream.writeSSE({ event: "state", data: JSON.stringify(stateChange(account, state, types)) });
+        return true;
       };
       let wake: (() => void) | null = null;
       const unsubscribe = store.changes.subscribe(account.id, () => wake?.());
@@ -244,14 +250,18 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         unsubscribe();
         wake?.();
       });
-      await send();
+      if (closeAfterState) {
+        last = await accountState(store, account);
+        // An SSE comment, ignored by clients: the response starts at once.
+        await stream.write(":\n\n");
+      } else await send();
       while (!stream.aborted) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           if (ping > 0) setTimeout(resolve, ping * 1000);
         });
         if (stream.aborted) break;
-        await send();
+        if ((await send()) && closeAfterState) break;
         if (ping > 0) await stream.writeSSE({ event: "ping", data: JSON.stringify({ interval: ping }) });
       }
       unsubscribe();
