@@ -9,12 +9,15 @@ import type { Config, ListenerName } from "./config/schema.ts";
 import type { Deliverer } from "./deliver/deliverer.ts";
 import type { Directory } from "./deliver/directory.ts";
 import { StoreImapBackend } from "./backends/imap.ts";
+import { StoreManageSieveBackend } from "./backends/managesieve.ts";
 import { StorePop3Backend } from "./backends/pop3.ts";
 import { StoreSmtpBackend } from "./backends/smtp.ts";
 import type { ConnectionHandler } from "./connection.ts";
 import type { SecureContextSource } from "./net/certificate.ts";
 import type { PolicyPipeline } from "./policy/pipeline.ts";
+import { DEFAULT_LIMITS } from "./sieve/index.ts";
 import { imapHandler } from "./imap/server.ts";
+import { manageSieveHandler } from "./managesieve/server.ts";
 import { pop3Handler } from "./pop3/server.ts";
 import { smtpHandler } from "./smtp/server.ts";
 import type { Store } from "./store/store.ts";
@@ -136,6 +139,28 @@ function imap(implicitTls: boolean): Protocol {
   };
 }
 
+/** ManageSieve (RFC 5804): STARTTLS only, as the RFC has no implicit-TLS port. */
+const manageSieve: Protocol = {
+  implicitTls: false,
+  refusalLine: 'BYE (TRYLATER) "Too many connections from your address"',
+  handler({ config, store, authThrottle }) {
+    return manageSieveHandler(
+      {
+        hostname: config.hostname,
+        allowPlaintextAuth: config.auth.allowPlaintext,
+        maxAuthFailures: config.limits.authFailures,
+        maxErrors: config.limits.errors,
+        maxRedirects: DEFAULT_LIMITS.redirects,
+        maxLineLength: config.limits.lineLength,
+        loginTimeoutMs: config.limits.commandTimeout * 1000,
+        // Scripts are edited by hand between commands: the IMAP timer's 30 minutes.
+        idleTimeoutMs: Math.max(config.limits.commandTimeout, 1800) * 1000,
+      },
+      new StoreManageSieveBackend(store, authThrottle),
+    );
+  },
+};
+
 const PROTOCOLS: Partial<Record<ListenerName, Protocol>> = {
   smtp: smtp("mx", false),
   submission: smtp("submission", false),
@@ -144,6 +169,7 @@ const PROTOCOLS: Partial<Record<ListenerName, Protocol>> = {
   imaps: imap(true),
   pop3: pop3(false),
   pop3s: pop3(true),
+  managesieve: manageSieve,
 };
 
 export function protocolFor(name: ListenerName): Protocol | undefined {

@@ -58,6 +58,8 @@ export const DEFAULT_PORTS = {
   imaps: 2993,
   pop3: 2110,
   pop3s: 2995,
+  /** ManageSieve (RFC 5804): its IANA port, already above 1024. */
+  managesieve: 4190,
   http: 8080,
 } as const;
 
@@ -160,6 +162,7 @@ export const configSchema = v.strictObject({
       imaps: listener(DEFAULT_PORTS.imaps),
       pop3: listener(DEFAULT_PORTS.pop3),
       pop3s: listener(DEFAULT_PORTS.pop3s),
+      managesieve: listener(DEFAULT_PORTS.managesieve),
       http: listener(DEFAULT_PORTS.http),
     }),
     {},

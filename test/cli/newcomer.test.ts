@@ -23,7 +23,10 @@ const tmp = tempDir("postern-newcomer-");
 afterAll(() => tmp.cleanup());
 
 const OFF = Object.fromEntries(
-  ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"].map((l) => [l, false]),
+  ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((l) => [
+    l,
+    false,
+  ]),
 );
 
 /** A config file in its own folder, with a relative dataDir. */

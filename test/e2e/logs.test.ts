@@ -214,7 +214,7 @@ describe(`log lines on ${runtime()}`, () => {
       const [port] = await freePortPair();
       const configFile = join(work.path, "level.json");
       const off = Object.fromEntries(
-        ["submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"].map((l) => [l, false]),
+        ["submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((l) => [l, false]),
       );
       writeFileSync(
         configFile,

@@ -33,6 +33,7 @@ function config(hostname: string, own: number, other: number, otherDomain: strin
       imaps: off,
       pop3: off,
       pop3s: off,
+      managesieve: off,
       http: off,
     },
   };

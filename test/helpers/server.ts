@@ -34,7 +34,7 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
-const ALL = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"];
+const ALL = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"];
 
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const which = options.runtime ?? runtime();

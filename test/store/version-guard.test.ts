@@ -104,6 +104,7 @@ describe("version guard", () => {
       imaps: false,
       pop3: false,
       pop3s: false,
+      managesieve: false,
       http: false,
     } as const;
     await expect(createPostern({ config: { hostname: "mx.postern.test", dataDir, listeners } })).rejects.toBeInstanceOf(
@@ -118,7 +119,10 @@ describe("version guard", () => {
       const configFile = join(dir.path, "postern.json");
       const listener = { host: "127.0.0.1", port: 0 };
       const listeners = Object.fromEntries(
-        ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"].map((n) => [n, listener]),
+        ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((n) => [
+          n,
+          listener,
+        ]),
       );
       writeFileSync(configFile, JSON.stringify({ hostname: "mx.postern.test", dataDir, listeners }));
       const proc = Bun.spawn(posternCommand([command, "--config", configFile]), {
