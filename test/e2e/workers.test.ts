@@ -139,9 +139,7 @@ const messageId = (tag: string, i: number) => `${tag}.${i}@remote.test`;
 async function queued(dataDir: string): Promise<number> {
   const client = createClient({ url: `file:${join(dataDir, "postern.db")}` });
   try {
-    const n = Number((await client.execute("SELECT count(*) AS n FROM queue_recipients")).rows[0]!.n);
-    if (process.env.DEBUG_QUEUE) console.log(JSON.stringify((await client.execute("SELECT status, attempts, next_attempt_at - unixepoch('subsec')*1000 AS dueIn, last_reply, lease_until - unixepoch('subsec')*1000 AS leaseIn FROM queue_recipients LIMIT 5")).rows));
-    return n;
+    return Number((await client.execute("SELECT count(*) AS n FROM queue_recipients")).rows[0]!.n);
   } finally {
     client.close();
   }
