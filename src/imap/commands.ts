@@ -2,6 +2,7 @@
  * IMAP commands as values (RFC 9051 §6, with CONDSTORE/QRESYNC RFC 7162, LIST-EXTENDED RFC 5258,
  * SPECIAL-USE RFC 6154, UIDPLUS RFC 4315, MOVE RFC 6851, ESEARCH RFC 4731, SORT and THREAD RFC 5256).
  */
+import type { NotifySet } from "./notify.ts";
 import type { SearchKey } from "./search.ts";
 import type { SequenceSet } from "./sequence-set.ts";
 import type { SortCriterion } from "./sort.ts";
@@ -34,6 +35,8 @@ export type ImapCommand =
     | { name: "LOGIN"; username: string; password: string }
     | { name: "AUTHENTICATE"; mechanism: string; initialResponse?: string }
     | { name: "ENABLE"; capabilities: string[] }
+    /** NOTIFY SET or, with `set` null, NOTIFY NONE (RFC 5465 §3). */
+    | { name: "NOTIFY"; set: NotifySet | null }
     /** COMPRESS (RFC 4978 §3). */
     | { name: "COMPRESS"; mechanism: string }
     | { name: "ID"; params: Record<string, string | null> | null }

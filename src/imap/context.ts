@@ -3,6 +3,7 @@
  * mailbox's view, the enabled extensions, and the untagged output collected so far.
  */
 import type { ImapAccount, ImapBackend, MailboxInfo } from "./backend.ts";
+import type { NotifyWatch } from "./notify.ts";
 import { contextUpdates, removedByExpunge } from "./search-context.ts";
 import type { MailboxView } from "./view.ts";
 
@@ -24,6 +25,8 @@ export interface HandlerContext {
   currentTag: string;
   /** Untagged responses and literals to send before the completion. */
   out: Array<string | Uint8Array>;
+  /** NOTIFY SET in force (RFC 5465), null before it and after NOTIFY NONE. */
+  notify: NotifyWatch | null;
   /** The largest message APPEND may store (a CATENATE result included, RFC 4469 §5 TOOBIG). */
   maxMessageSize: number;
 }
@@ -57,7 +60,7 @@ export async function findMailbox(ctx: HandlerContext, name: string): Promise<Ma
 }
 
 /** Brings the selected view up to date and queues the untagged responses. */
-export async function refresh(ctx: HandlerContext, allowExpunge: boolean): Promise<void> {
+export async function refresh(ctx: HandlerContext, allowExpunge: boolean, flags = true): Promise<void> {
   const view = ctx.view;
   if (!view) return;
   const changes = await ctx.backend.changesSince(view.mailbox.id, view.highestModseq);
@@ -69,7 +72,13 @@ export async function refresh(ctx: HandlerContext, allowExpunge: boolean): Promi
     if (gone.size) ctx.out.push(...removedByExpunge(view, gone));
   }
   ctx.out.push(
-    ...view.update(changes, { allowExpunge, qresync: ctx.enabled.has("QRESYNC"), condstore: condstore(ctx), recent }),
+    ...view.update(changes, {
+      allowExpunge,
+      qresync: ctx.enabled.has("QRESYNC"),
+      condstore: condstore(ctx),
+      recent,
+      flags,
+    }),
   );
   // §4.3.3: additions after EXISTS, so new message numbers are valid.
   if (contexts && view.takeStale()) ctx.out.push(...(await contextUpdates(ctx)));

@@ -3,18 +3,11 @@
  * Errors name what was wrong; the session answers them with BAD.
  */
 import type { RawCommand } from "./command-reader.ts";
-import type {
-  AppendMessage,
-  CatenatePart,
-  ImapCommand,
-  ListReturn,
-  PartialRange,
-  Qresync,
-  StoreMode,
-} from "./commands.ts";
+import type { AppendMessage, ImapCommand, ListReturn, Qresync, StoreMode } from "./commands.ts";
 import { Cursor, ImapSyntaxError } from "./cursor.ts";
 import { parseFetchItems } from "./fetch-items.ts";
 import { mailboxFromWire } from "./mailbox-name.ts";
+import { catenateParts, parseNotifySet, searchReturn } from "./parser-extensions.ts";
 import { parseSearchKeys } from "./search.ts";
 import { parseSequenceSet } from "./sequence-set.ts";
 import { parseSortCriteria } from "./sort.ts";
@@ -108,6 +101,11 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
       } while (c.peek() === " ");
       return { name, capabilities };
     }
+    case "NOTIFY":
+      c.sp();
+      if (c.accept("NONE")) return { name, set: null };
+      c.expect("SET");
+      return { name, set: parseNotifySet(c, mailbox) };
     case "COMPRESS":
       c.sp();
       return { name, mechanism: c.atom().toUpperCase() };
@@ -327,44 +325,6 @@ function parseBody(name: string, uid: boolean, c: Cursor, options: ParseOptions,
     default:
       return c.fail(`a command (${name} is unknown)`);
   }
-}
-
-/**
- * `RETURN (options) ` before the search key, if present (ESEARCH RFC 4731, ESORT and CONTEXT RFC 5267):
- * option names upper-cased; PARTIAL's range apart (RFC 5267 §4.4). At most one of PARTIAL and ALL.
- */
-function searchReturn(c: Cursor): { returnOptions: string[] | null; partial: PartialRange | null } {
-  if (!c.peekWord("RETURN ")) return { returnOptions: null, partial: null };
-  c.expect("RETURN");
-  c.sp();
-  let partial: PartialRange | null = null;
-  const returnOptions = c.list(() => {
-    const option = c.atom().toUpperCase();
-    if (option === "PARTIAL") {
-      c.sp();
-      const a = c.nzNumber();
-      c.expect(":");
-      const b = c.nzNumber();
-      partial = { first: Math.min(a, b), last: Math.max(a, b) };
-    }
-    return option;
-  }, true);
-  if (returnOptions.filter((o) => o === "PARTIAL" || o === "ALL").length > 1) {
-    c.fail("at most one of PARTIAL and ALL (RFC 5267 §4.4)");
-  }
-  c.sp();
-  return { returnOptions, partial };
-}
-
-/** RFC 4469 §5: "(" cat-part *(SP cat-part) ")", cat-part = "TEXT" SP literal / "URL" SP astring. */
-function catenateParts(c: Cursor): CatenatePart[] {
-  return c.list((): CatenatePart => {
-    const kind = c.atom().toUpperCase();
-    c.sp();
-    if (kind === "TEXT") return { kind: "text", bytes: c.literalBytes() };
-    if (kind === "URL") return { kind: "url", url: c.astring() };
-    return c.fail(`TEXT or URL (not ${kind})`);
-  });
 }
 
 function spaceSeparatedFlags(c: Cursor): string[] {

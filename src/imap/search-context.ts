@@ -4,7 +4,7 @@
  * CANCELUPDATE; RETURN (PARTIAL first:last) returns a window of the result.
  */
 import type { PartialRange } from "./commands.ts";
-import type { HandlerContext } from "./context.ts";
+import { type Completion, type HandlerContext, no, ok } from "./context.ts";
 import { matching } from "./search-run.ts";
 import type { SearchKey } from "./search.ts";
 import { formatSequenceSet } from "./sequence-set.ts";
@@ -44,6 +44,15 @@ export function keepContext(ctx: HandlerContext, context: SearchContext): string
   // What changed before this command's own refresh is already in the result.
   view.takeStale();
   return [];
+}
+
+/** CANCELUPDATE (RFC 5267 §4.3.5): the searches with these tags send no more updates. */
+export function cancelUpdate(ctx: HandlerContext, tags: readonly string[]): Completion {
+  const contexts = ctx.view!.contexts;
+  const unknown = tags.find((tag) => !contexts.has(tag));
+  if (unknown !== undefined) return no(`No search with UPDATE has the tag ${unknown}`);
+  for (const tag of tags) contexts.delete(tag);
+  return ok("CANCELUPDATE completed");
 }
 
 /** RFC 5267 §4.4: the PARTIAL data item, positions first..last of the result, NIL when there are none. */

@@ -12,7 +12,9 @@ import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";
 import * as mailbox from "./mailbox-commands.ts";
 import * as message from "./message-commands.ts";
+import * as notifying from "./notify-commands.ts";
 import * as quota from "./quota-commands.ts";
+import { cancelUpdate } from "./search-context.ts";
 import * as sorting from "./sort-commands.ts";
 import { allowed, capabilities, refusal, type StateName } from "./state.ts";
 import type { MailboxView } from "./view.ts";
@@ -162,6 +164,7 @@ export class ImapSession {
     let completion: Completion;
     try {
       completion = await this.#dispatch(cmd, ctx, flush);
+      if (ctx) await notifying.afterCommand(ctx, cmd.name);
     } catch (e) {
       // The cause goes to the log, never to the client (it may name files, SQL or internals).
       log.error("IMAP command failed", {
@@ -275,6 +278,8 @@ export class ImapSession {
         ctx.out.push(`* ENABLED${enabled.map((c) => ` ${c}`).join("")}\r\n`);
         return ok("ENABLE completed");
       }
+      case "NOTIFY":
+        return notifying.notify(ctx, cmd);
       case "COMPRESS":
         // RFC 4978 §3: DEFLATE is the one mechanism; a second COMPRESS is refused.
         if (cmd.mechanism !== "DEFLATE") return bad(`Unknown compression mechanism ${cmd.mechanism}`);
@@ -332,14 +337,8 @@ export class ImapSession {
         return message.search(ctx, cmd);
       case "SORT":
         return sorting.sort(ctx, cmd);
-      case "CANCELUPDATE": {
-        // RFC 5267 §4.3.5: the named searches send no more updates.
-        const contexts = ctx.view!.contexts;
-        const unknown = cmd.tags.find((tag) => !contexts.has(tag));
-        if (unknown !== undefined) return no(`No search with UPDATE has the tag ${unknown}`);
-        for (const tag of cmd.tags) contexts.delete(tag);
-        return ok("CANCELUPDATE completed");
-      }
+      case "CANCELUPDATE":
+        return cancelUpdate(ctx, cmd.tags);
       case "THREAD":
         return sorting.thread(ctx, cmd);
       case "COPY":
@@ -414,6 +413,7 @@ export class ImapSession {
           out: [],
           currentTag: "",
           maxMessageSize: this.#options.maxMessageSize ?? Infinity,
+          notify: null,
         };
         this.#state = { name: "authenticated", ctx };
         return ok(`Logged in as ${account.address}`, `CAPABILITY ${this.#caps()}`);
@@ -421,10 +421,22 @@ export class ImapSession {
     }
   }
 
-  /** Changes arrived while idling: the untagged responses to send (RFC 2177). */
+  /** NOTIFY SET is in force: the server reports changes between commands too (RFC 5465 §4). */
+  get notifying(): boolean {
+    return this.#ctx?.notify != null;
+  }
+
+  /** Changes arrived between commands with NOTIFY SET: the untagged responses to send (RFC 5465 §5). */
+  notifyUpdate(): Promise<Array<string | Uint8Array>> {
+    const ctx = this.#ctx;
+    return ctx ? notifying.notifyUpdate(ctx) : Promise.resolve([]);
+  }
+
+  /** Changes arrived while idling: the untagged responses to send (RFC 2177; with NOTIFY, what it asks, §4). */
   async idleUpdate(): Promise<Array<string | Uint8Array>> {
     const ctx = this.#ctx;
     if (!ctx) return [];
+    if (ctx.notify) return await notifying.notifyUpdate(ctx);
     ctx.out = [];
     await refresh(ctx, true);
     return ctx.out;

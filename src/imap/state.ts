@@ -13,6 +13,7 @@ const AUTHENTICATED: readonly Name[] = [
   ...ANY,
   "ENABLE",
   "COMPRESS",
+  "NOTIFY",
   "SELECT",
   "EXAMINE",
   "CREATE",
@@ -114,5 +115,6 @@ export function capabilities(context: CapabilityContext): string[] {
     "QRESYNC",
     "UTF8=ACCEPT",
     "COMPRESS=DEFLATE",
+    "NOTIFY",
   ];
 }

@@ -14,6 +14,8 @@ export interface UpdateOptions {
   qresync: boolean;
   /** CONDSTORE enabled: flag updates carry MODSEQ (RFC 7162 §3.1.4.1). */
   condstore: boolean;
+  /** False when flag changes are taken in silently (NOTIFY without FlagChange, RFC 5465 §5.1). */
+  flags?: boolean;
   /** UIDs (after, upTo] this session just claimed as \Recent (RFC 3501 §2.3.2). */
   recent?: { after: number; upTo: number };
 }
@@ -218,7 +220,7 @@ export class MailboxView {
         this.setState(change);
         const grew = this.announce(change.flags);
         if (grew.length) announced.splice(0, announced.length, ...grew);
-        if (flagsChanged || options.condstore) {
+        if ((flagsChanged || options.condstore) && options.flags !== false) {
           const modseq = options.condstore ? ` MODSEQ (${change.modseq})` : "";
           out.push(
             `* ${this.seqOf(change.uid)} FETCH (UID ${change.uid} FLAGS ${

@@ -55,6 +55,7 @@ const SAMPLES: Record<string, [string, string[]?]> = {
   ENABLE: ["ENABLE CONDSTORE"],
   COMPRESS: ["COMPRESS DEFLATE"],
   CANCELUPDATE: ['CANCELUPDATE "a1"'],
+  NOTIFY: ["NOTIFY SET STATUS (selected (MessageNew MessageExpunge)) (personal (MessageNew MessageExpunge))"],
   SELECT: ["SELECT INBOX"],
   EXAMINE: ["EXAMINE INBOX"],
   CREATE: ["CREATE Projects"],
@@ -390,5 +391,88 @@ describe("IMAP session: CATENATE (RFC 4469)", () => {
     expect(multi.done).toMatch(/^NO \[BADURL /);
     expect((await s.run("STATUS Trash (MESSAGES)")).untagged).toEqual(['* STATUS "Trash" (MESSAGES 0)']);
     expect((await s.run("APPEND Trash CATENATE (TEXT {literal})", [""])).done).toBe("NO Empty message");
+  });
+});
+
+describe("IMAP session: NOTIFY (RFC 5465)", () => {
+  const text = (out: Array<string | Uint8Array>) =>
+    out.map((o) => (typeof o === "string" ? o : new TextDecoder().decode(o))).join("").split("\r\n").slice(0, -1);
+
+  test("malformed requests get BAD, unsupported events NO [BADEVENT], NONE and SET OK", async () => {
+    const s = await inState("authenticated");
+    for (
+      const line of [
+        "NOTIFY SET (selected (MessageNew MessageExpunge)) (selected-delayed (MessageNew MessageExpunge))",
+        "NOTIFY SET (personal (MessageNew))",
+        "NOTIFY SET (selected (MessageExpunge))",
+        "NOTIFY SET (personal (FlagChange))",
+        "NOTIFY SET (selected (MailboxName))",
+        "NOTIFY SET (personal (MessageNew (UID) MessageExpunge))",
+      ]
+    ) expect((await s.run(line)).done, line).toMatch(/^BAD /);
+    for (const bad of ["NOTIFY", "NOTIFY SET", "NOTIFY SET (personal ())", "NOTIFY SET (everything (MailboxName))"]) {
+      expect(parseCommand({ text: `x ${bad}`, literals: [] }, { utf8Accept: false }).ok, bad).toBe(false);
+    }
+    for (
+      const line of ["NOTIFY SET (personal (SubscriptionChange))", "NOTIFY SET (personal (MailboxName FutureEvent))"]
+    ) {
+      expect((await s.run(line)).done).toBe(
+        "NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName)] Unsupported event",
+      );
+    }
+    const ok = "NOTIFY SET (SELECTED-delayed (messagenew (uid body.peek[header.fields (subject)]) MESSAGEEXPUNGE " +
+      "flagchange)) (personal NONE) (inboxes (MessageNew MessageExpunge MailboxName)) (subtree Lists (MailboxName))";
+    expect((await s.run(ok)).done).toBe("OK NOTIFY completed");
+    expect(s.session.notifying).toBe(true);
+    expect((await s.run("NOTIFY NONE")).done).toBe("OK NOTIFY completed");
+    expect(s.session.notifying).toBe(false);
+  });
+
+  test("STATUS for the other mailboxes, the selected one's events as they happen, LIST for names", async () => {
+    const s = await inState("authenticated");
+    await s.run("ENABLE IMAP4rev2");
+    await s.run("SELECT Trash");
+    // §3.1 STATUS indicator: STATUS now for the watched mailboxes but the selected one.
+    const set = await s.run(
+      "NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER.FIELDS (Subject)]) MessageExpunge)) " +
+        "(personal (MessageNew MessageExpunge FlagChange MailboxName))",
+    );
+    expect(set.untagged).toEqual(['* STATUS "INBOX" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 1001 UNSEEN 1)']);
+    // A delivery to INBOX (§5.2): STATUS with MESSAGES and UIDNEXT.
+    s.backend.deliver("INBOX", "Subject: two\r\n\r\nx\r\n");
+    expect(text(await s.session.notifyUpdate())).toEqual(['* STATUS "INBOX" (MESSAGES 2 UIDNEXT 3 UNSEEN 2)']);
+    // A flag change there (§5.1): UNSEEN.
+    await s.backend.store(1, [1], "add", ["\\Seen"], null);
+    expect(text(await s.session.notifyUpdate())).toEqual(['* STATUS "INBOX" (UNSEEN 1)']);
+    // In the selected mailbox: EXISTS, then the fetch-att, which do not set \Seen.
+    s.backend.deliver("Trash", "Subject: binned\r\n\r\nx\r\n");
+    expect(text(await s.session.notifyUpdate())).toEqual([
+      "* 1 EXISTS",
+      "* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {19}",
+      "Subject: binned",
+      "",
+      ")",
+    ]);
+    // No FlagChange for the selected mailbox: flags change silently; an expunge is EXPUNGE at once (SELECTED).
+    await s.backend.store(2, [1], "add", ["\\Flagged"], null);
+    expect(text(await s.session.notifyUpdate())).toEqual([]);
+    await s.backend.expunge(2, [1]);
+    expect(text(await s.session.notifyUpdate())).toEqual(["* 1 EXPUNGE"]);
+    // MailboxName (§5.4): created, renamed, deleted by another session.
+    const created = await s.backend.createMailbox({ id: 1, address: "alice@example.org" }, "Projects", null);
+    expect(text(await s.session.notifyUpdate())).toEqual(['* LIST () "/" "Projects"']);
+    const id = created.ok ? created.value.id : 0;
+    await s.backend.renameMailbox({ id: 1, address: "alice@example.org" }, id, "Plans");
+    expect(text(await s.session.notifyUpdate())).toEqual(['* LIST () "/" "Plans" ("OLDNAME" ("Projects"))']);
+    await s.backend.deleteMailbox({ id: 1, address: "alice@example.org" }, id);
+    expect(text(await s.session.notifyUpdate())).toEqual(['* LIST (\\NonExistent) "/" "Plans"']);
+    // What the session does itself is not reported back (§5).
+    await s.run("APPEND INBOX {literal}", ["Subject: mine\r\n\r\nx\r\n"]);
+    await s.run("CREATE Mine");
+    expect(text(await s.session.notifyUpdate())).toEqual([]);
+    // NOTIFY NONE: nothing more.
+    await s.run("NOTIFY NONE");
+    s.backend.deliver("INBOX", "Subject: three\r\n\r\nx\r\n");
+    expect(text(await s.session.notifyUpdate())).toEqual([]);
   });
 });
