@@ -135,7 +135,7 @@ describe(`IMAP clients on ${runtime()}`, () => {
   );
 
   test.skipIf(!mutt || !tmux)(
-    "mutt in tmux: opens the INBOX sorted by thread and reads a message, which becomes \\Seen",
+    "mutt in tmux, compressed (COMPRESS=DEFLATE): opens the INBOX sorted by thread and reads a message, which becomes \\Seen",
     async () => {
       const s = await login("mutt@example.test");
       const mails = [
@@ -168,12 +168,24 @@ describe(`IMAP clients on ${runtime()}`, () => {
           "set pager_stop = yes",
           "set pager_index_lines = 0",
           "set help = no",
+          // COMPRESS=DEFLATE (RFC 4978): mutt compresses the session when the server offers it.
+          "set imap_deflate = yes",
           "",
         ].join("\n"),
       );
       const session = `postern-mutt-${process.pid}`;
       const tmuxRun = (...args: string[]) => run([tmux!, ...args]);
-      await tmuxRun("new-session", "-d", "-s", session, "-x", "140", "-y", "30", `${mutt} -n -F ${rc}`);
+      await tmuxRun(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "140",
+        "-y",
+        "30",
+        `HOME=${dir} ${mutt} -d 2 -n -F ${rc}`,
+      );
       const screen = async () => (await tmuxRun("capture-pane", "-p", "-t", session)).output;
       const waitFor = async (what: RegExp) => {
         const deadline = Date.now() + 15_000;
@@ -203,6 +215,8 @@ describe(`IMAP clients on ${runtime()}`, () => {
       } finally {
         await tmuxRun("kill-session", "-t", session);
       }
+      // mutt's log of the protocol (-d 2, in $HOME/.muttdebug0) shows the session went compressed.
+      expect(readFileSync(join(dir, ".muttdebug0"), "utf8")).toMatch(/COMPRESS DEFLATE\s[\s\S]*OK DEFLATE active/);
       const inbox = await readInbox(mail!.dataDir, "mutt@example.test");
       const seen = Object.fromEntries(inbox.map((m) => [/Subject: (.*)/.exec(m.raw)![1], m.flags.includes("\\Seen")]));
       expect(seen).toEqual({ "Trip plans": true, "Invoice": false, "Re: Trip plans": false });
