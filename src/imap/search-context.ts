@@ -127,7 +127,21 @@ function sortedChanges(old: readonly number[], next: readonly number[], number: 
   const stayingSet = new Set(staying);
   const order = next.filter((uid) => stayingSet.has(uid));
   const keep = new Set(staying.every((uid, i) => order[i] === uid) ? staying : []);
-  const list = [...old];
+  // Each removal shifts the positions after it: the list as it stands when the pair is applied.
+  let removed = 0;
+  for (const [i, j] of runsOutside(old, keep)) {
+    items.push(`REMOVEFROM (${i + 1 - removed} ${formatSequenceSet(old.slice(i, j).map(number))})`);
+    removed += j - i;
+  }
+  for (const [i, j] of runsOutside(next, keep)) {
+    items.push(`ADDTO (${i + 1} ${formatSequenceSet(next.slice(i, j).map(number))})`);
+  }
+  return items;
+}
+
+/** The runs [i, j) of neighbours in `list` that `keep` does not hold. */
+function runsOutside(list: readonly number[], keep: ReadonlySet<number>): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
   for (let i = 0; i < list.length;) {
     if (keep.has(list[i]!)) {
       i++;
@@ -135,18 +149,8 @@ function sortedChanges(old: readonly number[], next: readonly number[], number: 
     }
     let j = i;
     while (j < list.length && !keep.has(list[j]!)) j++;
-    items.push(`REMOVEFROM (${i + 1} ${formatSequenceSet(list.slice(i, j).map(number))})`);
-    list.splice(i, j - i);
-  }
-  for (let i = 0; i < next.length;) {
-    if (keep.has(next[i]!)) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < next.length && !keep.has(next[j]!)) j++;
-    items.push(`ADDTO (${i + 1} ${formatSequenceSet(next.slice(i, j).map(number))})`);
+    runs.push([i, j]);
     i = j;
   }
-  return items;
+  return runs;
 }

@@ -295,6 +295,22 @@ describe("IMAP session: CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4)", () => {
     expect((await s.run("NOOP")).untagged).toEqual(["* 4 EXISTS", '* ESEARCH (TAG "C1") ADDTO (0 4)']);
   });
 
+  test("SORT contexts: several removals, each at its position once the ones before it are gone", async () => {
+    const s = await five();
+    // By SUBJECT: a(4) b(2) d(5) e(3) first(1).
+    await s.run("UID SORT RETURN (UPDATE) (SUBJECT) UTF-8 ALL", [], "S2");
+    await s.backend.expunge(1, [2, 3]);
+    s.backend.deliver("INBOX", "Subject: c\r\n\r\nx\r\n");
+    s.backend.deliver("INBOX", "Subject: z\r\n\r\nx\r\n");
+    expect((await s.run("NOOP")).untagged).toEqual([
+      '* ESEARCH (TAG "S2") UID REMOVEFROM (2 2) REMOVEFROM (3 3)',
+      "* 3 EXPUNGE",
+      "* 2 EXPUNGE",
+      "* 5 EXISTS",
+      '* ESEARCH (TAG "S2") UID ADDTO (2 6) ADDTO (5 7)',
+    ]);
+  });
+
   test("SORT RETURN (UPDATE): positions in sort order; PARTIAL windows; NOUPDATE past the limit", async () => {
     const s = await five();
     // Subjects by UID: 1 first, 2 b, 3 e, 4 a, 5 d; by SUBJECT: a(4) b(2) d(5) e(3) first(1).
