@@ -43,6 +43,11 @@ export class SieveScriptService {
     return this.store.sieve.list(accountId);
   }
 
+  /** Every script with its row id and content (JMAP for Sieve, RFC 9661). */
+  scripts(accountId: number): Promise<Array<{ id: number; name: string; active: boolean; content: string }>> {
+    return this.store.sieve.scripts(accountId);
+  }
+
   get(accountId: number, name: string): Promise<string | null> {
     return this.store.sieve.get(accountId, name);
   }

@@ -38,6 +38,16 @@ export class SieveScriptRepository {
     }));
   }
 
+  /** Every script with its row id (stable across renames: JMAP's SieveScript id, RFC 9661 §2) and content. */
+  async scripts(accountId: number): Promise<Array<{ id: number; name: string; active: boolean; content: string }>> {
+    return await this.db.select({
+      id: sieveScripts.id,
+      name: sieveScripts.name,
+      active: sieveScripts.active,
+      content: sieveScripts.content,
+    }).from(sieveScripts).where(eq(sieveScripts.accountId, accountId)).orderBy(asc(sieveScripts.name));
+  }
+
   async get(accountId: number, name: string): Promise<string | null> {
     const [row] = await this.db.select({ content: sieveScripts.content }).from(sieveScripts).where(
       and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),

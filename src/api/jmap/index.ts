@@ -22,6 +22,7 @@ import { QUOTA, quotaMethods } from "./quota.ts";
 import { VACATION, vacationMethods } from "./vacation.ts";
 import type { Deliverer } from "../../deliver/deliverer.ts";
 import { ALIASES, aliasMethods } from "./aliases.ts";
+import { SIEVE, SIEVE_ACCOUNT_CAPABILITY, sieveMethods } from "./sieve.ts";
 import { PushNotifier, pushTypes, stateChange } from "./push.ts";
 import { pushSubscriptionMethods } from "./push-subscription.ts";
 
@@ -114,6 +115,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         [QUOTA]: {},
         [BLOB]: {},
         [ALIASES]: {},
+        [SIEVE]: {},
       },
       accounts: {
         [id]: {
@@ -145,6 +147,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
             [QUOTA]: {},
             [BLOB]: BLOB_CAPABILITY,
             [ALIASES]: {},
+            [SIEVE]: SIEVE_ACCOUNT_CAPABILITY,
           },
         },
       },
@@ -156,6 +159,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         [QUOTA]: id,
         [BLOB]: id,
         [ALIASES]: id,
+        [SIEVE]: id,
       },
       username: account.address,
       apiUrl: `${origin}/jmap/api`,
@@ -178,7 +182,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
     } catch {
       return jmapError(c, 400, "urn:ietf:params:jmap:error:notJSON", "The request body is not JSON");
     }
-    const known = [...CAPABILITIES, VACATION, QUOTA, BLOB, ALIASES, ...(options.deliverer ? [SUBMISSION] : [])];
+    const known = [...CAPABILITIES, VACATION, QUOTA, BLOB, ALIASES, SIEVE, ...(options.deliverer ? [SUBMISSION] : [])];
     const request = checkRequest(body, known);
     if ("type" in request) return jmapError(c, 400, request.type, request.detail);
     const email = emailMethods(store, account);
@@ -190,6 +194,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
       ...quotaMethods(store, account),
       ...blobMethods(store, account),
       ...aliasMethods(store, account),
+      ...sieveMethods(store, account),
       ...pushSubscriptionMethods(store, account, push),
       ...(options.deliverer ? submissionMethods(store, account, options.deliverer, email["Email/set"]) : {}),
     };

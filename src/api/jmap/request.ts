@@ -51,6 +51,7 @@ const CAPABILITY_OF: Record<string, string> = {
   Quota: "urn:ietf:params:jmap:quota",
   Blob: "urn:ietf:params:jmap:blob",
   Alias: "urn:postern:aliases",
+  SieveScript: "urn:ietf:params:jmap:sieve",
   // RFC 8620 §7.2 and §6.3: PushSubscription and Blob/copy are core.
   PushSubscription: "urn:ietf:params:jmap:core",
   "Blob/copy": "urn:ietf:params:jmap:core",

@@ -1,0 +1,366 @@
+/**
+ * JMAP for Sieve Scripts (RFC 9661): SieveScript/get, /set, /query and /validate over the account's scripts, with the
+ * rules ManageSieve uses (src/backends/sieve-scripts.ts). A script's content is a blob: created from an upload, and
+ * handed out as an upload of its bytes (content-addressed, so the same script keeps its blobId). Scripts are not in
+ * the change log: the state is a digest of ids, names, contents and which one is active, so /changes is not offered.
+ */
+import { createHash } from "node:crypto";
+import {
+  checkScript,
+  decodeScript,
+  SCRIPT_LIMITS,
+  type ScriptResult,
+  SieveScriptService,
+} from "../../backends/sieve-scripts.ts";
+import { CAPABILITIES as SIEVE_EXTENSIONS, DEFAULT_LIMITS } from "../../sieve/index.ts";
+import type { Store } from "../../store/store.ts";
+import { blobIdOf, readBlob } from "./blob.ts";
+import { accountJmapId, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
+import { queryWindow } from "./query-window.ts";
+import { type CallContext, MethodError } from "./request.ts";
+import { idList, objectArgument, type SetError as BaseSetError } from "./submission-plan.ts";
+
+/** alreadyExists names the script that holds the name (RFC 8620 §5.4). */
+type SetError = BaseSetError & { existingId?: string };
+
+export const SIEVE = "urn:ietf:params:jmap:sieve";
+
+/** RFC 9661 §2: the account capability (the session capability is an empty object). */
+export const SIEVE_ACCOUNT_CAPABILITY = {
+  maxSizeScriptName: 128,
+  maxSizeScript: SCRIPT_LIMITS.maxSize,
+  maxNumberScripts: SCRIPT_LIMITS.maxScripts,
+  maxNumberRedirects: DEFAULT_LIMITS.redirects,
+  sieveExtensions: SIEVE_EXTENSIONS,
+  notificationMethods: null,
+  externalLists: null,
+  implementation: "Postern",
+};
+
+interface Script {
+  id: number;
+  name: string;
+  active: boolean;
+  content: string;
+}
+
+const scriptId = (id: number) => `S${id}`;
+const PROPERTIES = ["id", "name", "isActive", "blobId"];
+const enc = new TextEncoder();
+
+function stateOf(scripts: readonly Script[]): string {
+  const digest = createHash("sha256");
+  for (const s of scripts) digest.update(`${s.id}\0${s.name}\0${s.active}\0${s.content}\n`);
+  return digest.digest("base64url").slice(0, 16);
+}
+
+/** The SetError for a refusal of the shared script rules (RFC 9661 §2.2). */
+function setErrorOf(result: Exclude<ScriptResult, { kind: "ok" }>, name: string): SetError {
+  switch (result.kind) {
+    case "bad-name":
+      return {
+        type: "invalidProperties",
+        description: "1 to 128 characters, no control characters or /",
+        properties: ["name"],
+      };
+    case "invalid":
+      return { type: "invalidSieve", description: result.message };
+    case "too-big":
+      return { type: "tooLarge", description: `Scripts are limited to ${SCRIPT_LIMITS.maxSize} bytes` };
+    case "too-many":
+      return { type: "overQuota", description: `At most ${SCRIPT_LIMITS.maxScripts} scripts` };
+    case "nonexistent":
+      return { type: "notFound" };
+    case "exists":
+      return { type: "alreadyExists", description: `A script named ${name} exists` };
+    case "active":
+      return { type: "sieveIsActive", description: "The active script cannot be destroyed" };
+  }
+}
+
+export function sieveMethods(store: Store, account: JmapAccount) {
+  const scripts = new SieveScriptService(store);
+  const mine = () => scripts.scripts(account.id);
+  const byJmapId = (all: Script[], id: string) => {
+    const n = parseId("S", id);
+    return n === null ? undefined : all.find((s) => s.id === n);
+  };
+
+  /** The content of an uploaded blob as a script, or the SetError. */
+  const contentOf = async (blobId: unknown): Promise<string | SetError> => {
+    if (typeof blobId !== "string") {
+      return { type: "invalidProperties", description: "blobId is required", properties: ["blobId"] };
+    }
+    const bytes = await readBlob(store, account, blobId);
+    if (!bytes) return { type: "blobNotFound", description: `No blob ${blobId}`, notFound: [blobId] };
+    const content = decodeScript(bytes);
+    return content ?? { type: "invalidSieve", description: "The script is not UTF-8" };
+  };
+
+  /** A create or update patch: name, blobId; isActive only as it already is (RFC 9661 §2: server-set). */
+  const checkPatch = (
+    patch: unknown,
+    current: Script | null,
+  ): { name?: string | null; blobId?: unknown } | SetError => {
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+      return { type: current ? "invalidPatch" : "invalidProperties", description: "An object" };
+    }
+    const out: { name?: string | null; blobId?: unknown } = {};
+    for (const [key, value] of Object.entries(patch)) {
+      if (key === "name") {
+        if (value !== null && typeof value !== "string") {
+          return { type: "invalidProperties", description: "name is a string", properties: ["name"] };
+        }
+        out.name = value as string | null;
+      } else if (key === "blobId") out.blobId = value;
+      else if (key === "isActive" && value === (current?.active ?? false)) continue;
+      else if (key === "id" && current && value === scriptId(current.id)) continue;
+      else {
+        const why = key === "isActive" ? "isActive changes through onSuccessActivateScript" : `${key} cannot be set`;
+        return { type: "invalidProperties", description: why, properties: [key] };
+      }
+    }
+    if (!current && out.blobId === undefined) {
+      return { type: "invalidProperties", description: "blobId is required", properties: ["blobId"] };
+    }
+    return out;
+  };
+
+  /** A name for a script created without one: "script", "script-2", ... */
+  const freeName = (all: Script[]) => {
+    for (let n = 1;; n++) {
+      const name = n === 1 ? "script" : `script-${n}`;
+      if (!all.some((s) => s.name === name)) return name;
+    }
+  };
+
+  return {
+    async "SieveScript/get"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const requested = idsArgument(args.ids);
+      const properties = idsArgument(args.properties, "properties");
+      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
+      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const all = await mine();
+      const found = (requested ? requested.map((id) => byJmapId(all, id)) : all).filter((s) => s !== undefined);
+      const list = [];
+      for (const s of found) {
+        const object: Record<string, unknown> = { id: scriptId(s.id), name: s.name, isActive: s.active };
+        // The blob is (re)uploaded so the download endpoint can serve it; the same bytes keep the same blobId.
+        if (!properties || properties.includes("blobId")) {
+          object.blobId = blobIdOf(await store.mail.upload(account.id, enc.encode(s.content)));
+        }
+        list.push(
+          properties
+            ? Object.fromEntries(Object.entries(object).filter(([k]) => k === "id" || properties.includes(k)))
+            : object,
+        );
+      }
+      return {
+        accountId: accountJmapId(account.id),
+        state: stateOf(all),
+        list,
+        notFound: requested ? requested.filter((id) => !byJmapId(all, id)) : [],
+      };
+    },
+
+    async "SieveScript/set"(args: Record<string, unknown>, context: CallContext) {
+      checkAccount(args, account);
+      const oldState = stateOf(await mine());
+      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
+        throw new MethodError("stateMismatch");
+      }
+      const create = objectArgument(args, "create");
+      const update = objectArgument(args, "update");
+      const destroy = idList(args, "destroy");
+      const activate = args.onSuccessActivateScript;
+      if (activate !== undefined && activate !== null && typeof activate !== "string") {
+        throw new MethodError("invalidArguments", "onSuccessActivateScript is an id");
+      }
+      const deactivate = args.onSuccessDeactivateScript;
+      if (deactivate !== undefined && typeof deactivate !== "boolean") {
+        throw new MethodError("invalidArguments", "onSuccessDeactivateScript is a boolean");
+      }
+
+      const created: Record<string, Record<string, unknown>> = {};
+      const notCreated: Record<string, SetError> = {};
+      const createdIds = new Map<string, number>();
+      for (const [creationId, object] of Object.entries(create)) {
+        const checked = checkPatch(object, null);
+        if ("type" in checked) {
+          notCreated[creationId] = checked;
+          continue;
+        }
+        const content = await contentOf(checked.blobId);
+        if (typeof content !== "string") {
+          notCreated[creationId] = content;
+          continue;
+        }
+        const all = await mine();
+        const name = checked.name ?? freeName(all);
+        // RFC 9661 §2.2: a name already taken is alreadyExists, with the existing script's id.
+        const taken = all.find((s) => s.name === name);
+        if (taken) {
+          notCreated[creationId] = { ...setErrorOf({ kind: "exists" }, name), existingId: scriptId(taken.id) };
+          continue;
+        }
+        const result = await scripts.put(account.id, name, content);
+        if (result.kind !== "ok") {
+          notCreated[creationId] = setErrorOf(result, name);
+          continue;
+        }
+        const made = (await mine()).find((s) => s.name === name)!;
+        createdIds.set(creationId, made.id);
+        context.createdIds.set(creationId, scriptId(made.id));
+        created[creationId] = { id: scriptId(made.id), name, isActive: false, blobId: checked.blobId };
+      }
+
+      const updated: Record<string, Record<string, unknown> | null> = {};
+      const notUpdated: Record<string, SetError> = {};
+      for (const [id, patch] of Object.entries(update)) {
+        const script = byJmapId(await mine(), id);
+        if (!script) {
+          notUpdated[id] = { type: "notFound" };
+          continue;
+        }
+        const checked = checkPatch(patch, script);
+        if ("type" in checked) {
+          notUpdated[id] = checked;
+          continue;
+        }
+        let content = script.content;
+        if (checked.blobId !== undefined) {
+          const read = await contentOf(checked.blobId);
+          if (typeof read !== "string") {
+            notUpdated[id] = read;
+            continue;
+          }
+          content = read;
+        }
+        const name = checked.name ?? script.name;
+        // Checked before renaming, so a refused script leaves the old one as it was.
+        const valid = await scripts.haveSpace(account.id, script.name, enc.encode(content).length);
+        const compiled = valid.kind === "ok" ? checkScript(content) : valid;
+        if (compiled.kind !== "ok") {
+          notUpdated[id] = setErrorOf(compiled, name);
+          continue;
+        }
+        if (name !== script.name) {
+          const renamed = await scripts.rename(account.id, script.name, name);
+          if (renamed.kind !== "ok") {
+            notUpdated[id] = renamed.kind === "exists"
+              ? { ...setErrorOf(renamed, name), existingId: scriptId((await mine()).find((s) => s.name === name)!.id) }
+              : setErrorOf(renamed, name);
+            continue;
+          }
+        }
+        if (content !== script.content) await scripts.put(account.id, name, content);
+        updated[id] = null;
+      }
+
+      const destroyed: string[] = [];
+      const notDestroyed: Record<string, SetError> = {};
+      for (const id of destroy) {
+        const script = byJmapId(await mine(), id);
+        if (!script) {
+          notDestroyed[id] = { type: "notFound" };
+          continue;
+        }
+        const result = await scripts.delete(account.id, script.name);
+        if (result.kind === "ok") destroyed.push(id);
+        else notDestroyed[id] = setErrorOf(result, script.name);
+      }
+
+      // RFC 9661 §2.2: activation only when every change succeeded; a missing or unknown id is ignored.
+      const allDone = [notCreated, notUpdated, notDestroyed].every((m) => Object.keys(m).length === 0);
+      if (allDone && (deactivate === true || typeof activate === "string")) {
+        const all = await mine();
+        const before = all.find((s) => s.active);
+        const target = typeof activate === "string"
+          ? (activate.startsWith("#")
+            ? all.find((s) => s.id === createdIds.get(activate.slice(1)))
+            : byJmapId(all, activate))
+          : undefined;
+        const next = target ?? (deactivate === true ? null : before ?? null);
+        if ((next?.id ?? null) !== (before?.id ?? null)) {
+          await scripts.activate(account.id, next?.name ?? null);
+          const report = (script: Script, isActive: boolean) => {
+            const creation = [...createdIds].find(([, rowId]) => rowId === script.id)?.[0];
+            if (creation) created[creation] = { ...created[creation], isActive };
+            else updated[scriptId(script.id)] = { ...updated[scriptId(script.id)], isActive };
+          };
+          if (before) report(before, false);
+          if (next) report(next, true);
+        }
+      }
+
+      return {
+        accountId: accountJmapId(account.id),
+        oldState,
+        newState: stateOf(await mine()),
+        created,
+        notCreated,
+        updated,
+        notUpdated,
+        destroyed,
+        notDestroyed,
+      };
+    },
+
+    /** RFC 9661 §2.3: filter `name` (contained in the name) and `isActive`; sort by name or isActive. */
+    async "SieveScript/query"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      const all = await mine();
+      const filter = args.filter ?? null;
+      if (filter !== null && (typeof filter !== "object" || Array.isArray(filter))) {
+        throw new MethodError("invalidArguments", "filter is a FilterCondition");
+      }
+      const { name, isActive, ...other } = (filter ?? {}) as Record<string, unknown>;
+      if (Object.keys(other).length > 0) {
+        throw new MethodError("unsupportedFilter", `Unknown filter ${Object.keys(other)[0]}`);
+      }
+      if (name !== undefined && typeof name !== "string") throw new MethodError("invalidArguments", "name is a string");
+      if (isActive !== undefined && typeof isActive !== "boolean") {
+        throw new MethodError("invalidArguments", "isActive is a boolean");
+      }
+      let matched = all.filter((s) =>
+        (name === undefined || s.name.includes(name)) && (isActive === undefined || s.active === isActive)
+      );
+      const sort = args.sort ?? [];
+      if (!Array.isArray(sort)) throw new MethodError("invalidArguments", "sort is a list of Comparators");
+      for (const comparator of [...sort].reverse()) {
+        const { property, isAscending = true } = (comparator ?? {}) as { property?: unknown; isAscending?: unknown };
+        if (property !== "name" && property !== "isActive") {
+          throw new MethodError("unsupportedSort", `Cannot sort by ${String(property)}`);
+        }
+        const key = (s: Script) => (property === "name" ? s.name : Number(s.active));
+        // Array.prototype.sort is stable: earlier comparators, applied last, win.
+        matched = [...matched].sort((x, y) => {
+          const [a, b] = [key(x), key(y)];
+          const order = a < b ? -1 : a > b ? 1 : 0;
+          return isAscending === false ? -order : order;
+        });
+      }
+      const window = queryWindow(matched.map((s) => scriptId(s.id)), args);
+      return {
+        accountId: accountJmapId(account.id),
+        queryState: stateOf(all),
+        canCalculateChanges: false,
+        position: window.position,
+        ids: window.ids,
+        ...(args.calculateTotal === true ? { total: matched.length } : {}),
+        ...("limit" in window ? { limit: window.limit } : {}),
+      };
+    },
+
+    /** RFC 9661 §2.4: compiles the blob's script; `error` is null or an invalidSieve SetError. */
+    async "SieveScript/validate"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      if (typeof args.blobId !== "string") throw new MethodError("invalidArguments", "blobId is required");
+      const content = await contentOf(args.blobId);
+      const checked = typeof content === "string" ? checkScript(content) : null;
+      const error = typeof content !== "string" ? content : checked!.kind === "ok" ? null : setErrorOf(checked!, "");
+      return { accountId: accountJmapId(account.id), error };
+    },
+  };
+}
