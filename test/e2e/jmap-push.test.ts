@@ -23,6 +23,8 @@ beforeAll(async () => {
     port: 0,
     async fetch(request) {
       const path = new URL(request.url).pathname;
+      // A push service's answer for a subscription that is gone (RFC 8030 §7.3).
+      if (path === "/gone") return new Response(null, { status: 410 });
       if (request.headers.get("content-encoding") === "aes128gcm") {
         received.push({ path, body: {}, encrypted: new Uint8Array(await request.arrayBuffer()) });
       } else received.push({ path, body: (await request.json()) as Record<string, unknown> });
@@ -188,6 +190,30 @@ describe(`JMAP PushSubscription on ${runtime()}`, () => {
     // keys are private to the device (§7.2).
     expect((await call(jo, "PushSubscription/get", { ids: [id] })).list[0].keys).toBeUndefined();
     await call(jo, "PushSubscription/set", { destroy: [id] });
+  });
+
+  test("a 410 from the push service destroys the subscription; an account has at most 50", async () => {
+    const made = await call(jo, "PushSubscription/set", {
+      create: { p: { deviceClientId: "old", url: url("/gone") } },
+    });
+    const { id } = made.created.p;
+    const started = Date.now();
+    let list: unknown[] = [{}];
+    while (list.length && Date.now() - started < 5000) {
+      list = (await call(jo, "PushSubscription/get", { ids: [id] })).list;
+      await Bun.sleep(50);
+    }
+    expect(list).toEqual([]);
+
+    const many = Object.fromEntries(
+      Array.from({ length: 51 }, (_, i) => [`s${i}`, { deviceClientId: `d${i}`, url: url("/many") }]),
+    );
+    const capped = await call(kim, "PushSubscription/set", { create: many });
+    expect(Object.keys(capped.created)).toHaveLength(50);
+    expect(capped.notCreated.s50.type).toBe("overQuota");
+    await call(kim, "PushSubscription/set", {
+      destroy: Object.values(capped.created as Record<string, { id: string }>).map((c) => c.id),
+    });
   });
 
   test("a subscription is checked whole when created", async () => {

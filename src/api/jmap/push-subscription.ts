@@ -18,6 +18,8 @@ import type { SetError } from "./submission-plan.ts";
 const PROPERTIES = ["id", "deviceClientId", "url", "keys", "verificationCode", "expires", "types"];
 /** §7.2: private to the device, never returned. */
 const PRIVATE = ["url", "keys"];
+/** Subscriptions per account: each is a URL the server POSTs to on every change. */
+const MAX_SUBSCRIPTIONS = 50;
 /** The longest a subscription lives without being renewed (§7.2: the server may shorten expires). */
 const MAX_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
@@ -81,7 +83,9 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
     async "PushSubscription/set"(args: Record<string, unknown>) {
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, SetError> = {};
-      for (const [key, value] of Object.entries((args.create ?? {}) as Record<string, unknown>)) {
+      const creates = Object.entries((args.create ?? {}) as Record<string, unknown>);
+      let count = creates.length ? (await owned()).length : 0;
+      for (const [key, value] of creates) {
         const spec = (value ?? {}) as Record<string, unknown>;
         const extra = Object.keys(spec).find((k) => !PROPERTIES.includes(k) || k === "id");
         const expires = expiresOf(spec.expires, Date.now());
@@ -89,6 +93,8 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
         const refusal = typeof spec.url === "string" ? webhookRefusal(spec.url) : "url is required";
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
           notCreated[key] = invalid("", "A PushSubscription object");
+        } else if (count >= MAX_SUBSCRIPTIONS) {
+          notCreated[key] = { type: "overQuota", description: `At most ${MAX_SUBSCRIPTIONS} push subscriptions` };
         } else if (extra) notCreated[key] = invalid(extra, `${extra} cannot be set`);
         else if (typeof spec.deviceClientId !== "string" || !spec.deviceClientId) {
           notCreated[key] = invalid("deviceClientId", "deviceClientId is a non-empty string");
@@ -109,6 +115,7 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
             expires,
             types,
           });
+          count++;
           // Committed first: the client may set the code back as soon as it arrives.
           notifier.verify(row);
           created[key] = { id: pushSubscriptionId(row.id), expires: utcDate(expires) };

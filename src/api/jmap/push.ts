@@ -108,7 +108,10 @@ export class PushNotifier {
         signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
       });
       await response.body?.cancel();
-      if (!response.ok) console.error(`JMAP push to ${new URL(url).origin} answered ${response.status}`);
+      // RFC 8030 §7.3: a push service answers 404 or 410 for a subscription that is gone for good.
+      if (response.status === 404 || response.status === 410) {
+        await this.#store.pushSubscriptions.destroy(subscription.accountId, subscription.id);
+      } else if (!response.ok) console.error(`JMAP push to ${new URL(url).origin} answered ${response.status}`);
     } catch (e) {
       console.error(`JMAP push to ${new URL(url).origin} failed: ${(e as Error).message}`);
     }
