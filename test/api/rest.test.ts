@@ -304,6 +304,7 @@ describe("REST admin API", () => {
     expect(listed).toEqual([
       "DELETE /api/v1/accounts/{address}",
       "DELETE /api/v1/accounts/{address}/messages/{id}",
+      "DELETE /api/v1/accounts/{address}/sieve/{name}",
       "DELETE /api/v1/accounts/{address}/tokens/{id}",
       "DELETE /api/v1/aliases/{address}",
       "DELETE /api/v1/domains/{name}",
@@ -316,6 +317,8 @@ describe("REST admin API", () => {
       "GET /api/v1/accounts/{address}/messages/{id}",
       "GET /api/v1/accounts/{address}/messages/{id}/attachments/{index}",
       "GET /api/v1/accounts/{address}/messages/{id}/raw",
+      "GET /api/v1/accounts/{address}/sieve",
+      "GET /api/v1/accounts/{address}/sieve/{name}",
       "GET /api/v1/accounts/{address}/tokens",
       "GET /api/v1/aliases",
       "GET /api/v1/aliases/{address}",
@@ -330,6 +333,8 @@ describe("REST admin API", () => {
       "PATCH /api/v1/domains/{name}/reverse-aliases",
       "PATCH /api/v1/me/aliases/{address}",
       "POST /api/v1/accounts",
+      "POST /api/v1/accounts/{address}/sieve/deactivate",
+      "POST /api/v1/accounts/{address}/sieve/{name}/activate",
       "POST /api/v1/accounts/{address}/tokens",
       "POST /api/v1/aliases",
       "POST /api/v1/domains",
@@ -338,6 +343,7 @@ describe("REST admin API", () => {
       "POST /api/v1/queue/{id}/hold",
       "POST /api/v1/queue/{id}/release",
       "POST /api/v1/queue/{id}/retry",
+      "PUT /api/v1/accounts/{address}/sieve/{name}",
     ]);
     // Validated against the official OpenAPI 3.1 JSON schema.
     const result = await new Validator().validate(doc as never);

@@ -10,6 +10,7 @@ import { aliasRoutes, ownerAuth } from "./aliases.ts";
 import { mailRoutes } from "./mail.ts";
 import { queueRoutes } from "./queue.ts";
 import { RouteRegistry } from "./registry.ts";
+import { sieveRoutes } from "./sieve.ts";
 
 export interface RestOptions {
   store: Store;
@@ -34,6 +35,7 @@ export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
   aliasRoutes(routes, options.store, { allowHttp: options.allowHttpWebhooks });
   mailRoutes(routes, options.store);
   queueRoutes(routes, options.store, options.wakeQueue ?? (() => {}));
+  sieveRoutes(routes, options.store);
 
   // An account's own aliases: its API token, not the admin's (issue 19).
   app.use("/api/v1/me/*", ownerAuth(options.store));

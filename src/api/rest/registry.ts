@@ -12,7 +12,7 @@ import { problem } from "../problem.ts";
 type Schema = v.GenericSchema;
 
 export interface RouteSpec<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined> {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI style: /api/v1/domains/{name} */
   path: string;
   summary: string;
