@@ -261,10 +261,14 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
         await stream.write(":\n\n");
       } else await send();
       while (!stream.aborted) {
+        // The ping timer is cleared however the wait ends: a pending one would outlive a client that left and
+        // keep the process from exiting for up to MAX_PING seconds.
+        let timer: ReturnType<typeof setTimeout> | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
-          if (ping > 0) setTimeout(resolve, ping * 1000);
+          if (ping > 0) timer = setTimeout(resolve, ping * 1000);
         });
+        clearTimeout(timer);
         if (stream.aborted) break;
         if ((await send()) && closeAfterState) break;
         if (ping > 0) await stream.writeSSE({ event: "ping", data: JSON.stringify({ interval: ping }) });
