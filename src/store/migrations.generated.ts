@@ -76,5 +76,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0018_sieve_vacation_replies",
     "sql": "CREATE TABLE `sieve_vacation_replies` (\n\t`account_id` integer NOT NULL,\n\t`handle` text NOT NULL,\n\t`sender` text NOT NULL,\n\t`sent_at` integer NOT NULL,\n\tPRIMARY KEY(`account_id`, `handle`, `sender`),\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n"
+  },
+  {
+    "tag": "0019_sieve_duplicates",
+    "sql": "CREATE TABLE `sieve_duplicates` (\n\t`account_id` integer NOT NULL,\n\t`handle` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tPRIMARY KEY(`account_id`, `handle`, `hash`),\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n"
   }
 ];

@@ -465,3 +465,19 @@ export const sieveVacationReplies = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.handle, t.sender] })],
 );
+
+/**
+ * RFC 7352 duplicate tracking (issue 21): the ids a script's `duplicate` test has seen, per account and :handle, kept
+ * until they expire; recorded only when the run succeeded and the delivery committed.
+ */
+export const sieveDuplicates = sqliteTable(
+  "sieve_duplicates",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    handle: text("handle").notNull(),
+    /** SHA-256 (hex) of the tracked value. */
+    hash: text("hash").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.handle, t.hash] })],
+);
