@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Store } from "../store/store.ts";
-import { type MetricSource, renderMetrics } from "./metrics.ts";
+import { countJmapRequest, type MetricSource, renderMetrics } from "./metrics.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
@@ -57,12 +57,14 @@ export function createApp(options: AppOptions): Hono {
   app.get("/metrics", async (c) => {
     const bannedAddresses = await options.throttle?.activeBans();
     const queue = await options.store?.queue.stats();
+    const storage = await options.store?.storageTotals();
     const text = renderMetrics(options.metrics(), {
       inFlight,
       version: options.version,
       startedAt: options.startedAt,
       bannedAddresses,
       queue,
+      storage,
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
@@ -76,6 +78,10 @@ export function createApp(options: AppOptions): Hono {
       allowHttpWebhooks: options.allowHttpWebhooks,
       version: options.version,
       wakeQueue: options.wakeQueue,
+    });
+    app.use("/jmap/*", async (c, next) => {
+      await next();
+      countJmapRequest(c.req.path, c.res.status);
     });
     mountJmap(app, {
       store: options.store,

@@ -1,6 +1,6 @@
 /** Prometheus text exposition (format 0.0.4) of Postern's counters. */
 import { DNS_BUCKETS, type DnsStats, dnsStats } from "../net/dns-stats.ts";
-import { localSnapshot, mergeSnapshot, peerSnapshots, type Snapshot, TIME_BUCKETS } from "../util/counters.ts";
+import { count, localSnapshot, mergeSnapshot, peerSnapshots, type Snapshot, TIME_BUCKETS } from "../util/counters.ts";
 
 export interface ListenerStats {
   name: string;
@@ -22,6 +22,8 @@ export function renderMetrics(
     bannedAddresses?: number;
     /** The outbound queue, from the database (every process's). */
     queue?: { messages: number; oldest: Date | null };
+    /** From the store: the database's size and the bytes of every account's mail. */
+    storage?: { databaseBytes: number; mailBytes: number };
     /** Counters of this process and its workers; the process's own and its workers' snapshots by default. */
     counters?: Snapshot;
   },
@@ -45,6 +47,7 @@ export function renderMetrics(
     `postern_auth_banned_addresses ${extra.bannedAddresses ?? 0}`,
     ...dnsMetrics(extra.dns ?? dnsStats),
     ...(extra.queue ? queueMetrics(extra.queue) : []),
+    ...(extra.storage ? storageMetrics(extra.storage) : []),
     ...counterMetrics(extra.counters ?? mergeSnapshot(localSnapshot(), peerSnapshots())),
   ];
   return `${lines.join("\n")}\n`;
@@ -60,6 +63,26 @@ function queueMetrics(queue: { messages: number; oldest: Date | null }): string[
     "# TYPE postern_queue_oldest_age_seconds gauge",
     `postern_queue_oldest_age_seconds ${age.toFixed(3)}`,
   ];
+}
+
+function storageMetrics(storage: { databaseBytes: number; mailBytes: number }): string[] {
+  return [
+    "# HELP postern_storage_database_bytes Size of the database (page count × page size; the WAL not included).",
+    "# TYPE postern_storage_database_bytes gauge",
+    `postern_storage_database_bytes ${storage.databaseBytes}`,
+    "# HELP postern_storage_mail_bytes Bytes of mail in every account's mailboxes (each account's usage, summed).",
+    "# TYPE postern_storage_mail_bytes gauge",
+    `postern_storage_mail_bytes ${storage.mailBytes}`,
+  ];
+}
+
+/** The JMAP endpoints counted by name; anything else under /jmap/ is "other". */
+const JMAP_ENDPOINTS = new Set(["session", "api", "upload", "download", "eventsource"]);
+
+/** Counts one HTTP request under /jmap/ by endpoint and status (`GET /jmap/session` is a JMAP session). */
+export function countJmapRequest(path: string, status: number): void {
+  const name = path.split("/")[2] ?? "";
+  count("postern_jmap_requests_total", { endpoint: JMAP_ENDPOINTS.has(name) ? name : "other", status });
 }
 
 /** What src/util/counters.ts counts: each metric's HELP and TYPE once, then its series. */
@@ -84,6 +107,23 @@ const COUNTERS: Record<string, { type: "counter" | "histogram"; help: string }> 
   postern_auth_attempts_total: {
     type: "counter",
     help: "Password checks on every protocol (SMTP AUTH, IMAP, POP3, HTTP Basic), per result (ok, failed).",
+  },
+  postern_jmap_requests_total: {
+    type: "counter",
+    help: "JMAP HTTP requests per endpoint (session, api, upload, download, eventsource) and status.",
+  },
+  postern_policy_verdicts_total: {
+    type: "counter",
+    help:
+      "Policy check verdicts per check, SMTP stage (rcpt, data) and action (accept, tag, junk, discard, reject, tempfail).",
+  },
+  postern_policy_check_failures_total: {
+    type: "counter",
+    help: "Policy checks that failed or timed out (their onFailure verdict is counted too), per check.",
+  },
+  postern_policy_check_seconds: {
+    type: "histogram",
+    help: "Time each policy check took, per check.",
   },
   postern_smtp_transaction_seconds: {
     type: "histogram",

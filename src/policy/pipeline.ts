@@ -3,6 +3,7 @@
  * failure policy (fail open: accept and tag `scan-failed`; fail closed: tempfail), and their
  * verdicts combine into one decision.
  */
+import { count, observe } from "../util/counters.ts";
 import { log } from "../util/log.ts";
 import { accept, combine, type Verdict } from "./verdict.ts";
 
@@ -58,7 +59,16 @@ export class PolicyPipeline {
     return decision;
   }
 
+  /** Runs one check, counting its verdict and its time for /metrics (issue 20, item 5). */
   async #runOne(check: PolicyCheck, context: PolicyContext): Promise<Verdict> {
+    const started = performance.now();
+    const verdict = await this.#attempt(check, context);
+    observe("postern_policy_check_seconds", (performance.now() - started) / 1000, { check: check.name });
+    count("postern_policy_verdicts_total", { check: check.name, stage: context.stage, action: verdict.action });
+    return verdict;
+  }
+
+  async #attempt(check: PolicyCheck, context: PolicyContext): Promise<Verdict> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
@@ -70,6 +80,7 @@ export class PolicyPipeline {
     } catch (e) {
       const reason = `${check.name} failed: ${(e as Error).message}`;
       log.warn("policy check failed", { check: check.name, error: (e as Error).message });
+      count("postern_policy_check_failures_total", { check: check.name });
       return check.onFailure === "tempfail"
         ? { action: "tempfail", reason: `${check.name} is unavailable, try again later` }
         : { action: "tag", reason, headers: [`X-Postern-Scan: ${check.name} scan-failed`] };

@@ -31,3 +31,18 @@ export async function wouldExceedQuota(
   if (limit === null || limit === undefined) return false;
   return (await storageUsed(db, accountId)) + bytes > limit;
 }
+
+/**
+ * For /metrics (issue 20): the database's size (page_count × page_size: the main file, without the
+ * WAL not yet checkpointed) and the bytes of every account's mail, the sum of each account's usage.
+ */
+export async function storageTotals(db: Db): Promise<{ databaseBytes: number; mailBytes: number }> {
+  const [pages] = await db.all<{ bytes: number }>(
+    sql`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`,
+  );
+  const [mail] = await db
+    .select({ used: sql<number>`coalesce(sum(${messages.size}), 0)` })
+    .from(messages)
+    .innerJoin(mailboxes, eq(mailboxes.id, messages.mailboxId));
+  return { databaseBytes: Number(pages?.bytes ?? 0), mailBytes: Number(mail?.used ?? 0) };
+}

@@ -38,6 +38,7 @@ import { SieveScriptRepository } from "./sieve-scripts.ts";
 import { QueueRepository } from "./queue.ts";
 import { SummaryReindexer } from "./reindex.ts";
 import { ImapStateStore } from "./subscriptions.ts";
+import { storageTotals } from "./quota.ts";
 
 /** A write: the transaction, and the recorder through which it logs (and so publishes) changes. */
 export type WriteFn<T> = (tx: Tx, changes: ChangeRecorder) => Promise<T>;
@@ -163,6 +164,11 @@ export class Store {
     } finally {
       this.#directoryVersion++;
     }
+  }
+
+  /** The database's size and the bytes of every account's mail, for /metrics (issue 20). */
+  storageTotals(): Promise<{ databaseBytes: number; mailBytes: number }> {
+    return storageTotals(this.#db);
   }
 
   /** Moves on at every write to domains, accounts and aliases made by this process. */

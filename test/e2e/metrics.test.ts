@@ -2,7 +2,8 @@
  * /metrics after real traffic (issue 20, item 5), with `serve` running a primary and a worker
  * (whichever takes a connection, the primary's /metrics adds up both): messages received and
  * refused per listener and code, login results, deliveries by status, the queue's size and
- * oldest age, SMTP transaction and delivery time histograms; the exposition parses.
+ * oldest age, SMTP transaction and delivery time histograms; the exposition parses. Then policy
+ * verdicts and check times, JMAP requests and the storage used.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
@@ -39,7 +40,10 @@ beforeAll(async () => {
   mail = await startMailServer({
     waitFor: ["smtp", "submission", "http"],
     users: { "rita@example.test": "rita-password" },
-    config: { delivery: { relayHost: `127.0.0.1:${relayPort}`, retryDelay: 1 } },
+    config: {
+      delivery: { relayHost: `127.0.0.1:${relayPort}`, retryDelay: 1 },
+      policy: { rateLimits: { messagesPerIpPerHour: 1000, messagesPerAccountPerHour: 1000 } },
+    },
   });
 }, 60_000);
 afterAll(async () => {
@@ -145,5 +149,41 @@ describe(`metrics on ${runtime()}`, () => {
     const buckets = text.split("\n").filter((l) => l.startsWith('postern_delivery_seconds_bucket{status="sent"'))
       .map((l) => Number(l.split(" ")[1]));
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+  }, 60_000);
+
+  test("policy verdicts and check times, JMAP requests, storage used", async () => {
+    // Both messages of the first test went through the rate-limit check (data stage): mx and submission.
+    const text = await scrapeUntil(
+      "policy verdicts",
+      (t) => value(t, 'postern_policy_verdicts_total{check="rate-limit",stage="data",action="accept"}') >= 2,
+    );
+    expect(value(text, 'postern_policy_check_seconds_count{check="rate-limit"}')).toBeGreaterThanOrEqual(2);
+    expect(value(text, 'postern_policy_check_seconds_bucket{check="rate-limit",le="+Inf"}'))
+      .toBe(value(text, 'postern_policy_check_seconds_count{check="rate-limit"}'));
+    expect(text).toContain("# TYPE postern_policy_check_failures_total counter");
+
+    // The stored message ("counted", in rita's INBOX) is in the mail bytes; the database holds more.
+    const mailBytes = value(text, "postern_storage_mail_bytes");
+    expect(mailBytes).toBeGreaterThan(40);
+    expect(value(text, "postern_storage_database_bytes")).toBeGreaterThan(mailBytes);
+
+    const base = `http://127.0.0.1:${mail.server.ports.http}`;
+    const authorization = `Basic ${btoa("rita@example.test:rita-password")}`;
+    const session = await fetch(`${base}/jmap/session`, { headers: { authorization } });
+    expect(session.status).toBe(200);
+    const api = await fetch(`${base}/jmap/api`, {
+      method: "POST",
+      headers: { authorization, "content-type": "application/json" },
+      body: JSON.stringify({ using: ["urn:ietf:params:jmap:core"], methodCalls: [["Core/echo", { hi: 1 }, "0"]] }),
+    });
+    expect(api.status).toBe(200);
+    await api.text();
+    const unauthenticated = await fetch(`${base}/jmap/session`);
+    await unauthenticated.text();
+    const after = await scrape();
+    expect(value(after, 'postern_jmap_requests_total{endpoint="session",status="200"}')).toBe(1);
+    expect(value(after, 'postern_jmap_requests_total{endpoint="api",status="200"}')).toBe(1);
+    expect(value(after, `postern_jmap_requests_total{endpoint="session",status="${unauthenticated.status}"}`))
+      .toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
