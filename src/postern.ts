@@ -93,6 +93,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       // Called only after a delivery, by which time the runner exists.
       onQueued: () => runner.wake(),
       onDelivered: runtime.onMessage,
+      sieve: { separator: config.delivery.recipientDelimiter, globalDir: config.sieve.globalDir },
     });
     const runner = new QueueRunner({
       store,

@@ -166,7 +166,7 @@ export class StoreSmtpBackend implements SmtpBackend {
       ? concatBytes([new TextEncoder().encode(verdict.headers.map((h) => `${h}\r\n`).join("")), content])
       : content;
     try {
-      const report = await this.#deliver(transaction, tagged, session, verdict?.action === "junk");
+      const report = await this.#deliver(transaction, tagged, session, verdict);
       // The message's line in the log: the id of the 250 reply, and what was decided about it.
       log.info("accepted", {
         id: transaction.id,
@@ -183,7 +183,9 @@ export class StoreSmtpBackend implements SmtpBackend {
         stored: report.stored,
       });
     } catch (e) {
-      if (e instanceof DeliveryRefused) return { ok: false, reply: reply(e.code, e.enhanced, e.message) };
+      if (e instanceof DeliveryRefused) {
+        return { ok: false, reply: reply(e.code, e.enhanced, ...(e.lines ?? [e.message])) };
+      }
       // RFC 5321 §4.2.2 452 and RFC 3463 X.3.1: the sender keeps the message and retries.
       if (isStorageFull(e)) {
         return { ok: false, reply: reply(452, "4.3.1", "Insufficient system storage, try again later") };
@@ -198,9 +200,10 @@ export class StoreSmtpBackend implements SmtpBackend {
     return { ok: true };
   }
 
-  #deliver(transaction: MailTransaction, tagged: Uint8Array, session: SessionInfo, junk: boolean) {
+  #deliver(transaction: MailTransaction, tagged: Uint8Array, session: SessionInfo, verdict: Verdict | null) {
     return this.options.deliverer.deliver({
-      junk,
+      junk: verdict?.action === "junk",
+      policyHeaders: verdict?.headers,
       sender: transaction.sender,
       recipients: transaction.recipients.map((r) => ({
         address: r.address,

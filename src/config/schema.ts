@@ -298,6 +298,14 @@ export const configSchema = v.strictObject({
     }),
     {},
   ),
+  /** Sieve at delivery (issue 21). */
+  sieve: v.optional(
+    v.strictObject({
+      /** Directory of the site's scripts for RFC 6609 `include :global "name"` (files `name.sieve`). */
+      globalDir: v.optional(nonEmpty),
+    }),
+    {},
+  ),
   /** HTTP(S) targets of aliases. */
   webhooks: v.optional(
     v.strictObject({

@@ -41,6 +41,8 @@ export interface AcceptedMessage {
   inbound: boolean;
   remoteIp: string;
   helo: string;
+  /** The policy verdict's header lines (spam score, virus scan), for Sieve's spamtest and virustest (RFC 5235). */
+  policyHeaders?: readonly string[];
 }
 
 /** Delivery refused before anything was stored (DMARC enforcement); the SMTP reply to give. */
@@ -49,6 +51,8 @@ export class DeliveryRefused extends Error {
     readonly code: number,
     readonly enhanced: string,
     message: string,
+    /** The reply's lines when there are several (a Sieve reject's reason, RFC 5429 §2.1.1). */
+    readonly lines?: string[],
   ) {
     super(message);
     this.name = "DeliveryRefused";
@@ -94,6 +98,8 @@ export class Deliverer {
       dmarcEnforce?: boolean;
       /** Called after the commit, never awaited: it cannot delay or fail the reply. */
       onDelivered?: (message: DeliveredMessage) => void | Promise<void>;
+      /** Sieve at delivery: the subaddress separator (delivery.recipientDelimiter) and sieve.globalDir. */
+      sieve?: { separator?: string; globalDir?: string };
     },
   ) {}
 
@@ -165,17 +171,22 @@ export class Deliverer {
     const webhooks = routing.forwarded.filter((r) => isWebhookUrl(r.address));
     const forwarded = routing.forwarded.filter((r) => !isWebhookUrl(r.address));
     // Issue 21: each local account's active Sieve script decides where its copy goes.
-    const { filings: sieve, redirects, replies: sieveReplies } = await sieveFilings(
-      this.store,
-      this.directory,
-      routing.local,
-      { ...message, raw },
-      this.options.hostname,
-    );
+    const outcome = await sieveFilings(this.store, this.directory, routing.local, { ...message, raw }, {
+      ...this.options.sieve,
+      hostname: this.options.hostname,
+      policyHeaders: message.policyHeaders,
+      // RFC 5429 §2.1.1: a reject is the DATA reply while the message is this one recipient's alone.
+      smtpReject: message.recipients.length === 1 && routing.local.length === 1 && routing.remote.length === 0 &&
+        routing.forwarded.length === 0 && routing.replies.length === 0,
+    });
+    if (outcome.refusal) throw new DeliveryRefused(550, "5.7.1", outcome.refusal.join(" "), outcome.refusal);
+    const { filings: sieve, replies: sieveReplies } = outcome;
+    const redirects = outcome.redirects.flatMap((r) => r.addresses);
     const result = await this.store.mail.deliver({
       raw,
       summary,
       sieve,
+      sieveRecords: outcome.records,
       local: routing.local.map((target) => ({
         accountId: target.accountId,
         junk: message.junk === true,
@@ -186,11 +197,12 @@ export class Deliverer {
         { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: forwarded },
         { ...queued, sender: message.sender, recipients: webhooks },
         // Sieve redirects (RFC 5228 §4.2) leave like forwarded mail; the hop limit stops loops.
-        {
+        ...outcome.redirects.map((r) => ({
           ...queued,
           sender: srs ? srs.forward(message.sender) : message.sender,
-          recipients: redirects.map((address) => ({ address })),
-        },
+          recipients: r.addresses.map((address) => ({ address })),
+          ...(r.raw ? { raw: r.raw } : {}),
+        })),
         ...sieveReplies,
         ...replies.entries,
       ],

@@ -8,7 +8,7 @@ import type { SieveRuntimeError } from "./errors.ts";
 import { flagList, removeFlags } from "./flags.ts";
 import { DEFAULT_LIMITS, type SieveLimits } from "./limits.ts";
 import { matchValues } from "./match.ts";
-import type { SieveMessage } from "./message.ts";
+import type { SieveHeader, SieveMessage } from "./message.ts";
 import { RunState, RuntimeFailure, Scope } from "./state.ts";
 import { evaluateTest } from "./tests.ts";
 import { type Node, REDIRECT_ADDRESS, type ValidScript } from "./validate.ts";
@@ -21,6 +21,9 @@ export interface SieveResult {
   error: SieveRuntimeError | null;
   /** RFC 7352: duplicate ids to record now that the run succeeded. */
   duplicates: string[];
+  /** RFC 5293: the header fields as editheader left them (unchanged fields are the message's own objects); null if
+   * the script edited none. */
+  headers: SieveHeader[] | null;
   steps: number;
 }
 
@@ -42,6 +45,7 @@ export function runScript(
         actions: [{ type: "keep", flags: [], implicit: true }],
         error: e.error,
         duplicates: [],
+        headers: null,
         steps: run.steps,
       };
     }
@@ -52,7 +56,8 @@ export function runScript(
     const explicit = actions.find((a) => a.type === "keep");
     if (!explicit) actions.push({ type: "keep", flags: [...run.flags], implicit: true });
   }
-  return { actions, error: null, duplicates: run.duplicates, steps: run.steps };
+  const edited = actions.some((a) => a.type === "addheader" || a.type === "deleteheader");
+  return { actions, error: null, duplicates: run.duplicates, headers: edited ? run.headers : null, steps: run.steps };
 }
 
 function execute(commands: Node[], s: Scope, depth: number): void {
@@ -137,6 +142,8 @@ function action(c: Node, s: Scope): void {
       const name = s.str(c.args[0]);
       const value = s.str(c.args[1]);
       const last = Boolean(c.tags.last);
+      // RFC 5293 §4: a name built from variables must still be a field name (RFC 5322 §3.6.8).
+      if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) run.fail(c.pos, `invalid header name '${name}'`);
       addAction(run, c.pos, { type: "addheader", name, value, last });
       if (last) run.headers.push({ name, value });
       else run.headers.unshift({ name, value });

@@ -124,7 +124,8 @@ function addressPart(n: Node, s: Scope, address: string): string | null {
   if (n.tags.localpart) return local;
   if (n.tags.user || n.tags.detail) {
     const sep = s.run.env.separator ?? "+";
-    const i = local.indexOf(sep);
+    // An empty separator (delivery.recipientDelimiter "") turns subaddresses off.
+    const i = sep === "" ? -1 : local.indexOf(sep);
     if (n.tags.user) return i === -1 ? local : local.slice(0, i);
     return i === -1 ? null : local.slice(i + sep.length);
   }

@@ -188,7 +188,8 @@ function checkValues(n: Node, caps: Set<string>): void {
   if (index && index !== true && index.type === "number" && index.value < 1) {
     fail(index.pos, ":index must be 1 or more");
   }
-  if (n.tags.last && !n.tags.index) fail(n.pos, ":last needs :index");
+  // RFC 5293 §4: addheader takes :last alone; elsewhere (deleteheader, RFC 5260 §7 index) it qualifies :index.
+  if (n.tags.last && !n.tags.index && n.name !== "addheader") fail(n.pos, ":last needs :index");
   const matchType = ["contains", "matches", "regex"].find((t) => n.tags[t]);
   if (cmp && cmp !== true && matchType && !supports(stringsOf(cmp)[0]!.toLowerCase(), matchType as "contains")) {
     fail(cmp.pos, `comparator '${stringsOf(cmp)[0]}' does not support :${matchType}`);

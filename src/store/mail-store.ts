@@ -21,7 +21,7 @@ import {
 import { enqueue, type NewQueueEntry } from "./queue.ts";
 import { wouldExceedQuota } from "./quota.ts";
 import { mailboxes, messages, uploads } from "./schema.ts";
-import { fileBySieve, type SieveFiling } from "./sieve-delivery.ts";
+import { fileBySieve, recordSieve, type SieveFiling, type SieveRecords } from "./sieve-delivery.ts";
 import type { Store } from "./store.ts";
 
 export type { Appended } from "./append.ts";
@@ -45,6 +45,8 @@ export interface DeliveryInput {
   summary: MessageSummary;
   /** Where each account's active Sieve script files its copy (issue 21); accounts without one get the default. */
   sieve?: ReadonlyMap<number, SieveFiling>;
+  /** Vacation replies and duplicate ids the scripts' runs leave, recorded only if the delivery commits. */
+  sieveRecords?: SieveRecords;
   /**
    * One per local account: its INBOX, or its Junk mailbox when `junk` and it has one. A copy
    * may be its own variant of the message (`copy`: a rewritten Reply-To, issue 19).
@@ -108,6 +110,7 @@ export class MailStore {
           }),
         );
       }
+      if (input.sieveRecords) await recordSieve(tx, input.sieveRecords);
       const queueIds: number[] = [];
       for (const { raw, ...entry } of input.queue) {
         if (entry.recipients.length) {

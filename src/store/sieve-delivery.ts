@@ -4,13 +4,13 @@
  * (RFC 5490 §3.2, parents included). A mailbox that does not exist without `:create` falls back to the default, so a
  * script never loses mail.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, lte } from "drizzle-orm";
 import type { MessageSummary } from "../mime/summary.ts";
-import { addMembership, type Appended, appendEmail } from "./append.ts";
+import { addMembership, type Appended, appendEmail, putBlob } from "./append.ts";
 import type { ChangeRecorder } from "./change-log.ts";
 import type { Tx } from "./db.ts";
 import { createMailbox } from "./mailboxes.ts";
-import { mailboxes } from "./schema.ts";
+import { mailboxes, sieveDuplicates, sieveVacationReplies } from "./schema.ts";
 
 /** Where the script put the message; an empty list means it was discarded. */
 export interface SieveFiling {
@@ -20,6 +20,40 @@ export interface SieveFiling {
     flags: readonly string[];
     create: boolean;
   }>;
+  /** RFC 5293: the message as editheader left it, stored instead of the delivered one. */
+  edited?: { raw: Uint8Array; summary: MessageSummary };
+  /** A notice for the account (its script failed, issue 21), put in INBOX beside the message. */
+  notice?: { raw: Uint8Array; summary: MessageSummary };
+}
+
+/** What the scripts' runs leave behind, written in the delivery's transaction so a failed delivery leaves nothing. */
+export interface SieveRecords {
+  /** RFC 5230 §4.2: replies sent, one per account, handle and sender (lower-cased). */
+  vacations: Array<{ accountId: number; handle: string; sender: string; sentAt: Date }>;
+  /** RFC 7352 §3: values seen by duplicate tests, with when they stop counting. */
+  duplicates: Array<{ accountId: number; handle: string; hash: string; expiresAt: Date }>;
+}
+
+export async function recordSieve(tx: Tx, records: SieveRecords): Promise<void> {
+  for (const v of records.vacations) {
+    const row = { ...v, sender: v.sender.toLowerCase() };
+    await tx.insert(sieveVacationReplies).values(row).onConflictDoUpdate({
+      target: [sieveVacationReplies.accountId, sieveVacationReplies.handle, sieveVacationReplies.sender],
+      set: { sentAt: row.sentAt },
+    });
+  }
+  const now = new Date();
+  for (const accountId of new Set(records.duplicates.map((d) => d.accountId))) {
+    await tx.delete(sieveDuplicates).where(
+      and(eq(sieveDuplicates.accountId, accountId), lte(sieveDuplicates.expiresAt, now)),
+    );
+  }
+  for (const d of records.duplicates) {
+    await tx.insert(sieveDuplicates).values(d).onConflictDoUpdate({
+      target: [sieveDuplicates.accountId, sieveDuplicates.handle, sieveDuplicates.hash],
+      set: { expiresAt: d.expiresAt },
+    });
+  }
 }
 
 const SYSTEM_FLAGS = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((f) => [
@@ -76,6 +110,18 @@ export async function fileBySieve(
 ): Promise<Appended[]> {
   const stored: Appended[] = [];
   const seen = new Set<string>();
+  const notice = target.filing.notice;
+  if (notice) {
+    await appendEmail(tx, changes, {
+      accountId: target.accountId,
+      mailbox: { role: "inbox" },
+      raw: notice.raw,
+      summary: notice.summary,
+      blobHash: await putBlob(tx, notice.raw),
+    });
+  }
+  const edited = target.filing.edited;
+  if (edited) message = { ...edited, blobHash: () => putBlob(tx, edited.raw) };
   for (const d of target.filing.destinations) {
     const id = d.mailbox === null ? null : await mailboxId(tx, changes, target.accountId, d.mailbox, d.create);
     const key = id === null ? "default" : String(id);

@@ -2,10 +2,10 @@
  * The Sieve scripts of each account (issue 21): named scripts, at most one active (RFC 5804 §1.1: the one run at
  * delivery). Scripts are checked by the caller (src/sieve/) before they are stored; this file only keeps them.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import type { Db } from "./db.ts";
 import { StoreError } from "./errors.ts";
-import { sieveScripts, sieveVacationReplies } from "./schema.ts";
+import { sieveDuplicates, sieveScripts, sieveVacationReplies } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export interface SieveScriptInfo {
@@ -120,24 +120,25 @@ export class SieveScriptRepository {
   }
 
   /**
-   * RFC 5230 §4.2: whether a vacation reply to `sender` under `handle` is due, none having gone within `seconds`;
-   * when it is, the reply is recorded as sent at `now`, in the same transaction, so two deliveries never both reply.
+   * RFC 5230 §4.2: whether a reply under `handle` went to `sender` within `seconds`. Read only: delivery records the
+   * reply in its own transaction (recordSieve in sieve-delivery.ts), so a delivery that fails records nothing.
    */
-  vacationDue(accountId: number, handle: string, sender: string, seconds: number, now = new Date()): Promise<boolean> {
-    const key = and(
-      eq(sieveVacationReplies.accountId, accountId),
-      eq(sieveVacationReplies.handle, handle),
-      eq(sieveVacationReplies.sender, sender.toLowerCase()),
+  async vacationSentWithin(accountId: number, handle: string, sender: string, seconds: number, now = new Date()) {
+    const [row] = await this.db.select({ sentAt: sieveVacationReplies.sentAt }).from(sieveVacationReplies).where(
+      and(
+        eq(sieveVacationReplies.accountId, accountId),
+        eq(sieveVacationReplies.handle, handle),
+        eq(sieveVacationReplies.sender, sender.toLowerCase()),
+      ),
     );
-    return this.store.write(async (tx) => {
-      const [row] = await tx.select({ sentAt: sieveVacationReplies.sentAt }).from(sieveVacationReplies).where(key);
-      if (row && now.getTime() - row.sentAt.getTime() < seconds * 1000) return false;
-      await tx.insert(sieveVacationReplies).values({ accountId, handle, sender: sender.toLowerCase(), sentAt: now })
-        .onConflictDoUpdate({
-          target: [sieveVacationReplies.accountId, sieveVacationReplies.handle, sieveVacationReplies.sender],
-          set: { sentAt: now },
-        });
-      return true;
-    });
+    return row !== undefined && now.getTime() - row.sentAt.getTime() < seconds * 1000;
+  }
+
+  /** RFC 7352: the values tracked for the account that have not expired, as "handle\0hash". */
+  async duplicates(accountId: number, now = new Date()): Promise<Set<string>> {
+    const rows = await this.db.select({ handle: sieveDuplicates.handle, hash: sieveDuplicates.hash }).from(
+      sieveDuplicates,
+    ).where(and(eq(sieveDuplicates.accountId, accountId), gt(sieveDuplicates.expiresAt, now)));
+    return new Set(rows.map((r) => `${r.handle}\u0000${r.hash}`));
   }
 }

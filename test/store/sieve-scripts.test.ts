@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { summarize } from "../../src/mime/summary.ts";
-import { imapFlags } from "../../src/store/sieve-delivery.ts";
+import { imapFlags, type SieveRecords } from "../../src/store/sieve-delivery.ts";
 import type { Store } from "../../src/store/store.ts";
 import { openTempStore } from "../helpers/store.ts";
 
@@ -70,16 +70,53 @@ describe("sieve scripts", () => {
   });
 });
 
-describe("vacation replies sent", () => {
-  test("one per account, handle and sender within the period; the period restarts with the next reply", async () => {
+describe("what delivery records (recordSieve, in the delivery's transaction)", () => {
+  const raw = new TextEncoder().encode("Subject: s\r\n\r\nbody\r\n");
+  const deliver = async (records: SieveRecords) =>
+    await store.mail.deliver({ raw, summary: await summarize(raw), local: [], queue: [], sieveRecords: records });
+
+  test("vacation: one per account, handle and sender within the period; the period restarts with the next reply", async () => {
     const t0 = new Date(1_000_000);
     const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
-    expect(await store.sieve.vacationDue(accountId, "h", "Jane@Remote.test", 3600, t0)).toBe(true);
-    expect(await store.sieve.vacationDue(accountId, "h", "jane@remote.test", 3600, at(3599))).toBe(false);
-    expect(await store.sieve.vacationDue(accountId, "other", "jane@remote.test", 3600, at(10))).toBe(true);
-    expect(await store.sieve.vacationDue(other, "h", "jane@remote.test", 3600, at(10))).toBe(true);
-    expect(await store.sieve.vacationDue(accountId, "h", "jane@remote.test", 3600, at(3600))).toBe(true);
-    expect(await store.sieve.vacationDue(accountId, "h", "jane@remote.test", 3600, at(7199))).toBe(false);
+    const sent = (account: number, handle: string, when: Date) =>
+      store.sieve.vacationSentWithin(account, handle, "jane@remote.test", 3600, when);
+    expect(await sent(accountId, "h", t0)).toBe(false);
+    await deliver({ vacations: [{ accountId, handle: "h", sender: "Jane@Remote.test", sentAt: t0 }], duplicates: [] });
+    expect(await sent(accountId, "h", at(3599))).toBe(true);
+    expect(await sent(accountId, "other", at(10))).toBe(false);
+    expect(await sent(other, "h", at(10))).toBe(false);
+    expect(await sent(accountId, "h", at(3600))).toBe(false);
+    await deliver({
+      vacations: [{ accountId, handle: "h", sender: "jane@remote.test", sentAt: at(3600) }],
+      duplicates: [],
+    });
+    expect(await sent(accountId, "h", at(7199))).toBe(true);
+  });
+
+  test("duplicates: per account and handle until they expire; expired ones are dropped", async () => {
+    const now = Date.now();
+    await deliver({
+      vacations: [],
+      duplicates: [
+        { accountId, handle: "h", hash: "aa", expiresAt: new Date(now + 60_000) },
+        { accountId, handle: "h", hash: "old", expiresAt: new Date(now - 1) },
+      ],
+    });
+    expect(await store.sieve.duplicates(accountId)).toEqual(new Set(["h\u0000aa"]));
+    expect(await store.sieve.duplicates(other)).toEqual(new Set());
+    expect(await store.sieve.duplicates(accountId, new Date(now + 60_000))).toEqual(new Set());
+  });
+
+  test("nothing is recorded when the delivery fails", async () => {
+    const failing = store.mail.deliver({
+      raw,
+      summary: await summarize(raw),
+      local: [{ accountId: 999_999, junk: false }],
+      queue: [],
+      sieveRecords: { vacations: [{ accountId, handle: "h", sender: "a@b", sentAt: new Date() }], duplicates: [] },
+    });
+    await expect(failing).rejects.toThrow();
+    expect(await store.sieve.vacationSentWithin(accountId, "h", "a@b", 3600)).toBe(false);
   });
 });
 
