@@ -193,6 +193,21 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await Bun.sleep(500);
     expect(remoteHits).toEqual([]);
     expect(await jo.title()).toBe("Postern Mail");
+
+    // Images on request: the remote image loads after the click, and still no script, handler or CSS url().
+    expect(srcdoc).not.toContain("https: http:");
+    await jo.click(".reader button.show-images");
+    for (let i = 0; i < 50 && !remoteHits.length; i++) await Bun.sleep(100);
+    await Bun.sleep(300);
+    expect(remoteHits).toEqual(["/pixel.png"]);
+    expect((await frame.getAttribute("srcdoc"))!).not.toMatch(/<script|onerror|javascript:/i);
+    await jo.locator(".blocked-images").waitFor({ state: "detached" });
+    // The page's own policy still forbids any script but its own.
+    const policy = (await (await fetch(`${base}/mail/`)).headers.get("content-security-policy"))!;
+    expect(policy).toContain("script-src 'self';");
+    expect(policy).toContain("img-src 'self' data: blob: https: http:");
+    expect(await jo.title()).toBe("Postern Mail");
+    remoteHits.length = 0;
   });
 
   test("compose with an attachment to Kim; her webmail shows it byte-identical; her reply joins the thread", async () => {
@@ -238,6 +253,50 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     ]);
     await thread.first().locator("button").click();
     await expect(jo.locator(".reader .body-text").textContent()).resolves.toContain("the minutes are attached.");
+  });
+
+  test("forward with the attachments, address completion, the draft saved while writing; reply all", async () => {
+    // Jo forwards her sent minutes; "ki" completes to Kim, whom she wrote to before.
+    await jo.click(".mailbox[data-role=sent]");
+    await message(jo, "Minutes of the meeting").click();
+    await jo.click(".reader button.forward");
+    expect(await jo.inputValue(".compose input[name=subject]")).toBe("Fwd: Minutes of the meeting");
+    await jo.locator(".compose .attachments li", { hasText: "minutes.bin" }).waitFor();
+    await jo.fill(".compose input[name=to]", "ki");
+    await jo.locator(".compose .suggestions button", { hasText: "kim@example.test" }).click();
+    expect(await jo.inputValue(".compose input[name=to]")).toBe("Kim <kim@example.test>, ");
+    const forwarded = await jo.inputValue(".compose textarea[name=text]");
+    expect(forwarded).toContain("---------- Forwarded message ----------\nFrom: jo@example.test");
+    await jo.fill(".compose textarea[name=text]", `First words${forwarded}`);
+    // Saved in Drafts with $draft once typing pauses; saved again (replaced, not added) after more typing.
+    await jo.locator(".compose .draft-status", { hasText: "Draft saved" }).waitFor();
+    expect(await drafts(jo)).toEqual([{ subject: "Fwd: Minutes of the meeting", draft: true }]);
+    await jo.fill(".compose textarea[name=text]", `Kim, forwarding these again.${forwarded}`);
+    for (let i = 0; i < 50 && !(await draftTexts(jo)).some((t) => t.includes("again")); i++) await Bun.sleep(100);
+    expect(await draftTexts(jo)).toEqual([expect.stringContaining("forwarding these again")]);
+    await jo.click(".compose button[type=submit]");
+    await jo.locator(".compose").waitFor({ state: "detached" });
+    expect(await drafts(jo)).toEqual([]);
+    await kim.click(".mailbox[data-role=inbox]");
+    await message(kim, "Fwd: Minutes of the meeting").click();
+    await expect(kim.locator(".reader .body-text").textContent()).resolves.toContain("Forwarded message");
+    const link = kim.locator(".reader .attachments a", { hasText: "minutes.bin" });
+    expect(await downloadBytes(kim, link)).toEqual(attachmentBytes);
+
+    // Reply all: the sender in To; the other recipients in Cc, without Jo herself.
+    await smtpSend(
+      "From: Lee <lee@elsewhere.test>\r\nTo: jo@example.test, Max <max@elsewhere.test>\r\n" +
+        "Cc: kim@example.test\r\nSubject: Lunch plans\r\n\r\nWho is in?\r\n",
+      "jo@example.test",
+    );
+    await jo.click(".mailbox[data-role=inbox]");
+    await message(jo, "Lunch plans").click();
+    await jo.click(".reader button.reply-all");
+    expect(await jo.inputValue(".compose input[name=to]")).toBe("Lee <lee@elsewhere.test>");
+    expect(await jo.inputValue(".compose input[name=cc]")).toBe("Max <max@elsewhere.test>, kim@example.test");
+    expect(await jo.inputValue(".compose input[name=subject]")).toBe("Re: Lunch plans");
+    await jo.click(".compose button:has-text('Discard')");
+    await jo.locator(".compose").waitFor({ state: "detached" });
   });
 
   test("flag, search, move, delete, spam; create a folder and delete it", async () => {
@@ -415,7 +474,7 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await jo.keyboard.press("j");
     await expect(subject.textContent()).resolves.toBe("To the outside");
     await jo.keyboard.press("j");
-    await expect(subject.textContent()).resolves.toBe("Minutes of the meeting");
+    await expect(subject.textContent()).resolves.toBe("Fwd: Minutes of the meeting");
     await jo.keyboard.press("k");
     await expect(subject.textContent()).resolves.toBe("To the outside");
     await jo.keyboard.press("s");
@@ -429,6 +488,45 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await jo.click(".compose button:has-text('Discard')");
   });
 });
+
+/** Jo's Drafts, through JMAP from her page: subject and $draft of each. */
+async function draftEmails(
+  page: Page,
+): Promise<Array<{ subject: string; keywords: Record<string, boolean>; text: string }>> {
+  return await page.evaluate(async () => {
+    const { csrf } = await (await fetch("/mail/session")).json();
+    const session = await (await fetch("/jmap/session")).json();
+    const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"];
+    const call = async (calls: unknown[]) =>
+      (await (await fetch("/jmap/api", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-postern-csrf": csrf },
+        body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: calls }),
+      })).json()).methodResponses;
+    const [[, boxes]] = await call([["Mailbox/get", { accountId, properties: ["role"] }, "0"]]);
+    const drafts = boxes.list.find((m: { role: string }) => m.role === "drafts").id;
+    const [, [, got]] = await call([
+      ["Email/query", { accountId, filter: { inMailbox: drafts } }, "q"],
+      ["Email/get", {
+        accountId,
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        properties: ["subject", "keywords", "textBody", "bodyValues"],
+        fetchTextBodyValues: true,
+      }, "g"],
+    ]);
+    return got.list.map((
+      e: { subject: string; keywords: Record<string, boolean>; bodyValues: Record<string, { value: string }> },
+    ) => ({
+      subject: e.subject,
+      keywords: e.keywords,
+      text: Object.values(e.bodyValues).map((v) => v.value).join(""),
+    }));
+  });
+}
+
+const drafts = async (page: Page) =>
+  (await draftEmails(page)).map((e) => ({ subject: e.subject, draft: !!e.keywords.$draft }));
+const draftTexts = async (page: Page) => (await draftEmails(page)).map((e) => e.text);
 
 async function queueAttempts(): Promise<number> {
   const queue = await (await fetch(`${base}/api/v1/queue`, {

@@ -56,7 +56,7 @@ export function mountWeb(app: Hono, options: WebOptions): void {
   const { store } = options;
 
   for (const [base, title] of [["/mail", "Postern Mail"], ["/admin", "Postern Admin"]] as const) {
-    const html = page(title, base);
+    const html = page(title, base, base === "/mail");
     app.get(base, (c) => c.redirect(`${base}/`, 301));
     app.get(`${base}/`, (c) => c.body(html.body, 200, html.headers));
     app.get(`${base}/app.js`, (c) => asset(c, base === "/mail" ? "mail.js" : "admin.js"));

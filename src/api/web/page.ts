@@ -1,26 +1,33 @@
 /**
  * The HTML page of each web application and the headers it is served with. The Content-Security-Policy allows only
  * this server's own script and style, no plugins, no framing by other sites, and images only from this server or
- * `data:`; a message's HTML, shown in a sandboxed `srcdoc` frame, inherits it (CSP3 §7.8), so its remote images
- * and scripts stay blocked even if the sanitiser missed one.
+ * `data:`; a message's HTML, shown in a sandboxed `srcdoc` frame, inherits it (CSP3 §7.8), so its scripts stay
+ * blocked even if the sanitiser missed one. The webmail's policy also allows remote images, for a message whose
+ * reader asked for them ("Show images"): the sanitiser drops them otherwise, and the frame's own policy, which
+ * applies as well, allows them only then.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  // Messages carry their own inline styles; style cannot run code or fetch past img-src/font-src.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "frame-src 'self'",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+export const contentSecurityPolicy = (remoteImages: boolean) =>
+  [
+    "default-src 'none'",
+    "script-src 'self'",
+    // Messages carry their own inline styles; style cannot run code or fetch past img-src/font-src.
+    "style-src 'self' 'unsafe-inline'",
+    `img-src 'self' data: blob:${remoteImages ? " https: http:" : ""}`,
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-export function page(title: string, base: string): { body: string; headers: Record<string, string> } {
+export function page(
+  title: string,
+  base: string,
+  remoteImages = false,
+): { body: string; headers: Record<string, string> } {
   const body = `<!doctype html>
 <html lang="en">
 <head>
@@ -40,7 +47,7 @@ export function page(title: string, base: string): { body: string; headers: Reco
     body,
     headers: {
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy": CONTENT_SECURITY_POLICY,
+      "content-security-policy": contentSecurityPolicy(remoteImages),
       "x-content-type-options": "nosniff",
       "referrer-policy": "no-referrer",
       "cache-control": "no-cache",

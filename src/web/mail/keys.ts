@@ -1,10 +1,12 @@
 /**
  * Single-key shortcuts in the Gmail/Thunderbird style: j/k next and previous message, c compose, / search, and on an
- * open message r reply, s flag, u unread, # delete, ! spam. Ignored while typing in a field or with a modifier key.
+ * open message r reply, a reply all, f forward, s flag, u unread, # delete, ! spam. Ignored while typing in a field
+ * or with a modifier key.
  */
 import { useEffect, useRef } from "preact/hooks";
 
-export const SHORTCUTS = "j/k next/previous · r reply · s flag · u unread · # delete · ! spam · c compose · / search";
+export const SHORTCUTS =
+  "j/k next/previous · r reply · a reply all · f forward · s flag · u unread · # delete · ! spam · c compose · / search";
 
 /** Runs the binding of a key; the bindings of the latest render apply, so they may change on every render. */
 export function useKeys(bindings: () => Record<string, () => void>): void {

@@ -25,6 +25,7 @@ const PROPERTIES = [
   "sentAt",
   "messageId",
   "references",
+  "inReplyTo",
   "preview",
   "hasAttachment",
   "textBody",
@@ -44,6 +45,8 @@ export function Reader(props: {
 }) {
   const { jmap, id } = props;
   const [email, setEmail] = useState<EmailFull | null>(null);
+  // Remote images load only when asked, for this message only (a new message starts blocked again).
+  const [showImages, setShowImages] = useState(false);
   useEffect(() => {
     let live = true;
     setEmail(null);
@@ -109,30 +112,94 @@ export function Reader(props: {
       props.onError(String((e as Error).message));
     }
   };
-  const reply = () => {
-    const to = formatAddresses(email.replyTo?.length ? email.replyTo : email.from);
+  const reply = (all = false) => {
+    const to = email.replyTo?.length ? email.replyTo : email.from ?? [];
+    // Reply all: everyone else the message went to, in Cc, without this account and without those in To.
+    const self = jmap.user.address.toLowerCase();
+    const taken = new Set(to.map((a) => a.email.toLowerCase()));
+    const cc = all
+      ? [...(email.to ?? []), ...(email.cc ?? [])].filter((a) => {
+        const key = a.email.toLowerCase();
+        if (key === self || taken.has(key)) return false;
+        taken.add(key);
+        return true;
+      })
+      : [];
     const quoted = plainText(email).split("\n").map((line) => `> ${line}`).join("\n");
     props.onReply({
-      to,
-      cc: "",
+      to: formatAddresses(to),
+      cc: formatAddresses(cc),
       subject: /^re:/i.test(email.subject ?? "") ? email.subject! : `Re: ${email.subject ?? ""}`,
       text: `\n\n${formatAddresses(email.from)} wrote:\n${quoted}`,
       inReplyTo: email.messageId,
       references: [...(email.references ?? []), ...(email.messageId ?? [])],
     });
   };
+  // A forward carries the original's attachments as they are (their blobs, not copies).
+  const forward = () =>
+    props.onReply({
+      to: "",
+      cc: "",
+      subject: /^fwd?:/i.test(email.subject ?? "") ? email.subject! : `Fwd: ${email.subject ?? ""}`,
+      text: [
+        "",
+        "",
+        "---------- Forwarded message ----------",
+        `From: ${formatAddresses(email.from)}`,
+        `Date: ${new Date(email.sentAt ?? email.receivedAt).toUTCString()}`,
+        `Subject: ${email.subject ?? ""}`,
+        `To: ${formatAddresses(email.to)}`,
+        "",
+        plainText(email),
+      ].join("\n"),
+      references: [...(email.references ?? []), ...(email.messageId ?? [])],
+      attachments: email.attachments.filter((a) => a.blobId).map((a) => ({
+        blobId: a.blobId!,
+        name: a.name ?? "attachment",
+        type: a.type,
+        size: a.size,
+      })),
+    });
+  // A saved draft opens in the compose form again, which replaces it when it saves.
+  const editDraft = () =>
+    props.onReply({
+      to: formatAddresses(email.to),
+      cc: formatAddresses(email.cc),
+      subject: email.subject ?? "",
+      text: plainText(email),
+      inReplyTo: email.inReplyTo,
+      references: email.references,
+      attachments: email.attachments.filter((a) => a.blobId).map((a) => ({
+        blobId: a.blobId!,
+        name: a.name ?? "attachment",
+        type: a.type,
+        size: a.size,
+      })),
+      draftId: email.id,
+    });
 
   const htmlPart = email.htmlBody.find((p) => p.type === "text/html" && p.partId && email.bodyValues[p.partId]);
-  const safe = htmlPart ? sanitizeMessageHtml(email.bodyValues[htmlPart.partId!]!.value) : null;
+  const safe = htmlPart ? sanitizeMessageHtml(email.bodyValues[htmlPart.partId!]!.value, showImages) : null;
   const flagged = !!email.keywords.$flagged;
   const toggleFlag = () => update({ "keywords/$flagged": !flagged || null });
   const markUnread = () => update({ "keywords/$seen": null });
-  keys.current = { r: reply, s: toggleFlag, u: markUnread, "#": remove, "!": markSpam };
+  keys.current = {
+    r: () => reply(),
+    a: () => reply(true),
+    f: forward,
+    s: toggleFlag,
+    u: markUnread,
+    "#": remove,
+    "!": markSpam,
+  };
 
   return html`
     <article class="reader" aria-label="Message">
       <div class="toolbar" role="toolbar">
-        <button onClick=${reply}>Reply</button>
+        ${email.keywords.$draft ? html`<button class="edit-draft" onClick=${editDraft}>Edit draft</button>` : null}
+        <button class="reply" onClick=${() => reply()}>Reply</button>
+        <button class="reply-all" onClick=${() => reply(true)}>Reply all</button>
+        <button class="forward" onClick=${forward}>Forward</button>
         <button class="flag" aria-pressed=${flagged} onClick=${toggleFlag}>
           ${flagged ? "Unflag" : "Flag"}
         </button>
@@ -160,15 +227,6 @@ export function Reader(props: {
         <dt>Date</dt><dd><time datetime=${email.sentAt ?? email.receivedAt}>${new Date(email.sentAt ?? email.receivedAt)
           .toLocaleString()}</time></dd>
       </dl>
-      ${safe && safe.blockedImages > 0
-        ? html`<p class="notice blocked-images">${safe.blockedImages} remote image(s) blocked.</p>`
-        : null}
-      ${safe
-        ? html`
-          <iframe class="body-html" title="Message body" sandbox="allow-popups allow-popups-to-escape-sandbox"
-            referrerpolicy="no-referrer" srcdoc=${safe.document}></iframe>
-        `
-        : html`<pre class="body-text">${plainText(email)}</pre>`}
       ${email.attachments.length
         ? html`
           <ul class="attachments" aria-label="Attachments">
@@ -182,6 +240,16 @@ export function Reader(props: {
           </ul>
         `
         : null}
+      ${safe && safe.blockedImages > 0 && !showImages
+        ? html`<p class="notice blocked-images">${safe.blockedImages} remote image(s) blocked. <button
+            class="show-images" onClick=${() => setShowImages(true)}>Show images</button></p>`
+        : null}
+      ${safe
+        ? html`
+          <iframe class="body-html" title="Message body" sandbox="allow-popups allow-popups-to-escape-sandbox"
+            referrerpolicy="no-referrer" srcdoc=${safe.document}></iframe>
+        `
+        : html`<pre class="body-text">${plainText(email)}</pre>`}
     </article>
   `;
 }

@@ -6,15 +6,16 @@
  */
 import DOMPurify from "dompurify";
 
-/** The frame's own policy: no network at all, only inline styles and `data:` images. */
-const FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+/** The frame's own policy: no network at all, only inline styles and `data:` images (and, once allowed, remote ones). */
+const frameCsp = (remoteImages: boolean) =>
+  `default-src 'none'; style-src 'unsafe-inline'; img-src data:${remoteImages ? " https: http:" : ""}; font-src data:`;
 
 const REMOTE_ATTRIBUTES = ["srcset", "background", "poster", "lowsrc", "dynsrc"];
 
 export interface SafeHtml {
   /** The whole document for the frame's srcdoc. */
   document: string;
-  /** How many remote images were blocked. */
+  /** How many remote images were blocked (with `remoteImages`: how many there are, shown). */
   blockedImages: number;
 }
 
@@ -23,7 +24,12 @@ function withoutRemoteUrls(css: string): string {
   return css.replace(/url\s*\(\s*(['"]?)(?!data:)[^)]*\)/gi, "none");
 }
 
-export function sanitizeMessageHtml(html: string): SafeHtml {
+/**
+ * With `remoteImages` (the reader's "Show images", asked for each message), `<img>` with an http(s) source keep it;
+ * everything else stays as without: no scripts, no CSS `url()`, no srcset. The page's CSP allows remote images
+ * and no more, and the frame is sandboxed without scripts either way.
+ */
+export function sanitizeMessageHtml(html: string, remoteImages = false): SafeHtml {
   let blockedImages = 0;
   const purify = DOMPurify();
   purify.addHook("uponSanitizeElement", (node, data) => {
@@ -33,7 +39,10 @@ export function sanitizeMessageHtml(html: string): SafeHtml {
     const element = node as Element;
     if (element.tagName === "IMG") {
       const src = element.getAttribute("src") ?? "";
-      if (!/^data:image\//i.test(src)) {
+      if (remoteImages && /^https?:\/\//i.test(src)) {
+        blockedImages++;
+        element.setAttribute("referrerpolicy", "no-referrer");
+      } else if (!/^data:image\//i.test(src)) {
         if (src) blockedImages++;
         element.removeAttribute("src");
         element.setAttribute("alt", element.getAttribute("alt") || "[image blocked]");
@@ -53,7 +62,7 @@ export function sanitizeMessageHtml(html: string): SafeHtml {
     WHOLE_DOCUMENT: false,
   }) as string;
   const document = `<!doctype html><html><head><meta charset="utf-8">` +
-    `<meta http-equiv="Content-Security-Policy" content="${FRAME_CSP}">` +
+    `<meta http-equiv="Content-Security-Policy" content="${frameCsp(remoteImages)}">` +
     `<base target="_blank"><style>body{font-family:system-ui,sans-serif;margin:0;padding:12px;` +
     `word-wrap:break-word}img{max-width:100%}</style></head><body>${body}</body></html>`;
   return { document, blockedImages };

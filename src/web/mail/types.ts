@@ -43,6 +43,7 @@ export interface EmailFull extends EmailSummary {
   replyTo: EmailAddress[] | null;
   messageId: string[] | null;
   references: string[] | null;
+  inReplyTo: string[] | null;
   sentAt: string | null;
   textBody: BodyPart[];
   htmlBody: BodyPart[];
@@ -50,7 +51,15 @@ export interface EmailFull extends EmailSummary {
   bodyValues: Record<string, { value: string; isTruncated: boolean }>;
 }
 
-/** What the compose form starts with (a reply fills it in). */
+/** A file attached to a message being written: an uploaded blob, or one of a forwarded message's. */
+export interface Attachment {
+  blobId: string;
+  name: string;
+  type: string;
+  size: number;
+}
+
+/** What the compose form starts with (a reply or a forward fills it in; a saved draft has its id). */
 export interface Draft {
   to: string;
   cc: string;
@@ -58,6 +67,9 @@ export interface Draft {
   text: string;
   inReplyTo?: string[] | null;
   references?: string[] | null;
+  attachments?: Attachment[];
+  /** The draft saved in Drafts that this form replaces when it saves again or sends. */
+  draftId?: string;
 }
 
 export const formatAddress = (a: EmailAddress) => a.name ? `${a.name} <${a.email}>` : a.email;
