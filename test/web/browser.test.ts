@@ -12,6 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { Store } from "../../src/store/store.ts";
+import { jmapSession } from "../helpers/jmap.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { freePortPair } from "../helpers/ports.ts";
 import { ROOT, runtime } from "../helpers/runtime.ts";
@@ -24,6 +26,9 @@ const SHOTS = process.env.WEB_SCREENSHOTS
   ? join(ROOT, "docs/screenshots")
   : mkdtempSync(join(tmpdir(), "postern-shots-"));
 const ADMIN_TOKEN = "admin-token-for-the-browser-test";
+/** Messages in the folder of the paging test, and the time a page of its list must render within. */
+const BULK = 2000;
+const LIST_MS = 2000;
 
 let mail: MailServer;
 let browser: Browser;
@@ -486,6 +491,67 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await jo.type(".compose input[name=subject]", "jkcs");
     expect(await jo.inputValue(".compose input[name=subject]")).toBe("jkcs");
     await jo.click(".compose button:has-text('Discard')");
+  });
+
+  test(`${BULK} messages in a folder: conversations collapsed with a count; each page renders within ${LIST_MS} ms`, async () => {
+    // Appended through the store (as bench/api.ts seeds), not one SMTP session each; the newest three are one
+    // conversation. The folder itself is made through JMAP.
+    const api = await jmapSession(mail, "jo@example.test", "jo-password");
+    await api.call("Mailbox/set", { create: { bulk: { name: "Bulk" } } });
+    const store = await Store.open({ url: `file:${join(mail.dataDir, "postern.db")}` });
+    try {
+      const account = (await store.accounts.get("jo@example.test"))!;
+      const bulk = (await store.mailboxes.byName(account.id, "Bulk"))!;
+      const start = Date.parse("2026-01-01T00:00:00Z");
+      for (let from = 0; from < BULK; from += 250) {
+        await Promise.all(Array.from({ length: 250 }, (_, k) => {
+          const i = from + k;
+          const thread = i >= BULK - 3;
+          const subject = thread ? (i === BULK - 3 ? "Bulk thread" : "Re: Bulk thread") : `Bulk message ${i}`;
+          const raw = new TextEncoder().encode(
+            `From: Sender ${i} <s${i}@elsewhere.test>\r\nTo: jo@example.test\r\nSubject: ${subject}\r\n` +
+              `Message-ID: <bulk-${i}@elsewhere.test>\r\n` +
+              (thread && i > BULK - 3 ? `References: <bulk-${BULK - 3}@elsewhere.test>\r\n` : "") +
+              `\r\nMessage number ${i}.\r\n`,
+          );
+          return store.mail.append({
+            accountId: account.id,
+            mailboxId: bulk.id,
+            raw,
+            flags: ["\\Seen"],
+            receivedAt: new Date(start + i * 60_000),
+            checkQuota: false,
+          });
+        }));
+      }
+    } finally {
+      store.close();
+    }
+
+    const started = performance.now();
+    await jo.click(".mailbox:has-text('Bulk')");
+    await jo.locator(".pager", { hasText: `1–50 of ${BULK - 2}` }).waitFor();
+    expect(await jo.locator(".messages .message").count()).toBe(50);
+    const firstPage = performance.now() - started;
+    expect(firstPage).toBeLessThan(LIST_MS);
+    // The conversation is one row, the newest reply, with its count.
+    const thread = message(jo, "Re: Bulk thread");
+    await expect(thread.count()).resolves.toBe(1);
+    await expect(thread.locator(".count").textContent()).resolves.toBe("3");
+    await jo.screenshot({ path: join(SHOTS, "webmail-conversations.png") });
+
+    const older = performance.now();
+    await jo.click(".pager button:has-text('Older')");
+    await jo.locator(".pager", { hasText: `51–100 of ${BULK - 2}` }).waitFor();
+    await message(jo, `Bulk message ${BULK - 53}`).waitFor();
+    expect(performance.now() - older).toBeLessThan(LIST_MS);
+
+    // Not collapsed: all three messages, and every message counted.
+    await jo.uncheck(".collapse-threads input");
+    await jo.locator(".pager", { hasText: `1–50 of ${BULK}` }).waitFor();
+    await expect(message(jo, "Bulk thread").count()).resolves.toBe(3);
+    await jo.check(".collapse-threads input");
+    console.log(`${BULK} messages: first page in ${Math.round(firstPage)} ms`);
   });
 });
 

@@ -59,6 +59,8 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   const [search, setSearch] = useState("");
   const [emails, setEmails] = useState<EmailSummary[]>([]);
   const [total, setTotal] = useState(0);
+  const [collapsed, setCollapsed] = useState(true);
+  const [threadSizes, setThreadSizes] = useState<Record<string, number>>({});
   const [position, setPosition] = useState(0);
   const [openId, setOpenId] = useState<string | null>(null);
   const [composing, setComposing] = useState<Draft | null>(null);
@@ -84,20 +86,26 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   useEffect(() => {
     if (!boxId) return;
     const filter = search.trim() ? { inMailbox: boxId, text: search.trim() } : { inMailbox: boxId };
+    // One request: the page's ids (one per conversation when collapsed, RFC 8621 §4.4.3), its emails, and their
+    // threads for the message count of each conversation.
     jmap.request([
       ["Email/query", {
         filter,
         sort: [{ property: "receivedAt", isAscending: false }],
+        collapseThreads: collapsed,
         position,
         limit: PAGE_SIZE,
         calculateTotal: true,
       }, "q"],
       ["Email/get", { "#ids": { resultOf: "q", name: "Email/query", path: "/ids" }, properties: LIST_PROPERTIES }, "g"],
-    ]).then(([query, got]) => {
+      ["Thread/get", { "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" } }, "t"],
+    ]).then(([query, got, threads]) => {
       setTotal((query![1] as { total?: number }).total ?? 0);
       setEmails((got![1] as { list: EmailSummary[] }).list);
+      const list = (threads![1] as { list: Array<{ id: string; emailIds: string[] }> }).list;
+      setThreadSizes(Object.fromEntries(list.map((t) => [t.id, t.emailIds.length])));
     }, fail);
-  }, [boxId, search, position, tick]);
+  }, [boxId, search, position, tick, collapsed]);
 
   const selectBox = (id: string) => {
     setBoxId(id);
@@ -169,12 +177,17 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
       <div class="list-pane">
         <div class="list-head">
           <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
+          <label class="collapse-threads"><input type="checkbox" checked=${collapsed} onChange=${(e: Event) => {
+            setCollapsed((e.target as HTMLInputElement).checked);
+            setPosition(0);
+          }} /> Conversations</label>
           ${box && !box.role && !search
             ? html`<button class="delete-folder" onClick=${removeFolder}>Delete folder</button>`
             : null}
         </div>
         <${MessageList}
           emails=${emails}
+          threadSizes=${collapsed ? threadSizes : {}}
           total=${total}
           position=${position}
           selected=${openId}
