@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { compileSieve, type SieveEnvironment, type ValidScript } from "../sieve/index.ts";
 import { sha256Hex } from "../store/append.ts";
 import { validScriptName } from "../store/sieve-scripts.ts";
-import type { Store } from "../store/store.ts";
 import { log } from "../util/log.ts";
 
 type Compiled = { script: ValidScript | null; error: string | null };
@@ -32,14 +31,14 @@ export function duplicateKey(key: string): { handle: string; hash: string } {
   return { handle: key.slice(0, at), hash: sha256Hex(new TextEncoder().encode(key.slice(at + 1))) };
 }
 
-export async function scriptLookups(
-  store: Store,
-  accountId: number,
+/** `scripts`: the account's stored scripts (store.sieve.scripts). */
+export function scriptLookups(
+  scripts: readonly { name: string; content: string }[],
   script: ValidScript,
   globalDir: string | undefined,
-): Promise<Pick<SieveEnvironment, "include">> {
+): Pick<SieveEnvironment, "include"> {
   if (!script.capabilities.has("include")) return {};
-  const personal = new Map((await store.sieve.scripts(accountId)).map((s) => [s.name, s.content]));
+  const personal = new Map(scripts.map((s) => [s.name, s.content]));
   return {
     include(name, location) {
       let content: string | undefined;

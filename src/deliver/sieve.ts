@@ -8,7 +8,8 @@
  */
 import { parseHeaderFields, splitHeaderBody } from "../mime/header.ts";
 import { summarize } from "../mime/summary.ts";
-import { messageView, runScript, type SieveAction, type SieveResult } from "../sieve/index.ts";
+import { messageView, runScript, type SieveAction, type SieveMessage, type SieveResult } from "../sieve/index.ts";
+import { VACATION_SCRIPT } from "../sieve/vacation-response.ts";
 import type { NewQueueEntry } from "../store/queue.ts";
 import type { SieveFiling, SieveRecords } from "../store/sieve-delivery.ts";
 import type { Store } from "../store/store.ts";
@@ -88,7 +89,10 @@ export async function sieveFilings(
   const now = new Date();
   let headers: ReturnType<typeof parseHeaderFields> | undefined;
   for (const target of local) {
-    const active = await store.sieve.active(target.accountId);
+    const scripts = await store.sieve.scripts(target.accountId);
+    const managed = scripts.find((x) => x.name === VACATION_SCRIPT && !x.active);
+    // Without an active script, the managed VacationResponse script (if any) runs alone.
+    const active = scripts.find((x) => x.active) ?? managed;
     if (!active) continue;
     const seen = await store.sieve.duplicates(target.accountId, now);
     /** The account is told of a failure once per script content and error (sieve-notice.ts). */
@@ -121,7 +125,7 @@ export async function sieveFilings(
       mailboxExists: (name) => name.toUpperCase() === "INBOX" || names.has(name),
       separator: options.separator,
       ...policy,
-      ...(await scriptLookups(store, target.accountId, script, options.globalDir)),
+      ...scriptLookups(scripts, script, options.globalDir),
       duplicate(key, seconds) {
         periods.set(key, seconds);
         const { handle, hash } = duplicateKey(key);
@@ -143,7 +147,9 @@ export async function sieveFilings(
       const notice = rejectionNotice({ recipient: to, ...reject }, { ...message, junk }, hostname, now);
       if (notice) replies.push({ ...notice, accountId: target.accountId });
     }
-    for (const action of result.actions) {
+    for (
+      const action of [...result.actions, ...managedVacation(result, active === managed ? undefined : managed, view)]
+    ) {
       if (action.type !== "vacation") continue;
       headers ??= parseHeaderFields(message.raw.subarray(0, splitHeaderBody(message.raw).headerEnd));
       const ctx = { action, account: target.address, recipient: to, sender: message.sender, headers, junk };
@@ -183,6 +189,19 @@ export async function sieveFilings(
     records,
     refusal: null,
   };
+}
+
+/**
+ * RFC 8621 §8 as a managed script (src/sieve/vacation-response.ts): when the account's active script is another one,
+ * the VacationResponse still answers, as if that script included it, unless the script failed, rejected the message
+ * or sends a vacation reply of its own (RFC 5230 §4.7: one per message).
+ */
+function managedVacation(result: SieveResult, managed: { content: string } | undefined, view: SieveMessage) {
+  if (!managed || result.error || result.actions.some((a) => a.type === "vacation" || a.type === "reject")) return [];
+  const { script } = compileCached(managed.content);
+  if (!script) return [];
+  const run = runScript(script, view, {});
+  return run.actions.filter((a) => a.type === "vacation");
 }
 
 /** Junk is not sent on (issue 19): it would spend this server's reputation; the copy is kept instead. */

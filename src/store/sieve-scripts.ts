@@ -73,6 +73,27 @@ export class SieveScriptRepository {
     });
   }
 
+  /**
+   * Writes a script Postern manages (JMAP's VacationResponse, issue 21) and makes it the active one when the account
+   * has none, in one transaction.
+   */
+  putManaged(accountId: number, name: string, content: string): Promise<void> {
+    return this.store.write(async (tx) => {
+      await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
+        target: [sieveScripts.accountId, sieveScripts.name],
+        set: { content, updatedAt: new Date() },
+      });
+      const [active] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(
+        and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.active, true)),
+      );
+      if (!active) {
+        await tx.update(sieveScripts).set({ active: true }).where(
+          and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
+        );
+      }
+    });
+  }
+
   /** Makes `name` the active script, or deactivates every script when `name` is null (RFC 5804 §2.8). */
   activate(accountId: number, name: string | null): Promise<void> {
     return this.store.write(async (tx) => {

@@ -1,10 +1,11 @@
 /**
- * JMAP VacationResponse/get and /set (RFC 8621 §8): one object per account, id "singleton",
- * stored as it is set. Replies are not sent yet: the Sieve work will turn the object into a
- * managed vacation script (RFC 5230), so that both drive the same replies.
+ * JMAP VacationResponse/get and /set (RFC 8621 §8): one object per account, id "singleton", stored as it is set and
+ * written as a managed Sieve script (src/sieve/vacation-response.ts, issue 21), active when the account has no other;
+ * delivery runs it beside the active script otherwise, so the object and the replies sent never disagree.
  */
 import type { VacationResponse } from "../../store/vacation.ts";
 import type { Store } from "../../store/store.ts";
+import { VACATION_SCRIPT, vacationResponseScript } from "../../sieve/vacation-response.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
 import { MethodError, utcDate } from "./request.ts";
 import { idList, objectArgument, type SetError } from "./submission-plan.ts";
@@ -116,7 +117,8 @@ export function vacationMethods(store: Store, account: JmapAccount) {
           };
           continue;
         }
-        await store.vacation.set(account.id, checked);
+        const saved = await store.vacation.set(account.id, checked);
+        await store.sieve.putManaged(account.id, VACATION_SCRIPT, vacationResponseScript(saved));
         updated[id] = null;
       }
       return {
