@@ -94,7 +94,9 @@ export async function sieveFilings(
     // Without an active script, the managed VacationResponse script (if any) runs alone.
     const active = scripts.find((x) => x.active) ?? managed;
     if (!active) continue;
-    const seen = await store.sieve.duplicates(target.accountId, now);
+    /** Tracked values (RFC 7352 and the notices below), read only for scripts that may need them. */
+    let seen: Set<string> | undefined;
+    const tracked = async () => (seen ??= await store.sieve.duplicates(target.accountId, now));
     /** The account is told of a failure once per script content and error (sieve-notice.ts). */
     const failed = async (error: string, compile: boolean): Promise<SieveFiling["notice"]> => {
       log.warn(`sieve script ${compile ? "does not compile" : "failed"}; kept in INBOX`, {
@@ -102,7 +104,7 @@ export async function sieveFilings(
         error,
       });
       const hash = noticeKey(active.content, error);
-      if (seen.has(`${NOTICE_HANDLE}\u0000${hash}`)) return undefined;
+      if ((await tracked()).has(`${NOTICE_HANDLE}\u0000${hash}`)) return undefined;
       const expiresAt = new Date(now.getTime() + NOTICE_SECONDS * 1000);
       records.duplicates.push({ accountId: target.accountId, handle: NOTICE_HANDLE, hash, expiresAt });
       const raw = scriptErrorNotice({ account: target.address, script: active.name, error, compile }, hostname, now);
@@ -119,6 +121,10 @@ export async function sieveFilings(
       : new Set<string>();
     const to = await recipientFor(directory, message.recipients, target);
     const view = messageView(message.raw, { from: message.sender, to });
+    // An included script may use duplicate without the including one requiring it.
+    const known = script.capabilities.has("duplicate") || script.capabilities.has("include")
+      ? await tracked()
+      : new Set<string>();
     const periods = new Map<string, number>();
     const result = runScript(script, view, {
       items: { domain: hostname, host: hostname, name: "Postern", version: VERSION, phase: "during" },
@@ -129,7 +135,7 @@ export async function sieveFilings(
       duplicate(key, seconds) {
         periods.set(key, seconds);
         const { handle, hash } = duplicateKey(key);
-        return seen.has(`${handle}\u0000${hash}`);
+        return known.has(`${handle}\u0000${hash}`);
       },
     });
     const notice = result.error ? await failed(result.error.message, false) : undefined;
