@@ -54,7 +54,7 @@ beforeAll(async () => {
   remote = { port: server.port!, stop: () => server.stop(true) };
   mail = await startMailServer({
     waitFor: ["smtp", "http"],
-    users: { "jo@example.test": "jo-password", "kim@example.test": "kim-password" },
+    users: { "jo@example.test": "jo-password", "kim@example.test": "kim-password", "sam@example.test": "sam-password" },
     config: {
       api: { adminToken: ADMIN_TOKEN },
       // Outbound mail goes to a port where nothing listens, so it stays deferred in the queue.
@@ -402,6 +402,73 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     expect(refused.get.notFound).toEqual([joEmailId]);
   });
 
+  test("settings: vacation reply, a Sieve filter written and activated, an API token, the password", async () => {
+    const sam = await newPage();
+    await signIn(sam, "sam@example.test", "sam-password");
+    await sam.click("button.open-settings");
+
+    await sam.check(".vacation input[name=isEnabled]");
+    await sam.fill(".vacation input[name=subject]", "Away this week");
+    await sam.fill(".vacation textarea[name=textBody]", "Back on Monday.");
+    await sam.click(".vacation button[type=submit]");
+    await sam.locator(".vacation [role=status]", { hasText: "Saved." }).waitFor();
+    const vacation = (await jmapInPage(sam, [["VacationResponse/get", { ids: ["singleton"] }, "0"]]))[0]![1];
+    expect(vacation.list).toEqual([expect.objectContaining({
+      isEnabled: true,
+      subject: "Away this week",
+      textBody: "Back on Monday.",
+    })]);
+
+    // A filter that does not compile is refused with the reason; a good one is saved, activated and files mail.
+    await sam.click(".filters button.new-script");
+    await sam.fill(".script-editor input[name=name]", "reports");
+    await sam.fill(".script-editor textarea", 'require ["fileinto"];\nif header :contains "subject" "[report]" {');
+    await sam.click(".script-editor button[type=submit]");
+    await sam.locator(".script-status", { hasText: "Not saved" }).waitFor();
+    await sam.fill(
+      ".script-editor textarea",
+      'require ["fileinto"];\nif header :contains "subject" "[report]" { fileinto "Archive"; }\n',
+    );
+    await sam.click(".script-editor button[type=submit]");
+    await sam.locator(".script-status", { hasText: "Saved." }).waitFor();
+    const script = sam.locator(".filters li", { hasText: "reports" });
+    await script.locator("button.activate").click();
+    await script.locator(".active").waitFor();
+    await sam.screenshot({ path: join(SHOTS, "webmail-settings.png") });
+    await smtpSend(
+      "From: bot@elsewhere.test\r\nTo: sam@example.test\r\nSubject: [report] nightly\r\n\r\nAll green.\r\n",
+      "sam@example.test",
+    );
+    await sam.click(".mailbox[data-role=archive]");
+    await message(sam, "[report] nightly").waitFor();
+    await sam.click("button.open-settings");
+
+    // An API token: shown once, opens JMAP, then revoked.
+    await sam.fill(".tokens input[name=name]", "laptop");
+    await sam.click(".tokens button[type=submit]");
+    const token = (await sam.locator(".new-token code").textContent())!;
+    const session = () => fetch(`${base}/jmap/session`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await session()).status).toBe(200);
+    await sam.locator(".tokens li", { hasText: "laptop" }).locator("button", { hasText: "Revoke" }).click();
+    await sam.locator(".tokens li", { hasText: "laptop" }).waitFor({ state: "detached" });
+    expect((await session()).status).toBe(401);
+    // Another account's session cannot revoke through this route without the CSRF token.
+    const refused = await jo.evaluate(async () => (await fetch("/mail/account/tokens/1", { method: "DELETE" })).status);
+    expect(refused).toBe(401);
+
+    // The password: the current one is checked; the new one ends the session.
+    await sam.fill(".password input[name=current]", "not-it");
+    await sam.fill(".password input[name=password]", "sam-new-password");
+    await sam.fill(".password input[name=repeat]", "sam-new-password");
+    await sam.click(".password button[type=submit]");
+    await expect(sam.locator(".password [role=alert]").textContent()).resolves.toContain("current password is wrong");
+    await sam.fill(".password input[name=current]", "sam-password");
+    await sam.click(".password button[type=submit]");
+    await sam.locator("input[name=username]").waitFor();
+    expect(await sam.evaluate(async () => (await fetch("/mail/session")).status)).toBe(401);
+    await signIn(sam, "sam@example.test", "sam-new-password");
+  });
+
   test("admin: sign in with the token, create a domain, see its DNS records, create an account, reset its password, retry a deferred queue item", async () => {
     // Something for the queue: Jo writes to a remote address; the relay does not answer.
     await jo.click(".compose-button");
@@ -555,39 +622,46 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
   });
 });
 
-/** Jo's Drafts, through JMAP from her page: subject and $draft of each. */
-async function draftEmails(
-  page: Page,
-): Promise<Array<{ subject: string; keywords: Record<string, boolean>; text: string }>> {
-  return await page.evaluate(async () => {
+/** JMAP method calls from a signed-in page (its cookie and CSRF token); `accountId` is filled in. */
+async function jmapInPage(page: Page, calls: unknown[]): Promise<Array<[string, Record<string, unknown>, string]>> {
+  return await page.evaluate(async (calls) => {
     const { csrf } = await (await fetch("/mail/session")).json();
     const session = await (await fetch("/jmap/session")).json();
     const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"];
-    const call = async (calls: unknown[]) =>
-      (await (await fetch("/jmap/api", {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-postern-csrf": csrf },
-        body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: calls }),
-      })).json()).methodResponses;
-    const [[, boxes]] = await call([["Mailbox/get", { accountId, properties: ["role"] }, "0"]]);
-    const drafts = boxes.list.find((m: { role: string }) => m.role === "drafts").id;
-    const [, [, got]] = await call([
-      ["Email/query", { accountId, filter: { inMailbox: drafts } }, "q"],
-      ["Email/get", {
-        accountId,
-        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
-        properties: ["subject", "keywords", "textBody", "bodyValues"],
-        fetchTextBodyValues: true,
-      }, "g"],
-    ]);
-    return got.list.map((
-      e: { subject: string; keywords: Record<string, boolean>; bodyValues: Record<string, { value: string }> },
-    ) => ({
-      subject: e.subject,
-      keywords: e.keywords,
-      text: Object.values(e.bodyValues).map((v) => v.value).join(""),
-    }));
-  });
+    const response = await fetch("/jmap/api", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-postern-csrf": csrf },
+      body: JSON.stringify({
+        using: Object.keys(session.capabilities),
+        methodCalls: (calls as Array<[string, Record<string, unknown>, string]>).map((
+          [name, args, id],
+        ) => [name, { accountId, ...args }, id]),
+      }),
+    });
+    return (await response.json()).methodResponses;
+  }, calls);
+}
+
+/** A page's Drafts: subject, keywords and text of each. */
+async function draftEmails(
+  page: Page,
+): Promise<Array<{ subject: string; keywords: Record<string, boolean>; text: string }>> {
+  const boxes = (await jmapInPage(page, [["Mailbox/get", { properties: ["role"] }, "0"]]))[0]![1];
+  const drafts = (boxes.list as Array<{ id: string; role: string }>).find((m) => m.role === "drafts")!.id;
+  const got = (await jmapInPage(page, [
+    ["Email/query", { filter: { inMailbox: drafts } }, "q"],
+    ["Email/get", {
+      "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+      properties: ["subject", "keywords", "textBody", "bodyValues"],
+      fetchTextBodyValues: true,
+    }, "g"],
+  ]))[1]![1];
+  type Got = { subject: string; keywords: Record<string, boolean>; bodyValues: Record<string, { value: string }> };
+  return (got.list as Got[]).map((e) => ({
+    subject: e.subject,
+    keywords: e.keywords,
+    text: Object.values(e.bodyValues).map((v) => v.value).join(""),
+  }));
 }
 
 const drafts = async (page: Page) =>

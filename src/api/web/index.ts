@@ -14,6 +14,7 @@ import { type DnsRecord, formatRecord } from "../../dns-records/records.ts";
 import type { Store } from "../../store/store.ts";
 import { clientAddress, readBody } from "../client.ts";
 import { problem } from "../problem.ts";
+import { mountAccountSettings } from "./account.ts";
 import { WEB_ASSETS } from "./assets.generated.ts";
 import { page } from "./page.ts";
 import {
@@ -116,6 +117,8 @@ export function mountWeb(app: Hono, options: WebOptions): void {
     const records = options.dnsRecords(domain.name).map((r) => ({ ...r, line: formatRecord(r) }));
     return c.json({ domain: domain.name, records }, 200, { "cache-control": "no-store" });
   });
+
+  mountAccountSettings(app, options);
 
   // Signing out needs the CSRF token too: another site must not be able to end a session.
   app.delete("/mail/session", async (c) => {

@@ -15,6 +15,8 @@ const USING = [
   "urn:ietf:params:jmap:core",
   "urn:ietf:params:jmap:mail",
   "urn:ietf:params:jmap:submission",
+  "urn:ietf:params:jmap:vacationresponse",
+  "urn:ietf:params:jmap:sieve",
 ];
 
 export class JmapError extends Error {}

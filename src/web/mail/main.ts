@@ -10,6 +10,7 @@ import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./
 import { createFolder, deleteFolder, MailboxList } from "./mailboxes.ts";
 import { MessageList, PAGE_SIZE } from "./message-list.ts";
 import { Reader } from "./reader.ts";
+import { Settings } from "./settings.ts";
 import { type Draft, type EmailSummary, type Mailbox, mailboxName } from "./types.ts";
 
 const LIST_PROPERTIES = [
@@ -66,6 +67,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   const [composing, setComposing] = useState<Draft | null>(null);
   const [tick, setTick] = useState(0);
   const [error, setError] = useState("");
+  const [settings, setSettings] = useState(false);
 
   const fail = useCallback((e: unknown) => {
     if (e instanceof JmapError && e.message === "signed-out") props.onSignedOut();
@@ -108,6 +110,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   }, [boxId, search, position, tick, collapsed]);
 
   const selectBox = (id: string) => {
+    setSettings(false);
     setBoxId(id);
     setPosition(0);
     setOpenId(null);
@@ -161,6 +164,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
           <input name="q" type="search" placeholder="Search mail" aria-label="Search mail" />
         </form>
         <span class="user">${jmap.user.address}</span>
+        <button class="open-settings" onClick=${() => setSettings(true)}>Settings</button>
         <button class="sign-out" onClick=${async () => {
           await signOut(jmap.user);
           props.onSignedOut();
@@ -174,52 +178,61 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
         <${MailboxList} mailboxes=${mailboxes} selected=${boxId} onSelect=${selectBox} />
         <button class="new-folder" onClick=${newFolder}>New folder</button>
       </aside>
-      <div class="list-pane">
-        <div class="list-head">
-          <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
-          <label class="collapse-threads"><input type="checkbox" checked=${collapsed} onChange=${(e: Event) => {
-            setCollapsed((e.target as HTMLInputElement).checked);
-            setPosition(0);
-          }} /> Conversations</label>
-          ${box && !box.role && !search
-            ? html`<button class="delete-folder" onClick=${removeFolder}>Delete folder</button>`
-            : null}
-        </div>
-        <${MessageList}
-          emails=${emails}
-          threadSizes=${collapsed ? threadSizes : {}}
-          total=${total}
-          position=${position}
-          selected=${openId}
-          onOpen=${(id: string) => {
-            setOpenId(id);
-            setComposing(null);
-          }}
-          onPage=${setPosition}
-        />
-      </div>
-      <div class="read-pane">
-        ${error
-          ? html`<p class="error" role="alert">${error} <button onClick=${() => setError("")}>×</button></p>`
-          : null}
-        ${composing
-          ? html`<${Compose} jmap=${jmap} mailboxes=${mailboxes} initial=${composing} onDone=${(sent: boolean) => {
-            setComposing(null);
-            if (sent) setTick((t) => t + 1);
-          }} />`
-          : openId
-          ? html`
-            <${Reader} key=${openId} jmap=${jmap} id=${openId} mailboxes=${mailboxes}
-              onReply=${(d: Draft) => setComposing(d)}
-              onOpen=${setOpenId}
-              onGone=${() => setOpenId(null)}
-              onError=${fail} />
-          `
-          : html`
-            <p class="placeholder">Select a message to read it.</p>
-            <p class="placeholder keys">Keys: ${SHORTCUTS}</p>
-          `}
-      </div>
+      ${settings
+        ? html`
+          <div class="settings-pane">
+            <${Settings} jmap=${jmap} onClose=${() => setSettings(false)}
+              onSignedOut=${props.onSignedOut} />
+          </div>
+        `
+        : html`
+          <div class="list-pane">
+            <div class="list-head">
+              <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
+              <label class="collapse-threads"><input type="checkbox" checked=${collapsed} onChange=${(e: Event) => {
+                setCollapsed((e.target as HTMLInputElement).checked);
+                setPosition(0);
+              }} /> Conversations</label>
+              ${box && !box.role && !search
+                ? html`<button class="delete-folder" onClick=${removeFolder}>Delete folder</button>`
+                : null}
+            </div>
+            <${MessageList}
+              emails=${emails}
+              threadSizes=${collapsed ? threadSizes : {}}
+              total=${total}
+              position=${position}
+              selected=${openId}
+              onOpen=${(id: string) => {
+                setOpenId(id);
+                setComposing(null);
+              }}
+              onPage=${setPosition}
+            />
+          </div>
+          <div class="read-pane">
+            ${error
+              ? html`<p class="error" role="alert">${error} <button onClick=${() => setError("")}>×</button></p>`
+              : null}
+            ${composing
+              ? html`<${Compose} jmap=${jmap} mailboxes=${mailboxes} initial=${composing} onDone=${(sent: boolean) => {
+                setComposing(null);
+                if (sent) setTick((t) => t + 1);
+              }} />`
+              : openId
+              ? html`
+                <${Reader} key=${openId} jmap=${jmap} id=${openId} mailboxes=${mailboxes}
+                  onReply=${(d: Draft) => setComposing(d)}
+                  onOpen=${setOpenId}
+                  onGone=${() => setOpenId(null)}
+                  onError=${fail} />
+              `
+              : html`
+                <p class="placeholder">Select a message to read it.</p>
+                <p class="placeholder keys">Keys: ${SHORTCUTS}</p>
+              `}
+          </div>
+        `}
     </div>
   `;
 }
