@@ -89,6 +89,7 @@ export async function sieveFilings(
   const now = new Date();
   let headers: ReturnType<typeof parseHeaderFields> | undefined;
   for (const target of local) {
+    if (!(await store.sieve.hasScripts(target.accountId))) continue;
     const scripts = await store.sieve.scripts(target.accountId);
     const managed = scripts.find((x) => x.name === VACATION_SCRIPT && !x.active);
     // Without an active script, the managed VacationResponse script (if any) runs alone.

@@ -20,11 +20,35 @@ export function validScriptName(name: string): boolean {
   return name.length >= 1 && name.length <= 128 && !/[\x00-\x1f\x7f/]/.test(name);
 }
 
+/** How long the set of accounts that have scripts is trusted (other processes' changes show within this). */
+const HOLDERS_TTL_MS = 1000;
+
 export class SieveScriptRepository {
+  /** Accounts that have at least one script, and when that was read: delivery asks for every recipient. */
+  #holders: { accounts: Set<number>; readAt: number } | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly db: Db,
   ) {}
+
+  /**
+   * Whether the account has any script, from a set of such accounts read at most once a second, so delivering to
+   * the many accounts without Sieve costs no query (a change made by this process is seen at once, one made by
+   * another process within a second, like the directory's cache).
+   */
+  async hasScripts(accountId: number, now = Date.now()): Promise<boolean> {
+    if (!this.#holders || now - this.#holders.readAt >= HOLDERS_TTL_MS) {
+      const rows = await this.db.selectDistinct({ accountId: sieveScripts.accountId }).from(sieveScripts);
+      this.#holders = { accounts: new Set(rows.map((r) => r.accountId)), readAt: now };
+    }
+    return this.#holders.accounts.has(accountId);
+  }
+
+  /** A write by this process: the next `hasScripts` reads the set again. */
+  #changed<T>(result: Promise<T>): Promise<T> {
+    return result.finally(() => (this.#holders = null));
+  }
 
   async list(accountId: number): Promise<SieveScriptInfo[]> {
     const rows = await this.db.select().from(sieveScripts).where(eq(sieveScripts.accountId, accountId)).orderBy(
@@ -65,12 +89,12 @@ export class SieveScriptRepository {
   /** Creates or replaces a script; an active script stays active. */
   put(accountId: number, name: string, content: string): Promise<void> {
     if (!validScriptName(name)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(name)}`);
-    return this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx) => {
       await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
         target: [sieveScripts.accountId, sieveScripts.name],
         set: { content, updatedAt: new Date() },
       });
-    });
+    }));
   }
 
   /**
@@ -78,7 +102,7 @@ export class SieveScriptRepository {
    * has none, in one transaction.
    */
   putManaged(accountId: number, name: string, content: string): Promise<void> {
-    return this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx) => {
       await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
         target: [sieveScripts.accountId, sieveScripts.name],
         set: { content, updatedAt: new Date() },
@@ -91,12 +115,12 @@ export class SieveScriptRepository {
           and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
         );
       }
-    });
+    }));
   }
 
   /** Makes `name` the active script, or deactivates every script when `name` is null (RFC 5804 §2.8). */
   activate(accountId: number, name: string | null): Promise<void> {
-    return this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx) => {
       if (name !== null) {
         const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(
           and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
@@ -109,19 +133,19 @@ export class SieveScriptRepository {
           and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
         );
       }
-    });
+    }));
   }
 
   /** Deletes a script; RFC 5804 §2.10: the active script cannot be deleted. */
   delete(accountId: number, name: string): Promise<void> {
-    return this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx) => {
       const [row] = await tx.select({ active: sieveScripts.active }).from(sieveScripts).where(
         and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
       );
       if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(name)}`);
       if (row.active) throw new StoreError("in-use", `Script ${JSON.stringify(name)} is active; deactivate it first`);
       await tx.delete(sieveScripts).where(and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)));
-    });
+    }));
   }
 
   /**
@@ -129,7 +153,7 @@ export class SieveScriptRepository {
    */
   rename(accountId: number, oldName: string, newName: string): Promise<void> {
     if (!validScriptName(newName)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(newName)}`);
-    return this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx) => {
       const named = (name: string) => and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name));
       const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(oldName));
       if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(oldName)}`);
@@ -137,7 +161,7 @@ export class SieveScriptRepository {
       const [taken] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(newName));
       if (taken) throw new StoreError("exists", `A script named ${JSON.stringify(newName)} exists`);
       await tx.update(sieveScripts).set({ name: newName, updatedAt: new Date() }).where(eq(sieveScripts.id, row.id));
-    });
+    }));
   }
 
   /**
