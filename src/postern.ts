@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
-import { domainRecords } from "./cli/dns.ts";
+import { checkDomain, domainRecords } from "./cli/dns.ts";
 import { AuthThrottle } from "./auth/throttle.ts";
 import { type DeliveredMessage, Deliverer } from "./deliver/deliverer.ts";
 import { Directory } from "./deliver/directory.ts";
@@ -177,6 +177,11 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         trustedProxies: config.api.trustedProxies,
         spoolDir: join(config.dataDir, "spool"),
         dnsRecords: (domain) => domainRecords(config, domain, []),
+        adminConsole: {
+          dataDir: config.dataDir,
+          configuredDkim: config.dkim,
+          dnsCheck: (domain) => checkDomain(config, domain),
+        },
         wellKnown: {
           hostname: config.hostname,
           mtaSts: config.mtaSts,

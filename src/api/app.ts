@@ -9,6 +9,7 @@ import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
 import { mountJmap } from "./jmap/index.ts";
 import { mountRest } from "./rest/index.ts";
+import type { AdminConsoleOptions } from "./web/admin.ts";
 import { mountWeb } from "./web/index.ts";
 import type { DnsRecord } from "../dns-records/records.ts";
 import { addressList } from "../util/ip-list.ts";
@@ -32,6 +33,8 @@ export interface AppOptions {
   spoolDir?: string;
   /** The DNS records a domain should publish (`postern dns`), for the admin console. */
   dnsRecords?: (domain: string) => DnsRecord[];
+  /** DKIM keys and `postern dns check` for the admin console. */
+  adminConsole?: AdminConsoleOptions;
   /** MTA-STS policy, client autoconfiguration and ACME challenges (src/api/well-known/). */
   wellKnown?: WellKnownOptions;
 }
@@ -98,6 +101,7 @@ export function createApp(options: AppOptions): Hono {
       trustedProxies,
       adminToken: options.adminToken,
       dnsRecords: options.dnsRecords,
+      adminConsole: options.adminConsole,
     });
   }
 

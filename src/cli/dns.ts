@@ -52,6 +52,23 @@ export function addressesOption(value: string | undefined): string[] {
   return list;
 }
 
+/**
+ * `postern dns check` as a function (the admin console shows it too): each record of the domain looked up through
+ * `dns.servers`; without `addresses`, the host name's own.
+ */
+export async function checkDomain(
+  config: Config,
+  domain: string,
+  addresses: string[] = [],
+): Promise<{ addresses: string[]; results: CheckResult[] }> {
+  const resolve = createResolver(config.dns.servers, {
+    timeoutMs: config.dns.timeout * 1000,
+    attempts: config.dns.attempts,
+  });
+  if (addresses.length === 0) addresses = await hostAddresses(resolve, config.hostname);
+  return { addresses, results: await checkRecords(domainRecords(config, domain, addresses), resolve, addresses) };
+}
+
 /** The host name's A and AAAA records (none when it has neither). */
 async function hostAddresses(resolve: DnsResolve, hostname: string): Promise<string[]> {
   const found: string[] = [];
@@ -80,17 +97,12 @@ export async function dnsCommand(argv: string[]): Promise<number> {
     console.log(printRecords(domainRecords(config, checked.name, addresses), config.hostname));
     return 0;
   }
-  const resolve = createResolver(config.dns.servers, {
-    timeoutMs: config.dns.timeout * 1000,
-    attempts: config.dns.attempts,
-  });
+  const checkedDomain = await checkDomain(config, checked.name, addresses);
+  addresses = checkedDomain.addresses;
   if (addresses.length === 0) {
-    addresses = await hostAddresses(resolve, config.hostname);
-    if (addresses.length === 0) {
-      console.log(`MISSING ${config.hostname} A/AAAA: the host name does not resolve to an address`);
-    }
+    console.log(`MISSING ${config.hostname} A/AAAA: the host name does not resolve to an address`);
   }
-  const results = await checkRecords(domainRecords(config, checked.name, addresses), resolve, addresses);
+  const results = checkedDomain.results;
   let problems = addresses.length === 0 ? 1 : 0;
   for (const { record, status, detail } of results) {
     if (status !== "ok") problems++;

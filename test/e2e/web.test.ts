@@ -144,4 +144,72 @@ describe(`web applications on ${runtime()}`, () => {
     expect(records.find((r) => r.kind === "mx")?.line).toBe("example.test. 3600 IN MX 10 mx.postern.test.");
     expect(records.map((r) => r.kind)).toContain("dmarc");
   });
+
+  test("the webmail's own settings routes: the session and its CSRF token, this account's tokens only", async () => {
+    const { jar, csrf } = await session();
+    const post = (path: string, body: unknown, headers: Record<string, string>) =>
+      fetch(`${base}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    const change = { current: "jo-password", password: "jo-new-password" };
+    expect((await post("/mail/account/password", change, {})).status).toBe(401);
+    expect((await post("/mail/account/password", change, { cookie: jar })).status).toBe(401);
+    const withToken = { cookie: jar, "x-postern-csrf": csrf };
+    expect((await post("/mail/account/password", { ...change, password: "short" }, withToken)).status).toBe(400);
+    expect((await post("/mail/account/password", "{not json", withToken)).status).toBe(400);
+    expect((await post("/mail/account/password", { ...change, current: "wrong" }, withToken)).status).toBe(403);
+
+    expect((await post("/mail/account/tokens", { name: "cli" }, { cookie: jar })).status).toBe(401);
+    const created = await post("/mail/account/tokens", { name: "cli" }, withToken);
+    expect(created.status).toBe(201);
+    const { id, token } = await created.json() as { id: number; token: string };
+    const listed = await (await fetch(`${base}/mail/account/tokens`, { headers: { cookie: jar } })).json();
+    expect(listed).toEqual([expect.objectContaining({ id, name: "cli" })]);
+    const session2 = await fetch(`${base}/jmap/session`, { headers: { authorization: `Bearer ${token}` } });
+    expect(session2.status).toBe(200);
+    const revoke = (tokenId: number, headers: Record<string, string>) =>
+      fetch(`${base}/mail/account/tokens/${tokenId}`, { method: "DELETE", headers });
+    expect((await revoke(id, { cookie: jar })).status).toBe(401);
+    expect((await revoke(id + 1000, withToken)).status).toBe(404);
+    expect((await revoke(id, withToken)).status).toBe(204);
+    expect((await revoke(id, withToken)).status).toBe(404);
+  });
+
+  test("the admin console's DKIM keys, DNS check and overview: the admin token only, a domain served here only", async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+    for (const path of ["/admin/overview", "/admin/dkim/example.test", "/admin/dns/example.test/check"]) {
+      expect((await fetch(`${base}${path}`)).status).toBe(401);
+    }
+    expect((await fetch(`${base}/admin/dkim/elsewhere.test`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${base}/admin/dns/elsewhere.test/check`, { headers: auth })).status).toBe(404);
+    const generate = (body: unknown) =>
+      fetch(`${base}/admin/dkim/example.test`, { method: "POST", headers: auth, body: JSON.stringify(body) });
+    expect((await generate({ selector: "no good" })).status).toBe(400);
+    expect((await generate({ algorithm: "dsa" })).status).toBe(400);
+    const first = await generate({ selector: "s1", algorithm: "ed25519" });
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({ selector: "s1", name: "s1._domainkey.example.test", active: true });
+    expect((await generate({ selector: "s1" })).status).toBe(409);
+    const { keys } = await (await fetch(`${base}/admin/dkim/example.test`, { headers: auth })).json() as {
+      keys: Array<{ selector: string; active: boolean; line: string }>;
+    };
+    expect(keys).toEqual([expect.objectContaining({ selector: "s1", active: true })]);
+    expect(keys[0]!.line).toStartWith('s1._domainkey.example.test. 3600 IN TXT "v=DKIM1; k=ed25519; p=');
+    const activate = await fetch(`${base}/admin/dkim/example.test/nope/activate`, { method: "POST", headers: auth });
+    expect(activate.status).toBe(404);
+
+    const check = await (await fetch(`${base}/admin/dns/example.test/check`, { headers: auth })).json() as {
+      results: Array<{ name: string; type: string; status: string }>;
+    };
+    expect(check.results.find((r) => r.type === "MX")?.status).toBe("missing");
+    const overview = await (await fetch(`${base}/admin/overview`, { headers: auth })).json() as {
+      receivedPerHour: unknown[];
+      queue: { messages: number; ages: unknown[] };
+    };
+    expect(overview.receivedPerHour).toHaveLength(24);
+    expect(overview.queue).toMatchObject({ messages: 0 });
+    expect(overview.queue.ages).toHaveLength(6);
+  });
 });

@@ -496,7 +496,32 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     expect(zone).toContain("new.test. 3600 IN MX 10 mx.postern.test.");
     expect(zone).toContain("_dmarc.new.test. 3600 IN TXT");
     expect(zone).toContain('"v=spf1');
-    await admin.screenshot({ path: join(SHOTS, "admin-dns.png") });
+
+    // DKIM: the first key signs at once; a second one waits until activated. Each shows its record.
+    const dkim = admin.locator(".dkim");
+    await dkim.locator("p", { hasText: "No key yet" }).waitFor();
+    await dkim.locator("input[name=selector]").fill("web1");
+    await dkim.locator("button[type=submit]").click();
+    const web1 = dkim.locator(".dkim-key", { hasText: "web1" });
+    await web1.locator(".badge", { hasText: "signs" }).waitFor();
+    expect(await web1.locator("pre").textContent()).toMatch(
+      /^web1\._domainkey\.new\.test\. 3600 IN TXT "v=DKIM1; k=rsa; p=/,
+    );
+    await dkim.locator("input[name=selector]").fill("web2");
+    await dkim.locator("button[type=submit]").click();
+    const web2 = dkim.locator(".dkim-key", { hasText: "web2" });
+    await web2.locator("button", { hasText: "Activate" }).click();
+    await web2.locator(".badge", { hasText: "signs" }).waitFor();
+    await web1.locator("button", { hasText: "Activate" }).waitFor();
+
+    // The DNS check (postern dns check): the MX published in the test's DNS server is found, DMARC is missing.
+    mail.dns.add("new.test", { type: "MX", priority: 10, exchange: "mx.postern.test" });
+    await admin.click(".dns-check button.run-check");
+    const mxRow = admin.locator(".dns-check tr", { hasText: "new.test MX" });
+    await expect(mxRow.locator(".badge").textContent()).resolves.toBe("ok");
+    await expect(admin.locator(".dns-check tr", { hasText: "_dmarc.new.test TXT" }).locator(".badge").textContent())
+      .resolves.toBe("missing");
+    await admin.screenshot({ path: join(SHOTS, "admin-dns.png"), fullPage: true });
 
     await admin.click("button.tab:has-text('Accounts')");
     await admin.fill("input[name=address]", "ana@new.test");
@@ -536,6 +561,21 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     expect(await queueAttempts()).toBeGreaterThan(before);
     expect(await admin.locator("[role=alert]").count()).toBe(0);
     await admin.screenshot({ path: join(SHOTS, "admin-queue.png") });
+
+    // The overview: messages received this hour, the queued message by age, its remote's last reply.
+    await admin.click("button.tab:has-text('Overview')");
+    const charts = admin.locator(".overview svg");
+    await charts.first().waitFor();
+    const perHour = (await charts.nth(0).getAttribute("aria-label"))!;
+    const thisHour = Number(/(\d+)$/.exec(perHour)![1]);
+    expect(thisHour).toBeGreaterThanOrEqual(4);
+    expect(Number(await admin.locator(".totals .received").textContent())).toBe(thisHour);
+    // Jo's message to far@remote.test, and Sam's vacation reply to the bot: both just queued.
+    expect(await charts.nth(1).getAttribute("aria-label")).toContain("(2 message(s)): < 5 min 2,");
+    await expect(admin.locator(".totals .deliveries").textContent()).resolves.toMatch(/deferred: [1-9]/);
+    const recent = admin.locator(".recent tr", { hasText: "far@remote.test" });
+    await expect(recent.textContent()).resolves.toContain("jo@example.test");
+    await admin.screenshot({ path: join(SHOTS, "admin-overview.png"), fullPage: true });
   });
 
   test("keyboard: j/k move through the list, s flags, c composes", async () => {

@@ -15,6 +15,7 @@ import type { Store } from "../../store/store.ts";
 import { clientAddress, readBody } from "../client.ts";
 import { problem } from "../problem.ts";
 import { mountAccountSettings } from "./account.ts";
+import { type AdminConsoleOptions, mountAdminConsole } from "./admin.ts";
 import { WEB_ASSETS } from "./assets.generated.ts";
 import { page } from "./page.ts";
 import {
@@ -35,6 +36,8 @@ export interface WebOptions {
   adminToken?: string;
   /** The records `postern dns <domain>` prints (src/cli/dns.ts). */
   dnsRecords?: (domain: string) => DnsRecord[];
+  /** DKIM keys and the DNS check for the admin console (src/api/web/admin.ts). */
+  adminConsole?: AdminConsoleOptions;
 }
 
 type AssetName = keyof typeof WEB_ASSETS;
@@ -119,6 +122,7 @@ export function mountWeb(app: Hono, options: WebOptions): void {
   });
 
   mountAccountSettings(app, options);
+  mountAdminConsole(app, store, options.adminToken, options.adminConsole);
 
   // Signing out needs the CSRF token too: another site must not be able to end a session.
   app.delete("/mail/session", async (c) => {

@@ -2,9 +2,16 @@
 import { html, render } from "htm/preact";
 import { useState } from "preact/hooks";
 import { AdminApi } from "./api.ts";
+import { OverviewView } from "./overview.ts";
 import { Accounts, Aliases, Domains, Queue } from "./views.ts";
 
-const SECTIONS = { domains: Domains, accounts: Accounts, aliases: Aliases, queue: Queue } as const;
+const SECTIONS = {
+  domains: Domains,
+  accounts: Accounts,
+  aliases: Aliases,
+  queue: Queue,
+  overview: OverviewView,
+} as const;
 type Section = keyof typeof SECTIONS;
 
 function SignIn(props: { onSignedIn: (api: AdminApi) => void }) {

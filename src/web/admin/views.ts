@@ -2,6 +2,7 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import type { AdminApi } from "./api.ts";
+import { DkimKeys, DnsCheck } from "./dkim.ts";
 
 interface Domain {
   name: string;
@@ -75,6 +76,8 @@ function DnsRecords(props: { api: AdminApi; domain: string; onClose: () => void 
     <section class="dns" aria-label=${`DNS records of ${props.domain}`}>
       <div class="inline"><h2>DNS records of ${props.domain}</h2><button onClick=${props.onClose}>Close</button></div>
       <pre>${text}</pre>
+      <${DkimKeys} api=${props.api} domain=${props.domain} />
+      <${DnsCheck} api=${props.api} domain=${props.domain} />
     </section>
   `;
 }
