@@ -434,6 +434,7 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     const script = sam.locator(".filters li", { hasText: "reports" });
     await script.locator("button.activate").click();
     await script.locator(".active").waitFor();
+    await sam.locator(".settings-pane").evaluate((pane) => pane.scrollTo(0, 0));
     await sam.screenshot({ path: join(SHOTS, "webmail-settings.png") });
     await smtpSend(
       "From: bot@elsewhere.test\r\nTo: sam@example.test\r\nSubject: [report] nightly\r\n\r\nAll green.\r\n",

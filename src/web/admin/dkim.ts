@@ -45,7 +45,9 @@ export function DkimKeys(props: { api: AdminApi; domain: string }) {
   };
   const generate = (e: Event) => {
     e.preventDefault();
-    const selector = String(new FormData(e.target as HTMLFormElement).get("selector") ?? "").trim();
+    const form = e.target as HTMLFormElement;
+    const selector = String(new FormData(form).get("selector") ?? "").trim();
+    form.reset();
     return run(() => api.request("POST", path, selector ? { selector } : {}));
   };
   return html`

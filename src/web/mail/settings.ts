@@ -5,6 +5,7 @@
  */
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { VACATION_SCRIPT } from "../../sieve/vacation-response.ts";
 import { CSRF_HEADER, type Jmap } from "./jmap.ts";
 
 type SetError = { type: string; description?: string };
@@ -62,7 +63,8 @@ function Filters(props: { jmap: Jmap; onError: (m: string) => void }) {
   const [status, setStatus] = useState("");
   const load = () =>
     jmap.call<{ list: Script[] }>("SieveScript/get", {}).then(
-      ({ list }) => setScripts(list),
+      // The vacation reply's own script is managed by VacationResponse above, not edited here.
+      ({ list }) => setScripts(list.filter((s) => s.name !== VACATION_SCRIPT)),
       (e) => props.onError(String(e.message)),
     );
   useEffect(() => void load(), []);
