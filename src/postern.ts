@@ -79,6 +79,12 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       timeoutMs: config.dns.timeout * 1000,
       attempts: config.dns.attempts,
     });
+    // User-chosen HTTP targets (webhooks, JMAP push): private addresses only where allowed, names through
+    // dns.servers when set, or the system's lookup (which also reads /etc/hosts).
+    const outbound = {
+      allowPrivateTargets: config.outbound.allowPrivateTargets,
+      resolve: config.dns.servers.length ? resolve : undefined,
+    };
     const keyring = createKeyring(config.dkim, config.dataDir);
     const arcKey = () => {
       const key = keyForHost(keyring(), config.hostname);
@@ -115,6 +121,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         ca: config.webhooks.caFile ? readFileSync(config.webhooks.caFile, "utf8") : undefined,
         timeoutMs: config.webhooks.timeout * 1000,
         allowHttp: config.webhooks.allowHttp,
+        outbound,
       },
     });
     queueRunner = runner;
@@ -171,6 +178,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         store,
         adminToken: config.api.adminToken,
         allowHttpWebhooks: config.webhooks.allowHttp,
+        outbound,
         wakeQueue: () => queueRunner?.wake(),
         throttle: context.authThrottle,
         deliverer: context.deliverer,

@@ -13,6 +13,7 @@ import type { AdminConsoleOptions } from "./web/admin.ts";
 import { mountWeb } from "./web/index.ts";
 import type { DnsRecord } from "../dns-records/records.ts";
 import { addressList } from "../util/ip-list.ts";
+import type { OutboundPolicy } from "../net/outbound-url.ts";
 import { mountWellKnown, type WellKnownOptions } from "./well-known/index.ts";
 
 export interface AppOptions {
@@ -24,6 +25,8 @@ export interface AppOptions {
   adminToken?: string;
   /** webhooks.allowHttp, for alias targets added through REST. */
   allowHttpWebhooks?: boolean;
+  /** outbound.allowPrivateTargets and the resolver: JMAP push URLs and alias webhook targets. */
+  outbound?: OutboundPolicy;
   wakeQueue?: () => void;
   throttle?: AuthThrottle;
   deliverer?: Deliverer;
@@ -92,6 +95,7 @@ export function createApp(options: AppOptions): Hono {
       deliverer: options.deliverer,
       trustedProxies: options.trustedProxies?.length ? addressList(options.trustedProxies) : null,
       spoolDir: options.spoolDir,
+      outbound: options.outbound,
     });
     // The webmail at /mail and the admin console at /admin (issue 22).
     const trustedProxies = options.trustedProxies?.length ? addressList(options.trustedProxies) : null;

@@ -320,6 +320,17 @@ export const configSchema = v.strictObject({
     }),
     {},
   ),
+  /** HTTP requests to targets that users choose: JMAP push subscriptions and webhook targets of aliases. */
+  outbound: v.optional(
+    v.strictObject({
+      /**
+       * Loopback, private, link-local, CGNAT, multicast and unspecified addresses these may be sent to: `true` for any,
+       * or a list of addresses and networks (e.g. `["127.0.0.1", "::1"]` for a sidecar); default none.
+       */
+      allowPrivateTargets: v.optional(v.union([v.boolean(), addresses]), false),
+    }),
+    {},
+  ),
   policy: policySchema,
   /** The server's log on stderr (src/util/log.ts); `POSTERN_LOG_LEVEL` sets the level too. */
   log: v.optional(

@@ -2,13 +2,14 @@
  * Webhook targets: the message POSTed as JSON (envelope, the message parsed by postal-mime, and
  * the raw bytes in base64), signed with HMAC-SHA256 so the receiver can check it came from us:
  * `Postern-Signature: t=<unix seconds>,v1=<hex HMAC of "<t>.<body>">` (the timestamp bounds
- * replays). 2xx is delivered; anything else is retried through the queue. Plain `http://` goes
- * only to loopback hosts unless `allowHttp` (webhooks.allowHttp) says anywhere.
+ * replays). 2xx is delivered; a redirect is not followed and bounces; anything else is retried
+ * through the queue. Plain `http://` goes only to loopback hosts unless `allowHttp`
+ * (webhooks.allowHttp) says anywhere; a private address only where `outbound.allowPrivateTargets`
+ * allows it (src/net/outbound-url.ts).
  */
 import { createHmac } from "node:crypto";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { webhookRefusal } from "../forward/webhook-target.ts";
+import { checkOutboundUrl, type OutboundPolicy, postToTarget } from "../net/outbound-url.ts";
 import PostalMime from "postal-mime";
 
 export interface WebhookOptions {
@@ -18,6 +19,8 @@ export interface WebhookOptions {
   timeoutMs: number;
   /** Plain http:// to any host, not only loopback (webhooks.allowHttp). */
   allowHttp?: boolean;
+  /** Which private addresses may be contacted, and the resolver (outbound.allowPrivateTargets, dns.servers). */
+  outbound?: OutboundPolicy;
   now?: () => number;
 }
 
@@ -67,7 +70,12 @@ export async function postWebhook(
   // Permanent: retrying will not make a refused URL acceptable; the sender gets a DSN saying why.
   const refusal = webhookRefusal(url, { allowHttp: options.allowHttp });
   if (refusal) return { code: 550, enhanced: "5.7.1", text: refusal };
-  const request = /^http:/i.test(url) ? httpRequest : httpsRequest;
+  const target = await checkOutboundUrl(url, options.outbound);
+  if ("refusal" in target) {
+    return target.temporary
+      ? { code: 451, enhanced: "4.4.3", text: target.refusal }
+      : { code: 550, enhanced: "5.7.1", text: target.refusal };
+  }
   const body = await webhookBody(payload);
   const timestamp = Math.floor((options.now ?? Date.now)() / 1000);
   const headers: Record<string, string> = {
@@ -76,18 +84,15 @@ export async function postWebhook(
     "user-agent": "Postern",
   };
   if (options.secret) headers["postern-signature"] = signWebhook(options.secret, timestamp, body);
-  return new Promise((resolve) => {
-    const req = request(url, { method: "POST", headers, ca: options.ca, timeout: options.timeoutMs }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      resolve(
-        status >= 200 && status < 300
-          ? { code: 250, enhanced: "2.0.0", text: `webhook answered ${status}` }
-          : { code: 451, enhanced: "4.4.0", text: `webhook answered ${status}` },
-      );
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (e) => resolve({ code: 451, enhanced: "4.4.1", text: `webhook failed: ${e.message}` }));
-    req.end(body);
-  });
+  try {
+    const status = await postToTarget(target, { headers, body, ca: options.ca, timeoutMs: options.timeoutMs });
+    if (status >= 200 && status < 300) return { code: 250, enhanced: "2.0.0", text: `webhook answered ${status}` };
+    // Never followed: a redirect could lead anywhere, a private address included.
+    if (status >= 300 && status < 400) {
+      return { code: 550, enhanced: "5.7.1", text: `webhook answered ${status}; redirects are not followed` };
+    }
+    return { code: 451, enhanced: "4.4.0", text: `webhook answered ${status}` };
+  } catch (e) {
+    return { code: 451, enhanced: "4.4.1", text: `webhook failed: ${(e as Error).message}` };
+  }
 }

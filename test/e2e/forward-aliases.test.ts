@@ -61,6 +61,8 @@ beforeAll(async () => {
       delivery: { transport: { "*": `127.0.0.1:${mx.address().port}` }, retryDelay: 1 },
       srs: { secret: SRS_SECRET },
       webhooks: { secret: "webhook-secret-for-alias-tests" },
+      // The webhook endpoint is on loopback (issue 18: private targets need the switch).
+      outbound: { allowPrivateTargets: ["127.0.0.1", "::1"] },
     },
     setup: [
       ["domain", "add", "alias-domain.test", "--forward"],

@@ -34,6 +34,8 @@ beforeAll(async () => {
   mail = await startMailServer({
     waitFor: ["http"],
     users: { "jo@example.test": "jo-password", "kim@example.test": "kim-password" },
+    // The push endpoint of these tests is on loopback (issue 18: private targets need the switch).
+    config: { outbound: { allowPrivateTargets: ["127.0.0.1", "::1"] } },
   });
   jo = await jmapSession(mail, "jo@example.test", "jo-password");
   kim = await jmapSession(mail, "kim@example.test", "kim-password");

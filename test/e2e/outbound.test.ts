@@ -100,6 +100,8 @@ beforeAll(async () => {
       delivery: { mxPort: mx.address().port, retryDelay: 1, delayWarning: 1 },
       srs: { secret: "srs-secret-for-tests" },
       webhooks: { secret: "webhook-secret-for-tests", caFile: hook.caFile },
+      // The webhook endpoint is on loopback (issue 18: private targets need the switch).
+      outbound: { allowPrivateTargets: ["127.0.0.1", "::1"] },
     },
     setup: [
       ["domain", "add", "fwd.test", "--forward"],

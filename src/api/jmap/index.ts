@@ -23,6 +23,7 @@ import { VACATION, vacationMethods } from "./vacation.ts";
 import type { Deliverer } from "../../deliver/deliverer.ts";
 import { ALIASES, aliasMethods } from "./aliases.ts";
 import { SIEVE, SIEVE_ACCOUNT_CAPABILITY, sieveMethods } from "./sieve.ts";
+import type { OutboundPolicy } from "../../net/outbound-url.ts";
 import { PushNotifier, pushTypes, stateChange } from "./push.ts";
 import { pushSubscriptionMethods } from "./push-subscription.ts";
 
@@ -36,6 +37,8 @@ export interface JmapOptions {
   trustedProxies?: BlockList | null;
   /** Where uploads wait while they arrive (`<dataDir>/spool`); in memory without it. */
   spoolDir?: string;
+  /** outbound.allowPrivateTargets and the resolver, for push subscription URLs. */
+  outbound?: OutboundPolicy;
 }
 
 /** RFC 8620 §2: maxSizeUpload. */
@@ -54,7 +57,7 @@ const MAX_PING = 600;
 export function mountJmap(app: Hono, options: JmapOptions): void {
   const { store } = options;
   const maxRequest = options.maxRequestBytes ?? 10_000_000;
-  const push = new PushNotifier(store, pushTypes(options.deliverer !== undefined));
+  const push = new PushNotifier(store, pushTypes(options.deliverer !== undefined), options.outbound);
   push.start().catch((e) => console.error("JMAP push subscriptions could not be read:", e));
 
   const authenticate = async (c: Context): Promise<JmapAccount | null | Banned> => {

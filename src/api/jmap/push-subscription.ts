@@ -2,7 +2,8 @@
  * JMAP PushSubscription/get and /set (RFC 8620 §7.2). Subscriptions belong to the credentials'
  * account but are not account data: no accountId, no state. A new one is sent a verification
  * code (push.ts) and is pushed to once the client has set that code on it, encrypted when it
- * has keys (RFC 8291); `expires` is capped at a week and honoured.
+ * has keys (RFC 8291); `expires` is capped at a week and honoured. A url whose host is (or
+ * resolves to) a private address is refused unless `outbound.allowPrivateTargets` allows it.
  */
 import { randomBytes } from "node:crypto";
 import { webhookRefusal } from "../../forward/webhook-target.ts";
@@ -90,7 +91,9 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
         const extra = Object.keys(spec).find((k) => !PROPERTIES.includes(k) || k === "id");
         const expires = expiresOf(spec.expires, Date.now());
         const types = typesOf(spec.types);
-        const refusal = typeof spec.url === "string" ? webhookRefusal(spec.url) : "url is required";
+        const refusal = typeof spec.url === "string"
+          ? webhookRefusal(spec.url) ?? (await notifier.refusal(spec.url))
+          : "url is required";
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
           notCreated[key] = invalid("", "A PushSubscription object");
         } else if (count >= MAX_SUBSCRIPTIONS) {
@@ -98,8 +101,9 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
         } else if (extra) notCreated[key] = invalid(extra, `${extra} cannot be set`);
         else if (typeof spec.deviceClientId !== "string" || !spec.deviceClientId) {
           notCreated[key] = invalid("deviceClientId", "deviceClientId is a non-empty string");
-        } else if (refusal) notCreated[key] = invalid("url", `${refusal} (https, or http to a loopback host)`);
-        else if (spec.keys !== undefined && spec.keys !== null && !usableKeys(spec.keys)) {
+        } else if (refusal) {
+          notCreated[key] = invalid("url", `${refusal} (https, or http to a loopback host; no private address)`);
+        } else if (spec.keys !== undefined && spec.keys !== null && !usableKeys(spec.keys)) {
           notCreated[key] = invalid("keys", "keys are a P-256 p256dh and a 16-octet auth, base64url (RFC 8291)");
         } // §7.2: the code comes from the server.
         else if (spec.verificationCode !== undefined && spec.verificationCode !== null) {

@@ -2,8 +2,12 @@
  * JMAP push (RFC 8620 §7): the StateChange object that both the EventSource stream and push
  * subscriptions carry, and the notifier that POSTs to subscriptions — the PushVerification when
  * one is made (§7.2.2), then a StateChange after each committed change of the account while it
- * is verified and not expired. A push endpoint is https, or http to a loopback host.
+ * is verified and not expired. A push endpoint is https, or http to a loopback host, and never a
+ * private address unless `outbound.allowPrivateTargets` allows it (src/net/outbound-url.ts): it is
+ * checked when the subscription is made and again, resolved afresh, before every POST, which
+ * goes to the address checked and follows no redirect.
  */
+import { checkOutboundUrl, type OutboundPolicy, postToTarget } from "../../net/outbound-url.ts";
 import type { PushSubscription } from "../../store/push-subscriptions.ts";
 import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, type JmapAccount } from "./mailbox.ts";
@@ -39,10 +43,18 @@ export class PushNotifier {
   readonly #watched = new Map<number, () => void>();
   /** Accounts whose push is scheduled: changes that arrive together make one push. */
   readonly #scheduled = new Set<number>();
+  readonly #outbound: OutboundPolicy;
 
-  constructor(store: Store, types: readonly string[]) {
+  constructor(store: Store, types: readonly string[], outbound: OutboundPolicy = {}) {
     this.#store = store;
     this.#types = types;
+    this.#outbound = outbound;
+  }
+
+  /** Why a push endpoint may not be contacted (a private address that is not allowed), or null. */
+  async refusal(url: string): Promise<string | null> {
+    const target = await checkOutboundUrl(url, this.#outbound);
+    return "refusal" in target ? target.refusal : null;
   }
 
   /** Listens for the accounts that have live subscriptions. */
@@ -100,18 +112,17 @@ export class PushNotifier {
       ? { "content-type": "application/octet-stream", "content-encoding": "aes128gcm", ttl: "86400" }
       : { "content-type": "application/json", ttl: "86400" };
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers,
-        body: body as Uint8Array<ArrayBuffer>,
-        redirect: "manual",
-        signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
+      const target = await checkOutboundUrl(url, this.#outbound);
+      if ("refusal" in target) {
+        console.error(`JMAP push to ${new URL(url).origin} refused: ${target.refusal}`);
+        return;
+      }
+      // A 3xx is not followed (it could point anywhere, a private address included): it fails like any non-2xx.
+      const status = await postToTarget(target, { headers, body, timeoutMs: PUSH_TIMEOUT_MS });
       // RFC 8030 §7.3: a push service answers 404 or 410 for a subscription that is gone for good.
-      if (response.status === 404 || response.status === 410) {
+      if (status === 404 || status === 410) {
         await this.#store.pushSubscriptions.destroy(subscription.accountId, subscription.id);
-      } else if (!response.ok) console.error(`JMAP push to ${new URL(url).origin} answered ${response.status}`);
+      } else if (status < 200 || status > 299) console.error(`JMAP push to ${new URL(url).origin} answered ${status}`);
     } catch (e) {
       console.error(`JMAP push to ${new URL(url).origin} failed: ${(e as Error).message}`);
     }
