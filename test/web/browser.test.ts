@@ -28,7 +28,7 @@ const SHOTS = process.env.WEB_SCREENSHOTS
 const ADMIN_TOKEN = "admin-token-for-the-browser-test";
 /** Messages in the folder of the paging test, and the time a page of its list must render within. */
 const BULK = 2000;
-const LIST_MS = 2000;
+const LIST_MS = 3000;
 
 let mail: MailServer;
 let browser: Browser;
