@@ -82,6 +82,7 @@ export function createApp(options: AppOptions): Hono {
       store: options.store,
       adminToken: options.adminToken,
       allowHttpWebhooks: options.allowHttpWebhooks,
+      allowPrivateTargets: options.outbound?.allowPrivateTargets,
       version: options.version,
       wakeQueue: options.wakeQueue,
     });

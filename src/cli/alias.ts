@@ -39,7 +39,10 @@ export async function aliasCommand(argv: string[]): Promise<number> {
         throw new UsageError("alias add takes an address and at least one target", ALIAS_USAGE);
       }
       return withStore(values.config, async (store, config) => {
-        const a = await store.aliases.add(address, targets, { allowHttp: config.webhooks.allowHttp });
+        const a = await store.aliases.add(address, targets, {
+          allowHttp: config.webhooks.allowHttp,
+          allowPrivateTargets: config.outbound.allowPrivateTargets,
+        });
         console.log(`${a.address} -> ${a.targets.join(", ")}`);
         return 0;
       });

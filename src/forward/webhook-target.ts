@@ -1,7 +1,10 @@
 /**
  * Webhook targets of aliases: an `https://` URL, or `http://` where that is safe enough — a
  * loopback host (a sidecar, local development), or anywhere once `webhooks.allowHttp` says so.
+ * A target at a private address needs `outbound.allowPrivateTargets` as well (issue 18): an IP
+ * address or `localhost` name is refused when the alias is added, a name when mail is delivered.
  */
+import { type AllowPrivateTargets, literalTargetRefusal } from "../net/outbound-url.ts";
 
 /** Whether an alias target (or queued recipient) is a webhook URL rather than a mail address. */
 export function isWebhookUrl(target: string): boolean {
@@ -28,4 +31,12 @@ export function webhookRefusal(url: string, options: { allowHttp?: boolean } = {
   if (parsed.protocol !== "http:") return `Not an http(s) URL: ${url}`;
   if (options.allowHttp || isLoopbackHost(parsed.hostname)) return null;
   return `Plain http:// is allowed only to loopback hosts unless webhooks.allowHttp is set: ${url}`;
+}
+
+/** Why an alias may not take this webhook target: the URL rule, then a private IP address or localhost name. */
+export function webhookTargetRefusal(
+  url: string,
+  options: { allowHttp?: boolean; allowPrivateTargets?: AllowPrivateTargets } = {},
+): string | null {
+  return webhookRefusal(url, options) ?? literalTargetRefusal(url, options.allowPrivateTargets);
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, like, type SQL, sql } from "drizzle-orm";
-import { isWebhookUrl, webhookRefusal } from "../forward/webhook-target.ts";
+import { isWebhookUrl, webhookTargetRefusal } from "../forward/webhook-target.ts";
+import type { AllowPrivateTargets } from "../net/outbound-url.ts";
 import { normalizeAddress, normalizeDomain } from "../mime/address.ts";
 import { StoreError } from "./errors.ts";
 import { ReverseAliasRepository } from "./reverse-aliases.ts";
@@ -37,6 +38,8 @@ export type TargetKind = "address" | "webhook";
 export interface AddOptions {
   /** Plain http:// webhooks to hosts other than loopback (webhooks.allowHttp). */
   allowHttp?: boolean;
+  /** Webhooks at private IP addresses (outbound.allowPrivateTargets, issue 18). */
+  allowPrivateTargets?: AllowPrivateTargets;
 }
 
 /** `user@domain` (`*` in the local part makes it a pattern), or `@domain` for a catch-all. */
@@ -52,7 +55,7 @@ function normalizeAliasAddress(address: string): { address: string; domain: stri
 /** A target as stored; throws `invalid` with the reason when it cannot be one. */
 export function classifyTarget(target: string, options: AddOptions = {}): { target: string; kind: TargetKind } {
   if (isWebhookUrl(target)) {
-    const refusal = webhookRefusal(target, options);
+    const refusal = webhookTargetRefusal(target, options);
     if (refusal) throw new StoreError("invalid", refusal);
     return { target: new URL(target).toString(), kind: "webhook" };
   }
@@ -221,7 +224,7 @@ export class AliasRepository {
       if (targets.length > 0) {
         const normalized = targets.map((t) => {
           try {
-            return classifyTarget(t, { allowHttp: true }).target;
+            return classifyTarget(t, { allowHttp: true, allowPrivateTargets: true }).target;
           } catch {
             return t;
           }

@@ -72,7 +72,19 @@ describe("REST: aliases for the admin", () => {
   });
 
   test("plain http:// webhooks: loopback yes, elsewhere 400 without webhooks.allowHttp", async () => {
-    const local = await call("POST", "/api/v1/aliases", { address: "h@alias.test", targets: ["http://127.0.0.1:9/x"] });
+    const loopbackAllowed = createApp({
+      version: "0.0.0",
+      startedAt: Date.now(),
+      metrics: () => [],
+      store,
+      adminToken: ADMIN,
+      outbound: { allowPrivateTargets: ["127.0.0.1", "::1"] },
+    });
+    const local = await loopbackAllowed.request("/api/v1/aliases", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify({ address: "h@alias.test", targets: ["http://127.0.0.1:9/x"] }),
+    });
     expect(local.status).toBe(201);
     const far = await call("POST", "/api/v1/aliases", { address: "h@alias.test", targets: ["http://hooks.test/x"] });
     expect(far.status).toBe(400);
@@ -91,6 +103,31 @@ describe("REST: aliases for the admin", () => {
       body: JSON.stringify({ address: "h@alias.test", targets: ["http://hooks.test/x"] }),
     });
     expect(allowed.status).toBe(201);
+  });
+});
+
+describe("REST: webhook targets at private addresses (issue 18)", () => {
+  test("127.0.0.1, 10.0.0.1, 169.254.169.254, [::1] and localhost are refused without outbound.allowPrivateTargets", async () => {
+    for (
+      const target of [
+        "http://127.0.0.1:9/x",
+        "https://10.0.0.1/x",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]:8443/x",
+        "http://localhost/x",
+      ]
+    ) {
+      const res = await call("POST", "/api/v1/aliases", { address: "private@alias.test", targets: [target] });
+      expect([target, res.status]).toEqual([target, 400]);
+      expect(((await res.json()) as { detail: string }).detail).toContain("outbound.allowPrivateTargets");
+    }
+    expect((await call("GET", "/api/v1/aliases/private@alias.test")).status).toBe(404);
+    // A name is resolved when mail is delivered (test/forward/webhook-target.test.ts), not here.
+    const named = await call("POST", "/api/v1/aliases", {
+      address: "named@alias.test",
+      targets: ["https://hooks.test/x"],
+    });
+    expect(named.status).toBe(201);
   });
 });
 

@@ -18,7 +18,14 @@ beforeAll(async () => {
   config = join(dir.path, "postern.json");
   permissive = join(dir.path, "allow-http.json");
   writeFileSync(config, JSON.stringify({ dataDir: join(dir.path, "data") }));
-  writeFileSync(permissive, JSON.stringify({ dataDir: join(dir.path, "data"), webhooks: { allowHttp: true } }));
+  writeFileSync(
+    permissive,
+    JSON.stringify({
+      dataDir: join(dir.path, "data"),
+      webhooks: { allowHttp: true },
+      outbound: { allowPrivateTargets: ["127.0.0.1", "::1"] },
+    }),
+  );
   await postern(["domain", "add", "alias.test", "--forward"]);
 });
 afterAll(() => dir.cleanup());
@@ -27,8 +34,12 @@ const postern = (args: string[], file = config) => runPostern([...args, "--confi
 
 describe("postern alias", () => {
   test("an http:// webhook on loopback is accepted; elsewhere it needs webhooks.allowHttp", async () => {
-    expect((await postern(["alias", "add", "local@alias.test", "http://127.0.0.1:8080/in"])).code).toBe(0);
-    expect((await postern(["alias", "add", "local@alias.test", "http://localhost/in"])).code).toBe(0);
+    // Loopback is a private target: refused unless outbound.allowPrivateTargets allows it (issue 18).
+    const loopback = await postern(["alias", "add", "local@alias.test", "http://127.0.0.1:8080/in"]);
+    expect(loopback.code).toBe(1);
+    expect(loopback.stderr).toContain("outbound.allowPrivateTargets");
+    expect((await postern(["alias", "add", "local@alias.test", "http://127.0.0.1:8080/in"], permissive)).code).toBe(0);
+    expect((await postern(["alias", "add", "local@alias.test", "http://localhost/in"], permissive)).code).toBe(0);
     const refused = await postern(["alias", "add", "lan@alias.test", "http://hooks.internal.test/in"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("webhooks.allowHttp");

@@ -5,7 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import * as v from "valibot";
-import type { AliasDetails } from "../../store/aliases.ts";
+import type { AddOptions, AliasDetails } from "../../store/aliases.ts";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import { storeProblem } from "./admin.ts";
@@ -52,7 +52,7 @@ export function ownerAuth(store: Store): MiddlewareHandler {
   };
 }
 
-export function aliasRoutes(routes: RouteRegistry, store: Store, options: { allowHttp?: boolean } = {}): void {
+export function aliasRoutes(routes: RouteRegistry, store: Store, options: AddOptions = {}): void {
   routes.add({
     method: "get",
     path: "/api/v1/aliases",
@@ -73,7 +73,7 @@ export function aliasRoutes(routes: RouteRegistry, store: Store, options: { allo
     response: { status: 201, schema: Alias },
     handler: (c, { body }) =>
       attempt(c, async () => {
-        const a = await store.aliases.add(body.address, body.targets, { allowHttp: options.allowHttp });
+        const a = await store.aliases.add(body.address, body.targets, options);
         return c.json(json((await store.aliases.detail(a.address))!), 201);
       }),
   });

@@ -3,6 +3,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { Hono } from "hono";
+import type { AllowPrivateTargets } from "../../net/outbound-url.ts";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import { adminRoutes } from "./admin.ts";
@@ -17,6 +18,8 @@ export interface RestOptions {
   adminToken?: string;
   /** webhooks.allowHttp, for alias targets added through REST. */
   allowHttpWebhooks?: boolean;
+  /** outbound.allowPrivateTargets, for alias webhook targets at private IP addresses. */
+  allowPrivateTargets?: AllowPrivateTargets;
   version: string;
   maxBodyBytes?: number;
   /** Runs the outbound queue now (after a retry request). */
@@ -32,7 +35,10 @@ function tokenMatches(given: string, expected: string): boolean {
 export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
   const routes = new RouteRegistry();
   adminRoutes(routes, options.store);
-  aliasRoutes(routes, options.store, { allowHttp: options.allowHttpWebhooks });
+  aliasRoutes(routes, options.store, {
+    allowHttp: options.allowHttpWebhooks,
+    allowPrivateTargets: options.allowPrivateTargets,
+  });
   mailRoutes(routes, options.store);
   queueRoutes(routes, options.store, options.wakeQueue ?? (() => {}));
   sieveRoutes(routes, options.store);
