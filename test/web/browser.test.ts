@@ -599,6 +599,21 @@ describe.skipIf(!haveChromium)(`webmail and admin in Chromium (server on ${runti
     await jo.type(".compose input[name=subject]", "jkcs");
     expect(await jo.inputValue(".compose input[name=subject]")).toBe("jkcs");
     await jo.click(".compose button:has-text('Discard')");
+    await jo.locator(".compose").waitFor({ state: "detached" });
+
+    // A draft left by going elsewhere stays in Drafts, opens again with Edit draft, and Discard removes it.
+    await jo.keyboard.press("c");
+    await jo.fill(".compose input[name=subject]", "Unfinished thoughts");
+    await jo.fill(".compose textarea[name=text]", "To be continued");
+    await jo.locator(".compose .draft-status", { hasText: "Draft saved" }).waitFor();
+    await jo.click(".mailbox[data-role=drafts]");
+    await message(jo, "Unfinished thoughts").click();
+    await jo.click(".reader button.edit-draft");
+    expect(await jo.inputValue(".compose input[name=subject]")).toBe("Unfinished thoughts");
+    expect(await jo.inputValue(".compose textarea[name=text]")).toBe("To be continued");
+    await jo.click(".compose button:has-text('Discard')");
+    await message(jo, "Unfinished thoughts").waitFor({ state: "detached" });
+    expect(await drafts(jo)).toEqual([]);
   });
 
   test(`${BULK} messages in a folder: conversations collapsed with a count; each page renders within ${LIST_MS} ms`, async () => {

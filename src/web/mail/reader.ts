@@ -166,7 +166,8 @@ export function Reader(props: {
       to: formatAddresses(email.to),
       cc: formatAddresses(email.cc),
       subject: email.subject ?? "",
-      text: plainText(email),
+      // Stored with CRLF and a final line break (RFC 5322 §2.3), which each save would add again.
+      text: plainText(email).replace(/\r\n/g, "\n").replace(/\n$/, ""),
       inReplyTo: email.inReplyTo,
       references: email.references,
       attachments: email.attachments.filter((a) => a.blobId).map((a) => ({
