@@ -63,6 +63,7 @@ describe(`JMAP on ${runtime()}`, () => {
       "urn:ietf:params:jmap:quota",
       "urn:ietf:params:jmap:blob",
       "urn:postern:aliases",
+      "urn:ietf:params:jmap:sieve",
     ]);
     expect((await fetch(`${base}/jmap/session`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
     const basic = await fetch(`${base}/jmap/session`, {

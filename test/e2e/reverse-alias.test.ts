@@ -10,31 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { createResolver } from "../../src/net/dns.ts";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
-import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
 
 const OWNER = "me@example.test";
-
-/** Accepts everything and records it. */
-class RecordingBackend implements SmtpBackend {
-  received: Array<{ transaction: MailTransaction; content: string }> = [];
-  async authenticate() {
-    return null;
-  }
-  async mayUseSender() {
-    return true;
-  }
-  async checkRecipient() {
-    return "accept" as const;
-  }
-  async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
-    this.received.push({ transaction, content: new TextDecoder().decode(content) });
-    return { ok: true };
-  }
-}
 
 const remote = new RecordingBackend();
 let mx: Listener;

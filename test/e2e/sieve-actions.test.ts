@@ -11,27 +11,9 @@ import { createServer, type Server } from "node:net";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
-import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
-
-class RecordingBackend implements SmtpBackend {
-  received: Array<{ transaction: MailTransaction; content: string }> = [];
-  async authenticate() {
-    return null;
-  }
-  async mayUseSender() {
-    return true;
-  }
-  async checkRecipient() {
-    return "accept" as const;
-  }
-  async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
-    this.received.push({ transaction, content: new TextDecoder().decode(content) });
-    return { ok: true };
-  }
-}
 
 const SCRIPTS: Record<string, string> = {
   ann: `require ["reject", "ereject"];

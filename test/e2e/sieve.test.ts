@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
-import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
 
 const SCRIPT = `require ["fileinto", "mailbox", "imap4flags", "envelope", "subaddress", "variables", "copy"];
@@ -34,23 +33,6 @@ if header :contains "subject" "invoice" {
 `;
 
 /** The remote MX: accepts everything and records it. */
-class RecordingBackend implements SmtpBackend {
-  received: Array<{ transaction: MailTransaction; content: string }> = [];
-  async authenticate() {
-    return null;
-  }
-  async mayUseSender() {
-    return true;
-  }
-  async checkRecipient() {
-    return "accept" as const;
-  }
-  async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
-    this.received.push({ transaction, content: new TextDecoder().decode(content) });
-    return { ok: true };
-  }
-}
-
 const remote = new RecordingBackend();
 let mx: Listener;
 let mail: MailServer;

@@ -4,7 +4,7 @@
  */
 import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
 import type { ListenOptions } from "../../src/net/listener.ts";
-import type { SmtpBackend } from "../../src/smtp/backend.ts";
+import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { smtpHandler } from "../../src/smtp/server.ts";
 
 /** Listener options for an MX answering as mx.remote.test on a free port; `listen()` them. */
@@ -34,4 +34,22 @@ export async function remoteMxOptions(backend: SmtpBackend): Promise<ListenOptio
       backend,
     ),
   };
+}
+
+/** Accepts everything and records it. */
+export class RecordingBackend implements SmtpBackend {
+  received: Array<{ transaction: MailTransaction; content: string }> = [];
+  async authenticate() {
+    return null;
+  }
+  async mayUseSender() {
+    return true;
+  }
+  async checkRecipient() {
+    return "accept" as const;
+  }
+  async deliver(transaction: MailTransaction, content: Uint8Array): Promise<DeliveryResult> {
+    this.received.push({ transaction, content: new TextDecoder().decode(content) });
+    return { ok: true };
+  }
 }
