@@ -32,6 +32,8 @@ export interface StartOptions {
   /** Listener names to wait for; defaults to every listener that is not turned off. */
   waitFor?: string[];
   env?: Record<string, string>;
+  /** More `serve` arguments, e.g. `["--workers", "1"]`. */
+  args?: string[];
 }
 
 const ALL = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"];
@@ -50,7 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const launch = async () => {
     const started = performance.now();
-    const proc = Bun.spawn(posternCommand(["serve", "--config", configFile], which), {
+    const proc = Bun.spawn(posternCommand(["serve", "--config", configFile, ...(options.args ?? [])], which), {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
       stdin: "ignore",
