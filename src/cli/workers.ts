@@ -14,7 +14,11 @@ import { log } from "../util/log.ts";
 /** The command line that starts this same program again (source on Bun or Deno, or the compiled binary). */
 export function selfCommand(args: readonly string[]): string[] {
   const deno = (globalThis as { Deno?: { execPath(): string; mainModule: string } }).Deno;
-  if (deno) return [deno.execPath(), "run", "-A", "--quiet", new URL(deno.mainModule).pathname, ...args];
+  if (deno) {
+    // A worker collects garbage as its primary can (src/util/gc.ts): keep --expose-gc if the primary had it.
+    const gc = typeof (globalThis as { gc?: unknown }).gc === "function" ? ["--v8-flags=--expose-gc"] : [];
+    return [deno.execPath(), "run", "-A", ...gc, "--quiet", new URL(deno.mainModule).pathname, ...args];
+  }
   const script = process.argv[1];
   // A compiled Bun binary runs its embedded entry point from a virtual /$bunfs path.
   if (!script || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/")) return [process.execPath, ...args];

@@ -23,7 +23,8 @@ export function posternCommand(args: string[], which: Runtime = runtime()): stri
     case "bun":
       return [process.execPath, join(ROOT, "src/main.ts"), ...args];
     case "deno":
-      return [join(bin, "deno"), "run", "-A", "--quiet", join(ROOT, "src/main.ts"), ...args];
+      // --expose-gc: Postern collects after storing a large message where the runtime lets it (src/util/gc.ts).
+      return [join(bin, "deno"), "run", "-A", "--v8-flags=--expose-gc", "--quiet", join(ROOT, "src/main.ts"), ...args];
     case "binary":
       return [join(ROOT, "dist/postern"), ...args];
   }
