@@ -14,6 +14,7 @@ import type { LineResult, TlsInfo } from "../connection.ts";
 import type { AuthenticatedAccount, MailTransaction, SessionInfo, SmtpBackend } from "./backend.ts";
 import { parseCommand, type SmtpCommand } from "./command.ts";
 import type { DataDecoder } from "./data.ts";
+import { ALLOWED, type Phase, wrongPhase } from "./phases.ts";
 import { receivedHeader } from "./received.ts";
 import { type Reply, reply } from "./reply.ts";
 
@@ -55,9 +56,6 @@ export interface Step {
   action: Action;
 }
 
-/** Where the session is in RFC 5321 §4.1.4's command order. */
-type Phase = "connected" | "ready" | "mail" | "rcpt";
-
 interface Transaction extends MailTransaction {
   mode: "none" | "bdat";
   /** The message data received so far. */
@@ -66,45 +64,8 @@ interface Transaction extends MailTransaction {
   exceeded: boolean;
 }
 
-/** The commands each phase allows, checked once before dispatch. */
-const ALLOWED: Record<SmtpCommand["verb"], readonly Phase[] | "any"> = {
-  EHLO: "any",
-  HELO: "any",
-  RSET: "any",
-  NOOP: "any",
-  QUIT: "any",
-  HELP: "any",
-  VRFY: "any",
-  EXPN: "any",
-  STARTTLS: ["connected", "ready"],
-  AUTH: ["ready"],
-  MAIL: ["ready"],
-  RCPT: ["mail", "rcpt"],
-  DATA: ["rcpt"],
-  BDAT: ["rcpt"],
-};
-
 /** The SASL mechanisms AUTH offers (RFC 4954 §3), in the EHLO response's order. */
 const SASL_OFFERED: readonly SaslMechanism[] = ["PLAIN", "LOGIN"];
-
-function wrongPhase(verb: SmtpCommand["verb"], phase: Phase): Reply {
-  if (phase === "connected" && verb !== "DATA" && verb !== "BDAT") return reply(503, "5.5.1", "Send EHLO first");
-  switch (verb) {
-    case "MAIL":
-      return reply(503, "5.5.1", "Nested MAIL command");
-    case "AUTH":
-      return reply(503, "5.5.1", "AUTH is not allowed during a mail transaction");
-    case "STARTTLS":
-      return reply(503, "5.5.1", "STARTTLS is not allowed during a mail transaction");
-    case "DATA":
-    case "BDAT":
-      return phase === "mail"
-        ? reply(554, "5.5.1", "No valid recipients")
-        : reply(503, "5.5.1", "Need MAIL and RCPT first");
-    default:
-      return reply(503, "5.5.1", "Need MAIL command");
-  }
-}
 
 export class SmtpSession {
   #options: SessionOptions;
