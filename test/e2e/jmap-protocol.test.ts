@@ -2,7 +2,7 @@
  * JMAP protocol details (issue 17 items 10 and 11): UTCDate without a zero fraction, `using`
  * deciding which methods exist, argument types, Mailbox/get properties, SearchSnippet's null
  * notFound, "#creationId" in mailboxIds, another account's blob refused by Email/import, and a
- * minimum EventSource ping interval.
+ * minimum EventSource ping interval, and tooManyMailboxes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type JmapSession, jmapSession } from "../helpers/jmap.ts";
@@ -101,6 +101,45 @@ describe(`JMAP protocol details on ${runtime()}`, () => {
       list: Array<{ mailboxIds: object }>;
     };
     expect(got.list[0]!.mailboxIds).toEqual({ [box]: true });
+  });
+
+  test("more mailboxes than maxMailboxesPerEmail is tooManyMailboxes (RFC 8621 §4.6)", async () => {
+    const session = (await (await fetch(`${jo.base}/jmap/session`, { headers: { authorization: jo.authorization } }))
+      .json()) as { accounts: Record<string, { accountCapabilities: Record<string, Record<string, unknown>> }> };
+    const max = session.accounts[jo.accountId]!.accountCapabilities["urn:ietf:params:jmap:mail"]!.maxMailboxesPerEmail;
+    expect(max).toBe(100);
+    const made = (await jo.call("Mailbox/set", {
+      create: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`b${i}`, { name: `many-${i}` }])),
+    })) as { created: Record<string, { id: string }> };
+    const boxes = Object.values(made.created).map((b) => b.id);
+    expect(boxes).toHaveLength(101);
+    const all = Object.fromEntries(boxes.map((id) => [id, true]));
+    const text = { textBody: [{ partId: "t" }], bodyValues: { t: { value: "x" } } };
+    const created = (await jo.call("Email/set", {
+      create: {
+        over: { mailboxIds: all, subject: "too many", ...text },
+        fits: { mailboxIds: { [inbox]: true }, ...text },
+      },
+    })) as { created: Record<string, { id: string }>; notCreated: Record<string, { type: string }> };
+    expect(created.notCreated.over!.type).toBe("tooManyMailboxes");
+    const id = created.created.fits!.id;
+    const updated = (await jo.call("Email/set", { update: { [id]: { mailboxIds: all } } })) as {
+      notUpdated: Record<string, { type: string }>;
+    };
+    expect(updated.notUpdated[id]!.type).toBe("tooManyMailboxes");
+    const { blobId } = await jo.upload(MESSAGE, "message/rfc822");
+    const imported = (await jo.call("Email/import", { emails: { m: { blobId, mailboxIds: all } } })) as {
+      notCreated: Record<string, { type: string }>;
+    };
+    expect(imported.notCreated.m!.type).toBe("tooManyMailboxes");
+    // Nothing was stored: the email is still in its one mailbox, and no other appeared.
+    const got = (await jo.call("Email/get", { ids: [id], properties: ["mailboxIds"] })) as {
+      list: Array<{ mailboxIds: object }>;
+    };
+    expect(got.list[0]!.mailboxIds).toEqual({ [inbox]: true });
+    const inMany = (await jo.call("Email/query", { filter: { inMailbox: boxes[0] } })) as { ids: string[] };
+    expect(inMany.ids).toEqual([]);
+    await jo.call("Mailbox/set", { destroy: boxes });
   });
 
   test("Email/import of another account's blob is blobNotFound and stores nothing (issue 17 item 11)", async () => {

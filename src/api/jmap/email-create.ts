@@ -11,6 +11,16 @@ import { CONVENIENCE, headerLines, InvalidProperty, parseHeaderProperty, rfc5322
 import { emailId, flagOf } from "./email.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
 
+/** RFC 8621 §1.3.1 maxMailboxesPerEmail, advertised in the session. */
+export const MAX_MAILBOXES_PER_EMAIL = 100;
+
+/** RFC 8621 §4.6: an email in more mailboxes than the server allows is the SetError tooManyMailboxes. */
+export function tooManyMailboxes(targets: readonly number[]): { type: "tooManyMailboxes"; description: string } | null {
+  return targets.length > MAX_MAILBOXES_PER_EMAIL
+    ? { type: "tooManyMailboxes", description: `An email can be in at most ${MAX_MAILBOXES_PER_EMAIL} mailboxes` }
+    : null;
+}
+
 /** The mailboxes of a `mailboxIds` object, when it names at least one and only the account's own. */
 export function targetMailboxes(value: unknown, boxes: Set<number>): number[] | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
@@ -48,7 +58,7 @@ export async function appendEmail(
 
 /** A SetError (RFC 8620 §5.3) of Email/set create. */
 export interface CreateError {
-  type: "invalidProperties" | "blobNotFound" | "overQuota";
+  type: "invalidProperties" | "blobNotFound" | "overQuota" | "tooManyMailboxes";
   description?: string;
   properties?: string[];
   notFound?: string[];
@@ -70,6 +80,8 @@ export async function createEmail(
   spec: Record<string, unknown>,
   boxes: Set<number>,
 ): Promise<{ created: Record<string, unknown> } | { notCreated: CreateError }> {
+  const tooMany = tooManyMailboxes(targetMailboxes(spec.mailboxIds, boxes) ?? []);
+  if (tooMany) return { notCreated: tooMany };
   let message: { raw: Uint8Array; targets: number[]; flags: string[]; receivedAt: Date };
   try {
     message = await composeMessage(spec, account, boxes, (blobId) => readBlob(store, account, blobId));

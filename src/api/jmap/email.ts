@@ -10,7 +10,7 @@ import type { Store } from "../../store/store.ts";
 import { readBlob } from "./blob.ts";
 import { emailParse } from "./email-parse.ts";
 import { DEFAULT_EMAIL_PROPERTIES, emailGetOptions, emailObject } from "./email-object.ts";
-import { appendEmail, createEmail, type CreateError, targetMailboxes } from "./email-create.ts";
+import { appendEmail, createEmail, type CreateError, targetMailboxes, tooManyMailboxes } from "./email-create.ts";
 import { fastQuery, queryEmails, threadWide } from "./email-query.ts";
 import { changesOf, queryChangesOf, threadChanges } from "./changes.ts";
 import { queryWindow } from "./query-window.ts";
@@ -152,6 +152,11 @@ export function emailMethods(store: Store, account: JmapAccount) {
           notUpdated[id] = { type: "invalidProperties", description: update };
           continue;
         }
+        const tooMany = tooManyMailboxes(update.mailboxIds ?? []);
+        if (tooMany) {
+          notUpdated[id] = tooMany;
+          continue;
+        }
         try {
           const result = await store.mail.updateEmail(account.id, row.id, update);
           if (result === "notFound") notUpdated[id] = { type: "notFound" };
@@ -207,6 +212,11 @@ export function emailMethods(store: Store, account: JmapAccount) {
             type: "invalidProperties",
             description: "mailboxIds must name at least one mailbox of this account",
           };
+          continue;
+        }
+        const tooMany = tooManyMailboxes(targets);
+        if (tooMany) {
+          notCreated[key] = tooMany;
           continue;
         }
         const flags = Object.keys((spec.keywords as object) ?? {}).map(flagOf);

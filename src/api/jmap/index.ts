@@ -14,6 +14,7 @@ import { webSessionAccount } from "../web/session.ts";
 import type { Store } from "../../store/store.ts";
 import { blobIdOf, downloadHeaders, readBlob } from "./blob.ts";
 import { emailMethods } from "./email.ts";
+import { MAX_MAILBOXES_PER_EMAIL } from "./email-create.ts";
 import { accountJmapId, accountState, type JmapAccount, mailboxMethods } from "./mailbox.ts";
 import { CAPABILITIES, checkRequest, type Method, runCalls } from "./request.ts";
 import { SUBMISSION, submissionMethods } from "./submission.ts";
@@ -128,7 +129,7 @@ export function mountJmap(app: Hono, options: JmapOptions): void {
           accountCapabilities: {
             "urn:ietf:params:jmap:core": {},
             "urn:ietf:params:jmap:mail": {
-              maxMailboxesPerEmail: null,
+              maxMailboxesPerEmail: MAX_MAILBOXES_PER_EMAIL,
               maxMailboxDepth: null,
               maxSizeMailboxName: 255,
               maxSizeAttachmentsPerEmail: 50_000_000,
