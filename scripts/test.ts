@@ -21,6 +21,8 @@ const SERVER_TESTS = [
   // Issue 20, part 1: the queue command beside a running server; the newcomer's traps (busy port, certificate names).
   "test/cli/queue.test.ts",
   "test/cli/newcomer.test.ts",
+  // Issue 22: the webmail's later features in Chromium.
+  "test/web/mail-folders.test.ts",
 ];
 const extra = process.argv.slice(2);
 

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { Compose } from "./compose.ts";
 import { SHORTCUTS, useKeys } from "./keys.ts";
 import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./jmap.ts";
-import { createFolder, deleteFolder, MailboxList } from "./mailboxes.ts";
+import { createFolder, deleteFolder, MailboxList, moveEmails, renameFolder } from "./mailboxes.ts";
 import { MessageList, PAGE_SIZE } from "./message-list.ts";
 import { Reader } from "./reader.ts";
 import { Settings } from "./settings.ts";
@@ -140,6 +140,23 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
     await createFolder(jmap, name).catch(fail);
     setTick((t) => t + 1);
   };
+  const renameBox = async () => {
+    if (!box || box.role) return;
+    const name = prompt(`New name of the folder ${box.name}`, box.name)?.trim();
+    if (!name || name === box.name) return;
+    await renameFolder(jmap, box.id, name).catch(fail);
+    setTick((t) => t + 1);
+  };
+  const dropOn = async (emailId: string, mailboxId: string) => {
+    if (!boxId) return;
+    try {
+      await moveEmails(jmap, emailId, boxId, mailboxId, collapsed);
+      if (openId === emailId) setOpenId(null);
+      setTick((t) => t + 1);
+    } catch (e) {
+      fail(e);
+    }
+  };
   const removeFolder = async () => {
     if (!box || box.role || !confirm(`Delete the folder ${box.name}?`)) return;
     try {
@@ -175,7 +192,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
           setComposing(EMPTY_DRAFT);
           setOpenId(null);
         }}>Compose</button>
-        <${MailboxList} mailboxes=${mailboxes} selected=${boxId} onSelect=${selectBox} />
+        <${MailboxList} mailboxes=${mailboxes} selected=${boxId} onSelect=${selectBox} onDrop=${dropOn} />
         <button class="new-folder" onClick=${newFolder}>New folder</button>
       </aside>
       ${settings
@@ -194,7 +211,10 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
                 setPosition(0);
               }} /> Conversations</label>
               ${box && !box.role && !search
-                ? html`<button class="delete-folder" onClick=${removeFolder}>Delete folder</button>`
+                ? html`
+                  <button class="rename-folder" onClick=${renameBox}>Rename</button>
+                  <button class="delete-folder" onClick=${removeFolder}>Delete folder</button>
+                `
                 : null}
             </div>
             <${MessageList}

@@ -5,6 +5,7 @@
  */
 import { html } from "htm/preact";
 import { Icon } from "../icons.ts";
+import { DRAG_TYPE } from "./mailboxes.ts";
 import { type EmailSummary, senderName, shortDate } from "./types.ts";
 
 export const PAGE_SIZE = 50;
@@ -29,7 +30,11 @@ export function MessageList(props: {
           const classes = ["message", unread ? "unread" : "", e.id === props.selected ? "selected" : ""].join(" ");
           return html`
             <li key=${e.id}>
-              <button class=${classes} data-id=${e.id} onClick=${() => props.onOpen(e.id)}>
+              <button class=${classes} data-id=${e.id} onClick=${() => props.onOpen(e.id)} draggable="true"
+                onDragStart=${(d: DragEvent) => {
+                  d.dataTransfer?.setData(DRAG_TYPE, e.id);
+                  if (d.dataTransfer) d.dataTransfer.effectAllowed = "move";
+                }}>
                 <span class="from">${senderName(e.from)}${(props.threadSizes[e.threadId] ?? 1) > 1
                   ? html`
                     <span class="count" aria-label="messages in the conversation">${props

@@ -1,0 +1,64 @@
+/**
+ * Shared set-up of the webmail's browser tests (issue 22): a real `postern serve` and Debian's Chromium driven by
+ * playwright-core (no browser download), one context per user. Skipped with a message where /usr/bin/chromium
+ * (CHROMIUM_PATH) is missing.
+ */
+import { existsSync } from "node:fs";
+import nodemailer from "nodemailer";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { type MailServer, type MailServerOptions, startMailServer } from "../helpers/mail-server.ts";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`skipping the browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+export interface MailBrowser {
+  mail: MailServer;
+  base: string;
+  newPage(): Promise<Page>;
+  signIn(page: Page, address: string, password: string): Promise<void>;
+  smtpSend(raw: string, to: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMailBrowser(options: Omit<MailServerOptions, "waitFor">): Promise<MailBrowser> {
+  const mail = await startMailServer({ waitFor: ["smtp", "http"], ...options });
+  const base = `http://127.0.0.1:${mail.server.ports.http}`;
+  const { chromium } = await import("playwright-core");
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+  const contexts: BrowserContext[] = [];
+  return {
+    mail,
+    base,
+    async newPage() {
+      const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 760 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      return page;
+    },
+    async signIn(page, address, password) {
+      await page.goto(`${base}/mail/`);
+      await page.fill("input[name=username]", address);
+      await page.fill("input[name=password]", password);
+      await page.click("button[type=submit]");
+      await page.locator(".mailbox[data-role=inbox].selected").waitFor();
+    },
+    async smtpSend(raw, to) {
+      await nodemailer
+        .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
+        .sendMail({ envelope: { from: "sender@elsewhere.test", to: [to] }, raw });
+    },
+    async stop() {
+      for (const context of contexts) await context.close().catch(() => {});
+      await browser.close();
+      await mail.stop();
+    },
+  };
+}
+
+/** A row of the message list by its subject. */
+export const messageRow = (page: Page, subject: string) => page.locator(".messages .message", { hasText: subject });
