@@ -3,7 +3,7 @@
  * scripts are served from the build (with their Content-Security-Policy), and the webmail session works end to end:
  * the cookie's attributes, JMAP with the cookie only with the CSRF token, another origin refused, sign-out revokes
  * the session on the server, and failed sign-ins go through the login throttle. The browser flows are in
- * test/web/browser.test.ts.
+ * test/web/browser-*.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";

@@ -15,7 +15,8 @@ if (!haveChromium) console.warn(`skipping the browser tests: no Chromium at ${CH
 export interface MailBrowser {
   mail: MailServer;
   base: string;
-  newPage(): Promise<Page>;
+  /** A page in a context of its own (its own cookies); desktop-sized unless `viewport` says otherwise. */
+  newPage(viewport?: { width: number; height: number }): Promise<Page>;
   signIn(page: Page, address: string, password: string): Promise<void>;
   smtpSend(raw: string, to: string): Promise<void>;
   stop(): Promise<void>;
@@ -33,8 +34,8 @@ export async function startMailBrowser(options: Omit<MailServerOptions, "waitFor
   return {
     mail,
     base,
-    async newPage() {
-      const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 760 } });
+    async newPage(viewport = { width: 1280, height: 760 }) {
+      const context = await browser.newContext({ acceptDownloads: true, viewport });
       contexts.push(context);
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
