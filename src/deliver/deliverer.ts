@@ -4,6 +4,7 @@
  * that stores the blob once, a row per local mailbox and the queue rows. Nothing is acknowledged
  * to the client before that transaction commits.
  */
+import { type ArcChainState, type ArcKey, arcSet } from "../forward/arc.ts";
 import type { Srs } from "../forward/srs.ts";
 import { isWebhookUrl } from "../forward/webhook-target.ts";
 import type { DnsResolve } from "../net/dns.ts";
@@ -93,7 +94,7 @@ export class Deliverer {
       resolve: DnsResolve;
       onQueued?: () => void;
       srs?: Srs;
-      arcKey?: () => { signingDomain: string; selector: string; privateKey: string } | undefined;
+      arcKey?: () => ArcKey | undefined;
       /** policy.dmarc.enforce */
       dmarcEnforce?: boolean;
       /** Called after the commit, never awaited: it cannot delay or fail the reply. */
@@ -107,6 +108,8 @@ export class Deliverer {
     let message = accepted;
     let raw = message.raw;
     let authResults: string | undefined;
+    /** What our ARC seal records, for inbound mail that leaves again as a forward (src/forward/arc.ts). */
+    let arcChain: ArcChainState | null = null;
     let routing = await route(this.directory, message.recipients);
     if (message.inbound) {
       const auth = await authenticateMessage({
@@ -116,9 +119,8 @@ export class Deliverer {
         sender: message.sender,
         hostname: this.options.hostname,
         resolve: this.options.resolve,
-        // Mail we forward carries our ARC seal, so receivers that trust us can still pass DMARC.
-        seal: routing.forwarded.length > 0 ? this.options.arcKey?.() : undefined,
       });
+      arcChain = auth.arcChain;
       raw = prepend(auth.headers, raw);
       authResults = `spf=${auth.spf} dkim=${auth.dkim.join(",") || "none"} dmarc=${auth.dmarc}`;
       // RFC 7489 §6.6.2: with enforcement on, a failing message follows its domain's policy.
@@ -149,21 +151,6 @@ export class Deliverer {
       log.info("junk not forwarded", { recipients: routing.forwarded.map((r) => r.address) });
       routing = { ...routing, forwarded: [] };
     }
-    const summary = await summarize(raw);
-    const queued = {
-      envid: message.envid,
-      ret: message.ret,
-      accountId: message.accountId,
-    };
-    // Reverse aliases (issue 19): only an owner of the alias writes through its reverse address.
-    const replies = aliasReplies(routing.replies, { ...message, raw }, queued);
-    if (!replies.ok) {
-      throw new DeliveryRefused(550, "5.7.1", `Only the owner of ${replies.alias} may write to its reverse addresses`);
-    }
-    const copies = this.directory.reverse
-      ? await reverseReplyToCopies(this.store, this.directory.reverse, routing.local, raw, message.sender)
-      : new Map();
-
     // Forwarded mail leaves with an SRS sender so SPF still passes at the next hop; the null
     // sender is never rewritten (Srs.forward keeps it empty). A webhook is no next hop that checks
     // SPF: it is queued with the original sender, which its payload reports (issue 19, bug 2).
@@ -182,6 +169,28 @@ export class Deliverer {
     if (outcome.refusal) throw new DeliveryRefused(550, "5.7.1", outcome.refusal.join(" "), outcome.refusal);
     const { filings: sieve, replies: sieveReplies } = outcome;
     const redirects = outcome.redirects.flatMap((r) => r.addresses);
+    // RFC 8617: mail that leaves as a forward (an alias's target or a Sieve redirect, RFC 5228 §4.2) carries our ARC
+    // seal, so a receiver that trusts us can still pass DMARC. One rule for both, applied to the bytes that leave:
+    // the message as stored, or a redirected copy that editheader changed.
+    if (routing.forwarded.length > 0 || outcome.redirects.some((r) => !r.raw)) raw = await this.#sealed(raw, arcChain);
+    const sieveRedirects = await Promise.all(
+      outcome.redirects.map(async (r) => (r.raw ? { ...r, raw: await this.#sealed(r.raw, arcChain) } : r)),
+    );
+    const summary = await summarize(raw);
+    const queued = {
+      envid: message.envid,
+      ret: message.ret,
+      accountId: message.accountId,
+    };
+    // Reverse aliases (issue 19): only an owner of the alias writes through its reverse address.
+    const replies = aliasReplies(routing.replies, { ...message, raw }, queued);
+    if (!replies.ok) {
+      throw new DeliveryRefused(550, "5.7.1", `Only the owner of ${replies.alias} may write to its reverse addresses`);
+    }
+    const copies = this.directory.reverse
+      ? await reverseReplyToCopies(this.store, this.directory.reverse, routing.local, raw, message.sender)
+      : new Map();
+
     const result = await this.store.mail.deliver({
       raw,
       summary,
@@ -197,7 +206,7 @@ export class Deliverer {
         { ...queued, sender: srs ? srs.forward(message.sender) : message.sender, recipients: forwarded },
         { ...queued, sender: message.sender, recipients: webhooks },
         // Sieve redirects (RFC 5228 §4.2) leave like forwarded mail; the hop limit stops loops.
-        ...outcome.redirects.map((r) => ({
+        ...sieveRedirects.map((r) => ({
           ...queued,
           sender: srs ? srs.forward(message.sender) : message.sender,
           recipients: r.addresses.map((address) => ({ address })),
@@ -241,6 +250,14 @@ export class Deliverer {
         .catch((e: unknown) => log.warn("onMessage failed", { error: (e as Error).message }));
     }
     return { stored: report.appended.length, queueId: report.queueId, blobHash: report.blobHash, authResults };
+  }
+
+  /** `raw` with this hop's ARC set on top; unchanged for mail that was not verified here or without a key. */
+  async #sealed(raw: Uint8Array, chain: ArcChainState | null): Promise<Uint8Array> {
+    const key = chain ? this.options.arcKey?.() : undefined;
+    if (!chain || !key) return raw;
+    const set = await arcSet(raw, chain, key);
+    return set ? prepend(set, raw) : raw;
   }
 
   /** The aliases' counters, after the commit; a failure is logged, never the delivery's. */

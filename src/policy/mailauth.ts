@@ -1,7 +1,9 @@
 /**
  * Sender authentication of inbound mail through mailauth: SPF, DKIM, DMARC and ARC, returned as
- * the `Received-SPF` and `Authentication-Results` header lines to prepend (RFC 8601).
+ * the `Received-SPF` and `Authentication-Results` header lines to prepend (RFC 8601). Sealing mail that is forwarded
+ * comes later (src/forward/arc.ts), once delivery knows which copies leave and as what bytes.
  */
+import type { ArcChainState } from "../forward/arc.ts";
 import { type DnsResolve, withDeadline } from "../net/dns.ts";
 
 export interface AuthenticationInput {
@@ -14,8 +16,6 @@ export interface AuthenticationInput {
   /** Our host name: the authserv-id. */
   hostname: string;
   resolve: DnsResolve;
-  /** Add an ARC set (RFC 8617) with this key: the message is about to be forwarded. */
-  seal?: { signingDomain: string; selector: string; privateKey: string };
 }
 
 export interface AuthenticationResult {
@@ -28,6 +28,11 @@ export interface AuthenticationResult {
   dmarcPolicy: string;
   dmarcDomain: string | null;
   arc: string;
+  /**
+   * What an ARC seal of this hop would record (src/forward/arc.ts), or null when the chain must not be sealed again
+   * (RFC 8617 §5.1: a chain that failed is not extended).
+   */
+  arcChain: ArcChainState | null;
 }
 
 /** The deadline of a resolver that does not say its own timeout (the `dns.timeout` default). */
@@ -39,12 +44,10 @@ const SIGNED = /^(?:dkim-signature|arc-message-signature|arc-seal):/im;
 /**
  * What mailauth needs to read. Without a DKIM or ARC signature nothing it checks depends on the
  * body (SPF reads the envelope, DMARC the From field and the other results), so an unsigned
- * message is checked by its header alone and a large body costs nothing. Sealing (ARC on mail we
- * forward) signs the body, so it always gets the whole message.
+ * message is checked by its header alone and a large body costs nothing.
  */
-function checkedPart(raw: Uint8Array, sealing: boolean): Buffer {
+function checkedPart(raw: Uint8Array): Buffer {
   const whole = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (sealing) return whole;
   const end = whole.indexOf("\r\n\r\n");
   if (end < 0) return whole;
   const header = whole.subarray(0, end + 4);
@@ -54,7 +57,7 @@ function checkedPart(raw: Uint8Array, sealing: boolean): Buffer {
 export async function authenticateMessage(input: AuthenticationInput): Promise<AuthenticationResult> {
   // Loaded on first use: mailauth and its dependencies take a few hundred milliseconds to import.
   const { authenticate } = await import("mailauth");
-  const result = await authenticate(checkedPart(input.raw, input.seal !== undefined), {
+  const result = await authenticate(checkedPart(input.raw), {
     ip: input.ip,
     helo: input.helo,
     sender: input.sender,
@@ -63,7 +66,6 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     // does not answer by then is a temperror (RFC 7208 §2.6.6, RFC 7489 §6.6.3), never a longer wait.
     resolver: withDeadline(input.resolve, input.resolve.timeoutMs ?? DNS_DEADLINE_MS) as never,
     disableBimi: true,
-    ...(input.seal ? { seal: input.seal } : {}),
     // RFC-exact results: a body hash mismatch is dkim=fail (RFC 6376 §6.1.3, RFC 8601 §2.7.1),
     // rsa-sha1 is dkim=policy (RFC 8301), Authentication-Results goes first (RFC 8601 §5).
     strict: true,
@@ -73,8 +75,13 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     spf?: { status?: { result?: string } } | false;
     dkim?: { results?: { status?: { result?: string } }[] };
     dmarc?: { status?: { result?: string }; policy?: string; domain?: string } | false;
-    arc?: { status?: { result?: string } } | false;
+    arc?: { status?: { result?: string; shouldSeal?: boolean }; authResults?: string } | false;
   };
+  const arc = (r.arc && r.arc.status?.result) || "none";
+  // RFC 8617 §5.1 (mailauth's own rule): seal a chain that passed or is absent, or one that failed at our hop
+  // (shouldSeal), recording cv=fail.
+  const sealable = r.arc && (arc === "none" || arc === "pass" || r.arc.status?.shouldSeal === true);
+  const cv = arc === "none" || arc === "pass" ? arc : "fail";
   return {
     headers: r.headers.replace(/\r?\n/g, "\r\n"),
     spf: (r.spf && r.spf.status?.result) || "none",
@@ -82,6 +89,7 @@ export async function authenticateMessage(input: AuthenticationInput): Promise<A
     dmarc: (r.dmarc && r.dmarc.status?.result) || "none",
     dmarcPolicy: (r.dmarc && r.dmarc.policy) || "none",
     dmarcDomain: (r.dmarc && r.dmarc.domain) || null,
-    arc: (r.arc && r.arc.status?.result) || "none",
+    arc,
+    arcChain: sealable && r.arc && r.arc.authResults ? { cv, authResults: r.arc.authResults } : null,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Sieve actions at delivery (issue 21), end to end over real SMTP on the runtime named by POSTERN_TEST_RUNTIME:
  * reject at SMTP time for a single recipient (550 5.7.1 with the reason) and by a DSN to the sender otherwise (RFC
- * 5429), never to the null sender; editheader on the stored and the redirected copy (RFC 5293); spamtest fed from a
+ * 5429), never to the null sender; editheader on the stored and the redirected (ARC-sealed) copy (RFC 5293); spamtest fed from a
  * spamd verdict (RFC 5235); duplicate tracked across deliveries (RFC 7352); include of personal and global scripts
  * (RFC 6609); a failing script reported to the account once.
  */
@@ -11,6 +11,7 @@ import { createServer, type Server } from "node:net";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
+import { arcVerdict, publishArcKey } from "../helpers/arc.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
@@ -174,7 +175,8 @@ describe(`Sieve actions at delivery on ${runtime()}`, () => {
     expect(await mailbox("ann", "INBOX")).toEqual({});
   });
 
-  test("editheader: the stored and the redirected copy carry the edits; Received stays", async () => {
+  test("editheader: the stored and the redirected copy carry the edits; Received stays; the copy is sealed", async () => {
+    await publishArcKey(mail);
     await send(["cat@example.test"], "pass it on", { extra: "X-Tracking: abc\r\n" });
     const stored = (await mailbox("cat", "INBOX"))!["pass it on"]!;
     expect(stored).toMatch(/^X-Sieved: yes\r$/m);
@@ -183,6 +185,10 @@ describe(`Sieve actions at delivery on ${runtime()}`, () => {
     const [copy] = await arrivedAt("friend@remote.test", 1);
     expect(copy!.content).toMatch(/^X-Sieved: yes\r$/m);
     expect(copy!.content).not.toContain("X-Tracking");
+    // RFC 8617: the seal covers the edited copy, the bytes that left (issue 21).
+    expect(copy!.content).toMatch(/^ARC-Seal: i=1; /m);
+    expect(await arcVerdict(mail, copy!.content, copy!.transaction.sender)).toBe("pass");
+    expect(stored).not.toContain("ARC-Seal");
   });
 
   test("duplicate, spamtest, include :personal and :global", async () => {

@@ -2,13 +2,14 @@
  * Sieve at local delivery (issue 21), end to end on the runtime named by POSTERN_TEST_RUNTIME: a script stored with
  * `postern sieve put --activate` files mail by header (with flags, into a mailbox it creates) and by subaddress,
  * files one email into two mailboxes, discards, flags what it keeps, and redirects (a copy, and a message it does not
- * keep) to a recording MX with an SRS sender; a script removed from service leaves mail in INBOX. Another account's
+ * keep) to a recording MX with an SRS sender and an ARC seal that verifies there; a script removed from service leaves mail in INBOX. Another account's
  * vacation script replies once per sender, never to list mail. Checked over IMAP with imapflow.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
+import { arcVerdict, publishArcKey } from "../helpers/arc.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
@@ -144,7 +145,8 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     expect(ids[0]).toBe(ids[1]);
   });
 
-  test("redirect and redirect :copy leave through the queue with an SRS sender", async () => {
+  test("redirect and redirect :copy leave through the queue with an SRS sender and our ARC seal", async () => {
+    await publishArcKey(mail);
     await send("ivy@example.test", "for the boss");
     await send("ivy@example.test", "send away");
     const deadline = Date.now() + 20_000;
@@ -158,6 +160,12 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
       { to: ["Boss@remote.test"], srs: true, subject: "for the boss" },
       { to: ["archive@remote.test"], srs: true, subject: "send away" },
     ]);
+    // RFC 8617: sealed like any forward (issue 21), and the seal verifies at the next hop.
+    for (const r of remote.received) {
+      expect(r.content).toMatch(/^ARC-Seal: i=1; a=rsa-sha256; t=\d+; cv=none;\s+d=postern\.test; s=arc1;/m);
+      expect(r.content).toContain("ARC-Authentication-Results: i=1; mx.postern.test;");
+      expect(await arcVerdict(mail, r.content, r.transaction.sender)).toBe("pass");
+    }
     // :copy keeps the message; a plain redirect does not.
     const inbox = await contents("INBOX");
     expect(Object.keys(inbox!).sort()).toEqual(["for the boss", "hello"]);
