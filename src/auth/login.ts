@@ -1,10 +1,12 @@
 /**
- * The login rule shared by SMTP AUTH (RFC 4954), IMAP LOGIN and AUTHENTICATE (RFC 9051 §6.2) and
- * POP3 USER/PASS and AUTH (RFC 1939 §7, RFC 5034): which SASL mechanisms a protocol offers, what
- * each step of the exchange asks of the session, who may be the authorization identity, and when
- * repeated failures end the session. Each protocol turns the outcome into its own reply; checking
- * the password is the backend's, passed in as `verify`, so this module does no I/O.
+ * The login rule shared by SMTP AUTH (RFC 4954), IMAP LOGIN and AUTHENTICATE (RFC 9051 §6.2),
+ * POP3 USER/PASS and AUTH (RFC 1939 §7, RFC 5034) and ManageSieve AUTHENTICATE (RFC 5804 §2.1):
+ * which SASL mechanisms a protocol offers, what each step of the exchange asks of the session, who
+ * may be the authorization identity, and when repeated failures end the session. Each protocol
+ * turns the outcome into its own reply; checking the password is the backend's, passed in as
+ * `verify` (or a `PasswordCheck` to `SessionLogin`), so this module does no I/O.
  */
+import type { TlsInfo } from "../connection.ts";
 import { isSaslMechanism, SaslExchange, type SaslMechanism, type SaslStep } from "./sasl.ts";
 
 /** What the session does next, whatever its protocol. */
@@ -68,4 +70,59 @@ export async function loginStep<A>(step: SaslStep, attempt: LoginAttempt<A>): Pr
   if (account === "banned") return { kind: "failed", failures, close: true, banned: true };
   if (account) return { kind: "authenticated", account };
   return { kind: "failed", failures, close: failures >= attempt.maxFailures };
+}
+
+/** How a session answers a login step, whatever its protocol: the refusals carry the same words everywhere. */
+export type SessionLoginReply<A> =
+  | { kind: "challenge"; challenge: string }
+  | { kind: "authenticated"; account: A }
+  /** The exchange is over without a login: say `text` (the protocol adds its codes); `close` ends the session. */
+  | { kind: "refused"; reason: "cancelled" | "malformed" | "failed"; text: string; close: boolean };
+
+const REFUSALS = {
+  cancelled: "Authentication cancelled",
+  malformed: "Malformed authentication response",
+  failed: "Authentication failed",
+} as const;
+
+/** The peer a password check is told of (for throttling and the TLS rule) and the backend that checks it. */
+export interface LoginPeer {
+  remoteAddress: string;
+  tls: TlsInfo | null;
+}
+export interface PasswordCheck<A> {
+  authenticate(username: string, password: string, peer: LoginPeer): Promise<A | null | Banned>;
+}
+
+/**
+ * The logins of one session (POP3, ManageSieve): the failures counted across its attempts, each step settled by
+ * `loginStep` against the backend's password check, told the session's TLS state as it is at that check.
+ */
+export class SessionLogin<A> {
+  #failures = 0;
+
+  constructor(
+    private readonly backend: PasswordCheck<A>,
+    private readonly options: { remoteAddress: string; maxAuthFailures: number },
+    private readonly tls: () => TlsInfo | null,
+  ) {}
+
+  async step(step: SaslStep): Promise<SessionLoginReply<A>> {
+    const outcome = await loginStep(step, {
+      verify: (username, password) =>
+        this.backend.authenticate(username, password, { remoteAddress: this.options.remoteAddress, tls: this.tls() }),
+      failures: this.#failures,
+      maxFailures: this.options.maxAuthFailures,
+    });
+    switch (outcome.kind) {
+      case "challenge":
+      case "authenticated":
+        return outcome;
+      case "failed":
+        this.#failures = outcome.failures;
+        return { kind: "refused", reason: "failed", text: REFUSALS.failed, close: outcome.close };
+      default:
+        return { kind: "refused", reason: outcome.kind, text: REFUSALS[outcome.kind], close: false };
+    }
+  }
 }

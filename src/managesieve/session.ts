@@ -2,7 +2,7 @@
  * The ManageSieve session (RFC 5804) as a state machine without I/O: `server.ts` reads commands with the
  * `CommandReader` and carries out the actions this returns.
  */
-import { loginStep, startSasl } from "../auth/login.ts";
+import { SessionLogin, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { TlsInfo } from "../connection.ts";
 import { CAPABILITIES } from "../sieve/index.ts";
@@ -105,12 +105,13 @@ export class ManageSieveSession {
   #state: State = { name: "non-authenticated", sasl: null };
   #tls: TlsInfo | null;
   #errors = 0;
-  #authFailures = 0;
+  #logins: SessionLogin<SieveAccount>;
 
   constructor(options: ManageSieveSessionOptions, backend: ManageSieveBackend) {
     this.#options = options;
     this.#backend = backend;
     this.#tls = options.tls;
+    this.#logins = new SessionLogin(backend, options, () => this.#tls);
   }
 
   get state(): State["name"] {
@@ -267,23 +268,13 @@ export class ManageSieveSession {
   /** One step of AUTHENTICATE; a challenge is sent as a string and the exchange goes on (RFC 5804 §2.1). */
   async #login(step: SaslStep): Promise<ManageSieveStep> {
     const state = this.#state as Extract<State, { name: "non-authenticated" }>;
-    const outcome = await loginStep(step, {
-      verify: (username, password) =>
-        this.#backend.authenticate(username, password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls }),
-      failures: this.#authFailures,
-      maxFailures: this.#options.maxAuthFailures,
-    });
+    const outcome = await this.#logins.step(step);
     if (outcome.kind === "challenge") return this.#reply(`${sieveString(outcome.challenge)}\r\n`);
     state.sasl = null;
-    if (outcome.kind === "cancelled") return this.#no("Authentication cancelled");
-    if (outcome.kind === "malformed") return this.#no("Malformed authentication response");
-    if (outcome.kind === "failed") {
-      this.#authFailures = outcome.failures;
-      if (outcome.close) {
-        this.#state = { name: "logout" };
-        return { output: response("BYE", "Authentication failed; too many failures"), action: { kind: "close" } };
-      }
-      return this.#no("Authentication failed");
+    if (outcome.kind === "refused") {
+      if (!outcome.close) return this.#no(outcome.text);
+      this.#state = { name: "logout" };
+      return { output: response("BYE", `${outcome.text}; too many failures`), action: { kind: "close" } };
     }
     this.#state = { name: "authenticated", account: outcome.account };
     return this.#reply(response("OK", "Authenticated"));

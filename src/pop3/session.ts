@@ -3,7 +3,7 @@
  * without I/O. `server.ts` feeds it lines and carries out its actions.
  */
 import { log } from "../util/log.ts";
-import { loginStep, passwordStep, startSasl } from "../auth/login.ts";
+import { passwordStep, SessionLogin, startSasl } from "../auth/login.ts";
 import type { SaslExchange, SaslStep } from "../auth/sasl.ts";
 import type { LineResult, TlsInfo } from "../connection.ts";
 import { dotStuff } from "../mime/dot-stuffing.ts";
@@ -64,12 +64,13 @@ export class Pop3Session {
   #state: State = { name: "authorization", user: null, sasl: null };
   #tls: TlsInfo | null;
   #errors = 0;
-  #authFailures = 0;
+  #logins: SessionLogin<Pop3Account>;
 
   constructor(options: Pop3SessionOptions, backend: Pop3Backend) {
     this.#options = options;
     this.#backend = backend;
     this.#tls = options.tls;
+    this.#logins = new SessionLogin(backend, options, () => this.#tls);
   }
 
   /** RFC 1939 §3: "authorization", "transaction", or "closed" once the session ended. */
@@ -187,22 +188,14 @@ export class Pop3Session {
   /** One step of USER/PASS or AUTH; a challenge keeps the exchange going. */
   async #login(step: SaslStep): Promise<Pop3Step> {
     const state = this.#state as Extract<State, { name: "authorization" }>;
-    const outcome = await loginStep(step, {
-      verify: (username, password) =>
-        this.#backend.authenticate(username, password, { remoteAddress: this.#options.remoteAddress, tls: this.#tls }),
-      failures: this.#authFailures,
-      maxFailures: this.#options.maxAuthFailures,
-    });
+    const outcome = await this.#logins.step(step);
     if (outcome.kind === "challenge") return { output: [`+ ${outcome.challenge}`], action: { kind: "read-command" } };
     state.sasl = null;
-    if (outcome.kind === "cancelled") return this.#err("Authentication cancelled");
-    if (outcome.kind === "malformed") return this.#err("Malformed authentication response");
-    if (outcome.kind === "failed") {
-      this.#authFailures = outcome.failures;
-      if (outcome.close) {
-        return { output: ["-ERR [AUTH] Authentication failed; too many failures, closing"], action: { kind: "close" } };
-      }
-      return this.#err("[AUTH] Authentication failed");
+    if (outcome.kind === "refused") {
+      // RFC 3206 §4: [AUTH] marks a failure of the credentials, not of the exchange.
+      const text = outcome.reason === "failed" ? `[AUTH] ${outcome.text}` : outcome.text;
+      if (outcome.close) return { output: [`-ERR ${text}; too many failures, closing`], action: { kind: "close" } };
+      return this.#err(text);
     }
     const account = outcome.account;
     let maildrop: Maildrop | "in-use";
