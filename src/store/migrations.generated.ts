@@ -80,5 +80,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0019_sieve_duplicates",
     "sql": "CREATE TABLE `sieve_duplicates` (\n\t`account_id` integer NOT NULL,\n\t`handle` text NOT NULL,\n\t`hash` text NOT NULL,\n\t`expires_at` integer NOT NULL,\n\tPRIMARY KEY(`account_id`, `handle`, `hash`),\n\tFOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade\n);\n"
+  },
+  {
+    "tag": "0020_account_admin",
+    "sql": "ALTER TABLE `accounts` ADD `admin` integer DEFAULT false NOT NULL;--> statement-breakpoint\nALTER TABLE `web_sessions` ADD `admin` integer DEFAULT false NOT NULL;"
   }
 ];

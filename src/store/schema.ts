@@ -33,6 +33,8 @@ export const accounts = sqliteTable("accounts", {
   /** Bytes; null means no quota. */
   quota: integer("quota"),
   disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /** May sign in to the admin console (/admin) with its address and password (issue 22). */
+  admin: integer("admin", { mode: "boolean" }).notNull().default(false),
   /**
    * The last UIDVALIDITY given to one of the account's mailboxes, deleted ones included, so a
    * mailbox created again under an old name never gets an old UIDVALIDITY (RFC 9051 §2.3.1.1).
@@ -410,7 +412,7 @@ export const sieveScripts = sqliteTable(
 );
 
 /**
- * Webmail sign-ins (issue 22): the cookie is a random token of which only the SHA-256 is kept, like API tokens; the
+ * Webmail and admin console sign-ins (issue 22): the cookie is a random token of which only the SHA-256 is kept, like API tokens; the
  * CSRF token the page must echo in a header; the last use, for the idle timeout. Signing out deletes the row.
  */
 export const webSessions = sqliteTable(
@@ -420,6 +422,8 @@ export const webSessions = sqliteTable(
     id: text("id").primaryKey(),
     accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     csrf: text("csrf").notNull(),
+    /** A sign-in to the admin console (its own cookie), not to the webmail; good while the account is admin. */
+    admin: integer("admin", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
     lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
   },
