@@ -23,6 +23,8 @@ const SERVER_TESTS = [
   "test/cli/newcomer.test.ts",
   // Issue 22: the webmail's later features in Chromium.
   "test/web/mail-folders.test.ts",
+  "test/web/mail-attached.test.ts",
+  "test/web/mail-aliases.test.ts",
 ];
 const extra = process.argv.slice(2);
 

@@ -17,6 +17,7 @@ const USING = [
   "urn:ietf:params:jmap:submission",
   "urn:ietf:params:jmap:vacationresponse",
   "urn:ietf:params:jmap:sieve",
+  "urn:postern:aliases",
 ];
 
 export class JmapError extends Error {}

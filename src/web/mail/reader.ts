@@ -4,35 +4,13 @@
  */
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Icon } from "../icons.ts";
 import type { Jmap } from "./jmap.ts";
 import { useKeys } from "./keys.ts";
-import { sanitizeMessageHtml } from "./sanitize.ts";
+import { BODY_PROPERTIES, BODY_VALUES, MessageBody, plainText } from "./message-body.ts";
 import { Conversation } from "./thread.ts";
 import { type Draft, type EmailFull, formatAddresses, type Mailbox, mailboxName } from "./types.ts";
 
-const PROPERTIES = [
-  "id",
-  "threadId",
-  "mailboxIds",
-  "keywords",
-  "from",
-  "to",
-  "cc",
-  "replyTo",
-  "subject",
-  "receivedAt",
-  "sentAt",
-  "messageId",
-  "references",
-  "inReplyTo",
-  "preview",
-  "hasAttachment",
-  "textBody",
-  "htmlBody",
-  "attachments",
-  "bodyValues",
-];
+const PROPERTIES = ["id", "threadId", "mailboxIds", "keywords", "receivedAt", ...BODY_PROPERTIES];
 
 export function Reader(props: {
   jmap: Jmap;
@@ -45,8 +23,6 @@ export function Reader(props: {
 }) {
   const { jmap, id } = props;
   const [email, setEmail] = useState<EmailFull | null>(null);
-  // Remote images load only when asked, for this message only (a new message starts blocked again).
-  const [showImages, setShowImages] = useState(false);
   useEffect(() => {
     let live = true;
     setEmail(null);
@@ -54,9 +30,7 @@ export function Reader(props: {
       const { list } = await jmap.call<{ list: EmailFull[] }>("Email/get", {
         ids: [id],
         properties: PROPERTIES,
-        fetchTextBodyValues: true,
-        fetchHTMLBodyValues: true,
-        maxBodyValueBytes: 2_000_000,
+        ...BODY_VALUES,
       });
       const found = list[0];
       if (!live) return;
@@ -179,8 +153,6 @@ export function Reader(props: {
       draftId: email.id,
     });
 
-  const htmlPart = email.htmlBody.find((p) => p.type === "text/html" && p.partId && email.bodyValues[p.partId]);
-  const safe = htmlPart ? sanitizeMessageHtml(email.bodyValues[htmlPart.partId!]!.value, showImages) : null;
   const flagged = !!email.keywords.$flagged;
   const toggleFlag = () => update({ "keywords/$flagged": !flagged || null });
   const markUnread = () => update({ "keywords/$seen": null });
@@ -215,52 +187,7 @@ export function Reader(props: {
         <button class="delete" onClick=${remove}>Delete</button>
       </div>
       <${Conversation} jmap=${jmap} threadId=${email.threadId} current=${email.id} onOpen=${props.onOpen} />
-      <h2 class="subject">${email.subject || "(no subject)"}</h2>
-      <dl class="headers">
-        <dt>From</dt><dd class="from">${formatAddresses(email.from)}</dd>
-        <dt>To</dt><dd>${formatAddresses(email.to)}</dd>
-        ${email.cc?.length
-          ? html`
-            <dt>Cc</dt>
-            <dd>${formatAddresses(email.cc)}</dd>
-          `
-          : null}
-        <dt>Date</dt><dd><time datetime=${email.sentAt ?? email.receivedAt}>${new Date(email.sentAt ?? email.receivedAt)
-          .toLocaleString()}</time></dd>
-      </dl>
-      ${email.attachments.length
-        ? html`
-          <ul class="attachments" aria-label="Attachments">
-            ${email.attachments.filter((a) => a.blobId).map((a) =>
-              html`<li><a download=${a.name ?? "attachment"} href=${
-                jmap.downloadUrl(a.blobId!, a.name ?? "attachment", a.type)
-              }><${Icon} name="attachment" /> ${a.name ?? "attachment"}</a> <span class="size">${
-                formatSize(a.size)
-              }</span></li>`
-            )}
-          </ul>
-        `
-        : null}
-      ${safe && safe.blockedImages > 0 && !showImages
-        ? html`<p class="notice blocked-images">${safe.blockedImages} remote image(s) blocked. <button
-            class="show-images" onClick=${() => setShowImages(true)}>Show images</button></p>`
-        : null}
-      ${safe
-        ? html`
-          <iframe class="body-html" title="Message body" sandbox="allow-popups allow-popups-to-escape-sandbox"
-            referrerpolicy="no-referrer" srcdoc=${safe.document}></iframe>
-        `
-        : html`<pre class="body-text">${plainText(email)}</pre>`}
+      <${MessageBody} jmap=${jmap} email=${email} onError=${props.onError} />
     </article>
   `;
-}
-
-function plainText(email: EmailFull): string {
-  return email.textBody.map((p) => (p.partId && email.bodyValues[p.partId]?.value) ?? "").join("\n");
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -1,12 +1,14 @@
 /**
  * Settings of the signed-in account: the vacation reply (JMAP VacationResponse, RFC 8621 §8), filters (the account's
  * Sieve scripts through JMAP, RFC 9661: list, edit, create, activate), a new password and API tokens (the webmail's
- * own routes in src/api/web/account.ts; a new password ends every session, this one too).
+ * own routes in src/api/web/account.ts; a new password ends every session, this one too), and own aliases
+ * (src/web/mail/own-aliases.ts).
  */
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { VACATION_SCRIPT } from "../../sieve/vacation-response.ts";
 import { CSRF_HEADER, type Jmap } from "./jmap.ts";
+import { OwnAliases } from "./own-aliases.ts";
 
 type SetError = { type: string; description?: string };
 
@@ -243,6 +245,7 @@ export function Settings(props: { jmap: Jmap; onClose: () => void; onSignedOut: 
       <${Filters} jmap=${props.jmap} onError=${setError} />
       <${Password} jmap=${props.jmap} onSignedOut=${props.onSignedOut} />
       <${Tokens} jmap=${props.jmap} onError=${setError} />
+      <${OwnAliases} jmap=${props.jmap} onError=${setError} />
     </section>
   `;
 }
