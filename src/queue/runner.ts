@@ -120,14 +120,10 @@ export class QueueRunner {
     const { store } = this.#options;
     const owner = store.instanceId;
     try {
-      let message = await store.queue.message(rows[0]!.queueId);
-      let raw = message && (await store.emails.readBlob(message.blobHash));
-      if (!message || !raw) {
-        // A read that misses what this process has just claimed is read again where it cannot be stale.
-        const fresh = await store.queue.messageFresh(rows[0]!.queueId);
-        if (!fresh) return; // dropped meanwhile, recipients and all
-        ({ message, raw } = fresh);
-      }
+      const message = await store.queue.message(rows[0]!.queueId);
+      if (!message) return; // dropped meanwhile, recipients and all
+      const raw = await store.emails.readBlob(message.blobHash);
+      if (!raw) throw new Error(`blob ${message.blobHash} of queued message ${message.id} is missing`);
       // The claim is renewed while the attempt runs, so a slow remote server cannot outlast it
       // and have another process deliver the same message meanwhile.
       const leaseMs = this.#leaseMs();

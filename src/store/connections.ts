@@ -7,7 +7,8 @@
  * path that cost as much as running them. The same SQL texts come back all the time (drizzle
  * builds the same text for the same query shape), so each connection hands its most recently used
  * statements out again. A `libsql` statement runs any number of times with new parameters; SQLite
- * prepares it again by itself after a schema change.
+ * prepares it again by itself after a schema change. Statements that open or close a transaction are
+ * not kept (see `transactionControl`).
  */
 import Database from "libsql";
 
@@ -15,6 +16,10 @@ import Database from "libsql";
 const STATEMENTS_PER_CONNECTION = 256;
 
 type Prepare = (this: object, sql: string) => unknown;
+type Connection = { exec(sql: string): void };
+
+/** BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE: statements that open or close a transaction. */
+const TRANSACTION_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 const connections = new WeakMap<object, Map<string, unknown>>();
 let settings = "";
@@ -34,8 +39,9 @@ export function setUpConnections(pragmas: string): void {
     let statements = connections.get(this);
     if (!statements) {
       connections.set(this, statements = new Map());
-      if (settings) (this as { exec(sql: string): void }).exec(settings);
+      if (settings) (this as Connection).exec(settings);
     }
+    if (TRANSACTION_CONTROL.test(sql)) return transactionControl(this as Connection, sql);
     const hit = statements.get(sql);
     if (hit !== undefined) {
       // Most recently used last.
@@ -90,4 +96,28 @@ function keep(statement: KeptStatement): KeptStatement {
     return (columns ??= native.columns.call(this));
   };
   return statement;
+}
+
+/**
+ * A statement that opens or closes a transaction runs through `exec`, which finalizes it whatever happens. A
+ * prepared `BEGIN IMMEDIATE` that fails with SQLITE_BUSY (another process holds the write lock; the store retries)
+ * stays active until it is reset or finalized, and an active statement keeps the read snapshot it took: every later
+ * read on that connection then answered from the moment of the failed BEGIN, with autocommit still reported. Seen as
+ * queued messages a process had just claimed but could not read (issue 15); the driver offers no reset.
+ */
+function transactionControl(connection: Connection, sql: string) {
+  return {
+    safeIntegers() {
+      return this;
+    },
+    raw() {
+      // What the driver's statements say when they return no rows.
+      throw new TypeError("The raw() method is only for statements that return data");
+    },
+    columns: () => [],
+    run() {
+      connection.exec(sql);
+      return { changes: 0, lastInsertRowid: 0 };
+    },
+  };
 }

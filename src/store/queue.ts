@@ -139,20 +139,6 @@ export class QueueRepository {
     return row;
   }
 
-  /**
-   * The message and its bytes, read inside a write transaction, which always sees the latest commit. The queue
-   * runner falls back to it when an ordinary read misses a message it has just claimed: with several processes
-   * on one database, a pooled read connection was seen answering from an older snapshot (issue 15, under study).
-   */
-  messageFresh(id: number): Promise<{ message: QueuedMessage; raw: Uint8Array } | undefined> {
-    return this.store.write(async (tx) => {
-      const [row] = await tx.select().from(queue).where(eq(queue.id, id));
-      if (!row) return undefined;
-      const [blob] = await tx.select({ data: blobs.data }).from(blobs).where(eq(blobs.hash, row.blobHash));
-      return blob ? { message: row, raw: new Uint8Array(blob.data) } : undefined;
-    });
-  }
-
   /** Queued messages with their size and recipients (all, or one), oldest first, at most 1,000. */
   async list(id?: number): Promise<QueueListing[]> {
     const rows = await this.db
