@@ -84,5 +84,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0020_account_admin",
     "sql": "ALTER TABLE `accounts` ADD `admin` integer DEFAULT false NOT NULL;--> statement-breakpoint\nALTER TABLE `web_sessions` ADD `admin` integer DEFAULT false NOT NULL;"
+  },
+  {
+    "tag": "0021_push_lease",
+    "sql": "CREATE TABLE `push_lease` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`holder` text NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n"
   }
 ];

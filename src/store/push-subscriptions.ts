@@ -1,10 +1,11 @@
 /**
  * JMAP PushSubscriptions (RFC 8620 §7.2), per account. They are not account data: no change-log
- * entry, no state. The repository keeps them and answers which ones are due a push.
+ * entry, no state. The repository keeps them, answers which ones are due a push, and keeps the
+ * lease that makes one process among several on the database the one that pushes.
  */
-import { and, asc, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "./db.ts";
-import { pushSubscriptions } from "./schema.ts";
+import { pushLease, pushSubscriptions } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 export type PushSubscription = typeof pushSubscriptions.$inferSelect;
@@ -66,5 +67,33 @@ export class PushSubscriptionRepository {
         .returning({ id: pushSubscriptions.id });
       return gone.length > 0;
     });
+  }
+
+  /**
+   * Takes or renews the push lease for `holder` until `now + ttlMs`: it is taken when nobody holds
+   * it or its holder let it expire, renewed when `holder` has it. True when `holder` has it after.
+   */
+  hold(holder: string, ttlMs: number, now = new Date()): Promise<boolean> {
+    return this.store.write(async (tx) => {
+      const expiresAt = new Date(now.getTime() + ttlMs);
+      await tx.insert(pushLease).values({ id: 1, holder, expiresAt }).onConflictDoUpdate({
+        target: pushLease.id,
+        set: { holder, expiresAt },
+        setWhere: or(eq(pushLease.holder, holder), lt(pushLease.expiresAt, now)),
+      });
+      const [row] = await tx.select({ holder: pushLease.holder }).from(pushLease).where(eq(pushLease.id, 1));
+      return row?.holder === holder;
+    });
+  }
+
+  /** Whether `holder` has the push lease and it has not expired at `now`. */
+  async holds(holder: string, now = new Date()): Promise<boolean> {
+    const [row] = await this.db.select().from(pushLease).where(eq(pushLease.id, 1));
+    return row !== undefined && row.holder === holder && row.expiresAt > now;
+  }
+
+  /** Gives the lease up if `holder` has it (a process that stops), so another takes it at its next look. */
+  async release(holder: string): Promise<void> {
+    await this.store.write((tx) => tx.delete(pushLease).where(eq(pushLease.holder, holder)));
   }
 }

@@ -217,8 +217,8 @@ export const changes = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
     mailboxId: integer("mailbox_id"),
-    /** The JMAP type: "email", "mailbox", "identity", "submission" (EmailSubmission) or "vacation". */
-    type: text("type", { enum: ["email", "mailbox", "identity", "submission", "vacation"] }).notNull(),
+    /** The JMAP type: "email", "mailbox", "identity", "submission" (EmailSubmission), "vacation" or "sieve". */
+    type: text("type", { enum: ["email", "mailbox", "identity", "submission", "vacation", "sieve"] }).notNull(),
     /** The email or mailbox id (JMAP's object). */
     objectId: integer("object_id").notNull(),
     /** For an email: its uid in `mailboxId`, so IMAP can report VANISHED without the row. */
@@ -453,6 +453,16 @@ export const pushSubscriptions = sqliteTable(
   },
   (t) => [index("push_subscriptions_account").on(t.accountId)],
 );
+
+/**
+ * Which process pushes JMAP state changes when several share the database (one row): its holder
+ * (a store's instanceId) until `expires_at`, renewed by the holder, taken over once expired.
+ */
+export const pushLease = sqliteTable("push_lease", {
+  id: integer("id").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});
 
 /**
  * Vacation replies sent (RFC 5230 §4.2, RFC 6131): one per account, handle and sender within the period the script
