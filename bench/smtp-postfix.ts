@@ -10,7 +10,8 @@
  *   bun bench/smtp-postfix.ts [--messages 5000] [--sessions 50] [--size 4096] [--rounds 3]
  *                             [--reuse] [--workers N] [--runtime bun|deno|binary]
  *
- * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts).
+ * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts); with
+ * BENCH_PROFILE=<dir> each Bun process of Postern writes a CPU profile (Markdown) there when it stops.
  */
 import { createClient } from "@libsql/client";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -82,7 +83,11 @@ interface Server {
 
 function startServer(config: string, workers: string | undefined): Server {
   const args = ["serve", "--config", config, ...(workers ? ["--workers", workers] : [])];
-  const proc = Bun.spawn(posternCommand(args, runtime), { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+  const command = posternCommand(args, runtime);
+  // BENCH_PROFILE=<dir>: a CPU profile of each Bun process, written when it stops (Markdown, for reading).
+  const profile = process.env.BENCH_PROFILE;
+  if (profile && runtime === "bun") command.splice(1, 0, "--cpu-prof-md", `--cpu-prof-dir=${profile}`);
+  const proc = Bun.spawn(command, { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
   const stats: Array<Record<string, number>> = [];
   const tail: string[] = [];
   let found: (port: number) => void = () => {};
@@ -99,8 +104,8 @@ function startServer(config: string, workers: string | undefined): Server {
         if (tail.length > 40) tail.shift();
         const listening = /listening listener=smtp address=\S*:(\d+)/.exec(line);
         if (listening) found(Number(listening[1]));
-        // src/util/log.ts: `time LEVEL message key=value ...`
-        if (line.includes(" store statistics ")) {
+        // src/util/log.ts: logfmt, `time=… level=info msg="store statistics" statements=… commits=…`
+        if (/\bmsg="?store statistics\b/.test(line)) {
           stats.push(Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])])));
         }
       }
