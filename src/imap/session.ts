@@ -10,12 +10,8 @@ import { log } from "../util/log.ts";
 import type { ImapAccount, ImapBackend } from "./backend.ts";
 import type { ImapCommand } from "./commands.ts";
 import { bad, type Completion, type HandlerContext, no, ok, refresh } from "./context.ts";
-import * as mailbox from "./mailbox-commands.ts";
-import * as message from "./message-commands.ts";
+import { loggedIn } from "./logged-in.ts";
 import * as notifying from "./notify-commands.ts";
-import * as quota from "./quota-commands.ts";
-import { cancelUpdate } from "./search-context.ts";
-import * as sorting from "./sort-commands.ts";
 import { allowed, capabilities, refusal, type StateName } from "./state.ts";
 import type { MailboxView } from "./view.ts";
 
@@ -44,8 +40,6 @@ export interface ImapStep {
   out: Array<string | Uint8Array>;
   action: ImapAction;
 }
-
-const ENABLEABLE = new Set(["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]);
 
 /**
  * The session's state (RFC 9051 §3) with the data each state has: before login the failed
@@ -230,7 +224,12 @@ export class ImapSession {
     const state = this.#state;
     if (state.name === "not-authenticated") return this.#notAuthenticated(cmd, state);
     if (state.name === "logout") return bad("Logging out");
-    return this.#loggedIn(cmd, state.ctx, flush);
+    return loggedIn(cmd, state.ctx, {
+      flush,
+      settle: (ctx) => this.#settle(ctx),
+      compressed: this.#compressed,
+      state: state.name,
+    });
   }
 
   /** RFC 9051 §6.2: STARTTLS, LOGIN, AUTHENTICATE. */
@@ -258,103 +257,6 @@ export class ImapSession {
       default:
         // The state table let through only the commands above.
         return Promise.resolve(bad(refusal(state.name, cmd.name)));
-    }
-  }
-
-  /** RFC 9051 §6.3 and §6.4: the authenticated and selected states, with the handler context. */
-  async #loggedIn(
-    cmd: ImapCommand,
-    ctx: HandlerContext,
-    flush: (out: Array<string | Uint8Array>) => Promise<void>,
-  ): Promise<Completion> {
-    switch (cmd.name) {
-      case "CHECK":
-        await refresh(ctx, true);
-        return ok("CHECK completed");
-      case "ENABLE": {
-        const enabled = cmd.capabilities.filter((c) => ENABLEABLE.has(c));
-        for (const c of enabled) ctx.enabled.add(c);
-        if (enabled.includes("QRESYNC")) ctx.enabled.add("CONDSTORE");
-        ctx.out.push(`* ENABLED${enabled.map((c) => ` ${c}`).join("")}\r\n`);
-        return ok("ENABLE completed");
-      }
-      case "NOTIFY":
-        return notifying.notify(ctx, cmd);
-      case "COMPRESS":
-        // RFC 4978 §3: DEFLATE is the one mechanism; a second COMPRESS is refused.
-        if (cmd.mechanism !== "DEFLATE") return bad(`Unknown compression mechanism ${cmd.mechanism}`);
-        return this.#compressed ? no("DEFLATE is already active", "COMPRESSIONACTIVE") : ok("");
-      case "NAMESPACE":
-        ctx.out.push('* NAMESPACE (("" "/")) NIL NIL\r\n');
-        return ok("NAMESPACE completed");
-      case "IDLE":
-        await refresh(ctx, true);
-        return ok("idling");
-      case "SELECT":
-      case "EXAMINE": {
-        const result = await mailbox.select(ctx, cmd);
-        this.#settle(ctx);
-        return result;
-      }
-      case "CLOSE": {
-        const result = await message.expunge(ctx, null);
-        ctx.view = null;
-        this.#settle(ctx);
-        return result;
-      }
-      case "UNSELECT":
-        ctx.view = null;
-        this.#settle(ctx);
-        return ok("UNSELECT completed");
-      case "CREATE":
-        return mailbox.create(ctx, cmd);
-      case "DELETE": {
-        const result = await mailbox.remove(ctx, cmd);
-        this.#settle(ctx);
-        return result;
-      }
-      case "RENAME":
-        return mailbox.rename(ctx, cmd);
-      case "SUBSCRIBE":
-      case "UNSUBSCRIBE":
-        return mailbox.subscribe(ctx, cmd);
-      case "LIST":
-        return mailbox.list(ctx, cmd);
-      case "LSUB":
-        return mailbox.lsub(ctx, cmd);
-      case "STATUS":
-        return mailbox.status(ctx, cmd);
-      case "APPEND":
-        return mailbox.append(ctx, cmd);
-      case "FETCH":
-        return message.fetch(ctx, cmd, async () => {
-          await flush(ctx.out);
-          ctx.out = [];
-        });
-      case "STORE":
-        return message.store(ctx, cmd);
-      case "SEARCH":
-        return message.search(ctx, cmd);
-      case "SORT":
-        return sorting.sort(ctx, cmd);
-      case "CANCELUPDATE":
-        return cancelUpdate(ctx, cmd.tags);
-      case "THREAD":
-        return sorting.thread(ctx, cmd);
-      case "COPY":
-      case "MOVE":
-        return message.copyOrMove(ctx, cmd);
-      case "EXPUNGE":
-        return message.expunge(ctx, cmd);
-      case "GETQUOTA":
-        return quota.getQuota(ctx, cmd);
-      case "GETQUOTAROOT":
-        return quota.getQuotaRoot(ctx, cmd);
-      case "SETQUOTA":
-        return quota.setQuota();
-      default:
-        // The state table let through only the commands above.
-        return bad(refusal(this.#state.name, cmd.name));
     }
   }
 
