@@ -2,7 +2,8 @@
  * ManageSieve (RFC 5804) over a real socket against `postern serve` (Bun or Deno, POSTERN_TEST_RUNTIME): a scripted
  * session that goes through every command and its error cases — greeting, STARTTLS with the capabilities sent again,
  * AUTHENTICATE refused without TLS, PLAIN with a literal, scripts put, listed, fetched, activated, renamed, checked
- * and deleted, the quota codes, literals over the limits, LOGOUT — and a script put here is run at delivery.
+ * and deleted, the quota codes, literals over the limits, LOGOUT — and a script put here is run at delivery; and
+ * CHECKSCRIPT the way Thunderbird's Sieve add-on sends it while a script is edited.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
@@ -149,6 +150,33 @@ describe(`ManageSieve (${runtime()})`, () => {
     expect(await send("LOGOUT")).toBe('OK "Logout complete"');
     await client.closed();
   }, 60_000);
+
+  test("Thunderbird-style CHECKSCRIPT: the add-on's literal (UTF-8, CRLF), the error's line and column, nothing stored", async () => {
+    // What the Sieve add-on for Thunderbird sends while a script is edited: the text with every line break made CRLF,
+    // as a non-synchronising literal counted in bytes, and it shows the NO text (or takes OK) without storing anything.
+    const client = await login();
+    const check = async (text: string) => {
+      const body = text.replace(/\r\n|\r|\n/g, "\r\n");
+      await client.send(`CHECKSCRIPT {${enc.encode(body).length}+}\r\n${body}\r\n`);
+      return reply(client);
+    };
+    const valid =
+      'require ["fileinto"];\n# Müller & Söhne\nif header :contains "subject" "Grüße" {\n  fileinto "Grüße";\n}\n';
+    expect(await check(valid)).toBe('OK "Script is valid"');
+    expect(await check(valid.replaceAll("\n", "\r"))).toBe('OK "Script is valid"');
+    // An error after non-ASCII text: the line counts CRLFs, the column characters (20, not the 22nd byte).
+    const broken = 'require ["fileinto"];\n# Grüße\nif true {\n  fileinto "Grüße" :grr;\n}\n';
+    expect(await check(broken)).toBe(
+      `NO "line 4, column 20: tag ':grr' must come before the positional arguments of 'fileinto'"`,
+    );
+    expect(await check('require "nosuch";\n')).toBe(`NO "line 1, column 9: unknown extension 'nosuch'"`);
+    // CHECKSCRIPT stores nothing.
+    await client.line("LISTSCRIPTS");
+    expect(await reply(client)).toBe('OK "Listscripts completed"');
+    await client.line("LOGOUT");
+    expect(await reply(client)).toBe('OK "Logout complete"');
+    await client.closed();
+  });
 
   test("before login a large literal closes the connection without being read", async () => {
     const client = await connect();

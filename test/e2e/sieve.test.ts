@@ -1,9 +1,10 @@
 /**
  * Sieve at local delivery (issue 21), end to end on the runtime named by POSTERN_TEST_RUNTIME: a script stored with
  * `postern sieve put --activate` files mail by header (with flags, into a mailbox it creates) and by subaddress,
- * files one email into two mailboxes, discards, flags what it keeps, and redirects (a copy, and a message it does not
- * keep) to a recording MX with an SRS sender and an ARC seal that verifies there; a script removed from service leaves mail in INBOX. Another account's
- * vacation script replies once per sender, never to list mail. Checked over IMAP with imapflow.
+ * files one email into two mailboxes, discards, flags what it keeps, redirects (a copy, and a message it does not
+ * keep) to a recording MX with an SRS sender and an ARC seal that verifies there, and rejects one sender at SMTP
+ * time; a script removed from service leaves mail in INBOX. Another account's vacation script replies once per
+ * sender, never to list mail. Checked over IMAP with imapflow.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
@@ -14,8 +15,10 @@ import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
 
-const SCRIPT = `require ["fileinto", "mailbox", "imap4flags", "envelope", "subaddress", "variables", "copy"];
-if header :contains "subject" "invoice" {
+const SCRIPT = `require ["fileinto", "mailbox", "imap4flags", "envelope", "subaddress", "variables", "copy", "reject"];
+if envelope :is "from" "pest@remote.test" {
+  reject "No mail from you, thank you.";
+} elsif header :contains "subject" "invoice" {
   fileinto :create :flags "\\\\Flagged" "Bills";
 } elsif envelope :detail :matches "to" "*" {
   fileinto :create "Lists/\${1}";
@@ -86,11 +89,11 @@ afterAll(async () => {
   await mx?.close(0);
 });
 
-function send(to: string, subject: string, extra = "") {
+function send(to: string, subject: string, extra = "", from = "x@remote.test") {
   return nodemailer
     .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
     .sendMail({
-      envelope: { from: "x@remote.test", to: [to] },
+      envelope: { from, to: [to] },
       raw: `From: Xavier <x@remote.test>\r\nTo: ${to}\r\nSubject: ${subject}\r\n${extra}Message-ID: <${
         subject.replace(/\W/g, "")
       }@remote.test>\r\n\r\nhello\r\n`,
@@ -169,6 +172,15 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     // :copy keeps the message; a plain redirect does not.
     const inbox = await contents("INBOX");
     expect(Object.keys(inbox!).sort()).toEqual(["for the boss", "hello"]);
+  });
+
+  test("one sender is rejected at SMTP time (RFC 5429 §2.1.1); nothing is stored", async () => {
+    const refused = await send("ivy@example.test", "let me in", "", "pest@remote.test").then(
+      () => null,
+      (e: { response?: string }) => e.response,
+    );
+    expect(refused).toBe("550 5.7.1 No mail from you, thank you.");
+    expect(Object.keys((await contents("INBOX"))!).sort()).toEqual(["for the boss", "hello"]);
   });
 
   test("with no active script, mail goes to INBOX again", async () => {

@@ -1,7 +1,8 @@
 /**
  * Random scripts (test/sieve/random-scripts.ts, a fixed seed) run on every corpus message by Postern (on Bun, and
- * under Deno through outcomes-cli.ts) and by Pigeonhole's `sieve-test`: the normalized actions must be equal. POSTERN_SIEVE_RANDOM_SCRIPTS sets how many
- * (default 40), POSTERN_SIEVE_RANDOM_SEED the seed. Skips with a message when sieve-test is missing.
+ * under Deno through outcomes-cli.ts) and by Pigeonhole's `sieve-test`: the normalized actions must be equal.
+ * POSTERN_SIEVE_RANDOM_SCRIPTS sets how many (default 40), POSTERN_SIEVE_RANDOM_SEED the seed. Skips with a message
+ * when sieve-test is missing.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
