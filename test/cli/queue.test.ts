@@ -7,30 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { freePortPair } from "../helpers/ports.ts";
-import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
 
 const TOKEN = "queue-admin-token-0123456789";
-
-class Relay implements SmtpBackend {
-  received: MailTransaction[] = [];
-  async authenticate() {
-    return null;
-  }
-  async mayUseSender() {
-    return true;
-  }
-  async checkRecipient() {
-    return "accept" as const;
-  }
-  async deliver(transaction: MailTransaction): Promise<DeliveryResult> {
-    this.received.push(transaction);
-    return { ok: true };
-  }
-}
 
 interface Recipient {
   recipient: string;
@@ -48,7 +30,7 @@ interface Queued {
 let mail: MailServer;
 let relayPort: number;
 let relay: Listener | undefined;
-const backend = new Relay();
+const backend = new RecordingBackend();
 
 beforeAll(async () => {
   [relayPort] = await freePortPair();
@@ -181,7 +163,7 @@ describe(`postern queue on ${runtime()}`, () => {
     expect((await cli("release", String(message!.id))).stdout).toContain("1 recipients released");
     expect((await api("POST", "/api/v1/queue/retry")).status).toBe(200);
     await until("delivery to the relay", async () => backend.received.length ? true : undefined);
-    expect(backend.received[0]!.recipients.map((r) => r.address)).toEqual(["first@remote.test"]);
+    expect(backend.received[0]!.transaction.recipients.map((r) => r.address)).toEqual(["first@remote.test"]);
     await until("an empty queue", async () => (await list()).length === 0 ? true : undefined);
     expect((await cli("list")).stdout.trim()).toBe("Mail queue is empty");
   });

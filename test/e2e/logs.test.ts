@@ -11,30 +11,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { parseLogfmt } from "../../src/util/log.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { freePortPair } from "../helpers/ports.ts";
-import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { posternCommand, ROOT, runPostern, runtime } from "../helpers/runtime.ts";
 import { tempDir } from "../helpers/tmp.ts";
-
-class Relay implements SmtpBackend {
-  received: MailTransaction[] = [];
-  async authenticate() {
-    return null;
-  }
-  async mayUseSender() {
-    return true;
-  }
-  async checkRecipient() {
-    return "accept" as const;
-  }
-  async deliver(transaction: MailTransaction): Promise<DeliveryResult> {
-    this.received.push(transaction);
-    return { ok: true };
-  }
-}
 
 const work = tempDir("postern-logs-");
 let relayPort: number;
@@ -116,7 +98,7 @@ describe(`log lines on ${runtime()}`, () => {
       "a deferred delivery",
       () => lines(text).map(parseLogfmt).find((f) => f.msg === "delivery" && f.status === "deferred"),
     );
-    relay = await listen({ ...(await remoteMxOptions(new Relay())), port: relayPort });
+    relay = await listen({ ...(await remoteMxOptions(new RecordingBackend())), port: relayPort });
     const sent = await until(
       "a sent delivery",
       () => lines(text).map(parseLogfmt).find((f) => f.msg === "delivery" && f.status === "sent"),

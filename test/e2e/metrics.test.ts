@@ -8,28 +8,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import type { DeliveryResult, MailTransaction, SmtpBackend } from "../../src/smtp/backend.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { freePortPair } from "../helpers/ports.ts";
-import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
-
-class Relay implements SmtpBackend {
-  received: MailTransaction[] = [];
-  async authenticate() {
-    return null;
-  }
-  async mayUseSender() {
-    return true;
-  }
-  async checkRecipient() {
-    return "accept" as const;
-  }
-  async deliver(transaction: MailTransaction): Promise<DeliveryResult> {
-    this.received.push(transaction);
-    return { ok: true };
-  }
-}
 
 let mail: MailServer;
 let relayPort: number;
@@ -113,7 +95,7 @@ describe(`metrics on ${runtime()}`, () => {
     );
     expect(value(waiting, "postern_queue_oldest_age_seconds")).toBeGreaterThan(0);
 
-    relay = await listen({ ...(await remoteMxOptions(new Relay())), port: relayPort });
+    relay = await listen({ ...(await remoteMxOptions(new RecordingBackend())), port: relayPort });
     const text = await scrapeUntil(
       "every count",
       (t) =>
