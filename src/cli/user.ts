@@ -2,7 +2,8 @@ import { parse, readStdin, UsageError } from "./args.ts";
 import { withStore } from "./context.ts";
 
 export const USER_USAGE = `Usage:
-  postern user add <address> (--password P | --password-stdin) [--name "Display Name"] [--quota BYTES]
+  postern user add <address> (--password P | --password-stdin) [--name "Display Name"] [--quota BYTES] [--admin]
+  postern user admin <address> [--off]
   postern user list
   postern user passwd <address> (--password P | --password-stdin)
   postern user remove <address>`;
@@ -12,6 +13,8 @@ const OPTIONS = {
   "password-stdin": { type: "boolean" },
   name: { type: "string" },
   quota: { type: "string" },
+  admin: { type: "boolean" },
+  off: { type: "boolean" },
 } as const;
 
 async function password(values: { password?: string; "password-stdin"?: boolean }): Promise<string> {
@@ -38,7 +41,8 @@ export async function userCommand(argv: string[]): Promise<number> {
       }
       return withStore(values.config, async (store) => {
         const a = await store.accounts.add({ address: address!, password: pw, displayName: values.name, quota });
-        console.log(`added account ${a.address}`);
+        if (values.admin) await store.accounts.setAdmin(a.address, true);
+        console.log(`added account ${a.address}${values.admin ? " (admin)" : ""}`);
         return 0;
       });
     }
@@ -46,8 +50,16 @@ export async function userCommand(argv: string[]): Promise<number> {
       if (address !== undefined) throw new UsageError("user list takes no arguments", USER_USAGE);
       return withStore(values.config, async (store) => {
         for (const a of await store.accounts.list()) {
-          console.log([a.address, a.displayName ?? "", a.disabled ? "disabled" : "active"].join("\t"));
+          const state = [a.disabled ? "disabled" : "active", ...(a.admin ? ["admin"] : [])].join(",");
+          console.log([a.address, a.displayName ?? "", state].join("\t"));
         }
+        return 0;
+      });
+    case "admin":
+      // The admin console (/admin) takes the account's address and password (issue 22).
+      return withStore(values.config, async (store) => {
+        await store.accounts.setAdmin(address!, !values.off);
+        console.log(`${address} ${values.off ? "may no longer" : "may"} sign in to the admin console`);
         return 0;
       });
     case "passwd": {

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { dummyHash, hashPassword, verifyPassword } from "../auth/password.ts";
 import { normalizeAddress } from "../mime/address.ts";
 import { isUniqueViolation, StoreError } from "./errors.ts";
@@ -95,6 +95,21 @@ export class AccountRepository {
       await tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id));
       // A new password signs the account out of the webmail everywhere (issue 22).
       await tx.delete(webSessions).where(eq(webSessions.accountId, account.id));
+    });
+  }
+
+  /**
+   * Lets an account sign in to the admin console, or no longer (issue 22). Taking it away ends the account's admin
+   * console sessions at once; its webmail sessions stay.
+   */
+  async setAdmin(address: string, admin: boolean): Promise<void> {
+    const account = await this.get(address);
+    if (!account) throw new StoreError("not-found", `No such account: ${address}`);
+    await this.store.writeDirectory(async (tx) => {
+      await tx.update(accounts).set({ admin }).where(eq(accounts.id, account.id));
+      if (!admin) {
+        await tx.delete(webSessions).where(and(eq(webSessions.accountId, account.id), eq(webSessions.admin, true)));
+      }
     });
   }
 

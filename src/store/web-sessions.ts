@@ -15,6 +15,8 @@ export interface WebSession {
   accountId: number;
   address: string;
   csrf: string;
+  /** A sign-in to the admin console rather than the webmail. */
+  admin: boolean;
 }
 
 /** The last use is written at most this often, so reading mail does not write on every request. */
@@ -26,19 +28,22 @@ export class WebSessionRepository {
     private readonly db: Db,
   ) {}
 
-  /** A new session for an account; the token goes in the cookie and nowhere else. */
-  async create(accountId: number): Promise<{ token: string; csrf: string }> {
+  /**
+   * A new session for an account, of the webmail or (`admin`) of the admin console; the token goes in the cookie and
+   * nowhere else.
+   */
+  async create(accountId: number, admin = false): Promise<{ token: string; csrf: string }> {
     const token = randomBytes(32).toString("base64url");
     const csrf = randomBytes(24).toString("base64url");
     await this.store.write((tx) =>
-      tx.insert(webSessions).values({ id: digest(token), accountId, csrf, lastSeenAt: new Date() })
+      tx.insert(webSessions).values({ id: digest(token), accountId, csrf, admin, lastSeenAt: new Date() })
     );
     return { token, csrf };
   }
 
   /**
-   * The session of a cookie token, if it was used within `idleMs` and its account is not disabled; refreshes its last
-   * use. A session idle for longer is deleted.
+   * The session of a cookie token, if it was used within `idleMs` and its account is not disabled (nor, for an admin
+   * console session, no longer admin); refreshes its last use. A session idle for longer is deleted.
    */
   async use(token: string, idleMs: number, now = new Date()): Promise<WebSession | null> {
     const id = digest(token);
@@ -46,6 +51,8 @@ export class WebSessionRepository {
       .select({
         accountId: webSessions.accountId,
         csrf: webSessions.csrf,
+        admin: webSessions.admin,
+        accountAdmin: accounts.admin,
         lastSeenAt: webSessions.lastSeenAt,
         address: accounts.address,
         disabled: accounts.disabled,
@@ -59,11 +66,11 @@ export class WebSessionRepository {
       await this.store.write((tx) => tx.delete(webSessions).where(eq(webSessions.id, id)));
       return null;
     }
-    if (row.disabled) return null;
+    if (row.disabled || (row.admin && !row.accountAdmin)) return null;
     if (idle > TOUCH_MS) {
       await this.store.write((tx) => tx.update(webSessions).set({ lastSeenAt: now }).where(eq(webSessions.id, id)));
     }
-    return { accountId: row.accountId, address: row.address, csrf: row.csrf };
+    return { accountId: row.accountId, address: row.address, csrf: row.csrf, admin: row.admin };
   }
 
   /** Signing out: the token stops working at once, in every process. */

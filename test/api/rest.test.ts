@@ -76,6 +76,7 @@ describe("REST admin API", () => {
       displayName: "Ann",
       quota: null,
       disabled: false,
+      admin: false,
     });
     expect((await call("POST", "/api/v1/accounts", { address: "not an address", password: "long password" })).status)
       .toBe(400);

@@ -55,6 +55,20 @@ describe("postern CLI", () => {
     expect(missing.stderr).toContain("No such account");
   });
 
+  test("user admin marks an account admin (list says so), --off takes it away; add --admin at once", async () => {
+    expect((await postern(["user", "admin", "alice@example.com"])).stdout).toContain(
+      "may sign in to the admin console",
+    );
+    expect((await postern(["user", "list"])).stdout).toContain("alice@example.com\tAlice\tactive,admin");
+    expect((await postern(["user", "admin", "alice@example.com", "--off"])).code).toBe(0);
+    expect((await postern(["user", "list"])).stdout).toContain("alice@example.com\tAlice\tactive\n");
+    const added = await postern(["user", "add", "root@example.com", "--password", "s3cret", "--admin"]);
+    expect(added.stdout).toContain("added account root@example.com (admin)");
+    const missing = await postern(["user", "admin", "nobody@example.com"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("No such account");
+  });
+
   test("alias add, list and remove", async () => {
     const add = await postern(["alias", "add", "@example.com", "alice@example.com", "https://hooks.example.net/x"]);
     expect(add.code).toBe(0);

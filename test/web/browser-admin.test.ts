@@ -26,11 +26,12 @@ describe.skipIf(!haveChromium)(`admin console in Chromium (server on ${runtime()
 
     const admin = await web.newPage();
     await admin.goto(`${web.base}/admin/`);
+    const withToken = "form[aria-label='Sign in with the admin token'] button[type=submit]";
     await admin.fill("input[name=token]", "wrong-token");
-    await admin.click("button[type=submit]");
+    await admin.click(withToken);
     await expect(admin.locator("[role=alert]").textContent()).resolves.toContain("not valid");
     await admin.fill("input[name=token]", ADMIN_TOKEN);
-    await admin.click("button[type=submit]");
+    await admin.click(withToken);
 
     await admin.fill("input[name=name]", "new.test");
     await admin.click("form[aria-label='Add a domain'] button[type=submit]");
@@ -123,6 +124,56 @@ describe.skipIf(!haveChromium)(`admin console in Chromium (server on ${runtime()
     const recent = admin.locator(".recent tr", { hasText: "far@remote.test" });
     await expect(recent.textContent()).resolves.toContain("jo@example.test");
     await admin.screenshot({ path: join(SHOTS, "admin-overview.png"), fullPage: true });
+  });
+
+  test("an account marked admin signs in with its address and password; one not marked is refused", async () => {
+    const page = await web.newPage();
+    await page.goto(`${web.base}/admin/`);
+    await page.screenshot({ path: join(SHOTS, "admin-sign-in.png") });
+    const signIn = async (username: string, password: string) => {
+      await page.fill("input[name=username]", username);
+      await page.fill("input[name=password]", password);
+      await page.click("form[aria-label='Sign in with an admin account'] button[type=submit]");
+    };
+    await signIn("sam@example.test", "sam-password");
+    await expect(page.locator("[role=alert]").textContent()).resolves.toBe("sam@example.test is not an administrator");
+    await signIn("kim@example.test", "not-it");
+    await page.locator("[role=alert]", { hasText: "Wrong address or password" }).waitFor();
+
+    // Kim is made admin from the console (signed in with the token); then she signs in herself.
+    const token = await web.newPage();
+    await token.goto(`${web.base}/admin/`);
+    await token.fill("input[name=token]", ADMIN_TOKEN);
+    await token.click("form[aria-label='Sign in with the admin token'] button[type=submit]");
+    await token.click("button.tab:has-text('Accounts')");
+    const kimRow = token.locator("tr", { hasText: "kim@example.test" });
+    await kimRow.locator("button", { hasText: "Make admin" }).click();
+    await kimRow.locator(".badge", { hasText: "admin" }).waitFor();
+
+    await signIn("kim@example.test", "kim-password");
+    await expect(page.locator(".top .user").textContent()).resolves.toBe("kim@example.test");
+    expect((await page.context().cookies()).map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
+      ["postern_admin", true, "Strict"],
+    ]);
+    // A change goes through with the session's CSRF token; the page keeps no token of its own.
+    await page.fill("input[name=name]", "kim.test");
+    await page.click("form[aria-label='Add a domain'] button[type=submit]");
+    await page.locator("td", { hasText: "kim.test" }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // Still signed in after a reload; the cookie alone, without the CSRF token, changes nothing.
+    await page.reload();
+    await page.locator("td", { hasText: "kim.test" }).waitFor();
+    const status = await page.evaluate(async () =>
+      (await fetch("/api/v1/domains", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "forged.test" }),
+      })).status
+    );
+    expect(status).toBe(401);
+    await page.click("button.sign-out");
+    await page.locator("input[name=username]").waitFor();
+    expect(await page.evaluate(async () => (await fetch("/admin/session")).status)).toBe(401);
   });
 });
 

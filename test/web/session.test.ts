@@ -1,4 +1,7 @@
-/** Webmail sessions in the store (issue 22): idle timeout, revocation, disabled accounts, expiry of old rows. */
+/**
+ * Webmail and admin console sessions in the store (issue 22): idle timeout, revocation, disabled accounts, expiry of old
+ * rows, the admin flag.
+ */
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { openTempStore } from "../helpers/store.ts";
 
@@ -26,6 +29,7 @@ test("a session keeps only the token's hash, and works until it is idle for too 
     accountId,
     address: "jo@example.test",
     csrf,
+    admin: false,
   });
   // Used at +20 min: idle is counted from then.
   expect(await t.store.webSessions.use(token, 30 * MINUTE, new Date(now + 45 * MINUTE))).not.toBeNull();
@@ -55,4 +59,20 @@ test("a new password signs the account out of the webmail", async () => {
   const { token } = await t.store.webSessions.create(accountId);
   await t.store.accounts.setPassword("jo@example.test", "a-new-password");
   expect(await t.store.webSessions.use(token, 30 * MINUTE)).toBeNull();
+});
+
+test("an admin console session lasts while the account is admin; taking the flag away ends it, not the webmail's", async () => {
+  expect((await t.store.accounts.get("jo@example.test"))!.admin).toBe(false);
+  await t.store.accounts.setAdmin("jo@example.test", true);
+  expect((await t.store.accounts.get("jo@example.test"))!.admin).toBe(true);
+  const console = await t.store.webSessions.create(accountId, true);
+  const mail = await t.store.webSessions.create(accountId);
+  expect(await t.store.webSessions.use(console.token, 30 * MINUTE)).toMatchObject({ admin: true });
+  expect(await t.store.webSessions.use(mail.token, 30 * MINUTE)).toMatchObject({ admin: false });
+
+  await t.store.accounts.setAdmin("jo@example.test", false);
+  expect(await t.store.webSessions.use(console.token, 30 * MINUTE)).toBeNull();
+  expect(await t.store.webSessions.use(mail.token, 30 * MINUTE)).not.toBeNull();
+  expect(await t.count("web_sessions")).toBe(1);
+  await expect(t.store.accounts.setAdmin("nobody@example.test", true)).rejects.toThrow("No such account");
 });

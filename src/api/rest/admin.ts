@@ -14,6 +14,8 @@ const Account = v.object({
   displayName: v.nullable(v.string()),
   quota: v.nullable(v.number()),
   disabled: v.boolean(),
+  /** May sign in to the admin console with its address and password. */
+  admin: v.boolean(),
 });
 const password = v.pipe(v.string(), v.minLength(8, "must be at least 8 characters"), v.maxLength(1024));
 
@@ -74,12 +76,13 @@ export function adminRoutes(routes: RouteRegistry, store: Store): void {
   });
 
   const accountJson = (
-    a: { address: string; displayName: string | null; quota: number | null; disabled: boolean },
+    a: { address: string; displayName: string | null; quota: number | null; disabled: boolean; admin: boolean },
   ) => ({
     address: a.address,
     displayName: a.displayName,
     quota: a.quota,
     disabled: a.disabled,
+    admin: a.admin,
   });
   routes.add({
     method: "get",
@@ -128,13 +131,14 @@ export function adminRoutes(routes: RouteRegistry, store: Store): void {
     method: "patch",
     path: "/api/v1/accounts/{address}",
     tag: "accounts",
-    summary: "Change an account's password",
+    summary: "Change an account's password, or whether it may sign in to the admin console",
     params: v.object({ address: v.string() }),
-    body: v.strictObject({ password }),
+    body: v.strictObject({ password: v.optional(password), admin: v.optional(v.boolean()) }),
     response: { status: 204 },
     handler: (c, { params, body }) =>
       attempt(c, async () => {
-        await store.accounts.setPassword(params.address, body.password);
+        if (body.password !== undefined) await store.accounts.setPassword(params.address, body.password);
+        if (body.admin !== undefined) await store.accounts.setAdmin(params.address, body.admin);
         return c.body(null, 204);
       }),
   });

@@ -1,11 +1,11 @@
 /**
- * The REST admin API: bearer-token auth on `/api/v1`, the route table, and the OpenAPI document.
+ * The REST admin API: the admin token (or an admin's console session) on `/api/v1`, the route table, and the OpenAPI document.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { Hono } from "hono";
 import type { AllowPrivateTargets } from "../../net/outbound-url.ts";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
+import { ADMIN_REQUIRED, adminAuthorized } from "../web/session.ts";
 import { adminRoutes } from "./admin.ts";
 import { aliasRoutes, ownerAuth } from "./aliases.ts";
 import { mailRoutes } from "./mail.ts";
@@ -26,12 +26,6 @@ export interface RestOptions {
   wakeQueue?: () => void;
 }
 
-function tokenMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
   const routes = new RouteRegistry();
   adminRoutes(routes, options.store);
@@ -45,13 +39,11 @@ export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
 
   // An account's own aliases: its API token, not the admin's (issue 19).
   app.use("/api/v1/me/*", ownerAuth(options.store));
+  // The admin token, or the admin console's session of an account marked admin (issue 22).
   app.use("/api/v1/*", async (c, next) => {
     if (c.req.path.startsWith("/api/v1/me/")) return next();
-    const header = c.req.header("authorization") ?? "";
-    const token = /^Bearer (.+)$/i.exec(header)?.[1];
-    if (!options.adminToken) return problem(c, 401, "unauthorized", "The admin API is off: set api.adminToken");
-    if (!token || !tokenMatches(token, options.adminToken)) {
-      return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer …)");
+    if (!(await adminAuthorized(c, options.store, options.adminToken))) {
+      return problem(c, 401, "unauthorized", ADMIN_REQUIRED);
     }
     await next();
   });

@@ -1,5 +1,5 @@
 /**
- * The admin console's own routes (issue 22), beside the REST admin API and with the same admin token: a domain's
+ * The admin console's own routes (issue 22), beside the REST admin API and with the same authorization: a domain's
  * DKIM keys with the record each needs (and a new key made, or another one activated, as `postern dkim` does), the
  * `postern dns check` of a domain, and an overview: the outbound queue's ages and latest replies, the counters of
  * /metrics for messages received, refused and delivered, and messages received per hour over the last day.
@@ -15,7 +15,6 @@ import { localSnapshot, mergeSnapshot, peerSnapshots } from "../../util/counters
 import { checkDomainName, checkSelector } from "../../util/domain-name.ts";
 import { readBody } from "../client.ts";
 import { problem } from "../problem.ts";
-import { sameSecret } from "./session.ts";
 
 export interface AdminConsoleOptions {
   /** Where `postern dkim generate` keeps the keys (`<dataDir>/dkim`). */
@@ -83,26 +82,14 @@ class HourlyReceived {
   }
 }
 
-export function mountAdminConsole(
-  app: Hono,
-  store: Store,
-  adminToken: string | undefined,
-  options: AdminConsoleOptions | undefined,
-): void {
+/** The console's routes; src/api/web/index.ts lets only the admin token or an admin's session reach them. */
+export function mountAdminConsole(app: Hono, store: Store, options: AdminConsoleOptions | undefined): void {
   const hourly = new HourlyReceived();
-  const refused = (c: Context) => {
-    const token = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    return !adminToken || !sameSecret(token, adminToken)
-      ? problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer …)")
-      : null;
-  };
   /** The domain of the URL when this server serves it. */
   const served = async (c: Context) => (await store.domains.get(c.req.param("domain") ?? ""))?.name ?? null;
   const noStore = { "cache-control": "no-store" };
 
   app.get("/admin/overview", async (c) => {
-    const denied = refused(c);
-    if (denied) return denied;
     const now = Date.now();
     const queue = await store.queue.list();
     const ages = AGE_BUCKETS.map(([, label]) => ({ label, count: 0 }));
@@ -139,8 +126,6 @@ export function mountAdminConsole(
   });
 
   app.get("/admin/dkim/:domain", async (c) => {
-    const denied = refused(c);
-    if (denied) return denied;
     const domain = await served(c);
     if (!domain) return problem(c, 404, "not-found", `No domain ${c.req.param("domain")}`);
     if (!options) return problem(c, 404, "not-found", "DKIM keys are not available here");
@@ -180,8 +165,6 @@ export function mountAdminConsole(
 
   // A new key: the domain's first signs at once; another waits for activation (as `postern dkim generate`).
   app.post("/admin/dkim/:domain", async (c) => {
-    const denied = refused(c);
-    if (denied) return denied;
     const domain = await served(c);
     if (!domain) return problem(c, 404, "not-found", `No domain ${c.req.param("domain")}`);
     if (!options) return problem(c, 404, "not-found", "DKIM keys are not available here");
@@ -211,8 +194,6 @@ export function mountAdminConsole(
   });
 
   app.post("/admin/dkim/:domain/:selector/activate", async (c) => {
-    const denied = refused(c);
-    if (denied) return denied;
     const domain = await served(c);
     if (!domain || !options) return problem(c, 404, "not-found", `No domain ${c.req.param("domain")}`);
     const key = listDkimKeyFiles(options.dataDir).find((k) =>
@@ -224,8 +205,6 @@ export function mountAdminConsole(
   });
 
   app.get("/admin/dns/:domain/check", async (c) => {
-    const denied = refused(c);
-    if (denied) return denied;
     const domain = await served(c);
     if (!domain) return problem(c, 404, "not-found", `No domain ${c.req.param("domain")}`);
     if (!options?.dnsCheck) return problem(c, 404, "not-found", "The DNS check is not available here");

@@ -1,32 +1,61 @@
 /**
- * The REST admin API (/api/v1) from the admin console: the admin token goes in `Authorization: Bearer` and is kept
- * in this tab's sessionStorage only, so no cookie carries it and no other site can make the browser send it.
+ * The REST admin API (/api/v1) and the console's own routes from the admin console, signed in one of two ways:
+ * - the admin token, sent in `Authorization: Bearer` and kept in this tab's sessionStorage only, so no cookie carries
+ *   it and no other site can make the browser send it;
+ * - an account marked admin, signed in with its address and password: a session cookie (HttpOnly, SameSite=Strict)
+ *   and the CSRF token every change echoes, as in the webmail.
  */
 const KEY = "postern-admin-token";
+const JSON_TYPE = { "content-type": "application/json" };
+
+type Credential = { token: string } | { csrf: string; address: string };
 
 export class AdminApi {
-  constructor(readonly token: string) {}
+  private constructor(private readonly credential: Credential) {}
 
-  static saved(): AdminApi | null {
+  /** Who is signed in: the account's address, or null for the admin token. */
+  get address(): string | null {
+    return "address" in this.credential ? this.credential.address : null;
+  }
+
+  /** This tab's admin token, or else a live sign-in of this browser; null when neither. */
+  static async saved(): Promise<AdminApi | null> {
     const token = sessionStorage.getItem(KEY);
-    return token ? new AdminApi(token) : null;
+    if (token) return new AdminApi({ token });
+    const response = await fetch("/admin/session");
+    return response.ok ? new AdminApi(await response.json()) : null;
   }
 
   /** Checks the token against the server, and keeps it for this tab if it works. */
-  static async signIn(token: string): Promise<AdminApi | string> {
-    const api = new AdminApi(token);
+  static async withToken(token: string): Promise<AdminApi | string> {
+    const api = new AdminApi({ token });
     const response = await fetch("/api/v1/domains", { headers: api.#headers() });
     if (!response.ok) return response.status === 401 ? "The admin token is not valid" : `Error ${response.status}`;
     sessionStorage.setItem(KEY, token);
     return api;
   }
 
-  signOut(): void {
-    sessionStorage.removeItem(KEY);
+  /** Signs an account marked admin in with its address and password. */
+  static async withPassword(username: string, password: string): Promise<AdminApi | string> {
+    const response = await fetch("/admin/session", {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: JSON.stringify({ username, password }),
+    });
+    if (response.ok) return new AdminApi(await response.json());
+    const problem = await response.json().catch(() => ({})) as { detail?: string };
+    return problem.detail ?? `Error ${response.status}`;
+  }
+
+  async signOut(): Promise<void> {
+    if ("token" in this.credential) sessionStorage.removeItem(KEY);
+    else await fetch("/admin/session", { method: "DELETE", headers: this.#headers() }).catch(() => {});
   }
 
   #headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.token}`, "content-type": "application/json" };
+    return "token" in this.credential
+      ? { authorization: `Bearer ${this.credential.token}`, ...JSON_TYPE }
+      : { "x-postern-csrf": this.credential.csrf, ...JSON_TYPE };
   }
 
   /** The records `postern dns <domain>` prints, from the server's config and the domain's DKIM key. */

@@ -13,6 +13,7 @@ interface Account {
   displayName: string | null;
   quota: number | null;
   disabled: boolean;
+  admin: boolean;
 }
 interface Alias {
   address: string;
@@ -143,6 +144,8 @@ export function Accounts(props: { api: AdminApi }) {
     const password = prompt(`New password for ${a.address} (8 characters or more)`);
     if (password) run(() => props.api.request("PATCH", `/accounts/${encodeURIComponent(a.address)}`, { password }));
   };
+  const setAdmin = (a: Account) =>
+    run(() => props.api.request("PATCH", `/accounts/${encodeURIComponent(a.address)}`, { admin: !a.admin }));
   return html`
     <section aria-label="Accounts">
       <form class="inline" onSubmit=${add} aria-label="Add an account">
@@ -171,8 +174,15 @@ export function Accounts(props: { api: AdminApi }) {
                 <td>${a.address}</td>
                 <td>${a.displayName ?? ""}</td>
                 <td>${a.quota === null ? "none" : `${Math.round(a.quota / 1024 / 1024)} MiB`}</td>
-                <td>${a.disabled ? "disabled" : "active"}</td>
-                <td><button onClick=${() => resetPassword(a)}>Reset password</button></td>
+                <td>${a.disabled ? "disabled" : "active"}${a.admin
+                  ? html`
+                    <span class="badge">admin</span>
+                  `
+                  : null}</td>
+                <td class="actions">
+                  <button onClick=${() => resetPassword(a)}>Reset password</button>
+                  <button onClick=${() => setAdmin(a)}>${a.admin ? "Remove admin" : "Make admin"}</button>
+                </td>
               </tr>
             `
           )}
