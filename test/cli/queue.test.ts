@@ -11,6 +11,7 @@ import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { freePortPair } from "../helpers/ports.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { until } from "../helpers/until.ts";
 
 const TOKEN = "queue-admin-token-0123456789";
 
@@ -62,16 +63,6 @@ async function list(): Promise<Queued[]> {
   const result = await cli("list", "--json");
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as Queued[];
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await Bun.sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function submit(to: string, subject: string) {

@@ -13,6 +13,7 @@ import { listen, type Listener } from "../../src/net/listener.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { until } from "../helpers/until.ts";
 
 const SRS_SECRET = "srs-secret-for-alias-tests";
 const HOSTNAME = "mx.postern.test";
@@ -71,16 +72,6 @@ function inbound(from: string, to: string[], subject: string) {
       envelope: { from, to },
       raw: `From: ${from || "MAILER-DAEMON@remote.test"}\r\nTo: ${to.join(", ")}\r\nSubject: ${subject}\r\n\r\nhi\r\n`,
     });
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 const bySubject = (subject: string) => () => remote.received.find((r) => r.content.includes(`Subject: ${subject}\r\n`));

@@ -12,6 +12,7 @@ import { listen, type Listener } from "../../src/net/listener.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { until } from "../helpers/until.ts";
 
 const SRS_SECRET = "srs-secret-for-long-addresses";
 const LONG_SENDER = "firstname.middlename.lastname+newsletters-and-offers@mail.a-rather-long-company-name.example";
@@ -49,16 +50,6 @@ function inbound(from: string, to: string, subject: string) {
       envelope: { from, to: [to] },
       raw: `From: ${from || "MAILER-DAEMON@remote.test"}\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\nhi\r\n`,
     });
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 const bySubject = (subject: string) => () => remote.received.find((r) => r.content.includes(`Subject: ${subject}\r\n`));

@@ -17,6 +17,7 @@ import { freePortPair } from "../helpers/ports.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { posternCommand, ROOT, runPostern, runtime } from "../helpers/runtime.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { until } from "../helpers/until.ts";
 
 const work = tempDir("postern-logs-");
 let relayPort: number;
@@ -44,16 +45,6 @@ afterAll(async () => {
 
 function lines(mail: MailServer): string[] {
   return mail.server.log().split("\n").filter(Boolean);
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** The events every server gets: a failed and a good login, a refused recipient, an accepted message, a submission. */

@@ -16,6 +16,7 @@ import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { runtime } from "../helpers/runtime.ts";
 import { remoteMxOptions } from "../helpers/remote-mx.ts";
+import { until } from "../helpers/until.ts";
 
 /** The remote side: accepts everyone but bad@ (550), slow@ (451 the first time) and late@ (451 twice). */
 class RemoteMx implements SmtpBackend {
@@ -138,20 +139,6 @@ function submit(to: string[], subject: string) {
       envelope: { from: "alice@example.test", to },
       raw: `From: alice@example.test\r\nTo: ${to.join(", ")}\r\nSubject: ${subject}\r\n\r\nhello\r\n`,
     });
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 /** Mail from the outside world to our MX (port 25 role). */

@@ -14,6 +14,7 @@ import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { readInbox } from "../helpers/mailbox.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
+import { until } from "../helpers/until.ts";
 
 const OWNER = "me@example.test";
 
@@ -69,16 +70,6 @@ function submit(user: string, password: string, to: string, raw: string) {
       auth: { user, pass: password },
     })
     .sendMail({ envelope: { from: user, to: [to] }, raw });
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 const refusal = (e: { response?: string }) => e.response;
