@@ -177,6 +177,8 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         startedAt,
         store,
         adminToken: config.api.adminToken,
+        // metrics.requireToken: by default whenever there is an admin token (src/config/schema.ts says why).
+        metricsToken: config.metrics.requireToken === false ? undefined : config.api.adminToken,
         allowHttpWebhooks: config.webhooks.allowHttp,
         outbound,
         wakeQueue: () => queueRunner?.wake(),

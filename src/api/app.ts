@@ -4,6 +4,8 @@
  */
 import { Hono } from "hono";
 import type { Store } from "../store/store.ts";
+import { problem } from "./problem.ts";
+import { sameSecret } from "./web/session.ts";
 import { countJmapRequest, type MetricSource, renderMetrics } from "./metrics.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Deliverer } from "../deliver/deliverer.ts";
@@ -23,6 +25,8 @@ export interface AppOptions {
   /** With a store, the REST admin API is mounted under /api/v1. */
   store?: Store;
   adminToken?: string;
+  /** The token `/metrics` asks for as `Authorization: Bearer` (metrics.requireToken); open without one. */
+  metricsToken?: string;
   /** webhooks.allowHttp, for alias targets added through REST. */
   allowHttpWebhooks?: boolean;
   /** outbound.allowPrivateTargets and the resolver: JMAP push URLs and alias webhook targets. */
@@ -61,6 +65,12 @@ export function createApp(options: AppOptions): Hono {
   );
 
   app.get("/metrics", async (c) => {
+    if (options.metricsToken !== undefined) {
+      const token = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+      if (!sameSecret(token, options.metricsToken)) {
+        return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer …)");
+      }
+    }
     const bannedAddresses = await options.throttle?.activeBans();
     const queue = await options.store?.queue.stats();
     const storage = await options.store?.storageTotals();

@@ -100,6 +100,9 @@ export function parseConfig(
       source,
     );
   }
+  if (parsed.metrics.requireToken === true && parsed.api.adminToken === undefined) {
+    throw new ConfigError("metrics.requireToken", true, "needs api.adminToken (the token /metrics asks for)", source);
+  }
   return { ...parsed, dataDir, database: { ...parsed.database, url } };
 }
 

@@ -230,6 +230,19 @@ export const configSchema = v.strictObject({
     }),
     {},
   ),
+  /** Prometheus metrics at `/metrics` on the HTTP listener(s). */
+  metrics: v.optional(
+    v.strictObject({
+      /**
+       * Ask for `Authorization: Bearer <api.adminToken>` (401 without it). Default: asked whenever
+       * `api.adminToken` is set (what `postern setup` writes), so a server reachable from the internet does not show
+       * its traffic, queue and logins to anyone; open without a token, as on a development server on loopback.
+       * `true` needs `api.adminToken`.
+       */
+      requireToken: v.optional(v.boolean()),
+    }),
+    {},
+  ),
   dns: v.optional(
     v.strictObject({
       /** Resolvers as `ip` or `ip:port`; empty means the system's. */

@@ -13,6 +13,7 @@ import { freePortPair } from "../helpers/ports.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
 
+const ADMIN_TOKEN = "metrics-admin-token-0123456789";
 let mail: MailServer;
 let relayPort: number;
 let relay: Listener | undefined;
@@ -23,6 +24,8 @@ beforeAll(async () => {
     waitFor: ["smtp", "submission", "http"],
     users: { "rita@example.test": "rita-password" },
     config: {
+      // With an admin token, /metrics asks for it by default (metrics.requireToken).
+      api: { adminToken: ADMIN_TOKEN },
       delivery: { relayHost: `127.0.0.1:${relayPort}`, retryDelay: 1 },
       policy: { rateLimits: { messagesPerIpPerHour: 1000, messagesPerAccountPerHour: 1000 } },
     },
@@ -39,8 +42,13 @@ function value(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** A Prometheus scrape: `authorization: { type: Bearer, credentials: <token> }` in its scrape_config. */
 async function scrape(): Promise<string> {
-  return await (await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`)).text();
+  const response = await fetch(`http://127.0.0.1:${mail.server.ports.http}/metrics`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(response.status).toBe(200);
+  return await response.text();
 }
 
 /** Scrapes until `ok` holds (a worker's counters arrive within a few seconds). */
@@ -56,6 +64,21 @@ async function scrapeUntil(what: string, ok: (text: string) => boolean, ms = 20_
 }
 
 describe(`metrics on ${runtime()}`, () => {
+  test("behind the admin token: 401 problem document without it or with a wrong one", async () => {
+    const url = `http://127.0.0.1:${mail.server.ports.http}/metrics`;
+    const tries: Record<string, string>[] = [{}, { authorization: "Bearer wrong-token-0123456789" }, {
+      authorization: "Basic eDp5",
+    }];
+    for (const headers of tries) {
+      const response = await fetch(url, { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(response.headers.get("www-authenticate")).toContain("Bearer");
+      expect(await response.json()).toMatchObject({ type: "/problems/unauthorized", status: 401 });
+    }
+    expect(await scrape()).toContain("# TYPE postern_connections_total counter");
+  });
+
   test("after a received message, a refused recipient, logins and a delivery", async () => {
     const smtp = nodemailer.createTransport({
       host: "127.0.0.1",
