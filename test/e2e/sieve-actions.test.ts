@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:net";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import { arcVerdict, publishArcKey } from "../helpers/arc.ts";
+import { nextHopVerdict, publishArcKey } from "../helpers/arc.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
@@ -187,7 +187,7 @@ describe(`Sieve actions at delivery on ${runtime()}`, () => {
     expect(copy!.content).not.toContain("X-Tracking");
     // RFC 8617: the seal covers the edited copy, the bytes that left (issue 21).
     expect(copy!.content).toMatch(/^ARC-Seal: i=1; /m);
-    expect(await arcVerdict(mail, copy!.content, copy!.transaction.sender)).toBe("pass");
+    expect((await nextHopVerdict(mail, copy!.content, copy!.transaction.sender)).arc).toBe("pass");
     expect(stored).not.toContain("ARC-Seal");
   });
 

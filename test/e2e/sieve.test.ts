@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import { arcVerdict, publishArcKey } from "../helpers/arc.ts";
+import { nextHopVerdict, publishArcKey, publishDkimKey } from "../helpers/arc.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
@@ -167,7 +167,7 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     for (const r of remote.received) {
       expect(r.content).toMatch(/^ARC-Seal: i=1; a=rsa-sha256; t=\d+; cv=none;\s+d=postern\.test; s=arc1;/m);
       expect(r.content).toContain("ARC-Authentication-Results: i=1; mx.postern.test;");
-      expect(await arcVerdict(mail, r.content, r.transaction.sender)).toBe("pass");
+      expect((await nextHopVerdict(mail, r.content, r.transaction.sender)).arc).toBe("pass");
     }
     // :copy keeps the message; a plain redirect does not.
     const inbox = await contents("INBOX");
@@ -191,7 +191,8 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     expect(list.stdout).toMatch(/^main\t\t\d+\t/);
   });
 
-  test("vacation: one reply per sender and period, none to a list", async () => {
+  test("vacation: one reply per sender and period, none to a list; DKIM-signed", async () => {
+    await publishDkimKey(mail, "example.test", "s1");
     await send("zed@example.test", "first question");
     await send("zed@example.test", "second question");
     await send("zed@example.test", "list traffic", "List-Id: <chat.remote.test>\r\n");
@@ -207,5 +208,6 @@ describe(`Sieve at delivery on ${runtime()}`, () => {
     expect(reply!.content).toMatch(/^Auto-Submitted: auto-replied\r$/m);
     expect(reply!.content).toMatch(/^In-Reply-To: <firstquestion@remote\.test>\r$/m);
     expect(reply!.content).toContain("Back on Monday.");
+    expect((await nextHopVerdict(mail, reply!.content, "")).dkimPass).toEqual(["example.test"]);
   });
 });
