@@ -77,7 +77,13 @@ writeFileSync(
     dataDir: join(dir, "data"),
     limits: { connectionsPerIp: C + 10 },
     dns: { servers: [`127.0.0.1:${dns.port}`] },
-    listeners: { smtp: { host: "127.0.0.1", port: 0 }, submission: false, submissions: false, http: false },
+    // Only the listener under test: the others would take their default ports, which may be in use.
+    listeners: {
+      smtp: { host: "127.0.0.1", port: 0 },
+      ...Object.fromEntries(
+        ["submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((l) => [l, false]),
+      ),
+    },
   }),
 );
 try {

@@ -11,7 +11,7 @@
  *                             [--reuse] [--workers N] [--runtime bun|deno|binary]
  *
  * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts); with
- * BENCH_PROFILE=<dir> each Bun process of Postern writes a CPU profile (Markdown) there when it stops.
+ * BENCH_PROFILE=<dir> each Bun process of Postern writes a CPU profile there when it stops (.cpuprofile and Markdown).
  */
 import { createClient } from "@libsql/client";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -86,7 +86,7 @@ function startServer(config: string, workers: string | undefined): Server {
   const command = posternCommand(args, runtime);
   // BENCH_PROFILE=<dir>: a CPU profile of each Bun process, written when it stops (Markdown, for reading).
   const profile = process.env.BENCH_PROFILE;
-  if (profile && runtime === "bun") command.splice(1, 0, "--cpu-prof-md", `--cpu-prof-dir=${profile}`);
+  if (profile && runtime === "bun") command.splice(1, 0, "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profile}`);
   const proc = Bun.spawn(command, { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
   const stats: Array<Record<string, number>> = [];
   const tail: string[] = [];
@@ -161,7 +161,13 @@ writeFileSync(
     dataDir: join(dir, "data"),
     limits: { connectionsPerIp: SESSIONS + 10 },
     dns: { servers: [`127.0.0.1:${dns.port}`] },
-    listeners: { smtp: { host: "127.0.0.1", port: 0 }, submission: false, submissions: false, http: false },
+    // Only the listener under test: the others would take their default ports, which may be in use.
+    listeners: {
+      smtp: { host: "127.0.0.1", port: 0 },
+      ...Object.fromEntries(
+        ["submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((l) => [l, false]),
+      ),
+    },
   }),
 );
 
