@@ -1,6 +1,14 @@
 /** Prometheus text exposition (format 0.0.4) of Postern's counters. */
-import { DNS_BUCKETS, type DnsStats, dnsStats } from "../net/dns-stats.ts";
-import { count, localSnapshot, mergeSnapshot, peerSnapshots, type Snapshot, TIME_BUCKETS } from "../util/counters.ts";
+import { DNS_BUCKETS, type DnsCounts, DnsStats, dnsStats } from "../net/dns-stats.ts";
+import {
+  count,
+  localSnapshot,
+  mergeSnapshot,
+  type PeerSnapshots,
+  peerSnapshots,
+  type Snapshot,
+  TIME_BUCKETS,
+} from "../util/counters.ts";
 
 export interface ListenerStats {
   name: string;
@@ -26,8 +34,14 @@ export function renderMetrics(
     storage?: { databaseBytes: number; mailBytes: number };
     /** Counters of this process and its workers; the process's own and its workers' snapshots by default. */
     counters?: Snapshot;
+    /** The workers' snapshots; read from `<dataDir>/run/` by default (src/util/counters.ts). */
+    peers?: PeerSnapshots;
   },
 ): string {
+  const peers = extra.peers ?? peerSnapshots();
+  // DNS lookups are counted by the process that made them: this one's, plus each worker's.
+  const dns = new DnsStats().add((extra.dns ?? dnsStats).counts());
+  for (const part of peers.parts) if (part.dns) dns.add(part.dns as DnsCounts);
   const lines = [
     "# HELP postern_build_info Postern's version.",
     "# TYPE postern_build_info gauge",
@@ -45,10 +59,10 @@ export function renderMetrics(
     "# HELP postern_auth_banned_addresses Addresses banned now for too many failed logins (auth.ban).",
     "# TYPE postern_auth_banned_addresses gauge",
     `postern_auth_banned_addresses ${extra.bannedAddresses ?? 0}`,
-    ...dnsMetrics(extra.dns ?? dnsStats),
+    ...dnsMetrics(dns),
     ...(extra.queue ? queueMetrics(extra.queue) : []),
     ...(extra.storage ? storageMetrics(extra.storage) : []),
-    ...counterMetrics(extra.counters ?? mergeSnapshot(localSnapshot(), peerSnapshots())),
+    ...counterMetrics(extra.counters ?? mergeSnapshot(localSnapshot(), peers)),
   ];
   return `${lines.join("\n")}\n`;
 }

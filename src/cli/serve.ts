@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
+import { dnsStats } from "../net/dns-stats.ts";
 import { ListenError } from "../net/listen-error.ts";
 import { readPeerSnapshotsFrom, writeSnapshotsTo } from "../util/counters.ts";
 import { configureLog, log } from "../util/log.ts";
@@ -32,7 +33,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // /metrics is served by the primary alone: workers leave it their counters (util/counters.ts).
   const runDir = join(config.dataDir, "run");
   if (worker === 0) readPeerSnapshotsFrom(runDir);
-  const stopSnapshots = worker > 0 ? writeSnapshotsTo(runDir) : undefined;
+  // DNS lookups are counted where they are made: a worker's travel with its counters.
+  const stopSnapshots = worker > 0 ? writeSnapshotsTo(runDir, 5000, () => ({ dns: dnsStats.counts() })) : undefined;
   let postern;
   try {
     postern = await startPostern(config, { cluster });

@@ -6,7 +6,8 @@
  * With `serve --workers N` only the primary serves HTTP, so each worker writes a snapshot of its
  * counters to `<dataDir>/run/metrics-<pid>.json` every few seconds and the primary adds them up
  * at each scrape (`peerSnapshots`). Snapshots of workers that ended stay until the primary's next
- * start, so totals never go down while it runs.
+ * start, so totals never go down while it runs. Counts kept elsewhere (the DNS statistics of
+ * src/net/dns-stats.ts) travel beside them as `parts`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +26,11 @@ export interface Histogram {
 export interface Snapshot {
   counters: Record<string, number>;
   histograms: Record<string, Histogram>;
+}
+
+/** The workers' snapshots added up, and the other counts each left, by name (`{ dns: … }`), one entry per worker. */
+export interface PeerSnapshots extends Snapshot {
+  parts: Array<Record<string, unknown>>;
 }
 
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -77,14 +83,18 @@ export function readPeerSnapshotsFrom(dir: string): void {
   if (existsSync(dir)) { for (const f of readdirSync(dir)) if (/^metrics-\d+\.json$/.test(f)) rmSync(join(dir, f)); }
 }
 
-/** The workers' snapshots added up (empty outside a primary with workers). */
-export function peerSnapshots(): Snapshot {
-  const total: Snapshot = { counters: {}, histograms: {} };
+/** The workers' snapshots added up, and each worker's parts (empty outside a primary with workers). */
+export function peerSnapshots(): PeerSnapshots {
+  const total: PeerSnapshots = { counters: {}, histograms: {}, parts: [] };
   if (!peersDir || !existsSync(peersDir)) return total;
   for (const f of readdirSync(peersDir)) {
     if (!/^metrics-\d+\.json$/.test(f) || f === `metrics-${process.pid}.json`) continue;
     try {
-      mergeSnapshot(total, JSON.parse(readFileSync(join(peersDir, f), "utf8")) as Snapshot);
+      const peer = JSON.parse(readFileSync(join(peersDir, f), "utf8")) as Snapshot & {
+        parts?: Record<string, unknown>;
+      };
+      mergeSnapshot(total, peer);
+      if (peer.parts) total.parts.push(peer.parts);
     } catch {
       // Being replaced right now: its previous content is gone, the next scrape has the new one.
     }
@@ -92,13 +102,20 @@ export function peerSnapshots(): Snapshot {
   return total;
 }
 
-/** In a worker: writes this process's snapshot every `intervalMs`, and once more when stopped. */
-export function writeSnapshotsTo(dir: string, intervalMs = 5000): () => void {
+/**
+ * In a worker: writes this process's snapshot every `intervalMs`, and once more when stopped, with
+ * `parts()` (other counts by name, e.g. `{ dns: dnsStats.counts() }`).
+ */
+export function writeSnapshotsTo(
+  dir: string,
+  intervalMs = 5000,
+  parts: () => Record<string, unknown> = () => ({}),
+): () => void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `metrics-${process.pid}.json`);
   const write = () => {
     try {
-      writeFileSync(`${path}.tmp`, JSON.stringify(local));
+      writeFileSync(`${path}.tmp`, JSON.stringify({ ...local, parts: parts() }));
       renameSync(`${path}.tmp`, path);
     } catch {
       // The data directory went away (a test's cleanup); nothing to report to.
