@@ -11,8 +11,8 @@ import type { Db, Tx } from "./db.ts";
 import { changes } from "./schema.ts";
 
 export type ChangeOp = "created" | "updated" | "destroyed";
-/** The JMAP types the log follows ("submission" is EmailSubmission, "vacation" VacationResponse). */
-export type ChangeType = "email" | "mailbox" | "identity" | "submission" | "vacation";
+/** The JMAP types the log follows ("submission" is EmailSubmission, "vacation" VacationResponse, "sieve" SieveScript). */
+export type ChangeType = "email" | "mailbox" | "identity" | "submission" | "vacation" | "sieve";
 
 export interface ChangeEntry {
   accountId: number;

@@ -3,7 +3,8 @@
  * delivery). Scripts are checked by the caller (src/sieve/) before they are stored; this file only keeps them.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
-import type { Db } from "./db.ts";
+import type { ChangeOp, ChangeRecorder } from "./change-log.ts";
+import type { Db, Tx } from "./db.ts";
 import { StoreError } from "./errors.ts";
 import { sieveDuplicates, sieveScripts, sieveVacationReplies } from "./schema.ts";
 import type { Store } from "./store.ts";
@@ -89,12 +90,26 @@ export class SieveScriptRepository {
   /** Creates or replaces a script; an active script stays active. */
   put(accountId: number, name: string, content: string): Promise<void> {
     if (!validScriptName(name)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(name)}`);
-    return this.#changed(this.store.write(async (tx) => {
-      await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
-        target: [sieveScripts.accountId, sieveScripts.name],
-        set: { content, updatedAt: new Date() },
-      });
+    return this.#changed(this.store.write(async (tx, changes) => {
+      await this.#upsert(tx, changes, accountId, name, content);
     }));
+  }
+
+  /** Writes a script by name and logs it as JMAP's SieveScript (RFC 9661 §2: /changes); returns its id. */
+  async #upsert(tx: Tx, changes: ChangeRecorder, accountId: number, name: string, content: string): Promise<number> {
+    const [before] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(
+      and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
+    );
+    const [row] = await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
+      target: [sieveScripts.accountId, sieveScripts.name],
+      set: { content, updatedAt: new Date() },
+    }).returning({ id: sieveScripts.id });
+    await this.#log(changes, accountId, row!.id, before ? "updated" : "created");
+    return row!.id;
+  }
+
+  #log(changes: ChangeRecorder, accountId: number, id: number, op: ChangeOp): Promise<number> {
+    return changes.add({ accountId, mailboxId: null, type: "sieve", objectId: id, op });
   }
 
   /**
@@ -102,49 +117,47 @@ export class SieveScriptRepository {
    * has none, in one transaction.
    */
   putManaged(accountId: number, name: string, content: string): Promise<void> {
-    return this.#changed(this.store.write(async (tx) => {
-      await tx.insert(sieveScripts).values({ accountId, name, content }).onConflictDoUpdate({
-        target: [sieveScripts.accountId, sieveScripts.name],
-        set: { content, updatedAt: new Date() },
-      });
+    return this.#changed(this.store.write(async (tx, changes) => {
+      const id = await this.#upsert(tx, changes, accountId, name, content);
       const [active] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(
         and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.active, true)),
       );
-      if (!active) {
-        await tx.update(sieveScripts).set({ active: true }).where(
-          and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
-        );
-      }
+      if (!active) await tx.update(sieveScripts).set({ active: true }).where(eq(sieveScripts.id, id));
     }));
   }
 
   /** Makes `name` the active script, or deactivates every script when `name` is null (RFC 5804 §2.8). */
   activate(accountId: number, name: string | null): Promise<void> {
-    return this.#changed(this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx, changes) => {
+      let target: number | null = null;
       if (name !== null) {
         const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(
           and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
         );
         if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(name)}`);
+        target = row.id;
       }
-      await tx.update(sieveScripts).set({ active: false }).where(eq(sieveScripts.accountId, accountId));
-      if (name !== null) {
-        await tx.update(sieveScripts).set({ active: true }).where(
-          and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
-        );
+      const was = await tx.update(sieveScripts).set({ active: false })
+        .where(and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.active, true)))
+        .returning({ id: sieveScripts.id });
+      if (target !== null) await tx.update(sieveScripts).set({ active: true }).where(eq(sieveScripts.id, target));
+      // isActive changed on the scripts that were active and on the one that is now, unless they are the same.
+      for (const id of new Set([...was.map((r) => r.id), ...(target === null ? [] : [target])])) {
+        if (id !== target || !was.some((r) => r.id === id)) await this.#log(changes, accountId, id, "updated");
       }
     }));
   }
 
   /** Deletes a script; RFC 5804 §2.10: the active script cannot be deleted. */
   delete(accountId: number, name: string): Promise<void> {
-    return this.#changed(this.store.write(async (tx) => {
-      const [row] = await tx.select({ active: sieveScripts.active }).from(sieveScripts).where(
+    return this.#changed(this.store.write(async (tx, changes) => {
+      const [row] = await tx.select({ id: sieveScripts.id, active: sieveScripts.active }).from(sieveScripts).where(
         and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)),
       );
       if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(name)}`);
       if (row.active) throw new StoreError("in-use", `Script ${JSON.stringify(name)} is active; deactivate it first`);
-      await tx.delete(sieveScripts).where(and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name)));
+      await tx.delete(sieveScripts).where(eq(sieveScripts.id, row.id));
+      await this.#log(changes, accountId, row.id, "destroyed");
     }));
   }
 
@@ -153,7 +166,7 @@ export class SieveScriptRepository {
    */
   rename(accountId: number, oldName: string, newName: string): Promise<void> {
     if (!validScriptName(newName)) throw new StoreError("invalid", `Invalid script name ${JSON.stringify(newName)}`);
-    return this.#changed(this.store.write(async (tx) => {
+    return this.#changed(this.store.write(async (tx, changes) => {
       const named = (name: string) => and(eq(sieveScripts.accountId, accountId), eq(sieveScripts.name, name));
       const [row] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(oldName));
       if (!row) throw new StoreError("not-found", `No script named ${JSON.stringify(oldName)}`);
@@ -161,6 +174,7 @@ export class SieveScriptRepository {
       const [taken] = await tx.select({ id: sieveScripts.id }).from(sieveScripts).where(named(newName));
       if (taken) throw new StoreError("exists", `A script named ${JSON.stringify(newName)} exists`);
       await tx.update(sieveScripts).set({ name: newName, updatedAt: new Date() }).where(eq(sieveScripts.id, row.id));
+      await this.#log(changes, accountId, row.id, "updated");
     }));
   }
 

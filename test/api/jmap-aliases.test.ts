@@ -147,4 +147,31 @@ describe("JMAP urn:postern:aliases", () => {
       "stateMismatch",
     );
   });
+
+  test("arguments of the wrong type are invalidArguments, from the schema (types/alias.ts)", async () => {
+    const calls = await jmap(annToken, [
+      ["Alias/get", { accountId: ann, ids: "AL1" }, "idsString"],
+      ["Alias/get", { accountId: ann, properties: ["address", "owner"] }, "unknownProperty"],
+      ["Alias/set", { accountId: ann, create: [] }, "createList"],
+      ["Alias/set", { accountId: ann, destroy: [1] }, "destroyNumbers"],
+      ["Alias/query", { accountId: ann, filter: { disabled: "yes" } }, "disabledString"],
+      ["Alias/query", { accountId: ann, filter: { text: 5 } }, "textNumber"],
+      ["Alias/query", { accountId: ann, sort: {} }, "sortObject"],
+      ["Alias/query", { accountId: ann, limit: -1 }, "negativeLimit"],
+      ["Alias/query", {}, "noAccount"],
+    ]);
+    for (const [name, args, id] of calls) expect([id, name, args.type]).toEqual([id, "error", "invalidArguments"]);
+    // An address set on an update is refused as immutable; a property the type lacks, as unknown.
+    const [, made] = await one(annToken, ann, "Alias/set", { create: { s: { address: "typed@alias.test" } } });
+    const id = (made.created as Record<string, { id: string }>).s!.id;
+    const [, set] = await one(annToken, ann, "Alias/set", {
+      update: { [id]: { address: "other@alias.test" } },
+      create: { x: { address: "x2@alias.test", owner: "me" }, y: { address: "y2@alias.test", forwarded: 3 } },
+    });
+    expect(set.notUpdated).toMatchObject({ [id]: { type: "invalidProperties", properties: ["address"] } });
+    expect(set.notCreated).toMatchObject({
+      x: { type: "invalidProperties", properties: ["owner"] },
+      y: { type: "invalidProperties", properties: ["forwarded"] },
+    });
+  });
 });

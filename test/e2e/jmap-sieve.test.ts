@@ -1,7 +1,8 @@
 /**
  * JMAP for Sieve (RFC 9661) against `postern serve` (Bun or Deno): the capability, SieveScript/set creating from an
  * upload with onSuccessActivateScript, get with a downloadable blobId, update (rename and new content), query,
- * validate, the SetErrors (invalidSieve, alreadyExists, sieveIsActive, blobNotFound), onSuccessDeactivateScript; the
+ * validate, /changes, the SetErrors (invalidSieve, alreadyExists, sieveIsActive, blobNotFound), onSuccessDeactivateScript,
+ * arguments of the wrong type; the
  * scripts are the ones ManageSieve and delivery see, and another account sees none of them.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -157,6 +158,51 @@ describe(`JMAP for Sieve on ${runtime()}`, () => {
     expect(gone.destroyed).toEqual([otherId, spamId]);
     expect((await call(jo, "SieveScript/get", {}))[1].list).toEqual([]);
   }, 60_000);
+
+  test("SieveScript/changes: created, updated, destroyed since a state, ManageSieve's changes too (RFC 9661 §2.2)", async () => {
+    const [, start] = await call(jo, "SieveScript/get", { ids: [] });
+    const since = start.state as string;
+    const blob = await jo.upload(DISCARD_SPAM, "application/sieve");
+    const [, set] = await call(jo, "SieveScript/set", {
+      create: { c1: { name: "changes-1", blobId: blob.blobId }, c2: { name: "changes-2", blobId: blob.blobId } },
+    });
+    const created = set.created as Record<string, { id: string }>;
+    const [one, two] = [created.c1!.id, created.c2!.id];
+    const [, after] = await call(jo, "SieveScript/changes", { sinceState: since });
+    expect(after).toMatchObject({ oldState: since, newState: set.newState, hasMoreChanges: false, updated: [] });
+    expect((after.created as string[]).sort()).toEqual([one, two].sort());
+
+    // A rename through JMAP, and a destroy through ManageSieve's store path (the CLI), are both seen.
+    const [, renamed] = await call(jo, "SieveScript/set", { update: { [one]: { name: "changes-1b" } } });
+    expect((await mail.server.cli(["sieve", "delete", "jo@example.test", "changes-2"])).code).toBe(0);
+    const [, later] = await call(jo, "SieveScript/changes", { sinceState: set.newState });
+    expect(later).toMatchObject({ created: [], updated: [one], destroyed: [two] });
+    expect(Number(later.newState)).toBeGreaterThan(Number(renamed.newState));
+    // Created and destroyed in between is neither; maxChanges pages; a bad state cannot be calculated.
+    const [, whole] = await call(jo, "SieveScript/changes", { sinceState: since });
+    expect(whole).toMatchObject({ created: [one], updated: [], destroyed: [] });
+    const [, paged] = await call(jo, "SieveScript/changes", { sinceState: since, maxChanges: 1 });
+    expect(paged).toMatchObject({ hasMoreChanges: true });
+    const [, bad] = await call(jo, "SieveScript/changes", { sinceState: "not a state" });
+    expect(bad.type).toBe("cannotCalculateChanges");
+    await call(jo, "SieveScript/set", { destroy: [one] });
+  });
+
+  test("arguments of the wrong type are invalidArguments, from the schema (types/sieve-script.ts)", async () => {
+    const calls = await jo.request([
+      ["SieveScript/get", { accountId: jo.accountId, ids: "S1" }, "idsString"],
+      ["SieveScript/get", { accountId: jo.accountId, properties: ["content"] }, "unknownProperty"],
+      ["SieveScript/set", { accountId: jo.accountId, onSuccessActivateScript: 1 }, "activateNumber"],
+      ["SieveScript/set", { accountId: jo.accountId, onSuccessDeactivateScript: "yes" }, "deactivateString"],
+      ["SieveScript/set", { accountId: jo.accountId, update: [] }, "updateList"],
+      ["SieveScript/query", { accountId: jo.accountId, filter: { isActive: "no" } }, "isActiveString"],
+      ["SieveScript/query", { accountId: jo.accountId, filter: { name: 1 } }, "nameNumber"],
+      ["SieveScript/validate", { accountId: jo.accountId }, "noBlob"],
+      ["SieveScript/changes", { accountId: jo.accountId, sinceState: "0", maxChanges: 0 }, "maxChangesZero"],
+      ["SieveScript/changes", { accountId: jo.accountId }, "noSinceState"],
+    ], ALL);
+    for (const [name, args, id] of calls) expect([id, name, args.type]).toEqual([id, "error", "invalidArguments"]);
+  });
 
   test("another account's scripts are not found", async () => {
     const blob = await jo.upload("keep;\r\n");

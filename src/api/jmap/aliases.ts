@@ -13,14 +13,13 @@ import type { Store } from "../../store/store.ts";
 import { accountJmapId, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
 import { queryWindow } from "./query-window.ts";
 import { type CallContext, MethodError, utcDate } from "./request.ts";
+import { notSettable, pick, requestedProperties } from "./schemas.ts";
+import { ALIAS } from "./types/alias.ts";
 import { idList, objectArgument, type SetError } from "./submission-plan.ts";
 
 export const ALIASES = "urn:postern:aliases";
 
 const aliasId = (id: number) => `AL${id}`;
-const PROPERTIES = ["id", "address", "targets", "disabled", "forwarded", "refused", "lastUsedAt"];
-/** Set by the server (RFC 8620 §5.3: setting them is invalidProperties); `address` only at creation. */
-const SERVER_SET = ["id", "targets", "forwarded", "refused", "lastUsedAt"];
 const SORTABLE = ["address", "forwarded", "refused", "lastUsedAt"] as const;
 
 function aliasObject(a: AliasDetails): Record<string, unknown> {
@@ -67,8 +66,8 @@ function checkPatch(patch: unknown, creating: boolean): { address?: string; disa
     } else if (key === "address" && creating) {
       if (typeof value !== "string") return invalid(key, "address is a string");
       out.address = value;
-    } else if (SERVER_SET.includes(key) || key === "address") {
-      return invalid(key, `${key} is set by the server`);
+    } else if (notSettable(ALIAS, creating).includes(key)) {
+      return invalid(key, ALIAS.properties[key] === "server" ? `${key} is set by the server` : `${key} cannot change`);
     } else return invalid(key, `Unknown property ${key}`);
   }
   if (creating && out.address === undefined) return invalid("address", "address is required");
@@ -86,16 +85,9 @@ export function aliasMethods(store: Store, account: JmapAccount) {
     async "Alias/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const requested = idsArgument(args.ids);
-      const properties = idsArgument(args.properties, "properties");
-      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
-      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const properties = requestedProperties(ALIAS, args.properties);
       const aliases = await mine();
-      const shown = (a: AliasDetails) => {
-        const object = aliasObject(a);
-        return properties
-          ? Object.fromEntries(Object.entries(object).filter(([k]) => k === "id" || properties.includes(k)))
-          : object;
-      };
+      const shown = (a: AliasDetails) => pick(aliasObject(a), properties);
       const found = requested ? requested.map((id) => byJmapId(aliases, id)) : aliases;
       return {
         accountId: accountJmapId(account.id),
@@ -193,26 +185,17 @@ export function aliasMethods(store: Store, account: JmapAccount) {
     async "Alias/query"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const aliases = await mine();
-      const filter = args.filter ?? null;
-      if (filter !== null && (typeof filter !== "object" || Array.isArray(filter))) {
-        throw new MethodError("invalidArguments", "filter is a FilterCondition");
-      }
-      const { disabled, text, ...other } = (filter ?? {}) as Record<string, unknown>;
+      // The argument types are checked by the schema (types/alias.ts).
+      const { disabled, text, ...other } = (args.filter ?? {}) as { disabled?: boolean; text?: string };
       if (Object.keys(other).length > 0) {
         throw new MethodError("unsupportedFilter", `Unknown filter ${Object.keys(other)[0]}`);
       }
-      if (disabled !== undefined && typeof disabled !== "boolean") {
-        throw new MethodError("invalidArguments", "disabled is a boolean");
-      }
-      if (text !== undefined && typeof text !== "string") throw new MethodError("invalidArguments", "text is a string");
       let matched = aliases.filter((a) =>
         (disabled === undefined || a.disabled === disabled) &&
         (text === undefined || a.address.includes(text.toLowerCase()))
       );
-      const sort = args.sort ?? [];
-      if (!Array.isArray(sort)) throw new MethodError("invalidArguments", "sort is a list of Comparators");
-      for (const comparator of [...sort].reverse()) {
-        const { property, isAscending = true } = (comparator ?? {}) as { property?: unknown; isAscending?: unknown };
+      const sort = (args.sort ?? []) as Array<{ property: string; isAscending?: boolean }>;
+      for (const { property, isAscending = true } of [...sort].reverse()) {
         if (!SORTABLE.includes(property as (typeof SORTABLE)[number])) {
           throw new MethodError("unsupportedSort", `Cannot sort by ${String(property)}`);
         }

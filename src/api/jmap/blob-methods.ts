@@ -9,11 +9,12 @@ import { readBlob } from "./blob.ts";
 import { accountJmapId, checkAccount, type JmapAccount } from "./mailbox.ts";
 import { type CallContext, MethodError } from "./request.ts";
 import { blobLookup, blobUpload, LOOKUP_TYPES, MAX_BLOB_SET, MAX_DATA_SOURCES } from "./blob-upload.ts";
+import { requestedProperties } from "./schemas.ts";
+import { BLOB_TYPE, DIGESTS } from "./types/blob.ts";
 
 export const BLOB = "urn:ietf:params:jmap:blob";
 
 /** RFC 9404 §4.1: the digest algorithms, by their names in the IANA HTTP Digest registry. */
-const DIGESTS: Record<string, string> = { "sha": "sha1", "sha-256": "sha256", "sha-512": "sha512" };
 export const BLOB_CAPABILITY = {
   maxSizeBlobSet: MAX_BLOB_SET,
   maxDataSources: MAX_DATA_SOURCES,
@@ -30,12 +31,7 @@ export function blobMethods(store: Store, account: JmapAccount) {
       checkAccount(args, account);
       // Types checked by schemas.ts.
       const ids = args.ids as string[];
-      const properties = (args.properties as string[] | null | undefined) ?? ["data", "size"];
-      for (const p of properties) {
-        const ok = ["data", "data:asText", "data:asBase64", "size"].includes(p) ||
-          (p.startsWith("digest:") && p.slice("digest:".length) in DIGESTS);
-        if (!ok) throw new MethodError("invalidArguments", `Unknown property ${p}`);
-      }
+      const properties = requestedProperties(BLOB_TYPE, args.properties) ?? BLOB_TYPE.defaultProperties!;
       const offset = (args.offset as number | null | undefined) ?? 0;
       const length = (args.length as number | null | undefined) ?? null;
       const list: Array<Record<string, unknown>> = [];

@@ -10,6 +10,8 @@ import { type BlobReader, BlobsNotFound, composeBody, writeMime } from "./compos
 import { CONVENIENCE, headerLines, InvalidProperty, parseHeaderProperty, rfc5322Date } from "./compose-headers.ts";
 import { emailId, flagOf } from "./email.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
+import { notSettable } from "./schemas.ts";
+import { EMAIL } from "./types/email.ts";
 
 /** RFC 8621 §1.3.1 maxMailboxesPerEmail, advertised in the session. */
 export const MAX_MAILBOXES_PER_EMAIL = 100;
@@ -65,7 +67,8 @@ export interface CreateError {
 }
 
 /** RFC 8621 §4.1: set by the server, never by a create. */
-const SERVER_SET = new Set(["id", "blobId", "threadId", "size", "preview", "hasAttachment"]);
+const SERVER_SET = new Set(notSettable(EMAIL, true));
+/** Properties that are not header fields (the others are: convenience properties and header:*). */
 const OWN = new Set(["mailboxIds", "keywords", "receivedAt", "bodyStructure", "textBody", "htmlBody", "attachments"]);
 
 /**

@@ -13,54 +13,13 @@ import { decodePartBody, type MessageSummary, partAt } from "../../mime/summary.
 import { type HeaderProperty, InvalidProperty, parseHeaderProperty } from "./compose-headers.ts";
 import { allHeaders, headerPropertyValue } from "./header-forms.ts";
 import { MethodError, utcDate, zonedDate } from "./request.ts";
+import { BODY_PROPERTIES, DEFAULT_BODY_PROPERTIES, EMAIL, STORED_ONLY } from "./types/email.ts";
 import { parseDateTime } from "../../mime/date.ts";
 
 /** RFC 8621 §4.2: the properties returned when none are asked for. */
-export const DEFAULT_EMAIL_PROPERTIES = [
-  "id",
-  "blobId",
-  "threadId",
-  "mailboxIds",
-  "keywords",
-  "size",
-  "receivedAt",
-  "messageId",
-  "inReplyTo",
-  "references",
-  "sender",
-  "from",
-  "to",
-  "cc",
-  "bcc",
-  "replyTo",
-  "subject",
-  "sentAt",
-  "hasAttachment",
-  "preview",
-  "bodyValues",
-  "textBody",
-  "htmlBody",
-  "attachments",
-];
+export const DEFAULT_EMAIL_PROPERTIES = EMAIL.defaultProperties!;
 /** RFC 8621 §4.9 Email/parse: the same without the properties only a stored email has. */
-export const DEFAULT_PARSE_PROPERTIES = DEFAULT_EMAIL_PROPERTIES.filter((p) =>
-  !["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"].includes(p)
-);
-const OTHER_EMAIL_PROPERTIES = ["bodyStructure", "headers"];
-
-const DEFAULT_BODY_PROPERTIES = [
-  "partId",
-  "blobId",
-  "size",
-  "name",
-  "type",
-  "charset",
-  "disposition",
-  "cid",
-  "language",
-  "location",
-];
-const BODY_PROPERTIES = new Set([...DEFAULT_BODY_PROPERTIES, "headers", "subParts"]);
+export const DEFAULT_PARSE_PROPERTIES = DEFAULT_EMAIL_PROPERTIES.filter((p) => !STORED_ONLY.includes(p));
 
 export interface EmailGetOptions {
   properties: string[];
@@ -121,8 +80,7 @@ function headerProperties(list: readonly string[]): Map<string, HeaderProperty> 
 export function emailGetOptions(args: Record<string, unknown>, defaults: readonly string[]): EmailGetOptions {
   const properties = (args.properties as string[] | null | undefined) ?? [...defaults];
   const headers = headerProperties(properties);
-  const known = new Set([...DEFAULT_EMAIL_PROPERTIES, ...OTHER_EMAIL_PROPERTIES]);
-  const unknown = properties.find((p) => !known.has(p) && !headers.has(p));
+  const unknown = properties.find((p) => !(p in EMAIL.properties) && !headers.has(p));
   if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
   const bodyProperties = (args.bodyProperties as string[] | null | undefined) ?? DEFAULT_BODY_PROPERTIES;
   const bodyHeaders = headerProperties(bodyProperties);

@@ -10,10 +10,10 @@ import { isEmailAddress } from "./compose-headers.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 import { idList, objectArgument, type SetError } from "./submission-plan.ts";
+import { pick, requestedProperties } from "./schemas.ts";
+import { IDENTITY } from "./types/identity.ts";
 
 export const identityId = (id: number) => `I${id}`;
-
-const PROPERTIES = ["id", "name", "email", "replyTo", "bcc", "textSignature", "htmlSignature", "mayDelete"];
 
 function identityObject(row: Identity): Record<string, unknown> {
   return {
@@ -71,17 +71,13 @@ export function identityMethods(store: Store, account: JmapAccount) {
     async "Identity/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const requested = idsArgument(args.ids);
-      const properties = idsArgument(args.properties, "properties");
-      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
-      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const properties = requestedProperties(IDENTITY, args.properties);
       // Listing may make the first identity: the state is read after it.
       const rows = await store.identities.list(account.id);
       const state = await accountState(store, account);
       const all = rows.map(identityObject);
       const chosen = requested ? all.filter((i) => requested.includes(i.id as string)) : all;
-      const list = properties
-        ? chosen.map((i) => Object.fromEntries(Object.entries(i).filter(([k]) => k === "id" || properties.includes(k))))
-        : chosen;
+      const list = chosen.map((i) => pick(i, properties));
       return {
         accountId: accountJmapId(account.id),
         state,

@@ -7,6 +7,8 @@ import type { Store } from "../../store/store.ts";
 import { mailboxChanges, queryChangesOf } from "./changes.ts";
 import { queryWindow } from "./query-window.ts";
 import { type CallContext, MethodError } from "./request.ts";
+import { notSettable, pick, propertyNames, requestedProperties } from "./schemas.ts";
+import { MAILBOX } from "./types/mailbox.ts";
 
 export interface JmapAccount {
   id: number;
@@ -40,7 +42,9 @@ const isUnsignedInt = (value: unknown): value is number =>
   typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
 /** Mailbox properties only the server sets (RFC 8620 §5.3: setting them is invalidProperties). */
-const SERVER_SET = ["id", "totalEmails", "unreadEmails", "totalThreads", "unreadThreads", "myRights"];
+const SERVER_SET = notSettable(MAILBOX, true);
+/** What a create or update may give: roles stay the server's here (only the present one may be restated). */
+const SETTABLE = propertyNames(MAILBOX).filter((k) => !SERVER_SET.includes(k) && k !== "role");
 
 /** The last level of a mailbox path ("Parent/Child" → "Child"). */
 const leafName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
@@ -75,9 +79,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       const byBox = await store.mailboxes.counts(account.id);
       const requested = idsArgument(args.ids);
       const ids = requested ? new Set(requested) : null;
-      const properties = args.properties === undefined || args.properties === null
-        ? null
-        : new Set(idsArgument(args.properties, "properties"));
+      const properties = requestedProperties(MAILBOX, args.properties);
       const list: Array<Record<string, unknown> & { id: string }> = [];
       for (const box of boxes) {
         if (ids && !ids.has(mailboxId(box.id))) continue;
@@ -105,10 +107,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
           },
           isSubscribed: box.subscribed,
         });
-        if (properties) {
-          const full = list.pop()!;
-          list.push({ id: full.id, ...Object.fromEntries(Object.entries(full).filter(([k]) => properties.has(k))) });
-        }
+        if (properties) list.push(pick(list.pop()!, properties) as (typeof list)[number]);
       }
       const notFound = ids ? [...ids].filter((id) => !list.some((m) => m.id === id)) : [];
       return { accountId: accountJmapId(account.id), state: await accountState(store, account), list, notFound };
@@ -154,9 +153,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
       for (const [key, spec] of Object.entries((args.create as Record<string, Record<string, unknown>>) ?? {})) {
         const parent = parentOf(spec.parentId ?? null);
         const path = parent ? `${parent.name}/${spec.name}` : String(spec.name);
-        const extra = Object.keys(spec).find((k) =>
-          !["name", "parentId", "isSubscribed", "sortOrder"].includes(k) && !(k === "role" && spec.role === null)
-        );
+        const extra = Object.keys(spec).find((k) => !SETTABLE.includes(k) && !(k === "role" && spec.role === null));
         if (extra) {
           notCreated[key] = invalid(
             extra,
@@ -191,8 +188,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
         const path = parent ? `${parent.name}/${leaf}` : String(leaf);
         const rename = path !== box.name;
         const extra = Object.keys(patch).find((k) =>
-          !["name", "parentId", "isSubscribed", "sortOrder"].includes(k) &&
-          !(k === "role" && patch.role === jmapRole(box.role))
+          !SETTABLE.includes(k) && !(k === "role" && patch.role === jmapRole(box.role))
         );
         if (extra) {
           notUpdated[id] = invalid(

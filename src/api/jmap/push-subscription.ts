@@ -13,10 +13,10 @@ import { type JmapAccount, parseId } from "./mailbox.ts";
 import { type PushNotifier, pushSubscriptionId } from "./push.ts";
 import { type PushKeys, usableKeys } from "./push-encryption.ts";
 import { MethodError, utcDate } from "./request.ts";
-import { UTC_DATE } from "./schemas.ts";
+import { notSettable, pick, requestedProperties, UTC_DATE } from "./schemas.ts";
+import { PUSH_SUBSCRIPTION } from "./types/push-subscription.ts";
 import type { SetError } from "./submission-plan.ts";
 
-const PROPERTIES = ["id", "deviceClientId", "url", "keys", "verificationCode", "expires", "types"];
 /** §7.2: private to the device, never returned. */
 const PRIVATE = ["url", "keys"];
 /** Subscriptions per account: each is a URL the server POSTs to on every change. */
@@ -69,15 +69,11 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
   return {
     async "PushSubscription/get"(args: Record<string, unknown>) {
       const requested = (args.ids as string[] | null | undefined) ?? null;
-      const properties = (args.properties as string[] | null | undefined) ?? null;
-      const secret = properties?.find((p) => PRIVATE.includes(p));
+      const secret = (args.properties as string[] | null | undefined)?.find((p) => PRIVATE.includes(p));
       if (secret) throw new MethodError("forbidden", `${secret} is never returned (RFC 8620 §7.2)`);
-      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
-      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const properties = requestedProperties(PUSH_SUBSCRIPTION, args.properties);
       const all = (await owned(requested ?? undefined)).map(subscriptionObject);
-      const list = properties
-        ? all.map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => k === "id" || properties.includes(k))))
-        : all;
+      const list = all.map((s) => pick(s, properties));
       return { list, notFound: requested ? requested.filter((id) => !all.some((s) => s.id === id)) : [] };
     },
 
@@ -88,7 +84,9 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
       let count = creates.length ? (await owned()).length : 0;
       for (const [key, value] of creates) {
         const spec = (value ?? {}) as Record<string, unknown>;
-        const extra = Object.keys(spec).find((k) => !PROPERTIES.includes(k) || k === "id");
+        const extra = Object.keys(spec).find((k) =>
+          notSettable(PUSH_SUBSCRIPTION, true).includes(k) || !(k in PUSH_SUBSCRIPTION.properties)
+        );
         const expires = expiresOf(spec.expires, Date.now());
         const types = typesOf(spec.types);
         const refusal = typeof spec.url === "string"
@@ -159,7 +157,7 @@ export function pushSubscriptionMethods(store: Store, account: JmapAccount, noti
             const types = typesOf(v);
             if (types !== null && "type" in types) error ??= types;
             else patch.types = types;
-          } else if (!PROPERTIES.includes(key)) error ??= invalid(key, `No property ${key}`);
+          } else if (!(key in PUSH_SUBSCRIPTION.properties)) error ??= invalid(key, `No property ${key}`);
           else error ??= invalid(key, `${key} cannot be changed`);
         }
         if (error) {

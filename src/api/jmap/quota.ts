@@ -6,6 +6,8 @@ import type { Store } from "../../store/store.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
 import { MethodError } from "./request.ts";
 import { queryWindow } from "./query-window.ts";
+import { pick, requestedProperties } from "./schemas.ts";
+import { QUOTA_TYPE } from "./types/quota.ts";
 
 export const QUOTA = "urn:ietf:params:jmap:quota";
 const QUOTA_ID = "storage";
@@ -32,18 +34,14 @@ export function quotaMethods(store: Store, account: JmapAccount) {
     async "Quota/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const requested = idsArgument(args.ids);
-      const properties = idsArgument(args.properties, "properties");
+      const properties = requestedProperties(QUOTA_TYPE, args.properties);
       const state = await accountState(store, account);
       const all = await quotas(store, account);
       const chosen = requested ? all.filter((q) => requested.includes(q.id)) : all;
       return {
         accountId: accountJmapId(account.id),
         state,
-        list: properties
-          ? chosen.map((q) =>
-            Object.fromEntries(Object.entries(q).filter(([k]) => k === "id" || properties.includes(k)))
-          )
-          : chosen,
+        list: chosen.map((q) => pick(q, properties)),
         notFound: requested ? requested.filter((id) => !all.some((q) => q.id === id)) : [],
       };
     },

@@ -2,18 +2,12 @@
  * The JMAP request envelope (RFC 8620 §3): validation of `using` and `methodCalls`, result
  * references (§3.7, JSON pointers with `*`), and dispatch with per-method errors.
  */
-import { checkArguments } from "./schemas.ts";
+import { checkArguments } from "./arguments.ts";
+import { MethodError } from "./method-error.ts";
 
 export type Invocation = [string, Record<string, unknown>, string];
 
-export class MethodError extends Error {
-  constructor(
-    readonly type: string,
-    description?: string,
-  ) {
-    super(description ?? type);
-  }
-}
+export { MethodError } from "./method-error.ts";
 
 /**
  * What a method hears of the request around it: the ids of objects created by earlier calls, by

@@ -1,10 +1,10 @@
 /**
  * JMAP for Sieve Scripts (RFC 9661): SieveScript/get, /set, /query and /validate over the account's scripts, with the
  * rules ManageSieve uses (src/backends/sieve-scripts.ts). A script's content is a blob: created from an upload, and
- * handed out as an upload of its bytes (content-addressed, so the same script keeps its blobId). Scripts are not in
- * the change log: the state is a digest of ids, names, contents and which one is active, so /changes is not offered.
+ * handed out as an upload of its bytes (content-addressed, so the same script keeps its blobId). Every change of a
+ * script (ManageSieve's too) is in the change log as type "sieve", so the state is the account's and
+ * SieveScript/changes is the standard /changes (RFC 9661 §2.2).
  */
-import { createHash } from "node:crypto";
 import {
   checkScript,
   decodeScript,
@@ -15,9 +15,12 @@ import {
 import { CAPABILITIES as SIEVE_EXTENSIONS, DEFAULT_LIMITS } from "../../sieve/index.ts";
 import type { Store } from "../../store/store.ts";
 import { blobIdOf, readBlob } from "./blob.ts";
-import { accountJmapId, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
+import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
 import { queryWindow } from "./query-window.ts";
 import { type CallContext, MethodError } from "./request.ts";
+import { pick, requestedProperties } from "./schemas.ts";
+import { SIEVE_SCRIPT } from "./types/sieve-script.ts";
+import { changesOf } from "./changes.ts";
 import { idList, objectArgument, type SetError as BaseSetError } from "./submission-plan.ts";
 
 /** alreadyExists names the script that holds the name (RFC 8620 §5.4). */
@@ -45,14 +48,7 @@ interface Script {
 }
 
 const scriptId = (id: number) => `S${id}`;
-const PROPERTIES = ["id", "name", "isActive", "blobId"];
 const enc = new TextEncoder();
-
-function stateOf(scripts: readonly Script[]): string {
-  const digest = createHash("sha256");
-  for (const s of scripts) digest.update(`${s.id}\0${s.name}\0${s.active}\0${s.content}\n`);
-  return digest.digest("base64url").slice(0, 16);
-}
 
 /** The SetError for a refusal of the shared script rules (RFC 9661 §2.2). */
 function setErrorOf(result: Exclude<ScriptResult, { kind: "ok" }>, name: string): SetError {
@@ -138,9 +134,7 @@ export function sieveMethods(store: Store, account: JmapAccount) {
     async "SieveScript/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const requested = idsArgument(args.ids);
-      const properties = idsArgument(args.properties, "properties");
-      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
-      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const properties = requestedProperties(SIEVE_SCRIPT, args.properties);
       const all = await mine();
       const found = (requested ? requested.map((id) => byJmapId(all, id)) : all).filter((s) => s !== undefined);
       const list = [];
@@ -150,37 +144,34 @@ export function sieveMethods(store: Store, account: JmapAccount) {
         if (!properties || properties.includes("blobId")) {
           object.blobId = blobIdOf(await store.mail.upload(account.id, enc.encode(s.content)));
         }
-        list.push(
-          properties
-            ? Object.fromEntries(Object.entries(object).filter(([k]) => k === "id" || properties.includes(k)))
-            : object,
-        );
+        list.push(pick(object, properties));
       }
       return {
         accountId: accountJmapId(account.id),
-        state: stateOf(all),
+        state: await accountState(store, account),
         list,
         notFound: requested ? requested.filter((id) => !byJmapId(all, id)) : [],
       };
     },
 
+    /** RFC 9661 §2.2: the standard /changes, over the change log's "sieve" entries. */
+    async "SieveScript/changes"(args: Record<string, unknown>) {
+      checkAccount(args, account);
+      return changesOf(store, account, "sieve", args, scriptId);
+    },
+
     async "SieveScript/set"(args: Record<string, unknown>, context: CallContext) {
       checkAccount(args, account);
-      const oldState = stateOf(await mine());
+      const oldState = await accountState(store, account);
       if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
         throw new MethodError("stateMismatch");
       }
       const create = objectArgument(args, "create");
       const update = objectArgument(args, "update");
       const destroy = idList(args, "destroy");
-      const activate = args.onSuccessActivateScript;
-      if (activate !== undefined && activate !== null && typeof activate !== "string") {
-        throw new MethodError("invalidArguments", "onSuccessActivateScript is an id");
-      }
-      const deactivate = args.onSuccessDeactivateScript;
-      if (deactivate !== undefined && typeof deactivate !== "boolean") {
-        throw new MethodError("invalidArguments", "onSuccessDeactivateScript is a boolean");
-      }
+      // Their types are checked by the schema (types/sieve-script.ts).
+      const activate = args.onSuccessActivateScript as string | null | undefined;
+      const deactivate = args.onSuccessDeactivateScript as boolean | null | undefined;
 
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, SetError> = {};
@@ -297,7 +288,7 @@ export function sieveMethods(store: Store, account: JmapAccount) {
       return {
         accountId: accountJmapId(account.id),
         oldState,
-        newState: stateOf(await mine()),
+        newState: await accountState(store, account),
         created,
         notCreated,
         updated,
@@ -311,25 +302,16 @@ export function sieveMethods(store: Store, account: JmapAccount) {
     async "SieveScript/query"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const all = await mine();
-      const filter = args.filter ?? null;
-      if (filter !== null && (typeof filter !== "object" || Array.isArray(filter))) {
-        throw new MethodError("invalidArguments", "filter is a FilterCondition");
-      }
-      const { name, isActive, ...other } = (filter ?? {}) as Record<string, unknown>;
+      // The argument types are checked by the schema (types/sieve-script.ts).
+      const { name, isActive, ...other } = (args.filter ?? {}) as { name?: string; isActive?: boolean };
       if (Object.keys(other).length > 0) {
         throw new MethodError("unsupportedFilter", `Unknown filter ${Object.keys(other)[0]}`);
-      }
-      if (name !== undefined && typeof name !== "string") throw new MethodError("invalidArguments", "name is a string");
-      if (isActive !== undefined && typeof isActive !== "boolean") {
-        throw new MethodError("invalidArguments", "isActive is a boolean");
       }
       let matched = all.filter((s) =>
         (name === undefined || s.name.includes(name)) && (isActive === undefined || s.active === isActive)
       );
-      const sort = args.sort ?? [];
-      if (!Array.isArray(sort)) throw new MethodError("invalidArguments", "sort is a list of Comparators");
-      for (const comparator of [...sort].reverse()) {
-        const { property, isAscending = true } = (comparator ?? {}) as { property?: unknown; isAscending?: unknown };
+      const sort = (args.sort ?? []) as Array<{ property: string; isAscending?: boolean }>;
+      for (const { property, isAscending = true } of [...sort].reverse()) {
         if (property !== "name" && property !== "isActive") {
           throw new MethodError("unsupportedSort", `Cannot sort by ${String(property)}`);
         }
@@ -344,7 +326,7 @@ export function sieveMethods(store: Store, account: JmapAccount) {
       const window = queryWindow(matched.map((s) => scriptId(s.id)), args);
       return {
         accountId: accountJmapId(account.id),
-        queryState: stateOf(all),
+        queryState: await accountState(store, account),
         canCalculateChanges: false,
         position: window.position,
         ids: window.ids,
@@ -356,7 +338,6 @@ export function sieveMethods(store: Store, account: JmapAccount) {
     /** RFC 9661 §2.4: compiles the blob's script; `error` is null or an invalidSieve SetError. */
     async "SieveScript/validate"(args: Record<string, unknown>) {
       checkAccount(args, account);
-      if (typeof args.blobId !== "string") throw new MethodError("invalidArguments", "blobId is required");
       const content = await contentOf(args.blobId);
       const checked = typeof content === "string" ? checkScript(content) : null;
       const error = typeof content !== "string" ? content : checked!.kind === "ok" ? null : setErrorOf(checked!, "");

@@ -14,23 +14,12 @@ import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccoun
 import { type CallContext, type Method, MethodError, utcDate, WithImplicit } from "./request.ts";
 import { queryWindow } from "./query-window.ts";
 import { idList, objectArgument, type Planned, planSubmission, type SetError } from "./submission-plan.ts";
+import { pick, requestedProperties } from "./schemas.ts";
+import { EMAIL_SUBMISSION } from "./types/email-submission.ts";
 
 export const SUBMISSION = "urn:ietf:params:jmap:submission";
 
 export const submissionId = (id: number) => `S${id}`;
-
-const PROPERTIES = [
-  "id",
-  "identityId",
-  "emailId",
-  "threadId",
-  "envelope",
-  "sendAt",
-  "undoStatus",
-  "deliveryStatus",
-  "dsnBlobIds",
-  "mdnBlobIds",
-];
 
 function submissionObject(row: EmailSubmission): Record<string, unknown> {
   return {
@@ -96,14 +85,10 @@ export function submissionMethods(
     async "EmailSubmission/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const requested = idsArgument(args.ids);
-      const properties = idsArgument(args.properties, "properties");
-      const unknown = properties?.find((p) => !PROPERTIES.includes(p));
-      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
+      const properties = requestedProperties(EMAIL_SUBMISSION, args.properties);
       const state = await accountState(store, account);
       const all = (await owned(requested ?? undefined)).map(submissionObject);
-      const list = properties
-        ? all.map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => k === "id" || properties.includes(k))))
-        : all;
+      const list = all.map((s) => pick(s, properties));
       return {
         accountId: accountJmapId(account.id),
         state,

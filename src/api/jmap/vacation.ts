@@ -9,7 +9,8 @@ import { VACATION_SCRIPT, vacationResponseScript } from "../../sieve/vacation-re
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
 import { MethodError, utcDate } from "./request.ts";
 import { idList, objectArgument, type SetError } from "./submission-plan.ts";
-import { UTC_DATE } from "./schemas.ts";
+import { pick, requestedProperties, UTC_DATE } from "./schemas.ts";
+import { VACATION_RESPONSE } from "./types/vacation-response.ts";
 
 export const VACATION = "urn:ietf:params:jmap:vacationresponse";
 const SINGLETON = "singleton";
@@ -60,13 +61,8 @@ export function vacationMethods(store: Store, account: JmapAccount) {
     async "VacationResponse/get"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const requested = idsArgument(args.ids);
-      const properties = idsArgument(args.properties, "properties");
-      const object = vacationObject(await store.vacation.get(account.id));
-      const unknown = properties?.find((p) => !(p in object));
-      if (unknown) throw new MethodError("invalidArguments", `Unknown property ${unknown}`);
-      const shown = properties
-        ? Object.fromEntries(Object.entries(object).filter(([k]) => k === "id" || properties.includes(k)))
-        : object;
+      const properties = requestedProperties(VACATION_RESPONSE, args.properties);
+      const shown = pick(vacationObject(await store.vacation.get(account.id)), properties);
       return {
         accountId: accountJmapId(account.id),
         state: await accountState(store, account),
