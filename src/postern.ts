@@ -230,6 +230,9 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         certificates?.stop();
         reindexing.abort();
         await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop(), reindexed]);
+        // Another process on the database pushes JMAP changes from now on, without waiting for the lease to expire.
+        await store.pushSubscriptions.release(store.instanceId)
+          .catch((e) => log.warn("JMAP push lease not released", { error: e }));
         log.info("store statistics", { ...store.stats() });
         store.close();
       },

@@ -86,12 +86,6 @@ export class PushSubscriptionRepository {
     });
   }
 
-  /** Whether `holder` has the push lease and it has not expired at `now`. */
-  async holds(holder: string, now = new Date()): Promise<boolean> {
-    const [row] = await this.db.select().from(pushLease).where(eq(pushLease.id, 1));
-    return row !== undefined && row.holder === holder && row.expiresAt > now;
-  }
-
   /** Gives the lease up if `holder` has it (a process that stops), so another takes it at its next look. */
   async release(holder: string): Promise<void> {
     await this.store.write((tx) => tx.delete(pushLease).where(eq(pushLease.holder, holder)));

@@ -278,6 +278,11 @@ export class Store {
     return { ...this.#stats };
   }
 
+  /** Whether `close()` was called: timers that use the store end with it. */
+  get closed(): boolean {
+    return this.#client.closed;
+  }
+
   close(): void {
     this.#watcher.stop();
     this.#client.close();

@@ -6,6 +6,13 @@
  * private address unless `outbound.allowPrivateTargets` allows it (src/net/outbound-url.ts): it is
  * checked when the subscription is made and again, resolved afresh, before every POST, which
  * goes to the address checked and follows no redirect.
+ *
+ * Several `serve` processes on one database all hear of every change (the change-log watch), so
+ * one of them pushes it: the holder of a lease in the database, which it takes or renews for
+ * LEASE_MS each time it is about to push (one write transaction decides, so of two processes
+ * handling the same change only one holds the lease). A holder that died is replaced once its
+ * lease expires; a change made in that gap is pushed with the next one. Every process re-reads the
+ * live subscriptions every WATCH_MS, so it also watches the accounts of those made elsewhere.
  */
 import { checkOutboundUrl, type OutboundPolicy, postToTarget } from "../../net/outbound-url.ts";
 import type { PushSubscription } from "../../store/push-subscriptions.ts";
@@ -21,6 +28,7 @@ export function pushTypes(submission: boolean): string[] {
     "Thread",
     "VacationResponse",
     "Quota",
+    "SieveScript",
     ...(submission ? ["Identity", "EmailSubmission"] : []),
   ];
 }
@@ -35,6 +43,10 @@ export function stateChange(account: JmapAccount, state: string, types: readonly
 
 /** How long a push may take before it is given up. */
 const PUSH_TIMEOUT_MS = 10_000;
+/** How long the push lease lasts unless its holder pushes again. */
+const LEASE_MS = 6_000;
+/** How often the live subscriptions are read again. */
+const WATCH_MS = 2_000;
 
 export class PushNotifier {
   readonly #store: Store;
@@ -44,6 +56,9 @@ export class PushNotifier {
   /** Accounts whose push is scheduled: changes that arrive together make one push. */
   readonly #scheduled = new Set<number>();
   readonly #outbound: OutboundPolicy;
+  #watchTimer: ReturnType<typeof setInterval> | undefined;
+  /** The state last pushed per account: a change heard twice (committed here and seen by the watch) is pushed once. */
+  readonly #pushed = new Map<number, string>();
 
   constructor(store: Store, types: readonly string[], outbound: OutboundPolicy = {}) {
     this.#store = store;
@@ -57,8 +72,17 @@ export class PushNotifier {
     return "refusal" in target ? target.refusal : null;
   }
 
-  /** Listens for the accounts that have live subscriptions. */
+  /** Listens for the accounts that have live subscriptions, made by this process or another, until the store closes. */
   async start(): Promise<void> {
+    await this.#watchDue();
+    this.#watchTimer ??= setInterval(() => {
+      if (this.#store.closed) clearInterval(this.#watchTimer);
+      else void this.#watchDue().catch((e) => console.error("JMAP push subscriptions:", (e as Error).message));
+    }, WATCH_MS);
+    (this.#watchTimer as { unref?: () => void }).unref?.();
+  }
+
+  async #watchDue(): Promise<void> {
     for (const subscription of await this.#store.pushSubscriptions.due(new Date())) this.watch(subscription.accountId);
   }
 
@@ -93,7 +117,11 @@ export class PushNotifier {
       this.#watched.delete(accountId);
       return;
     }
+    // Another process holds the lease: it pushes this change (it hears of it from the change log).
+    if (!(await this.#store.pushSubscriptions.hold(this.#store.instanceId, LEASE_MS))) return;
     const state = await accountState(this.#store, { id: accountId, address: "" });
+    if (this.#pushed.get(accountId) === state) return;
+    this.#pushed.set(accountId, state);
     for (const subscription of subscriptions) {
       const types = subscription.types ? this.#types.filter((t) => subscription.types!.includes(t)) : this.#types;
       if (types.length) await this.#post(subscription, stateChange({ id: accountId, address: "" }, state, types));
