@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
-import { Store } from "../../src/store/store.ts";
 import { DnsServer } from "../helpers/dns-server.ts";
+import { untilQueuesDrain } from "../helpers/queue-drain.ts";
 import { freePortPair } from "../helpers/ports.ts";
 import { runtime } from "../helpers/runtime.ts";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
@@ -59,15 +59,6 @@ afterAll(async () => {
   dns?.close();
 });
 
-async function pending(server: ServerProcess): Promise<number> {
-  const store = await Store.open({ url: `file:${join(server.dir, "data", "postern.db")}` });
-  try {
-    return (await store.queue.list()).flatMap((m) => m.recipients).filter((r) => r.status === "pending").length;
-  } finally {
-    store.close();
-  }
-}
-
 describe(`a forwarding loop on ${runtime()}`, () => {
   test("A → B → A … stops at the hop limit and both queues drain", async () => {
     await nodemailer
@@ -76,17 +67,7 @@ describe(`a forwarding loop on ${runtime()}`, () => {
         envelope: { from: "sender@origin.test", to: ["loop@a.test"] },
         raw: "From: sender@origin.test\r\nSubject: round and round\r\n\r\nloop\r\n",
       });
-    const started = Date.now();
-    let quietSince = 0;
-    for (;;) {
-      const busy = (await pending(a)) + (await pending(b));
-      if (busy === 0) {
-        quietSince ||= Date.now();
-        if (Date.now() - quietSince > 2000) break;
-      } else quietSince = 0;
-      if (Date.now() - started > 45_000) throw new Error(`the loop did not stop: ${busy} recipients still queued`);
-      await Bun.sleep(200);
-    }
+    await untilQueuesDrain([join(a.dir, "data"), join(b.dir, "data")], { timeoutMs: 45_000 });
     // It went round until a hop refused it as a loop, then the bounce wound back.
     const logs = a.log() + b.log();
     expect(logs).toContain("554 5.4.6 Too many hops (51 Received: headers)");

@@ -5,11 +5,10 @@
  * refuses it (554 5.4.6); the bounce goes back to the original sender through the SRS address, and the queue drains.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { listen, type Listener } from "../../src/net/listener.ts";
-import { Store } from "../../src/store/store.ts";
 import { type MailServer, startMailServer } from "../helpers/mail-server.ts";
+import { untilQueuesDrain } from "../helpers/queue-drain.ts";
 import { freePortPair } from "../helpers/ports.ts";
 import { RecordingBackend, remoteMxOptions } from "../helpers/remote-mx.ts";
 import { runtime } from "../helpers/runtime.ts";
@@ -47,15 +46,6 @@ afterAll(async () => {
   await mx?.close(0);
 });
 
-async function pending(): Promise<number> {
-  const store = await Store.open({ url: `file:${join(mail.dataDir, "postern.db")}` });
-  try {
-    return (await store.queue.list()).flatMap((m) => m.recipients).filter((r) => r.status === "pending").length;
-  } finally {
-    store.close();
-  }
-}
-
 describe(`a Sieve redirect loop on ${runtime()}`, () => {
   test("stops at the hop limit; the bounce reaches the sender; the queue drains", async () => {
     await nodemailer
@@ -64,17 +54,7 @@ describe(`a Sieve redirect loop on ${runtime()}`, () => {
         envelope: { from: "x@remote.test", to: ["loop@example.test"] },
         raw: "From: x@remote.test\r\nTo: loop@example.test\r\nSubject: round and round\r\n\r\nloop\r\n",
       });
-    const started = Date.now();
-    let quietSince = 0;
-    for (;;) {
-      const busy = await pending();
-      if (busy === 0 && remote.received.length > 0) {
-        quietSince ||= Date.now();
-        if (Date.now() - quietSince > 2000) break;
-      } else quietSince = 0;
-      if (Date.now() - started > 50_000) throw new Error(`the loop did not stop: ${busy} recipients still queued`);
-      await Bun.sleep(200);
-    }
+    await untilQueuesDrain([mail.dataDir], { timeoutMs: 50_000, ready: () => remote.received.length > 0 });
     expect(mail.server.log()).toContain("554 5.4.6 Too many hops (51 Received: headers)");
     // One bounce, to the original sender, through the SRS address the redirects carried.
     expect(remote.received.map((r) => r.transaction.recipients.map((x) => x.address))).toEqual([["x@remote.test"]]);
