@@ -10,17 +10,30 @@ import { createHash } from "node:crypto";
 import type { AliasDetails } from "../../store/aliases.ts";
 import { StoreError } from "../../store/errors.ts";
 import type { Store } from "../../store/store.ts";
-import { accountJmapId, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
-import { queryWindow } from "./query-window.ts";
-import { type CallContext, MethodError, utcDate } from "./request.ts";
+import { checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
+import {
+  checkConditions,
+  getResponse,
+  queryResponse,
+  setArguments,
+  setResponse,
+  sortByComparators,
+} from "./standard.ts";
+import { type CallContext, utcDate } from "./request.ts";
 import { notSettable, pick, requestedProperties } from "./schemas.ts";
 import { ALIAS } from "./types/alias.ts";
-import { idList, objectArgument, type SetError } from "./submission-plan.ts";
+import type { SetError } from "./submission-plan.ts";
 
 export const ALIASES = "urn:postern:aliases";
 
 const aliasId = (id: number) => `AL${id}`;
-const SORTABLE = ["address", "forwarded", "refused", "lastUsedAt"] as const;
+/** Alias/query sorts by address, the counters or the last use. */
+const SORT_KEYS: Record<string, (a: AliasDetails) => string | number> = {
+  address: (a) => a.address,
+  forwarded: (a) => a.forwarded,
+  refused: (a) => a.refused,
+  lastUsedAt: (a) => a.lastUsedAt?.getTime() ?? -1,
+};
 
 function aliasObject(a: AliasDetails): Record<string, unknown> {
   return {
@@ -89,23 +102,14 @@ export function aliasMethods(store: Store, account: JmapAccount) {
       const aliases = await mine();
       const shown = (a: AliasDetails) => pick(aliasObject(a), properties);
       const found = requested ? requested.map((id) => byJmapId(aliases, id)) : aliases;
-      return {
-        accountId: accountJmapId(account.id),
-        state: stateOf(aliases),
-        list: found.filter((a) => a !== undefined).map(shown),
-        notFound: requested ? requested.filter((id) => !byJmapId(aliases, id)) : [],
-      };
+      const list = found.filter((a) => a !== undefined).map(shown);
+      return getResponse(account, stateOf(aliases), list, requested, (id) => !!byJmapId(aliases, id));
     },
 
     async "Alias/set"(args: Record<string, unknown>, context: CallContext) {
       checkAccount(args, account);
       const oldState = stateOf(await mine());
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
-      const create = objectArgument(args, "create");
-      const update = objectArgument(args, "update");
-      const destroy = idList(args, "destroy");
+      const { create, update, destroy } = setArguments(args, oldState);
 
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, SetError> = {};
@@ -168,17 +172,8 @@ export function aliasMethods(store: Store, account: JmapAccount) {
           notDestroyed[id] = setErrorOf(e);
         }
       }
-      return {
-        accountId: accountJmapId(account.id),
-        oldState,
-        newState: stateOf(await mine()),
-        created,
-        notCreated,
-        updated,
-        notUpdated,
-        destroyed,
-        notDestroyed,
-      };
+      const outcome = { created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return setResponse(account, oldState, stateOf(await mine()), outcome);
     },
 
     /** Filter: `disabled` (boolean), `text` (part of the address); sort by address, counters or last use. */
@@ -186,40 +181,14 @@ export function aliasMethods(store: Store, account: JmapAccount) {
       checkAccount(args, account);
       const aliases = await mine();
       // The argument types are checked by the schema (types/alias.ts).
-      const { disabled, text, ...other } = (args.filter ?? {}) as { disabled?: boolean; text?: string };
-      if (Object.keys(other).length > 0) {
-        throw new MethodError("unsupportedFilter", `Unknown filter ${Object.keys(other)[0]}`);
-      }
-      let matched = aliases.filter((a) =>
+      const { disabled, text } = (args.filter ?? {}) as { disabled?: boolean; text?: string };
+      checkConditions(args.filter, ["disabled", "text"]);
+      const matched = aliases.filter((a) =>
         (disabled === undefined || a.disabled === disabled) &&
         (text === undefined || a.address.includes(text.toLowerCase()))
       );
-      const sort = (args.sort ?? []) as Array<{ property: string; isAscending?: boolean }>;
-      for (const { property, isAscending = true } of [...sort].reverse()) {
-        if (!SORTABLE.includes(property as (typeof SORTABLE)[number])) {
-          throw new MethodError("unsupportedSort", `Cannot sort by ${String(property)}`);
-        }
-        const key = (a: AliasDetails) =>
-          property === "lastUsedAt"
-            ? (a.lastUsedAt?.getTime() ?? -1)
-            : a[property as "address" | "forwarded" | "refused"];
-        // Array.prototype.sort is stable: earlier comparators, applied last, win.
-        matched = [...matched].sort((x, y) => {
-          const [a, b] = [key(x), key(y)];
-          const order = a < b ? -1 : a > b ? 1 : 0;
-          return isAscending === false ? -order : order;
-        });
-      }
-      const window = queryWindow(matched.map((a) => aliasId(a.id)), args);
-      return {
-        accountId: accountJmapId(account.id),
-        queryState: stateOf(aliases),
-        canCalculateChanges: false,
-        position: window.position,
-        ids: window.ids,
-        ...(args.calculateTotal === true ? { total: matched.length } : {}),
-        ...("limit" in window ? { limit: window.limit } : {}),
-      };
+      const sorted = sortByComparators(matched, args.sort, SORT_KEYS);
+      return queryResponse(account, stateOf(aliases), sorted.map((a) => aliasId(a.id)), args);
     },
   };
 }

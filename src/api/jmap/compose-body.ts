@@ -6,6 +6,7 @@
  */
 import { base64Lines, is7bit, isPrintableAscii, parameter, quotedPrintable } from "../../mime/write.ts";
 import { headerLines, InvalidProperty, parseHeaderProperty } from "./compose-headers.ts";
+import { BODY_PROPERTIES } from "./types/email.ts";
 
 /** A MIME entity: its Content-* and other header lines, and a body or parts. */
 export type MimeNode =
@@ -21,19 +22,8 @@ export class BlobsNotFound extends Error {
   }
 }
 
-const PART_PROPERTIES = new Set([
-  "partId",
-  "blobId",
-  "size",
-  "type",
-  "charset",
-  "disposition",
-  "cid",
-  "language",
-  "location",
-  "name",
-  "subParts",
-]);
+/** The EmailBodyPart properties a create may give: not `headers` (RFC 8621 §4.6: header:* forms instead). */
+const PART_PROPERTIES = new Set([...BODY_PROPERTIES].filter((p) => p !== "headers"));
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
 /** Fields the EmailBodyPart properties write; a `header:` property for one of them must not repeat it. */
 const PART_FIELDS: Record<string, string> = {

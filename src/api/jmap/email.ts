@@ -24,6 +24,7 @@ import {
   parseId,
 } from "./mailbox.ts";
 import { type CallContext, MethodError } from "./request.ts";
+import { checkIfInState, setResponse } from "./standard.ts";
 
 export const emailId = (id: number) => `M${id}`;
 
@@ -126,9 +127,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const real = (id: string) => (id.startsWith("#") ? context?.createdIds.get(id.slice(1)) ?? id : id);
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
+      checkIfInState(args, oldState);
       const boxes = await owned();
       const updated: Record<string, null> = {};
       const notUpdated: Record<string, { type: string; description?: string }> = {};
@@ -174,17 +173,8 @@ export function emailMethods(store: Store, account: JmapAccount) {
         if (n !== undefined && (await store.mail.destroyEmail(account.id, n))) destroyed.push(id);
         else notDestroyed[id] = { type: "notFound" };
       }
-      return {
-        accountId: accountJmapId(account.id),
-        oldState,
-        newState: await accountState(store, account),
-        created,
-        notCreated,
-        updated,
-        notUpdated,
-        destroyed,
-        notDestroyed,
-      };
+      const outcome = { created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return setResponse(account, oldState, await accountState(store, account), outcome);
     },
 
     /** RFC 8621 §4.8: messages from uploaded blobs into mailboxes, as APPEND does (and threaded). */
@@ -194,9 +184,7 @@ export function emailMethods(store: Store, account: JmapAccount) {
       const real = (id: unknown) =>
         typeof id === "string" && id.startsWith("#") ? context?.createdIds.get(id.slice(1)) ?? id : id;
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
+      checkIfInState(args, oldState);
       const boxes = await owned();
       const created: Record<string, Record<string, unknown>> = {};
       const notCreated: Record<string, { type: string; description?: string }> = {};

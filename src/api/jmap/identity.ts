@@ -7,11 +7,11 @@ import type { Identity, IdentityFields } from "../../store/identities.ts";
 import type { Store } from "../../store/store.ts";
 import { changesOf } from "./changes.ts";
 import { isEmailAddress } from "./compose-headers.ts";
-import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
-import { MethodError } from "./request.ts";
-import { idList, objectArgument, type SetError } from "./submission-plan.ts";
+import { accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
+import type { SetError } from "./submission-plan.ts";
 import { pick, requestedProperties } from "./schemas.ts";
 import { IDENTITY } from "./types/identity.ts";
+import { getResponse, setArguments, setResponse } from "./standard.ts";
 
 export const identityId = (id: number) => `I${id}`;
 
@@ -78,23 +78,13 @@ export function identityMethods(store: Store, account: JmapAccount) {
       const all = rows.map(identityObject);
       const chosen = requested ? all.filter((i) => requested.includes(i.id as string)) : all;
       const list = chosen.map((i) => pick(i, properties));
-      return {
-        accountId: accountJmapId(account.id),
-        state,
-        list,
-        notFound: requested ? requested.filter((id) => !all.some((i) => i.id === id)) : [],
-      };
+      return getResponse(account, state, list, requested, (id) => all.some((i) => i.id === id));
     },
 
     async "Identity/set"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
-      const create = objectArgument(args, "create");
-      const update = objectArgument(args, "update");
-      const destroy = idList(args, "destroy");
+      const { create, update, destroy } = setArguments(args, oldState);
       const existing = await store.identities.list(account.id);
       const sendable = (await store.identities.sendableAddresses(account.id)).map((a) => a.toLowerCase());
       const created: Record<string, { id: string; mayDelete: boolean }> = {};
@@ -144,17 +134,8 @@ export function identityMethods(store: Store, account: JmapAccount) {
         if (n !== null && (await store.identities.destroy(account.id, n))) destroyed.push(id);
         else notDestroyed[id] = { type: "notFound" };
       }
-      return {
-        accountId: accountJmapId(account.id),
-        oldState,
-        newState: await accountState(store, account),
-        created,
-        notCreated,
-        updated,
-        notUpdated,
-        destroyed,
-        notDestroyed,
-      };
+      const outcome = { created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return setResponse(account, oldState, await accountState(store, account), outcome);
     },
 
     async "Identity/changes"(args: Record<string, unknown>) {

@@ -9,6 +9,7 @@ import { queryWindow } from "./query-window.ts";
 import { type CallContext, MethodError } from "./request.ts";
 import { notSettable, pick, propertyNames, requestedProperties } from "./schemas.ts";
 import { MAILBOX } from "./types/mailbox.ts";
+import { checkIfInState, setResponse } from "./standard.ts";
 
 export interface JmapAccount {
   id: number;
@@ -121,9 +122,7 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
     async "Mailbox/set"(args: Record<string, unknown>, context?: CallContext) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
+      checkIfInState(args, oldState);
       let boxes = await store.mailboxes.list(account.id);
       const created: Record<string, { id: string }> = {};
       const notCreated: Record<string, { type: string; description?: string; properties?: string[] }> = {};
@@ -248,17 +247,8 @@ export function mailboxMethods(store: Store, account: JmapAccount) {
           }
         }
       }
-      return {
-        accountId: accountJmapId(account.id),
-        oldState,
-        newState: await accountState(store, account),
-        created,
-        notCreated,
-        updated,
-        notUpdated,
-        destroyed,
-        notDestroyed,
-      };
+      const outcome = { created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return setResponse(account, oldState, await accountState(store, account), outcome);
     },
 
     /** RFC 8621 §2.3: filter by role, name, hasAnyRole, isSubscribed; sort by name or sortOrder. */

@@ -16,12 +16,19 @@ import { CAPABILITIES as SIEVE_EXTENSIONS, DEFAULT_LIMITS } from "../../sieve/in
 import type { Store } from "../../store/store.ts";
 import { blobIdOf, readBlob } from "./blob.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
-import { queryWindow } from "./query-window.ts";
-import { type CallContext, MethodError } from "./request.ts";
+import {
+  checkConditions,
+  getResponse,
+  queryResponse,
+  setArguments,
+  setResponse,
+  sortByComparators,
+} from "./standard.ts";
+import type { CallContext } from "./request.ts";
 import { pick, requestedProperties } from "./schemas.ts";
 import { SIEVE_SCRIPT } from "./types/sieve-script.ts";
 import { changesOf } from "./changes.ts";
-import { idList, objectArgument, type SetError as BaseSetError } from "./submission-plan.ts";
+import type { SetError as BaseSetError } from "./submission-plan.ts";
 
 /** alreadyExists names the script that holds the name (RFC 8620 §5.4). */
 type SetError = BaseSetError & { existingId?: string };
@@ -146,12 +153,7 @@ export function sieveMethods(store: Store, account: JmapAccount) {
         }
         list.push(pick(object, properties));
       }
-      return {
-        accountId: accountJmapId(account.id),
-        state: await accountState(store, account),
-        list,
-        notFound: requested ? requested.filter((id) => !byJmapId(all, id)) : [],
-      };
+      return getResponse(account, await accountState(store, account), list, requested, (id) => !!byJmapId(all, id));
     },
 
     /** RFC 9661 §2.2: the standard /changes, over the change log's "sieve" entries. */
@@ -163,12 +165,7 @@ export function sieveMethods(store: Store, account: JmapAccount) {
     async "SieveScript/set"(args: Record<string, unknown>, context: CallContext) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
-      const create = objectArgument(args, "create");
-      const update = objectArgument(args, "update");
-      const destroy = idList(args, "destroy");
+      const { create, update, destroy } = setArguments(args, oldState);
       // Their types are checked by the schema (types/sieve-script.ts).
       const activate = args.onSuccessActivateScript as string | null | undefined;
       const deactivate = args.onSuccessDeactivateScript as boolean | null | undefined;
@@ -285,17 +282,8 @@ export function sieveMethods(store: Store, account: JmapAccount) {
         }
       }
 
-      return {
-        accountId: accountJmapId(account.id),
-        oldState,
-        newState: await accountState(store, account),
-        created,
-        notCreated,
-        updated,
-        notUpdated,
-        destroyed,
-        notDestroyed,
-      };
+      const outcome = { created, notCreated, updated, notUpdated, destroyed, notDestroyed };
+      return setResponse(account, oldState, await accountState(store, account), outcome);
     },
 
     /** RFC 9661 §2.3: filter `name` (contained in the name) and `isActive`; sort by name or isActive. */
@@ -303,36 +291,16 @@ export function sieveMethods(store: Store, account: JmapAccount) {
       checkAccount(args, account);
       const all = await mine();
       // The argument types are checked by the schema (types/sieve-script.ts).
-      const { name, isActive, ...other } = (args.filter ?? {}) as { name?: string; isActive?: boolean };
-      if (Object.keys(other).length > 0) {
-        throw new MethodError("unsupportedFilter", `Unknown filter ${Object.keys(other)[0]}`);
-      }
-      let matched = all.filter((s) =>
+      const { name, isActive } = (args.filter ?? {}) as { name?: string; isActive?: boolean };
+      checkConditions(args.filter, ["name", "isActive"]);
+      const matched = all.filter((s) =>
         (name === undefined || s.name.includes(name)) && (isActive === undefined || s.active === isActive)
       );
-      const sort = (args.sort ?? []) as Array<{ property: string; isAscending?: boolean }>;
-      for (const { property, isAscending = true } of [...sort].reverse()) {
-        if (property !== "name" && property !== "isActive") {
-          throw new MethodError("unsupportedSort", `Cannot sort by ${String(property)}`);
-        }
-        const key = (s: Script) => (property === "name" ? s.name : Number(s.active));
-        // Array.prototype.sort is stable: earlier comparators, applied last, win.
-        matched = [...matched].sort((x, y) => {
-          const [a, b] = [key(x), key(y)];
-          const order = a < b ? -1 : a > b ? 1 : 0;
-          return isAscending === false ? -order : order;
-        });
-      }
-      const window = queryWindow(matched.map((s) => scriptId(s.id)), args);
-      return {
-        accountId: accountJmapId(account.id),
-        queryState: await accountState(store, account),
-        canCalculateChanges: false,
-        position: window.position,
-        ids: window.ids,
-        ...(args.calculateTotal === true ? { total: matched.length } : {}),
-        ...("limit" in window ? { limit: window.limit } : {}),
-      };
+      const sorted = sortByComparators(matched, args.sort, {
+        name: (s) => s.name,
+        isActive: (s) => Number(s.active),
+      });
+      return queryResponse(account, await accountState(store, account), sorted.map((s) => scriptId(s.id)), args);
     },
 
     /** RFC 9661 §2.4: compiles the blob's script; `error` is null or an invalidSieve SetError. */

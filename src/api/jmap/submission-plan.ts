@@ -8,7 +8,7 @@ import type { Store } from "../../store/store.ts";
 import { isEmailAddress } from "./compose-headers.ts";
 import { emailId as jmapEmailId } from "./email.ts";
 import { type JmapAccount, parseId } from "./mailbox.ts";
-import { type CallContext, MethodError } from "./request.ts";
+import type { CallContext } from "./request.ts";
 
 export interface SetError {
   type: string;
@@ -30,24 +30,6 @@ export interface Planned {
   threadId: string;
   envelope: Envelope;
   raw: Uint8Array;
-}
-
-/** An argument that must be an object when given (create, update, onSuccessUpdateEmail). */
-export function objectArgument(args: Record<string, unknown>, name: string): Record<string, unknown> {
-  const value = args[name];
-  if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw new MethodError("invalidArguments", `${name}`);
-  return value as Record<string, unknown>;
-}
-
-/** An argument that must be a list of ids when given (destroy, onSuccessDestroyEmail). */
-export function idList(args: Record<string, unknown>, name: string): string[] {
-  const value = args[name];
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || !value.every((id) => typeof id === "string")) {
-    throw new MethodError("invalidArguments", `${name} is a list of ids`);
-  }
-  return value;
 }
 
 const invalid = (property: string, description: string): SetError => ({

@@ -13,9 +13,10 @@ import { identityId, identityMethods } from "./identity.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount, parseId } from "./mailbox.ts";
 import { type CallContext, type Method, MethodError, utcDate, WithImplicit } from "./request.ts";
 import { queryWindow } from "./query-window.ts";
-import { idList, objectArgument, type Planned, planSubmission, type SetError } from "./submission-plan.ts";
+import { type Planned, planSubmission, type SetError } from "./submission-plan.ts";
 import { pick, requestedProperties } from "./schemas.ts";
 import { EMAIL_SUBMISSION } from "./types/email-submission.ts";
+import { getResponse, idList, objectArgument, setArguments } from "./standard.ts";
 
 export const SUBMISSION = "urn:ietf:params:jmap:submission";
 
@@ -89,12 +90,7 @@ export function submissionMethods(
       const state = await accountState(store, account);
       const all = (await owned(requested ?? undefined)).map(submissionObject);
       const list = all.map((s) => pick(s, properties));
-      return {
-        accountId: accountJmapId(account.id),
-        state,
-        list,
-        notFound: requested ? requested.filter((id) => !all.some((s) => s.id === id)) : [],
-      };
+      return getResponse(account, state, list, requested, (id) => all.some((s) => s.id === id));
     },
 
     async "EmailSubmission/query"(args: Record<string, unknown>) {
@@ -137,12 +133,7 @@ export function submissionMethods(
     async "EmailSubmission/set"(args: Record<string, unknown>, context: CallContext) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
-      const create = objectArgument(args, "create");
-      const update = objectArgument(args, "update");
-      const destroy = idList(args, "destroy");
+      const { create, update, destroy } = setArguments(args, oldState);
       const onUpdate = objectArgument(args, "onSuccessUpdateEmail");
       const onDestroy = idList(args, "onSuccessDestroyEmail");
       const existing = new Map(

@@ -7,10 +7,11 @@ import type { VacationResponse } from "../../store/vacation.ts";
 import type { Store } from "../../store/store.ts";
 import { VACATION_SCRIPT, vacationResponseScript } from "../../sieve/vacation-response.ts";
 import { accountJmapId, accountState, checkAccount, idsArgument, type JmapAccount } from "./mailbox.ts";
-import { MethodError, utcDate } from "./request.ts";
-import { idList, objectArgument, type SetError } from "./submission-plan.ts";
+import { utcDate } from "./request.ts";
+import type { SetError } from "./submission-plan.ts";
 import { pick, requestedProperties, UTC_DATE } from "./schemas.ts";
 import { VACATION_RESPONSE } from "./types/vacation-response.ts";
+import { checkIfInState, idList, objectArgument } from "./standard.ts";
 
 export const VACATION = "urn:ietf:params:jmap:vacationresponse";
 const SINGLETON = "singleton";
@@ -75,9 +76,7 @@ export function vacationMethods(store: Store, account: JmapAccount) {
     async "VacationResponse/set"(args: Record<string, unknown>) {
       checkAccount(args, account);
       const oldState = await accountState(store, account);
-      if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) {
-        throw new MethodError("stateMismatch");
-      }
+      checkIfInState(args, oldState);
       const notCreated: Record<string, SetError> = {};
       for (const key of Object.keys(objectArgument(args, "create"))) {
         notCreated[key] = { type: "singleton", description: "The VacationResponse exists; update it" };
