@@ -18,6 +18,8 @@ const SERVER_TESTS = [
   "test/cli/setup.test.ts",
   "test/net/cert-reload.test.ts",
   "test/net/acme.test.ts",
+  // Issue 20: the HTTPS listener (MTA-STS and autoconfig over TLS, certificate reload).
+  "test/net/https.test.ts",
   // Issue 20, part 1: the queue command beside a running server; the newcomer's traps (busy port, certificate names).
   "test/cli/queue.test.ts",
   "test/cli/newcomer.test.ts",

@@ -12,6 +12,7 @@ import { Directory } from "./deliver/directory.ts";
 import { createResolver } from "./net/dns.ts";
 import type { Config, ListenerName } from "./config/schema.ts";
 import { type HttpServer, serveHttp } from "./net/http.ts";
+import { serveHttps } from "./net/https.ts";
 import { listen, type Listener } from "./net/listener.ts";
 import { log } from "./util/log.ts";
 import { protocolFor, type ServerContext } from "./protocols.ts";
@@ -56,6 +57,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
   const store = await Store.open(config.database);
   const listeners: Listener[] = [];
   let http: HttpServer | undefined;
+  let https: HttpServer | undefined;
   let queueRunner: QueueRunner | undefined;
   let certificates: CertificateManager | undefined;
   try {
@@ -146,7 +148,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
 
     for (const name of Object.keys(config.listeners) as ListenerName[]) {
       const settings = config.listeners[name];
-      if (settings === false || name === "http") continue;
+      if (settings === false || name === "http" || name === "https") continue;
       const protocol = protocolFor(name);
       if (!protocol) {
         log.warn("listener not started: its protocol is not implemented yet", { listener: name });
@@ -171,7 +173,8 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
 
     // The HTTP API runs in the primary only: it is light next to the mail protocols, and Deno
     // shares an HTTP port only with an unstable flag.
-    if (config.listeners.http !== false && runtime.cluster?.primary !== false) {
+    const { http: httpSettings, https: httpsSettings } = config.listeners;
+    if ((httpSettings !== false || httpsSettings !== false) && runtime.cluster?.primary !== false) {
       const app = createApp({
         version: VERSION,
         startedAt,
@@ -201,17 +204,32 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         },
         metrics: () => listeners.map((l) => ({ name: l.name, open: l.openConnections, total: l.totalConnections })),
       });
-      http = await serveHttp({
-        host: config.listeners.http.host,
-        port: config.listeners.http.port,
-        fetch: app.fetch,
-      });
-      addresses.http = { host: config.listeners.http.host, port: http.port };
-      log.info("listening", { listener: "http", address: `${config.listeners.http.host}:${http.port}` });
-      // HTTP-01 challenges are answered from here on.
-      certificates.startAcme();
+      if (httpSettings !== false) {
+        http = await serveHttp({ host: httpSettings.host, port: httpSettings.port, fetch: app.fetch });
+        addresses.http = { host: httpSettings.host, port: http.port };
+        log.info("listening", { listener: "http", address: `${httpSettings.host}:${http.port}` });
+      }
+      if (httpsSettings !== false) {
+        https = await serveHttps({
+          host: httpsSettings.host,
+          port: httpsSettings.port,
+          secureContext: certificates.current,
+          fetch: app.fetch,
+          alpnChallenge: certificates.alpnChallenge,
+          alpnPending: certificates.alpnPending,
+        });
+        addresses.https = { host: httpsSettings.host, port: https.port };
+        log.info("listening", { listener: "https", address: `${httpsSettings.host}:${https.port}` });
+      }
+      // Challenges are answered from here on: HTTP-01 on the HTTP listener, TLS-ALPN-01 on the HTTPS one.
+      const answeredOn = certificates.challengeType === "tls-alpn-01" ? httpsSettings : httpSettings;
+      if (answeredOn !== false) certificates.startAcme();
+      else if (config.tls.acme !== false) {
+        const needs = certificates.challengeType === "tls-alpn-01" ? "HTTPS" : "HTTP";
+        log.warn(`tls.acme needs the ${needs} listener for its challenges; no certificate is ordered`);
+      }
     } else if (config.tls.acme !== false && runtime.cluster?.primary !== false) {
-      log.warn("tls.acme needs the HTTP listener for its challenges; no certificate is ordered");
+      log.warn("tls.acme needs the HTTP or HTTPS listener for its challenges; no certificate is ordered");
     }
 
     queueRunner.start();
@@ -229,7 +247,13 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
       async stop(graceMs = 5000) {
         certificates?.stop();
         reindexing.abort();
-        await Promise.all([...listeners.map((l) => l.close(graceMs)), http?.close(), queueRunner?.stop(), reindexed]);
+        await Promise.all([
+          ...listeners.map((l) => l.close(graceMs)),
+          http?.close(),
+          https?.close(),
+          queueRunner?.stop(),
+          reindexed,
+        ]);
         // Another process on the database pushes JMAP changes from now on, without waiting for the lease to expire.
         await store.pushSubscriptions.release(store.instanceId)
           .catch((e) => log.warn("JMAP push lease not released", { error: e }));
@@ -239,7 +263,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
     };
   } catch (e) {
     certificates?.stop();
-    await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close(), queueRunner?.stop()]);
+    await Promise.allSettled([...listeners.map((l) => l.close(0)), http?.close(), https?.close(), queueRunner?.stop()]);
     store.close();
     throw e;
   }

@@ -38,6 +38,7 @@ function productionListeners() {
     pop3: false,
     pop3s: on(995),
     http: on(80),
+    https: on(443),
   };
 }
 

@@ -37,17 +37,16 @@ const transportKey = v.pipe(
 );
 
 /** A listener is `{ host, port }`, or `false` to turn it off. Development defaults: loopback, ports above 1024. */
-function listener(defaultPort: number) {
-  return v.optional(
-    v.union([
-      v.literal(false),
-      v.strictObject({
-        host: v.optional(nonEmpty, "127.0.0.1"),
-        port: v.optional(port, defaultPort),
-      }),
-    ], "must be false or an object with host and port"),
-    {},
-  );
+/** A listener's `{ host, port }`, or `false`; on by default unless `off`. */
+function listener(defaultPort: number, off = false) {
+  const settings = v.union([
+    v.literal(false),
+    v.strictObject({
+      host: v.optional(nonEmpty, "127.0.0.1"),
+      port: v.optional(port, defaultPort),
+    }),
+  ], "must be false or an object with host and port");
+  return off ? v.optional(settings, false) : v.optional(settings, {});
 }
 
 export const DEFAULT_PORTS = {
@@ -61,6 +60,8 @@ export const DEFAULT_PORTS = {
   /** ManageSieve (RFC 5804): its IANA port, already above 1024. */
   managesieve: 4190,
   http: 8080,
+  /** Off unless configured (`postern setup` puts it on 443): MTA-STS, autoconfig and autodiscover over HTTPS. */
+  https: 8443,
 } as const;
 
 export type ListenerName = keyof typeof DEFAULT_PORTS;
@@ -125,8 +126,8 @@ export const configSchema = v.strictObject({
       /** OpenSSL cipher list for TLS 1.2; default: ECDHE with AES-GCM or ChaCha20-Poly1305 only. */
       ciphers: v.optional(nonEmpty),
       /**
-       * Certificates from an ACME CA (RFC 8555; Let's Encrypt by default) instead of `cert`/`key`: HTTP-01
-       * challenges are answered on the HTTP listener (port 80 from the outside), the certificate and keys
+       * Certificates from an ACME CA (RFC 8555; Let's Encrypt by default) instead of `cert`/`key`: challenges are
+       * answered on the HTTP listener (HTTP-01) or the HTTPS listener (TLS-ALPN-01; see `challenge`), the certificate and keys
        * kept in `<dataDir>/tls/acme/`, renewed `renewBefore` seconds before expiry, taken by new
        * connections without a restart. Setting it agrees to the CA's terms of service.
        */
@@ -146,6 +147,12 @@ export const configSchema = v.strictObject({
             renewBefore: v.optional(positiveInt, 30 * 86_400),
             /** PEM file of CAs to trust for the directory's HTTPS (a private or test CA such as Pebble). */
             caFile: v.optional(nonEmpty),
+            /**
+             * How the CA checks that this server answers for each name: `http-01` (RFC 8555 §8.3) on the HTTP listener
+             * (port 80 from the outside), or `tls-alpn-01` (RFC 8737) on the HTTPS listener (port 443), for a server
+             * that does not open port 80 (Bun and the binary only: Deno's TLS cannot present the challenge certificate).
+             */
+            challenge: v.optional(v.picklist(["http-01", "tls-alpn-01"]), "http-01"),
           }),
         ], "must be false or an object"),
         false,
@@ -164,6 +171,13 @@ export const configSchema = v.strictObject({
       pop3s: listener(DEFAULT_PORTS.pop3s),
       managesieve: listener(DEFAULT_PORTS.managesieve),
       http: listener(DEFAULT_PORTS.http),
+      /**
+       * HTTPS (off unless set; `postern setup` puts it on port 443): the HTTP listener's routes over TLS with the mail
+       * listeners' certificate (files, ACME or self-signed; a new one is taken without a restart). MTA-STS policies
+       * (RFC 8461 §3.3), Thunderbird autoconfig and Outlook autodiscover are fetched over HTTPS on 443, and an ACME CA
+       * validates `tls.acme.challenge: "tls-alpn-01"` here.
+       */
+      https: listener(DEFAULT_PORTS.https, true),
     }),
     {},
   ),

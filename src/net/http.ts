@@ -10,14 +10,23 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** The peer's address goes to the app as its environment (Hono's `c.env`), for src/api/client.ts. */
-type Fetch = (request: Request, env: { remoteAddress: string }) => Response | Promise<Response>;
+/**
+ * The peer's address goes to the app as its environment (Hono's `c.env`), for src/api/client.ts; its port lets
+ * the HTTPS listener (src/net/https.ts) name the client behind its own loopback connection.
+ */
+export type Fetch = (
+  request: Request,
+  env: { remoteAddress: string; remotePort?: number },
+) => Response | Promise<Response>;
 
 interface BunLike {
   serve(options: {
     hostname: string;
     port: number;
-    fetch: (request: Request, server: { requestIP(r: Request): { address: string } | null }) => ReturnType<Fetch>;
+    fetch: (
+      request: Request,
+      server: { requestIP(r: Request): { address: string; port: number } | null },
+    ) => ReturnType<Fetch>;
   }): {
     port: number;
     stop(closeActive?: boolean): Promise<void> | void;
@@ -27,7 +36,7 @@ interface BunLike {
 interface DenoLike {
   serve(
     options: { hostname: string; port: number; onListen?: () => void; signal?: AbortSignal },
-    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => ReturnType<Fetch>,
+    handler: (request: Request, info: { remoteAddr: { hostname: string; port: number } }) => ReturnType<Fetch>,
   ): { addr: { port: number }; finished: Promise<void>; shutdown(): Promise<void> };
 }
 
@@ -41,14 +50,17 @@ export async function serveHttp(options: { host: string; port: number; fetch: Fe
   }
 }
 
-function serveOn(options: { host: string; port: number; fetch: Fetch }): HttpServer {
+/** The runtime's HTTP server on `host:port` (0: a free port). */
+export function serveOn(options: { host: string; port: number; fetch: Fetch }): HttpServer {
   const g = globalThis as { Bun?: BunLike; Deno?: DenoLike };
   if (g.Bun) {
     const server = g.Bun.serve({
       hostname: options.host,
       port: options.port,
-      fetch: (request, server) =>
-        options.fetch(request, { remoteAddress: normalizeIp(server.requestIP(request)?.address ?? "") }),
+      fetch: (request, server) => {
+        const peer = server.requestIP(request);
+        return options.fetch(request, { remoteAddress: normalizeIp(peer?.address ?? ""), remotePort: peer?.port });
+      },
     });
     return {
       port: server.port,
@@ -60,7 +72,11 @@ function serveOn(options: { host: string; port: number; fetch: Fetch }): HttpSer
   if (g.Deno) {
     const server = g.Deno.serve(
       { hostname: options.host, port: options.port, onListen: () => {} },
-      (request, info) => options.fetch(request, { remoteAddress: normalizeIp(info.remoteAddr.hostname) }),
+      (request, info) =>
+        options.fetch(request, {
+          remoteAddress: normalizeIp(info.remoteAddr.hostname),
+          remotePort: info.remoteAddr.port,
+        }),
     );
     return {
       port: server.addr.port,

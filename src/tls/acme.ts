@@ -1,7 +1,8 @@
 /**
  * Certificates from an ACME CA (RFC 8555) through the `acme-client` library: one account key kept
- * in the state directory, a new P-256 key for each certificate, HTTP-01 challenges (RFC 8555 §8.3)
- * answered by whoever serves `/.well-known/acme-challenge/<token>` from `challenges`.
+ * in the state directory, a new P-256 key for each certificate, and the challenges answered by
+ * whoever serves `challenges`: HTTP-01 (RFC 8555 §8.3) at `/.well-known/acme-challenge/<token>`,
+ * or TLS-ALPN-01 (RFC 8737) with the challenge certificate on the HTTPS listener.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { Agent } from "node:https";
@@ -15,6 +16,17 @@ export interface AcmeSettings {
   names: readonly string[];
   /** PEM text of CAs to trust for the directory's HTTPS. */
   ca?: string;
+  challenge: ChallengeType;
+}
+
+export type ChallengeType = "http-01" | "tls-alpn-01";
+
+/** The challenges being validated now, for the listeners that answer them. */
+export interface PendingChallenges {
+  /** HTTP-01: token → key authorization (RFC 8555 §8.1). */
+  http: Map<string, string>;
+  /** TLS-ALPN-01: the name validated → its challenge certificate (RFC 8737 §3). */
+  alpn: Map<string, CertificatePem>;
 }
 
 /** Where the ACME account key and the issued certificate live (`<dataDir>/tls/acme`). */
@@ -31,13 +43,13 @@ function writeAtomic(path: string, text: string, mode: number): void {
 }
 
 /**
- * Orders a certificate for `settings.names`, answering each HTTP-01 challenge through `challenges`
- * (token → key authorization, RFC 8555 §8.1), and stores it with its key in `dir`.
+ * Orders a certificate for `settings.names`, answering each challenge of `settings.challenge` through
+ * `challenges`, and stores it with its key in `dir`.
  */
 export async function issueCertificate(
   settings: AcmeSettings,
   dir: string,
-  challenges: Map<string, string>,
+  challenges: PendingChallenges,
 ): Promise<CertificatePem> {
   const acme = await import("acme-client");
   if (settings.ca) acme.axios.defaults.httpsAgent = new Agent({ ca: settings.ca });
@@ -54,14 +66,18 @@ export async function issueCertificate(
     csr,
     email: settings.email,
     termsOfServiceAgreed: true,
-    challengePriority: ["http-01"],
+    challengePriority: [settings.challenge],
     // The CA checks the challenge itself; the library's own pre-check would go through public DNS to port 80.
     skipChallengeVerification: true,
-    challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-      challenges.set(challenge.token, keyAuthorization);
+    challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+      if (challenge.type === "http-01") return void challenges.http.set(challenge.token, keyAuthorization);
+      // RFC 8737 §3: a certificate for the name with the key authorization's digest in acmeIdentifier.
+      const [alpnKey, alpnCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
+      challenges.alpn.set(authz.identifier.value.toLowerCase(), { cert: alpnCert.toString(), key: alpnKey.toString() });
     },
-    challengeRemoveFn: async (_authz, challenge) => {
-      challenges.delete(challenge.token);
+    challengeRemoveFn: async (authz, challenge) => {
+      if (challenge.type === "http-01") challenges.http.delete(challenge.token);
+      else challenges.alpn.delete(authz.identifier.value.toLowerCase());
     },
   });
   // The key first: a process polling the files sees the new pair once the certificate follows it.

@@ -12,7 +12,7 @@ import { ConfigError } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { type CertificatePem, createSecureContext, loadOrCreateCertificate } from "../net/certificate.ts";
 import { log } from "../util/log.ts";
-import { acmePaths, issueCertificate } from "./acme.ts";
+import { acmePaths, type ChallengeType, issueCertificate, type PendingChallenges } from "./acme.ts";
 
 /** How often the certificate files are checked for a change. */
 const POLL_MS = 2000;
@@ -25,6 +25,12 @@ export interface CertificateManager {
   current(): SecureContext;
   /** The key authorization for an HTTP-01 token being validated now (RFC 8555 §8.3). */
   challenge(token: string): string | undefined;
+  /** `tls.acme.challenge`: which listener answers (HTTP for http-01, HTTPS for tls-alpn-01). */
+  readonly challengeType: ChallengeType;
+  /** TLS-ALPN-01 (RFC 8737): the challenge certificate's context for a name being validated now. */
+  alpnChallenge(serverName: string): SecureContext | undefined;
+  /** Whether a TLS-ALPN-01 validation is going on (the HTTPS listener reads ClientHellos only then). */
+  alpnPending(): boolean;
   /** Orders or renews the ACME certificate when due, and from then on checks twice a day (the HTTP listener is up). */
   startAcme(): void;
   /** Re-reads the files now, and orders an ACME certificate if one is due. */
@@ -45,6 +51,16 @@ export async function createCertificateManager(config: Config): Promise<Certific
   const acme = tls.acme === false ? undefined : tls.acme;
   if (acme && (tls.cert || tls.key)) {
     throw new ConfigError("tls.acme", undefined, "tls.acme and tls.cert/tls.key exclude each other", "config");
+  }
+  // RFC 8737 §3: the challenge certificate's acmeIdentifier extension is critical, and Deno's TLS (rustls) refuses to
+  // present a certificate with a critical extension it does not know (seen with Deno 2.9).
+  if (acme?.challenge === "tls-alpn-01" && "Deno" in globalThis) {
+    throw new ConfigError(
+      "tls.acme.challenge",
+      "tls-alpn-01",
+      "Deno cannot present the TLS-ALPN-01 challenge certificate; use http-01, or run on Bun (the binary)",
+      "config",
+    );
   }
   const names = acme?.names ?? [config.hostname];
   const acmeDir = join(config.dataDir, "tls", "acme");
@@ -104,7 +120,8 @@ export async function createCertificateManager(config: Config): Promise<Certific
   const poller = files ? setInterval(() => readFiles("file changed"), POLL_MS) : undefined;
   (poller as { unref?: () => void } | undefined)?.unref?.();
 
-  const challenges = new Map<string, string>();
+  const challenges: PendingChallenges = { http: new Map(), alpn: new Map() };
+  const alpnContexts = new Map<string, SecureContext>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -135,7 +152,7 @@ export async function createCertificateManager(config: Config): Promise<Certific
       try {
         const ca = acme.caFile ? readFileSync(acme.caFile, "utf8") : undefined;
         const issued = await issueCertificate(
-          { directory: acme.directory, email: acme.email, names, ca },
+          { directory: acme.directory, email: acme.email, names, ca, challenge: acme.challenge },
           acmeDir,
           challenges,
         );
@@ -154,7 +171,20 @@ export async function createCertificateManager(config: Config): Promise<Certific
 
   return {
     current: () => context,
-    challenge: (token) => challenges.get(token),
+    challenge: (token) => challenges.http.get(token),
+    challengeType: acme?.challenge ?? "http-01",
+    alpnChallenge(serverName) {
+      const pem = challenges.alpn.get(serverName.toLowerCase());
+      if (!pem) return undefined;
+      let context = alpnContexts.get(pem.cert);
+      if (!context) {
+        alpnContexts.clear();
+        context = createSecureContext(pem);
+        alpnContexts.set(pem.cert, context);
+      }
+      return context;
+    },
+    alpnPending: () => challenges.alpn.size > 0,
     startAcme() {
       ordering = true;
       void check();

@@ -20,7 +20,7 @@ const LOOPBACK_ENV: Record<string, string> = {
   // No Let's Encrypt from a test (test/net/acme.test.ts orders from Pebble).
   POSTERN_TLS_ACME: "false",
   ...Object.fromEntries(
-    ["smtp", "submission", "submissions", "imaps", "pop3s", "managesieve", "http"].flatMap((name) => [
+    ["smtp", "submission", "submissions", "imaps", "pop3s", "managesieve", "http", "https"].flatMap((name) => [
       [`POSTERN_LISTENERS_${name.toUpperCase()}_HOST`, "127.0.0.1"],
       [`POSTERN_LISTENERS_${name.toUpperCase()}_PORT`, "0"],
     ]),

@@ -3,7 +3,8 @@
  * Pebble validates the HTTP-01 challenge on Postern's HTTP listener for real (the names resolve to
  * 127.0.0.1 through a local DNS server), IMAPS then presents the issued certificate, trusted through
  * Pebble's root, and a renewal (forced by a renewBefore longer than the certificate's life, on SIGHUP)
- * is presented to new connections without a restart.
+ * is presented to new connections without a restart. Then a second server without an HTTP listener orders with
+ * TLS-ALPN-01 (RFC 8737): Pebble validates it on Postern's HTTPS listener, which then presents the certificate.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,6 +27,10 @@ let dns: DnsServer;
 let pebble: Subprocess;
 let server: ServerProcess;
 let root: string;
+let acmeDirectory: string;
+let pebbleCert: string;
+let tlsAlpnPort: number;
+let managementPort: number;
 
 /** The certificate a new IMAPS connection gets, verified against Pebble's root for `mail.example.test`. */
 function handshake(port: number): Promise<{ authorized: boolean; error?: string; names: string; fingerprint: string }> {
@@ -73,10 +78,11 @@ beforeAll(async () => {
   dns = await DnsServer.start();
   for (const name of NAMES) dns.add(name, { type: "A", address: "127.0.0.1" });
   const [httpPort, acmePort] = await freePortPair();
-  const [managementPort, tlsAlpnPort] = await freePortPair();
+  [managementPort, tlsAlpnPort] = await freePortPair();
+  acmeDirectory = `https://127.0.0.1:${acmePort}/dir`;
 
   // Pebble's own HTTPS certificate, which Postern is told to trust (tls.acme.caFile).
-  const cert = join(dir.path, "pebble.crt");
+  const cert = pebbleCert = join(dir.path, "pebble.crt");
   const key = join(dir.path, "pebble.key");
   const openssl = Bun.spawnSync([
     "/usr/bin/openssl",
@@ -108,7 +114,7 @@ beforeAll(async () => {
         managementListenAddress: `127.0.0.1:${managementPort}`,
         certificate: cert,
         privateKey: key,
-        // Where Pebble connects for HTTP-01: Postern's HTTP listener.
+        // Where Pebble connects for HTTP-01 and TLS-ALPN-01: Postern's HTTP and HTTPS listeners.
         httpPort,
         tlsPort: tlsAlpnPort,
         ocspResponderURL: "",
@@ -202,4 +208,45 @@ describe.skipIf(missing.length > 0)(`ACME against Pebble on ${runtime()}`, () =>
     const res = await fetch(`http://127.0.0.1:${server.ports.http}/.well-known/acme-challenge/no-such-token`);
     expect(res.status).toBe(404);
   });
+});
+
+// Deno's TLS refuses the challenge certificate's critical extension: the server says so at start (src/tls/certificates.ts).
+if (runtime() === "deno") console.warn("skipping the TLS-ALPN-01 order: Postern refuses tls-alpn-01 on Deno");
+describe.skipIf(missing.length > 0 || runtime() === "deno")(`ACME TLS-ALPN-01 against Pebble on ${runtime()}`, () => {
+  let alpnServer: ServerProcess;
+  beforeAll(async () => {
+    // The first server is done with Pebble; this one has no HTTP listener at all.
+    await server?.stop();
+    alpnServer = await startServer({
+      config: {
+        hostname: NAMES[0],
+        dns: { servers: [`127.0.0.1:${dns.port}`] },
+        listeners: { http: false, https: { host: "127.0.0.1", port: tlsAlpnPort } },
+        tls: {
+          acme: {
+            directory: acmeDirectory,
+            email: "admin@example.test",
+            names: NAMES,
+            caFile: pebbleCert,
+            challenge: "tls-alpn-01",
+          },
+        },
+      },
+      waitFor: ["https", "imaps"],
+    });
+    server = alpnServer; // what waitForLog reads, and the file's afterAll stops
+  }, 60_000);
+  test("issued after Pebble validated TLS-ALPN-01 on the HTTPS listener, which then presents it", async () => {
+    await waitForLog(/acme: certificate issued/, 1, 60_000);
+    expect(alpnServer.log()).toMatch(/acme: answering a tls-alpn-01 validation/);
+    expect(alpnServer.log()).not.toContain("acme: ordering a certificate failed");
+    root = await (await fetch(`https://127.0.0.1:${managementPort}/roots/0`, {
+      tls: { rejectUnauthorized: false },
+    } as RequestInit)).text();
+    const presented = await settled(alpnServer.ports.https!, undefined);
+    expect(presented.authorized).toBe(true);
+    for (const name of NAMES) expect(presented.names).toContain(`DNS:${name}`);
+    // The mail listeners take the same certificate (workers read it from disk within their next poll).
+    expect((await settled(alpnServer.ports.imaps!, undefined)).fingerprint).toBe(presented.fingerprint);
+  }, 90_000);
 });
