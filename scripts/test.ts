@@ -27,6 +27,7 @@ const SERVER_TESTS = [
   "test/web/mail-folders.test.ts",
   "test/web/mail-attached.test.ts",
   "test/web/mail-aliases.test.ts",
+  "test/web/mail-large.test.ts",
 ];
 const extra = process.argv.slice(2);
 

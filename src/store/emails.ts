@@ -8,6 +8,7 @@ import type { Db } from "./db.ts";
 import { chunks } from "./membership.ts";
 import { storageUsed, wouldExceedQuota } from "./quota.ts";
 import { currentSummaries } from "./summary-read.ts";
+import { collapsedPage, type WindowOptions } from "./thread-page.ts";
 import { blobs, emails, messages, uploads } from "./schema.ts";
 import type { Store } from "./store.ts";
 
@@ -97,10 +98,8 @@ export class EmailRepository {
    * The list view: emails of one mailbox (or of the account) by received time, newest first
    * unless `ascending`, straight from the index.
    */
-  async page(
-    accountId: number,
-    options: { mailboxId: number | null; ascending: boolean; position: number; limit: number; total: boolean },
-  ) {
+  async page(accountId: number, options: WindowOptions & { collapseThreads?: boolean }) {
+    if (options.collapseThreads) return collapsedPage(this.db, accountId, options);
     const order = (
       date: typeof messages.internalDate | typeof emails.receivedAt,
       id: typeof messages.emailId | typeof emails.id,

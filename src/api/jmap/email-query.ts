@@ -12,15 +12,15 @@ import { isPlainWindow, MAX_QUERY_LIMIT } from "./query-window.ts";
 import { MethodError } from "./request.ts";
 
 /**
- * The common list view — one mailbox (or all), by received time, no other filter — straight from
- * the store's index, without loading every summary of the account.
+ * The common list view — one mailbox (or all), by received time, no other filter, conversations
+ * collapsed or not — straight from the store's index, without loading every summary of the account.
  */
 export async function fastQuery(store: Store, account: JmapAccount, args: Record<string, unknown>) {
   const filter = args.filter as Record<string, unknown> | undefined | null;
   const keys = filter ? Object.keys(filter) : [];
   const sort = args.sort as Array<{ property: string; isAscending?: boolean }> | undefined;
   const byDate = !sort || sort.length === 0 || (sort.length === 1 && sort[0]!.property === "receivedAt");
-  if (!byDate || args.collapseThreads === true || keys.some((k) => k !== "inMailbox")) return null;
+  if (!byDate || keys.some((k) => k !== "inMailbox")) return null;
   // Anchors and positions from the end need the whole list: the general path.
   if (!isPlainWindow(args)) return null;
   const boxes = (await store.mailboxes.list(account.id)).map((b) => b.id);
@@ -38,12 +38,14 @@ export async function fastQuery(store: Store, account: JmapAccount, args: Record
     position,
     limit,
     total: args.calculateTotal === true,
+    // RFC 8621 §4.4.3: one email per thread, the first in the sort order (src/store/thread-page.ts).
+    collapseThreads: args.collapseThreads === true,
   });
   const total = page.total;
   return {
     accountId: accountJmapId(account.id),
     queryState,
-    canCalculateChanges: true,
+    canCalculateChanges: args.collapseThreads !== true,
     position,
     ids: page.ids.map(emailId),
     ...(total !== undefined ? { total } : {}),

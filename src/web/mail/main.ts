@@ -8,23 +8,11 @@ import { Compose } from "./compose.ts";
 import { SHORTCUTS, useKeys } from "./keys.ts";
 import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./jmap.ts";
 import { createFolder, deleteFolder, MailboxList, moveEmails, renameFolder } from "./mailboxes.ts";
-import { MessageList, PAGE_SIZE } from "./message-list.ts";
+import { useListWindows } from "./list-windows.ts";
+import { MessageList } from "./message-list.ts";
 import { Reader } from "./reader.ts";
 import { Settings } from "./settings.ts";
-import { type Draft, type EmailSummary, type Mailbox, mailboxName } from "./types.ts";
-
-const LIST_PROPERTIES = [
-  "id",
-  "threadId",
-  "mailboxIds",
-  "keywords",
-  "from",
-  "to",
-  "subject",
-  "preview",
-  "receivedAt",
-  "hasAttachment",
-];
+import { type Draft, type Mailbox, mailboxName } from "./types.ts";
 
 const EMPTY_DRAFT: Draft = { to: "", cc: "", subject: "", text: "" };
 
@@ -58,11 +46,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   const [mailboxes, setMailboxes] = useState<Mailbox[]>([]);
   const [boxId, setBoxId] = useState<string | null>(null);
   const [search, setSearch] = useState("");
-  const [emails, setEmails] = useState<EmailSummary[]>([]);
-  const [total, setTotal] = useState(0);
   const [collapsed, setCollapsed] = useState(true);
-  const [threadSizes, setThreadSizes] = useState<Record<string, number>>({});
-  const [position, setPosition] = useState(0);
   const [openId, setOpenId] = useState<string | null>(null);
   const [composing, setComposing] = useState<Draft | null>(null);
   const [tick, setTick] = useState(0);
@@ -85,41 +69,21 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
     }, fail);
   }, [tick]);
 
-  useEffect(() => {
-    if (!boxId) return;
-    const filter = search.trim() ? { inMailbox: boxId, text: search.trim() } : { inMailbox: boxId };
-    // One request: the page's ids (one per conversation when collapsed, RFC 8621 §4.4.3), its emails, and their
-    // threads for the message count of each conversation.
-    jmap.request([
-      ["Email/query", {
-        filter,
-        sort: [{ property: "receivedAt", isAscending: false }],
-        collapseThreads: collapsed,
-        position,
-        limit: PAGE_SIZE,
-        calculateTotal: true,
-      }, "q"],
-      ["Email/get", { "#ids": { resultOf: "q", name: "Email/query", path: "/ids" }, properties: LIST_PROPERTIES }, "g"],
-      ["Thread/get", { "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" } }, "t"],
-    ]).then(([query, got, threads]) => {
-      setTotal((query![1] as { total?: number }).total ?? 0);
-      setEmails((got![1] as { list: EmailSummary[] }).list);
-      const list = (threads![1] as { list: Array<{ id: string; emailIds: string[] }> }).list;
-      setThreadSizes(Object.fromEntries(list.map((t) => [t.id, t.emailIds.length])));
-    }, fail);
-  }, [boxId, search, position, tick, collapsed]);
+  const filter = boxId ? (search.trim() ? { inMailbox: boxId, text: search.trim() } : { inMailbox: boxId }) : null;
+  const list = useListWindows(jmap, filter, collapsed, tick, fail);
 
   const selectBox = (id: string) => {
     setSettings(false);
     setBoxId(id);
-    setPosition(0);
     setOpenId(null);
     setComposing(null);
   };
   const box = mailboxes.find((m) => m.id === boxId);
   const step = (by: number) => {
-    const at = emails.findIndex((e) => e.id === openId);
-    const next = emails[at < 0 ? 0 : Math.min(emails.length - 1, Math.max(0, at + by))];
+    // Among the loaded rows (those in view and around them); the list scrolls to the one opened.
+    const positions = [...list.rows.keys()].sort((a, b) => a - b);
+    const at = positions.findIndex((p) => list.rows.get(p)!.id === openId);
+    const next = list.rows.get(positions[at < 0 ? 0 : Math.min(positions.length - 1, Math.max(0, at + by))]!);
     if (next) {
       setComposing(null);
       setOpenId(next.id);
@@ -176,7 +140,6 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
           e.preventDefault();
           const value = new FormData(e.target as HTMLFormElement).get("q");
           setSearch(String(value ?? ""));
-          setPosition(0);
         }}>
           <input name="q" type="search" placeholder="Search mail" aria-label="Search mail" />
         </form>
@@ -208,7 +171,6 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
               <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
               <label class="collapse-threads"><input type="checkbox" checked=${collapsed} onChange=${(e: Event) => {
                 setCollapsed((e.target as HTMLInputElement).checked);
-                setPosition(0);
               }} /> Conversations</label>
               ${box && !box.role && !search
                 ? html`
@@ -218,16 +180,16 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
                 : null}
             </div>
             <${MessageList}
-              emails=${emails}
-              threadSizes=${collapsed ? threadSizes : {}}
-              total=${total}
-              position=${position}
+              key=${JSON.stringify([boxId, search, collapsed])}
+              rows=${list.rows}
+              total=${list.total}
+              threadSizes=${collapsed ? list.threadSizes : {}}
               selected=${openId}
               onOpen=${(id: string) => {
                 setOpenId(id);
                 setComposing(null);
               }}
-              onPage=${setPosition}
+              onShow=${list.show}
             />
           </div>
           <div class="read-pane">
