@@ -132,7 +132,7 @@ describe("postern setup", () => {
 
   test("serve starts with the config; the admin token works; the MTA-STS policy is served", async () => {
     const serve = await ServeProcess.start(config, ["--workers", "1"], {
-      waitFor: ["smtp", "imaps", "http"],
+      waitFor: ["smtp", "imaps", "http", "https"],
       env: LOOPBACK_ENV,
     });
     try {
@@ -148,6 +148,14 @@ describe("postern setup", () => {
       expect(await policy.text()).toBe(
         "version: STSv1\r\nmode: testing\r\nmx: mail.example.test\r\nmax_age: 604800\r\n",
       );
+      // And over HTTPS, where senders fetch it (RFC 8461 §3.3): setup turns the HTTPS listener on (the self-signed
+      // certificate here, with tls.acme off).
+      const overTls = await fetch(`https://127.0.0.1:${serve.ports.https}/.well-known/mta-sts.txt`, {
+        headers: { host: "mta-sts.example.test" },
+        tls: { rejectUnauthorized: false },
+      } as RequestInit);
+      expect(overTls.status).toBe(200);
+      expect(await overTls.text()).toContain("mx: mail.example.test\r\n");
     } finally {
       await serve.stop();
     }
