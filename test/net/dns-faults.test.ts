@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createSocket, type Socket } from "node:dgram";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderMetrics } from "../../src/api/metrics.ts";
 import { DnsStats } from "../../src/net/dns-stats.ts";
@@ -186,4 +187,35 @@ describe(`postern serve on ${runtime()} with a resolver that never answers`, () 
     expect(metrics).toMatch(failed);
     expect(metrics).toMatch(/postern_dns_lookup_duration_seconds_count [1-9]/);
   }, 30_000);
+
+  test("a worker's DNS lookups reach the primary's /metrics", async () => {
+    // Only workers leave snapshots (<dataDir>/run/metrics-<pid>.json); send until one of them took a message.
+    const runDir = join(server.dir, "data", "run");
+    const workerSnapshot = () => {
+      for (const f of existsSync(runDir) ? readdirSync(runDir) : []) {
+        if (!/^metrics-\d+\.json$/.test(f)) continue;
+        const snapshot = JSON.parse(readFileSync(join(runDir, f), "utf8"));
+        if (snapshot.counters['postern_messages_received_total{listener="smtp"}'] > 0) return snapshot;
+      }
+      return undefined;
+    };
+    let snapshot = workerSnapshot();
+    for (let round = 0; round < 4 && !snapshot; round++) {
+      await Promise.all([1, 2, 3].map((n) => send(`round ${round}.${n}`)));
+      for (let i = 0; i < 70 && !snapshot; i++) {
+        await Bun.sleep(100);
+        snapshot = workerSnapshot();
+      }
+    }
+    expect(snapshot).toBeDefined();
+    // The worker's snapshot carries its DNS statistics beside its counters …
+    const dns = snapshot.parts?.dns;
+    expect(dns?.lookups?.TXT).toBeGreaterThan(0);
+    // … and /metrics counts them with the primary's own.
+    const metrics = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
+    const txt = Number(/postern_dns_lookups_total\{type="TXT"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    expect(txt).toBeGreaterThanOrEqual(dns.lookups.TXT);
+    const count = Number(/postern_dns_lookup_duration_seconds_count (\d+)/.exec(metrics)?.[1] ?? 0);
+    expect(count).toBeGreaterThanOrEqual(dns.count);
+  }, 60_000);
 });
