@@ -11,7 +11,7 @@ import type { Page } from "playwright-core";
 import { Store } from "../../src/store/store.ts";
 import { jmapSession } from "../helpers/jmap.ts";
 import { runtime } from "../helpers/runtime.ts";
-import { haveChromium, message, SHOTS, useWeb } from "./helpers.ts";
+import { haveChromium, message, PHONE, SHOTS, useWeb } from "./helpers.ts";
 
 const web = useWeb();
 /** Messages in the folder; the newest three are one conversation. */
@@ -137,5 +137,23 @@ describe.skipIf(!haveChromium)(`webmail in Chromium: a large folder (server on $
     await expect(jo.locator(".reader .subject").first().textContent()).resolves.toBe(`Bulk message ${BULK - 31}`);
     expect(await rowsInDom(jo)).toBeLessThan(MAX_ROWS);
     await jo.check(".collapse-threads input");
+  });
+
+  test("on a phone-sized screen the list scrolls on its own, still only the rows in view", async () => {
+    await jo.setViewportSize(PHONE);
+    await scrollTo(jo, 0);
+    await message(jo, "Re: Bulk thread").waitFor();
+    const box = await jo.locator(".messages").evaluate((el) => ({
+      client: el.clientHeight,
+      scroll: el.scrollHeight,
+      width: el.getBoundingClientRect().width,
+    }));
+    expect(box.client).toBeLessThan(PHONE.height);
+    expect(box.scroll).toBe((BULK - 2) * 76);
+    expect(box.width).toBeLessThanOrEqual(PHONE.width);
+    expect(await rowsInDom(jo)).toBeLessThan(MAX_ROWS);
+    await scrollTo(jo, "end");
+    await message(jo, "Bulk message 0").waitFor();
+    expect(await rowsInDom(jo)).toBeLessThan(MAX_ROWS);
   });
 });
