@@ -104,12 +104,10 @@ export async function serveHttps(options: HttpsOptions): Promise<HttpServer> {
       socket.off("data", onData);
       socket.pause();
       clearTimeout(timer);
-      const challenge = hello.kind === "hello" && hello.serverName && hello.alpn.includes(ACME_TLS_ALPN)
-        ? options.alpnChallenge?.(hello.serverName)
-        : undefined;
-      if (challenge) {
-        log.info("acme: answering a tls-alpn-01 validation", { name: hello.kind === "hello" && hello.serverName });
-      }
+      // RFC 8737 §3: the validation offers acme-tls/1 and names the domain being validated in SNI.
+      const name = hello.kind === "hello" && hello.alpn.includes(ACME_TLS_ALPN) ? hello.serverName : undefined;
+      const challenge = name ? options.alpnChallenge?.(name) : undefined;
+      if (challenge) log.info("acme: answering a tls-alpn-01 validation", { name });
       handshake(
         socket,
         replay(socket, received),
