@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { runtime } from "../helpers/runtime.ts";
-import { ADMIN_TOKEN, compose, haveChromium, plainMessage, SHOTS, useWeb } from "./helpers.ts";
+import { ADMIN_TOKEN, compose, haveChromium, plainMessage, SHOTS, signInWithToken, useWeb } from "./helpers.ts";
 
 const web = useWeb();
 
@@ -142,9 +142,7 @@ describe.skipIf(!haveChromium)(`admin console in Chromium (server on ${runtime()
 
     // Kim is made admin from the console (signed in with the token); then she signs in herself.
     const token = await web.newPage();
-    await token.goto(`${web.base}/admin/`);
-    await token.fill("input[name=token]", ADMIN_TOKEN);
-    await token.click("form[aria-label='Sign in with the admin token'] button[type=submit]");
+    await signInWithToken(token, web.base);
     await token.click("button.tab:has-text('Accounts')");
     const kimRow = token.locator("tr", { hasText: "kim@example.test" });
     await kimRow.locator("button", { hasText: "Make admin" }).click();

@@ -61,6 +61,14 @@ export function useWeb(): MailBrowser {
   return web;
 }
 
+/** Signs in to the admin console at `base` with the admin token; the Domains section opens. */
+export async function signInWithToken(page: Page, base: string): Promise<void> {
+  await page.goto(`${base}/admin/`);
+  await page.fill("input[name=token]", ADMIN_TOKEN);
+  await page.click("form[aria-label='Sign in with the admin token'] button[type=submit]");
+  await page.locator("button.tab.selected").waitFor();
+}
+
 /** A plain message from `From` to `To` with `subject` and `text`, CRLF line ends. */
 export function plainMessage(from: string, to: string, subject: string, text: string): string {
   return `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${text.replace(/\r?\n/g, "\r\n")}\r\n`;
@@ -167,4 +175,33 @@ export function htmlWithAttachment(to: string, subject: string, html: string): s
     "--outer--",
     "",
   ].join("\r\n");
+}
+
+const AXE_SOURCE = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+
+/** What `axeProblems` reports of one rule axe-core found broken. */
+export interface AxeProblem {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * The serious and critical accessibility problems axe-core (from node_modules, injected with addScriptTag: nothing is
+ * downloaded) finds in the page as it is now. The page must come from `newPage({ bypassCSP: true })`: the
+ * applications' Content-Security-Policy allows no inline script, which addScriptTag adds.
+ */
+export async function axeProblems(page: Page): Promise<AxeProblem[]> {
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ content: AXE_SOURCE });
+  return await page.evaluate(async () => {
+    type Result = { id: string; impact: string; help: string; nodes: Array<{ target: string[] }> };
+    const axe = (globalThis as unknown as {
+      axe: { run(context: Document, options: unknown): Promise<{ violations: Result[] }> };
+    }).axe;
+    const { violations } = await axe.run(document, { resultTypes: ["violations"] });
+    return violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import nodemailer from "nodemailer";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { type MailServer, type MailServerOptions, startMailServer } from "../helpers/mail-server.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -15,8 +15,8 @@ if (!haveChromium) console.warn(`skipping the browser tests: no Chromium at ${CH
 export interface MailBrowser {
   mail: MailServer;
   base: string;
-  /** A page in a context of its own (its own cookies); desktop-sized unless `viewport` says otherwise. */
-  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  /** A page in a context of its own (its own cookies); desktop-sized unless `options.viewport` says otherwise. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
   signIn(page: Page, address: string, password: string): Promise<void>;
   smtpSend(raw: string, to: string): Promise<void>;
   stop(): Promise<void>;
@@ -34,8 +34,12 @@ export async function startMailBrowser(options: Omit<MailServerOptions, "waitFor
   return {
     mail,
     base,
-    async newPage(viewport = { width: 1280, height: 760 }) {
-      const context = await browser.newContext({ acceptDownloads: true, viewport });
+    async newPage(options = {}) {
+      const context = await browser.newContext({
+        acceptDownloads: true,
+        viewport: { width: 1280, height: 760 },
+        ...options,
+      });
       contexts.push(context);
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
@@ -46,7 +50,8 @@ export async function startMailBrowser(options: Omit<MailServerOptions, "waitFor
       await page.fill("input[name=username]", address);
       await page.fill("input[name=password]", password);
       await page.click("button[type=submit]");
-      await page.locator(".mailbox[data-role=inbox].selected").waitFor();
+      // Attached, not visible: on a phone the folders are a menu, closed at first.
+      await page.locator(".mailbox[data-role=inbox].selected").waitFor({ state: "attached" });
     },
     async smtpSend(raw, to) {
       await nodemailer

@@ -4,6 +4,7 @@
  * `postern dns check` for every record the domain should have.
  */
 import { html } from "htm/preact";
+import { Table } from "./table.ts";
 import { useEffect, useState } from "preact/hooks";
 import type { AdminApi } from "./api.ts";
 
@@ -104,28 +105,18 @@ export function DnsCheck(props: { api: AdminApi; domain: string }) {
       ${error ? html`<p class="error" role="alert">${error}</p>` : null}
       ${rows
         ? html`
-          <table>
-            <thead>
-              <tr>
-                <th>Status</th>
-                <th>Record</th>
-                <th>For</th>
-                <th>Found</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${rows.map((r) =>
-                html`
-                  <tr class=${`check-${r.status}`}>
-                    <td><span class=${`badge ${r.status}`}>${LABEL[r.status]}</span></td>
-                    <td>${r.name} ${r.type}</td>
-                    <td>${r.purpose}</td>
-                    <td>${r.detail ?? ""}</td>
-                  </tr>
-                `
-              )}
-            </tbody>
-          </table>
+          <${Table} label="DNS check results" columns=${["Status", "Record", "For", "Found"]}>
+            ${rows.map((r) =>
+              html`
+                <tr class=${`check-${r.status}`}>
+                  <td><span class=${`badge ${r.status}`}>${LABEL[r.status]}</span></td>
+                  <td>${r.name} ${r.type}</td>
+                  <td>${r.purpose}</td>
+                  <td>${r.detail ?? ""}</td>
+                </tr>
+              `
+            )}
+          </${Table}>
           <p class="hint">${rows.filter((r) => r.status !== "ok").length} of ${rows
             .length} record(s) missing or wrong.</p>
         `

@@ -4,6 +4,7 @@
  * and the latest replies of remote servers for queued mail. Reloaded every 30 seconds while open.
  */
 import { html } from "htm/preact";
+import { Table } from "./table.ts";
 import { useEffect, useState } from "preact/hooks";
 import type { AdminApi } from "./api.ts";
 
@@ -95,32 +96,27 @@ export function OverviewView(props: { api: AdminApi }) {
       <h3>Latest in the queue</h3>
       ${data.queue.recent.length
         ? html`
-          <table class="recent">
-            <thead>
-              <tr>
-                <th>Queued</th>
-                <th>From</th>
-                <th>To</th>
-                <th>Status</th>
-                <th>Attempts</th>
-                <th>Last reply</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${data.queue.recent.map((r) =>
-                html`
-                  <tr>
-                    <td><time datetime=${r.queuedAt}>${new Date(r.queuedAt).toLocaleString()}</time></td>
-                    <td>${r.sender || "<>"}</td>
-                    <td>${r.recipient}</td>
-                    <td>${r.status}</td>
-                    <td>${r.attempts}</td>
-                    <td class="reply">${r.lastReply ?? ""}</td>
-                  </tr>
-                `
-              )}
-            </tbody>
-          </table>
+          <${Table} label="Latest in the queue" columns=${[
+            "Queued",
+            "From",
+            "To",
+            "Status",
+            "Attempts",
+            "Last reply",
+          ]} class="recent">
+            ${data.queue.recent.map((r) =>
+              html`
+                <tr>
+                  <td><time datetime=${r.queuedAt}>${new Date(r.queuedAt).toLocaleString()}</time></td>
+                  <td>${r.sender || "<>"}</td>
+                  <td>${r.recipient}</td>
+                  <td>${r.status}</td>
+                  <td>${r.attempts}</td>
+                  <td class="reply">${r.lastReply ?? ""}</td>
+                </tr>
+              `
+            )}
+          </${Table}>
         `
         : html`<p>The queue is empty.</p>`}
     </section>

@@ -1,5 +1,6 @@
 /** The admin console's sections: domains, accounts, aliases and the outbound queue, each a list with a form. */
 import { html } from "htm/preact";
+import { Table } from "./table.ts";
 import { useEffect, useState } from "preact/hooks";
 import type { AdminApi } from "./api.ts";
 import { DkimKeys, DnsCheck } from "./dkim.ts";
@@ -99,30 +100,21 @@ export function Domains(props: { api: AdminApi }) {
         <button class="primary" type="submit">Add domain</button>
       </form>
       <${Error} text=${error} />
-      <table>
-        <thead>
-          <tr>
-            <th>Domain</th>
-            <th>Kind</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(list ?? []).map((d) =>
-            html`
-              <tr key=${d.name}>
-                <td>${d.name}</td>
-                <td>${d.kind}</td>
-                <td class="actions">
-                  <button onClick=${() => setDnsOf(d.name)}>DNS records</button>
-                  <button onClick=${() =>
-                    run(() => props.api.request("DELETE", `/domains/${encodeURIComponent(d.name)}`))}>Remove</button>
-                </td>
-              </tr>
-            `
-          )}
-        </tbody>
-      </table>
+      <${Table} label="Domains" columns=${["Domain", "Kind", ""]}>
+        ${(list ?? []).map((d) =>
+          html`
+            <tr key=${d.name}>
+              <td>${d.name}</td>
+              <td>${d.kind}</td>
+              <td class="actions">
+                <button onClick=${() => setDnsOf(d.name)}>DNS records</button>
+                <button onClick=${() =>
+                  run(() => props.api.request("DELETE", `/domains/${encodeURIComponent(d.name)}`))}>Remove</button>
+              </td>
+            </tr>
+          `
+        )}
+      </${Table}>
       ${dnsOf ? html`<${DnsRecords} api=${props.api} domain=${dnsOf} onClose=${() => setDnsOf(null)} />` : null}
     </section>
   `;
@@ -157,37 +149,26 @@ export function Accounts(props: { api: AdminApi }) {
         <button class="primary" type="submit">Add account</button>
       </form>
       <${Error} text=${error} />
-      <table>
-        <thead>
-          <tr>
-            <th>Address</th>
-            <th>Name</th>
-            <th>Quota</th>
-            <th>State</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(list ?? []).map((a) =>
-            html`
-              <tr key=${a.address}>
-                <td>${a.address}</td>
-                <td>${a.displayName ?? ""}</td>
-                <td>${a.quota === null ? "none" : `${Math.round(a.quota / 1024 / 1024)} MiB`}</td>
-                <td>${a.disabled ? "disabled" : "active"}${a.admin
-                  ? html`
-                    <span class="badge">admin</span>
-                  `
-                  : null}</td>
-                <td class="actions">
-                  <button onClick=${() => resetPassword(a)}>Reset password</button>
-                  <button onClick=${() => setAdmin(a)}>${a.admin ? "Remove admin" : "Make admin"}</button>
-                </td>
-              </tr>
-            `
-          )}
-        </tbody>
-      </table>
+      <${Table} label="Accounts" columns=${["Address", "Name", "Quota", "State", ""]}>
+        ${(list ?? []).map((a) =>
+          html`
+            <tr key=${a.address}>
+              <td>${a.address}</td>
+              <td>${a.displayName ?? ""}</td>
+              <td>${a.quota === null ? "none" : `${Math.round(a.quota / 1024 / 1024)} MiB`}</td>
+              <td>${a.disabled ? "disabled" : "active"}${a.admin
+                ? html`
+                  <span class="badge">admin</span>
+                `
+                : null}</td>
+              <td class="actions">
+                <button onClick=${() => resetPassword(a)}>Reset password</button>
+                <button onClick=${() => setAdmin(a)}>${a.admin ? "Remove admin" : "Make admin"}</button>
+              </td>
+            </tr>
+          `
+        )}
+      </${Table}>
     </section>
   `;
 }
@@ -207,31 +188,21 @@ export function Aliases(props: { api: AdminApi }) {
         <button class="primary" type="submit">Add alias</button>
       </form>
       <${Error} text=${error} />
-      <table>
-        <thead>
-          <tr>
-            <th>Alias</th>
-            <th>Targets</th>
-            <th>Forwarded</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(list ?? []).map((a) =>
-            html`
-              <tr key=${a.address}>
-                <td>${a.address}</td>
-                <td>${a.targets.join(", ")}</td>
-                <td>${a.forwarded}</td>
-                <td><button onClick=${() =>
-                  run(() =>
-                    props.api.request("DELETE", `/aliases/${encodeURIComponent(a.address)}`)
-                  )}>Remove</button></td>
-              </tr>
-            `
-          )}
-        </tbody>
-      </table>
+      <${Table} label="Aliases" columns=${["Alias", "Targets", "Forwarded", ""]}>
+        ${(list ?? []).map((a) =>
+          html`
+            <tr key=${a.address}>
+              <td>${a.address}</td>
+              <td>${a.targets.join(", ")}</td>
+              <td>${a.forwarded}</td>
+              <td><button onClick=${() =>
+                run(() =>
+                  props.api.request("DELETE", `/aliases/${encodeURIComponent(a.address)}`)
+                )}>Remove</button></td>
+            </tr>
+          `
+        )}
+      </${Table}>
     </section>
   `;
 }
@@ -246,35 +217,24 @@ export function Queue(props: { api: AdminApi }) {
         <span>${list ? `${list.length} message(s) waiting` : ""}</span>
       </div>
       <${Error} text=${error} />
-      <table>
-        <thead>
-          <tr>
-            <th>Id</th>
-            <th>From</th>
-            <th>Recipients</th>
-            <th>Queued</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(list ?? []).map((m) =>
-            html`
-              <tr key=${m.id} data-id=${m.id}>
-                <td>${m.id}</td>
-                <td>${m.sender || "<>"}</td>
-                <td>${m.recipients.map((r) =>
-                  html`<div>${r.recipient}: <strong>${r.status}</strong> (${r.attempts} attempts, next ${
-                    new Date(r.nextAttemptAt).toLocaleString()
-                  })${r.lastReply ? html`<br /><small>${r.lastReply}</small>` : null}</div>`
-                )}</td>
-                <td>${new Date(m.createdAt).toLocaleString()}</td>
-                <td><button onClick=${() =>
-                  run(() => props.api.request("POST", `/queue/${m.id}/retry`))}>Retry</button></td>
-              </tr>
-            `
-          )}
-        </tbody>
-      </table>
+      <${Table} label="Queued messages" columns=${["Id", "From", "Recipients", "Queued", ""]}>
+        ${(list ?? []).map((m) =>
+          html`
+            <tr key=${m.id} data-id=${m.id}>
+              <td>${m.id}</td>
+              <td>${m.sender || "<>"}</td>
+              <td>${m.recipients.map((r) =>
+                html`<div>${r.recipient}: <strong>${r.status}</strong> (${r.attempts} attempts, next ${
+                  new Date(r.nextAttemptAt).toLocaleString()
+                })${r.lastReply ? html`<br /><small>${r.lastReply}</small>` : null}</div>`
+              )}</td>
+              <td>${new Date(m.createdAt).toLocaleString()}</td>
+              <td><button onClick=${() =>
+                run(() => props.api.request("POST", `/queue/${m.id}/retry`))}>Retry</button></td>
+            </tr>
+          `
+        )}
+      </${Table}>
     </section>
   `;
 }

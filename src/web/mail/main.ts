@@ -52,6 +52,8 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   const [tick, setTick] = useState(0);
   const [error, setError] = useState("");
   const [settings, setSettings] = useState(false);
+  // On a phone the folders are a menu, shown on demand (src/web/app.css).
+  const [menu, setMenu] = useState(false);
 
   const fail = useCallback((e: unknown) => {
     if (e instanceof JmapError && e.message === "signed-out") props.onSignedOut();
@@ -73,6 +75,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   const list = useListWindows(jmap, filter, collapsed, tick, fail);
 
   const selectBox = (id: string) => {
+    setMenu(false);
     setSettings(false);
     setBoxId(id);
     setOpenId(null);
@@ -133,8 +136,10 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   };
 
   return html`
-    <div class="mail">
+    <div class=${`mail${openId || composing ? " reading" : ""}${menu ? " menu-open" : ""}`}>
       <header class="top">
+        <button class="menu-button" aria-expanded=${menu} aria-controls="folders" onClick=${() =>
+          setMenu(!menu)}>Folders</button>
         <h1>Postern Mail</h1>
         <form class="search" role="search" onSubmit=${(e: Event) => {
           e.preventDefault();
@@ -144,14 +149,18 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
           <input name="q" type="search" placeholder="Search mail" aria-label="Search mail" />
         </form>
         <span class="user">${jmap.user.address}</span>
-        <button class="open-settings" onClick=${() => setSettings(true)}>Settings</button>
+        <button class="open-settings" onClick=${() => {
+          setMenu(false);
+          setSettings(true);
+        }}>Settings</button>
         <button class="sign-out" onClick=${async () => {
           await signOut(jmap.user);
           props.onSignedOut();
         }}>Sign out</button>
       </header>
-      <aside class="side">
+      <aside class="side" id="folders" aria-label="Folders">
         <button class="primary compose-button" onClick=${() => {
+          setMenu(false);
           setComposing(EMPTY_DRAFT);
           setOpenId(null);
         }}>Compose</button>
@@ -160,13 +169,13 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
       </aside>
       ${settings
         ? html`
-          <div class="settings-pane">
+          <main class="settings-pane">
             <${Settings} jmap=${jmap} onClose=${() => setSettings(false)}
               onSignedOut=${props.onSignedOut} />
-          </div>
+          </main>
         `
         : html`
-          <div class="list-pane">
+          <section class="list-pane" aria-label="Messages">
             <div class="list-head">
               <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
               <label class="collapse-threads"><input type="checkbox" checked=${collapsed} onChange=${(e: Event) => {
@@ -191,8 +200,14 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
               }}
               onShow=${list.show}
             />
-          </div>
-          <div class="read-pane">
+          </section>
+          <main class="read-pane">
+            ${openId || composing
+              ? html`<button class="back" onClick=${() => {
+                setOpenId(null);
+                setComposing(null);
+              }}>Back to the list</button>`
+              : null}
             ${error
               ? html`<p class="error" role="alert">${error} <button onClick=${() => setError("")}>×</button></p>`
               : null}
@@ -213,7 +228,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
                 <p class="placeholder">Select a message to read it.</p>
                 <p class="placeholder keys">Keys: ${SHORTCUTS}</p>
               `}
-          </div>
+          </main>
         `}
     </div>
   `;
