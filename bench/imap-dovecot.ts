@@ -11,7 +11,11 @@
  *
  *   bun bench/imap-dovecot.ts [--messages 10000] [--sessions 2000] [--clients 10] [--iterations 20]
  *                             [--repeats 3] [--scheme crypt|plain] [--workers N] [--runtime bun|deno|binary]
+ *                             [--only select,fetch,search,store,sessions,open]
  *
+ * `--only` runs the named parts alone (the one-connection commands by their first word after UID,
+ * `sessions` for the short sessions, `open` for the sessions held open); the messages are then
+ * APPENDed once, to INBOX, whatever `--repeats` says.
  * `--workers` is passed to `postern serve` (its default: one process per core).
  *
  * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts).
@@ -44,8 +48,12 @@ const { values } = parseArgs({
     scheme: { type: "string", default: "crypt" },
     workers: { type: "string" },
     runtime: { type: "string", default: "bun" },
+    only: { type: "string" },
   },
 });
+const ONLY = values.only ? new Set(values.only.toLowerCase().split(",").map((s) => s.trim())) : null;
+/** True when `part` is to run (every part without `--only`). */
+const wanted = (part: string) => !ONLY || ONLY.has(part);
 const N = Number(values.messages);
 const SESSIONS = Number(values.sessions);
 const CLIENTS = Number(values.clients);
@@ -372,7 +380,7 @@ try {
   const literalPlus = caps.every((c) => c.untagged.some((l) => / LITERAL\+( |$)/.test(l)));
   const appending = `APPEND ${N} one by one${literalPlus ? " (LITERAL+)" : ""}`;
   let bytes = 0;
-  for (let rep = 0; rep < R; rep++) {
+  for (let rep = 0; rep < (wanted("append") ? R : 1); rep++) {
     // Later rounds go to a scratch mailbox, with a header that keeps Postern from reusing the first round's blobs.
     const mailbox = rep === 0 ? "INBOX" : `Append${rep + 1}`;
     const raws = Array.from({ length: N }, (_, i) => message(i, rep === 0 ? "" : `X-Round: ${rep + 1}\r\n`));
@@ -400,10 +408,12 @@ try {
 
   // 2. One connection each: the timed commands, the servers' order swapped every repetition.
   const everyOne = (r: Reply) => (r.fetches === N ? null : `${r.fetches} FETCH responses, not ${N}`);
-  const commands: Array<[string, (r: Reply) => string | null]> = [
+  const summariesFetch = "UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)";
+  const bodiesFetch = "UID FETCH 1:* BODY.PEEK[]";
+  const allCommands: Array<[string, (r: Reply) => string | null]> = [
     ["SELECT INBOX", (r) => (r.untagged.includes(`* ${N} EXISTS`) ? null : `no * ${N} EXISTS`)],
-    ["UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)", everyOne],
-    ["UID FETCH 1:* BODY.PEEK[]", everyOne],
+    [summariesFetch, everyOne],
+    [bodiesFetch, everyOne],
     ['UID SEARCH BODY "needle"', (r) => {
       const found = (r.untagged.find((l) => l.startsWith("* SEARCH"))?.split(" ").length ?? 2) - 2;
       return found === NEEDLES ? null : `${found} UIDs found, not ${NEEDLES}`;
@@ -412,6 +422,7 @@ try {
     ["STORE 1:* +FLAGS.SILENT (\\Seen)", () => null],
     ["STORE 1:* -FLAGS (\\Flagged)", everyOne],
   ];
+  const commands = allCommands.filter(([command]) => wanted(command.replace(/^UID /, "").split(" ")[0]!.toLowerCase()));
   const received: Record<string, number> = {};
   for (let rep = 0; rep < R; rep++) {
     const line: string[] = [];
@@ -437,17 +448,19 @@ try {
   }
   posternAlive();
   const mib = (command: string) =>
-    [P, D].map((t) => (received[`${command} ${t.name}`]! / 2 ** 20).toFixed(1)).join(" / ");
-  console.log(
-    `received: summaries ${mib(commands[1]![0])} MiB, bodies ${mib(commands[2]![0])} MiB (Postern / Dovecot)`,
-  );
+    [P, D].map((t) => ((received[`${command} ${t.name}`] ?? 0) / 2 ** 20).toFixed(1)).join(" / ");
+  if (wanted("fetch")) {
+    console.log(
+      `received: summaries ${mib(summariesFetch)} MiB, bodies ${mib(bodiesFetch)} MiB (Postern / Dovecot)`,
+    );
+  }
 
   // 3. Short sessions: C clients × I times connect, LOGIN, SELECT INBOX, FETCH 1:10 (FLAGS), LOGOUT.
   const targets = [P, D, DC];
   // The account has logged in on every server before (Postern's credential cache, Dovecot's auth cache),
   // ten times so that each of Postern's processes has seen it.
   for (const t of targets) for (let i = 0; i < 10; i++) (await login(t.port)).imap.close();
-  for (let rep = 0; rep < R; rep++) {
+  for (let rep = 0; rep < (wanted("sessions") ? R : 0); rep++) {
     for (const t of rotate(targets, rep)) {
       await t.settle();
       const logins: number[] = [];
@@ -483,7 +496,7 @@ try {
   }
 
   // 4. S sessions logged in with INBOX selected, held open at once.
-  for (let rep = 0; rep < R; rep++) {
+  for (let rep = 0; rep < (wanted("open") ? R : 0); rep++) {
     for (const t of rotate(targets, rep)) {
       await t.settle();
       const before = t.memory();

@@ -11,6 +11,7 @@ import type {
   MailboxChanges,
   MailboxInfo,
   MessageMeta,
+  MessageState,
   StoredMessage,
   WriteResult,
 } from "../imap/backend.ts";
@@ -62,6 +63,10 @@ export class StoreImapBackend implements ImapBackend {
 
   messages(mailboxId: number): Promise<MessageMeta[]> {
     return this.#db.messages.list(mailboxId);
+  }
+
+  states(mailboxId: number): Promise<MessageState[]> {
+    return this.#db.messages.states(mailboxId);
   }
 
   async changesSince(mailboxId: number, modseq: number): Promise<MailboxChanges | null> {

@@ -67,8 +67,10 @@ export interface ImapBackend {
     peer: { remoteAddress: string; tls: TlsInfo | null },
   ): Promise<ImapAccount | null | Banned>;
   mailboxes(account: ImapAccount): Promise<MailboxInfo[]>;
-  /** Every message of a mailbox, in UID order (SELECT). */
+  /** Every message of a mailbox, in UID order, with sizes and dates (STATUS DELETED-STORAGE). */
   messages(mailboxId: number): Promise<MessageMeta[]>;
+  /** Every message's UID, flags and MODSEQ, in UID order: all SELECT needs. */
+  states(mailboxId: number): Promise<MessageState[]>;
   changesSince(mailboxId: number, modseq: number): Promise<MailboxChanges | null>;
   /** Stored summaries (ENVELOPE, BODYSTRUCTURE come from here, never from reparsing). */
   summaries(mailboxId: number, uids: readonly number[]): Promise<Map<number, StoredMessage>>;

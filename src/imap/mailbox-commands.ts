@@ -33,7 +33,7 @@ export async function select(ctx: HandlerContext, cmd: Cmd<"SELECT" | "EXAMINE">
   if (!mailbox) return no("No such mailbox", "NONEXISTENT");
   if (cmd.condstore) ctx.enabled.add("CONDSTORE");
   if (cmd.qresync && !ctx.enabled.has("QRESYNC")) return bad("QRESYNC needs ENABLE QRESYNC first");
-  const messages = await ctx.backend.messages(mailbox.id);
+  const messages = await ctx.backend.states(mailbox.id);
   // \Recent exists in IMAP4rev1 sessions only (RFC 9051 Appendix E removed it).
   const view = new MailboxView(mailbox, messages, cmd.name === "EXAMINE", !ctx.enabled.has("IMAP4REV2"));
   const recent = await claimRecent(ctx, view, mailbox);

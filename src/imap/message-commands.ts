@@ -103,15 +103,18 @@ export async function store(ctx: HandlerContext, cmd: Cmd<"STORE">): Promise<Com
   const uids = view.resolve(cmd.set, cmd.uid);
   const result = await ctx.backend.store(view.mailbox.id, uids, cmd.mode, flags, cmd.unchangedSince);
   // A keyword new to the mailbox is announced before the FETCH that shows it (RFC 9051 §7.3.5).
-  for (const s of result.updated) ctx.out.push(...view.announce(s.flags));
+  // The store shares one array among the messages that got the same flags: each set once.
+  for (const set of new Set(result.updated.map((s) => s.flags))) ctx.out.push(...view.announce(set));
+  const withModseq = condstore(ctx);
   const report = (s: { uid: number; flags: string[]; modseq: number }, changed: boolean) => {
-    view.setState(s);
+    const seq = view.setState(s);
     // RFC 7162 §3.1.3: with UNCHANGEDSINCE, FETCH responses are sent even for .SILENT.
     if (cmd.silent && !(changed && cmd.unchangedSince !== null)) return;
-    const parts = [`FLAGS ${view.flagList(s.uid, s.flags)}`];
-    if (cmd.uid) parts.unshift(`UID ${s.uid}`);
-    if (condstore(ctx)) parts.push(`MODSEQ (${s.modseq})`);
-    ctx.out.push(`* ${view.seqOf(s.uid)} FETCH (${parts.join(" ")})\r\n`);
+    ctx.out.push(
+      `* ${seq} FETCH (${cmd.uid ? `UID ${s.uid} ` : ""}FLAGS ${view.flagList(s.uid, s.flags)}${
+        withModseq ? ` MODSEQ (${s.modseq})` : ""
+      })\r\n`,
+    );
   };
   for (const s of result.updated) report(s, true);
   for (const s of result.unchanged) report(s, false);

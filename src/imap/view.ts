@@ -104,12 +104,16 @@ export class MailboxView {
   }
 
   isRecent(uid: number): boolean {
-    return this.showRecent && this.#recent.some(([after, upTo]) => uid > after && uid <= upTo);
+    if (!this.showRecent) return false;
+    for (const [after, upTo] of this.#recent) if (uid > after && uid <= upTo) return true;
+    return false;
   }
 
   /** The RECENT response: how many messages are recent in this session (RFC 3501 §7.3.2). */
   recentLine(): string {
-    return `* ${this.#uids.filter((uid) => this.isRecent(uid)).length} RECENT\r\n`;
+    let n = 0;
+    if (this.#recent.length > 0) { for (const uid of this.#uids) if (this.isRecent(uid)) n++; }
+    return `* ${n} RECENT\r\n`;
   }
 
   /** A message's flags as FETCH shows them, with \Recent in an IMAP4rev1 session. */
@@ -175,8 +179,11 @@ export class MailboxView {
     return stale;
   }
 
-  /** Records flags this session itself just stored, so the refresh does not echo them back. */
-  setState(state: MessageState): void {
+  /**
+   * Records flags this session itself just stored, so the refresh does not echo them back.
+   * Returns the message's sequence number (0: not in the view).
+   */
+  setState(state: MessageState): number {
     const seq = this.seqOf(state.uid);
     if (seq !== 0) {
       this.#stale = true;
@@ -184,6 +191,7 @@ export class MailboxView {
       this.#modseqs[seq - 1] = state.modseq;
     }
     this.highestModseq = Math.max(this.highestModseq, state.modseq);
+    return seq;
   }
 
   /** Applies changes from the change log and returns the untagged responses announcing them. */

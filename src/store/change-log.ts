@@ -49,13 +49,19 @@ export class ChangeIds {
 
   /** The next `n` ids, in order. */
   async take(n: number): Promise<number[]> {
+    const first = await this.reserve(n);
+    return Array.from({ length: n }, (_, i) => first + i);
+  }
+
+  /** Reserves the next `n` ids and returns the first; the others follow it one by one. */
+  async reserve(n: number): Promise<number> {
     if (this.#last === null) {
       const [row] = await this.#tx.all<{ next: number }>(sql`SELECT ${NEXT_CHANGE_ID} AS next`);
       this.#last = Number(row!.next) - 1;
     }
     const first = this.#last + 1;
     this.#last += n;
-    return Array.from({ length: n }, (_, i) => first + i);
+    return first;
   }
 
   /** A change was logged with `id`, which a statement computed from NEXT_CHANGE_ID itself. */
@@ -117,6 +123,27 @@ export class ChangeRecorder {
     );
     entries.forEach((e, i) => this.#touch(e.accountId, e.mailboxId, ids[i]!));
     return ids;
+  }
+
+  /**
+   * Logs that the memberships `messageIds` of one mailbox changed (their flags: IMAP STORE, JMAP
+   * keywords), an "updated" change each, in that order, in one statement whatever their number:
+   * the ids travel as one flat JSON array and each row's email, uid and thread are read from the
+   * membership itself. Returns the first change id; the others follow it one by one.
+   */
+  async membershipsUpdated(accountId: number, mailboxId: number, messageIds: readonly number[]): Promise<number> {
+    const first = await this.#ids.reserve(messageIds.length);
+    if (messageIds.length === 0) return first;
+    // CROSS JOIN keeps the JSON list outermost: one primary-key lookup per id, in list order.
+    await this.#tx.run(
+      sql`INSERT INTO changes (id, account_id, mailbox_id, type, object_id, uid, thread_id, op, mailbox_op)
+      SELECT ${first} + j.key, ${accountId}, ${mailboxId}, 'email', m.email_id, m.uid, e.thread_id, 'updated', 'updated'
+      FROM json_each(${JSON.stringify(messageIds)}) AS j
+        CROSS JOIN messages AS m ON m.id = j.value
+        CROSS JOIN emails AS e ON e.id = m.email_id`,
+    );
+    this.#touch(accountId, mailboxId, first + messageIds.length - 1);
+    return first;
   }
 
   #touch(accountId: number, mailboxId: number | null, modseq: number): void {

@@ -8,6 +8,7 @@ import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import { addMembership, collectBlobs, type Membership } from "./append.ts";
 import type { ChangeEntry, ChangeRecorder } from "./change-log.ts";
 import type { Tx } from "./db.ts";
+import { jsonRows } from "./json-rows.ts";
 import { emails, mailboxes, messages } from "./schema.ts";
 
 /** Ids per `IN (…)` list. */
@@ -195,6 +196,11 @@ function applyFlags(current: readonly string[], mode: FlagMode, flags: readonly 
  * IMAP STORE (RFC 9051 §6.4.6) with UNCHANGEDSINCE (RFC 7162 §3.1.3): a membership whose MODSEQ
  * is above `unchangedSince` is left alone and reported in `modified`; each one that changes gets
  * an "updated" change and a new MODSEQ.
+ *
+ * A few statements per chunk whatever its size: the rows' current flags, the change log's rows
+ * and the memberships' UPDATE (`writeFlags`). A mailbox has few distinct flag sets, so the new
+ * flags are worked out once per distinct set and the results share their arrays (callers must
+ * not change them).
  */
 export async function storeMemberFlags(
   tx: Tx,
@@ -208,40 +214,69 @@ export async function storeMemberFlags(
   const result: StoreFlagsResult = { updated: [], unchanged: [], modified: [] };
   const [box] = await tx.select({ accountId: mailboxes.accountId }).from(mailboxes).where(eq(mailboxes.id, mailboxId));
   if (!box) return result;
+  // By the stored JSON text of a flag set: the set, and what the STORE makes of it (null: nothing).
+  const outcomes = new Map<string, { current: string[]; next: { flags: string[]; json: string } | null }>();
   for (const part of chunks([...new Set(uids)].sort((a, b) => a - b), STORE_CHUNK)) {
     const rows = await flagRows(tx, mailboxId, part);
-    const changed: Array<{ row: FlagRow; next: string[] }> = [];
+    const changed: Array<{ row: FlagRow; next: { flags: string[]; json: string } }> = [];
     for (const row of rows) {
       if (unchangedSince !== null && row.modseq > unchangedSince) {
         result.modified.push(row.uid);
         continue;
       }
-      const next = applyFlags(row.flags, mode, flags);
-      if (next.length === row.flags.length && next.every((f) => row.flags.includes(f))) {
-        result.unchanged.push({ uid: row.uid, flags: row.flags, modseq: row.modseq });
-      } else changed.push({ row, next });
+      let outcome = outcomes.get(row.flags);
+      if (!outcome) {
+        const current = JSON.parse(row.flags) as string[];
+        const next = applyFlags(current, mode, flags);
+        const same = next.length === current.length && next.every((f) => current.includes(f));
+        outcome = { current, next: same ? null : { flags: next, json: JSON.stringify(next) } };
+        outcomes.set(row.flags, outcome);
+      }
+      if (outcome.next) changed.push({ row, next: outcome.next });
+      else result.unchanged.push({ uid: row.uid, flags: outcome.current, modseq: row.modseq });
     }
     if (changed.length === 0) continue;
-    // The thread of each change row is looked up by the INSERT itself (threadId left out).
-    const modseqs = await changes.addMany(
-      changed.map(({ row }) => ({
-        accountId: box.accountId,
-        mailboxId,
-        type: "email",
-        objectId: row.emailId,
-        uid: row.uid,
-        op: "updated",
-        mailboxOp: "updated",
-      })),
-    );
-    // One statement for the whole chunk: the new flags and MODSEQ of each row travel as JSON.
-    const updates = changed.map(({ row, next }, i) => [row.id, JSON.stringify(next), modseqs[i]!]);
-    await tx.run(sql`UPDATE messages SET flags = j.value->>1, modseq = j.value->>2
-      FROM json_each(${JSON.stringify(updates)}) AS j WHERE messages.id = j.value->>0`);
-    changed.forEach(({ row, next }, i) => result.updated.push({ uid: row.uid, flags: next, modseq: modseqs[i]! }));
-    await tx.update(mailboxes).set({ highestModseq: Math.max(...modseqs) }).where(eq(mailboxes.id, mailboxId));
+    // Rows going to the same flags are written together, and their change ids follow that order.
+    const groups = new Map<string, FlagRow[]>();
+    for (const { row, next } of changed) {
+      const group = groups.get(next.json);
+      if (group) group.push(row);
+      else groups.set(next.json, [row]);
+    }
+    const ordered = [...groups.values()].flat();
+    const first = await changes.membershipsUpdated(box.accountId, mailboxId, ordered.map((r) => r.id));
+    const modseqs = new Map(ordered.map((r, i) => [r.id, first + i]));
+    await writeFlags(tx, groups, first);
+    for (const { row, next } of changed) {
+      result.updated.push({ uid: row.uid, flags: next.flags, modseq: modseqs.get(row.id)! });
+    }
+    await tx.update(mailboxes).set({ highestModseq: first + changed.length - 1 }).where(eq(mailboxes.id, mailboxId));
   }
   return result;
+}
+
+/** Distinct new flag sets a STORE chunk may have and still write one statement per set. */
+const GROUPED_WRITES = 4;
+
+/**
+ * The new flags of each group of rows, and their MODSEQs: `first`, then one more per row in the
+ * groups' order. A few groups (the usual case: `+FLAGS (\Flagged)` on a mailbox of read and
+ * unread messages is two) get a statement each, with the flags as one parameter and the ids as a
+ * flat JSON list; more share one statement that takes each row's id and flags apart from JSON.
+ */
+async function writeFlags(tx: Tx, groups: Map<string, FlagRow[]>, first: number): Promise<void> {
+  if (groups.size <= GROUPED_WRITES) {
+    let next = first;
+    for (const [json, rows] of groups) {
+      await tx.run(sql`UPDATE messages SET flags = ${json}, modseq = ${next} + j.key
+        FROM json_each(${JSON.stringify(rows.map((r) => r.id))}) AS j WHERE messages.id = j.value`);
+      next += rows.length;
+    }
+    return;
+  }
+  const updates = [...groups].map(([json, rows]) => rows.map((r) => `[${r.id},${json}]`).join(",")).join(",");
+  await tx.run(sql`UPDATE messages SET flags = j.value->>1, modseq = ${first} + j.key
+    FROM json_each(${`[${updates}]`}) AS j WHERE messages.id = j.value->>0`);
 }
 
 /** UIDs per STORE chunk: they travel as one JSON parameter, so only memory bounds it. */
@@ -250,8 +285,8 @@ const STORE_CHUNK = 5000;
 interface FlagRow {
   id: number;
   uid: number;
-  emailId: number;
-  flags: string[];
+  /** As stored: a JSON array. */
+  flags: string;
   modseq: number;
 }
 
@@ -260,11 +295,14 @@ interface FlagRow {
  * text is the same for any number of UIDs and its prepared statement is reused.
  */
 async function flagRows(tx: Tx, mailboxId: number, uids: readonly number[]): Promise<FlagRow[]> {
-  const rows = await tx.all<{ id: number; uid: number; emailId: number; flags: string; modseq: number }>(sql`
-    SELECT id, uid, email_id AS emailId, flags, modseq FROM messages
-    WHERE mailbox_id = ${mailboxId} AND uid IN (SELECT value FROM json_each(${JSON.stringify(uids)}))
-    ORDER BY uid`);
-  return rows.map((r) => ({ ...r, flags: JSON.parse(r.flags) as string[] }));
+  const rows = await jsonRows<[number, number, string, number]>(
+    tx,
+    sql`id, uid, flags, modseq`,
+    sql`FROM messages WHERE mailbox_id = ${mailboxId} AND uid IN (SELECT value FROM json_each(${
+      JSON.stringify(uids)
+    }))`,
+  );
+  return rows.map(([id, uid, flags, modseq]) => ({ id, uid, flags, modseq })).sort((a, b) => a.uid - b.uid);
 }
 
 /** Every membership of an email: its mailboxes and UIDs, oldest first. */

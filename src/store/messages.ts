@@ -5,6 +5,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, like, lt, notLike, or, sql } from "drizzle-orm";
 import type { MessageSummary } from "../mime/summary.ts";
 import type { Db } from "./db.ts";
+import { jsonRows } from "./json-rows.ts";
 import { chunks } from "./membership.ts";
 import { currentSummaries } from "./summary-read.ts";
 import { blobs, emails, messages } from "./schema.ts";
@@ -71,6 +72,19 @@ export class MessageRepository {
     return this.db.select(meta).from(messages).innerJoin(emails, eq(emails.id, messages.emailId)).where(
       eq(messages.mailboxId, mailboxId),
     ).orderBy(asc(messages.uid));
+  }
+
+  /**
+   * Every membership's UID, flags and MODSEQ, in UID order: what IMAP SELECT needs, read as one
+   * JSON value (a 10,000-message mailbox is 10,000 rows).
+   */
+  async states(mailboxId: number): Promise<Array<Pick<MessageMeta, "uid" | "flags" | "modseq">>> {
+    const rows = await jsonRows<[number, string[], number]>(
+      this.db,
+      sql`uid, json(flags), modseq`,
+      sql`FROM messages WHERE mailbox_id = ${mailboxId}`,
+    );
+    return rows.map(([uid, flags, modseq]) => ({ uid, flags, modseq })).sort((a, b) => a.uid - b.uid);
   }
 
   /** Summaries and metadata of some UIDs (FETCH ENVELOPE/BODYSTRUCTURE never reparse). */

@@ -123,6 +123,10 @@ export class MemoryImapBackend implements ImapBackend {
     return [...this.#boxes.values()].map((b) => this.#info(b));
   }
 
+  async states(mailboxId: number): Promise<MessageState[]> {
+    return this.#box(mailboxId).messages.map(({ uid, flags, modseq }) => ({ uid, flags, modseq }));
+  }
+
   async messages(mailboxId: number): Promise<MessageMeta[]> {
     return this.#box(mailboxId).messages.map(({ uid, flags, modseq, size, internalDate }) => ({
       uid,

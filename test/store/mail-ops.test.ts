@@ -189,6 +189,102 @@ describe("copy, move, expunge", () => {
     expect(String(logged[0]!.thread_id)).toMatch(/^T/);
   });
 
+  test("storeFlags on a mix: changed, already so (any case), refused by UNCHANGEDSINCE; one change row each changed", async () => {
+    await deliver("INBOX", "Subject: 1\r\n\r\n1");
+    await deliver("INBOX", "Subject: 2\r\n\r\n2", ["\\Seen"]);
+    await deliver("INBOX", "Subject: 3\r\n\r\n3", ["\\Flagged"]);
+    await deliver("INBOX", "Subject: 4\r\n\r\n4", ["\\flagged", "$Work"]);
+    const inbox = await box("INBOX");
+    const since = inbox.highestModseq;
+    const late = await deliver("INBOX", "Subject: 5\r\n\r\n5");
+    const logBefore = await count("changes");
+    events = [];
+    const r = await store.mail.storeFlags(inbox.id, [5, 4, 3, 2, 1, 99], "add", ["\\Flagged"], since);
+    expect(r.modified).toEqual([late.uid]);
+    expect(r.unchanged).toEqual([
+      { uid: 3, flags: ["\\Flagged"], modseq: expect.any(Number) },
+      { uid: 4, flags: ["\\flagged", "$Work"], modseq: expect.any(Number) },
+    ]);
+    expect(r.updated.map((u) => [u.uid, u.flags])).toEqual([[1, ["\\Flagged"]], [2, ["\\Seen", "\\Flagged"]]]);
+    const [m1, m2] = r.updated.map((u) => u.modseq) as [number, number];
+    expect(m1).toBeGreaterThan(late.modseq);
+    expect(m2).toBe(m1 + 1);
+    // Stored as reported; the log has one "updated" row per changed membership, its id the MODSEQ.
+    const rows = await store.messages.list(inbox.id);
+    expect(rows.map((m) => [m.uid, m.flags, m.modseq])).toEqual([
+      [1, ["\\Flagged"], m1],
+      [2, ["\\Seen", "\\Flagged"], m2],
+      [3, ["\\Flagged"], r.unchanged[0]!.modseq],
+      [4, ["\\flagged", "$Work"], r.unchanged[1]!.modseq],
+      [5, [], late.modseq],
+    ]);
+    expect(await count("changes")).toBe(logBefore + 2);
+    const log = await sql(
+      `SELECT c.id, c.account_id, c.mailbox_id, c.type, c.object_id, c.uid, c.op, c.mailbox_op,
+        c.thread_id = e.thread_id AS same_thread, m.email_id
+       FROM changes c JOIN messages m ON m.mailbox_id = c.mailbox_id AND m.uid = c.uid
+       JOIN emails e ON e.id = m.email_id WHERE c.id > ? ORDER BY c.id`,
+      [late.modseq],
+    );
+    expect(log.map((c) => ({ ...c, email_id: undefined }))).toEqual([1, 2].map((uid, i) => ({
+      id: [m1, m2][i],
+      account_id: accountId,
+      mailbox_id: inbox.id,
+      type: "email",
+      object_id: rows[uid - 1]!.emailId,
+      uid,
+      op: "updated",
+      mailbox_op: "updated",
+      same_thread: 1,
+      email_id: undefined,
+    })));
+    expect((await box("INBOX")).highestModseq).toBe(m2);
+    expect(events).toEqual([{ accountId, mailboxIds: [inbox.id], modseq: m2 }]);
+    // The next write's change follows on.
+    const next = await store.mail.storeFlags(inbox.id, [5], "set", ["$Later"]);
+    expect(next.updated[0]!.modseq).toBe(m2 + 1);
+  });
+
+  test("storeFlags to many distinct flag sets (one UPDATE for all) and to a few (one per set) store the same", async () => {
+    const keywords = ["$a", "$b", "$c", "$d", "$e", "$f"];
+    for (const k of [...keywords, ...keywords]) await deliver("INBOX", `Subject: ${k}\r\n\r\n${k}`, [k]);
+    const inbox = await box("INBOX");
+    const all = keywords.flatMap((_, i) => [i + 1, i + 7]);
+    // Six new sets, more than are written one statement each.
+    const many = await store.mail.storeFlags(inbox.id, all, "add", ["\\Seen"]);
+    expect(many.updated.map((u) => u.uid)).toEqual([...all].sort((a, b) => a - b));
+    // Then two: every message to the same set, but one that has it already.
+    const few = await store.mail.storeFlags(inbox.id, all, "set", ["\\Seen", "$a"]);
+    expect(few.unchanged.map((u) => u.uid)).toEqual([1, 7]);
+    expect(few.updated).toHaveLength(10);
+    for (const [result, flagsOf] of [[many, (k: string) => [k, "\\Seen"]], [few, () => ["\\Seen", "$a"]]] as const) {
+      const stored = new Map((await store.messages.list(inbox.id)).map((m) => [m.uid, m]));
+      const modseqs = result.updated.map((u) => u.modseq).sort((a, b) => a - b);
+      expect(modseqs.every((m, i) => i === 0 || m === modseqs[i - 1]! + 1)).toBe(true);
+      for (const u of result.updated) {
+        expect(u.flags).toEqual(flagsOf(keywords[(u.uid - 1) % 6]!));
+        if (result === few) expect(stored.get(u.uid)).toMatchObject({ flags: u.flags, modseq: u.modseq });
+        const [logged] = await sql("SELECT uid, op FROM changes WHERE id = ?", [u.modseq]);
+        expect(logged).toEqual({ uid: u.uid, op: "updated" });
+      }
+    }
+    expect((await box("INBOX")).highestModseq).toBe(Math.max(...few.updated.map((u) => u.modseq)));
+  });
+
+  test("storeFlags removing a flag no message has changes nothing and logs nothing", async () => {
+    await deliver("INBOX", "a", ["\\Seen"]);
+    await deliver("INBOX", "b");
+    const inbox = await box("INBOX");
+    const logBefore = await count("changes");
+    events = [];
+    const r = await store.mail.storeFlags(inbox.id, [1, 2], "remove", ["\\Deleted", "$Nowhere"]);
+    expect(r.updated).toEqual([]);
+    expect(r.unchanged.map((u) => [u.uid, u.flags])).toEqual([[1, ["\\Seen"]], [2, []]]);
+    expect(await count("changes")).toBe(logBefore);
+    expect((await box("INBOX")).highestModseq).toBe(inbox.highestModseq);
+    expect(events).toEqual([]);
+  });
+
   test("updateEmail: keywords on every membership, a move by mailboxIds keeps the id; destroyEmail removes all", async () => {
     const mail = await deliver("INBOX", "x", ["\\Deleted"]);
     const inbox = await box("INBOX");
@@ -276,6 +372,13 @@ describe("mailbox operations", () => {
     const all = Array.from({ length: N }, (_, i) => i + 1);
     const flagged = await store.mail.storeFlags(inbox.id, all, "add", ["\\Seen"]);
     expect(flagged.updated).toHaveLength(N);
+    // Two chunks, one MODSEQ each message, in UID order, each the id of its change row.
+    expect(
+      flagged.updated.every((u, i) => u.uid === i + 1 && (i === 0 || u.modseq === flagged.updated[i - 1]!.modseq + 1)),
+    )
+      .toBe(true);
+    const [logged] = await sql("SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM changes WHERE op = 'updated'");
+    expect(logged).toEqual({ n: N, lo: flagged.updated[0]!.modseq, hi: flagged.updated.at(-1)!.modseq });
     const archive = await box("Archive");
     const copied = await store.mail.copy(inbox.id, all.slice(0, 20_000), archive.id);
     expect(copied.destination).toHaveLength(20_000);
