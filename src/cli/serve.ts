@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import { dnsStats } from "../net/dns-stats.ts";
 import { ListenError } from "../net/listen-error.ts";
+import { localActivity } from "../util/activity.ts";
 import { readPeerSnapshotsFrom, writeSnapshotsTo } from "../util/counters.ts";
 import { configureLog, log } from "../util/log.ts";
 import { startPostern } from "../postern.ts";
@@ -33,8 +34,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // /metrics is served by the primary alone: workers leave it their counters (util/counters.ts).
   const runDir = join(config.dataDir, "run");
   if (worker === 0) readPeerSnapshotsFrom(runDir);
-  // DNS lookups are counted where they are made: a worker's travel with its counters.
-  const stopSnapshots = worker > 0 ? writeSnapshotsTo(runDir, 5000, () => ({ dns: dnsStats.counts() })) : undefined;
+  // DNS lookups are counted where they are made, and the recent activity kept where it happened (issue 22):
+  // a worker's travel with its counters.
+  const stopSnapshots = worker > 0
+    ? writeSnapshotsTo(runDir, 5000, () => ({ dns: dnsStats.counts(), activity: localActivity() }))
+    : undefined;
   let postern;
   try {
     postern = await startPostern(config, { cluster });

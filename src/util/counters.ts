@@ -7,7 +7,7 @@
  * counters to `<dataDir>/run/metrics-<pid>.json` every few seconds and the primary adds them up
  * at each scrape (`peerSnapshots`). Snapshots of workers that ended stay until the primary's next
  * start, so totals never go down while it runs. Counts kept elsewhere (the DNS statistics of
- * src/net/dns-stats.ts) travel beside them as `parts`.
+ * src/net/dns-stats.ts, the recent activity of src/util/activity.ts) travel beside them as `parts`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

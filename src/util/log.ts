@@ -73,9 +73,19 @@ function logfmtValue(value: unknown): string {
   return text !== "" && /^[^\s"=\\\x00-\x1f\x7f]+$/.test(text) ? text : JSON.stringify(text);
 }
 
+/** Sees every event logged, whatever `log.level` drops (src/util/activity.ts keeps the recent ones). */
+type LineListener = (time: string, message: string, fields: Record<string, unknown>) => void;
+const listeners: LineListener[] = [];
+
+/** Calls `listener` with each event as it is logged. */
+export function onLogLine(listener: LineListener): void {
+  listeners.push(listener);
+}
+
 function write(level: Level, message: string, fields: Record<string, unknown> = {}): void {
-  if (ORDER[level] < ORDER[threshold]) return;
   const time = new Date().toISOString();
+  for (const listener of listeners) listener(time, message, fields);
+  if (ORDER[level] < ORDER[threshold]) return;
   if (format === "json") {
     const entry: Record<string, unknown> = { time, level, msg: message };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = plain(v);

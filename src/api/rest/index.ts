@@ -6,6 +6,7 @@ import type { AllowPrivateTargets } from "../../net/outbound-url.ts";
 import type { Store } from "../../store/store.ts";
 import { problem } from "../problem.ts";
 import { ADMIN_REQUIRED, adminAuthorized } from "../web/session.ts";
+import { activityRoutes } from "./activity.ts";
 import { adminRoutes } from "./admin.ts";
 import { aliasRoutes, ownerAuth } from "./aliases.ts";
 import { mailRoutes } from "./mail.ts";
@@ -29,6 +30,7 @@ export interface RestOptions {
 export function mountRest(app: Hono, options: RestOptions): RouteRegistry {
   const routes = new RouteRegistry();
   adminRoutes(routes, options.store);
+  activityRoutes(routes);
   aliasRoutes(routes, options.store, {
     allowHttp: options.allowHttpWebhooks,
     allowPrivateTargets: options.allowPrivateTargets,
