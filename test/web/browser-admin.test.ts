@@ -124,6 +124,25 @@ describe.skipIf(!haveChromium)(`admin console in Chromium (server on ${runtime()
     const recent = admin.locator(".recent tr", { hasText: "far@remote.test" });
     await expect(recent.textContent()).resolves.toContain("jo@example.test");
     await admin.screenshot({ path: join(SHOTS, "admin-overview.png"), fullPage: true });
+
+    // The activity from the log: Kim's messages accepted, the delivery attempt to the remote that does not answer.
+    // A worker's events reach the primary with its next snapshot (5 s), so Refresh until they are there.
+    await admin.click("button.tab:has-text('Activity')");
+    const activity = admin.locator("section.activity");
+    const until = async (row: ReturnType<typeof admin.locator>) => {
+      for (let i = 0; i < 60 && !(await row.count()); i++) {
+        await Bun.sleep(250);
+        await activity.locator("button.refresh").click();
+      }
+      await row.first().waitFor();
+    };
+    const delivery = activity.locator("tr.activity-delivery", { hasText: "far@remote.test" });
+    await until(delivery);
+    await expect(delivery.first().textContent()).resolves.toMatch(/deferred \d\.\d\.\d/);
+    await until(activity.locator("tr.activity-accepted", { hasText: "kim@example.test" }));
+    await activity.locator("select").selectOption("delivery");
+    await activity.locator("tr.activity-accepted").first().waitFor({ state: "detached" });
+    expect(await activity.locator("tr.activity-delivery").count()).toBeGreaterThan(0);
   });
 
   test("an account marked admin signs in with its address and password; one not marked is refused", async () => {

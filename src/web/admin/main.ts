@@ -4,6 +4,7 @@
  */
 import { html, render } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { ActivityView } from "./activity.ts";
 import { AdminApi } from "./api.ts";
 import { OverviewView } from "./overview.ts";
 import { Accounts, Aliases, Domains, Queue } from "./views.ts";
@@ -14,6 +15,7 @@ const SECTIONS = {
   aliases: Aliases,
   queue: Queue,
   overview: OverviewView,
+  activity: ActivityView,
 } as const;
 type Section = keyof typeof SECTIONS;
 
