@@ -82,14 +82,32 @@ describe.skipIf(!haveChromium)(`webmail in Chromium: managing mail (server on ${
     await sam.check(".vacation input[name=isEnabled]");
     await sam.fill(".vacation input[name=subject]", "Away this week");
     await sam.fill(".vacation textarea[name=textBody]", "Back on Monday.");
+    // From and until, in the browser's time zone; over JMAP they are UTCDates (RFC 8621 §8).
+    await sam.fill(".vacation input[name=fromDate]", "2030-01-02T09:00");
+    await sam.fill(".vacation input[name=toDate]", "2030-01-09T18:30");
     await sam.click(".vacation button[type=submit]");
     await sam.locator(".vacation [role=status]", { hasText: "Saved." }).waitFor();
+    const [fromDate, toDate] = await sam.evaluate(() =>
+      ["2030-01-02T09:00", "2030-01-09T18:30"].map((d) => new Date(d).toISOString().replace(".000Z", "Z"))
+    );
     const vacation = (await jmapInPage(sam, [["VacationResponse/get", { ids: ["singleton"] }, "0"]]))[0]![1];
     expect(vacation.list).toEqual([expect.objectContaining({
       isEnabled: true,
       subject: "Away this week",
       textBody: "Back on Monday.",
+      fromDate,
+      toDate,
     })]);
+    // Shown again after a reload; emptied, they are null.
+    await sam.reload();
+    await sam.click("button.open-settings");
+    await expect(sam.locator(".vacation input[name=fromDate]").inputValue()).resolves.toBe("2030-01-02T09:00");
+    await expect(sam.locator(".vacation input[name=toDate]").inputValue()).resolves.toBe("2030-01-09T18:30");
+    await sam.fill(".vacation input[name=toDate]", "");
+    await sam.click(".vacation button[type=submit]");
+    await sam.locator(".vacation [role=status]", { hasText: "Saved." }).waitFor();
+    const cleared = (await jmapInPage(sam, [["VacationResponse/get", { ids: ["singleton"] }, "0"]]))[0]![1];
+    expect(cleared.list).toEqual([expect.objectContaining({ fromDate, toDate: null })]);
 
     // A filter that does not compile is refused with the reason; a good one is saved, activated and files mail.
     await sam.click(".filters button.new-script");

@@ -12,29 +12,68 @@ import { OwnAliases } from "./own-aliases.ts";
 
 type SetError = { type: string; description?: string };
 
+/** A UTCDate (RFC 8620 §1.4) as a `datetime-local` input's value, in the browser's time zone; "" for none. */
+function localInput(utc: string | null | undefined): string {
+  if (!utc) return "";
+  const d = new Date(utc);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** A `datetime-local` value as a UTCDate, the fraction of seconds omitted as RFC 8620 §1.4 asks; null for none. */
+const utcDate = (local: string): string | null => local ? new Date(local).toISOString().replace(/\.\d+Z$/, "Z") : null;
+
+interface VacationValue {
+  isEnabled: boolean;
+  subject: string;
+  textBody: string;
+  /** From and until (RFC 8621 §8: fromDate, toDate), as `datetime-local` values; "" for none. */
+  fromDate: string;
+  toDate: string;
+}
+type VacationResponse = {
+  isEnabled: boolean;
+  subject: string | null;
+  textBody: string | null;
+  fromDate: string | null;
+  toDate: string | null;
+};
+
 function Vacation(props: { jmap: Jmap; onError: (m: string) => void }) {
-  const [value, setValue] = useState<{ isEnabled: boolean; subject: string; textBody: string } | null>(null);
+  const [value, setValue] = useState<VacationValue | null>(null);
   const [saved, setSaved] = useState("");
   useEffect(() => {
-    props.jmap.call<{ list: Array<{ isEnabled: boolean; subject: string | null; textBody: string | null }> }>(
-      "VacationResponse/get",
-      { ids: ["singleton"] },
-    ).then(({ list }) => {
+    props.jmap.call<{ list: VacationResponse[] }>("VacationResponse/get", { ids: ["singleton"] }).then(({ list }) => {
       const v = list[0];
-      setValue({ isEnabled: !!v?.isEnabled, subject: v?.subject ?? "", textBody: v?.textBody ?? "" });
+      setValue({
+        isEnabled: !!v?.isEnabled,
+        subject: v?.subject ?? "",
+        textBody: v?.textBody ?? "",
+        fromDate: localInput(v?.fromDate),
+        toDate: localInput(v?.toDate),
+      });
     }, (e) => props.onError(String(e.message)));
   }, []);
   if (!value) return html`<p>Loading…</p>`;
   const save = async (e: Event) => {
     e.preventDefault();
     setSaved("");
+    const update = {
+      isEnabled: value.isEnabled,
+      subject: value.subject || null,
+      textBody: value.textBody || null,
+      fromDate: utcDate(value.fromDate),
+      toDate: utcDate(value.toDate),
+    };
     const result = await props.jmap.call<{ notUpdated?: Record<string, SetError> }>("VacationResponse/set", {
-      update: { singleton: { ...value, subject: value.subject || null, textBody: value.textBody || null } },
+      update: { singleton: update },
     }).catch((err) => ({ notUpdated: { singleton: { type: String(err.message) } as SetError } }));
     const failed = result.notUpdated?.singleton;
     if (failed) props.onError(failed.description ?? failed.type);
     else setSaved("Saved.");
   };
+  const field = (name: keyof VacationValue) => (e: Event) =>
+    setValue({ ...value, [name]: (e.target as HTMLInputElement).value });
   return html`
     <form class="vacation" aria-label="Vacation reply" onSubmit=${save}>
       <h3>Vacation reply</h3>
@@ -42,10 +81,18 @@ function Vacation(props: { jmap: Jmap; onError: (m: string) => void }) {
         class="check"><input type="checkbox" name="isEnabled" checked=${value.isEnabled} onChange=${(
           e: Event,
         ) => setValue({ ...value, isEnabled: (e.target as HTMLInputElement).checked })} /> Reply automatically</label>
-      <label>Subject <input name="subject" value=${value.subject} onInput=${(e: Event) =>
-        setValue({ ...value, subject: (e.target as HTMLInputElement).value })} /></label>
-      <textarea name="textBody" aria-label="Vacation message" rows="4" value=${value.textBody} onInput=${(e: Event) =>
-        setValue({ ...value, textBody: (e.target as HTMLTextAreaElement).value })}></textarea>
+      <div class="inline dates">
+        <label>From <input type="datetime-local" name="fromDate" value=${value.fromDate} onInput=${field(
+          "fromDate",
+        )} /></label>
+        <label>Until <input type="datetime-local" name="toDate" value=${value.toDate} onInput=${field(
+          "toDate",
+        )} /></label>
+      </div>
+      <label>Subject <input name="subject" value=${value.subject} onInput=${field("subject")} /></label>
+      <textarea name="textBody" aria-label="Vacation message" rows="4" value=${value.textBody} onInput=${field(
+        "textBody",
+      )}></textarea>
       <div class="buttons"><button type="submit" class="primary">Save</button> <span role="status">${saved}</span></div>
     </form>
   `;
