@@ -21,12 +21,15 @@ export interface MailServerOptions {
   /** More CLI commands to run after the accounts exist, e.g. `["alias", "add", ...]`. */
   setup?: string[][];
   config?: Record<string, unknown>;
+  /** More `serve` arguments, e.g. `["--workers", "2"]`. */
+  args?: string[];
 }
 
 export async function startMailServer(options: MailServerOptions): Promise<MailServer> {
   const dns = await DnsServer.start();
   const server = await startServer({
     waitFor: options.waitFor,
+    args: options.args,
     config: { ...options.config, dns: { servers: [`127.0.0.1:${dns.port}`] } },
   });
   const commands = [
