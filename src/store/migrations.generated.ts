@@ -88,5 +88,9 @@ export const MIGRATIONS: readonly { tag: string; sql: string }[] = [
   {
     "tag": "0021_push_lease",
     "sql": "CREATE TABLE `push_lease` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`holder` text NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n"
+  },
+  {
+    "tag": "0022_drop_messages_modseq_index",
+    "sql": "DROP INDEX `messages_mailbox_modseq`;"
   }
 ];

@@ -201,7 +201,8 @@ export const messages = sqliteTable(
   },
   (t) => [
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
-    index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
+    // No index on MODSEQ: nothing looks memberships up by it (what changed since a MODSEQ is read
+    // from the change log), and STORE on 10,000 messages would move 10,000 entries of it.
     index("messages_mailbox_date").on(t.mailboxId, t.internalDate),
     index("messages_email").on(t.emailId),
   ],
