@@ -38,39 +38,37 @@ const address = (v: unknown): string | null => {
   return s === null ? null : s.match(/<[^>]*>/)?.[0] ?? s;
 };
 
-/** The event a log line stands for, or null when it is not one the console shows. */
-export function activityOf(time: string, message: string, f: Record<string, unknown>): ActivityEvent | null {
-  const base = { time, pid: process.pid };
-  switch (message) {
-    case "accepted":
-      return {
-        ...base,
-        kind: "accepted",
-        queueId: queueId(f.queue),
-        from: text(f.from),
-        to: text(f.to),
-        result: `${f.verdict ?? "accept"}${f.stored !== undefined ? `, stored ${f.stored}` : ""}`,
-      };
-    case "refused":
-      return {
-        ...base,
-        kind: "refusal",
-        queueId: null,
-        from: address(f.from),
-        to: address(f.to),
-        result: `${text(f.reply) ?? "refused"}${f.stage ? ` (${f.stage}${f.ip ? ` from ${f.ip}` : ""})` : ""}`,
-      };
-    case "delivery":
-      return {
-        ...base,
-        kind: "delivery",
-        queueId: queueId(f.queue),
-        from: null,
-        to: text(f.to),
-        result: [f.status, f.dsn, f.relay && `via ${f.relay}`, f.reply].filter(Boolean).join(" "),
-      };
-  }
-  return null;
+type Fields = Record<string, unknown>;
+
+/** By log message, the event its line stands for (without time and pid). */
+const EVENTS: Record<string, (f: Fields) => Omit<ActivityEvent, "time" | "pid">> = {
+  accepted: (f) => ({
+    kind: "accepted",
+    queueId: queueId(f.queue),
+    from: text(f.from),
+    to: text(f.to),
+    result: `${f.verdict ?? "accept"}${f.stored !== undefined ? `, stored ${f.stored}` : ""}`,
+  }),
+  refused: (f) => ({
+    kind: "refusal",
+    queueId: null,
+    from: address(f.from),
+    to: address(f.to),
+    result: `${text(f.reply) ?? "refused"}${f.stage ? ` (${f.stage}${f.ip ? ` from ${f.ip}` : ""})` : ""}`,
+  }),
+  delivery: (f) => ({
+    kind: "delivery",
+    queueId: queueId(f.queue),
+    from: null,
+    to: text(f.to),
+    result: [f.status, f.dsn, f.relay && `via ${f.relay}`, f.reply].filter(Boolean).join(" "),
+  }),
+};
+
+/** The event a log line stands for (at `time()`), or null when it is not one the console shows. */
+export function activityOf(message: string, fields: Fields, time: () => string): ActivityEvent | null {
+  const event = Object.hasOwn(EVENTS, message) ? EVENTS[message]!(fields) : null;
+  return event && { time: time(), ...event, pid: process.pid };
 }
 
 /** Keeps one event, dropping the oldest past ACTIVITY_LIMIT. */
@@ -79,8 +77,8 @@ export function recordActivity(event: ActivityEvent): void {
   if (events.length > ACTIVITY_LIMIT) events.splice(0, events.length - ACTIVITY_LIMIT);
 }
 
-onLogLine((time, message, fields) => {
-  const event = activityOf(time, message, fields);
+onLogLine((message, fields, time) => {
+  const event = activityOf(message, fields, time);
   if (event) recordActivity(event);
 });
 

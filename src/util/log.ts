@@ -74,7 +74,7 @@ function logfmtValue(value: unknown): string {
 }
 
 /** Sees every event logged, whatever `log.level` drops (src/util/activity.ts keeps the recent ones). */
-type LineListener = (time: string, message: string, fields: Record<string, unknown>) => void;
+type LineListener = (message: string, fields: Record<string, unknown>, time: () => string) => void;
 const listeners: LineListener[] = [];
 
 /** Calls `listener` with each event as it is logged. */
@@ -83,9 +83,12 @@ export function onLogLine(listener: LineListener): void {
 }
 
 function write(level: Level, message: string, fields: Record<string, unknown> = {}): void {
-  const time = new Date().toISOString();
-  for (const listener of listeners) listener(time, message, fields);
+  // The time is read once, and only for a line written or an event a listener keeps.
+  let stamp: string | undefined;
+  const now = () => (stamp ??= new Date().toISOString());
+  for (const listener of listeners) listener(message, fields, now);
   if (ORDER[level] < ORDER[threshold]) return;
+  const time = now();
   if (format === "json") {
     const entry: Record<string, unknown> = { time, level, msg: message };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) entry[k] = plain(v);
