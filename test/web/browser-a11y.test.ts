@@ -50,7 +50,7 @@ describe.skipIf(!haveChromium)(`accessibility in Chromium (server on ${runtime()
     await page.locator("input[name=token]").waitFor();
     const found = await problems(page, "sign-in");
     await signInWithToken(page, web.base);
-    for (const section of ["Domains", "Accounts", "Aliases", "Queue", "Overview"]) {
+    for (const section of ["Domains", "Accounts", "Aliases", "Queue", "Overview", "Activity"]) {
       await page.click(`button.tab:has-text('${section}')`);
       await page.locator("main section").first().waitFor();
       await page.waitForLoadState("networkidle");
