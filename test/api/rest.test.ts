@@ -321,6 +321,7 @@ describe("REST admin API", () => {
       "GET /api/v1/accounts/{address}/sieve",
       "GET /api/v1/accounts/{address}/sieve/{name}",
       "GET /api/v1/accounts/{address}/tokens",
+      "GET /api/v1/activity",
       "GET /api/v1/aliases",
       "GET /api/v1/aliases/{address}",
       "GET /api/v1/domains",
