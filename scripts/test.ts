@@ -28,6 +28,7 @@ const SERVER_TESTS = [
   "test/web/mail-attached.test.ts",
   "test/web/mail-aliases.test.ts",
   "test/web/mail-large.test.ts",
+  "test/web/mail-search.test.ts",
 ];
 const extra = process.argv.slice(2);
 

@@ -11,6 +11,7 @@ import { createFolder, deleteFolder, MailboxList, moveEmails, renameFolder } fro
 import { useListWindows } from "./list-windows.ts";
 import { MessageList } from "./message-list.ts";
 import { Reader } from "./reader.ts";
+import { type Search, SearchForm } from "./search-form.ts";
 import { Settings } from "./settings.ts";
 import { type Draft, type Mailbox, mailboxName } from "./types.ts";
 
@@ -45,7 +46,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
   const { jmap } = props;
   const [mailboxes, setMailboxes] = useState<Mailbox[]>([]);
   const [boxId, setBoxId] = useState<string | null>(null);
-  const [search, setSearch] = useState("");
+  const [search, setSearch] = useState<Search | null>(null);
   const [collapsed, setCollapsed] = useState(true);
   const [openId, setOpenId] = useState<string | null>(null);
   const [composing, setComposing] = useState<Draft | null>(null);
@@ -71,7 +72,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
     }, fail);
   }, [tick]);
 
-  const filter = boxId ? (search.trim() ? { inMailbox: boxId, text: search.trim() } : { inMailbox: boxId }) : null;
+  const filter = boxId ? { ...search?.condition, inMailbox: boxId } : null;
   const list = useListWindows(jmap, filter, collapsed, tick, fail);
 
   const selectBox = (id: string) => {
@@ -141,13 +142,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
         <button class="menu-button" aria-expanded=${menu} aria-controls="folders" onClick=${() =>
           setMenu(!menu)}>Folders</button>
         <h1>Postern Mail</h1>
-        <form class="search" role="search" onSubmit=${(e: Event) => {
-          e.preventDefault();
-          const value = new FormData(e.target as HTMLFormElement).get("q");
-          setSearch(String(value ?? ""));
-        }}>
-          <input name="q" type="search" placeholder="Search mail" aria-label="Search mail" />
-        </form>
+        <${SearchForm} onSearch=${setSearch} />
         <span class="user">${jmap.user.address}</span>
         <button class="open-settings" onClick=${() => {
           setMenu(false);
@@ -177,7 +172,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
         : html`
           <section class="list-pane" aria-label="Messages">
             <div class="list-head">
-              <h2 class="box-title">${search ? `Search: ${search}` : box ? mailboxName(box) : ""}</h2>
+              <h2 class="box-title">${search ? `Search: ${search.label}` : box ? mailboxName(box) : ""}</h2>
               <label class="collapse-threads"><input type="checkbox" checked=${collapsed} onChange=${(e: Event) => {
                 setCollapsed((e.target as HTMLInputElement).checked);
               }} /> Conversations</label>
@@ -189,7 +184,7 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
                 : null}
             </div>
             <${MessageList}
-              key=${JSON.stringify([boxId, search, collapsed])}
+              key=${JSON.stringify([boxId, search?.condition, collapsed])}
               rows=${list.rows}
               total=${list.total}
               threadSizes=${collapsed ? list.threadSizes : {}}
