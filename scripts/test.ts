@@ -29,6 +29,7 @@ const SERVER_TESTS = [
   "test/web/mail-aliases.test.ts",
   "test/web/mail-large.test.ts",
   "test/web/mail-search.test.ts",
+  "test/web/mail-trash.test.ts",
 ];
 const extra = process.argv.slice(2);
 

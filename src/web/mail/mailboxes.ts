@@ -129,3 +129,35 @@ export async function deleteFolder(jmap: Jmap, id: string): Promise<void> {
   }
   if (refused) throw new Error(refused.description ?? refused.type);
 }
+
+/** How many emails Empty Trash handles per Email/set (under the server's maxObjectsInSet). */
+const EMPTY_PAGE = 200;
+
+/**
+ * Empties a mailbox (Empty Trash, Empty Junk), a page at a time: an email only in it is destroyed, one also in
+ * another mailbox only leaves it (a patch of its mailboxIds entry, RFC 8621 §4.6), so the other keeps it.
+ */
+export async function emptyMailbox(jmap: Jmap, id: string): Promise<void> {
+  for (;;) {
+    const [, got] = await jmap.request([
+      ["Email/query", { filter: { inMailbox: id }, limit: EMPTY_PAGE }, "q"],
+      ["Email/get", {
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        properties: ["mailboxIds"],
+      }, "g"],
+    ]);
+    const list = (got![1] as { list: Array<{ id: string; mailboxIds: Record<string, boolean> }> }).list;
+    if (list.length === 0) return;
+    const elsewhere = list.filter((e) => Object.keys(e.mailboxIds).some((m) => m !== id));
+    const result = await jmap.call<{
+      notUpdated?: Record<string, SetError>;
+      notDestroyed?: Record<string, SetError>;
+    }>("Email/set", {
+      update: Object.fromEntries(elsewhere.map((e) => [e.id, { [`mailboxIds/${id}`]: null }])),
+      destroy: list.filter((e) => !elsewhere.includes(e)).map((e) => e.id),
+    });
+    // A refusal would bring the same emails back on the next page: stop with the server's reason.
+    const refused = Object.values({ ...result.notUpdated, ...result.notDestroyed })[0];
+    if (refused) throw new Error(refused.description ?? refused.type);
+  }
+}

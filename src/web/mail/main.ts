@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { Compose } from "./compose.ts";
 import { SHORTCUTS, useKeys } from "./keys.ts";
 import { currentUser, Jmap, JmapError, type SignedIn, signIn, signOut } from "./jmap.ts";
-import { createFolder, deleteFolder, MailboxList, moveEmails, renameFolder } from "./mailboxes.ts";
+import { createFolder, deleteFolder, emptyMailbox, MailboxList, moveEmails, renameFolder } from "./mailboxes.ts";
 import { useListWindows } from "./list-windows.ts";
 import { MessageList } from "./message-list.ts";
 import { Reader } from "./reader.ts";
@@ -125,6 +125,16 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
       fail(e);
     }
   };
+  const emptyBox = async () => {
+    if (!box || !confirm(`Delete every message in ${mailboxName(box)} for good?`)) return;
+    try {
+      await emptyMailbox(jmap, box.id);
+      setOpenId(null);
+      setTick((t) => t + 1);
+    } catch (e) {
+      fail(e);
+    }
+  };
   const removeFolder = async () => {
     if (!box || box.role || !confirm(`Delete the folder ${box.name}?`)) return;
     try {
@@ -181,6 +191,9 @@ function Mail(props: { jmap: Jmap; onSignedOut: () => void }) {
                   <button class="rename-folder" onClick=${renameBox}>Rename</button>
                   <button class="delete-folder" onClick=${removeFolder}>Delete folder</button>
                 `
+                : null}
+              ${box && (box.role === "trash" || box.role === "junk") && !search && box.totalEmails > 0
+                ? html`<button class="empty-mailbox" onClick=${emptyBox}>Empty ${mailboxName(box)}</button>`
                 : null}
             </div>
             <${MessageList}
