@@ -30,6 +30,7 @@ const SERVER_TESTS = [
   "test/web/mail-large.test.ts",
   "test/web/mail-search.test.ts",
   "test/web/mail-trash.test.ts",
+  "test/web/admin-verdicts.test.ts",
 ];
 const extra = process.argv.slice(2);
 

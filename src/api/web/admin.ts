@@ -2,7 +2,8 @@
  * The admin console's own routes (issue 22), beside the REST admin API and with the same authorization: a domain's
  * DKIM keys with the record each needs (and a new key made, or another one activated, as `postern dkim` does), the
  * `postern dns check` of a domain, and an overview: the outbound queue's ages and latest replies, the counters of
- * /metrics for messages received, refused and delivered, and messages received per hour over the last day.
+ * /metrics for messages received, refused and delivered, policy verdicts per action and check, and messages
+ * received per hour over the last day.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Context, Hono } from "hono";
@@ -117,6 +118,11 @@ export function mountAdminConsole(app: Hono, store: Store, options: AdminConsole
           received: sumOf(all, "postern_messages_received_total").total ?? 0,
           refused: sumOf(all, "postern_smtp_refused_total", "code"),
           deliveries: sumOf(all, "postern_deliveries_total", "status"),
+          // Policy verdicts (spam, virus, DNSBL, rate limits, …) per action and per check, as /metrics counts them.
+          verdicts: {
+            byAction: sumOf(all, "postern_policy_verdicts_total", "action"),
+            byCheck: sumOf(all, "postern_policy_verdicts_total", "check"),
+          },
         },
         receivedPerHour: hourly.series(now),
       },

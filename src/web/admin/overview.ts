@@ -1,6 +1,7 @@
 /**
  * The admin console's overview: messages received per hour over the last day and the outbound queue by age as small
- * SVG bar charts (no chart library), the totals of /metrics (received, refused by reply code, deliveries by result)
+ * SVG bar charts (no chart library), policy verdicts (spam, virus, DNSBL, …) per action and per check, the totals
+ * of /metrics (received, refused by reply code, deliveries by result)
  * and the latest replies of remote servers for queued mail. Reloaded every 30 seconds while open.
  */
 import { html } from "htm/preact";
@@ -22,7 +23,12 @@ interface Overview {
       queuedAt: string;
     }>;
   };
-  totals: { received: number; refused: Record<string, number>; deliveries: Record<string, number> };
+  totals: {
+    received: number;
+    refused: Record<string, number>;
+    deliveries: Record<string, number>;
+    verdicts: { byAction: Record<string, number>; byCheck: Record<string, number> };
+  };
   receivedPerHour: Array<{ hour: string; count: number }>;
 }
 
@@ -61,6 +67,15 @@ export function BarChart(props: { label: string; bars: Array<{ label: string; va
   `;
 }
 
+/** The counts of a verdict chart, largest first; none yet is said in words rather than an empty chart. */
+function VerdictChart(props: { label: string; counts: Record<string, number> }) {
+  const bars = Object.entries(props.counts).sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+    .map(([label, value]) => ({ label: label || "?", value }));
+  return bars.length
+    ? html`<${BarChart} label=${props.label} bars=${bars} />`
+    : html`<p class="no-verdicts">${props.label}: none yet (no policy check ran).</p>`;
+}
+
 const hourLabel = (iso: string) => `${String(new Date(iso).getHours()).padStart(2, "0")}h`;
 const pairs = (counts: Record<string, number>) =>
   Object.entries(counts).map(([k, n]) => `${k || "?"}: ${n}`).join(", ") || "none";
@@ -87,6 +102,10 @@ export function OverviewView(props: { api: AdminApi }) {
         <${BarChart} label=${`Outbound queue by age (${data.queue.messages} message(s))`} bars=${data.queue.ages.map((
           a,
         ) => ({ label: a.label, value: a.count }))} />
+      </div>
+      <div class="charts verdicts">
+        <${VerdictChart} label="Policy verdicts by action" counts=${data.totals.verdicts.byAction} />
+        <${VerdictChart} label="Policy verdicts by check" counts=${data.totals.verdicts.byCheck} />
       </div>
       <dl class="totals">
         <dt>Received since start</dt><dd class="received">${data.totals.received}</dd>
