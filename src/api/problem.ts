@@ -22,6 +22,7 @@ const TITLES: Record<string, string> = {
   "too-large": "Payload Too Large",
   internal: "Internal Server Error",
   "not-json": "Request Body Is Not JSON",
+  "over-quota": "Over Quota",
 };
 
 export function problem(

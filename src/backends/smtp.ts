@@ -92,9 +92,13 @@ export class StoreSmtpBackend implements SmtpBackend {
         case "account":
           // Postfix's quota-status answer; RFC 5321 §4.5.3.1.10 has clients retry a 552 at RCPT.
           // The directory read the quota already: most accounts have none and cost no query here.
-          if (await this.options.store.emails.wouldExceedQuota(resolved.accountId, 1, resolved.quota)) {
+          if (await this.#full(resolved.accountId, resolved.quota)) {
             return { reply: reply(552, "5.2.2", "Mailbox full") };
           }
+          break;
+        case "alias":
+          // An alias whose every target is a full local account is full too; one other target takes the mail.
+          if (await this.#everyTargetFull(resolved.targets)) return { reply: reply(552, "5.2.2", "Mailbox full") };
       }
     } catch (e) {
       log.error("recipient lookup failed", { recipient: address, error: e instanceof Error ? e.message : String(e) });
@@ -107,6 +111,18 @@ export class StoreSmtpBackend implements SmtpBackend {
       recipients: [address],
     });
     return refused ? { reply: refused } : "accept";
+  }
+
+  #full(accountId: number, quota: number | null): Promise<boolean> {
+    return this.options.store.emails.wouldExceedQuota(accountId, 1, quota);
+  }
+
+  async #everyTargetFull(targets: readonly string[]): Promise<boolean> {
+    for (const target of targets) {
+      const resolved = await this.options.directory.resolve(target);
+      if (resolved.kind !== "account" || !(await this.#full(resolved.accountId, resolved.quota))) return false;
+    }
+    return targets.length > 0;
   }
 
   /** Runs the policy pipeline; a reply when it refuses, null when the message may go on. */

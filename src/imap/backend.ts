@@ -110,11 +110,12 @@ export interface ImapBackend {
     flags: readonly string[],
     unchangedSince: number | null,
   ): Promise<{ updated: MessageState[]; unchanged: MessageState[]; modified: number[] }>;
+  /** "overQuota" when the copies would take the account over its quota (nothing copied). */
   copy(
     mailboxId: number,
     uids: readonly number[],
     targetId: number,
-  ): Promise<{ uidValidity: number; source: number[]; destination: number[] }>;
+  ): Promise<{ uidValidity: number; source: number[]; destination: number[] } | "overQuota">;
   /** COPY then EXPUNGE of the source, in one transaction (RFC 6851). */
   move(
     mailboxId: number,

@@ -181,6 +181,8 @@ export async function copyOrMove(ctx: HandlerContext, cmd: Cmd<"COPY" | "MOVE">)
   const result = cmd.name === "COPY"
     ? await ctx.backend.copy(view.mailbox.id, uids, target.id)
     : await ctx.backend.move(view.mailbox.id, uids, target.id);
+  // RFC 9208 §4.3: a COPY whose copies would not fit the quota fails and copies nothing.
+  if (result === "overQuota") return no("The copies would exceed the quota", "OVERQUOTA");
   const code = `COPYUID ${result.uidValidity} ${formatSequenceSet(result.source)} ${
     formatSequenceSet(result.destination)
   }`;

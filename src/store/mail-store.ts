@@ -19,7 +19,7 @@ import {
   storeMemberFlags,
 } from "./membership.ts";
 import { enqueue, type NewQueueEntry } from "./queue.ts";
-import { wouldExceedQuota } from "./quota.ts";
+import { copyWouldExceedQuota, wouldExceedQuota } from "./quota.ts";
 import { mailboxes, messages, uploads } from "./schema.ts";
 import { fileBySieve, recordSieve, type SieveFiling, type SieveRecords } from "./sieve-delivery.ts";
 import type { Store } from "./store.ts";
@@ -121,9 +121,12 @@ export class MailStore {
     });
   }
 
-  /** IMAP COPY: the same emails join another mailbox. */
-  copy(from: number, uids: readonly number[], to: number): Promise<CopyResult> {
-    return this.store.write((tx, changes) => copyMembers(tx, changes, from, uids, to));
+  /** IMAP COPY: the same emails join another mailbox, unless the copies would not fit the account's quota. */
+  copy(from: number, uids: readonly number[], to: number): Promise<CopyResult | "overQuota"> {
+    return this.store.write(async (tx, changes) => {
+      if (await copyWouldExceedQuota(tx, from, uids)) return "overQuota" as const;
+      return copyMembers(tx, changes, from, uids, to);
+    });
   }
 
   /** IMAP MOVE (RFC 6851): copy and expunge in one transaction; the emails keep their ids. */
@@ -156,16 +159,26 @@ export class MailStore {
   /**
    * JMAP Email/set update and REST PATCH: keywords on every membership (IMAP's \Deleted stays as
    * each mailbox has it), then the set of mailboxes (`mailboxIds`, at least one). The email keeps
-   * its id. Null when the account has no such email.
+   * its id. Null when done, "notFound" when the account has no such email, "overQuota" (nothing
+   * changed) when the mailboxes it gains would take the account over its quota: each membership
+   * counts (RFC 9208 §5.1).
    */
   updateEmail(
     accountId: number,
     emailId: number,
     update: { keywords?: KeywordChange[]; mailboxIds?: readonly number[] },
-  ): Promise<null | "notFound"> {
+  ): Promise<null | "notFound" | "overQuota"> {
     return this.store.write(async (tx, changes) => {
       const members = await membershipsOf(tx, emailId);
       if (members.length === 0 || !(await this.#owns(tx, accountId, members[0]!.mailboxId))) return "notFound" as const;
+      if (update.mailboxIds) {
+        const target = new Set(update.mailboxIds);
+        const gained = [...target].filter((id) => !members.some((m) => m.mailboxId === id)).length;
+        const lost = members.filter((m) => !target.has(m.mailboxId)).length;
+        if (gained > lost && (await wouldExceedQuota(tx, accountId, (gained - lost) * members[0]!.size))) {
+          return "overQuota" as const;
+        }
+      }
       for (const change of update.keywords ?? []) {
         for (const m of members) {
           const flags = change.mode === "set"

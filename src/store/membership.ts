@@ -309,8 +309,7 @@ async function flagRows(tx: Tx, mailboxId: number, uids: readonly number[]): Pro
 export async function membershipsOf(
   tx: Tx,
   emailId: number,
-): Promise<Array<{ mailboxId: number; uid: number; flags: string[] }>> {
-  return tx.select({ mailboxId: messages.mailboxId, uid: messages.uid, flags: messages.flags }).from(messages).where(
-    eq(messages.emailId, emailId),
-  ).orderBy(asc(messages.id));
+): Promise<Array<{ mailboxId: number; uid: number; flags: string[]; size: number }>> {
+  return tx.select({ mailboxId: messages.mailboxId, uid: messages.uid, flags: messages.flags, size: messages.size })
+    .from(messages).where(eq(messages.emailId, emailId)).orderBy(asc(messages.id));
 }

@@ -4,7 +4,7 @@
  * resource counts it (RFC 9208 §5.1). Writers check inside the transaction that would add the
  * message, so two concurrent appends cannot both slip under the limit.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "./db.ts";
 import { accounts, mailboxes, messages } from "./schema.ts";
 
@@ -30,6 +30,28 @@ export async function wouldExceedQuota(
     : (await db.select({ quota: accounts.quota }).from(accounts).where(eq(accounts.id, accountId)))[0]?.quota;
   if (limit === null || limit === undefined) return false;
   return (await storageUsed(db, accountId)) + bytes > limit;
+}
+
+/**
+ * True when copying these UIDs of a mailbox into another mailbox of the same account would take the
+ * account over its quota: a copy counts again (RFC 9208 §5.1), so IMAP COPY answers NO [OVERQUOTA]
+ * (§4.3) and JMAP's added mailbox `overQuota`. Accounts without a quota cost one lookup.
+ */
+export async function copyWouldExceedQuota(db: Db | Tx, mailboxId: number, uids: readonly number[]): Promise<boolean> {
+  const [box] = await db
+    .select({ accountId: mailboxes.accountId, quota: accounts.quota })
+    .from(mailboxes)
+    .innerJoin(accounts, eq(accounts.id, mailboxes.accountId))
+    .where(eq(mailboxes.id, mailboxId));
+  if (!box || box.quota === null) return false;
+  const [copied] = await db
+    .select({ bytes: sql<number>`coalesce(sum(${messages.size}), 0)` })
+    .from(messages)
+    .where(and(
+      eq(messages.mailboxId, mailboxId),
+      sql`${messages.uid} IN (SELECT value FROM json_each(${JSON.stringify([...uids])}))`,
+    ));
+  return wouldExceedQuota(db, box.accountId, Number(copied?.bytes ?? 0), box.quota);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * IMAP QUOTA (RFC 9208) against `postern serve`: the account's quota (`user add --quota`) is the
- * one root "", STORAGE in units of 1024 octets, and a MULTIAPPEND that would go over stores none.
+ * one root "", STORAGE in units of 1024 octets, and a MULTIAPPEND or COPY that would go over stores none.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { imapScript } from "../helpers/imap-script.ts";
@@ -45,5 +45,18 @@ describe(`IMAP QUOTA on ${runtime()}`, () => {
     expect((await free.run("GETQUOTAROOT INBOX")).untagged).toEqual(['* QUOTAROOT "INBOX"']);
     expect((await free.run('GETQUOTA ""')).done).toMatch(/^NO \[NONEXISTENT\]/);
     await free.close();
+  });
+
+  test("COPY whose copies would go over the quota is NO [OVERQUOTA] and copies nothing (RFC 9208 §4.3); MOVE still works", async () => {
+    await mail.server.cli(["user", "add", "copier@example.test", "--password", "copier-password", "--quota", "12000"]);
+    const copier = await imapScript(mail.server.ports.imaps!, "copier@example.test", "copier-password");
+    const body = `Subject: c\r\n\r\n${"z".repeat(7000)}\r\n`;
+    expect((await copier.runLiteral("APPEND INBOX", body)).done).toMatch(/^OK/);
+    expect((await copier.run("SELECT INBOX")).done).toMatch(/^OK/);
+    expect((await copier.run("COPY 1 Archive")).done).toBe("NO [OVERQUOTA] The copies would exceed the quota");
+    expect((await copier.run("STATUS Archive (MESSAGES)")).untagged).toEqual(['* STATUS "Archive" (MESSAGES 0)']);
+    expect((await copier.run("MOVE 1 Archive")).done).toMatch(/^OK/);
+    expect((await copier.run("STATUS Archive (MESSAGES)")).untagged).toEqual(['* STATUS "Archive" (MESSAGES 1)']);
+    await copier.close();
   });
 });

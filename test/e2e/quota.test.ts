@@ -1,6 +1,6 @@
 /**
  * Account quotas (`postern user add … --quota BYTES`): SMTP refuses the recipient once the
- * account is full (552 5.2.2 at RCPT), IMAP APPEND answers NO [OVERQUOTA] when the message would
+ * account is full (552 5.2.2 at RCPT, and for an alias whose every target is full), IMAP APPEND answers NO [OVERQUOTA] when the message would
  * not fit, JMAP Email/import reports overQuota — and nothing is stored by a refused write.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -17,7 +17,12 @@ beforeAll(async () => {
   mail = await startMailServer({
     waitFor: ["smtp", "imap", "http"],
     users: {},
-    setup: [["user", "add", "small@example.test", "--password", "small-password", "--quota", String(QUOTA)]],
+    setup: [
+      ["user", "add", "small@example.test", "--password", "small-password", "--quota", String(QUOTA)],
+      ["user", "add", "roomy@example.test", "--password", "roomy-password"],
+      ["alias", "add", "team@example.test", "small@example.test"],
+      ["alias", "add", "both@example.test", "small@example.test", "roomy@example.test"],
+    ],
     config: { auth: { allowPlaintext: true } },
   });
 }, 60_000);
@@ -29,10 +34,10 @@ afterAll(async () => {
 const message = (subject: string, bytes: number) =>
   `From: a@remote.test\r\nTo: small@example.test\r\nSubject: ${subject}\r\n\r\n${"x".repeat(bytes)}\r\n`;
 
-function send(raw: string) {
+function send(raw: string, to = "small@example.test") {
   return nodemailer
     .createTransport({ host: "127.0.0.1", port: mail.server.ports.smtp, ignoreTLS: true, name: "client.test" })
-    .sendMail({ envelope: { from: "a@remote.test", to: ["small@example.test"] }, raw })
+    .sendMail({ envelope: { from: "a@remote.test", to: [to] }, raw })
     .then((info) => info.response, (e: { response?: string }) => e.response ?? String(e));
 }
 
@@ -93,5 +98,12 @@ describe(`quotas on ${runtime()}`, () => {
     expect(await send(message("second", 100))).toMatch(/^552 5\.2\.2 Mailbox full/);
     const stored = await readInbox(mail.dataDir, "small@example.test");
     expect(stored.map((m) => /Subject: (\w+)/.exec(m.raw)?.[1])).toEqual(["fits", "first"]);
+  });
+
+  test("an alias whose only target is the full account is full too; one with another target still takes mail", async () => {
+    expect(await send(message("aliased", 100), "team@example.test")).toMatch(/^552 5\.2\.2 Mailbox full/);
+    expect(await send(message("shared", 100), "both@example.test")).toMatch(/^250 /);
+    const roomy = await readInbox(mail.dataDir, "roomy@example.test");
+    expect(roomy.map((m) => /Subject: (\w+)/.exec(m.raw)?.[1])).toEqual(["shared"]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { ChangeEvent } from "../../src/store/change-feed.ts";
+import type { CopyResult } from "../../src/store/membership.ts";
 import type { Store } from "../../src/store/store.ts";
 import { openTempStore } from "../helpers/store.ts";
 
@@ -26,6 +27,11 @@ afterEach(() => cleanup());
 
 const box = async (name: string) => (await store.mailboxes.byName(accountId, name))!;
 const encode = (text: string) => new TextEncoder().encode(text);
+
+const copied = (result: CopyResult | "overQuota"): CopyResult => {
+  if (result === "overQuota") throw new Error("over quota");
+  return result;
+};
 
 async function deliver(mailbox: string, text: string, flags: string[] = []) {
   const appended = await store.mail.append({ accountId, mailboxId: (await box(mailbox)).id, raw: encode(text), flags });
@@ -84,6 +90,24 @@ describe("append", () => {
     expect(await count("blobs")).toBe(0);
   });
 
+  test("a copy counts again (RFC 9208 §5.1): COPY and an added mailbox that would not fit change nothing", async () => {
+    await store.accounts.remove("u@example.test");
+    accountId =
+      (await store.accounts.add({ address: "u@example.test", password: "long enough password", quota: 100 })).id;
+    const text = "Subject: thirty bytes or so\r\n\r\nbody\r\n";
+    const a = await deliver("INBOX", text);
+    await deliver("INBOX", text);
+    const [inbox, archive] = [await box("INBOX"), await box("Archive")];
+    expect(await store.mail.copy(inbox.id, [1, 2], archive.id)).toBe("overQuota");
+    expect(await store.mail.updateEmail(accountId, a.emailId, { mailboxIds: [inbox.id, archive.id] })).toBe(
+      "overQuota",
+    );
+    expect(await store.messages.list(archive.id)).toEqual([]);
+    // 37 bytes each: 74 used, a third copy would make 111. A move adds nothing.
+    expect(await store.mail.updateEmail(accountId, a.emailId, { mailboxIds: [archive.id] })).toBeNull();
+    expect((await store.messages.list(archive.id)).map((m) => m.uid)).toEqual([1]);
+  });
+
   test("a failure in the middle leaves nothing half-written and publishes nothing", async () => {
     const before = events.length;
     // The second local recipient has no such account: the whole delivery rolls back.
@@ -109,7 +133,7 @@ describe("copy, move, expunge", () => {
     await deliver("INBOX", "two");
     const inbox = await box("INBOX");
     const archive = await box("Archive");
-    const result = await store.mail.copy(inbox.id, [2, 1, 9], archive.id);
+    const result = copied(await store.mail.copy(inbox.id, [2, 1, 9], archive.id));
     expect(result.source).toEqual([1, 2]);
     expect(result.destination).toEqual([1, 2]);
     expect(result.uidValidity).toBe(archive.uidValidity);
@@ -380,9 +404,9 @@ describe("mailbox operations", () => {
     const [logged] = await sql("SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM changes WHERE op = 'updated'");
     expect(logged).toEqual({ n: N, lo: flagged.updated[0]!.modseq, hi: flagged.updated.at(-1)!.modseq });
     const archive = await box("Archive");
-    const copied = await store.mail.copy(inbox.id, all.slice(0, 20_000), archive.id);
-    expect(copied.destination).toHaveLength(20_000);
-    expect(await store.mail.expunge(archive.id, copied.destination)).toHaveLength(20_000);
+    const copy = copied(await store.mail.copy(inbox.id, all.slice(0, 20_000), archive.id));
+    expect(copy.destination).toHaveLength(20_000);
+    expect(await store.mail.expunge(archive.id, copy.destination)).toHaveLength(20_000);
     await store.mail.deleteMailbox(inbox);
     expect(await count("messages")).toBe(0);
     expect(await count("emails")).toBe(0);

@@ -44,11 +44,20 @@ export async function appendEmail(
   flags: readonly string[],
   receivedAt: Date,
 ) {
+  // Every mailbox it is in counts towards the quota (RFC 9208 §5.1); the second write checks again.
+  if (targets.length > 1 && (await store.emails.wouldExceedQuota(account.id, raw.byteLength * targets.length))) {
+    return { overQuota: true } as const;
+  }
   const appended = await store.mail.append({ accountId: account.id, mailboxId: targets[0]!, raw, flags, receivedAt });
   if (appended === "overQuota") return { overQuota: true } as const;
   if (targets.length > 1) {
     const result = await store.mail.updateEmail(account.id, appended.emailId, { mailboxIds: targets });
     if (result === "notFound") throw new StoreError("not-found", `Email ${appended.emailId} vanished`);
+    if (result === "overQuota") {
+      // Filled up meanwhile: the email is not half created.
+      await store.mail.destroyEmail(account.id, appended.emailId);
+      return { overQuota: true } as const;
+    }
   }
   return {
     id: emailId(appended.emailId),

@@ -159,7 +159,12 @@ export function emailMethods(store: Store, account: JmapAccount) {
         try {
           const result = await store.mail.updateEmail(account.id, row.id, update);
           if (result === "notFound") notUpdated[id] = { type: "notFound" };
-          else updated[id] = null;
+          else if (result === "overQuota") {
+            notUpdated[id] = {
+              type: "overQuota",
+              description: "The mailboxes added would take the account over its quota",
+            };
+          } else updated[id] = null;
         } catch (e) {
           if (!(e instanceof StoreError)) throw e;
           notUpdated[id] = {

@@ -250,6 +250,7 @@ export function mailRoutes(routes: RouteRegistry, store: Store): void {
         keywords,
         ...(target ? { mailboxIds: [target.id] } : {}),
       });
+      if (result === "overQuota") return problem(c, 507, "over-quota", `${params.address} is over its quota`);
       const [now] = result === null ? await store.emails.get(found.account.id, [found.email.id]) : [];
       if (!now) return problem(c, 404, "not-found", `No message ${params.id} for ${params.address}`);
       return c.json(messageItem(now));
