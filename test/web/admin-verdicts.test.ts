@@ -3,28 +3,19 @@
  * `postern_policy_verdicts_total` per action and per check, and the overview draws them as bar charts once a message
  * was accepted by a policy check (here the rate limits, which need no outside service).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { runtime } from "../helpers/runtime.ts";
 import { until } from "../helpers/until.ts";
 import { ADMIN_TOKEN, plainMessage, signInWithToken } from "./helpers.ts";
-import { haveChromium, type MailBrowser, startMailBrowser } from "./mail-browser.ts";
+import { haveChromium, useMailBrowser } from "./mail-browser.ts";
 
-let web: MailBrowser;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  web = await startMailBrowser({
-    users: { "kim@example.test": "kim-password" },
-    config: {
-      api: { adminToken: ADMIN_TOKEN },
-      policy: { rateLimits: { messagesPerIpPerHour: 1000, messagesPerAccountPerHour: 1000 } },
-    },
-  });
-}, 90_000);
-
-afterAll(async () => {
-  await web?.stop();
-}, 30_000);
+const web = useMailBrowser({
+  users: { "kim@example.test": "kim-password" },
+  config: {
+    api: { adminToken: ADMIN_TOKEN },
+    policy: { rateLimits: { messagesPerIpPerHour: 1000, messagesPerAccountPerHour: 1000 } },
+  },
+});
 
 interface Verdicts {
   byAction: Record<string, number>;

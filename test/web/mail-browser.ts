@@ -3,6 +3,7 @@
  * playwright-core (no browser download), one context per user. Skipped with a message where /usr/bin/chromium
  * (CHROMIUM_PATH) is missing.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
 import nodemailer from "nodemailer";
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
@@ -68,3 +69,18 @@ export async function startMailBrowser(options: Omit<MailServerOptions, "waitFor
 
 /** A row of the message list by its subject. */
 export const messageRow = (page: Page, subject: string) => page.locator(".messages .message", { hasText: subject });
+
+/**
+ * A server and the browser for a test file: started before its tests (where Chromium is), stopped after them. The
+ * fields are set once `beforeAll` ran.
+ */
+export function useMailBrowser(options: Omit<MailServerOptions, "waitFor">): MailBrowser {
+  const web = {} as MailBrowser;
+  beforeAll(async () => {
+    if (haveChromium) Object.assign(web, await startMailBrowser(options));
+  }, 90_000);
+  afterAll(async () => {
+    await web.stop?.();
+  }, 30_000);
+  return web;
+}

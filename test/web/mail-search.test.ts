@@ -3,24 +3,15 @@
  * attachment) and the box's `from:` `subject:` `has:attachment` prefixes each find the right messages, through a JMAP
  * Email/query FilterCondition (RFC 8621 §4.4.1) combined with the mailbox shown.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { runtime } from "../helpers/runtime.ts";
 import { until } from "../helpers/until.ts";
 import { conditionOf, parseQuery } from "../../src/web/mail/search-form.ts";
-import { haveChromium, type MailBrowser, messageRow, startMailBrowser } from "./mail-browser.ts";
+import { haveChromium, messageRow, useMailBrowser } from "./mail-browser.ts";
 
-let web: MailBrowser;
+const web = useMailBrowser({ users: { "jo@example.test": "jo-password" } });
 let page: Page;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  web = await startMailBrowser({ users: { "jo@example.test": "jo-password" } });
-}, 90_000);
-
-afterAll(async () => {
-  await web?.stop();
-}, 30_000);
 
 const plain = (from: string, to: string, subject: string, body: string) =>
   `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${

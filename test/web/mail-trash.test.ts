@@ -2,21 +2,12 @@
  * Empty Trash in Chromium (issue 22): after a confirm, every email in Trash goes, a page at a time; one only in Trash
  * is destroyed, one also in another mailbox only leaves Trash (RFC 8621 §4.6 mailboxIds patch) and stays there.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { jmapSession } from "../helpers/jmap.ts";
 import { runtime } from "../helpers/runtime.ts";
-import { haveChromium, type MailBrowser, messageRow, startMailBrowser } from "./mail-browser.ts";
+import { haveChromium, messageRow, useMailBrowser } from "./mail-browser.ts";
 
-let web: MailBrowser;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  web = await startMailBrowser({ users: { "jo@example.test": "jo-password" } });
-}, 90_000);
-
-afterAll(async () => {
-  await web?.stop();
-}, 30_000);
+const web = useMailBrowser({ users: { "jo@example.test": "jo-password" } });
 
 const raw = (subject: string) =>
   `From: Lee <lee@elsewhere.test>\r\nTo: jo@example.test\r\nSubject: ${subject}\r\n` +
