@@ -2,7 +2,7 @@
  * The recent activity (issue 22): the buffer fed by the log lines, and `GET /api/v1/activity`
  * through Hono's `app.request()`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/api/app.ts";
 import type { Store } from "../../src/store/store.ts";
 import {
@@ -30,6 +30,8 @@ afterAll(() => {
   restore();
   cleanup();
 });
+// Other test files in the same process log too: each test starts from an empty buffer.
+beforeEach(() => clearActivity());
 afterEach(() => {
   clearActivity();
   setLogLevel("info");
