@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { summarize } from "../src/mime/summary.ts";
 import { Store } from "../src/store/store.ts";
 import { posternCommand, ROOT, type Runtime } from "../test/helpers/runtime.ts";
-import { listeningPort } from "./listening.ts";
+import { listeningPort, onlyListener } from "./listening.ts";
 import { type BenchRow, emit } from "./report.ts";
 import { percentile } from "./smtp-load.ts";
 
@@ -80,21 +80,11 @@ try {
   store.close();
 
   const config = join(dir, "postern.json");
-  const off = false;
   writeFileSync(
     config,
     JSON.stringify({
       dataDir: join(dir, "data"),
-      listeners: {
-        http: { host: "127.0.0.1", port: 0 },
-        smtp: off,
-        submission: off,
-        submissions: off,
-        imap: off,
-        imaps: off,
-        pop3: off,
-        pop3s: off,
-      },
+      listeners: onlyListener("http"),
     }),
   );
   const server = Bun.spawn(posternCommand(["serve", "--config", config], values.runtime as Runtime), {

@@ -1,3 +1,13 @@
+import { LISTENER_NAMES, type ListenerName } from "../src/config/schema.ts";
+
+/**
+ * The `listeners` of a benchmark's config: `name` on a free loopback port, every other listener
+ * off (left on, they would take their default ports, which another run or test may hold).
+ */
+export function onlyListener(name: ListenerName): Record<string, false | { host: string; port: number }> {
+  return Object.fromEntries(LISTENER_NAMES.map((l) => [l, l === name ? { host: "127.0.0.1", port: 0 } : false]));
+}
+
 /**
  * Reads a `postern serve` process's log until a listener reports `listening`, and returns the
  * port it bound. Benchmarks configure port 0, so a port left in TIME_WAIT or taken by another

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DnsServer } from "../test/helpers/dns-server.ts";
 import { posternCommand, ROOT, runPostern, type Runtime } from "../test/helpers/runtime.ts";
-import { listeningPort } from "./listening.ts";
+import { listeningPort, onlyListener } from "./listening.ts";
 import { emit, ratio } from "./report.ts";
 import { type LoadResult, percentile, runLoad } from "./smtp-load.ts";
 
@@ -77,13 +77,7 @@ writeFileSync(
     dataDir: join(dir, "data"),
     limits: { connectionsPerIp: C + 10 },
     dns: { servers: [`127.0.0.1:${dns.port}`] },
-    // Only the listener under test: the others would take their default ports, which may be in use.
-    listeners: {
-      smtp: { host: "127.0.0.1", port: 0 },
-      ...Object.fromEntries(
-        ["submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((l) => [l, false]),
-      ),
-    },
+    listeners: onlyListener("smtp"),
   }),
 );
 try {

@@ -35,6 +35,7 @@ import {
   stopPostfixSync,
   waitFor,
 } from "./postfix.ts";
+import { onlyListener } from "./listening.ts";
 import { emit, ratio } from "./report.ts";
 
 const { values } = parseArgs({
@@ -161,13 +162,7 @@ writeFileSync(
     dataDir: join(dir, "data"),
     limits: { connectionsPerIp: SESSIONS + 10 },
     dns: { servers: [`127.0.0.1:${dns.port}`] },
-    // Only the listener under test: the others would take their default ports, which may be in use.
-    listeners: {
-      smtp: { host: "127.0.0.1", port: 0 },
-      ...Object.fromEntries(
-        ["submission", "submissions", "imap", "imaps", "pop3", "pop3s", "managesieve", "http"].map((l) => [l, false]),
-      ),
-    },
+    listeners: onlyListener("smtp"),
   }),
 );
 
