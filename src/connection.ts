@@ -70,6 +70,12 @@ export interface Connection {
    * buffer, valid only until more input is read: copy them before awaiting anything else.
    */
   readLineOrPart(maxLength: number): Promise<LineResult | LinePart | null>;
+  /**
+   * `readLineOrPart` without waiting: the next line or part if it is already buffered, else undefined (then
+   * await `readLineOrPart`). A message arrives many lines to a packet, and this reads them without a promise
+   * each. The same rule for the bytes: a view, copy them before awaiting anything.
+   */
+  bufferedLineOrPart(maxLength: number): LineResult | LinePart | undefined;
   /** Reads exactly `count` bytes (IMAP literals). Resolves null if input ends first. */
   readBytes(count: number): Promise<Uint8Array | null>;
   /**

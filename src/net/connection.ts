@@ -51,12 +51,19 @@ export class SocketConnection implements Connection {
   #idleMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastActive = 0;
+  /** When the running timer fires. */
+  #due = 0;
   #wake: (() => void) | undefined;
+  /** Whether this connection paused its input (`#input.isPaused()` asked per read was a native call each). */
+  #paused = false;
   #compression: Compression | null = null;
   /** Framed input: from the socket, or once compressed from the inflater the socket feeds. */
   #onData = (chunk: Uint8Array) => {
     this.#framer.push(chunk);
-    if (this.#framer.length > HIGH_WATER) this.#input.pause();
+    if (this.#framer.length > HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      this.#input.pause();
+    }
     this.#armTimer();
     this.#notify();
   };
@@ -122,6 +129,11 @@ export class SocketConnection implements Connection {
     }
   }
 
+  bufferedLineOrPart(maxLength: number): LineResult | LinePart | undefined {
+    const line = this.#framer.readLineOrPart(maxLength);
+    return line && this.#consumed(line);
+  }
+
   async readAtMost(count: number): Promise<Uint8Array | null> {
     for (;;) {
       const bytes = this.#framer.readAtMost(count);
@@ -135,7 +147,7 @@ export class SocketConnection implements Connection {
       const bytes = this.#framer.readBytes(count);
       if (bytes) return this.#consumed(bytes);
       // Let the buffer hold the whole count even above the high-water mark.
-      if (this.#framer.length < count) this.#input.resume();
+      if (this.#framer.length < count) this.#resume();
       if (!(await this.#more(true))) return null;
     }
   }
@@ -225,6 +237,11 @@ export class SocketConnection implements Connection {
     inflate.on("end", this.#onEnd);
     inflate.on("data", this.#onData);
     inflate.on("drain", () => socket.resume());
+    // A socket paused for a full framer feeds the inflater from now on, whose queue paces it.
+    if (this.#paused) {
+      this.#paused = false;
+      socket.resume();
+    }
     // Data that does not inflate ends the input like a broken connection.
     inflate.on("error", this.#onEnd);
     deflate.on("data", (chunk: Uint8Array) => {
@@ -238,10 +255,15 @@ export class SocketConnection implements Connection {
 
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms;
-    // The new limit may be shorter than what the running timer waits for.
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armTimer();
+    this.#lastActive = Date.now();
+    // A running timer that fires within the new limit looks again then and waits for the rest, so only a limit
+    // ending before it needs a new timer: SMTP switching between its command and data limits twice a message
+    // sets none.
+    if (this.#timer !== undefined && this.#due > this.#lastActive + ms) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#timer === undefined) this.#schedule(ms);
   }
 
   close(): void {
@@ -268,8 +290,13 @@ export class SocketConnection implements Connection {
   };
 
   /** What `#onData` reads from, to pause and resume. */
-  get #input(): { pause(): unknown; resume(): unknown; isPaused(): boolean } {
+  get #input(): { pause(): unknown; resume(): unknown } {
     return this.#compression?.inflate ?? this.#socket;
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    this.#input.resume();
   }
 
   #attach(socket: Socket): void {
@@ -297,7 +324,7 @@ export class SocketConnection implements Connection {
   };
 
   #consumed<T>(value: T): T {
-    if (this.#framer.length < HIGH_WATER && this.#input.isPaused()) this.#input.resume();
+    if (this.#paused && this.#framer.length < HIGH_WATER) this.#resume();
     this.#armTimer();
     return value;
   }
@@ -305,7 +332,7 @@ export class SocketConnection implements Connection {
   /** Waits for more input; false at end of input, close, or idle timeout. */
   #more(force = false): Promise<boolean> {
     if (this.#ended || this.#closed || this.#interrupted !== null) return Promise.resolve(false);
-    if (force || this.#framer.length < HIGH_WATER) this.#input.resume();
+    if (this.#paused && (force || this.#framer.length < HIGH_WATER)) this.#resume();
     return new Promise((resolve) => {
       this.#wake = () => resolve(!(this.#ended || this.#closed || this.#interrupted !== null));
     });
@@ -328,6 +355,7 @@ export class SocketConnection implements Connection {
 
   #schedule(ms: number): void {
     if (this.#closed || this.#idleMs <= 0) return;
+    this.#due = Date.now() + ms;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const idle = Date.now() - this.#lastActive;

@@ -70,7 +70,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     open.add(conn);
     total++;
     const started = Date.now();
-    log.info("connect", { listener: options.name, ip, port: socket.remotePort, tls: conn.tls?.protocol });
+    log.info("connect", { listener: options.name, ip, port: conn.remotePort, tls: conn.tls?.protocol });
     count("postern_sessions_total", { listener: options.name });
     let released = false;
     const done = () => {

@@ -74,8 +74,9 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
         const decoder = new DataDecoder(options.maxMessageSize);
         // Long lines come in parts, and the decoded data moves to the spool as it grows: the
         // connection holds a bounded number of bytes however large the message (issue 18).
+        // The lines already buffered are read without a promise each (a packet holds dozens).
         while (true) {
-          const dataLine = await conn.readLineOrPart(SPOOL_WRITE);
+          const dataLine = conn.bufferedLineOrPart(SPOOL_WRITE) ?? await conn.readLineOrPart(SPOOL_WRITE);
           if (dataLine === null) return abort(conn, out, session);
           if (decoder.push(dataLine)) break;
           if (decoder.pending >= SPOOL_WRITE) await action.spool.write(decoder.take());
@@ -108,10 +109,12 @@ interface Command {
   last?: boolean;
 }
 
+const utf8 = new TextDecoder();
+
 /** The verb of a command line, with what the log and the counters need of MAIL, RCPT and BDAT. */
 function commandOf(line: LineResult): Command | null {
   if (line.kind !== "line") return null;
-  const text = new TextDecoder().decode(line.bytes.subarray(0, 512));
+  const text = utf8.decode(line.bytes.subarray(0, 512));
   const m = /^(MAIL FROM|RCPT TO):\s*(<[^>]*>)/i.exec(text);
   if (m) return { verb: m[1]!.slice(0, 4).toUpperCase(), arg: m[2] };
   const verb = text.split(" ")[0]!.toUpperCase();

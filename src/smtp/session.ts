@@ -64,6 +64,8 @@ interface Transaction extends MailTransaction {
   exceeded: boolean;
 }
 
+const utf8 = new TextDecoder();
+
 /** The SASL mechanisms AUTH offers (RFC 4954 §3), in the EHLO response's order. */
 const SASL_OFFERED: readonly SaslMechanism[] = ["PLAIN", "LOGIN"];
 
@@ -118,7 +120,7 @@ export class SmtpSession {
       this.#sasl = null;
       return this.#fail(reply(500, "5.5.2", "Line too long"));
     }
-    const text = new TextDecoder().decode(line.bytes);
+    const text = utf8.decode(line.bytes);
     if (this.#sasl) return this.#saslStep(this.#sasl.respond(text));
 
     const parsed = parseCommand(text);

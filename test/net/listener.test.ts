@@ -38,6 +38,9 @@ async function toyHandler(conn: Connection): Promise<void> {
     } else if (text === "STARTTLS") {
       await conn.write("go ahead\r\n");
       await conn.startTls();
+    } else if (/^IDLE \d+$/.test(text)) {
+      conn.setIdleTimeout(Number(text.slice(5)));
+      await conn.write("idle set\r\n");
     } else if (text === "TLS?") {
       await conn.write(`tls ${conn.tls?.protocol ?? "none"}\r\n`);
     } else if (text === "QUIT") {
@@ -166,6 +169,28 @@ describe("listener", () => {
     await client.readLine();
     expect(await client.readLine()).toBe("bye timeout");
     await client.closed();
+  });
+
+  test("a changed idle timeout applies at once, shorter or longer than the running one", async () => {
+    const client = await LineClient.connect(await start());
+    await client.readLine();
+    // Shorter than the 10 s the connection started with: it must not wait for the old timer.
+    await client.send("IDLE 150\r\n");
+    expect(await client.readLine()).toBe("idle set");
+    const shortStart = Date.now();
+    expect(await client.readLine()).toBe("bye timeout");
+    expect(Date.now() - shortStart).toBeLessThan(2000);
+    await client.closed();
+
+    // Longer than the running 150 ms: the first timer firing must not end the connection.
+    const second = await LineClient.connect(await start({ idleTimeoutMs: 150 }));
+    await second.readLine();
+    await second.send("IDLE 600\r\n");
+    expect(await second.readLine()).toBe("idle set");
+    const longStart = Date.now();
+    expect(await second.readLine()).toBe("bye timeout");
+    expect(Date.now() - longStart).toBeGreaterThanOrEqual(550);
+    await second.closed();
   });
 
   test("close interrupts open connections so the protocol can say goodbye", async () => {
