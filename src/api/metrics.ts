@@ -114,6 +114,11 @@ const COUNTERS: Record<string, { type: "counter" | "histogram"; help: string }> 
     help:
       "Senders, recipients and messages refused, per listener, stage (mail, rcpt, data, bdat) and enhanced status code.",
   },
+  postern_sender_checks_total: {
+    type: "counter",
+    help:
+      "SPF, DKIM, DMARC and ARC checks of inbound messages, by source: checked, or kept (an unsigned message's result reused while its DNS answers last).",
+  },
   postern_deliveries_total: {
     type: "counter",
     help: "Outbound delivery attempts per recipient, per status (sent, deferred, bounced).",

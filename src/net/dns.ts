@@ -16,7 +16,15 @@ import { type DnsStats, dnsStats } from "./dns-stats.ts";
  * `dns.promises.resolve`'s signature; `timeoutMs` is the configured `dns.timeout`, which callers
  * that must not wait longer (inbound authentication) use as their deadline (`withDeadline`).
  */
-export type DnsResolve = ((name: string, rrtype: string) => Promise<unknown>) & { readonly timeoutMs?: number };
+export type DnsResolve = ((name: string, rrtype: string) => Promise<unknown>) & {
+  readonly timeoutMs?: number;
+  /**
+   * Until when (epoch ms) the answer this resolver would give now for `name`/`rrtype` is the same kept answer,
+   * or undefined when it is not kept (not cached, in flight, or not a cached type): what a result computed from
+   * answers may be kept for (src/policy/sender-checks.ts).
+   */
+  readonly keptUntil?: (name: string, rrtype: string) => number | undefined;
+};
 
 export interface ResolverOptions {
   /** Milliseconds to wait for one answer (`dns.timeout`); default 2000. */
@@ -48,7 +56,8 @@ export function createResolver(servers: readonly string[], options: ResolverOpti
     if (!asked) stats.cacheHits++;
     return answer;
   };
-  return Object.assign(resolve, { timeoutMs });
+  const keptUntil = (name: string, rrtype: string) => (rrtype === "TXT" ? txt.keptUntil(name) : undefined);
+  return Object.assign(resolve, { timeoutMs, keptUntil });
 }
 
 /**
@@ -85,6 +94,12 @@ const MAX_CACHE_ENTRIES = 10_000;
  */
 class TxtCache {
   #entries = new Map<string, { until: number; answer: Promise<string[][]> }>();
+
+  /** Until when the answer for `name` is kept; undefined while it is in flight or when it is not kept. */
+  keptUntil(name: string): number | undefined {
+    const until = this.#entries.get(name.toLowerCase())?.until;
+    return until !== undefined && until !== Infinity && until > Date.now() ? until : undefined;
+  }
 
   get(name: string, lookup: () => Promise<TxtAnswer>): Promise<string[][]> {
     const key = name.toLowerCase();

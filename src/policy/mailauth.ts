@@ -5,6 +5,8 @@
  */
 import type { ArcChainState } from "../forward/arc.ts";
 import { type DnsResolve, withDeadline } from "../net/dns.ts";
+import { count } from "../util/counters.ts";
+import { AuthResultCache, LookupRecorder, resultKey } from "./auth-cache.ts";
 
 export interface AuthenticationInput {
   raw: Uint8Array;
@@ -41,30 +43,43 @@ const DNS_DEADLINE_MS = 2000;
 /** Header fields whose checks read the body (RFC 6376 §3.7 body hash, RFC 8617 §4.1.2 AMS). */
 const SIGNED = /^(?:dkim-signature|arc-message-signature|arc-seal):/im;
 
-/**
- * What mailauth needs to read. Without a DKIM or ARC signature nothing it checks depends on the
- * body (SPF reads the envelope, DMARC the From field and the other results), so an unsigned
- * message is checked by its header alone and a large body costs nothing.
- */
-function checkedPart(raw: Uint8Array): Buffer {
-  const whole = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const end = whole.indexOf("\r\n\r\n");
-  if (end < 0) return whole;
-  const header = whole.subarray(0, end + 4);
-  return SIGNED.test(header.toString("latin1")) ? whole : header;
-}
+/** Kept results of unsigned messages (src/policy/auth-cache.ts), per resolver: their lifetimes come from its cache. */
+const kept = new WeakMap<DnsResolve, AuthResultCache<AuthenticationResult>>();
 
 export async function authenticateMessage(input: AuthenticationInput): Promise<AuthenticationResult> {
+  const whole = Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength);
+  const end = whole.indexOf("\r\n\r\n");
+  const header = end < 0 ? null : whole.subarray(0, end + 4);
+  const headerText = header?.toString("latin1");
+  // What mailauth needs to read. Without a DKIM or ARC signature nothing it checks depends on the body (SPF reads
+  // the envelope, DMARC the From field and the other results), so an unsigned message is checked by its header
+  // alone and a large body costs nothing.
+  const part = header && !SIGNED.test(headerText!) ? header : whole;
+  const key = headerText === undefined ? null : resultKey({ ...input, header: headerText });
+  let cache = kept.get(input.resolve);
+  if (!cache) kept.set(input.resolve, cache = new AuthResultCache());
+  const hit = key === null ? undefined : cache.get(key);
+  count("postern_sender_checks_total", { source: hit ? "kept" : "checked" });
+  if (hit) return hit;
+  const recorder = new LookupRecorder(input.resolve);
+  const deadline = withDeadline(input.resolve, input.resolve.timeoutMs ?? DNS_DEADLINE_MS);
+  const result = await check(part, input, recorder.wrap(deadline));
+  const until = key === null ? null : recorder.keptUntil();
+  if (until !== null) cache.set(key!, result, until);
+  return result;
+}
+
+async function check(part: Buffer, input: AuthenticationInput, resolver: DnsResolve): Promise<AuthenticationResult> {
   // Loaded on first use: mailauth and its dependencies take a few hundred milliseconds to import.
   const { authenticate } = await import("mailauth");
-  const result = await authenticate(checkedPart(input.raw), {
+  const result = await authenticate(part, {
     ip: input.ip,
     helo: input.helo,
     sender: input.sender,
     mta: input.hostname,
     // Issue 18: every lookup of this message ends by one deadline, dns.timeout from now; one that
     // does not answer by then is a temperror (RFC 7208 §2.6.6, RFC 7489 §6.6.3), never a longer wait.
-    resolver: withDeadline(input.resolve, input.resolve.timeoutMs ?? DNS_DEADLINE_MS) as never,
+    resolver: resolver as never,
     disableBimi: true,
     // RFC-exact results: a body hash mismatch is dkim=fail (RFC 6376 §6.1.3, RFC 8601 §2.7.1),
     // rsa-sha1 is dkim=policy (RFC 8301), Authentication-Results goes first (RFC 8601 §5).
