@@ -5,19 +5,32 @@
  * UID, and logs the change, all inside the caller's transaction.
  */
 import { createHash } from "node:crypto";
-import { and, eq, inArray, lt, notExists, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import { type MessageSummary, SUMMARY_VERSION } from "../mime/summary.ts";
-import { type ChangeRecorder, NEXT_CHANGE_ID } from "./change-log.ts";
+import { type ChangeRecorder, NEXT_CHANGE_ID_SQL } from "./change-log.ts";
 import type { Tx } from "./db.ts";
+import { rowsOf, runStatement } from "./prepared.ts";
 import { blobs, emails, queue, uploads } from "./schema.ts";
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Raw SQL on the delivery path: the same text every time, so its prepared statement is reused. */
-const insertBlob = (hash: string, size: number, data: Buffer) =>
-  sql`INSERT INTO blobs (hash, size, data) VALUES (${hash}, ${size}, ${data}) ON CONFLICT DO NOTHING`;
+// The delivery path's statements (prepared.ts): fixed texts, so each is prepared once per connection.
+const INSERT_BLOB = "INSERT INTO blobs (hash, size, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+const INSERT_EMAIL =
+  `INSERT INTO emails (account_id, blob_hash, size, received_at, summary, summary_version, message_id,
+    thread_id, subject, sent_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?,
+    coalesce((SELECT thread_id FROM emails WHERE account_id = ? AND message_id IN (SELECT value FROM json_each(?)) LIMIT 1), ?),
+    ?, ?)
+  RETURNING id, thread_id`;
+const INSERT_MEMBERSHIP = (which: string) =>
+  `INSERT INTO messages (mailbox_id, email_id, uid, modseq, size, flags, internal_date)
+  SELECT id, ?, uid_next, ${NEXT_CHANGE_ID_SQL}, ?, ?, ? FROM mailboxes WHERE ${which}
+  RETURNING mailbox_id, uid, modseq, (SELECT uid_validity FROM mailboxes WHERE id = mailbox_id)`;
+const INTO_MAILBOX = INSERT_MEMBERSHIP("id = ? AND account_id = ?");
+const INTO_ROLE = INSERT_MEMBERSHIP("account_id = ? AND role IN (?, 'inbox') ORDER BY role = 'inbox' LIMIT 1");
 
 const NOTHING = Buffer.alloc(0);
 /** Blobs from this size on are unbound from the kept statement after their insert. */
@@ -27,13 +40,13 @@ const LARGE_BLOB = 1 << 20;
 export async function putBlob(tx: Tx, bytes: Uint8Array): Promise<string> {
   const hash = sha256Hex(bytes);
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  await tx.run(insertBlob(hash, bytes.byteLength, data));
+  await runStatement(tx, INSERT_BLOB, [hash, bytes.byteLength, data]);
   if (bytes.byteLength >= LARGE_BLOB) {
     // A kept statement holds a copy of its last parameters until it is bound again (src/store/connections.ts):
     // a 20 MiB message stayed in memory, twice over, until the next delivery. Running it again with the same
     // hash conflicts (nothing is written) and binds an empty blob instead. Measured: ten 20 MiB deliveries left
     // RSS 81 MiB higher without this, 1 MiB with it.
-    await tx.run(insertBlob(hash, bytes.byteLength, NOTHING));
+    await runStatement(tx, INSERT_BLOB, [hash, bytes.byteLength, NOTHING]);
   }
   return hash;
 }
@@ -75,15 +88,11 @@ export async function addMembership(
   email: EmailRef,
   target: MembershipTarget,
 ): Promise<Membership> {
-  const which = "mailboxId" in target
-    ? sql`id = ${target.mailboxId} AND account_id = ${email.accountId}`
-    : sql`account_id = ${email.accountId} AND role IN (${target.role}, 'inbox') ORDER BY role = 'inbox' LIMIT 1`;
-  const [row] = await tx.all<{ mailboxId: number; uid: number; uidValidity: number; modseq: number }>(sql`
-    INSERT INTO messages (mailbox_id, email_id, uid, modseq, size, flags, internal_date)
-    SELECT id, ${email.id}, uid_next, ${NEXT_CHANGE_ID}, ${email.size}, ${JSON.stringify([...new Set(target.flags)])},
-      ${target.internalDate.getTime()}
-    FROM mailboxes WHERE ${which}
-    RETURNING mailbox_id AS mailboxId, uid, modseq, (SELECT uid_validity FROM mailboxes WHERE id = mailbox_id) AS uidValidity`);
+  const flags = JSON.stringify([...new Set(target.flags)]);
+  const values = [email.id, email.size, flags, target.internalDate.getTime()];
+  const [row] = "mailboxId" in target
+    ? await rowsOf(tx, INTO_MAILBOX, [...values, target.mailboxId, email.accountId])
+    : await rowsOf(tx, INTO_ROLE, [...values, email.accountId, target.role]);
   if (!row) {
     throw new Error(
       "mailboxId" in target
@@ -91,15 +100,16 @@ export async function addMembership(
         : `Account ${email.accountId} has no INBOX`,
     );
   }
-  changes.logged(email.accountId, row.mailboxId, row.modseq);
+  const [mailboxId, uid, modseq, uidValidity] = row as number[];
+  changes.logged(email.accountId, mailboxId!, modseq!);
   return {
     emailId: email.id,
     threadId: email.threadId,
     accountId: email.accountId,
-    mailboxId: row.mailboxId,
-    uid: row.uid,
-    uidValidity: row.uidValidity,
-    modseq: row.modseq,
+    mailboxId: mailboxId!,
+    uid: uid!,
+    uidValidity: uidValidity!,
+    modseq: modseq!,
   };
 }
 
@@ -125,18 +135,21 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
   const blobHash = input.blobHash ?? (await putBlob(tx, input.raw));
   const receivedAt = input.receivedAt ?? new Date();
   const { summary } = input;
-  // One text for every message (the thread's candidates travel as one JSON parameter), so the
-  // prepared statement is reused.
-  const [row] = await tx.all<{ id: number; threadId: string }>(sql`
-    INSERT INTO emails (account_id, blob_hash, size, received_at, summary, summary_version, message_id, thread_id,
-      subject, sent_at)
-    VALUES (${input.accountId}, ${blobHash}, ${input.raw.byteLength}, ${receivedAt.getTime()}, ${
-    JSON.stringify(summary)
-  }, ${SUMMARY_VERSION}, ${summary.messageId}, ${threadIdOf(input.accountId, summary)}, ${summary.subject}, ${
-    summary.sentAt === null ? null : new Date(summary.sentAt).getTime()
-  })
-    RETURNING id, thread_id AS threadId`);
-  const email = { id: row!.id, accountId: input.accountId, size: input.raw.byteLength, threadId: row!.threadId };
+  // The thread's candidates travel as one JSON parameter, so the text is the same for every message.
+  const [row] = await rowsOf(tx, INSERT_EMAIL, [
+    input.accountId,
+    blobHash,
+    input.raw.byteLength,
+    receivedAt.getTime(),
+    JSON.stringify(summary),
+    SUMMARY_VERSION,
+    summary.messageId,
+    ...threadOf(input.accountId, summary),
+    summary.subject,
+    summary.sentAt === null ? null : new Date(summary.sentAt).getTime(),
+  ]);
+  const [id, threadId] = row as [number, string];
+  const email = { id, accountId: input.accountId, size: input.raw.byteLength, threadId };
   const flags = input.flags ?? [];
   const membership = await addMembership(
     tx,
@@ -150,18 +163,20 @@ export async function appendEmail(tx: Tx, changes: ChangeRecorder, input: NewEma
 }
 
 /**
- * The thread of a new email (JMAP threadId), as an expression for its INSERT: that of an earlier
- * email of the account that it names in References or In-Reply-To, or a new one (RFC 8621 §3
- * leaves the algorithm to the server; this is the References-based one most use).
+ * The thread of a new email (JMAP threadId), as the arguments of INSERT_EMAIL's thread expression: that of an earlier
+ * email of the account that it names in References or In-Reply-To, or a new one (RFC 8621 §3 leaves the algorithm
+ * to the server; this is the References-based one most use).
  */
-function threadIdOf(accountId: number, summary: Pick<MessageSummary, "messageId" | "inReplyTo" | "references">): SQL {
+function threadOf(
+  accountId: number,
+  summary: Pick<MessageSummary, "messageId" | "inReplyTo" | "references">,
+): [number, string, string] {
   // A second copy of a message (same Message-ID) joins the first one's thread too.
   const own = summary.messageId ? [summary.messageId] : [];
   const related = [...new Set([...summary.references.slice(-49), ...summary.inReplyTo, ...own])];
   const seed = summary.messageId ?? `${Date.now()}-${Math.random()}`;
   const fresh = `T${createHash("sha256").update(`${accountId}\0${seed}\0${Math.random()}`).digest("hex").slice(0, 16)}`;
-  return sql`coalesce((SELECT thread_id FROM emails WHERE account_id = ${accountId}
-    AND message_id IN (SELECT value FROM json_each(${JSON.stringify(related)})) LIMIT 1), ${fresh})`;
+  return [accountId, JSON.stringify(related), fresh];
 }
 
 /**

@@ -30,8 +30,9 @@ export interface ChangeEntry {
 }
 
 /** SQL for the id the next change gets (the AUTOINCREMENT sequence, or the largest id before any). */
-export const NEXT_CHANGE_ID = sql`(max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0),
-  coalesce((SELECT max(id) FROM changes), 0)) + 1)`;
+export const NEXT_CHANGE_ID_SQL = "(max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0), " +
+  "coalesce((SELECT max(id) FROM changes), 0)) + 1)";
+export const NEXT_CHANGE_ID = sql.raw(NEXT_CHANGE_ID_SQL);
 
 /**
  * Change ids for one write transaction. The transaction holds SQLite's write lock from BEGIN

@@ -18,6 +18,39 @@ const STATEMENTS_PER_CONNECTION = 256;
 type Prepare = (this: object, sql: string) => unknown;
 type Connection = { exec(sql: string): void };
 
+/** A statement of the `libsql` driver, as a kept statement runs it. */
+export interface PreparedStatement {
+  raw(mode?: boolean): PreparedStatement;
+  safeIntegers(toggle?: boolean): PreparedStatement;
+  run(args: readonly unknown[]): { changes: number };
+  all(args: readonly unknown[]): unknown[][];
+}
+
+/** An embedded connection, as src/store/prepared.ts uses it: its kept statements. */
+export interface HeldConnection {
+  prepare(sql: string): PreparedStatement;
+}
+
+/** The text of a claim (see `claimText`): an SQL comment, which nothing else sends. */
+const CLAIM = /^\/\* postern: claim \d+ \*\/$/;
+const claims = new Map<string, HeldConnection>();
+let claimCount = 0;
+
+/**
+ * A statement text that names the connection it is prepared on, without running anything: a transaction executes
+ * it, and `claimed(text)` then returns the connection that holds that transaction (null on a libSQL server, where no
+ * embedded connection prepares it).
+ */
+export function claimText(): string {
+  return `/* postern: claim ${++claimCount} */`;
+}
+
+export function claimed(text: string): HeldConnection | null {
+  const connection = claims.get(text) ?? null;
+  claims.delete(text);
+  return connection;
+}
+
 /** BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE: statements that open or close a transaction. */
 const TRANSACTION_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
@@ -42,6 +75,10 @@ export function setUpConnections(pragmas: string): void {
       if (settings) (this as Connection).exec(settings);
     }
     if (TRANSACTION_CONTROL.test(sql)) return transactionControl(this as Connection, sql);
+    if (CLAIM.test(sql)) {
+      claims.set(sql, this as HeldConnection);
+      return transactionControl({ exec() {} }, sql);
+    }
     const hit = statements.get(sql);
     if (hit !== undefined) {
       // Most recently used last.

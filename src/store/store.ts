@@ -30,6 +30,7 @@ import { ChangeWatcher } from "./change-watch.ts";
 import { EmailRepository } from "./emails.ts";
 import { MailStore } from "./mail-store.ts";
 import { PolicyStateRepository } from "./policy-state.ts";
+import { holdConnection } from "./prepared.ts";
 import { IdentityRepository } from "./identities.ts";
 import { SubmissionRepository } from "./submissions.ts";
 import { VacationRepository } from "./vacation.ts";
@@ -227,6 +228,8 @@ export class Store {
     const outcomes: Outcome[] = [];
     await this.#db.transaction(
       async (tx) => {
+        // An embedded database's delivery statements run on its connection directly (prepared.ts).
+        if (this.#walPath) await holdConnection(tx, this.#stats);
         const ids = new ChangeIds(tx);
         for (const write of batch) {
           const recorder = new ChangeRecorder(tx, ids);
