@@ -25,9 +25,33 @@ import type { Store } from "../store/store.ts";
 import { type Deliverer, DeliveryRefused } from "../deliver/deliverer.ts";
 import type { Directory } from "../deliver/directory.ts";
 
-function countReceived(content: Uint8Array): number {
-  const fields = parseHeaderFields(content.subarray(0, splitHeaderBody(content).headerEnd));
-  return fields.filter((f) => f.lowerName === "received").length;
+/**
+ * The `Received:` fields of the header, counted on its bytes: a line (not a continuation) starting with the
+ * name in any case, optional blanks, then ":" (RFC 5322 §3.6.8 with §4.5.3's obsolete blanks). Parsing every
+ * field for this was 1 % of the ingest time.
+ */
+export function countReceived(content: Uint8Array): number {
+  const { headerEnd } = splitHeaderBody(content);
+  let count = 0;
+  for (let at = 0; at < headerEnd;) {
+    if (isReceivedName(content, at)) count++;
+    const lf = content.indexOf(0x0a, at);
+    if (lf === -1) break;
+    at = lf + 1;
+  }
+  return count;
+}
+
+const RECEIVED = new TextEncoder().encode("received");
+
+function isReceivedName(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < RECEIVED.length; i++) {
+    // ASCII letters only, so setting 0x20 lower-cases them and nothing else can match.
+    if ((bytes[at + i]! | 0x20) !== RECEIVED[i]) return false;
+  }
+  let i = at + RECEIVED.length;
+  while (bytes[i] === 0x20 || bytes[i] === 0x09) i++;
+  return bytes[i] === 0x3a;
 }
 
 export interface StoreSmtpBackendOptions {

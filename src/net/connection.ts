@@ -29,6 +29,8 @@ export interface SocketConnectionOptions {
   /** Server side: our certificate. Client side (outbound SMTP): none. */
   secureContext?: SecureContextSource;
   idleTimeoutMs: number;
+  /** The peer's address, when the caller read it already (normalized). */
+  remoteAddress?: string;
   /** Client side of an outbound connection: STARTTLS verifies (or not) the peer for `servername`. */
   client?: { servername: string; verify: boolean };
 }
@@ -38,8 +40,8 @@ export class SocketConnection implements Connection {
   readonly listener: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
+  /** Our end, read when first asked (each address read is a system call on Bun). */
+  #local: { address: string; port: number } | undefined;
   #socket: Socket;
   #secureContext: SecureContextSource | undefined;
   #client: SocketConnectionOptions["client"];
@@ -79,13 +81,22 @@ export class SocketConnection implements Connection {
     this.#client = options.client;
     this.#idleMs = options.idleTimeoutMs;
     this.listener = options.listener;
-    this.remoteAddress = normalizeIp(socket.remoteAddress ?? "");
+    this.remoteAddress = options.remoteAddress ?? normalizeIp(socket.remoteAddress ?? "");
     this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = normalizeIp(socket.localAddress ?? "");
-    this.localPort = socket.localPort ?? 0;
     if (socket instanceof TLSSocket) this.#tls = tlsInfo(socket);
     this.#attach(socket);
     this.#armTimer();
+  }
+
+  get localAddress(): string {
+    return (this.#local ??= this.#readLocal()).address;
+  }
+  get localPort(): number {
+    return (this.#local ??= this.#readLocal()).port;
+  }
+
+  #readLocal(): { address: string; port: number } {
+    return { address: normalizeIp(this.#socket.localAddress ?? ""), port: this.#socket.localPort ?? 0 };
   }
 
   get tls(): TlsInfo | null {

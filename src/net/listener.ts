@@ -66,6 +66,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       listener: options.name,
       secureContext: options.secureContext,
       idleTimeoutMs: options.idleTimeoutMs,
+      remoteAddress: ip,
     });
     open.add(conn);
     total++;

@@ -1,19 +1,20 @@
 /**
  * DATA content: dot-unstuffing (RFC 5321 §4.5.2) and the end-of-data rule (§4.1.1.4), over
  * lines already framed on LF by `net/`. The size limit is enforced while reading: past it the
- * bytes are dropped but the content is still consumed to its end. The decoded content gathers
- * here until the server moves it to the transaction's spool with `take`, so a long message is
- * never held whole. The inverse, for sending, is `dotStuff` in `mime/dot-stuffing.ts` (shared
+ * bytes are dropped but the content is still consumed to its end. The decoded content goes to a
+ * sink as it is decoded (the server's: the transaction's spool), or gathers here until taken with
+ * `take`, so a long message is never held whole. The inverse, for sending, is `dotStuff` in `mime/dot-stuffing.ts` (shared
  * with POP3).
  */
 import type { LinePart, LineResult } from "../connection.ts";
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 const DOT = 0x2e;
+const EMPTY = new Uint8Array(0);
 
 export class DataDecoder {
   /** Decoded bytes not yet taken, copied out of the lines (which may be views of the read buffer). */
-  #out = new Uint8Array(16 * 1024);
+  #out = EMPTY;
   #pending = 0;
   #size = 0;
   #exceeded = false;
@@ -23,7 +24,11 @@ export class DataDecoder {
   /** False while inside a line that came in parts: its continuation is no line start. */
   #atLineStart = true;
 
-  constructor(private readonly maxSize: number) {}
+  /**
+   * With `sink`, decoded bytes go straight to it (a view of the line, to be copied before the next `push`) instead
+   * of gathering here: the server hands them to the transaction's spool without a buffer of its own per message.
+   */
+  constructor(private readonly maxSize: number, private readonly sink?: (bytes: Uint8Array) => void) {}
 
   get size(): number {
     return this.#size;
@@ -78,8 +83,9 @@ export class DataDecoder {
   }
 
   #copy(bytes: Uint8Array): void {
+    if (this.sink) return this.sink(bytes);
     if (this.#pending + bytes.length > this.#out.length) {
-      let size = this.#out.length * 2;
+      let size = Math.max(this.#out.length * 2, 16 * 1024);
       while (size < this.#pending + bytes.length) size *= 2;
       const next = new Uint8Array(size);
       next.set(this.#out.subarray(0, this.#pending));

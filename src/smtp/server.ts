@@ -71,15 +71,16 @@ async function serve(conn: Connection, session: SmtpSession, options: SmtpServer
       await out.send(step.replies, true);
       conn.setIdleTimeout(options.dataTimeoutMs);
       if (action.kind === "read-data") {
-        const decoder = new DataDecoder(options.maxMessageSize);
-        // Long lines come in parts, and the decoded data moves to the spool as it grows: the
-        // connection holds a bounded number of bytes however large the message (issue 18).
+        const spool = action.spool;
+        const decoder = new DataDecoder(options.maxMessageSize, (bytes) => spool.append(bytes));
+        // Long lines come in parts, and the decoded data goes to the spool, which moves it to its file as it
+        // grows: the connection holds a bounded number of bytes however large the message (issue 18).
         // The lines already buffered are read without a promise each (a packet holds dozens).
         while (true) {
           const dataLine = conn.bufferedLineOrPart(SPOOL_WRITE) ?? await conn.readLineOrPart(SPOOL_WRITE);
           if (dataLine === null) return abort(conn, out, session);
           if (decoder.push(dataLine)) break;
-          if (decoder.pending >= SPOOL_WRITE) await action.spool.write(decoder.take());
+          if (spool.mustSpill) await spool.spill();
         }
         step = await session.dataEnded(decoder);
         outcomes.content("DATA", step.replies);

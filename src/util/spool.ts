@@ -50,11 +50,29 @@ export class Spool {
    * reuses (a socket's read buffer). Memory holds at most `memoryLimit` plus one write.
    */
   async write(bytes: Uint8Array): Promise<void> {
+    this.append(bytes);
+    if (this.mustSpill) await this.spill();
+  }
+
+  /**
+   * `write` without waiting: copies `bytes` in. The caller then awaits `spill()` whenever `mustSpill` says so, so
+   * memory stays as bounded as with `write` (SMTP DATA appends line by line).
+   */
+  append(bytes: Uint8Array): void {
     if (this.#closed) throw new Error("spool is discarded");
     this.#reserve(bytes.length);
     this.#pending.set(bytes, this.#pendingSize);
     this.#pendingSize += bytes.length;
-    if (this.#dir !== undefined && this.#pendingSize >= this.#memoryLimit) await this.#spill();
+  }
+
+  /** True when the bytes in memory reached the limit and must move to the file before more are appended. */
+  get mustSpill(): boolean {
+    return this.#dir !== undefined && this.#pendingSize >= this.#memoryLimit;
+  }
+
+  /** Moves the bytes in memory to the file. */
+  async spill(): Promise<void> {
+    await this.#spill();
   }
 
   /**

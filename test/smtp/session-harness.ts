@@ -115,13 +115,16 @@ export class Harness {
           this.session.tlsStarted({ protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" });
           break;
         case "read-data": {
-          const decoder = new DataDecoder(DEFAULTS.maxMessageSize);
+          // As src/smtp/server.ts does: decoded bytes straight to the spool, moved to its file when it asks.
+          const spool = action.spool;
+          const decoder = new DataDecoder(DEFAULTS.maxMessageSize, (bytes) => spool.append(bytes));
           let ended = false;
           for (let line = this.#line(); line; line = this.#line()) {
             if (decoder.push(line)) {
               ended = true;
               break;
             }
+            if (spool.mustSpill) await spool.spill();
           }
           if (!ended) throw new Error("test script ended inside DATA");
           step = await this.session.dataEnded(decoder);

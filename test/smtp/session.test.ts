@@ -290,6 +290,34 @@ describe("the spool", () => {
       dir.cleanup();
     }
   });
+
+  test("a DATA message larger than the memory limit moves to the file as it arrives", async () => {
+    const { tempDir } = await import("../helpers/tmp.ts");
+    const { Spool } = await import("../../src/util/spool.ts");
+    const dir = tempDir();
+    const spools: InstanceType<typeof Spool>[] = [];
+    try {
+      const h = await ready({
+        maxMessageSize: 100_000,
+        spool: () => {
+          const spool = new Spool({ dir: dir.path, memoryLimit: 64 });
+          spools.push(spool);
+          return spool;
+        },
+      });
+      const body = Array.from({ length: 30 }, (_, i) => `${i % 7 ? "" : "."}line ${i} ${"z".repeat(i % 10)}`);
+      const lines = await h.send(
+        `MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n${
+          body.map((l) => (l.startsWith(".") ? `.${l}` : l)).join("\r\n")
+        }\r\n.\r\n`,
+      );
+      expect(codes(lines).at(-1)).toBe("250 2.0.0");
+      expect(spools[0]!.spilled).toBe(true);
+      expect(h.backend.delivered[0]!.content).toEndWith(`${body.join("\r\n")}\r\n`);
+    } finally {
+      dir.cleanup();
+    }
+  });
 });
 
 describe("BDAT (RFC 3030)", () => {
