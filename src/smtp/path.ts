@@ -98,7 +98,6 @@ export function parsePath(input: string, options: PathOptions = {}): PathResult 
   if (domainError) return { ok: false, reason: domainError };
 
   const localPart = quoted && !local.split(".").every((atom) => ATEXT.test(atom)) ? quoteLocal(local) : local;
-  const bytes = (s: string) => new TextEncoder().encode(s).length;
   // The path's length includes the brackets (RFC 5321 §4.5.3.1.3).
   if (bytes(localPart) > MAX_LOCAL_PART) {
     return { ok: false, reason: `local part longer than ${MAX_LOCAL_PART} octets` };
@@ -116,6 +115,13 @@ export function parsePath(input: string, options: PathOptions = {}): PathResult 
     },
     rest,
   };
+}
+
+const encoder = new TextEncoder();
+
+/** Octets of `s` in UTF-8: its length when ASCII (nearly every address), else encoded. */
+function bytes(s: string): number {
+  return /^[\x00-\x7f]*$/.test(s) ? s.length : encoder.encode(s).length;
 }
 
 function checkDomain(domain: string): string | null {

@@ -40,15 +40,18 @@ export function receivedHeader(input: ReceivedInput): string {
 
 /** Keeps a client-supplied token from breaking the header's syntax. */
 function sanitize(text: string): string {
+  if (!UNSAFE.test(text)) return text;
   return text.replace(/[^\x21-\x7e\u0080-\uffff]/g, "").replace(/[()<>;\\"]/g, "");
 }
+
+const UNSAFE = /[^\x21-\x7e\u0080-\uffff]|[()<>;\\"]/;
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** RFC 5322 §3.3 date-time in UTC, e.g. "Mon, 23 Nov 2026 04:05:06 +0000". */
 export function formatDate(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, "0");
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
   return (
     `${DAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
     `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`

@@ -15,10 +15,12 @@ export interface Reply {
  * no control characters but HT, so a client's CR, NUL or ESC is shown as "?".
  */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/g;
+const HAS_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 export function reply(code: number, enhanced: string | undefined, ...text: string[]): Reply {
-  const lines = text.map((line) => line.replace(CONTROL, "?"));
-  return enhanced === undefined ? { code, lines } : { code, enhanced, lines };
+  // Most replies are fixed text: they are taken as they are (a replace each was 1 % of the SMTP layer).
+  for (let i = 0; i < text.length; i++) if (HAS_CONTROL.test(text[i]!)) text[i] = text[i]!.replace(CONTROL, "?");
+  return enhanced === undefined ? { code, lines: text } : { code, enhanced, lines: text };
 }
 
 /** "250-first\r\n250 last\r\n": the enhanced code prefixes every line (RFC 2034 §3). */

@@ -115,11 +115,22 @@ const utf8 = new TextDecoder();
 /** The verb of a command line, with what the log and the counters need of MAIL, RCPT and BDAT. */
 function commandOf(line: LineResult): Command | null {
   if (line.kind !== "line") return null;
-  const text = utf8.decode(line.bytes.subarray(0, 512));
+  const text = utf8.decode(line.bytes.length > 512 ? line.bytes.subarray(0, 512) : line.bytes);
   const m = /^(MAIL FROM|RCPT TO):\s*(<[^>]*>)/i.exec(text);
   if (m) return { verb: m[1]!.slice(0, 4).toUpperCase(), arg: m[2] };
   const verb = text.split(" ")[0]!.toUpperCase();
   return verb === "BDAT" ? { verb, last: /\sLAST\s*$/i.test(text) } : { verb };
+}
+
+/**
+ * False when the line's verb is surely neither MAIL nor BDAT: ASCII, and another word. A line with non-ASCII
+ * bytes at its start may still be one once upper-cased ("maıl"), as the session reads it.
+ */
+function mayBeMailOrBdat(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 16 && i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
+  if (bytes.length > 4 && bytes[4] !== 0x20) return false;
+  const word = String.fromCharCode(bytes[0]! | 0x20, bytes[1]! | 0x20, bytes[2]! | 0x20, bytes[3]! | 0x20);
+  return word === "mail" || word === "bdat";
 }
 
 /**
@@ -135,6 +146,8 @@ class MailOutcomes {
   constructor(private readonly conn: Connection) {}
 
   command(line: LineResult, replies: Reply[]): void {
+    // Only MAIL and BDAT are noted when they succeed: other lines are decoded only when refused.
+    if (line.kind === "line" && !mayBeMailOrBdat(line.bytes) && !replies.some((r) => r.code >= 400)) return;
     const command = commandOf(line);
     if (!command) return;
     if (command.verb === "MAIL" && replies.some((r) => r.code === 250)) this.#mailAt = performance.now();

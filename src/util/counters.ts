@@ -35,9 +35,13 @@ export interface PeerSnapshots extends Snapshot {
 
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-function key(name: string, labels: Record<string, string | number> = {}): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escape(String(v))}"`);
-  return parts.length ? `${name}{${parts.join(",")}}` : name;
+function key(name: string, labels?: Record<string, string | number>): string {
+  let parts = "";
+  for (const k in labels) {
+    const v = String(labels[k]);
+    parts += `${parts ? "," : ""}${k}="${/[\\"\n]/.test(v) ? escape(v) : v}"`;
+  }
+  return parts ? `${name}{${parts}}` : name;
 }
 
 const local: Snapshot = { counters: {}, histograms: {} };
