@@ -52,6 +52,8 @@ export class SocketConnection implements Connection {
   #interrupted: "timeout" | "shutdown" | null = null;
   #idleMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** After `close`: destroys a socket whose peer does not read what is left to send. */
+  #lingering: ReturnType<typeof setTimeout> | undefined;
   #lastActive = 0;
   /** When the running timer fires. */
   #due = 0;
@@ -282,8 +284,10 @@ export class SocketConnection implements Connection {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#socket.end();
-    // A peer that never reads must not keep the socket open forever.
-    setTimeout(() => this.#socket.destroy(), 2000).unref?.();
+    // A peer that never reads must not keep the socket open forever. Cleared once closed: a timer firing
+    // 2 s after every connection kept each socket alive that long.
+    this.#lingering = setTimeout(() => this.#socket.destroy(), 2000);
+    this.#lingering.unref?.();
     this.#notify();
   }
 
@@ -328,6 +332,7 @@ export class SocketConnection implements Connection {
     this.#ended = true;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#lingering);
     this.#compression?.inflate.destroy();
     this.#compression?.deflate.destroy();
     this.#notify();

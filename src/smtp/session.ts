@@ -422,7 +422,8 @@ export class SmtpSession {
   }
 
   async #store(tx: Transaction, message: Uint8Array): Promise<Step> {
-    const { mode: _m, spool: _c, size: _s, exceeded: _e, ...transaction } = tx;
+    const { id, sender, recipients, envid, ret, body, smtputf8 } = tx;
+    const transaction: MailTransaction = { id, sender, recipients, envid, ret, body, smtputf8 };
     let result: Awaited<ReturnType<SmtpBackend["deliver"]>>;
     try {
       result = await this.#backend.deliver(transaction, message, this.info);

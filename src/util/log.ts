@@ -95,9 +95,12 @@ function write(level: Level, message: string, fields: Record<string, unknown> = 
     sink(`${JSON.stringify(entry)}\n`);
     return;
   }
-  const parts = [`time=${time}`, `level=${level}`, `msg=${logfmtValue(message)}`];
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${logfmtValue(v)}`);
-  sink(`${parts.join(" ")}\n`);
+  let line = `time=${time} level=${level} msg=${logfmtValue(message)}`;
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) line += ` ${k}=${logfmtValue(v)}`;
+  }
+  sink(`${line}\n`);
 }
 
 export const log = {
