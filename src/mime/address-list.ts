@@ -194,6 +194,13 @@ function readComment(value: string, start: number): [string, number] {
 function readAngle(value: string, start: number): [string, number, string | null] {
   let text = "";
   let i = start + 1;
+  const close = value.indexOf(">", i);
+  const inner = value.slice(i, close === -1 ? value.length : close);
+  // Most are a bare addr-spec: nothing to drop, and no quoted string or comment that could hold a ">".
+  if (!/[\s"(]/.test(inner)) {
+    text = inner;
+    i += inner.length;
+  }
   while (i < value.length && value[i] !== ">") {
     const c = value[i]!;
     if (c === '"') {

@@ -2,7 +2,7 @@
  * The IMAP ENVELOPE of a message (RFC 9051 §7.5.2, RFC 3501 §7.4.2): header values as written
  * (unfolded, not RFC 2047-decoded) and address structures.
  */
-import { parseAddressList } from "./address-list.ts";
+import { type AddressListEntry, parseAddressList } from "./address-list.ts";
 import { type HeaderField, headerValue } from "./header.ts";
 
 export interface EnvelopeAddress {
@@ -29,29 +29,36 @@ export interface Envelope {
   messageId: string | null;
 }
 
-export function buildEnvelope(fields: readonly HeaderField[]): Envelope {
+/** Parses an address list with display names as written (not RFC 2047-decoded). */
+export type WrittenAddressList = (value: string) => AddressListEntry[];
+
+const parseWritten: WrittenAddressList = (value) => parseAddressList(value, { decode: false });
+
+/** The ENVELOPE of a header; `parse` may be given to share address lists already parsed. */
+export function buildEnvelope(fields: readonly HeaderField[], parse = parseWritten): Envelope {
   const value = (name: string) => headerValue(fields, name);
-  const from = addresses(value("from"));
+  const addressField = (name: string) => addresses(value(name), parse);
+  const from = addressField("from");
   return {
     date: value("date"),
     subject: value("subject"),
     from,
     // RFC 9051 §7.5.2: the server defaults Sender and Reply-To to From when they are absent.
-    sender: addresses(value("sender")) ?? from,
-    replyTo: addresses(value("reply-to")) ?? from,
-    to: addresses(value("to")),
-    cc: addresses(value("cc")),
-    bcc: addresses(value("bcc")),
+    sender: addressField("sender") ?? from,
+    replyTo: addressField("reply-to") ?? from,
+    to: addressField("to"),
+    cc: addressField("cc"),
+    bcc: addressField("bcc"),
     inReplyTo: value("in-reply-to"),
     messageId: value("message-id"),
   };
 }
 
 /** An address list as ENVELOPE address structures, groups as start/end markers; null when empty. */
-function addresses(value: string | null): EnvelopeAddress[] | null {
+function addresses(value: string | null, parse: WrittenAddressList): EnvelopeAddress[] | null {
   if (value === null) return null;
   const out: EnvelopeAddress[] = [];
-  for (const entry of parseAddressList(value, { decode: false })) {
+  for (const entry of parse(value)) {
     if ("group" in entry) {
       // RFC 9051 §7.5.2: a NIL host marks group syntax; a NIL mailbox too ends the group.
       out.push({ name: null, mailbox: entry.group, host: null });
@@ -64,8 +71,8 @@ function addresses(value: string | null): EnvelopeAddress[] | null {
 
 function address(name: string | null, addr: string, route?: string): EnvelopeAddress {
   const at = addr.lastIndexOf("@");
-  const adl = route ? { route } : {};
   // A missing domain gets an empty host, not NIL, which would read as a group marker.
-  if (at === -1) return { name, ...adl, mailbox: addr, host: "" };
-  return { name, ...adl, mailbox: addr.slice(0, at), host: addr.slice(at + 1) };
+  const mailbox = at === -1 ? addr : addr.slice(0, at);
+  const host = at === -1 ? "" : addr.slice(at + 1);
+  return route ? { name, route, mailbox, host } : { name, mailbox, host };
 }

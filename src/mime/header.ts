@@ -33,46 +33,81 @@ export function splitHeaderBody(raw: Uint8Array): { headerEnd: number; bodyStart
   return { headerEnd: raw.length, bodyStart: raw.length };
 }
 
-/** RFC 5322 §3.6.8: a field name is printable US-ASCII except ":"; obsolete syntax allows spaces before the colon. */
-const FIELD_NAME = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
-
 /**
  * The fields of a header block, in order. Reading stops at the first empty line. Each line is
  * read as UTF-8 (RFC 6532) when valid, else as Latin-1. Lines that are neither a field nor a
  * continuation (an mbox "From " line, junk) are skipped.
  */
 export function parseHeaderFields(header: Uint8Array): HeaderField[] {
+  const text = headerText(header);
   const fields: HeaderField[] = [];
-  let lines: string[] = [];
-  const flush = () => {
-    const first = lines[0];
-    const m = first === undefined ? null : FIELD_NAME.exec(first);
-    if (m) {
-      const raw = lines.length === 1 ? first! : lines.join("\r\n");
-      const name = m[1]!;
-      const value = (lines.length === 1 ? first! : lines.join("")).slice(m[0].length).trim();
-      fields.push({ name, lowerName: name.toLowerCase(), raw, value });
+  for (let start = 0; start < text.length;) {
+    const firstEnd = lineEnd(text, start);
+    if (firstEnd === start) break;
+    // RFC 5322 §2.2.3: a line starting with white space continues the field before it;
+    // unfolding removes the line breaks.
+    let unfolded = text.slice(start, firstEnd);
+    let crlf = true;
+    let end = firstEnd;
+    let next = nextLine(text, firstEnd);
+    while (next < text.length && (text[next] === " " || text[next] === "\t")) {
+      crlf &&= next - end === 2;
+      end = lineEnd(text, next);
+      unfolded += text.slice(next, end);
+      next = nextLine(text, end);
     }
-    lines = [];
-  };
-  for (const line of headerLines(header)) {
-    if (line === "") break;
-    // RFC 5322 §2.2.3: a line starting with white space continues the field before it.
-    if (line[0] === " " || line[0] === "\t") {
-      if (lines.length > 0) lines.push(line);
-    } else {
-      flush();
-      lines.push(line);
-    }
+    const field = readField(text.slice(start, end), unfolded, firstEnd - start, crlf);
+    if (field) fields.push(field);
+    start = next;
   }
-  flush();
   return fields;
 }
 
-/** The lines of a header block without their line ends; a line that is not UTF-8 is read as Latin-1. */
-function headerLines(header: Uint8Array): string[] {
+/**
+ * A field from its lines as written (`raw`, line breaks CRLF when `crlf`) and unfolded; null
+ * when its first line, `firstLength` long, is no field.
+ */
+function readField(raw: string, unfolded: string, firstLength: number, crlf: boolean): HeaderField | null {
+  let nameEnd = 0;
+  while (nameEnd < firstLength && isNameChar(unfolded.charCodeAt(nameEnd))) nameEnd++;
+  // Obsolete syntax (RFC 5322 §4.5) allows white space before the colon.
+  let colon = nameEnd;
+  while (colon < firstLength && (unfolded[colon] === " " || unfolded[colon] === "\t")) colon++;
+  if (nameEnd === 0 || colon === firstLength || unfolded[colon] !== ":") return null;
+  const name = unfolded.slice(0, nameEnd);
+  return {
+    name,
+    lowerName: name.toLowerCase(),
+    raw: crlf ? raw : raw.replace(/\r?\n/g, "\r\n"),
+    value: unfolded.slice(colon + 1).trim(),
+  };
+}
+
+/** RFC 5322 §3.6.8: a field name is printable US-ASCII except ":". */
+function isNameChar(c: number): boolean {
+  return c >= 0x21 && c <= 0x7e && c !== 0x3a;
+}
+
+/** Where the line starting at `start` ends: at its CRLF or bare LF, or at the end of the text. */
+function lineEnd(text: string, start: number): number {
+  const lf = text.indexOf("\n", start);
+  if (lf === -1) return text.length;
+  return lf > start && text[lf - 1] === "\r" ? lf - 1 : lf;
+}
+
+/** Where the line after the one ending at `end` starts. */
+function nextLine(text: string, end: number): number {
+  const lf = text.indexOf("\n", end);
+  return lf === -1 ? text.length : lf + 1;
+}
+
+/**
+ * The header block as text, lines ending in CRLF or LF as written. A block that is not UTF-8 is
+ * read line by line, each line as UTF-8 when valid, else as Latin-1.
+ */
+function headerText(header: Uint8Array): string {
   const whole = strictUtf8(header);
-  if (whole !== null) return whole.split(/\r?\n/);
+  if (whole !== null) return whole;
   const lines: string[] = [];
   for (let start = 0; start <= header.length;) {
     let lf = header.indexOf(0x0a, start);
@@ -81,7 +116,7 @@ function headerLines(header: Uint8Array): string[] {
     lines.push(utf8OrLatin1(header.subarray(start, end)));
     start = lf + 1;
   }
-  return lines;
+  return lines.join("\r\n");
 }
 
 /** The value of the first field with this name, or null. */
@@ -94,5 +129,7 @@ export function headerValue(fields: readonly HeaderField[], name: string): strin
 /** The values of every field with this name, in order. */
 export function headerValues(fields: readonly HeaderField[], name: string): string[] {
   const lower = name.toLowerCase();
-  return fields.filter((f) => f.lowerName === lower).map((f) => f.value);
+  const values: string[] = [];
+  for (const f of fields) if (f.lowerName === lower) values.push(f.value);
+  return values;
 }

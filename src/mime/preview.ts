@@ -18,8 +18,20 @@ export function preview(raw: Uint8Array, textParts: readonly MimePart[], htmlPar
   const part = plain ?? html;
   if (!part) return "";
   const text = partText(raw, part, part === plain ? TEXT_WINDOW : HTML_WINDOW);
+  // PREVIEW_LENGTH characters are code points (a surrogate pair is one), so at most twice as many UTF-16 units.
   const collapsed = collapseStart(part === plain ? text : htmlToText(text), PREVIEW_LENGTH * 2);
-  return Array.from(collapsed.slice(0, PREVIEW_LENGTH * 2)).slice(0, PREVIEW_LENGTH).join("");
+  return firstCodePoints(collapsed, PREVIEW_LENGTH);
+}
+
+/** The first `count` code points of `text`: a surrogate pair counts as one, a lone surrogate as one. */
+function firstCodePoints(text: string, count: number): string {
+  let end = 0;
+  for (let n = 0; n < count && end < text.length; n++) {
+    const unit = text.charCodeAt(end++);
+    const low = text.charCodeAt(end);
+    if (unit >= 0xd800 && unit <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) end++;
+  }
+  return text.slice(0, end);
 }
 
 /**
@@ -28,7 +40,8 @@ export function preview(raw: Uint8Array, textParts: readonly MimePart[], htmlPar
  * still becomes one space).
  */
 export function collapseStart(text: string, length: number): string {
-  for (let window = length * 4;; window *= 4) {
+  // Line breaks and runs of spaces shrink most text by a few percent: start a quarter above `length`.
+  for (let window = Math.ceil(length * 1.25);; window *= 4) {
     const collapsed = text.slice(0, window).replace(/\s+/g, " ").trim();
     if (collapsed.length >= length || window >= text.length) return collapsed;
   }

@@ -4,11 +4,11 @@
  * tree with byte offsets for section fetches, the JMAP body part lists and a text preview.
  * Synchronous and total: garbage in gives a summary of what could be read, never an exception.
  */
-import { parseAddressList } from "./address-list.ts";
+import { type AddressListEntry, parseAddressList } from "./address-list.ts";
 import { bodyParts } from "./body-parts.ts";
 import { parseDate } from "./date.ts";
 import { decodeTransfer } from "./decode.ts";
-import { buildEnvelope, type Envelope } from "./envelope.ts";
+import { buildEnvelope, type Envelope, type WrittenAddressList } from "./envelope.ts";
 import { decodeEncodedWords, type HeaderField, headerValue, headerValues } from "./header.ts";
 import { messageIds } from "./message-id.ts";
 import { preview } from "./preview.ts";
@@ -62,6 +62,7 @@ export function summarize(raw: Uint8Array): MessageSummary {
   const lists = bodyParts(body);
   const at = (paths: string[]) => paths.map((p) => partAt(body, p)).filter((p): p is MimePart => p !== null);
   const subject = headerValue(fields, "subject");
+  const written = writtenAddressLists();
   return {
     size: raw.byteLength,
     messageId: messageIds(headerValue(fields, "message-id"))[0] ?? null,
@@ -69,17 +70,19 @@ export function summarize(raw: Uint8Array): MessageSummary {
     references: messageIds(headerValue(fields, "references")),
     subject: subject === null ? null : decodeEncodedWords(subject),
     sentAt: parseDate(headerValue(fields, "date")),
-    from: addresses(fields, "from"),
-    sender: addresses(fields, "sender"),
-    replyTo: addresses(fields, "reply-to"),
-    to: addresses(fields, "to"),
-    cc: addresses(fields, "cc"),
-    bcc: addresses(fields, "bcc"),
-    envelope: buildEnvelope(fields),
+    from: addresses(fields, "from", written),
+    sender: addresses(fields, "sender", written),
+    replyTo: addresses(fields, "reply-to", written),
+    to: addresses(fields, "to", written),
+    cc: addresses(fields, "cc", written),
+    bcc: addresses(fields, "bcc", written),
+    envelope: buildEnvelope(fields, written),
     body,
     preview: preview(raw, at(lists.textParts), at(lists.htmlParts)),
     hasAttachment: at(lists.attachments).some(isRealAttachment),
-    ...lists,
+    textParts: lists.textParts,
+    htmlParts: lists.htmlParts,
+    attachments: lists.attachments,
   };
 }
 
@@ -96,13 +99,34 @@ function isRealAttachment(part: MimePart): boolean {
   return part.disposition?.type === "attachment" || part.id === null;
 }
 
-/** Every address in every field of this name, group members included. */
-function addresses(fields: readonly HeaderField[], name: string): EmailAddress[] {
+/**
+ * Every address in every field of this name, group members included, display names RFC
+ * 2047-decoded.
+ */
+function addresses(fields: readonly HeaderField[], name: string, parse: WrittenAddressList): EmailAddress[] {
   const out: EmailAddress[] = [];
   for (const value of headerValues(fields, name)) {
-    for (const entry of parseAddressList(value)) {
-      for (const a of "group" in entry ? entry.addresses : [entry]) out.push({ name: a.name, email: a.address });
+    for (const entry of parse(value)) {
+      for (const a of "group" in entry ? entry.addresses : [entry]) {
+        out.push({ name: a.name === null ? null : decodeEncodedWords(a.name), email: a.address });
+      }
     }
   }
   return out;
+}
+
+/**
+ * Address lists with names as written, each distinct value parsed once: the ENVELOPE takes the
+ * names so, the summary decoded.
+ */
+function writtenAddressLists(): WrittenAddressList {
+  const parsed = new Map<string, AddressListEntry[]>();
+  return (value) => {
+    let list = parsed.get(value);
+    if (list === undefined) {
+      list = parseAddressList(value, { decode: false });
+      parsed.set(value, list);
+    }
+    return list;
+  };
 }

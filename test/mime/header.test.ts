@@ -5,6 +5,7 @@ import {
   parseParameterizedHeader,
   splitHeaderBody,
 } from "../../src/mime/header.ts";
+import { messageIds } from "../../src/mime/message-id.ts";
 import { enc } from "./fixtures.ts";
 
 describe("splitHeaderBody", () => {
@@ -41,6 +42,22 @@ describe("parseHeaderFields", () => {
       ["Subject", "grüße"],
       ["X-L", "Grü"],
     ]);
+  });
+});
+
+describe("parseHeaderFields line ends", () => {
+  test("a folded field with bare LF gets CRLF in raw; CR alone stays; the colon is looked for on the first line only", () => {
+    const fields = parseHeaderFields(enc.encode("A: 1\n 2\r\n\t3\nB: x\ry\r\r\n z\nNoColon\n : c\nC: 4"));
+    expect(fields).toEqual([
+      { name: "A", lowerName: "a", raw: "A: 1\r\n 2\r\n\t3", value: "1 2\t3" },
+      { name: "B", lowerName: "b", raw: "B: x\ry\r\r\n z", value: "x\ry\r z" },
+      { name: "C", lowerName: "c", raw: "C: 4", value: "4" },
+    ]);
+  });
+
+  test("continuation lines before any field are skipped; reading stops at the empty line", () => {
+    const fields = parseHeaderFields(enc.encode(" lost: 1\r\nA:\r\n 1\r\n\r\nB: 2"));
+    expect(fields.map((f) => [f.name, f.value])).toEqual([["A", "1"]]);
   });
 });
 
@@ -81,5 +98,15 @@ describe("parseParameterizedHeader", () => {
     expect(
       parseParameterizedHeader("a; name*1*=%82%AC.txt; name*0*=utf-8''%E2; name=fallback.txt").params.name,
     ).toBe("€.txt");
+  });
+});
+
+describe("messageIds (RFC 5322 §3.6.4)", () => {
+  test("bracketed ids, white space inside removed, a stray '<' skipped; bare ids only when none is bracketed", () => {
+    expect(messageIds("<a@b> (c) <c@d>")).toEqual(["a@b", "c@d"]);
+    expect(messageIds("<x <a@\r\n b> <> <c@d")).toEqual(["a@b"]);
+    expect(messageIds("< > junk <<y@z>>")).toEqual(["y@z"]);
+    expect(messageIds("a@b, (c@d) e@f")).toEqual(["a@b", "e@f"]);
+    expect(messageIds(null)).toEqual([]);
   });
 });
