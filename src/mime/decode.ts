@@ -72,8 +72,7 @@ export function decodeQuotedPrintable(body: Uint8Array): Uint8Array {
         continue;
       }
       // The run is followed by text: copy it whole, so each blank is looked at once.
-      out.set(body.subarray(i, j), n);
-      n += j - i;
+      while (i < j) out[n++] = body[i++]!;
       i = j - 1;
       continue;
     }

@@ -19,6 +19,7 @@ interface Segment {
 }
 
 const enc = new TextEncoder();
+const RFC2231_NAME = /^(.+?)(?:\*(\d{1,3}))?(\*)?$/;
 
 export function parseParameterized(header: string): Parameterized {
   const parts = splitUnquoted(header);
@@ -31,7 +32,7 @@ export function parseParameterized(header: string): Parameterized {
     const name = part.slice(0, eq).trim().toLowerCase();
     const text = unquote(part.slice(eq + 1).trim());
     // RFC 2231 §3, §4: "name*N" is segment N, a trailing "*" marks a charset/percent-encoded value.
-    const m = /^(.+?)(?:\*(\d{1,3}))?(\*)?$/.exec(name);
+    const m = name.includes("*") ? RFC2231_NAME.exec(name) : null;
     if (m && (m[2] !== undefined || m[3] !== undefined)) {
       const list = extended.get(m[1]!) ?? [];
       list.push({ index: Number(m[2] ?? 0), text, encoded: m[3] !== undefined });
@@ -76,6 +77,8 @@ function joinSegments(segments: Segment[]): string {
 function unquote(text: string): string {
   // Unquoted values are kept as written: "(" in a bare file name is more common than a comment.
   if (!text.startsWith('"')) return text;
+  const close = text.indexOf('"', 1);
+  if (close !== -1 && !text.includes("\\")) return text.slice(1, close);
   let out = "";
   for (let i = 1; i < text.length; i++) {
     const c = text[i]!;

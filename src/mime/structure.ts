@@ -103,7 +103,8 @@ function parseEntity(
 function describe(fields: readonly HeaderField[], parentSubtype: string | null): MimePart {
   // RFC 2045 §5.2 default, and RFC 2046 §5.1.5 inside multipart/digest.
   const fallback = parentSubtype === "digest" ? "message/rfc822" : "text/plain";
-  let contentType = parseParameterized(headerValue(fields, "content-type") ?? fallback);
+  const contentTypeValue = headerValue(fields, "content-type");
+  let contentType = contentTypeValue === null ? { value: fallback, params: {} } : parseParameterized(contentTypeValue);
   let [type = "", subtype = ""] = contentType.value.split("/");
   if (!TOKEN.test(type) || !TOKEN.test(subtype)) {
     // RFC 2045 §5.2: an invalid Content-Type is read as the default.

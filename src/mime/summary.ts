@@ -120,13 +120,13 @@ function addresses(fields: readonly HeaderField[], name: string, parse: WrittenA
  * names so, the summary decoded.
  */
 function writtenAddressLists(): WrittenAddressList {
-  const parsed = new Map<string, AddressListEntry[]>();
+  const parsed: Array<{ value: string; list: AddressListEntry[] }> = [];
   return (value) => {
-    let list = parsed.get(value);
-    if (list === undefined) {
-      list = parseAddressList(value, { decode: false });
-      parsed.set(value, list);
-    }
+    // A few fields, each value the same string both times: a list beats a Map.
+    const known = parsed.find((p) => p.value === value);
+    if (known) return known.list;
+    const list = parseAddressList(value, { decode: false });
+    parsed.push({ value, list });
     return list;
   };
 }
