@@ -261,22 +261,28 @@ describe("NUL in message data (limits.rejectNul)", () => {
 });
 
 describe("the spool", () => {
-  test("a message spooled to a file in small pieces is delivered byte for byte, and the file is gone", async () => {
+  /** A session whose spools move to a temporary directory past 64 bytes; `spools` lists them. */
+  async function spooling(options: Record<string, unknown> = {}) {
     const { tempDir } = await import("../helpers/tmp.ts");
-    const { readdirSync } = await import("node:fs");
     const { Spool } = await import("../../src/util/spool.ts");
     const dir = tempDir();
     const spools: InstanceType<typeof Spool>[] = [];
+    const h = await ready({
+      maxMessageSize: 100_000,
+      ...options,
+      spool: () => {
+        const spool = new Spool({ dir: dir.path, memoryLimit: 64 });
+        spools.push(spool);
+        return spool;
+      },
+    });
+    return { h, dir, spools };
+  }
+
+  test("a message spooled to a file in small pieces is delivered byte for byte, and the file is gone", async () => {
+    const { readdirSync } = await import("node:fs");
+    const { h, dir, spools } = await spooling({ maxCommands: 1000 });
     try {
-      const h = await ready({
-        maxMessageSize: 100_000,
-        maxCommands: 1000,
-        spool: () => {
-          const spool = new Spool({ dir: dir.path, memoryLimit: 64 });
-          spools.push(spool);
-          return spool;
-        },
-      });
       const body = Array.from({ length: 300 }, (_, i) => `line ${i} ${"z".repeat(i % 90)}`).join("\r\n");
       const parts = body.match(/[^]{1,100}/g)!;
       const bdat = parts.map((p, i) => `BDAT ${p.length}${i === parts.length - 1 ? " LAST" : ""}\r\n${p}`).join("");
@@ -292,19 +298,8 @@ describe("the spool", () => {
   });
 
   test("a DATA message larger than the memory limit moves to the file as it arrives", async () => {
-    const { tempDir } = await import("../helpers/tmp.ts");
-    const { Spool } = await import("../../src/util/spool.ts");
-    const dir = tempDir();
-    const spools: InstanceType<typeof Spool>[] = [];
+    const { h, dir, spools } = await spooling();
     try {
-      const h = await ready({
-        maxMessageSize: 100_000,
-        spool: () => {
-          const spool = new Spool({ dir: dir.path, memoryLimit: 64 });
-          spools.push(spool);
-          return spool;
-        },
-      });
       const body = Array.from({ length: 30 }, (_, i) => `${i % 7 ? "" : "."}line ${i} ${"z".repeat(i % 10)}`);
       const lines = await h.send(
         `MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n${
