@@ -45,9 +45,9 @@ function qBytes(text: string): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const pair = text.slice(i + 1, i + 3);
+    const pair = c === 0x3d ? text.slice(i + 1, i + 3) : "";
     if (c === 0x5f) out.push(0x20);
-    else if (c === 0x3d && /^[0-9A-Fa-f]{2}$/.test(pair)) {
+    else if (pair !== "" && /^[0-9A-Fa-f]{2}$/.test(pair)) {
       out.push(Number.parseInt(pair, 16));
       i += 2;
     } else if (c < 0x80) out.push(c);

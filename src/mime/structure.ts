@@ -55,6 +55,7 @@ export function parseMessage(raw: Uint8Array): { fields: HeaderField[]; body: Mi
 }
 
 const TOKEN = /^[a-z0-9!#$%&'*+.^_`{|}~-]+$/;
+const enc = new TextEncoder();
 /** RFC 2045 §6.4: only these leave an enclosed message readable as it stands. */
 const IDENTITY = new Set(["7bit", "8bit", "binary"]);
 
@@ -157,7 +158,7 @@ function splitMultipart(
   boundary: string,
   max: number,
 ): Array<[number, number]> {
-  const delimiter = new TextEncoder().encode(`--${boundary}`);
+  const delimiter = enc.encode(`--${boundary}`);
   const scope = raw.subarray(0, end);
   const ranges: Array<[number, number]> = [];
   let partStart = -1;
