@@ -15,7 +15,8 @@ const target = process.env.POSTERN_BUILD_LIBSQL_TARGET ?? `${process.platform}-$
 writeFileSync(WEB_ASSETS_FILE, await renderWebAssets());
 
 const result = await Bun.build({
-  entrypoints: ["./src/main.ts"],
+  // The checkpoint thread (src/store/checkpointer.ts) is a worker: Bun embeds its module when it is an entrypoint.
+  entrypoints: ["./src/main.ts", "./src/store/checkpoint-worker.ts"],
   compile: { outfile: "./dist/postern" },
   minify: true,
   sourcemap: "linked",

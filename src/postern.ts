@@ -235,6 +235,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
     queueRunner.start();
     // Other processes on the database (workers, other servers, CLI commands) wake IDLE and push too.
     store.watchOtherProcesses();
+    store.checkpointInBackground();
     const reindexing = new AbortController();
     const reindexed = runtime.cluster?.primary === false
       ? Promise.resolve()
@@ -258,6 +259,7 @@ export async function startPostern(config: Config, runtime: RuntimeOptions = {})
         await store.pushSubscriptions.release(store.instanceId)
           .catch((e) => log.warn("JMAP push lease not released", { error: e }));
         log.info("store statistics", { ...store.stats() });
+        await store.stopCheckpoints();
         store.close();
       },
     };

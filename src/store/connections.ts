@@ -55,6 +55,8 @@ export function claimed(text: string): HeldConnection | null {
 const TRANSACTION_CONTROL = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 const connections = new WeakMap<object, Map<string, unknown>>();
+/** The settings each connection last ran (the same string object while nothing was added). */
+const applied = new WeakMap<object, string>();
 let settings = "";
 let installed = false;
 
@@ -63,16 +65,33 @@ let installed = false;
  * on each connection before its first statement, e.g. `PRAGMA foreign_keys = ON;`.
  */
 export function setUpConnections(pragmas: string): void {
-  settings = pragmas;
+  if (!settings.includes(pragmas)) settings = pragmas;
+  install();
+}
+
+/**
+ * Adds a setting for every embedded connection of this process, those already open included (each runs it before
+ * its next statement).
+ */
+export function addConnectionSetting(pragma: string): void {
+  if (!settings.includes(pragma)) settings += pragma;
+  install();
+}
+
+function install(): void {
   if (installed) return;
   installed = true;
   const proto = Database.prototype as unknown as { prepare: Prepare; exec(sql: string): void };
   const prepare = proto.prepare;
   proto.prepare = function (this: object, sql: string) {
     let statements = connections.get(this);
-    if (!statements) {
-      connections.set(this, statements = new Map());
-      if (settings) (this as Connection).exec(settings);
+    if (!statements) connections.set(this, statements = new Map());
+    const done = applied.get(this);
+    if (done !== settings) {
+      // What was added since, or everything on a new connection.
+      const more = done !== undefined && settings.startsWith(done) ? settings.slice(done.length) : settings;
+      if (more) (this as Connection).exec(more);
+      applied.set(this, settings);
     }
     if (TRANSACTION_CONTROL.test(sql)) return transactionControl(this as Connection, sql);
     if (CLAIM.test(sql)) {

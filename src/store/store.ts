@@ -31,6 +31,8 @@ import { EmailRepository } from "./emails.ts";
 import { MailStore } from "./mail-store.ts";
 import { PolicyStateRepository } from "./policy-state.ts";
 import { holdConnection } from "./prepared.ts";
+import { Checkpointer } from "./checkpointer.ts";
+import { addConnectionSetting } from "./connections.ts";
 import { IdentityRepository } from "./identities.ts";
 import { SubmissionRepository } from "./submissions.ts";
 import { VacationRepository } from "./vacation.ts";
@@ -102,6 +104,7 @@ export class Store {
   #directoryVersion = 0;
   readonly #watcher: ChangeWatcher;
   #draining = false;
+  #checkpointer: Checkpointer | null = null;
 
   readonly #stats: StoreStats;
 
@@ -198,6 +201,7 @@ export class Store {
         continue;
       }
       this.#settle(batch, outcomes);
+      this.#checkpointer?.committed();
     }
     this.#draining = false;
   }
@@ -264,7 +268,9 @@ export class Store {
   }
 
   /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `busy_timeout`). */
-  async pragma(name: "journal_mode" | "foreign_keys" | "busy_timeout" | "synchronous"): Promise<unknown> {
+  async pragma(
+    name: "journal_mode" | "foreign_keys" | "busy_timeout" | "synchronous" | "wal_autocheckpoint",
+  ): Promise<unknown> {
     return (await this.#client.execute(`PRAGMA ${name}`)).rows[0]?.[0];
   }
 
@@ -274,6 +280,19 @@ export class Store {
    */
   watchOtherProcesses(intervalMs = 250): void {
     this.#watcher.start(intervalMs);
+  }
+
+  /**
+   * Checkpoints the WAL on a thread of its own from now on (checkpointer.ts), never on this one: `serve` turns it on.
+   * Every embedded connection of the process stops checkpointing by itself.
+   */
+  checkpointInBackground(): void {
+    if (!this.#walPath || this.#checkpointer) return;
+    addConnectionSetting("PRAGMA wal_autocheckpoint = 0;");
+    this.#checkpointer = new Checkpointer(
+      this.#walPath.slice(0, -"-wal".length),
+      () => this.#client.execute("PRAGMA wal_checkpoint(PASSIVE)"),
+    );
   }
 
   /** Statements and commits so far (logged at stop; benchmarks divide them by messages delivered). */
@@ -286,8 +305,14 @@ export class Store {
     return this.#client.closed;
   }
 
+  /** Ends the background checkpoints (`checkpointInBackground`); call before `close` where they run. */
+  async stopCheckpoints(): Promise<void> {
+    await this.#checkpointer?.close();
+  }
+
   close(): void {
     this.#watcher.stop();
+    void this.#checkpointer?.close(0);
     this.#client.close();
   }
 }
