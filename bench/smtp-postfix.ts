@@ -7,8 +7,13 @@
  * per stored message (from Postern's "store statistics" log line at stop), peak RSS, and checks
  * that every message was stored exactly once. Needs Debian's `postfix` package and root.
  *
- *   bun bench/smtp-postfix.ts [--messages 5000] [--sessions 50] [--size 4096] [--rounds 3]
+ *   bun bench/smtp-postfix.ts [--messages 5000] [--sessions 50] [--size 4096] [--rounds 3] [--warmup 1000]
  *                             [--reuse] [--workers N] [--runtime bun|deno|binary]
+ *
+ * Each of the three first takes `--warmup` messages that are not timed (Postern's compiler and Postfix's
+ * processes and caches warm up), then the rounds. Besides the rates it prints the CPU time per message of Postern
+ * and of Postfix (all their processes and threads, Postfix's until every message is delivered): a figure that
+ * other load on the machine changes less than the rates.
  *
  * With BENCH_JSON=1 it also prints a BENCH line for bench/all.ts (see bench/report.ts); with
  * BENCH_PROFILE=<dir> each Bun process of Postern writes a CPU profile there when it stops (.cpuprofile and Markdown).
@@ -21,6 +26,7 @@ import { parseArgs } from "node:util";
 import { DnsServer } from "../test/helpers/dns-server.ts";
 import { posternCommand, ROOT, runPostern, type Runtime } from "../test/helpers/runtime.ts";
 import {
+  cpuMs,
   freePort,
   postfixMissing,
   processTree,
@@ -44,6 +50,7 @@ const { values } = parseArgs({
     sessions: { type: "string", default: "50" },
     size: { type: "string", default: "4096" },
     rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1000" },
     reuse: { type: "boolean", default: false },
     workers: { type: "string" },
     runtime: { type: "string", default: "bun" },
@@ -52,13 +59,14 @@ const { values } = parseArgs({
 const M = Number(values.messages);
 const SESSIONS = Number(values.sessions);
 const ROUNDS = Number(values.rounds);
+const WARMUP = Number(values.warmup);
 const runtime = values.runtime as Runtime;
 const FROM = "sender@origin.test";
 const TO = "user@example.test";
-const load = (port: number): SourceOptions => ({
+const load = (port: number, messages = M): SourceOptions => ({
   port,
   sessions: SESSIONS,
-  messages: M,
+  messages,
   size: Number(values.size),
   from: FROM,
   to: TO,
@@ -230,21 +238,30 @@ try {
   const check = (who: string, r: { errors: string; code: number }) => {
     if (r.code !== 0 || r.errors) problems.push(`${who}: smtp-source exited ${r.code}: ${r.errors.slice(0, 300)}`);
   };
+  if (WARMUP > 0) {
+    for (const port of [postfix.port, posternPort, sinkPort]) check("warm-up", await runSource(load(port, WARMUP)));
+    await waitFor(() => postfix.delivered() >= WARMUP, Math.max(60_000, WARMUP * 20), () => postfix.logTail());
+  }
+  const cpu = { postern: [] as number[], postfix: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
-    const expected = round * M;
+    const expected = WARMUP + round * M;
 
+    const pfCpu = cpuMs(postfix.pids());
     const pfMemory = sampleMax(() => postfix.pids().reduce((n, p) => n + pssMiB(p), 0), 250);
     const started = performance.now();
     const pf = await runSource(load(postfix.port));
     check("postfix", pf);
     await waitFor(() => postfix.delivered() >= expected, Math.max(60_000, M * 20), () => postfix.logTail());
     const deliveredAfter = (performance.now() - started) / 1000;
+    cpu.postfix.push((cpuMs(postfix.pids()) - pfCpu) / M);
     postfixPeak = Math.max(postfixPeak, pfMemory.stop());
     rates.accepted.push(M / pf.seconds);
     rates.delivered.push(M / deliveredAfter);
 
     const pMemory = sampleMax(() => processTree(running.pid).reduce((n, p) => n + pssMiB(p), 0), 250);
+    const pCpu = cpuMs(processTree(running.pid));
     const p = await runSource(load(posternPort));
+    cpu.postern.push((cpuMs(processTree(running.pid)) - pCpu) / M);
     posternPssPeak = Math.max(posternPssPeak, pMemory.stop());
     if (running.exited()) throw new Error(`postern serve ended during round ${round}:\n${running.tail.join("\n")}`);
     check("postern", p);
@@ -281,7 +298,7 @@ try {
   const messageIds = new Set(
     files.map((f) => /^Message-Id:\s*(\S+)/im.exec(readFileSync(join(postfix.maildir, f), "latin1"))?.[1]),
   );
-  const all = ROUNDS * M;
+  const all = WARMUP + ROUNDS * M;
   if (n !== all || ids !== all || entries !== all) {
     problems.push(`postern stored ${n} messages (${ids} distinct Message-IDs, ${entries} mailbox entries)`);
   }
@@ -314,6 +331,13 @@ try {
     })`,
   );
   console.log(`postern / smtp-sink: ${ratio(med.postern, med.sink)} (by round ${perRound(rates.postern, rates.sink)})`);
+  const ms = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+  console.log(
+    `CPU ms per message: postern ${median(cpu.postern).toFixed(2)} (by round ${ms(cpu.postern)}), postfix ` +
+      `${median(cpu.postfix).toFixed(2)} until delivered (by round ${ms(cpu.postfix)}); postfix / postern ${
+        ratio(median(cpu.postfix), median(cpu.postern))
+      }`,
+  );
   console.log(
     `statements per stored message: ${(statements / n).toFixed(2)} (${statements} statements, ${commits} commits, ` +
       `${
@@ -344,6 +368,12 @@ try {
         `${ratio(med.postern, med.sink)} × smtp-sink (${med.sink.toFixed(0)} msg/s)${
           problems.length ? "; PROBLEMS" : ""
         }`,
+    },
+    {
+      name: "SMTP ingest vs Postfix, Postern CPU per stored message",
+      value: median(cpu.postern),
+      unit: "ms",
+      compare: `Postfix ${median(cpu.postfix).toFixed(2)} ms per message until delivered (all its processes)`,
     },
     {
       name: "SMTP ingest vs Postfix, statements per stored message",
