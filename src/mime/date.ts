@@ -31,7 +31,7 @@ const DATE_TIME =
  */
 export function dayAsWritten(value: string | null): string | null {
   if (!value) return null;
-  const m = DATE_TIME.exec(stripDateComments(value).replace(/\s+/g, " ").trim());
+  const m = DATE_TIME.exec(normalize(value));
   if (!m) return null;
   const month = MONTHS.indexOf(m[2]!.toLowerCase());
   if (month < 0) return null;
@@ -51,7 +51,7 @@ export function parseDate(value: string | null): number | null {
  */
 export function parseDateTime(value: string | null): { time: number; offset: number } | null {
   if (!value) return null;
-  const m = DATE_TIME.exec(stripDateComments(value).replace(/\s+/g, " ").trim());
+  const m = DATE_TIME.exec(normalize(value));
   if (!m) return null;
   const day = Number(m[1]);
   const month = MONTHS.indexOf(m[2]!.toLowerCase());
@@ -75,6 +75,9 @@ export function parseDateTime(value: string | null): { time: number; offset: num
   return { time: ms - offset * 60_000, offset };
 }
 
-function stripDateComments(text: string): string {
-  return text.includes("(") ? ` ${stripComments(text)} ` : text;
+/** The value without comments, trimmed, each run of white space one space. */
+function normalize(value: string): string {
+  const text = stripComments(value).trim();
+  // Most Date fields have single spaces only: the replace is spared.
+  return /\s\s|[^\S ]/.test(text) ? text.replace(/\s+/g, " ") : text;
 }
