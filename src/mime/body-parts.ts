@@ -5,24 +5,24 @@
  */
 import type { MimePart } from "./structure.ts";
 
-export interface BodyParts {
-  textParts: string[];
-  htmlParts: string[];
-  attachments: string[];
-}
-
-interface Located {
+/** A part and its IMAP part path ("1.2"). */
+export interface Located {
   part: MimePart;
   path: string;
 }
 
+export interface BodyParts {
+  textBody: Located[];
+  htmlBody: Located[];
+  attachments: Located[];
+}
+
 export function bodyParts(root: MimePart): BodyParts {
-  const text: Located[] = [];
-  const html: Located[] = [];
+  const textBody: Located[] = [];
+  const htmlBody: Located[] = [];
   const attachments: Located[] = [];
-  walk([{ part: root, path: root.parts ? "" : "1" }], "mixed", false, html, text, attachments);
-  const paths = (list: Located[]) => list.map((l) => l.path);
-  return { textParts: paths(text), htmlParts: paths(html), attachments: paths(attachments) };
+  walk([{ part: root, path: root.parts ? "" : "1" }], "mixed", false, htmlBody, textBody, attachments);
+  return { textBody, htmlBody, attachments };
 }
 
 /** The part's file name, from Content-Disposition or the older Content-Type "name". */

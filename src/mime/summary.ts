@@ -5,14 +5,14 @@
  * Synchronous and total: garbage in gives a summary of what could be read, never an exception.
  */
 import { type AddressListEntry, parseAddressList } from "./address-list.ts";
-import { bodyParts } from "./body-parts.ts";
+import { bodyParts, type Located } from "./body-parts.ts";
 import { parseDate } from "./date.ts";
 import { decodeTransfer } from "./decode.ts";
 import { buildEnvelope, type Envelope, type WrittenAddressList } from "./envelope.ts";
 import { decodeEncodedWords, type HeaderField, headerValue, headerValues } from "./header.ts";
 import { messageIds } from "./message-id.ts";
 import { preview } from "./preview.ts";
-import { type MimePart, parseMessage, partAt } from "./structure.ts";
+import { type MimePart, parseMessage } from "./structure.ts";
 
 export { partAt } from "./structure.ts";
 
@@ -59,8 +59,7 @@ export interface MessageSummary {
 
 export function summarize(raw: Uint8Array): MessageSummary {
   const { fields, body } = parseMessage(raw);
-  const lists = bodyParts(body);
-  const at = (paths: string[]) => paths.map((p) => partAt(body, p)).filter((p): p is MimePart => p !== null);
+  const { textBody, htmlBody, attachments } = bodyParts(body);
   const subject = headerValue(fields, "subject");
   const written = writtenAddressLists();
   return {
@@ -78,11 +77,11 @@ export function summarize(raw: Uint8Array): MessageSummary {
     bcc: addresses(fields, "bcc", written),
     envelope: buildEnvelope(fields, written),
     body,
-    preview: preview(raw, at(lists.textParts), at(lists.htmlParts)),
-    hasAttachment: at(lists.attachments).some(isRealAttachment),
-    textParts: lists.textParts,
-    htmlParts: lists.htmlParts,
-    attachments: lists.attachments,
+    preview: preview(raw, textBody.map(partOf), htmlBody.map(partOf)),
+    hasAttachment: attachments.some((a) => isRealAttachment(a.part)),
+    textParts: textBody.map(pathOf),
+    htmlParts: htmlBody.map(pathOf),
+    attachments: attachments.map(pathOf),
   };
 }
 
@@ -90,6 +89,9 @@ export function summarize(raw: Uint8Array): MessageSummary {
 export function decodePartBody(raw: Uint8Array, part: MimePart): Uint8Array {
   return decodeTransfer(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
 }
+
+const partOf = (l: Located) => l.part;
+const pathOf = (l: Located) => l.path;
 
 /**
  * Whether an attachment counts for hasAttachment: not a resource embedded in the HTML (a part
