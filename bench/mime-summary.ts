@@ -1,7 +1,7 @@
 /**
  * The MIME summary (`summarize`, src/mime/summary.ts), which delivery computes once per message:
- * CPU µs per message (the median of 7 rounds, `process.cpuUsage`, so other load on the machine
- * matters little) on
+ * CPU µs per message (the median of 7 rounds, `process.cpuUsage`: other load on the machine
+ * matters less than to wall time) on
  *   - the message of the SMTP ingest benchmark: smtp-source's header and 4 KiB body of short
  *     lines, with the Authentication-Results, Received-SPF and Received fields Postern prepends;
  *   - a multipart/mixed one: alternative (quoted-printable text, HTML), a base64 attachment;
@@ -11,9 +11,8 @@
  *
  * `--against DIR` loads `DIR/src/mime/summary.ts` too (another checkout, e.g. made with
  * `git worktree add --detach /tmp/before 99a5984`), runs both in alternate rounds in this process
- * and prints the ratio. Before issue 15's rework (`99a5984`) against after (`07b9012`), on the
- * 2-core machine of docs/benchmarks.md: smtp-source 55.3 → 20.5 µs (2.7 ×), multipart 270.5 →
- * 128.8 µs (2.1 ×), large 534.7 → 507.4 µs (1.05 ×).
+ * and prints the ratio. Figures (before `99a5984`, after `d70f303`): docs/benchmarks.md, "The MIME
+ * summary on the ingest path".
  */
 import { parseArgs } from "node:util";
 import { summarize } from "../src/mime/summary.ts";
