@@ -34,7 +34,9 @@ port.onmessage = (event) => {
   try {
     if (!db) {
       db = new Database(event.data);
-      db.exec("PRAGMA busy_timeout = 2000");
+      // How long a RESTART waits for writers and WAL readers, holding new writers back meanwhile; when that is not
+      // enough it answers busy and the next request tries again.
+      db.exec("PRAGMA busy_timeout = 250");
     }
     // [busy, frames in the WAL, frames copied]
     const [busy, frames] = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").raw(true).get([]) as number[];
