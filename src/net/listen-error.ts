@@ -47,3 +47,9 @@ export function bindErrorCode(e: unknown): string | null {
   }
   return null;
 }
+
+/** A bind failure as a `ListenError` naming the listener and the setting to change (issue 20, item 9). */
+export function listenError(options: { name: string; host: string; port: number }, e: unknown): unknown {
+  const code = bindErrorCode(e);
+  return code ? new ListenError(options.name, options.host, options.port, code) : e;
+}

@@ -5,10 +5,11 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { currentSecureContext, type SecureContextSource } from "./certificate.ts";
-import { count } from "../util/counters.ts";
 import { log } from "../util/log.ts";
-import { bindErrorCode, ListenError } from "./listen-error.ts";
+import { listenError } from "./listen-error.ts";
 import { normalizeIp, SocketConnection } from "./connection.ts";
+import { listenNative, nativeSockets } from "./bun-listener.ts";
+import { Sessions } from "./sessions.ts";
 import type { ConnectionHandler } from "../connection.ts";
 
 export interface ListenOptions {
@@ -49,18 +50,9 @@ export interface Listener {
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const open = new Set<SocketConnection>();
+  if (nativeSockets(options)) return listenNative(options);
+  const sessions = new Sessions(options);
   const handshaking = new Set<TLSSocket>();
-  const perIp = new Map<string, number>();
-  let total = 0;
-  let closing = false;
-
-  const release = (ip: string) => {
-    const n = (perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) perIp.delete(ip);
-    else perIp.set(ip, n);
-  };
-
   const serve = (socket: Socket, ip: string) => {
     const conn = new SocketConnection(socket, {
       listener: options.name,
@@ -68,43 +60,18 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       idleTimeoutMs: options.idleTimeoutMs,
       remoteAddress: ip,
     });
-    open.add(conn);
-    total++;
-    const started = Date.now();
-    log.info("connect", { listener: options.name, ip, port: conn.remotePort, tls: conn.tls?.protocol });
-    count("postern_sessions_total", { listener: options.name });
-    let released = false;
-    const done = () => {
-      if (released) return;
-      released = true;
-      open.delete(conn);
-      release(ip);
-      log.debug("disconnect", { listener: options.name, ip, seconds: (Date.now() - started) / 1000 });
-    };
-    conn.onClose(done);
-    options
-      .handler(conn)
-      .catch((e) => log.error("connection handler failed", { listener: options.name, error: String(e?.stack ?? e) }))
-      .finally(() => {
-        conn.close();
-        done();
-      });
+    sessions.serve(conn, ip);
   };
 
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
     const ip = normalizeIp(socket.remoteAddress ?? "");
-    const count = perIp.get(ip) ?? 0;
-    if (closing || count >= options.maxConnectionsPerIp) {
-      if (!closing) {
-        log.warn("connection refused", { listener: options.name, ip, reason: "maxConnectionsPerIp", open: count });
-      }
-      if (options.refusalLine && options.tls === "none" && !closing) socket.end(`${options.refusalLine}\r\n`);
+    if (!sessions.admit(ip)) {
+      if (options.refusalLine && options.tls === "none" && !sessions.closing) socket.end(`${options.refusalLine}\r\n`);
       else socket.destroy();
       socket.on("error", () => {});
       return;
     }
-    perIp.set(ip, count + 1);
     if (options.tls === "none") return serve(socket, ip);
 
     const secure = new TLSSocket(socket, {
@@ -118,7 +85,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     secure.once("close", () => {
       clearTimeout(timer);
       handshaking.delete(secure);
-      if (!served) release(ip);
+      if (!served) sessions.release(ip);
     });
     secure.once("secure", () => {
       clearTimeout(timer);
@@ -128,11 +95,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     });
   });
   await new Promise<void>((resolve, reject) => {
-    // A port that cannot be bound names the listener and the setting to change (issue 20, item 9).
-    const onBindError = (e: Error) => {
-      const code = bindErrorCode(e);
-      reject(code ? new ListenError(options.name, options.host, options.port, code) : e);
-    };
+    const onBindError = (e: Error) => reject(listenError(options, e));
     server.once("error", onBindError);
     server.listen({ port: options.port, host: options.host, reusePort: options.reusePort === true }, () => {
       server.off("error", onBindError);
@@ -146,24 +109,9 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     port: typeof bound === "object" && bound ? bound.port : options.port,
   };
 
-  return {
-    name: options.name,
-    address: () => address,
-    get openConnections() {
-      return open.size;
-    },
-    get totalConnections() {
-      return total;
-    },
-    async close(graceMs) {
-      closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of handshaking) socket.destroy();
-      for (const conn of open) conn.interrupt("shutdown");
-      const deadline = Date.now() + graceMs;
-      while (open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const conn of open) conn.destroy();
-      await stopped;
-    },
-  };
+  return sessions.listener(address, () => {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of handshaking) socket.destroy();
+    return stopped;
+  });
 }

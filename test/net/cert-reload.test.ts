@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { createSelfSigned } from "../../src/net/certificate.ts";
+import { LineClient } from "../helpers/line-client.ts";
 import { runtime } from "../helpers/runtime.ts";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -34,6 +35,22 @@ function presented(port: number, options: { servername?: string } = {}): Promise
     });
     socket.on("error", reject);
   });
+}
+
+/** The DNS name in the certificate a plain SMTP listener presents after STARTTLS (RFC 3207). */
+async function presentedAfterStartTls(port: number): Promise<string> {
+  const client = await LineClient.connect(port);
+  try {
+    await client.reply();
+    await client.line("EHLO client.test");
+    await client.reply();
+    await client.line("STARTTLS");
+    expect((await client.reply()).at(-1)).toStartWith("220");
+    const secure = await client.startTls();
+    return (secure.getPeerCertificate().subjectaltname ?? "").replace(/^DNS:/, "");
+  } finally {
+    client.close();
+  }
 }
 
 /**
@@ -97,5 +114,10 @@ describe(`certificate files reloaded on ${runtime()}`, () => {
     expect(await waitForName(server.ports.imaps!, "five.test", 1500)).toBeLessThan(1500);
     await waitForLog(/reloading certificates"? signal=SIGHUP/);
     expect(server.proc.exitCode).toBeNull();
+  });
+
+  test("STARTTLS on the submission listener presents the reloaded pair as well", async () => {
+    // Every process took five.test above; its STARTTLS takes the certificate per connection too.
+    for (let i = 0; i < 5; i++) expect(await presentedAfterStartTls(server.ports.submission!)).toBe("five.test");
   });
 });

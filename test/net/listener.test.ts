@@ -3,6 +3,7 @@
  * counts, STARTTLS (with a real TLS client), limits, timeouts and shutdown.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import type { SecureContext } from "node:tls";
 import { createSecureContext, createSelfSigned } from "../../src/net/certificate.ts";
 import { listen, type Listener, type ListenOptions } from "../../src/net/listener.ts";
@@ -35,6 +36,24 @@ async function toyHandler(conn: Connection): Promise<void> {
       const data = await conn.readBytes(Number(bytes[1]));
       if (data === null) return;
       await conn.write(`got ${JSON.stringify(dec.decode(data))}\r\n`);
+    } else if (/^BLAST \d+$/.test(text)) {
+      // Writes faster than a paused reader takes: the adapter must queue, in order, and settle each write.
+      const chunk = new Uint8Array(64 * 1024).fill(0x78);
+      for (let left = Number(text.slice(6)); left > 0; left -= chunk.length) {
+        await conn.write(chunk.subarray(0, Math.min(left, chunk.length)));
+      }
+      await conn.write("blasted\r\n");
+    } else if (/^SLURP \d+$/.test(text)) {
+      // Lets the input pile up past the high-water mark before reading it.
+      await new Promise((r) => setTimeout(r, 300));
+      let sum = 0;
+      for (let left = Number(text.slice(6)); left > 0;) {
+        const part = await conn.readAtMost(left);
+        if (part === null) return;
+        for (const byte of part) sum = (sum + byte) % 65521;
+        left -= part.length;
+      }
+      await conn.write(`slurped ${sum}\r\n`);
     } else if (text === "STARTTLS") {
       await conn.write("go ahead\r\n");
       await conn.startTls();
@@ -53,9 +72,14 @@ async function toyHandler(conn: Connection): Promise<void> {
 }
 
 const listeners: Listener[] = [];
+/**
+ * The listener name picks the adapter: "smtp" gets Bun's native sockets on Bun (`net/bun-listener.ts`), "toy"
+ * node:net. Every test runs on both.
+ */
+let listenerName = "toy";
 async function start(overrides: Partial<ListenOptions> = {}): Promise<number> {
   const listener = await listen({
-    name: "toy",
+    name: listenerName,
     host: "127.0.0.1",
     port: 0,
     tls: "none",
@@ -74,7 +98,14 @@ afterAll(async () => {
   await Promise.all(listeners.map((l) => l.close(0)));
 });
 
-describe("listener", () => {
+describe.each([
+  ["node:net", "toy"],
+  [typeof Bun !== "undefined" ? "Bun.listen" : "node:net as smtp", "smtp"],
+])("listener over %s", (_adapter, name) => {
+  beforeAll(() => {
+    listenerName = name;
+  });
+
   test("lines sent byte by byte and several per packet are framed the same", async () => {
     const port = await start();
     const client = await LineClient.connect(port);
@@ -187,6 +218,50 @@ describe("listener", () => {
     expect(await idleFor(await start(), 150)).toBeLessThan(2000);
     // Longer than the running 150 ms: the first timer firing must not end the connection.
     expect(await idleFor(await start({ idleTimeoutMs: 150 }), 600)).toBeGreaterThanOrEqual(550);
+  });
+
+  test("a slow reader gets every byte of a large reply, in order, once it reads", async () => {
+    const port = await start();
+    const size = 8 * 1024 * 1024;
+    const socket = connect(port, "127.0.0.1");
+    socket.write(`BLAST ${size}\r\n`);
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    socket.on("data", (chunk: Uint8Array) => {
+      chunks.push(chunk);
+      total += chunk.length;
+    });
+    socket.resume();
+    const expected = "hello plain\r\n".length + size + "blasted\r\n".length;
+    const deadline = Date.now() + 10_000;
+    while (total < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(expected);
+    expect(all.subarray(13, 13 + size).every((b) => b === 0x78)).toBe(true);
+    expect(all.subarray(-9).toString()).toBe("blasted\r\n");
+  });
+
+  test("input far above the high-water mark waits paused and arrives whole", async () => {
+    const port = await start();
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    // More than the kernel's socket buffers hold: the client's write can only finish once the server reads.
+    const size = 24 * 1024 * 1024;
+    const data = new Uint8Array(size).map((_, i) => (i * 7) % 251);
+    let sum = 0;
+    for (const byte of data) sum = (sum + byte) % 65521;
+    await client.send(`SLURP ${size}\r\n`);
+    let sent = false;
+    const sending = client.send(data).then(() => (sent = true));
+    await new Promise((r) => setTimeout(r, 150));
+    // The server is not reading yet: had it not paused its input, it would have buffered everything by now.
+    expect(sent).toBe(false);
+    await sending;
+    expect(await client.readLine(10_000)).toBe(`slurped ${sum}`);
+    client.close();
   });
 
   test("close interrupts open connections so the protocol can say goodbye", async () => {
