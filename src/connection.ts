@@ -1,10 +1,10 @@
 /**
  * The contract between the protocol servers and the network adapter.
  *
- * The core owns it and `net/` implements it (`net/connection.ts`, `net/listener.ts`), as a
- * runtime adapter implements a core type. Protocol code (smtp/, imap/, pop3/) sees a connection
- * only through this interface, so another adapter (Bun's native sockets, Deno.listen) can
- * replace `node:net` without touching them.
+ * The core owns it and `net/` implements it (`net/connection.ts` over `node:net`, and on Bun
+ * `net/bun-connection.ts` over `Bun.listen` for the plain SMTP listeners), as a runtime adapter
+ * implements a core type. Protocol code (smtp/, imap/, pop3/) sees a connection only through this
+ * interface, so an adapter replaces another without touching them.
  */
 
 /** One input line, framed on LF. `crlf` tells whether the LF was preceded by CR (RFC 5321 §2.3.8). */
