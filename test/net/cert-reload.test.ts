@@ -90,6 +90,8 @@ afterAll(async () => {
 describe(`certificate files reloaded on ${runtime()}`, () => {
   test("a new pair on disk is presented to new connections, without a restart", async () => {
     expect(await presented(server.ports.imaps!)).toBe("one.test");
+    // Seen through STARTTLS too (the last test checks it takes the reloaded pair, not the first it used).
+    expect(await presentedAfterStartTls(server.ports.submission!)).toBe("one.test");
     await install("two.test");
     await waitForName(server.ports.imaps!, "two.test", 10_000);
     await waitForLog(/certificate loaded"? reason="file changed" names=two\.test/);
