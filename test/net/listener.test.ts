@@ -264,6 +264,22 @@ describe.each([
     client.close();
   });
 
+  test("garbage instead of a TLS handshake after STARTTLS ends that session only", async () => {
+    const port = await start();
+    const listener = listeners.at(-1)!;
+    const client = await LineClient.connect(port);
+    await client.readLine();
+    await client.line("STARTTLS");
+    expect(await client.readLine()).toBe("go ahead");
+    await client.send("this is not a ClientHello\r\n".repeat(20));
+    await client.closed();
+    for (let i = 0; i < 100 && listener.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(listener.openConnections).toBe(0);
+    const next = await LineClient.connect(port);
+    expect(await next.readLine()).toBe("hello plain");
+    next.close();
+  });
+
   test("close interrupts open connections so the protocol can say goodbye", async () => {
     const port = await start();
     const listener = listeners.at(-1)!;
