@@ -1,7 +1,7 @@
 /**
  * A full disk while receiving: the data directory is a small tmpfs, filled up under the
  * server. Clients get a 4xx (never a 250 for mail that was not stored), the server keeps
- * running, and once space returns the same messages are accepted and stored once.
+ * running, and once space returns the refused messages are accepted, and every message is stored once.
  * Needs root (mount); skipped with a message otherwise.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -76,17 +76,22 @@ describe.skipIf(!mounted)(`disk full on ${runtime()}`, () => {
     const port = mail.server.ports.smtp!;
     expect(await sendOne(port, "before@full.test")).toStartWith("250");
     fillDisk();
-    const refused: string[] = [];
-    for (let i = 0; i < 5; i++) refused.push(await sendOne(port, `during-${i}@full.test`));
+    const replies: string[] = [];
+    for (let i = 0; i < 5; i++) replies.push(await sendOne(port, `during-${i}@full.test`));
     // RFC 5321 §4.2.2 / RFC 3463 X.3.1, or 451 when the disk filled in the middle of writing (WAL, journal).
-    for (const reply of refused) expect(reply).toMatch(/^(452 4\.3\.1|451 4\.3\.0) /);
-    expect(refused.some((r) => r.startsWith("452 4.3.1"))).toBe(true);
+    // A message may still fit in space the database's files already have (the WAL is written again from its start
+    // once a checkpoint copied it all): then it is stored and its 250 is true, which the check of the stored
+    // messages below proves. The five together need more than that.
+    for (const reply of replies) expect(reply).toMatch(/^(250 2\.0\.0|452 4\.3\.1|451 4\.3\.0) /);
+    expect(replies.some((r) => r.startsWith("452 4.3.1"))).toBe(true);
     const health = await fetch(`http://127.0.0.1:${mail.server.ports.http}/healthz`);
     expect(health.status).toBeLessThan(600);
     expect(mail.server.proc.exitCode).toBeNull();
 
     unlinkSync(filler);
-    for (let i = 0; i < 5; i++) expect(await sendOne(port, `during-${i}@full.test`)).toStartWith("250");
+    for (let i = 0; i < 5; i++) {
+      if (!replies[i]!.startsWith("250")) expect(await sendOne(port, `during-${i}@full.test`)).toStartWith("250");
+    }
     const db = createClient({ url: `file:${join(mountPoint, "data", "postern.db")}` });
     try {
       expect((await db.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
