@@ -21,7 +21,7 @@ export type DnsResolve = ((name: string, rrtype: string) => Promise<unknown>) & 
   /**
    * Until when (epoch ms) the answer this resolver would give now for `name`/`rrtype` is the same kept answer,
    * or undefined when it is not kept (not cached, in flight, or not a cached type): what a result computed from
-   * answers may be kept for (src/policy/sender-checks.ts).
+   * answers may be kept for (src/policy/auth-cache.ts).
    */
   readonly keptUntil?: (name: string, rrtype: string) => number | undefined;
 };

@@ -4,7 +4,7 @@
  * In WAL mode SQLite copies the log back into the database file every 1000 pages, on the connection that just
  * committed, syncing both files on the way: under SMTP load that stalled every session of the process for the time
  * of two fsyncs every few hundred messages. The store's connections therefore never checkpoint
- * (`wal_autocheckpoint = 0`, db.ts); the store asks this checkpointer after its commits, at most every INTERVAL_MS,
+ * (`wal_autocheckpoint = 0`, set by `Store.checkpointInBackground`); the store asks this checkpointer after its commits, at most every INTERVAL_MS,
  * and a worker thread with its own connection does it (checkpoint-worker.ts). Where a worker cannot start, the
  * checkpoint runs here as before.
  */

@@ -9,8 +9,7 @@
  * server, or outside a write transaction, the same text and arguments go through drizzle.
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { StoreStats } from "./db.ts";
-import type { Tx } from "./db.ts";
+import type { StoreStats, Tx } from "./db.ts";
 import { claimed, claimText, type HeldConnection, type PreparedStatement } from "./connections.ts";
 
 const held = new WeakMap<object, HeldConnection & { stats: StoreStats }>();

@@ -267,7 +267,7 @@ export class Store {
     return this.#walPath ? syncWal(this.#walPath) : Promise.resolve();
   }
 
-  /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `busy_timeout`). */
+  /** A connection setting, for diagnostics and tests (`journal_mode`, `foreign_keys`, `wal_autocheckpoint`, ...). */
   async pragma(
     name: "journal_mode" | "foreign_keys" | "busy_timeout" | "synchronous" | "wal_autocheckpoint",
   ): Promise<unknown> {
